@@ -1,0 +1,385 @@
+//! Typed settings, read once at start: defaults, then `lyceum.toml`, then `LYCEUM_*` environment
+//! variables (`LYCEUM_DATA_DIR`, `LYCEUM_ENGINE__KIND`, `LYCEUM_ENGINE__OPENAI__API_KEY`: double
+//! underscores separate sections). Nothing else in Lyceum reads the environment or the file.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::models;
+
+/// Everything Lyceum can be configured with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where the database, `models/` and the mail outbox live.
+    pub data_dir: PathBuf,
+    /// The language model.
+    pub engine: EngineSettings,
+    /// Model downloads.
+    pub models: ModelSettings,
+}
+
+/// Which engine answers, and how.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineSettings {
+    /// `local` (llama.cpp in this process) or `openai` (an OpenAI-compatible server).
+    pub kind: EngineKind,
+    /// Generations allowed to wait for a free slot before more are refused as overloaded.
+    pub max_queued: usize,
+    /// The local engine.
+    pub local: LocalSettings,
+    /// The OpenAI-compatible engine.
+    pub openai: OpenAiSettings,
+}
+
+/// The engine kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    /// llama.cpp with a GGUF model.
+    Local,
+    /// Any OpenAI-compatible `/v1/chat/completions` server.
+    Openai,
+}
+
+/// The local llama.cpp engine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalSettings {
+    /// A GGUF file; empty means the default model in `<data_dir>/models/`.
+    pub model: PathBuf,
+    /// CPU threads; 0 means one per core.
+    pub threads: usize,
+    /// Generations decoded together in one batch.
+    pub max_sequences: usize,
+    /// Tokens (prompt and answer) each generation may hold.
+    pub context_per_sequence: u32,
+}
+
+/// The OpenAI-compatible engine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpenAiSettings {
+    /// Base URL including `/v1`.
+    pub base_url: String,
+    /// Bearer token, if the server wants one.
+    #[serde(serialize_with = "redacted")]
+    pub api_key: Option<SecretString>,
+    /// Model name on the server.
+    pub model: String,
+    /// Generations sent to the server at once.
+    pub max_concurrent: usize,
+    /// Retries on 429, 5xx and connect errors.
+    pub max_retries: u32,
+    /// Seconds to establish a connection.
+    pub connect_timeout_secs: u64,
+    /// Seconds the server may stay silent, before the answer starts or mid-stream.
+    pub idle_timeout_secs: u64,
+}
+
+/// Model downloads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSettings {
+    /// Where `lyceum model pull` downloads from (a Hugging Face-compatible hub).
+    pub hub_url: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { data_dir: PathBuf::from("data"), engine: EngineSettings::default(), models: ModelSettings::default() }
+    }
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            kind: EngineKind::Local,
+            max_queued: 256,
+            local: LocalSettings::default(),
+            openai: OpenAiSettings::default(),
+        }
+    }
+}
+
+impl Default for LocalSettings {
+    fn default() -> Self {
+        Self { model: PathBuf::new(), threads: 0, max_sequences: 8, context_per_sequence: 4096 }
+    }
+}
+
+impl Default for OpenAiSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "http://127.0.0.1:8000/v1".into(),
+            api_key: None,
+            model: "default".into(),
+            max_concurrent: 16,
+            max_retries: 3,
+            connect_timeout_secs: 10,
+            idle_timeout_secs: 120,
+        }
+    }
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        Self { hub_url: "https://huggingface.co".into() }
+    }
+}
+
+fn redacted<S: Serializer>(secret: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => serializer.serialize_str("[redacted]"),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// Why settings could not be read; each says which file or variable to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The settings file could not be read.
+    #[error("could not read the settings file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The settings file or an environment variable has a wrong key or value.
+    #[error("invalid settings in {origin}: {message}")]
+    Invalid {
+        /// The file or variable.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The settings file read when none is named.
+pub const DEFAULT_FILE: &str = "lyceum.toml";
+
+impl Settings {
+    /// Reads defaults, then the file (`file`, or `lyceum.toml` if it exists), then `LYCEUM_*` variables.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, SettingsError> {
+        let mut table = toml::Table::try_from(Self::default()).map_err(|error| SettingsError::Invalid {
+            origin: "the defaults".into(),
+            message: error.to_string(),
+        })?;
+        let defaults = table.clone();
+        let path = file.map(Path::to_path_buf).or_else(|| {
+            let default = PathBuf::from(DEFAULT_FILE);
+            default.exists().then_some(default)
+        });
+        if let Some(path) = &path {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| SettingsError::Read { path: path.clone(), source })?;
+            let from_file: toml::Table = text.parse().map_err(|error: toml::de::Error| SettingsError::Invalid {
+                origin: path.display().to_string(),
+                message: error.message().to_owned(),
+            })?;
+            merge(&mut table, from_file);
+            check(&table, &path.display().to_string())?;
+        }
+        let mut vars: Vec<(String, String)> =
+            env.into_iter().filter(|(name, _)| name.starts_with(ENV_PREFIX) && name != CONFIG_VAR).collect();
+        vars.sort();
+        for (name, raw) in vars {
+            let keys: Vec<String> = name[ENV_PREFIX.len()..].split("__").map(str::to_lowercase).collect();
+            let value = env_value(&defaults, &keys, &raw);
+            set(&mut table, &keys, value);
+            check(&table, &name)?;
+        }
+        check(&table, "the settings")
+    }
+
+    /// The GGUF file the local engine loads.
+    pub fn local_model_path(&self) -> PathBuf {
+        if self.engine.local.model.as_os_str().is_empty() {
+            self.models_dir().join(models::DEFAULT_MODEL.file_name)
+        } else {
+            self.engine.local.model.clone()
+        }
+    }
+
+    /// Where models are installed.
+    pub fn models_dir(&self) -> PathBuf {
+        self.data_dir.join("models")
+    }
+
+    /// CPU threads for the local engine.
+    pub fn local_threads(&self) -> usize {
+        match self.engine.local.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        }
+    }
+
+    /// The effective settings as a documented TOML file, secrets redacted.
+    pub fn to_documented_toml(&self) -> String {
+        let mut resolved = self.clone();
+        resolved.engine.local.model = self.local_model_path();
+        resolved.engine.local.threads = self.local_threads();
+        let table = toml::Value::Table(toml::Table::try_from(&resolved).unwrap_or_default());
+        let mut out = String::from("# Lyceum settings: defaults, then lyceum.toml, then LYCEUM_* variables.\n");
+        let mut section = "";
+        for (key, doc) in DOCS {
+            let (parent, name) = key.rsplit_once('.').unwrap_or(("", key));
+            if parent != section {
+                section = parent;
+                out.push_str(&format!("\n[{section}]\n"));
+            }
+            out.push_str(&format!("# {doc}\n"));
+            let value = key.split('.').try_fold(&table, |value, part| value.get(part));
+            match value {
+                Some(value) => out.push_str(&format!("{name} = {value}\n")),
+                None => out.push_str(&format!("# {name} = (not set)\n")),
+            }
+        }
+        out
+    }
+}
+
+/// Every key with its documentation, in the order `lyceum config` prints them.
+const DOCS: &[(&str, &str)] = &[
+    ("data_dir", "Where the database, models/ and the mail outbox live. Env: LYCEUM_DATA_DIR."),
+    ("engine.kind", "\"local\" (llama.cpp in this process) or \"openai\" (an OpenAI-compatible server)."),
+    ("engine.max_queued", "Generations that may wait for a free slot; more are refused as overloaded."),
+    ("engine.local.model", "The GGUF model file; leave unset for the default model under <data_dir>/models/."),
+    ("engine.local.threads", "CPU threads for llama.cpp; 0 means one per core."),
+    ("engine.local.max_sequences", "Generations decoded together in one batch."),
+    ("engine.local.context_per_sequence", "Tokens (prompt and answer) each generation may hold."),
+    ("engine.openai.base_url", "Base URL of the server, including /v1."),
+    ("engine.openai.api_key", "Bearer token, if the server needs one. Env: LYCEUM_ENGINE__OPENAI__API_KEY."),
+    ("engine.openai.model", "Model name on the server."),
+    ("engine.openai.max_concurrent", "Generations sent to the server at once."),
+    ("engine.openai.max_retries", "Retries on 429, 5xx and connection errors, with exponential backoff."),
+    ("engine.openai.connect_timeout_secs", "Seconds to establish a connection."),
+    ("engine.openai.idle_timeout_secs", "Seconds the server may stay silent before the answer or mid-stream."),
+    ("models.hub_url", "Where `lyceum model pull` downloads from."),
+];
+
+const ENV_PREFIX: &str = "LYCEUM_";
+/// Names the settings file; it is not itself a setting.
+pub const CONFIG_VAR: &str = "LYCEUM_CONFIG";
+
+fn merge(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(inner)), toml::Value::Table(over)) => merge(inner, over),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn set(table: &mut toml::Table, keys: &[String], value: toml::Value) {
+    let Some((last, parents)) = keys.split_last() else { return };
+    let mut current = table;
+    for key in parents {
+        let entry = current.entry(key.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        let toml::Value::Table(next) = entry else { return };
+        current = next;
+    }
+    current.insert(last.clone(), value);
+}
+
+/// A variable's text as the type its key has: strings stay strings (so a key like `123` is not a
+/// number), other keys are read as TOML values (`8`, `true`).
+fn env_value(defaults: &toml::Table, keys: &[String], raw: &str) -> toml::Value {
+    let default = keys.iter().try_fold(None::<&toml::Value>, |value, key| {
+        let table = match value {
+            None => defaults,
+            Some(toml::Value::Table(table)) => table,
+            Some(_) => return None,
+        };
+        table.get(key).map(Some)
+    });
+    match default.flatten() {
+        Some(toml::Value::String(_)) | None => toml::Value::String(raw.to_owned()),
+        Some(_) => format!("v = {raw}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut table| table.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(raw.to_owned())),
+    }
+}
+
+fn check(table: &toml::Table, origin: &str) -> Result<Settings, SettingsError> {
+    table.clone().try_into().map_err(|error: toml::de::Error| SettingsError::Invalid {
+        origin: origin.to_owned(),
+        message: error.message().to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file_which_overrides_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lyceum.toml");
+        std::fs::write(&file, "data_dir = \"/srv/lyceum\"\n[engine.local]\nmax_sequences = 4\nthreads = 3\n").unwrap();
+        let settings = Settings::load(
+            Some(&file),
+            env(&[("LYCEUM_ENGINE__LOCAL__THREADS", "2"), ("LYCEUM_ENGINE__OPENAI__MODEL", "42"), ("HOME", "/x")]),
+        )
+        .unwrap();
+        assert_eq!(settings.data_dir, PathBuf::from("/srv/lyceum"));
+        assert_eq!(settings.engine.local.max_sequences, 4);
+        assert_eq!(settings.engine.local.threads, 2);
+        assert_eq!(settings.engine.openai.model, "42");
+        assert_eq!(settings.engine.local.context_per_sequence, 4096);
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused_naming_where_it_came_from() {
+        let error = Settings::load(None, env(&[("LYCEUM_ENGINE__KIDN", "openai")])).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("LYCEUM_ENGINE__KIDN") && message.contains("kidn"), "{message}");
+        let error = Settings::load(None, env(&[("LYCEUM_ENGINE__KIND", "remote")])).unwrap_err();
+        assert!(error.to_string().contains("remote"), "{error}");
+    }
+
+    #[test]
+    fn the_printed_settings_document_every_key_and_hide_secrets() {
+        let settings =
+            Settings::load(None, env(&[("LYCEUM_ENGINE__OPENAI__API_KEY", "sk-very-secret")])).unwrap();
+        assert!(!format!("{settings:?}").contains("sk-very-secret"));
+        let printed = settings.to_documented_toml();
+        assert!(!printed.contains("sk-very-secret"), "{printed}");
+        assert!(printed.contains("api_key = \"[redacted]\""), "{printed}");
+        let reparsed: toml::Table = printed.parse().unwrap();
+        let serialized = toml::Table::try_from(&settings).unwrap();
+        fn keys(prefix: &str, table: &toml::Table, out: &mut Vec<String>) {
+            for (key, value) in table {
+                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                match value {
+                    toml::Value::Table(inner) => keys(&path, inner, out),
+                    _ => out.push(path),
+                }
+            }
+        }
+        let mut all = Vec::new();
+        keys("", &serialized, &mut all);
+        for key in all {
+            assert!(DOCS.iter().any(|(documented, _)| *documented == key), "{key} is not documented");
+        }
+        assert_eq!(reparsed["engine"]["local"]["max_sequences"].as_integer(), Some(8));
+    }
+}

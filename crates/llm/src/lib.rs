@@ -1,0 +1,97 @@
+//! Language-model engines behind one object-safe trait.
+//!
+//! This crate owns talking to models: the request and stream types, the local llama.cpp engine, the
+//! OpenAI-compatible HTTP engine, and the [`Governed`] wrapper that every engine runs behind (concurrency
+//! limit and usage accounting). It knows nothing about courses, storage or settings files: callers build
+//! the engine configs and the requests.
+
+mod error;
+mod governor;
+pub mod local;
+pub mod openai;
+mod request;
+mod stop;
+mod utf8;
+
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt};
+
+pub use error::LlmError;
+pub use governor::{Governed, GovernorConfig, UsageSnapshot};
+pub use request::{JsonSchema, Message, Request, Role};
+
+/// What a generation stream yields: text as it is written, then exactly one `Done`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The next piece of generated text (never empty).
+    Delta(String),
+    /// The generation finished; no more items follow.
+    Done(Usage),
+}
+
+/// Token counts of one generation. `None` means the engine did not report it (some servers send no usage
+/// in a stream); it is never guessed as zero.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Tokens in the prompt, after the chat template.
+    pub prompt_tokens: Option<u32>,
+    /// Tokens generated.
+    pub completion_tokens: Option<u32>,
+}
+
+/// A stream of generation events. It ends after `Done` or after the first error. Dropping it cancels the
+/// generation and frees the engine's slot.
+pub type TokenStream = Pin<Box<dyn Stream<Item = Result<Event, LlmError>> + Send>>;
+
+/// Which engine and model answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineInfo {
+    /// `local` or `openai`.
+    pub kind: &'static str,
+    /// The model name (file stem for local models).
+    pub model: String,
+}
+
+/// A language-model engine. Object-safe: the application holds an `Arc<dyn Engine>`.
+pub trait Engine: Send + Sync {
+    /// Which engine and model this is.
+    fn info(&self) -> &EngineInfo;
+    /// Starts a generation. Errors, including those found before any work starts, arrive in the stream.
+    fn generate(&self, request: Request) -> TokenStream;
+}
+
+/// A finished generation, collected from its stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// All generated text.
+    pub text: String,
+    /// Token counts as the engine reported them.
+    pub usage: Usage,
+}
+
+impl Completion {
+    /// Parses the text as JSON and checks it against the request's schema; engines and servers can be
+    /// wrong about structured output, so this is always checked on our side.
+    pub fn json(&self, schema: &JsonSchema) -> Result<serde_json::Value, LlmError> {
+        schema.check_output(&self.text)
+    }
+}
+
+/// Runs a request to the end and collects its text.
+pub async fn complete(engine: &dyn Engine, request: Request) -> Result<Completion, LlmError> {
+    let mut stream = engine.generate(request);
+    let mut text = String::new();
+    while let Some(event) = stream.next().await {
+        match event? {
+            Event::Delta(delta) => text.push_str(&delta),
+            Event::Done(usage) => return Ok(Completion { text, usage }),
+        }
+    }
+    Err(LlmError::Protocol("the generation stream ended without finishing".into()))
+}
+
+/// A stream that yields one error: how engines report a request they refuse before starting work.
+pub(crate) fn failed(error: LlmError) -> TokenStream {
+    Box::pin(futures::stream::once(async move { Err(error) }))
+}

@@ -1,0 +1,133 @@
+//! The local engine: a GGUF model run in-process through llama.cpp.
+//!
+//! One engine thread owns the model and its context. Requests arrive over a channel and are decoded
+//! together in one batch, up to `max_sequences` at once (continuous batching); a finished or cancelled
+//! sequence frees its slot for the next waiting request. JSON schemas are enforced while sampling with
+//! llguidance. This module must not block async callers: all llama.cpp work happens on the engine thread.
+
+mod batcher;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+use tokio::sync::mpsc as async_mpsc;
+
+use crate::{Engine, EngineInfo, Event, LlmError, Request, TokenStream, failed};
+
+/// How to run a local model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalConfig {
+    /// The GGUF file.
+    pub model_path: PathBuf,
+    /// CPU threads for llama.cpp.
+    pub threads: usize,
+    /// Sequences decoded together in one batch.
+    pub max_sequences: usize,
+    /// Context tokens (prompt plus answer) each sequence may hold.
+    pub context_per_sequence: u32,
+}
+
+/// A request on its way to the engine thread, with the channel its events go back on.
+struct Job {
+    request: Request,
+    events: async_mpsc::UnboundedSender<Result<Event, LlmError>>,
+}
+
+/// The local llama.cpp engine.
+pub struct LocalEngine {
+    jobs: mpsc::Sender<Job>,
+    info: EngineInfo,
+    tokens_decoded: Arc<AtomicU64>,
+}
+
+impl LocalEngine {
+    /// Loads the model on a new engine thread; returns once it is ready to answer. Blocks for the load.
+    pub fn load(config: LocalConfig) -> Result<Self, LlmError> {
+        check_gguf(&config.model_path)?;
+        let model = config
+            .model_path
+            .file_stem()
+            .map_or_else(|| "local".to_owned(), |stem| stem.to_string_lossy().into_owned());
+        let (jobs, job_rx) = mpsc::channel();
+        let (ready_tx, ready_rx) = mpsc::sync_channel(1);
+        let tokens_decoded = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&tokens_decoded);
+        std::thread::Builder::new()
+            .name("lyceum-llm-local".into())
+            .spawn(move || batcher::run(&config, &job_rx, &ready_tx, &counter))
+            .map_err(|error| LlmError::Engine(format!("could not start the engine thread: {error}")))?;
+        ready_rx
+            .recv()
+            .map_err(|_| LlmError::Engine("the engine thread stopped while loading the model".into()))??;
+        Ok(Self { jobs, info: EngineInfo { kind: "local", model }, tokens_decoded })
+    }
+
+    /// Tokens sampled since the engine started, including those of cancelled generations.
+    pub fn tokens_decoded(&self) -> u64 {
+        self.tokens_decoded.load(Ordering::Relaxed)
+    }
+}
+
+impl Engine for LocalEngine {
+    fn info(&self) -> &EngineInfo {
+        &self.info
+    }
+
+    fn generate(&self, request: Request) -> TokenStream {
+        let (events, mut receiver) = async_mpsc::unbounded_channel();
+        if self.jobs.send(Job { request, events }).is_err() {
+            return failed(LlmError::Engine("the engine thread has stopped".into()));
+        }
+        // Dropping the stream drops the receiver; the engine thread sees that and frees the slot.
+        Box::pin(futures::stream::poll_fn(move |cx| receiver.poll_recv(cx)))
+    }
+}
+
+/// Refuses a path that is missing or is not a GGUF file, before llama.cpp sees it.
+fn check_gguf(path: &Path) -> Result<(), LlmError> {
+    let invalid = |reason: String| LlmError::ModelInvalid { path: path.to_owned(), reason };
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(LlmError::ModelMissing(path.to_owned()));
+        }
+        Err(error) => return Err(invalid(format!("cannot open it: {error}"))),
+    };
+    if file.metadata().is_ok_and(|meta| meta.is_dir()) {
+        return Err(invalid("it is a directory, not a GGUF file".into()));
+    }
+    let mut magic = [0u8; 4];
+    match file.read_exact(&mut magic) {
+        Ok(()) if &magic == b"GGUF" => Ok(()),
+        Ok(()) | Err(_) => Err(invalid("it is not a GGUF model file (GGUF files start with the bytes `GGUF`)".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_is_reported_as_missing() {
+        let error = check_gguf(Path::new("/nonexistent/model.gguf")).unwrap_err();
+        assert!(matches!(error, LlmError::ModelMissing(_)));
+        assert!(error.to_string().contains("lyceum model install"), "{error}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_gguf_is_refused() {
+        let dir = std::env::temp_dir().join(format!("lyceum-gguf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("notes.gguf");
+        std::fs::write(&path, b"hello, I am text").unwrap();
+        let error = check_gguf(&path).unwrap_err();
+        assert!(error.to_string().contains("not a GGUF model file"), "{error}");
+        std::fs::write(&path, b"GG").unwrap();
+        assert!(check_gguf(&path).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

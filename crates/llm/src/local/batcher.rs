@@ -1,0 +1,374 @@
+//! The engine thread: admits waiting requests into free sequence slots, decodes every active sequence
+//! in one batch per step, samples each, and streams the text back.
+
+use std::collections::VecDeque;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{OnceLock, mpsc};
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use llguidance::api::TopLevelGrammar;
+use llguidance::{Matcher, ParserFactory};
+
+use super::{Job, LocalConfig};
+use crate::stop::StopMatcher;
+use crate::utf8::Utf8Decoder;
+use crate::{Event, LlmError, Request, Usage};
+
+/// Tokens decoded per `llama_decode` call at most; prompts longer than this are fed in chunks.
+const BATCH_TOKENS: u32 = 1024;
+/// Tokens llama.cpp computes at once inside a batch.
+const MICRO_BATCH_TOKENS: u32 = 512;
+
+/// llama.cpp may be initialised once per process; every engine shares this.
+fn backend() -> Result<&'static LlamaBackend, LlmError> {
+    static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            LlamaBackend::init().map_err(|error| error.to_string())
+        })
+        .as_ref()
+        .map_err(|error| LlmError::Engine(format!("could not initialise llama.cpp: {error}")))
+}
+
+/// Runs the engine thread until every `LocalEngine` handle is dropped and the work is done.
+pub(super) fn run(
+    config: &LocalConfig,
+    jobs: &mpsc::Receiver<Job>,
+    ready: &mpsc::SyncSender<Result<(), LlmError>>,
+    tokens_decoded: &AtomicU64,
+) {
+    let loaded = (|| {
+        let backend = backend()?;
+        let model = LlamaModel::load_from_file(backend, &config.model_path, &LlamaModelParams::default())
+            .map_err(|error| LlmError::ModelInvalid {
+                path: config.model_path.clone(),
+                reason: format!("llama.cpp could not load it: {error}"),
+            })?;
+        Ok::<_, LlmError>((backend, model))
+    })();
+    let (backend, model) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            let _ = ready.send(Err(error));
+            return;
+        }
+    };
+    match Batcher::new(config, backend, &model, tokens_decoded) {
+        Ok(mut batcher) => {
+            let _ = ready.send(Ok(()));
+            batcher.run(jobs);
+        }
+        Err(error) => {
+            let _ = ready.send(Err(error));
+        }
+    }
+}
+
+/// One request being answered in a slot of the batch.
+struct Sequence {
+    events: tokio::sync::mpsc::UnboundedSender<Result<Event, LlmError>>,
+    sampler: LlamaSampler,
+    prompt: Vec<LlamaToken>,
+    /// Prompt tokens already decoded.
+    fed: usize,
+    /// Position of the next token in this sequence's KV cache.
+    n_past: i32,
+    /// The token sampled last step, to be decoded this step.
+    next: Option<LlamaToken>,
+    /// Where this sequence's logits are in the current batch, if it asked for any.
+    logits_at: Option<i32>,
+    generated: u32,
+    max_tokens: u32,
+    utf8: Utf8Decoder,
+    stops: StopMatcher,
+}
+
+/// How a sequence's step ended.
+enum Outcome {
+    Continue,
+    Finished,
+    Cancelled,
+}
+
+struct Batcher<'m> {
+    model: &'m LlamaModel,
+    ctx: LlamaContext<'m>,
+    template: LlamaChatTemplate,
+    grammars: ParserFactory,
+    slots: Vec<Option<Sequence>>,
+    waiting: VecDeque<Job>,
+    batch: LlamaBatch<'static>,
+    context_per_sequence: u32,
+    tokens_decoded: &'m AtomicU64,
+}
+
+impl<'m> Batcher<'m> {
+    fn new(
+        config: &LocalConfig,
+        backend: &LlamaBackend,
+        model: &'m LlamaModel,
+        tokens_decoded: &'m AtomicU64,
+    ) -> Result<Self, LlmError> {
+        let invalid = |reason: String| LlmError::ModelInvalid { path: config.model_path.clone(), reason };
+        let template = model
+            .chat_template(None)
+            .map_err(|error| invalid(format!("it has no usable chat template: {error}")))?;
+        let sequences = config.max_sequences.max(1);
+        let threads = i32::try_from(config.threads.max(1)).unwrap_or(i32::MAX);
+        let n_ctx = u32::try_from(sequences)
+            .ok()
+            .and_then(|n| n.checked_mul(config.context_per_sequence))
+            .and_then(NonZeroU32::new)
+            .ok_or_else(|| LlmError::InvalidRequest("context size out of range".into()))?;
+        let params = LlamaContextParams::default()
+            .with_n_ctx(Some(n_ctx))
+            .with_n_batch(BATCH_TOKENS)
+            .with_n_ubatch(MICRO_BATCH_TOKENS)
+            .with_n_seq_max(n_ctx.get() / config.context_per_sequence)
+            .with_n_threads(threads)
+            .with_n_threads_batch(threads);
+        let ctx = model
+            .new_context(backend, params)
+            .map_err(|error| LlmError::Engine(format!("could not create a llama.cpp context: {error}")))?;
+        let mut grammars = ParserFactory::new_simple(&LlamaSampler::llguidance_tok_env(model))
+            .map_err(|error| LlmError::Engine(format!("could not prepare JSON schema support: {error}")))?;
+        grammars.quiet();
+        Ok(Self {
+            model,
+            ctx,
+            template,
+            grammars,
+            slots: (0..sequences).map(|_| None).collect(),
+            waiting: VecDeque::new(),
+            batch: LlamaBatch::new(BATCH_TOKENS as usize, 1),
+            context_per_sequence: config.context_per_sequence,
+            tokens_decoded,
+        })
+    }
+
+    fn run(&mut self, jobs: &mpsc::Receiver<Job>) {
+        loop {
+            let idle = self.waiting.is_empty() && self.slots.iter().all(Option::is_none);
+            if idle {
+                match jobs.recv() {
+                    Ok(job) => self.waiting.push_back(job),
+                    Err(_) => return,
+                }
+            }
+            self.waiting.extend(jobs.try_iter());
+            self.drop_cancelled();
+            self.admit();
+            self.step();
+        }
+    }
+
+    /// Frees the slots of generations whose streams were dropped, and forgets waiting ones.
+    fn drop_cancelled(&mut self) {
+        self.waiting.retain(|job| !job.events.is_closed());
+        for id in 0..self.slots.len() {
+            if self.slots[id].as_ref().is_some_and(|seq| seq.events.is_closed()) {
+                self.free(id);
+            }
+        }
+    }
+
+    fn free(&mut self, id: usize) {
+        self.slots[id] = None;
+        // Ids are below `slots.len()`, which fits a u32.
+        let _ = self.ctx.clear_kv_cache_seq(u32::try_from(id).ok(), None, None);
+    }
+
+    /// Moves waiting requests into free slots.
+    fn admit(&mut self) {
+        for id in 0..self.slots.len() {
+            if self.slots[id].is_some() {
+                continue;
+            }
+            let Some(job) = self.waiting.pop_front() else { return };
+            match self.start(&job.request) {
+                Ok((prompt, sampler)) => {
+                    let _ = self.ctx.clear_kv_cache_seq(u32::try_from(id).ok(), None, None);
+                    self.slots[id] = Some(Sequence {
+                        events: job.events,
+                        sampler,
+                        prompt,
+                        fed: 0,
+                        n_past: 0,
+                        next: None,
+                        logits_at: None,
+                        generated: 0,
+                        max_tokens: job.request.max_tokens().get(),
+                        utf8: Utf8Decoder::default(),
+                        stops: StopMatcher::new(job.request.stop()),
+                    });
+                }
+                Err(error) => {
+                    let _ = job.events.send(Err(error));
+                }
+            }
+        }
+    }
+
+    /// Applies the chat template, tokenizes, checks the length, and builds the sampler.
+    fn start(&self, request: &Request) -> Result<(Vec<LlamaToken>, LlamaSampler), LlmError> {
+        let chat = request
+            .messages()
+            .iter()
+            .map(|message| LlamaChatMessage::new(message.role.as_str().to_owned(), message.content.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| LlmError::InvalidRequest("a message contains a NUL character".into()))?;
+        let prompt = self
+            .model
+            .apply_chat_template(&self.template, &chat, true)
+            .map_err(|error| LlmError::Engine(format!("the model's chat template failed: {error}")))?;
+        let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
+        let needed = tokens.len() as u64 + u64::from(request.max_tokens().get());
+        if tokens.is_empty() || needed > u64::from(self.context_per_sequence) {
+            return Err(LlmError::InvalidRequest(format!(
+                "the prompt is {} tokens and asks for up to {} more, but a sequence holds {} tokens; \
+                 shorten the prompt, lower max_tokens, or raise engine.local.context_per_sequence",
+                tokens.len(),
+                request.max_tokens(),
+                self.context_per_sequence
+            )));
+        }
+        Ok((tokens, self.sampler(request)?))
+    }
+
+    fn sampler(&self, request: &Request) -> Result<LlamaSampler, LlmError> {
+        let mut chain = Vec::new();
+        if let Some(schema) = request.schema() {
+            let grammar = TopLevelGrammar::from_json_schema(schema.value().clone());
+            let parser = self.grammars.create_parser(grammar).map_err(|error| {
+                LlmError::InvalidRequest(format!("the JSON schema cannot be enforced: {error}"))
+            })?;
+            chain.push(LlamaSampler::from(Matcher::new(Ok(parser))));
+        }
+        if request.temperature() <= 0.0 {
+            chain.push(LlamaSampler::greedy());
+        } else {
+            chain.extend([
+                LlamaSampler::top_k(40),
+                LlamaSampler::top_p(0.95, 1),
+                LlamaSampler::min_p(0.05, 1),
+                LlamaSampler::temp(request.temperature()),
+                LlamaSampler::dist(request.seed().unwrap_or_else(fresh_seed)),
+            ]);
+        }
+        Ok(LlamaSampler::chain_simple(chain))
+    }
+
+    /// One decode over all active sequences: a token each for those generating, prompt chunks for the rest.
+    fn step(&mut self) {
+        self.batch.clear();
+        let mut budget = BATCH_TOKENS as usize;
+        for (id, seq) in self.slots.iter_mut().enumerate() {
+            let Some(seq) = seq else { continue };
+            seq.logits_at = None;
+            if let Some(token) = seq.next.take() {
+                if self.batch.add(token, seq.n_past, &[id as i32], true).is_err() {
+                    continue;
+                }
+                seq.logits_at = Some(self.batch.n_tokens() - 1);
+                seq.n_past += 1;
+                budget -= 1;
+            }
+        }
+        for (id, seq) in self.slots.iter_mut().enumerate() {
+            let Some(seq) = seq else { continue };
+            let remaining = seq.prompt.len() - seq.fed;
+            if remaining == 0 || budget == 0 {
+                continue;
+            }
+            let take = remaining.min(budget);
+            for (offset, &token) in seq.prompt[seq.fed..seq.fed + take].iter().enumerate() {
+                let last = seq.fed + offset + 1 == seq.prompt.len();
+                if self.batch.add(token, seq.n_past, &[id as i32], last).is_err() {
+                    break;
+                }
+                seq.n_past += 1;
+                if last {
+                    seq.logits_at = Some(self.batch.n_tokens() - 1);
+                }
+            }
+            seq.fed += take;
+            budget -= take;
+        }
+        if self.batch.n_tokens() == 0 {
+            return;
+        }
+        if let Err(error) = self.ctx.decode(&mut self.batch) {
+            tracing::error!(%error, "llama.cpp decode failed; failing the active generations");
+            for id in 0..self.slots.len() {
+                if let Some(seq) = &self.slots[id] {
+                    let _ = seq.events.send(Err(LlmError::Engine(format!("decoding failed: {error}"))));
+                    self.free(id);
+                }
+            }
+            return;
+        }
+        for id in 0..self.slots.len() {
+            match self.sample(id) {
+                Outcome::Continue => {}
+                Outcome::Finished | Outcome::Cancelled => self.free(id),
+            }
+        }
+    }
+
+    /// Samples the next token of sequence `id` if it has logits this step, and sends its text.
+    fn sample(&mut self, id: usize) -> Outcome {
+        let Some(seq) = self.slots[id].as_mut() else { return Outcome::Continue };
+        let Some(at) = seq.logits_at else { return Outcome::Continue };
+        let token = seq.sampler.sample(&self.ctx, at);
+        self.tokens_decoded.fetch_add(1, Ordering::Relaxed);
+        let vocab = self.model.vocab();
+        let mut finished = vocab.is_eog(token);
+        let mut text = String::new();
+        if !finished {
+            seq.generated += 1;
+            text = seq.utf8.push(&vocab.token_to_piece(token, false, None));
+            finished = seq.generated >= seq.max_tokens;
+        }
+        if finished {
+            text.push_str(&seq.utf8.finish());
+        }
+        let step = seq.stops.push(&text);
+        let mut emit = step.emit;
+        finished |= step.stopped;
+        if finished && !step.stopped {
+            emit.push_str(&seq.stops.finish());
+        }
+        if !emit.is_empty() && seq.events.send(Ok(Event::Delta(emit))).is_err() {
+            return Outcome::Cancelled;
+        }
+        if finished {
+            let usage = Usage {
+                prompt_tokens: u32::try_from(seq.prompt.len()).ok(),
+                completion_tokens: Some(seq.generated),
+            };
+            let _ = seq.events.send(Ok(Event::Done(usage)));
+            return Outcome::Finished;
+        }
+        seq.next = Some(token);
+        Outcome::Continue
+    }
+}
+
+/// A seed for requests that did not ask for one: distinct per request.
+fn fresh_seed() -> u32 {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    nanos ^ COUNTER.fetch_add(0x9E37_79B9, Ordering::Relaxed)
+}
+
