@@ -18,9 +18,18 @@ pub fn build(settings: &Settings) -> Result<Governed, LlmError> {
             let max_sequences = config.max_sequences;
             (Arc::new(LocalEngine::load(config)?), max_sequences)
         }
-        EngineKind::Openai => (Arc::new(OpenAiEngine::new(openai_config(settings))?), engine.openai.max_concurrent),
+        EngineKind::Openai => (
+            Arc::new(OpenAiEngine::new(openai_config(settings))?),
+            engine.openai.max_concurrent,
+        ),
     };
-    Ok(Governed::new(inner, GovernorConfig { max_concurrent, max_queued: engine.max_queued }))
+    Ok(Governed::new(
+        inner,
+        GovernorConfig {
+            max_concurrent,
+            max_queued: engine.max_queued,
+        },
+    ))
 }
 
 /// The local engine's configuration from the settings.

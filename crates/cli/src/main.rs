@@ -74,7 +74,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(model) = cli.model {
         settings.engine.local.model = model;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
         Command::Chat(args) => runtime.block_on(commands::chat::run(&settings, args)),
         Command::Model(command) => runtime.block_on(commands::model::run(&settings, command)),

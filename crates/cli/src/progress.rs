@@ -15,9 +15,11 @@ impl Progress for Bar {
             Some(total) => ProgressBar::new(total),
             None => ProgressBar::no_length(),
         };
-        let style = ProgressStyle::with_template("{msg:24} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style = ProgressStyle::with_template(
+            "{msg:24} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
         bar.set_style(style);
         bar.set_message(what.to_owned());
         if let Ok(mut slot) = self.0.lock() {
@@ -26,18 +28,18 @@ impl Progress for Bar {
     }
 
     fn advance(&self, bytes: u64) {
-        if let Ok(slot) = self.0.lock() {
-            if let Some(bar) = slot.as_ref() {
-                bar.inc(bytes);
-            }
+        if let Ok(slot) = self.0.lock()
+            && let Some(bar) = slot.as_ref()
+        {
+            bar.inc(bytes);
         }
     }
 
     fn finish(&self) {
-        if let Ok(mut slot) = self.0.lock() {
-            if let Some(bar) = slot.take() {
-                bar.finish_and_clear();
-            }
+        if let Ok(mut slot) = self.0.lock()
+            && let Some(bar) = slot.take()
+        {
+            bar.finish_and_clear();
         }
     }
 }

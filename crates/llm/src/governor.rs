@@ -124,8 +124,12 @@ impl Engine for Governed {
                 counters.completed.fetch_add(1, Ordering::Relaxed);
                 match (usage.prompt_tokens, usage.completion_tokens) {
                     (Some(prompt), Some(completion)) => {
-                        counters.prompt_tokens.fetch_add(prompt.into(), Ordering::Relaxed);
-                        counters.completion_tokens.fetch_add(completion.into(), Ordering::Relaxed);
+                        counters
+                            .prompt_tokens
+                            .fetch_add(prompt.into(), Ordering::Relaxed);
+                        counters
+                            .completion_tokens
+                            .fetch_add(completion.into(), Ordering::Relaxed);
                     }
                     _ => {
                         counters.usage_unknown.fetch_add(1, Ordering::Relaxed);

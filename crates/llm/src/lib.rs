@@ -88,7 +88,9 @@ pub async fn complete(engine: &dyn Engine, request: Request) -> Result<Completio
             Event::Done(usage) => return Ok(Completion { text, usage }),
         }
     }
-    Err(LlmError::Protocol("the generation stream ended without finishing".into()))
+    Err(LlmError::Protocol(
+        "the generation stream ended without finishing".into(),
+    ))
 }
 
 /// A stream that yields one error: how engines report a request they refuse before starting work.

@@ -48,10 +48,10 @@ impl LocalEngine {
     /// Loads the model on a new engine thread; returns once it is ready to answer. Blocks for the load.
     pub fn load(config: LocalConfig) -> Result<Self, LlmError> {
         check_gguf(&config.model_path)?;
-        let model = config
-            .model_path
-            .file_stem()
-            .map_or_else(|| "local".to_owned(), |stem| stem.to_string_lossy().into_owned());
+        let model = config.model_path.file_stem().map_or_else(
+            || "local".to_owned(),
+            |stem| stem.to_string_lossy().into_owned(),
+        );
         let (jobs, job_rx) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
         let tokens_decoded = Arc::new(AtomicU64::new(0));
@@ -59,11 +59,20 @@ impl LocalEngine {
         std::thread::Builder::new()
             .name("lyceum-llm-local".into())
             .spawn(move || batcher::run(&config, &job_rx, &ready_tx, &counter))
-            .map_err(|error| LlmError::Engine(format!("could not start the engine thread: {error}")))?;
-        ready_rx
-            .recv()
-            .map_err(|_| LlmError::Engine("the engine thread stopped while loading the model".into()))??;
-        Ok(Self { jobs, info: EngineInfo { kind: "local", model }, tokens_decoded })
+            .map_err(|error| {
+                LlmError::Engine(format!("could not start the engine thread: {error}"))
+            })?;
+        ready_rx.recv().map_err(|_| {
+            LlmError::Engine("the engine thread stopped while loading the model".into())
+        })??;
+        Ok(Self {
+            jobs,
+            info: EngineInfo {
+                kind: "local",
+                model,
+            },
+            tokens_decoded,
+        })
     }
 
     /// Tokens sampled since the engine started, including those of cancelled generations.
@@ -89,7 +98,10 @@ impl Engine for LocalEngine {
 
 /// Refuses a path that is missing or is not a GGUF file, before llama.cpp sees it.
 fn check_gguf(path: &Path) -> Result<(), LlmError> {
-    let invalid = |reason: String| LlmError::ModelInvalid { path: path.to_owned(), reason };
+    let invalid = |reason: String| LlmError::ModelInvalid {
+        path: path.to_owned(),
+        reason,
+    };
     let mut file = match File::open(path) {
         Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -103,7 +115,9 @@ fn check_gguf(path: &Path) -> Result<(), LlmError> {
     let mut magic = [0u8; 4];
     match file.read_exact(&mut magic) {
         Ok(()) if &magic == b"GGUF" => Ok(()),
-        Ok(()) | Err(_) => Err(invalid("it is not a GGUF model file (GGUF files start with the bytes `GGUF`)".into())),
+        Ok(()) | Err(_) => Err(invalid(
+            "it is not a GGUF model file (GGUF files start with the bytes `GGUF`)".into(),
+        )),
     }
 }
 
@@ -115,7 +129,10 @@ mod tests {
     fn a_missing_file_is_reported_as_missing() {
         let error = check_gguf(Path::new("/nonexistent/model.gguf")).unwrap_err();
         assert!(matches!(error, LlmError::ModelMissing(_)));
-        assert!(error.to_string().contains("lyceum model install"), "{error}");
+        assert!(
+            error.to_string().contains("lyceum model install"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -125,7 +142,10 @@ mod tests {
         let path = dir.join("notes.gguf");
         std::fs::write(&path, b"hello, I am text").unwrap();
         let error = check_gguf(&path).unwrap_err();
-        assert!(error.to_string().contains("not a GGUF model file"), "{error}");
+        assert!(
+            error.to_string().contains("not a GGUF model file"),
+            "{error}"
+        );
         std::fs::write(&path, b"GG").unwrap();
         assert!(check_gguf(&path).is_err());
         std::fs::remove_dir_all(&dir).unwrap();

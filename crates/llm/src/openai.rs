@@ -76,9 +76,22 @@ impl OpenAiEngine {
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .build()
-            .map_err(|error| LlmError::Engine(format!("could not build the HTTP client: {error}")))?;
-        let info = EngineInfo { kind: "openai", model: config.model.clone() };
-        Ok(Self { shared: Arc::new(Shared { client, url, config, json_object_only: AtomicBool::new(false) }), info })
+            .map_err(|error| {
+                LlmError::Engine(format!("could not build the HTTP client: {error}"))
+            })?;
+        let info = EngineInfo {
+            kind: "openai",
+            model: config.model.clone(),
+        };
+        Ok(Self {
+            shared: Arc::new(Shared {
+                client,
+                url,
+                config,
+                json_object_only: AtomicBool::new(false),
+            }),
+            info,
+        })
     }
 }
 
@@ -93,7 +106,11 @@ impl Engine for OpenAiEngine {
         Box::pin(futures::stream::unfold(state, |state| async move {
             match state {
                 State::Start(shared, request) => match shared.connect(&request).await {
-                    Ok(response) => Reader::new(response, shared.config.idle_timeout).next().await,
+                    Ok(response) => {
+                        Reader::new(response, shared.config.idle_timeout)
+                            .next()
+                            .await
+                    }
                     Err(error) => Some((Err(error), State::Ended)),
                 },
                 State::Reading(reader) => reader.next().await,
@@ -116,7 +133,11 @@ impl Shared {
         let mut retries = 0;
         loop {
             let json_object = self.json_object_only.load(Ordering::Relaxed);
-            let mut post = self.client.post(self.url.clone()).json(&body(&self.config.model, request, json_object));
+            let mut post = self.client.post(self.url.clone()).json(&body(
+                &self.config.model,
+                request,
+                json_object,
+            ));
             if let Some(key) = &self.config.api_key {
                 post = post.bearer_auth(key.expose_secret());
             }
@@ -132,7 +153,10 @@ impl Shared {
                     let retry_after = retry_after(response.headers());
                     let body = excerpt(response.text().await.unwrap_or_default());
                     if matches!(status, 400 | 422) && request.schema().is_some() && !json_object {
-                        tracing::warn!(status, "the model server refused `json_schema`; using `json_object` from now on");
+                        tracing::warn!(
+                            status,
+                            "the model server refused `json_schema`; using `json_object` from now on"
+                        );
                         self.json_object_only.store(true, Ordering::Relaxed);
                         continue;
                     }
@@ -146,7 +170,10 @@ impl Shared {
             if retries >= self.config.max_retries {
                 return Err(error);
             }
-            let backoff = self.config.initial_backoff.saturating_mul(1 << retries.min(16));
+            let backoff = self
+                .config
+                .initial_backoff
+                .saturating_mul(1 << retries.min(16));
             let wait = retry_after.unwrap_or(backoff).min(self.config.max_backoff);
             tracing::info!(%error, retry = retries + 1, wait_ms = wait.as_millis() as u64, "retrying the model server");
             tokio::time::sleep(wait).await;
@@ -188,12 +215,19 @@ fn body(model: &str, request: &Request, json_object: bool) -> Value {
 
 /// Retry-After as seconds or as an HTTP date.
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// The start of an error body, enough for an operator to see what the server said.
@@ -249,12 +283,24 @@ impl Reader {
         loop {
             if let Some(item) = self.queue.pop_front() {
                 let last = !matches!(item, Ok(Event::Delta(_)));
-                return Some((item, if last { State::Ended } else { State::Reading(self) }));
+                return Some((
+                    item,
+                    if last {
+                        State::Ended
+                    } else {
+                        State::Reading(self)
+                    },
+                ));
             }
             let (events, ended) = match tokio::time::timeout(self.idle, self.body.next()).await {
-                Err(_) => (Err(LlmError::Timeout(self.idle, "the stream stalled")), false),
+                Err(_) => (
+                    Err(LlmError::Timeout(self.idle, "the stream stalled")),
+                    false,
+                ),
                 Ok(Some(Err(error))) => (Err(LlmError::Connect(error_chain(&error))), false),
-                Ok(Some(Ok(bytes))) => (self.parser.push(&bytes).map_err(LlmError::Protocol), false),
+                Ok(Some(Ok(bytes))) => {
+                    (self.parser.push(&bytes).map_err(LlmError::Protocol), false)
+                }
                 Ok(None) => (self.parser.finish().map_err(LlmError::Protocol), true),
             };
             match events {
@@ -266,7 +312,9 @@ impl Reader {
                 self.queue.push_back(if self.finish_reason_seen {
                     Ok(Event::Done(self.usage))
                 } else {
-                    Err(LlmError::Protocol("the stream ended before the answer finished".into()))
+                    Err(LlmError::Protocol(
+                        "the stream ended before the answer finished".into(),
+                    ))
                 });
             }
         }
@@ -274,7 +322,9 @@ impl Reader {
 
     /// Whether the queue already holds the stream's last item (`Done` or an error).
     fn has_ending(&self) -> bool {
-        self.queue.iter().any(|item| !matches!(item, Ok(Event::Delta(_))))
+        self.queue
+            .iter()
+            .any(|item| !matches!(item, Ok(Event::Delta(_))))
     }
 
     fn handle(&mut self, event: SseEvent) {
@@ -292,28 +342,46 @@ impl Reader {
             Ok(chunk) => chunk,
             Err(error) => {
                 let shown = excerpt(data);
-                self.queue.push_back(Err(LlmError::Protocol(format!("an event is not JSON ({error}): {shown}"))));
+                self.queue.push_back(Err(LlmError::Protocol(format!(
+                    "an event is not JSON ({error}): {shown}"
+                ))));
                 return;
             }
         };
         if let Some(error) = chunk.get("error") {
-            let message = error.get("message").and_then(Value::as_str).unwrap_or("unknown error");
-            self.queue.push_back(Err(LlmError::Engine(format!("the server failed mid-answer: {message}"))));
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error");
+            self.queue.push_back(Err(LlmError::Engine(format!(
+                "the server failed mid-answer: {message}"
+            ))));
             return;
         }
         if let Some(choice) = chunk.get("choices").and_then(|choices| choices.get(0)) {
-            if let Some(text) = choice.pointer("/delta/content").and_then(Value::as_str) {
-                if !text.is_empty() {
-                    self.queue.push_back(Ok(Event::Delta(text.to_owned())));
-                }
+            if let Some(text) = choice.pointer("/delta/content").and_then(Value::as_str)
+                && !text.is_empty()
+            {
+                self.queue.push_back(Ok(Event::Delta(text.to_owned())));
             }
-            if choice.get("finish_reason").is_some_and(|reason| !reason.is_null()) {
+            if choice
+                .get("finish_reason")
+                .is_some_and(|reason| !reason.is_null())
+            {
                 self.finish_reason_seen = true;
             }
         }
         if let Some(usage) = chunk.get("usage").filter(|usage| usage.is_object()) {
-            let count = |key: &str| usage.get(key).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok());
-            self.usage = Usage { prompt_tokens: count("prompt_tokens"), completion_tokens: count("completion_tokens") };
+            let count = |key: &str| {
+                usage
+                    .get(key)
+                    .and_then(Value::as_u64)
+                    .and_then(|n| u32::try_from(n).ok())
+            };
+            self.usage = Usage {
+                prompt_tokens: count("prompt_tokens"),
+                completion_tokens: count("completion_tokens"),
+            };
         }
     }
 }

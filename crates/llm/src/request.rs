@@ -39,15 +39,24 @@ pub struct Message {
 impl Message {
     /// A system message.
     pub fn system(content: impl Into<String>) -> Self {
-        Self { role: Role::System, content: content.into() }
+        Self {
+            role: Role::System,
+            content: content.into(),
+        }
     }
     /// A user message.
     pub fn user(content: impl Into<String>) -> Self {
-        Self { role: Role::User, content: content.into() }
+        Self {
+            role: Role::User,
+            content: content.into(),
+        }
     }
     /// An assistant message.
     pub fn assistant(content: impl Into<String>) -> Self {
-        Self { role: Role::Assistant, content: content.into() }
+        Self {
+            role: Role::Assistant,
+            content: content.into(),
+        }
     }
 }
 
@@ -73,15 +82,22 @@ impl JsonSchema {
             ));
         }
         let validator = jsonschema::validator_for(&value).map_err(|error| {
-            LlmError::InvalidRequest(format!("not a valid JSON Schema: {error} (at {})", error.schema_path))
+            LlmError::InvalidRequest(format!(
+                "not a valid JSON Schema: {error} (at {})",
+                error.schema_path
+            ))
         })?;
-        Ok(Self { value, validator: Arc::new(validator) })
+        Ok(Self {
+            value,
+            validator: Arc::new(validator),
+        })
     }
 
     /// Parses schema text, saying whether it is not JSON or not JSON Schema.
     pub fn parse(text: &str) -> Result<Self, LlmError> {
-        let value = serde_json::from_str(text)
-            .map_err(|error| LlmError::InvalidRequest(format!("the JSON schema is not JSON: {error}")))?;
+        let value = serde_json::from_str(text).map_err(|error| {
+            LlmError::InvalidRequest(format!("the JSON schema is not JSON: {error}"))
+        })?;
         Self::new(value)
     }
 
@@ -100,7 +116,11 @@ impl JsonSchema {
             .take(3)
             .map(|error| format!("{error} (at {})", error.instance_path))
             .collect();
-        if problems.is_empty() { Ok(value) } else { Err(LlmError::InvalidOutput(problems.join("; "))) }
+        if problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(LlmError::InvalidOutput(problems.join("; ")))
+        }
     }
 }
 
@@ -122,11 +142,20 @@ impl Request {
     /// A request with at least one message and a token limit above zero, at temperature 0.7.
     pub fn new(messages: Vec<Message>, max_tokens: u32) -> Result<Self, LlmError> {
         if messages.is_empty() {
-            return Err(LlmError::InvalidRequest("a request needs at least one message".into()));
+            return Err(LlmError::InvalidRequest(
+                "a request needs at least one message".into(),
+            ));
         }
         let max_tokens = NonZeroU32::new(max_tokens)
             .ok_or_else(|| LlmError::InvalidRequest("max_tokens must be at least 1".into()))?;
-        Ok(Self { messages, max_tokens, temperature: 0.7, stop: Vec::new(), seed: None, schema: None })
+        Ok(Self {
+            messages,
+            max_tokens,
+            temperature: 0.7,
+            stop: Vec::new(),
+            seed: None,
+            schema: None,
+        })
     }
 
     /// Sampling temperature, 0 (always the likeliest token) to 2.
@@ -149,7 +178,9 @@ impl Request {
             )));
         }
         if stop.iter().any(String::is_empty) {
-            return Err(LlmError::InvalidRequest("stop strings must not be empty".into()));
+            return Err(LlmError::InvalidRequest(
+                "stop strings must not be empty".into(),
+            ));
         }
         self.stop = stop;
         Ok(self)
@@ -201,12 +232,18 @@ mod tests {
     #[test]
     fn zero_max_tokens_is_refused() {
         let error = Request::new(vec![Message::user("hi")], 0).unwrap_err();
-        assert!(error.to_string().contains("max_tokens must be at least 1"), "{error}");
+        assert!(
+            error.to_string().contains("max_tokens must be at least 1"),
+            "{error}"
+        );
     }
 
     #[test]
     fn a_request_without_messages_is_refused() {
-        assert!(matches!(Request::new(vec![], 5), Err(LlmError::InvalidRequest(_))));
+        assert!(matches!(
+            Request::new(vec![], 5),
+            Err(LlmError::InvalidRequest(_))
+        ));
     }
 
     #[test]
@@ -219,7 +256,10 @@ mod tests {
     #[test]
     fn an_invalid_schema_is_refused_with_its_reason() {
         let error = JsonSchema::new(json!({"type": "objekt"})).unwrap_err();
-        assert!(error.to_string().contains("not a valid JSON Schema"), "{error}");
+        assert!(
+            error.to_string().contains("not a valid JSON Schema"),
+            "{error}"
+        );
         let error = JsonSchema::parse("{not json").unwrap_err();
         assert!(error.to_string().contains("not JSON"), "{error}");
         assert!(JsonSchema::new(json!(["a"])).is_err());
@@ -233,8 +273,17 @@ mod tests {
             "required": ["n"]
         }))
         .unwrap();
-        assert_eq!(schema.check_output(" {\"n\": 3} ").unwrap(), json!({"n": 3}));
-        assert!(matches!(schema.check_output("{\"n\": \"x\"}"), Err(LlmError::InvalidOutput(_))));
-        assert!(matches!(schema.check_output("{\"n\": 3"), Err(LlmError::InvalidOutput(_))));
+        assert_eq!(
+            schema.check_output(" {\"n\": 3} ").unwrap(),
+            json!({"n": 3})
+        );
+        assert!(matches!(
+            schema.check_output("{\"n\": \"x\"}"),
+            Err(LlmError::InvalidOutput(_))
+        ));
+        assert!(matches!(
+            schema.check_output("{\"n\": 3"),
+            Err(LlmError::InvalidOutput(_))
+        ));
     }
 }

@@ -19,21 +19,35 @@ pub(crate) struct StopStep {
 
 impl StopMatcher {
     pub(crate) fn new(stops: &[String]) -> Self {
-        Self { stops: stops.to_vec(), held: String::new() }
+        Self {
+            stops: stops.to_vec(),
+            held: String::new(),
+        }
     }
 
     /// Adds text; returns what may be sent, holding back a tail that could begin a stop string.
     pub(crate) fn push(&mut self, text: &str) -> StopStep {
         self.held.push_str(text);
-        if let Some(at) = self.stops.iter().filter_map(|stop| self.held.find(stop.as_str())).min() {
+        if let Some(at) = self
+            .stops
+            .iter()
+            .filter_map(|stop| self.held.find(stop.as_str()))
+            .min()
+        {
             let emit = self.held[..at].to_owned();
             self.held.clear();
-            return StopStep { emit, stopped: true };
+            return StopStep {
+                emit,
+                stopped: true,
+            };
         }
         let keep = self.longest_stop_prefix_suffix();
         let emit = self.held[..self.held.len() - keep].to_owned();
         self.held.drain(..self.held.len() - keep);
-        StopStep { emit, stopped: false }
+        StopStep {
+            emit,
+            stopped: false,
+        }
     }
 
     /// Text held back when the generation ends for another reason.
@@ -62,35 +76,83 @@ mod tests {
     #[test]
     fn text_without_stops_passes_through() {
         let mut m = matcher(&[]);
-        assert_eq!(m.push("hello"), StopStep { emit: "hello".into(), stopped: false });
+        assert_eq!(
+            m.push("hello"),
+            StopStep {
+                emit: "hello".into(),
+                stopped: false
+            }
+        );
     }
 
     #[test]
     fn a_stop_split_across_pushes_is_never_sent() {
         let mut m = matcher(&["END"]);
-        assert_eq!(m.push("one two E"), StopStep { emit: "one two ".into(), stopped: false });
-        assert_eq!(m.push("N"), StopStep { emit: String::new(), stopped: false });
-        assert_eq!(m.push("Dtrailing"), StopStep { emit: String::new(), stopped: true });
+        assert_eq!(
+            m.push("one two E"),
+            StopStep {
+                emit: "one two ".into(),
+                stopped: false
+            }
+        );
+        assert_eq!(
+            m.push("N"),
+            StopStep {
+                emit: String::new(),
+                stopped: false
+            }
+        );
+        assert_eq!(
+            m.push("Dtrailing"),
+            StopStep {
+                emit: String::new(),
+                stopped: true
+            }
+        );
     }
 
     #[test]
     fn a_false_start_is_released() {
         let mut m = matcher(&["END"]);
-        assert_eq!(m.push("EN"), StopStep { emit: String::new(), stopped: false });
-        assert_eq!(m.push("ough"), StopStep { emit: "ENough".into(), stopped: false });
+        assert_eq!(
+            m.push("EN"),
+            StopStep {
+                emit: String::new(),
+                stopped: false
+            }
+        );
+        assert_eq!(
+            m.push("ough"),
+            StopStep {
+                emit: "ENough".into(),
+                stopped: false
+            }
+        );
         assert_eq!(m.finish(), "");
     }
 
     #[test]
     fn the_earliest_of_several_stops_wins() {
         let mut m = matcher(&["zz", "b"]);
-        assert_eq!(m.push("a b zz"), StopStep { emit: "a ".into(), stopped: true });
+        assert_eq!(
+            m.push("a b zz"),
+            StopStep {
+                emit: "a ".into(),
+                stopped: true
+            }
+        );
     }
 
     #[test]
     fn multibyte_text_is_held_on_character_boundaries() {
         let mut m = matcher(&["éé"]);
-        assert_eq!(m.push("café"), StopStep { emit: "caf".into(), stopped: false });
+        assert_eq!(
+            m.push("café"),
+            StopStep {
+                emit: "caf".into(),
+                stopped: false
+            }
+        );
         assert_eq!(m.finish(), "é");
     }
 }

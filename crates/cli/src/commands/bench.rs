@@ -63,14 +63,17 @@ fn essay(tokens: u32, seed: u32) -> anyhow::Result<Request> {
     let messages = vec![Message::user(format!(
         "Write a long, detailed essay (at least 2000 words) on the history of algebra, part {seed}."
     ))];
-    Ok(Request::new(messages, tokens)?.with_temperature(0.7)?.with_seed(seed))
+    Ok(Request::new(messages, tokens)?
+        .with_temperature(0.7)?
+        .with_seed(seed))
 }
 
 /// A prompt of about 500 tokens.
 fn long_prompt() -> String {
     let sentence = "Lyceum turns a topic into a course: an outline of weeks and units, an article per unit, \
                     and a quiz, written by a language model and then taught with a tutor at the learner's pace. ";
-    let mut prompt = String::from("Read these notes, then answer with one word: what does Lyceum make?\n\n");
+    let mut prompt =
+        String::from("Read these notes, then answer with one word: what does Lyceum make?\n\n");
     for n in 1..=13 {
         prompt.push_str(&format!("Note {n}. {sentence}"));
     }
@@ -81,16 +84,18 @@ fn outline_schema() -> anyhow::Result<JsonSchema> {
     let unit = json!({"type": "object", "properties": {"title": {"type": "string"},
         "chapters": {"type": "array", "items": {"type": "string"}, "minItems": 3, "maxItems": 3}},
         "required": ["title", "chapters"], "additionalProperties": false});
-    Ok(JsonSchema::new(json!({"type": "object", "properties": {"title": {"type": "string"},
+    Ok(JsonSchema::new(
+        json!({"type": "object", "properties": {"title": {"type": "string"},
         "units": {"type": "array", "items": unit, "minItems": 3, "maxItems": 3}},
-        "required": ["title", "units"], "additionalProperties": false}))?)
+        "required": ["title", "units"], "additionalProperties": false}),
+    )?)
 }
 
 async fn concurrent(engine: &dyn Engine, sequences: u32, tokens: u32) -> anyhow::Result<f64> {
     let started = Instant::now();
-    let runs = futures::future::try_join_all((0..sequences).map(|seed| async move {
-        measure(engine, essay(tokens, seed)?).await
-    }))
+    let runs = futures::future::try_join_all(
+        (0..sequences).map(|seed| async move { measure(engine, essay(tokens, seed)?).await }),
+    )
     .await?;
     let total: u32 = runs.iter().map(|run| run.completion_tokens).sum();
     Ok(f64::from(total) / started.elapsed().as_secs_f64())
@@ -100,7 +105,12 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     let Command::Llm { tokens } = command;
     let engine = load_engine(settings).await?;
     let info = engine.info().clone();
-    println!("engine {} · model {} · {} threads", info.kind, info.model, settings.local_threads());
+    println!(
+        "engine {} · model {} · {} threads",
+        info.kind,
+        info.model,
+        settings.local_threads()
+    );
 
     // Warm up once so the first figures do not include one-time costs.
     measure(&engine, essay(8, 0)?).await?;
@@ -108,7 +118,10 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     let prompt = Request::new(vec![Message::user(long_prompt())], 1)?.with_temperature(0.0)?;
     let prefill = measure(&engine, prompt).await?;
     let prompt_rate = f64::from(prefill.prompt_tokens) / prefill.total.as_secs_f64();
-    println!("prompt processing      {prompt_rate:8.1} tokens/s  ({} tokens)", prefill.prompt_tokens);
+    println!(
+        "prompt processing      {prompt_rate:8.1} tokens/s  ({} tokens)",
+        prefill.prompt_tokens
+    );
 
     let single = measure(&engine, essay(tokens, 1)?).await?;
     println!(
@@ -128,7 +141,9 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     }
     let question = "Outline a short course on the water cycle: a title and exactly 3 units, each with a title \
                     and exactly 3 chapter titles. Answer in JSON.";
-    let plain = Request::new(vec![Message::user(question)], tokens)?.with_temperature(0.7)?.with_seed(7);
+    let plain = Request::new(vec![Message::user(question)], tokens)?
+        .with_temperature(0.7)?
+        .with_seed(7);
     let plain = measure(&engine, plain).await?;
     let schema = outline_schema()?;
     let constrained = Request::new(vec![Message::user(question)], tokens)?
@@ -145,7 +160,10 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
         constrained.generation_rate() / plain.generation_rate(),
         plain.generation_rate()
     );
-    println!("peak RSS               {:8.1} MiB", peak_rss_kib().unwrap_or(0) as f64 / 1024.0);
+    println!(
+        "peak RSS               {:8.1} MiB",
+        peak_rss_kib().unwrap_or(0) as f64 / 1024.0
+    );
     let usage = engine.usage();
     println!(
         "usage                  {} requests, {} prompt + {} completion tokens",

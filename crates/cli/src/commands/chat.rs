@@ -32,7 +32,10 @@ pub async fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("Failed to read the JSON schema {}", path.display()))?;
-            Some(JsonSchema::parse(&text).with_context(|| format!("Bad JSON schema in {}", path.display()))?)
+            Some(
+                JsonSchema::parse(&text)
+                    .with_context(|| format!("Bad JSON schema in {}", path.display()))?,
+            )
         }
         None => None,
     };
@@ -41,7 +44,8 @@ pub async fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         messages.push(Message::system(system));
     }
     messages.push(Message::user(args.prompt));
-    let mut request = Request::new(messages, args.max_tokens)?.with_temperature(args.temperature)?;
+    let mut request =
+        Request::new(messages, args.max_tokens)?.with_temperature(args.temperature)?;
     if let Some(schema) = &schema {
         request = request.with_schema(schema.clone());
     }
@@ -62,11 +66,16 @@ pub async fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
             Event::Done(usage) => {
                 println!();
                 let elapsed = started.elapsed();
-                let completion = usage.completion_tokens.map_or("?".into(), |n| n.to_string());
+                let completion = usage
+                    .completion_tokens
+                    .map_or("?".into(), |n| n.to_string());
                 let prompt = usage.prompt_tokens.map_or("?".into(), |n| n.to_string());
                 let rate = match (usage.completion_tokens, first_token) {
                     (Some(n), Some(first)) if elapsed > first => {
-                        format!(", {:.1} tokens/s", f64::from(n) / (elapsed - first).as_secs_f64())
+                        format!(
+                            ", {:.1} tokens/s",
+                            f64::from(n) / (elapsed - first).as_secs_f64()
+                        )
                     }
                     _ => String::new(),
                 };
@@ -80,7 +89,9 @@ pub async fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         }
     }
     if let Some(schema) = &schema {
-        schema.check_output(&text).context("The answer does not follow the schema")?;
+        schema
+            .check_output(&text)
+            .context("The answer does not follow the schema")?;
     }
     Ok(())
 }

@@ -46,8 +46,12 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             .await?
             .context("Failed to install the default model")?;
             match outcome {
-                Installed::AlreadyInstalled(path) => println!("{} is installed and verified", path.display()),
-                Installed::Installed(path) => println!("installed {} (sha256 verified)", path.display()),
+                Installed::AlreadyInstalled(path) => {
+                    println!("{} is installed and verified", path.display())
+                }
+                Installed::Installed(path) => {
+                    println!("installed {} (sha256 verified)", path.display())
+                }
             }
         }
         Command::List => {
@@ -58,21 +62,50 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             }
             for file in &files {
                 let marker = if file.path == active { "*" } else { " " };
-                let verified = if file.verified { "verified" } else { "unverified" };
-                println!("{marker} {:<50} {:>8.1} MB  {verified}", file.path.display(), file.size as f64 / 1e6);
+                let verified = if file.verified {
+                    "verified"
+                } else {
+                    "unverified"
+                };
+                println!(
+                    "{marker} {:<50} {:>8.1} MB  {verified}",
+                    file.path.display(),
+                    file.size as f64 / 1e6
+                );
             }
             if !files.iter().any(|file| file.path == active) {
-                println!("the local engine is set to {}, which is not in {}", active.display(), dir.display());
+                println!(
+                    "the local engine is set to {}, which is not in {}",
+                    active.display(),
+                    dir.display()
+                );
             }
         }
         Command::Pull { repo, file, sha256 } => {
-            let pulled =
-                models::pull(&settings.models.hub_url, &repo, &file, sha256.as_deref(), &dir, &Bar::default())
-                    .await
-                    .with_context(|| format!("Failed to pull {file} from {repo}"))?;
-            let check = if pulled.verified { "verified" } else { "not verified: the hub published no checksum" };
-            println!("saved {} (sha256 {}, {check})", pulled.path.display(), pulled.sha256);
-            println!("use it with --model {} or engine.local.model", pulled.path.display());
+            let pulled = models::pull(
+                &settings.models.hub_url,
+                &repo,
+                &file,
+                sha256.as_deref(),
+                &dir,
+                &Bar::default(),
+            )
+            .await
+            .with_context(|| format!("Failed to pull {file} from {repo}"))?;
+            let check = if pulled.verified {
+                "verified"
+            } else {
+                "not verified: the hub published no checksum"
+            };
+            println!(
+                "saved {} (sha256 {}, {check})",
+                pulled.path.display(),
+                pulled.sha256
+            );
+            println!(
+                "use it with --model {} or engine.local.model",
+                pulled.path.display()
+            );
         }
     }
     Ok(())

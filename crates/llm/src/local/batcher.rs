@@ -48,8 +48,9 @@ pub(super) fn run(
 ) {
     let loaded = (|| {
         let backend = backend()?;
-        let model = LlamaModel::load_from_file(backend, &config.model_path, &LlamaModelParams::default())
-            .map_err(|error| LlmError::ModelInvalid {
+        let model =
+            LlamaModel::load_from_file(backend, &config.model_path, &LlamaModelParams::default())
+                .map_err(|error| LlmError::ModelInvalid {
                 path: config.model_path.clone(),
                 reason: format!("llama.cpp could not load it: {error}"),
             })?;
@@ -118,7 +119,10 @@ impl<'m> Batcher<'m> {
         model: &'m LlamaModel,
         tokens_decoded: &'m AtomicU64,
     ) -> Result<Self, LlmError> {
-        let invalid = |reason: String| LlmError::ModelInvalid { path: config.model_path.clone(), reason };
+        let invalid = |reason: String| LlmError::ModelInvalid {
+            path: config.model_path.clone(),
+            reason,
+        };
         let template = model
             .chat_template(None)
             .map_err(|error| invalid(format!("it has no usable chat template: {error}")))?;
@@ -136,11 +140,13 @@ impl<'m> Batcher<'m> {
             .with_n_seq_max(n_ctx.get() / config.context_per_sequence)
             .with_n_threads(threads)
             .with_n_threads_batch(threads);
-        let ctx = model
-            .new_context(backend, params)
-            .map_err(|error| LlmError::Engine(format!("could not create a llama.cpp context: {error}")))?;
+        let ctx = model.new_context(backend, params).map_err(|error| {
+            LlmError::Engine(format!("could not create a llama.cpp context: {error}"))
+        })?;
         let mut grammars = ParserFactory::new_simple(&LlamaSampler::llguidance_tok_env(model))
-            .map_err(|error| LlmError::Engine(format!("could not prepare JSON schema support: {error}")))?;
+            .map_err(|error| {
+                LlmError::Engine(format!("could not prepare JSON schema support: {error}"))
+            })?;
         grammars.quiet();
         Ok(Self {
             model,
@@ -175,7 +181,10 @@ impl<'m> Batcher<'m> {
     fn drop_cancelled(&mut self) {
         self.waiting.retain(|job| !job.events.is_closed());
         for id in 0..self.slots.len() {
-            if self.slots[id].as_ref().is_some_and(|seq| seq.events.is_closed()) {
+            if self.slots[id]
+                .as_ref()
+                .is_some_and(|seq| seq.events.is_closed())
+            {
                 self.free(id);
             }
         }
@@ -184,7 +193,9 @@ impl<'m> Batcher<'m> {
     fn free(&mut self, id: usize) {
         self.slots[id] = None;
         // Ids are below `slots.len()`, which fits a u32.
-        let _ = self.ctx.clear_kv_cache_seq(u32::try_from(id).ok(), None, None);
+        let _ = self
+            .ctx
+            .clear_kv_cache_seq(u32::try_from(id).ok(), None, None);
     }
 
     /// Moves waiting requests into free slots.
@@ -193,10 +204,14 @@ impl<'m> Batcher<'m> {
             if self.slots[id].is_some() {
                 continue;
             }
-            let Some(job) = self.waiting.pop_front() else { return };
+            let Some(job) = self.waiting.pop_front() else {
+                return;
+            };
             match self.start(&job.request) {
                 Ok((prompt, sampler)) => {
-                    let _ = self.ctx.clear_kv_cache_seq(u32::try_from(id).ok(), None, None);
+                    let _ = self
+                        .ctx
+                        .clear_kv_cache_seq(u32::try_from(id).ok(), None, None);
                     self.slots[id] = Some(Sequence {
                         events: job.events,
                         sampler,
@@ -223,13 +238,17 @@ impl<'m> Batcher<'m> {
         let chat = request
             .messages()
             .iter()
-            .map(|message| LlamaChatMessage::new(message.role.as_str().to_owned(), message.content.clone()))
+            .map(|message| {
+                LlamaChatMessage::new(message.role.as_str().to_owned(), message.content.clone())
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| LlmError::InvalidRequest("a message contains a NUL character".into()))?;
         let prompt = self
             .model
             .apply_chat_template(&self.template, &chat, true)
-            .map_err(|error| LlmError::Engine(format!("the model's chat template failed: {error}")))?;
+            .map_err(|error| {
+                LlmError::Engine(format!("the model's chat template failed: {error}"))
+            })?;
         let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
         let needed = tokens.len() as u64 + u64::from(request.max_tokens().get());
         if tokens.is_empty() || needed > u64::from(self.context_per_sequence) {
@@ -247,7 +266,7 @@ impl<'m> Batcher<'m> {
     fn sampler(&self, request: &Request) -> Result<LlamaSampler, LlmError> {
         let mut chain = Vec::new();
         if let Some(schema) = request.schema() {
-            let grammar = TopLevelGrammar::from_json_schema(schema.value().clone());
+            let grammar = TopLevelGrammar::from_json_schema(compact(schema.value()));
             let parser = self.grammars.create_parser(grammar).map_err(|error| {
                 LlmError::InvalidRequest(format!("the JSON schema cannot be enforced: {error}"))
             })?;
@@ -275,7 +294,11 @@ impl<'m> Batcher<'m> {
             let Some(seq) = seq else { continue };
             seq.logits_at = None;
             if let Some(token) = seq.next.take() {
-                if self.batch.add(token, seq.n_past, &[id as i32], true).is_err() {
+                if self
+                    .batch
+                    .add(token, seq.n_past, &[id as i32], true)
+                    .is_err()
+                {
                     continue;
                 }
                 seq.logits_at = Some(self.batch.n_tokens() - 1);
@@ -292,7 +315,11 @@ impl<'m> Batcher<'m> {
             let take = remaining.min(budget);
             for (offset, &token) in seq.prompt[seq.fed..seq.fed + take].iter().enumerate() {
                 let last = seq.fed + offset + 1 == seq.prompt.len();
-                if self.batch.add(token, seq.n_past, &[id as i32], last).is_err() {
+                if self
+                    .batch
+                    .add(token, seq.n_past, &[id as i32], last)
+                    .is_err()
+                {
                     break;
                 }
                 seq.n_past += 1;
@@ -310,7 +337,9 @@ impl<'m> Batcher<'m> {
             tracing::error!(%error, "llama.cpp decode failed; failing the active generations");
             for id in 0..self.slots.len() {
                 if let Some(seq) = &self.slots[id] {
-                    let _ = seq.events.send(Err(LlmError::Engine(format!("decoding failed: {error}"))));
+                    let _ = seq
+                        .events
+                        .send(Err(LlmError::Engine(format!("decoding failed: {error}"))));
                     self.free(id);
                 }
             }
@@ -326,8 +355,12 @@ impl<'m> Batcher<'m> {
 
     /// Samples the next token of sequence `id` if it has logits this step, and sends its text.
     fn sample(&mut self, id: usize) -> Outcome {
-        let Some(seq) = self.slots[id].as_mut() else { return Outcome::Continue };
-        let Some(at) = seq.logits_at else { return Outcome::Continue };
+        let Some(seq) = self.slots[id].as_mut() else {
+            return Outcome::Continue;
+        };
+        let Some(at) = seq.logits_at else {
+            return Outcome::Continue;
+        };
         let token = seq.sampler.sample(&self.ctx, at);
         self.tokens_decoded.fetch_add(1, Ordering::Relaxed);
         let vocab = self.model.vocab();
@@ -363,6 +396,18 @@ impl<'m> Batcher<'m> {
     }
 }
 
+/// The schema with llguidance told to allow no free whitespace: small models otherwise tend to fill
+/// the answer with newlines until they run out of tokens. Items and keys keep one readable space.
+fn compact(schema: &serde_json::Value) -> serde_json::Value {
+    let mut schema = schema.clone();
+    if let Some(object) = schema.as_object_mut() {
+        object.entry("x-guidance").or_insert_with(|| {
+            serde_json::json!({"whitespace_flexible": false, "item_separator": ", ", "key_separator": ": "})
+        });
+    }
+    schema
+}
+
 /// A seed for requests that did not ask for one: distinct per request.
 fn fresh_seed() -> u32 {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -371,4 +416,3 @@ fn fresh_seed() -> u32 {
         .map_or(0, |elapsed| elapsed.subsec_nanos());
     nanos ^ COUNTER.fetch_add(0x9E37_79B9, Ordering::Relaxed)
 }
-

@@ -44,7 +44,11 @@ impl SseParser {
             if !self.data.is_empty() {
                 let data = self.data.join("\n");
                 self.data.clear();
-                events.push(if data == "[DONE]" { SseEvent::Done } else { SseEvent::Data(data) });
+                events.push(if data == "[DONE]" {
+                    SseEvent::Done
+                } else {
+                    SseEvent::Data(data)
+                });
             }
             return;
         }
@@ -53,7 +57,8 @@ impl SseParser {
         }
         let (field, value) = line.split_once(':').unwrap_or((line, ""));
         if field == "data" {
-            self.data.push(value.strip_prefix(' ').unwrap_or(value).to_owned());
+            self.data
+                .push(value.strip_prefix(' ').unwrap_or(value).to_owned());
         }
         // `event`, `id` and `retry` carry nothing these servers use.
     }
@@ -67,16 +72,22 @@ mod tests {
     fn events_split_across_reads_are_reassembled() {
         let mut parser = SseParser::default();
         assert_eq!(parser.push(b": ping\n\ndata: {\"a\"").unwrap(), vec![]);
-        assert_eq!(parser.push(b":1}\r\n\r\ndata: [DONE]\n\n").unwrap(), vec![
-            SseEvent::Data("{\"a\":1}".into()),
-            SseEvent::Done
-        ]);
+        assert_eq!(
+            parser.push(b":1}\r\n\r\ndata: [DONE]\n\n").unwrap(),
+            vec![SseEvent::Data("{\"a\":1}".into()), SseEvent::Done]
+        );
     }
 
     #[test]
     fn multi_line_data_is_joined_and_a_missing_blank_line_is_tolerated_at_the_end() {
         let mut parser = SseParser::default();
-        assert_eq!(parser.push(b"event: x\ndata: one\ndata: two\n").unwrap(), vec![]);
-        assert_eq!(parser.finish().unwrap(), vec![SseEvent::Data("one\ntwo".into())]);
+        assert_eq!(
+            parser.push(b"event: x\ndata: one\ndata: two\n").unwrap(),
+            vec![]
+        );
+        assert_eq!(
+            parser.finish().unwrap(),
+            vec![SseEvent::Data("one\ntwo".into())]
+        );
     }
 }

@@ -1,0 +1,6 @@
+//! Integration tests of the use cases.
+
+// A failed unwrap is a failed test, with the value in the message.
+#![allow(clippy::unwrap_used)]
+
+mod models;

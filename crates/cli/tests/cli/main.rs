@@ -1,0 +1,207 @@
+//! The `lyceum` binary as a person runs it: exit codes and the messages they read.
+
+// A failed unwrap is a failed test, with the value in the message.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn lyceum(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lyceum"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .current_dir(data_dir);
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("LYCEUM_")) {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+fn default_model() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+}
+
+#[test]
+fn a_model_path_that_does_not_exist_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = lyceum(
+        dir.path(),
+        &["--model", "/nowhere/model.gguf", "chat", "hi"],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("model file not found: /nowhere/model.gguf"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("lyceum model install"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn a_file_that_is_not_gguf_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("fake.gguf");
+    std::fs::write(&fake, "this is a text file").unwrap();
+    let run = lyceum(
+        dir.path(),
+        &["--model", fake.to_str().unwrap(), "chat", "hi"],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a GGUF model file"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_schema_that_is_not_json_schema_is_refused_before_the_model_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("schema.json");
+    std::fs::write(&schema, r#"{"type": "objekt"}"#).unwrap();
+    let run = lyceum(
+        dir.path(),
+        &["chat", "hi", "--json-schema", schema.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a valid JSON Schema"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("schema.json"), "{}", run.stderr);
+
+    std::fs::write(&schema, "{ not json").unwrap();
+    let run = lyceum(
+        dir.path(),
+        &["chat", "hi", "--json-schema", schema.to_str().unwrap()],
+        &[],
+    );
+    assert!(
+        run.code == 1 && run.stderr.contains("is not JSON"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn zero_max_tokens_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = lyceum(dir.path(), &["chat", "hi", "--max-tokens", "0"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--max-tokens"), "{}", run.stderr);
+}
+
+#[test]
+fn config_prints_the_effective_settings_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lyceum.toml"),
+        "[engine]\nkind = \"openai\"\n",
+    )
+    .unwrap();
+    let run = lyceum(
+        dir.path(),
+        &["config"],
+        &[("LYCEUM_ENGINE__OPENAI__API_KEY", "sk-live-123456")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("kind = \"openai\""), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("api_key = \"[redacted]\""),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("sk-live-123456"));
+
+    let run = lyceum(
+        dir.path(),
+        &["config"],
+        &[("LYCEUM_ENGINE__LOCAL__THREADS", "many")],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("LYCEUM_ENGINE__LOCAL__THREADS"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn chat_streams_an_answer_from_the_local_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = default_model();
+    let run = lyceum(
+        dir.path(),
+        &[
+            "--model",
+            model.to_str().unwrap(),
+            "chat",
+            "What is 2 + 2? Answer with the number.",
+            "--max-tokens",
+            "16",
+        ],
+        &[("LYCEUM_ENGINE__LOCAL__MAX_SEQUENCES", "1")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains('4'), "{}", run.stdout);
+    assert!(run.stderr.contains("completion tokens"), "{}", run.stderr);
+}
+
+#[test]
+fn chat_with_a_schema_answers_json_that_follows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"type":"object","properties":{"city":{"type":"string","maxLength":40}},"required":["city"],"additionalProperties":false}"#,
+    )
+    .unwrap();
+    let model = default_model();
+    let run = lyceum(
+        dir.path(),
+        &[
+            "--model",
+            model.to_str().unwrap(),
+            "chat",
+            "What is the capital of France?",
+            "--json-schema",
+            schema.to_str().unwrap(),
+        ],
+        &[("LYCEUM_ENGINE__LOCAL__MAX_SEQUENCES", "1")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let answer: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert!(
+        answer["city"].as_str().unwrap().contains("Paris"),
+        "{answer}"
+    );
+}

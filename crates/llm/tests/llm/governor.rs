@@ -1,0 +1,53 @@
+//! The governor in front of every engine: limits, the overloaded refusal, usage accounting.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use lyceum_llm::{Engine, Event, Governed, GovernorConfig, LlmError, Message, Request, complete};
+
+use crate::helpers::{Reply, ScriptedServer, answer_stream, delta};
+
+#[tokio::test]
+async fn a_full_queue_is_refused_as_overloaded_and_a_dropped_stream_frees_its_slot() {
+    let server = ScriptedServer::start(vec![
+        Reply::Stream {
+            chunks: vec![delta("holding")],
+            stall: true,
+        },
+        answer_stream("second"),
+    ])
+    .await;
+    let engine = Governed::new(
+        Arc::new(server.engine(0)),
+        GovernorConfig {
+            max_concurrent: 1,
+            max_queued: 1,
+        },
+    );
+    let ask = || Request::new(vec![Message::user("hi")], 16).unwrap();
+
+    let mut first = engine.generate(ask());
+    assert_eq!(
+        first.next().await.unwrap().unwrap(),
+        Event::Delta("holding".into())
+    );
+    let second = engine.generate(ask());
+    let third = complete(&engine, ask()).await.unwrap_err();
+    assert!(
+        matches!(third, LlmError::Overloaded { queued: 1 }),
+        "{third:?}"
+    );
+    assert!(third.to_string().contains("overloaded"));
+
+    // The first holds the only slot until its stream is dropped.
+    drop(first);
+    let text: Vec<_> = second.collect().await;
+    assert_eq!(
+        text.first().unwrap().as_ref().unwrap(),
+        &Event::Delta("second".into())
+    );
+
+    let usage = engine.usage();
+    assert_eq!((usage.requests, usage.completed, usage.failed), (3, 1, 1));
+    assert_eq!((usage.prompt_tokens, usage.completion_tokens), (9, 4));
+}

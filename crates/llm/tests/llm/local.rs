@@ -1,0 +1,179 @@
+//! The local engine with the real default model.
+
+use futures::StreamExt;
+use lyceum_llm::local::{LocalConfig, LocalEngine};
+use lyceum_llm::{Engine, Event, JsonSchema, Message, Request, complete};
+use serde_json::json;
+
+use crate::helpers::default_model;
+
+fn engine(max_sequences: usize) -> LocalEngine {
+    LocalEngine::load(LocalConfig {
+        model_path: default_model(),
+        threads: std::thread::available_parallelism().map_or(2, usize::from),
+        max_sequences,
+        context_per_sequence: 2048,
+    })
+    .unwrap()
+}
+
+fn outline_schema() -> JsonSchema {
+    let title = json!({"type": "string", "minLength": 3, "maxLength": 80});
+    let unit = json!({"type": "object",
+        "properties": {"title": title, "chapters": {"type": "array", "items": title, "minItems": 3, "maxItems": 3}},
+        "required": ["title", "chapters"], "additionalProperties": false});
+    JsonSchema::new(json!({"type": "object",
+        "properties": {"title": title, "units": {"type": "array", "items": unit, "minItems": 3, "maxItems": 3}},
+        "required": ["title", "units"], "additionalProperties": false}))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn outlines_on_five_topics_always_follow_the_schema() {
+    let engine = engine(5);
+    let schema = outline_schema();
+    let topics = [
+        "photosynthesis",
+        "the French Revolution",
+        "linear algebra",
+        "baking bread",
+        "Rust ownership",
+    ];
+    let answers = futures::future::join_all(topics.iter().enumerate().map(|(seed, topic)| {
+        let request = Request::new(
+            vec![
+                Message::system("You design short courses. Answer in JSON."),
+                Message::user(format!(
+                    "Outline a course on {topic}: a title and 3 units of 3 chapters each."
+                )),
+            ],
+            600,
+        )
+        .unwrap()
+        .with_seed(seed as u32)
+        .with_schema(schema.clone());
+        complete(&engine, request)
+    }))
+    .await;
+    for (topic, answer) in topics.iter().zip(answers) {
+        let completion = answer.unwrap();
+        let outline = completion
+            .json(&schema)
+            .unwrap_or_else(|error| panic!("{topic}: {error}\n{}", completion.text));
+        let units = outline["units"].as_array().unwrap();
+        assert_eq!(units.len(), 3, "{topic}");
+        for unit in units {
+            assert_eq!(unit["chapters"].as_array().unwrap().len(), 3, "{topic}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_plain_request_streams_text_and_reports_usage() {
+    let engine = engine(1);
+    let request = Request::new(
+        vec![Message::user(
+            "Explain in two sentences what a syllabus is.",
+        )],
+        80,
+    )
+    .unwrap();
+    let mut stream = engine.generate(request);
+    let mut deltas = Vec::new();
+    let mut usage = None;
+    while let Some(event) = stream.next().await {
+        match event.unwrap() {
+            Event::Delta(text) => deltas.push(text),
+            Event::Done(done) => usage = Some(done),
+        }
+    }
+    let usage = usage.expect("the stream ends with usage");
+    assert!(
+        deltas.len() > 3,
+        "the answer arrives in pieces, not at once: {deltas:?}"
+    );
+    assert!(
+        deltas.concat().to_lowercase().contains("syllab"),
+        "{}",
+        deltas.concat()
+    );
+    assert!(usage.prompt_tokens.unwrap() > 10);
+    let completion = usage.completion_tokens.unwrap();
+    assert!(
+        (deltas.len() as u32..=80).contains(&completion),
+        "{completion} tokens for {} deltas",
+        deltas.len()
+    );
+}
+
+#[tokio::test]
+async fn concurrent_requests_in_one_batch_each_get_their_own_answer() {
+    let engine = engine(4);
+    let words = ["banana", "volcano", "telescope", "umbrella"];
+    let answers = futures::future::join_all(words.iter().map(|word| {
+        let request = Request::new(
+            vec![Message::user(format!(
+                "Repeat this word exactly once and write nothing else: {word}"
+            ))],
+            12,
+        )
+        .unwrap()
+        .with_temperature(0.0)
+        .unwrap();
+        complete(&engine, request)
+    }))
+    .await;
+    for (word, answer) in words.iter().zip(answers) {
+        let text = answer.unwrap().text.to_lowercase();
+        assert!(text.contains(word), "asked for {word}, got {text:?}");
+        for other in words.iter().filter(|other| *other != word) {
+            assert!(
+                !text.contains(other),
+                "asked for {word}, got another's word: {text:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn dropping_a_stream_frees_its_slot_for_a_waiting_request() {
+    // One slot: the second request can only start once the first is cancelled.
+    let engine = engine(1);
+    let long = Request::new(
+        vec![Message::user("Count from 1 to 5000, one number per line.")],
+        1500,
+    )
+    .unwrap()
+    .with_temperature(0.0)
+    .unwrap();
+    let mut first = engine.generate(long);
+    for _ in 0..3 {
+        assert!(matches!(first.next().await, Some(Ok(Event::Delta(_)))));
+    }
+    let second = engine.generate(Request::new(vec![Message::user("Say hello.")], 8).unwrap());
+    drop(first);
+    let answer = second.collect::<Vec<_>>().await;
+    let usage = match answer.last() {
+        Some(Ok(Event::Done(usage))) => *usage,
+        other => panic!("the waiting request did not finish: {other:?}"),
+    };
+    // Had the first run on to its 1500 tokens, the engine would have sampled at least that many.
+    let decoded = engine.tokens_decoded();
+    assert!(
+        decoded < 1500,
+        "{decoded} tokens decoded: the cancelled generation kept running"
+    );
+    assert!(decoded >= 3 + u64::from(usage.completion_tokens.unwrap()));
+}
+
+#[tokio::test]
+async fn a_prompt_longer_than_the_context_is_refused_clearly() {
+    let engine = engine(1);
+    let error = complete(
+        &engine,
+        Request::new(vec![Message::user("word ".repeat(3000))], 100).unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("shorten the prompt"), "{error}");
+}

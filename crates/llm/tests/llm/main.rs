@@ -1,0 +1,10 @@
+//! Integration tests of the engines: the OpenAI engine against a scripted server, the local engine with
+//! the real default model.
+
+// A failed unwrap is a failed test, with the value in the message.
+#![allow(clippy::unwrap_used)]
+
+mod governor;
+mod helpers;
+mod local;
+mod openai;
