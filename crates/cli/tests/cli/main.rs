@@ -12,6 +12,19 @@ struct Run {
     stderr: String,
 }
 
+impl Run {
+    /// The command failed with `code`, and its error says `message`.
+    fn assert_fails(&self, code: i32, message: &str) {
+        assert_eq!(self.code, code, "{}", self.stderr);
+        assert!(
+            self.stderr.contains(message),
+            "expected {message:?} in:\n{}",
+            self.stderr
+        );
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+    }
+}
+
 fn lyceum(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lyceum"));
     command
@@ -48,19 +61,8 @@ fn a_model_path_that_does_not_exist_is_a_clear_error() {
         &["--model", "/nowhere/model.gguf", "chat", "hi"],
         &[],
     );
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("model file not found: /nowhere/model.gguf"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("lyceum model install"),
-        "{}",
-        run.stderr
-    );
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run.assert_fails(1, "model file not found: /nowhere/model.gguf");
+    run.assert_fails(1, "lyceum model install");
 }
 
 #[test]
@@ -73,12 +75,7 @@ fn a_file_that_is_not_gguf_is_refused() {
         &["--model", fake.to_str().unwrap(), "chat", "hi"],
         &[],
     );
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("not a GGUF model file"),
-        "{}",
-        run.stderr
-    );
+    run.assert_fails(1, "not a GGUF model file");
 }
 
 #[test]
@@ -91,12 +88,7 @@ fn a_schema_that_is_not_json_schema_is_refused_before_the_model_loads() {
         &["chat", "hi", "--json-schema", schema.to_str().unwrap()],
         &[],
     );
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("not a valid JSON Schema"),
-        "{}",
-        run.stderr
-    );
+    run.assert_fails(1, "not a valid JSON Schema");
     assert!(run.stderr.contains("schema.json"), "{}", run.stderr);
 
     std::fs::write(&schema, "{ not json").unwrap();
@@ -105,19 +97,14 @@ fn a_schema_that_is_not_json_schema_is_refused_before_the_model_loads() {
         &["chat", "hi", "--json-schema", schema.to_str().unwrap()],
         &[],
     );
-    assert!(
-        run.code == 1 && run.stderr.contains("is not JSON"),
-        "{}",
-        run.stderr
-    );
+    run.assert_fails(1, "is not JSON");
 }
 
 #[test]
 fn zero_max_tokens_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let run = lyceum(dir.path(), &["chat", "hi", "--max-tokens", "0"], &[]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("--max-tokens"), "{}", run.stderr);
+    run.assert_fails(2, "--max-tokens");
 }
 
 #[test]
@@ -147,12 +134,7 @@ fn config_prints_the_effective_settings_with_secrets_redacted() {
         &["config"],
         &[("LYCEUM_ENGINE__LOCAL__THREADS", "many")],
     );
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("LYCEUM_ENGINE__LOCAL__THREADS"),
-        "{}",
-        run.stderr
-    );
+    run.assert_fails(1, "LYCEUM_ENGINE__LOCAL__THREADS");
 }
 
 #[test]
