@@ -1,0 +1,263 @@
+//! What a person may ask for, parsed once at the edge: every type here holds only valid values.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Language;
+
+/// A value a person typed that cannot be used, with the field it came from and what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct InputError {
+    /// The form field or command-line option (`description`, `weeks`, …).
+    pub field: &'static str,
+    /// What is wrong and what to change, as a sentence for the person.
+    pub message: String,
+}
+
+impl InputError {
+    pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// What the course is about, as the person typed it: 10 to 5000 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Description(String);
+
+impl Description {
+    /// Fewest characters: shorter topics give the model too little to plan a course from.
+    pub const MIN_CHARS: usize = 10;
+    /// Most characters.
+    pub const MAX_CHARS: usize = 5000;
+
+    /// Trims the text and checks its length.
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let text = raw.trim();
+        let chars = text.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(InputError::new(
+                "description",
+                format!(
+                    "is {chars} characters long; describe the topic in at least {} characters, e.g. \"The history of the Roman Republic\"",
+                    Self::MIN_CHARS
+                ),
+            ));
+        }
+        if chars > Self::MAX_CHARS {
+            return Err(InputError::new(
+                "description",
+                format!(
+                    "is {chars} characters long; shorten it to at most {} characters",
+                    Self::MAX_CHARS
+                ),
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How many weeks (modules) the course has: 1 to 26.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Weeks(u8);
+
+impl Weeks {
+    /// Most weeks: half a year.
+    pub const MAX: u32 = 26;
+    /// The usual length of a course.
+    pub const DEFAULT: Weeks = Weeks(12);
+
+    /// Checks the range.
+    pub fn new(weeks: u32) -> Result<Self, InputError> {
+        match u8::try_from(weeks) {
+            Ok(n) if (1..=Self::MAX).contains(&weeks) => Ok(Self(n)),
+            _ => Err(InputError::new(
+                "weeks",
+                format!("must be between 1 and {}, not {weeks}", Self::MAX),
+            )),
+        }
+    }
+
+    /// The number of weeks.
+    pub fn get(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// How many units each week has: 1 to 6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct UnitsPerWeek(u8);
+
+impl UnitsPerWeek {
+    /// Most units in one week.
+    pub const MAX: u32 = 6;
+    /// Three units a week, as most courses have.
+    pub const DEFAULT: UnitsPerWeek = UnitsPerWeek(3);
+
+    /// Checks the range.
+    pub fn new(units: u32) -> Result<Self, InputError> {
+        match u8::try_from(units) {
+            Ok(n) if (1..=Self::MAX).contains(&units) => Ok(Self(n)),
+            _ => Err(InputError::new(
+                "units_per_week",
+                format!("must be between 1 and {}, not {units}", Self::MAX),
+            )),
+        }
+    }
+
+    /// The number of units.
+    pub fn get(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// How much the learner already knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// No prior knowledge.
+    #[default]
+    Beginner,
+    /// Knows the basics.
+    Intermediate,
+    /// Knows the field well.
+    Advanced,
+}
+
+impl Level {
+    /// Every level, in order.
+    pub const ALL: [Level; 3] = [Level::Beginner, Level::Intermediate, Level::Advanced];
+
+    /// Reads `beginner`, `intermediate` or `advanced` (any case).
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        Self::ALL
+            .into_iter()
+            .find(|level| level.as_str().eq_ignore_ascii_case(raw.trim()))
+            .ok_or_else(|| {
+                InputError::new(
+                    "level",
+                    format!("must be beginner, intermediate or advanced, not \"{raw}\""),
+                )
+            })
+    }
+
+    /// The level's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Beginner => "beginner",
+            Self::Intermediate => "intermediate",
+            Self::Advanced => "advanced",
+        }
+    }
+}
+
+/// Who the course is for, in the person's words: up to 200 characters, may be empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Audience(String);
+
+impl Audience {
+    /// Most characters.
+    pub const MAX_CHARS: usize = 200;
+
+    /// Trims the text and checks its length.
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let text = raw.trim();
+        let chars = text.chars().count();
+        if chars > Self::MAX_CHARS {
+            return Err(InputError::new(
+                "audience",
+                format!(
+                    "is {chars} characters long; shorten it to at most {}",
+                    Self::MAX_CHARS
+                ),
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The text (empty when none was given).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A validated request for a new course.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CourseRequest {
+    /// What it is about.
+    pub description: Description,
+    /// How many weeks.
+    pub weeks: Weeks,
+    /// How many units a week.
+    pub units_per_week: UnitsPerWeek,
+    /// The language it is written in.
+    pub language: Language,
+    /// The learner's level.
+    pub level: Level,
+    /// Who it is for.
+    pub audience: Audience,
+}
+
+impl CourseRequest {
+    /// A request with the defaults for everything but the description: 12 weeks of 3 units, in English,
+    /// for beginners.
+    pub fn new(description: Description) -> Self {
+        Self {
+            description,
+            weeks: Weeks::DEFAULT,
+            units_per_week: UnitsPerWeek::DEFAULT,
+            language: Language::ENGLISH,
+            level: Level::Beginner,
+            audience: Audience::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_description_says_how_long_it_must_be() {
+        let error = Description::parse("  Rust  ").unwrap_err();
+        assert_eq!(error.field, "description");
+        assert!(error.message.contains("at least 10"), "{error}");
+        assert_eq!(
+            Description::parse("  Roman history  ").unwrap().as_str(),
+            "Roman history"
+        );
+        assert!(Description::parse(&"x".repeat(5001)).is_err());
+        assert!(Description::parse(&"é".repeat(5000)).is_ok());
+    }
+
+    #[test]
+    fn weeks_and_units_are_bounded() {
+        assert!(Weeks::new(0).is_err());
+        assert_eq!(Weeks::new(26).unwrap().get(), 26);
+        let error = Weeks::new(40).unwrap_err();
+        assert_eq!(error.to_string(), "weeks: must be between 1 and 26, not 40");
+        assert!(Weeks::new(300).is_err());
+        assert!(UnitsPerWeek::new(0).is_err());
+        assert!(UnitsPerWeek::new(7).is_err());
+        assert_eq!(UnitsPerWeek::new(6).unwrap().get(), 6);
+    }
+
+    #[test]
+    fn levels_parse_in_any_case() {
+        assert_eq!(Level::parse(" Advanced").unwrap(), Level::Advanced);
+        assert!(Level::parse("expert").unwrap_err().message.contains("beginner"));
+    }
+
+    #[test]
+    fn a_long_audience_is_refused() {
+        assert!(Audience::parse(&"a".repeat(201)).is_err());
+        assert_eq!(Audience::parse(" nurses ").unwrap().as_str(), "nurses");
+    }
+}

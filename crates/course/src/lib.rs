@@ -1,0 +1,21 @@
+//! The course domain: what a course is, what a person may ask for, and how each part is asked of a model.
+//!
+//! Input types refuse bad values when they are built ([`CourseRequest`]), generated parts are validated
+//! after decoding ([`Outline::validate`], [`Quiz::validate`]), and [`prompts`] builds every model request
+//! with the learner's text delimited as data. This crate does no I/O: storage, engines and scheduling
+//! belong to `lyceum-store` and `lyceum-app`.
+
+mod input;
+mod language;
+mod outline;
+mod outline_stream;
+pub mod prompts;
+mod quiz;
+mod text;
+
+pub use input::{Audience, CourseRequest, Description, InputError, Level, UnitsPerWeek, Weeks};
+pub use language::{LANGUAGES, Language};
+pub use outline::{Outline, OutlineError, OutlineModule, OutlineUnit, slugify};
+pub use outline_stream::{OutlinePiece, OutlineWatcher};
+pub use quiz::{Question, Quiz, QuizError};
+pub use text::{clean_article, takeaways};

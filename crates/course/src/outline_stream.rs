@@ -1,0 +1,187 @@
+//! Reading an outline while the model is still writing its JSON, so a person sees the course take shape
+//! title by title instead of waiting for the whole answer.
+
+/// A piece of the outline that has just been completed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutlinePiece {
+    /// The course title.
+    Title(String),
+    /// The course summary.
+    Summary(String),
+    /// A week's title (week number from 1).
+    Week(usize, String),
+    /// A unit's title (week and unit numbers from 1).
+    Unit(usize, usize, String),
+}
+
+/// Feeds on the outline's JSON text as it streams and reports each title as soon as its string closes.
+/// It tolerates any chunking; it does not validate (the finished text is parsed and checked properly).
+#[derive(Debug, Default)]
+pub struct OutlineWatcher {
+    stack: Vec<Container>,
+    string: Option<StringState>,
+}
+
+#[derive(Debug)]
+enum Container {
+    Object { key: Option<String>, expecting_key: bool },
+    Array { index: usize },
+}
+
+#[derive(Debug)]
+struct StringState {
+    is_key: bool,
+    text: String,
+    escape: Option<String>,
+}
+
+impl OutlineWatcher {
+    /// A watcher at the start of an answer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads the next piece of text; returns the pieces it completed, in order.
+    pub fn feed(&mut self, text: &str) -> Vec<OutlinePiece> {
+        let mut done = Vec::new();
+        for c in text.chars() {
+            if let Some(string) = &mut self.string {
+                if let Some(escape) = &mut string.escape {
+                    escape.push(c);
+                    if let Some(decoded) = decode_escape(escape) {
+                        string.text.push_str(&decoded);
+                        string.escape = None;
+                    }
+                } else if c == '\\' {
+                    string.escape = Some(String::new());
+                } else if c == '"' {
+                    let finished = self.string.take();
+                    if let Some(finished) = finished {
+                        self.close_string(finished, &mut done);
+                    }
+                } else {
+                    string.text.push(c);
+                }
+                continue;
+            }
+            match c {
+                '{' => self.stack.push(Container::Object {
+                    key: None,
+                    expecting_key: true,
+                }),
+                '[' => self.stack.push(Container::Array { index: 0 }),
+                '}' | ']' => {
+                    self.stack.pop();
+                }
+                ':' => {
+                    if let Some(Container::Object { expecting_key, .. }) = self.stack.last_mut() {
+                        *expecting_key = false;
+                    }
+                }
+                ',' => match self.stack.last_mut() {
+                    Some(Container::Object { expecting_key, .. }) => *expecting_key = true,
+                    Some(Container::Array { index }) => *index += 1,
+                    None => {}
+                },
+                '"' => {
+                    let is_key = matches!(
+                        self.stack.last(),
+                        Some(Container::Object {
+                            expecting_key: true,
+                            ..
+                        })
+                    );
+                    self.string = Some(StringState {
+                        is_key,
+                        text: String::new(),
+                        escape: None,
+                    });
+                }
+                _ => {}
+            }
+        }
+        done
+    }
+
+    fn close_string(&mut self, string: StringState, done: &mut Vec<OutlinePiece>) {
+        if string.is_key {
+            if let Some(Container::Object { key, .. }) = self.stack.last_mut() {
+                *key = Some(string.text);
+            }
+            return;
+        }
+        let path: Vec<Segment<'_>> = self
+            .stack
+            .iter()
+            .map(|container| match container {
+                Container::Object { key, .. } => Segment::Key(key.as_deref().unwrap_or("")),
+                Container::Array { index } => Segment::Index(*index),
+            })
+            .collect();
+        use Segment::{Index, Key};
+        let piece = match path.as_slice() {
+            [Key("title")] => OutlinePiece::Title(string.text),
+            [Key("summary")] => OutlinePiece::Summary(string.text),
+            [Key("modules"), Index(m), Key("title")] => OutlinePiece::Week(m + 1, string.text),
+            [Key("modules"), Index(m), Key("units"), Index(u), Key("title")] => {
+                OutlinePiece::Unit(m + 1, u + 1, string.text)
+            }
+            _ => return,
+        };
+        done.push(piece);
+    }
+}
+
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Decodes a JSON escape once it is complete (`n`, `"`, `u00e9`); `None` while more characters are due.
+fn decode_escape(escape: &str) -> Option<String> {
+    let mut chars = escape.chars();
+    let first = chars.next()?;
+    Some(match first {
+        'n' => "\n".into(),
+        't' => "\t".into(),
+        'r' => "\r".into(),
+        'b' | 'f' => String::new(),
+        'u' => {
+            if escape.len() < 5 {
+                return None;
+            }
+            let code = u32::from_str_radix(&escape[1..5], 16).unwrap_or(0xFFFD);
+            char::from_u32(code).unwrap_or('\u{FFFD}').to_string()
+        }
+        other => other.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_arrive_as_their_strings_close_whatever_the_chunking() {
+        let json = r#"{"title": "Rome \"Eternal\"", "summary": "All of it.", "outcomes": ["a, b"],
+            "modules": [{"title": "Kings", "units": [{"title": "Romulus", "objectives": ["x"]},
+            {"title": "Tarquin", "objectives": ["y", "z"]}]}, {"title": "Caf\u00e9s", "units": []}]}"#;
+        let expected = vec![
+            OutlinePiece::Title("Rome \"Eternal\"".into()),
+            OutlinePiece::Summary("All of it.".into()),
+            OutlinePiece::Week(1, "Kings".into()),
+            OutlinePiece::Unit(1, 1, "Romulus".into()),
+            OutlinePiece::Unit(1, 2, "Tarquin".into()),
+            OutlinePiece::Week(2, "Cafés".into()),
+        ];
+        for chunk in [1, 3, 7, json.len()] {
+            let mut watcher = OutlineWatcher::new();
+            let chars: Vec<char> = json.chars().collect();
+            let pieces: Vec<OutlinePiece> = chars
+                .chunks(chunk)
+                .flat_map(|part| watcher.feed(&part.iter().collect::<String>()))
+                .collect();
+            assert_eq!(pieces, expected, "chunks of {chunk}");
+        }
+    }
+}

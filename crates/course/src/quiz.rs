@@ -1,0 +1,163 @@
+//! A unit's quiz: three to five multiple-choice questions with four options, exactly one of them correct.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+/// The questions of one unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quiz {
+    /// Three to five questions.
+    pub questions: Vec<Question>,
+}
+
+/// One multiple-choice question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    /// The question.
+    pub prompt: String,
+    /// Exactly four options.
+    pub options: Vec<String>,
+    /// Index of the one correct option.
+    pub answer: usize,
+    /// Why that option is right, shown after answering.
+    pub explanation: String,
+}
+
+/// Why a quiz cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.join("; "))]
+pub struct QuizError(pub Vec<String>);
+
+impl Quiz {
+    /// Fewest questions.
+    pub const MIN_QUESTIONS: usize = 3;
+    /// Most questions.
+    pub const MAX_QUESTIONS: usize = 5;
+    /// Options per question.
+    pub const OPTIONS: usize = 4;
+
+    /// Checks the counts, that no text is empty, that questions and each question's options are
+    /// distinct, and that the answer is one of the options.
+    pub fn validate(&self) -> Result<(), QuizError> {
+        let mut problems = Vec::new();
+        let count = self.questions.len();
+        if !(Self::MIN_QUESTIONS..=Self::MAX_QUESTIONS).contains(&count) {
+            problems.push(format!(
+                "questions has {count} items; it must have {} to {}",
+                Self::MIN_QUESTIONS,
+                Self::MAX_QUESTIONS
+            ));
+        }
+        let mut prompts = HashSet::new();
+        for (q, question) in self.questions.iter().enumerate() {
+            let path = format!("questions[{q}]");
+            if question.prompt.trim().is_empty() {
+                problems.push(format!("{path}.prompt is empty"));
+            } else if !prompts.insert(question.prompt.trim().to_lowercase()) {
+                problems.push(format!("{path}.prompt repeats an earlier question"));
+            }
+            if question.explanation.trim().is_empty() {
+                problems.push(format!("{path}.explanation is empty"));
+            }
+            if question.options.len() != Self::OPTIONS {
+                problems.push(format!(
+                    "{path}.options has {} items; it must have exactly {}",
+                    question.options.len(),
+                    Self::OPTIONS
+                ));
+            }
+            let mut seen = HashSet::new();
+            for (o, option) in question.options.iter().enumerate() {
+                if option.trim().is_empty() {
+                    problems.push(format!("{path}.options[{o}] is empty"));
+                } else if !seen.insert(option.trim().to_lowercase()) {
+                    problems.push(format!(
+                        "{path}.options[{o}] repeats another option; the four options must differ"
+                    ));
+                }
+            }
+            if question.answer >= question.options.len() {
+                problems.push(format!(
+                    "{path}.answer is {}; it must be the index (0 to 3) of the correct option",
+                    question.answer
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(QuizError(problems))
+        }
+    }
+
+    /// The same quiz with each question's options rotated so the correct one lands at a position chosen
+    /// by `seed`: small models put the right answer first far too often.
+    pub fn with_answers_spread(mut self, seed: u64) -> Self {
+        for (q, question) in self.questions.iter_mut().enumerate() {
+            let len = question.options.len();
+            if len == 0 || question.answer >= len {
+                continue;
+            }
+            let mixed = seed
+                .wrapping_add(q as u64)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .rotate_left(17);
+            let target = (mixed % len as u64) as usize;
+            let shift = (target + len - question.answer) % len;
+            question.options.rotate_right(shift);
+            question.answer = target;
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn question(prompt: &str) -> Question {
+        Question {
+            prompt: prompt.into(),
+            options: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+            answer: 0,
+            explanation: "because".into(),
+        }
+    }
+
+    #[test]
+    fn a_good_quiz_passes_and_bad_ones_say_what_is_wrong() {
+        let quiz = Quiz {
+            questions: vec![question("one"), question("two"), question("three")],
+        };
+        quiz.validate().unwrap();
+
+        let mut bad = quiz.clone();
+        bad.questions[1].options[2] = "A ".into();
+        bad.questions[2].answer = 4;
+        bad.questions[0].prompt = "two".into();
+        let text = bad.validate().unwrap_err().to_string();
+        assert!(text.contains("questions[1].prompt repeats"), "{text}");
+        assert!(text.contains("questions[1].options[2] repeats another option"), "{text}");
+        assert!(text.contains("questions[2].answer is 4"), "{text}");
+
+        let short = Quiz {
+            questions: vec![question("one")],
+        };
+        assert!(short.validate().unwrap_err().to_string().contains("3 to 5"));
+    }
+
+    #[test]
+    fn spreading_answers_keeps_the_correct_option_correct() {
+        let quiz = Quiz {
+            questions: (0..5).map(|i| question(&i.to_string())).collect(),
+        };
+        let spread = quiz.clone().with_answers_spread(7);
+        let positions: HashSet<usize> = spread.questions.iter().map(|q| q.answer).collect();
+        assert!(positions.len() > 1, "answers all at {positions:?}");
+        for question in &spread.questions {
+            assert_eq!(question.options[question.answer], "a");
+        }
+        assert_eq!(spread, quiz.with_answers_spread(7));
+    }
+}

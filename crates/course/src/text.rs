@@ -1,0 +1,75 @@
+//! Tidying generated prose before it is stored, and pulling out what later prompts need from it.
+
+/// The most characters of a previous unit passed on to the next unit's prompt.
+const MAX_TAKEAWAY_CHARS: usize = 700;
+
+/// A generated article or overview as it is stored: trimmed, without a fence wrapped around the whole
+/// text, and without a leading `#` heading (pages show the title themselves).
+pub fn clean_article(raw: &str) -> String {
+    let mut text = raw.trim();
+    if let Some(inner) = text.strip_prefix("```") {
+        // A model sometimes wraps its whole answer in ```markdown … ```.
+        if let Some((first_line, rest)) = inner.split_once('\n') {
+            let first_line = first_line.trim();
+            if first_line.is_empty() || first_line.eq_ignore_ascii_case("markdown") || first_line.eq_ignore_ascii_case("md") {
+                text = rest.trim_end().strip_suffix("```").unwrap_or(rest).trim();
+            }
+        }
+    }
+    if text.starts_with("# ") {
+        text = text.split_once('\n').map_or("", |(_, rest)| rest).trim_start();
+    }
+    text.to_owned()
+}
+
+/// A short summary of a written unit for the prompt of the unit after it: its last `##` section when
+/// that is a list (the "Key takeaways" the unit prompt asks for, in whatever language), otherwise its
+/// first paragraph; at most 700 characters.
+pub fn takeaways(body: &str) -> String {
+    let last_section = body
+        .rfind("\n## ")
+        .map(|start| &body[start + 1..])
+        .and_then(|section| section.split_once('\n').map(|(_, rest)| rest.trim()))
+        .filter(|rest| rest.starts_with("- ") || rest.starts_with("* ") || rest.starts_with("1."));
+    let summary = match last_section {
+        Some(list) => list,
+        None => body
+            .split("\n\n")
+            .map(str::trim)
+            .find(|paragraph| !paragraph.is_empty() && !paragraph.starts_with('#'))
+            .unwrap_or(""),
+    };
+    truncate_chars(summary, MAX_TAKEAWAY_CHARS)
+}
+
+fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fences_and_title_headings_are_removed() {
+        assert_eq!(
+            clean_article("```markdown\n# Unit 1\n\nBody text.\n```\n"),
+            "Body text."
+        );
+        assert_eq!(clean_article("  Intro.\n\n## Part\nMore.  "), "Intro.\n\n## Part\nMore.");
+        assert_eq!(clean_article("```rust\nfn main() {}\n```"), "```rust\nfn main() {}\n```");
+    }
+
+    #[test]
+    fn takeaways_come_from_the_closing_list_or_the_first_paragraph() {
+        let body = "Intro paragraph.\n\n## Details\nText.\n\n## Key takeaways\n- One\n- Two\n";
+        assert_eq!(takeaways(body), "- One\n- Two");
+        let body = "## Start\n\nFirst real paragraph.\n\n## End\nNo list here.";
+        assert_eq!(takeaways(body), "First real paragraph.");
+        let long = "é".repeat(2000);
+        assert_eq!(takeaways(&long).chars().count(), 701);
+    }
+}

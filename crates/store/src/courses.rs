@@ -1,0 +1,400 @@
+//! Courses and their parts: creating a course from its confirmed outline (with a pending generation and a
+//! queued job for every overview and unit, in one transaction), and reading courses back.
+
+use lyceum_course::{CourseRequest, Language, Level, Outline, OutlineModule, OutlineUnit, Quiz, slugify};
+
+use crate::generations::{GenerationStats, Status, generate_job};
+use crate::jobs;
+use crate::{Store, StoreError, from_json, now_ms, to_json, with_pool};
+
+/// What a course is made from: the request as typed, the confirmed (possibly edited) outline and how its
+/// draft was generated.
+#[derive(Debug, Clone, Copy)]
+pub struct NewCourse<'a> {
+    /// The validated request.
+    pub request: &'a CourseRequest,
+    /// The confirmed outline; its shape may differ from the request's after editing.
+    pub outline: &'a Outline,
+    /// How the outline draft was generated.
+    pub outline_stats: &'a GenerationStats,
+}
+
+/// A stored course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Course {
+    /// Its id.
+    pub id: i64,
+    /// Its URL name, unique.
+    pub slug: String,
+    /// The description as typed.
+    pub description: String,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub summary: String,
+    /// Learning outcomes.
+    pub outcomes: Vec<String>,
+    /// The language it is written in.
+    pub language: Language,
+    /// Who it is for.
+    pub audience: String,
+    /// The learner's level.
+    pub level: Level,
+    /// Weeks, as confirmed.
+    pub weeks: i64,
+    /// Units per week as asked (an edited outline may vary per week).
+    pub units_per_week: i64,
+    /// Created (Unix ms).
+    pub created_at: i64,
+}
+
+/// A week of a course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Module {
+    /// Its id.
+    pub id: i64,
+    /// Week number, from 1.
+    pub number: i64,
+    /// Title.
+    pub title: String,
+    /// The overview, once written.
+    pub overview: Option<String>,
+    /// Where its overview's generation is.
+    pub status: Status,
+}
+
+/// A unit of a course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// Its id.
+    pub id: i64,
+    /// Its week's number, from 1.
+    pub week: i64,
+    /// Its number within the week, from 1.
+    pub number: i64,
+    /// Its place in the whole syllabus, from 1.
+    pub position: i64,
+    /// Title.
+    pub title: String,
+    /// Learning objectives.
+    pub objectives: Vec<String>,
+    /// The article, once written.
+    pub body: Option<String>,
+    /// Where its article's generation is.
+    pub status: Status,
+}
+
+/// A course in a list, with how far its writing has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseSummary {
+    /// The course.
+    pub course: Course,
+    /// Generated items (outline, overviews, units, quizzes created so far).
+    pub items: i64,
+    /// Of those, ready.
+    pub ready: i64,
+    /// Of those, failed.
+    pub failed: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CourseRow {
+    id: i64,
+    slug: String,
+    description: String,
+    title: String,
+    summary: String,
+    outcomes: String,
+    language: String,
+    audience: String,
+    level: String,
+    weeks: i64,
+    units_per_week: i64,
+    created_at: i64,
+}
+
+impl TryFrom<CourseRow> for Course {
+    type Error = StoreError;
+    fn try_from(row: CourseRow) -> Result<Self, StoreError> {
+        let corrupt = |error: lyceum_course::InputError| StoreError::Corrupt(format!("course {}: {error}", row.slug));
+        Ok(Self {
+            id: row.id,
+            outcomes: from_json(&row.outcomes, "course outcomes")?,
+            language: Language::parse(&row.language).map_err(corrupt)?,
+            level: Level::parse(&row.level).map_err(corrupt)?,
+            slug: row.slug,
+            description: row.description,
+            title: row.title,
+            summary: row.summary,
+            audience: row.audience,
+            weeks: row.weeks,
+            units_per_week: row.units_per_week,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ModuleRow {
+    id: i64,
+    number: i64,
+    title: String,
+    overview: Option<String>,
+    status: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct UnitRow {
+    id: i64,
+    week: i64,
+    number: i64,
+    position: i64,
+    title: String,
+    objectives: String,
+    body: Option<String>,
+    status: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    #[sqlx(flatten)]
+    course: CourseRow,
+    items: i64,
+    ready: Option<i64>,
+    failed: Option<i64>,
+}
+
+const COURSE_COLUMNS: &str = "c.id, c.slug, c.description, c.title, c.summary, c.outcomes, c.language, \
+                              c.audience, c.level, c.weeks, c.units_per_week, c.created_at";
+
+fn status(text: Option<String>) -> Result<Status, StoreError> {
+    Status::parse(text.as_deref().unwrap_or("pending"))
+}
+
+impl Store {
+    /// Stores a confirmed course: its weeks and units, a ready record for the outline, and a pending
+    /// generation with a queued job for every overview and unit, queued in syllabus order (each week's
+    /// overview, then its units). All of it or nothing. The slug comes from the title, with `-2`, `-3`…
+    /// added when taken.
+    pub async fn create_course(&self, new: NewCourse<'_>) -> Result<Course, StoreError> {
+        let request = new.request;
+        let outline = new.outline;
+        let now = now_ms();
+        let base = slugify(&outline.title);
+        let units_per_week = outline.modules.iter().map(|module| module.units.len()).max().unwrap_or(0);
+        let course_id = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut course_id = None;
+            for n in 1..=1000 {
+                let slug = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+                course_id = sqlx::query_scalar(
+                    "INSERT INTO courses (slug, description, title, summary, outcomes, language, audience, \
+                     level, weeks, units_per_week, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+                     ON CONFLICT (slug) DO NOTHING RETURNING id",
+                )
+                .bind(&slug)
+                .bind(request.description.as_str())
+                .bind(&outline.title)
+                .bind(&outline.summary)
+                .bind(to_json(&outline.outcomes))
+                .bind(request.language.tag)
+                .bind(request.audience.as_str())
+                .bind(request.level.as_str())
+                .bind(outline.modules.len() as i64)
+                .bind(units_per_week as i64)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if course_id.is_some() {
+                    break;
+                }
+            }
+            let course_id: i64 = course_id.ok_or_else(|| StoreError::Corrupt(format!("no free slug for {base}")))?;
+            let stats = new.outline_stats;
+            sqlx::query(
+                "INSERT INTO generations (course_id, kind, item_id, status, engine, model, tokens_in, \
+                 tokens_out, duration_ms, attempts, updated_at) \
+                 VALUES ($1, 'outline', $1, 'ready', $2, $3, $4, $5, $6, 1, $7)",
+            )
+            .bind(course_id)
+            .bind(&stats.engine)
+            .bind(&stats.model)
+            .bind(stats.tokens_in.map(i64::from))
+            .bind(stats.tokens_out.map(i64::from))
+            .bind(i64::try_from(stats.duration.as_millis()).unwrap_or(i64::MAX))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let mut position = 0_i64;
+            for (m, module) in outline.modules.iter().enumerate() {
+                let module_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO modules (course_id, number, title) VALUES ($1, $2, $3) RETURNING id",
+                )
+                .bind(course_id)
+                .bind(m as i64 + 1)
+                .bind(&module.title)
+                .fetch_one(&mut *tx)
+                .await?;
+                let mut items = vec![("overview", module_id)];
+                for (u, unit) in module.units.iter().enumerate() {
+                    position += 1;
+                    let unit_id: i64 = sqlx::query_scalar(
+                        "INSERT INTO units (course_id, module_id, number, position, title, objectives) \
+                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    )
+                    .bind(course_id)
+                    .bind(module_id)
+                    .bind(u as i64 + 1)
+                    .bind(position)
+                    .bind(&unit.title)
+                    .bind(to_json(&unit.objectives))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    items.push(("unit", unit_id));
+                }
+                for (kind, item_id) in items {
+                    let generation_id: i64 = sqlx::query_scalar(
+                        "INSERT INTO generations (course_id, kind, item_id, status, updated_at) \
+                         VALUES ($1, $2, $3, 'pending', $4) RETURNING id",
+                    )
+                    .bind(course_id)
+                    .bind(kind)
+                    .bind(item_id)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    jobs::insert!(&mut *tx, &generate_job(generation_id, 0, now));
+                }
+            }
+            tx.commit().await?;
+            course_id
+        });
+        self.course_by_id(course_id).await
+    }
+
+    /// A course by id.
+    pub async fn course_by_id(&self, id: i64) -> Result<Course, StoreError> {
+        let sql = format!("SELECT {COURSE_COLUMNS} FROM courses c WHERE c.id = $1");
+        let row: Option<CourseRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        row.ok_or_else(|| StoreError::NotFound(format!("course {id}")))?.try_into()
+    }
+
+    /// A course by slug.
+    pub async fn course(&self, slug: &str) -> Result<Course, StoreError> {
+        let sql = format!("SELECT {COURSE_COLUMNS} FROM courses c WHERE c.slug = $1");
+        let row: Option<CourseRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await?);
+        row.ok_or_else(|| StoreError::NotFound(format!("course \"{slug}\"")))?.try_into()
+    }
+
+    /// Courses, newest first, with their progress.
+    pub async fn list_courses(&self, limit: i64, offset: i64) -> Result<Vec<CourseSummary>, StoreError> {
+        let sql = format!(
+            "SELECT {COURSE_COLUMNS}, COUNT(g.id) AS items, \
+             SUM(CASE WHEN g.status = 'ready' THEN 1 ELSE 0 END) AS ready, \
+             SUM(CASE WHEN g.status = 'failed' THEN 1 ELSE 0 END) AS failed \
+             FROM courses c LEFT JOIN generations g ON g.course_id = c.id \
+             GROUP BY c.id ORDER BY c.created_at DESC, c.id DESC LIMIT $1 OFFSET $2"
+        );
+        let rows: Vec<SummaryRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(limit).bind(offset).fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|row| {
+                Ok(CourseSummary {
+                    course: row.course.try_into()?,
+                    items: row.items,
+                    ready: row.ready.unwrap_or(0),
+                    failed: row.failed.unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// A course's weeks in order.
+    pub async fn modules(&self, course_id: i64) -> Result<Vec<Module>, StoreError> {
+        let rows: Vec<ModuleRow> = with_pool!(self, pool => sqlx::query_as(
+            "SELECT m.id, m.number, m.title, m.overview, g.status FROM modules m \
+             LEFT JOIN generations g ON g.kind = 'overview' AND g.item_id = m.id \
+             WHERE m.course_id = $1 ORDER BY m.number",
+        )
+        .bind(course_id)
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter()
+            .map(|row| {
+                Ok(Module {
+                    id: row.id,
+                    number: row.number,
+                    title: row.title,
+                    overview: row.overview,
+                    status: status(row.status)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A course's units in syllabus order.
+    pub async fn units(&self, course_id: i64) -> Result<Vec<Unit>, StoreError> {
+        let rows: Vec<UnitRow> = with_pool!(self, pool => sqlx::query_as(
+            "SELECT u.id, m.number AS week, u.number, u.position, u.title, u.objectives, u.body, g.status \
+             FROM units u JOIN modules m ON m.id = u.module_id \
+             LEFT JOIN generations g ON g.kind = 'unit' AND g.item_id = u.id \
+             WHERE u.course_id = $1 ORDER BY u.position",
+        )
+        .bind(course_id)
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter()
+            .map(|row| {
+                Ok(Unit {
+                    id: row.id,
+                    week: row.week,
+                    number: row.number,
+                    position: row.position,
+                    title: row.title,
+                    objectives: from_json(&row.objectives, "unit objectives")?,
+                    body: row.body,
+                    status: status(row.status)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every stored quiz of a course, by unit id.
+    pub async fn quizzes(&self, course_id: i64) -> Result<Vec<(i64, Quiz)>, StoreError> {
+        let rows: Vec<(i64, String)> = with_pool!(self, pool => sqlx::query_as(
+            "SELECT q.unit_id, q.questions FROM quizzes q JOIN units u ON u.id = q.unit_id \
+             WHERE u.course_id = $1 ORDER BY u.position",
+        )
+        .bind(course_id)
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter()
+            .map(|(unit_id, questions)| Ok((unit_id, from_json(&questions, "quiz")?)))
+            .collect()
+    }
+
+    /// The course's outline as confirmed, rebuilt from its weeks and units.
+    pub async fn outline(&self, course: &Course) -> Result<Outline, StoreError> {
+        let modules = self.modules(course.id).await?;
+        let units = self.units(course.id).await?;
+        Ok(Outline {
+            title: course.title.clone(),
+            summary: course.summary.clone(),
+            outcomes: course.outcomes.clone(),
+            modules: modules
+                .into_iter()
+                .map(|module| OutlineModule {
+                    units: units
+                        .iter()
+                        .filter(|unit| unit.week == module.number)
+                        .map(|unit| OutlineUnit {
+                            title: unit.title.clone(),
+                            objectives: unit.objectives.clone(),
+                        })
+                        .collect(),
+                    title: module.title,
+                })
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,378 @@
+//! The generation record of every generated item: its status, which engine and model wrote it, tokens,
+//! duration, attempts and last error; and the transactions that save an item together with its record
+//! and its job.
+
+use std::time::Duration;
+
+use lyceum_course::Quiz;
+
+use crate::jobs::{self, NewJob};
+use crate::{Store, StoreError, now_ms, to_json, with_pool};
+
+/// What kind of item a generation writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemKind {
+    /// The course outline (item: the course).
+    Outline,
+    /// A week's overview (item: the module).
+    Overview,
+    /// A unit's article (item: the unit).
+    Unit,
+    /// A unit's quiz (item: the unit).
+    Quiz,
+}
+
+impl ItemKind {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Outline => "outline",
+            Self::Overview => "overview",
+            Self::Unit => "unit",
+            Self::Quiz => "quiz",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        Ok(match text {
+            "outline" => Self::Outline,
+            "overview" => Self::Overview,
+            "unit" => Self::Unit,
+            "quiz" => Self::Quiz,
+            other => return Err(StoreError::Corrupt(format!("unknown item kind {other}"))),
+        })
+    }
+}
+
+/// Where an item is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Waiting for a worker.
+    Pending,
+    /// A worker is writing it.
+    Generating,
+    /// Written and saved.
+    Ready,
+    /// Gave up; the error says why. A retry makes it pending again.
+    Failed,
+}
+
+impl Status {
+    /// The name stored in the database and shown to people.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Generating => "generating",
+            Self::Ready => "ready",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<Self, StoreError> {
+        Ok(match text {
+            "pending" => Self::Pending,
+            "generating" => Self::Generating,
+            "ready" => Self::Ready,
+            "failed" => Self::Failed,
+            other => return Err(StoreError::Corrupt(format!("unknown status {other}"))),
+        })
+    }
+}
+
+/// A generation record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    /// Its id, which the generation job carries.
+    pub id: i64,
+    /// The course it belongs to.
+    pub course_id: i64,
+    /// What it writes.
+    pub kind: ItemKind,
+    /// The course, module or unit it writes for.
+    pub item_id: i64,
+    /// Where it is.
+    pub status: Status,
+    /// `local` or `openai`, once tried.
+    pub engine: Option<String>,
+    /// The model, once tried.
+    pub model: Option<String>,
+    /// Prompt tokens of the last try, when the engine reported them.
+    pub tokens_in: Option<i64>,
+    /// Generated tokens of the last try, when the engine reported them.
+    pub tokens_out: Option<i64>,
+    /// How long the last try took.
+    pub duration_ms: Option<i64>,
+    /// Why the last try failed.
+    pub error: Option<String>,
+    /// How many times it was started.
+    pub attempts: i64,
+    /// When it last changed.
+    pub updated_at: i64,
+}
+
+/// How a finished generation went, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenerationStats {
+    /// `local` or `openai`.
+    pub engine: String,
+    /// The model.
+    pub model: String,
+    /// Prompt tokens, if reported.
+    pub tokens_in: Option<u32>,
+    /// Generated tokens, if reported.
+    pub tokens_out: Option<u32>,
+    /// Wall time.
+    pub duration: Duration,
+}
+
+/// A generated item's content.
+#[derive(Debug, Clone, Copy)]
+pub enum Output<'a> {
+    /// A week's overview.
+    Overview(&'a str),
+    /// A unit's article; saving it also creates the unit's quiz generation and its job.
+    Unit(&'a str),
+    /// A unit's quiz.
+    Quiz(&'a Quiz),
+}
+
+#[derive(sqlx::FromRow)]
+struct GenerationRow {
+    id: i64,
+    course_id: i64,
+    kind: String,
+    item_id: i64,
+    status: String,
+    engine: Option<String>,
+    model: Option<String>,
+    tokens_in: Option<i64>,
+    tokens_out: Option<i64>,
+    duration_ms: Option<i64>,
+    error: Option<String>,
+    attempts: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<GenerationRow> for Generation {
+    type Error = StoreError;
+    fn try_from(row: GenerationRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id,
+            course_id: row.course_id,
+            kind: ItemKind::parse(&row.kind)?,
+            item_id: row.item_id,
+            status: Status::parse(&row.status)?,
+            engine: row.engine,
+            model: row.model,
+            tokens_in: row.tokens_in,
+            tokens_out: row.tokens_out,
+            duration_ms: row.duration_ms,
+            error: row.error,
+            attempts: row.attempts,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, course_id, kind, item_id, status, engine, model, tokens_in, tokens_out, \
+                       duration_ms, error, attempts, updated_at";
+
+/// The job kind that runs a generation; its payload is the generation id.
+pub const GENERATE_JOB: &str = "generate";
+
+/// The dedupe key of a generation's job: one job per generation at a time.
+pub fn job_key(generation_id: i64) -> String {
+    format!("generate:{generation_id}")
+}
+
+pub(crate) fn generate_job(generation_id: i64, priority: i64, now: i64) -> NewJob {
+    NewJob {
+        kind: GENERATE_JOB.into(),
+        payload: generation_id.to_string(),
+        dedupe_key: Some(job_key(generation_id)),
+        priority,
+        run_at: now,
+    }
+}
+
+impl Store {
+    /// A generation record by id.
+    pub async fn generation(&self, id: i64) -> Result<Generation, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM generations WHERE id = $1");
+        let row: Option<GenerationRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        row.ok_or_else(|| StoreError::NotFound(format!("generation {id}")))?
+            .try_into()
+    }
+
+    /// The generation record of one item, if it has one.
+    pub async fn generation_of(&self, kind: ItemKind, item_id: i64) -> Result<Option<Generation>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM generations WHERE kind = $1 AND item_id = $2");
+        let row: Option<GenerationRow> = with_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(kind.as_str())
+            .bind(item_id)
+            .fetch_optional(pool)
+            .await?);
+        row.map(Generation::try_from).transpose()
+    }
+
+    /// Every generation record of a course, in the order the items were created.
+    pub async fn generations(&self, course_id: i64) -> Result<Vec<Generation>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM generations WHERE course_id = $1 ORDER BY id");
+        let rows: Vec<GenerationRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(course_id).fetch_all(pool).await?);
+        rows.into_iter().map(Generation::try_from).collect()
+    }
+
+    /// Marks a generation as being written and counts the attempt; returns the record as it was before,
+    /// so the caller sees whether it is already ready.
+    pub async fn start_generation(&self, id: i64) -> Result<Generation, StoreError> {
+        let before = self.generation(id).await?;
+        if before.status != Status::Ready {
+            with_pool!(self, pool => sqlx::query(
+                "UPDATE generations SET status = 'generating', attempts = attempts + 1, error = NULL, \
+                 updated_at = $2 WHERE id = $1 AND status <> 'ready'",
+            )
+            .bind(id)
+            .bind(now_ms())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        }
+        Ok(before)
+    }
+
+    /// Saves a generated item, marks its record ready with its stats and, in the same transaction,
+    /// deletes the job that ran it (`job_id`) and, for a unit, creates its quiz record and job. Returns
+    /// false, changing nothing, when the item was already ready: a generation is never saved twice.
+    pub async fn finish_generation(
+        &self,
+        id: i64,
+        output: Output<'_>,
+        stats: &GenerationStats,
+        job_id: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let generation = self.generation(id).await?;
+        let now = now_ms();
+        let (content_sql, content): (&str, String) = match output {
+            Output::Overview(text) => ("UPDATE modules SET overview = $2 WHERE id = $1", text.to_owned()),
+            Output::Unit(text) => ("UPDATE units SET body = $2 WHERE id = $1", text.to_owned()),
+            Output::Quiz(quiz) => (
+                "INSERT INTO quizzes (unit_id, questions) VALUES ($1, $2) \
+                 ON CONFLICT (unit_id) DO UPDATE SET questions = excluded.questions",
+                to_json(quiz),
+            ),
+        };
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE generations SET status = 'ready', engine = $2, model = $3, tokens_in = $4, \
+                 tokens_out = $5, duration_ms = $6, error = NULL, updated_at = $7 \
+                 WHERE id = $1 AND status <> 'ready'",
+            )
+            .bind(id)
+            .bind(&stats.engine)
+            .bind(&stats.model)
+            .bind(stats.tokens_in.map(i64::from))
+            .bind(stats.tokens_out.map(i64::from))
+            .bind(i64::try_from(stats.duration.as_millis()).unwrap_or(i64::MAX))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if let Some(job_id) = job_id {
+                sqlx::query("DELETE FROM jobs WHERE id = $1").bind(job_id).execute(&mut *tx).await?;
+            }
+            if updated == 0 {
+                tx.commit().await?;
+                return Ok(false);
+            }
+            sqlx::query(content_sql).bind(generation.item_id).bind(&content).execute(&mut *tx).await?;
+            if matches!(output, Output::Unit(_)) {
+                let quiz_id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO generations (course_id, kind, item_id, status, updated_at) \
+                     VALUES ($1, 'quiz', $2, 'pending', $3) ON CONFLICT (kind, item_id) DO NOTHING RETURNING id",
+                )
+                .bind(generation.course_id)
+                .bind(generation.item_id)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(quiz_id) = quiz_id {
+                    jobs::insert!(&mut *tx, &generate_job(quiz_id, 0, now));
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(true)
+    }
+
+    /// Records that a generation gave up, with the error a person will see, and deletes its job.
+    pub async fn fail_generation(&self, id: i64, error: &str, job_id: Option<i64>) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE generations SET status = 'failed', error = $2, updated_at = $3 \
+                 WHERE id = $1 AND status <> 'ready'",
+            )
+            .bind(id)
+            .bind(error)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+            if let Some(job_id) = job_id {
+                sqlx::query("DELETE FROM jobs WHERE id = $1").bind(job_id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Makes every failed generation of a course pending again and queues it; returns how many.
+    pub async fn retry_failed(&self, course_id: i64) -> Result<usize, StoreError> {
+        let now = now_ms();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "UPDATE generations SET status = 'pending', error = NULL, updated_at = $2 \
+                 WHERE course_id = $1 AND status = 'failed' RETURNING id",
+            )
+            .bind(course_id)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+            for id in &ids {
+                jobs::insert!(&mut *tx, &generate_job(*id, 0, now));
+            }
+            tx.commit().await?;
+            Ok(ids.len())
+        })
+    }
+
+    /// Someone is waiting for this item: its job moves to the front of the queue (or is queued again if
+    /// it had failed). Returns the record as it is now.
+    pub async fn hurry_generation(&self, kind: ItemKind, item_id: i64) -> Result<Generation, StoreError> {
+        let generation = self
+            .generation_of(kind, item_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("{} {item_id}", kind.as_str())))?;
+        let now = now_ms();
+        match generation.status {
+            Status::Ready => {}
+            Status::Failed => {
+                with_pool!(self, pool => {
+                    let mut tx = pool.begin().await?;
+                    sqlx::query("UPDATE generations SET status = 'pending', error = NULL, updated_at = $2 WHERE id = $1")
+                        .bind(generation.id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    jobs::insert!(&mut *tx, &generate_job(generation.id, jobs::URGENT, now));
+                    tx.commit().await?;
+                });
+            }
+            Status::Pending | Status::Generating => {
+                self.prioritize(&job_key(generation.id), jobs::URGENT).await?;
+            }
+        }
+        self.generation(generation.id).await
+    }
+}

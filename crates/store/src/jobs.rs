@@ -1,0 +1,179 @@
+//! The durable job queue: a table. A worker claims the first due job by priority, then age, taking a
+//! lease; it renews the lease while it works and deletes the job when done. A worker that dies simply
+//! stops renewing, and its job is claimed again once the lease runs out. Failed jobs come back after a
+//! backoff. A dedupe key allows one queued job per key.
+//!
+//! Claiming is one statement: `UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING` on
+//! PostgreSQL, so concurrent workers skip each other's rows; on SQLite the same `UPDATE … RETURNING`
+//! without the lock clause is atomic because SQLite runs one writer at a time.
+
+use std::time::Duration;
+
+use crate::{Backend, Store, StoreError, with_pool};
+
+/// The priority of work someone is waiting for; ordinary jobs have 0.
+pub const URGENT: i64 = 100;
+
+/// A job to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// What the worker does (`generate`, …).
+    pub kind: String,
+    /// Its argument, as text.
+    pub payload: String,
+    /// At most one queued job has this key; a second is dropped.
+    pub dedupe_key: Option<String>,
+    /// Higher runs first.
+    pub priority: i64,
+    /// Not before this time (Unix ms).
+    pub run_at: i64,
+}
+
+/// A claimed job.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Job {
+    /// Its id.
+    pub id: i64,
+    /// What to do.
+    pub kind: String,
+    /// Its argument.
+    pub payload: String,
+    /// Times it has been claimed, this one included.
+    pub attempts: i64,
+    /// Its dedupe key.
+    pub dedupe_key: Option<String>,
+}
+
+/// Inserts a job on any executor (pool or transaction); evaluates to the new id, or `None` when a job
+/// with the same dedupe key is already queued.
+macro_rules! insert {
+    ($executor:expr, $job:expr) => {{
+        let job: &$crate::jobs::NewJob = $job;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO jobs (kind, payload, dedupe_key, priority, run_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+        )
+        .bind(&job.kind)
+        .bind(&job.payload)
+        .bind(&job.dedupe_key)
+        .bind(job.priority)
+        .bind(job.run_at)
+        .bind($crate::now_ms())
+        .fetch_optional($executor)
+        .await?;
+        id
+    }};
+}
+pub(crate) use insert;
+
+const CLAIM_SQLITE: &str = "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, lease_until = $2 \
+     WHERE id = (SELECT id FROM jobs WHERE run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
+                 ORDER BY priority DESC, id LIMIT 1) \
+     RETURNING id, kind, payload, attempts, dedupe_key";
+
+const CLAIM_POSTGRES: &str = "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, lease_until = $2 \
+     WHERE id = (SELECT id FROM jobs WHERE run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
+                 ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, kind, payload, attempts, dedupe_key";
+
+fn ms(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Queues a job; returns its id, or `None` when its dedupe key is already queued.
+    pub async fn enqueue(&self, job: &NewJob) -> Result<Option<i64>, StoreError> {
+        Ok(with_pool!(self, pool => insert!(pool, job)))
+    }
+
+    /// Claims the next due job for `worker` with a lease of `lease` from `now`, or `None` when no job is
+    /// due. A job whose lease has run out is due again.
+    pub async fn claim(&self, worker: &str, lease: Duration, now: i64) -> Result<Option<Job>, StoreError> {
+        let until = now.saturating_add(ms(lease));
+        let job = match &self.backend {
+            Backend::Sqlite(pool) => sqlx::query_as(CLAIM_SQLITE).bind(worker).bind(until).bind(now).fetch_optional(pool).await?,
+            Backend::Postgres(pool) => sqlx::query_as(CLAIM_POSTGRES).bind(worker).bind(until).bind(now).fetch_optional(pool).await?,
+        };
+        Ok(job)
+    }
+
+    /// Renews `worker`'s lease on a job; false when the lease was lost (it ran out and another worker
+    /// claimed the job, or the job is gone).
+    pub async fn extend_lease(&self, job_id: i64, worker: &str, lease: Duration, now: i64) -> Result<bool, StoreError> {
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE jobs SET lease_until = $3 WHERE id = $1 AND locked_by = $2",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .bind(now.saturating_add(ms(lease)))
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(updated == 1)
+    }
+
+    /// Deletes a finished job.
+    pub async fn complete_job(&self, job_id: i64) -> Result<(), StoreError> {
+        with_pool!(self, pool => sqlx::query("DELETE FROM jobs WHERE id = $1").bind(job_id).execute(pool).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Puts a failed job back to run again at `run_at`, keeping the error for the operator.
+    pub async fn retry_job_later(&self, job_id: i64, worker: &str, error: &str, run_at: i64) -> Result<(), StoreError> {
+        with_pool!(self, pool => sqlx::query(
+            "UPDATE jobs SET locked_by = NULL, lease_until = NULL, run_at = $3, last_error = $4 \
+             WHERE id = $1 AND locked_by = $2",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .bind(run_at)
+        .bind(error)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// Gives a job back untouched, as a worker shutting down does: it is due at once and the claim does
+    /// not count as an attempt.
+    pub async fn release_job(&self, job_id: i64, worker: &str) -> Result<(), StoreError> {
+        with_pool!(self, pool => sqlx::query(
+            "UPDATE jobs SET locked_by = NULL, lease_until = NULL, attempts = attempts - 1 \
+             WHERE id = $1 AND locked_by = $2",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// Raises the priority of the queued job with this key (never lowers it).
+    pub async fn prioritize(&self, dedupe_key: &str, priority: i64) -> Result<bool, StoreError> {
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE jobs SET priority = $2 WHERE dedupe_key = $1 AND priority < $2",
+        )
+        .bind(dedupe_key)
+        .bind(priority)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(updated == 1)
+    }
+
+    /// The earliest time a queued job becomes claimable (now or in the past when one is due), or `None`
+    /// when the queue is empty.
+    pub async fn next_due(&self) -> Result<Option<i64>, StoreError> {
+        Ok(with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > run_at THEN lease_until ELSE run_at END) FROM jobs",
+        )
+        .fetch_one(pool)
+        .await?))
+    }
+
+    /// How many jobs are queued or running.
+    pub async fn job_count(&self) -> Result<i64, StoreError> {
+        Ok(with_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(pool).await?))
+    }
+}

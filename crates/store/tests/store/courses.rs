@@ -1,0 +1,172 @@
+//! Courses, generation records and the transactions that save generated items.
+
+use lyceum_course::{Question, Quiz};
+use lyceum_store::generations::{GENERATE_JOB, job_key};
+use lyceum_store::{ItemKind, Output, Status, Store};
+
+use crate::helpers::{create_course, on_each_backend, outline, stats};
+
+const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[tokio::test]
+async fn migrations_build_the_schema_from_empty_and_run_again_as_a_no_op() {
+    on_each_backend(|store| async move {
+        store.migrate().await.unwrap();
+        assert!(store.list_courses(10, 0).await.unwrap().is_empty());
+        assert_eq!(store.job_count().await.unwrap(), 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_confirmed_course_has_a_queued_job_for_every_item_in_syllabus_order() {
+    on_each_backend(|store| async move {
+        let course = create_course(&store, "Roman History", 2, 3).await;
+        assert_eq!(course.slug, "roman-history");
+        assert_eq!(store.outline(&course).await.unwrap(), outline("Roman History", 2, 3));
+
+        let generations = store.generations(course.id).await.unwrap();
+        assert_eq!(generations.len(), 1 + 2 + 6);
+        assert_eq!(generations[0].kind, ItemKind::Outline);
+        assert_eq!(generations[0].status, Status::Ready);
+        assert_eq!(generations[0].tokens_out, Some(50));
+
+        let units = store.units(course.id).await.unwrap();
+        let modules = store.modules(course.id).await.unwrap();
+        let mut order = Vec::new();
+        while let Some(job) = store.claim("w", LEASE, lyceum_store::now_ms()).await.unwrap() {
+            assert_eq!(job.kind, GENERATE_JOB);
+            let generation = store.generation(job.payload.parse().unwrap()).await.unwrap();
+            let name = match generation.kind {
+                ItemKind::Overview => {
+                    let module = modules.iter().find(|m| m.id == generation.item_id).unwrap();
+                    format!("week {}", module.number)
+                }
+                ItemKind::Unit => {
+                    let unit = units.iter().find(|u| u.id == generation.item_id).unwrap();
+                    format!("{}.{}", unit.week, unit.number)
+                }
+                other => panic!("unexpected {other:?}"),
+            };
+            order.push(name);
+        }
+        assert_eq!(order, ["week 1", "1.1", "1.2", "1.3", "week 2", "2.1", "2.2", "2.3"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_second_course_with_the_same_title_gets_its_own_slug() {
+    on_each_backend(|store| async move {
+        let first = create_course(&store, "Cooking basics", 1, 1).await;
+        let second = create_course(&store, "Cooking basics", 1, 1).await;
+        assert_eq!(first.slug, "cooking-basics");
+        assert_eq!(second.slug, "cooking-basics-2");
+        let listed = store.list_courses(10, 0).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].items, 3);
+        assert_eq!(listed[0].ready, 1);
+        assert!(matches!(
+            store.course("no-such-course").await,
+            Err(lyceum_store::StoreError::NotFound(_))
+        ));
+    })
+    .await;
+}
+
+fn quiz() -> Quiz {
+    Quiz {
+        questions: (0..3)
+            .map(|i| Question {
+                prompt: format!("Question {i}?"),
+                options: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+                answer: 2,
+                explanation: "Because.".into(),
+            })
+            .collect(),
+    }
+}
+
+async fn unit_generation(store: &Store, course_id: i64, position: usize) -> lyceum_store::Generation {
+    let unit = &store.units(course_id).await.unwrap()[position];
+    store.generation_of(ItemKind::Unit, unit.id).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn a_saved_unit_queues_its_quiz_and_is_never_saved_twice() {
+    on_each_backend(|store| async move {
+        let course = create_course(&store, "Saving", 1, 2).await;
+        let generation = unit_generation(&store, course.id, 0).await;
+        let before = store.start_generation(generation.id).await.unwrap();
+        assert_eq!(before.status, Status::Pending);
+        assert_eq!(store.generation(generation.id).await.unwrap().status, Status::Generating);
+        let jobs_before = store.job_count().await.unwrap();
+
+        let saved = store
+            .finish_generation(generation.id, Output::Unit("First text."), &stats(), None)
+            .await
+            .unwrap();
+        assert!(saved);
+        let saved_again = store
+            .finish_generation(generation.id, Output::Unit("Second text."), &stats(), None)
+            .await
+            .unwrap();
+        assert!(!saved_again);
+        let unit = &store.units(course.id).await.unwrap()[0];
+        assert_eq!(unit.body.as_deref(), Some("First text."));
+        assert_eq!(unit.status, Status::Ready);
+        let record = store.generation(generation.id).await.unwrap();
+        assert_eq!((record.attempts, record.duration_ms), (1, Some(1234)));
+
+        // Its quiz now has a pending record and exactly one job.
+        let quiz_generation = store.generation_of(ItemKind::Quiz, unit.id).await.unwrap().unwrap();
+        assert_eq!(quiz_generation.status, Status::Pending);
+        assert_eq!(store.job_count().await.unwrap(), jobs_before + 1);
+        assert!(store.finish_generation(quiz_generation.id, Output::Quiz(&quiz()), &stats(), None).await.unwrap());
+        assert_eq!(store.quizzes(course.id).await.unwrap(), vec![(unit.id, quiz())]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_item_keeps_its_error_and_a_retry_queues_it_again() {
+    on_each_backend(|store| async move {
+        let course = create_course(&store, "Failing", 1, 2).await;
+        let generation = unit_generation(&store, course.id, 1).await;
+        let job = loop {
+            let job = store.claim("w", LEASE, lyceum_store::now_ms()).await.unwrap().unwrap();
+            if job.payload == generation.id.to_string() {
+                break job;
+            }
+            store.complete_job(job.id).await.unwrap();
+        };
+        store.start_generation(generation.id).await.unwrap();
+        store
+            .fail_generation(generation.id, "the model server answered 400: too long", Some(job.id))
+            .await
+            .unwrap();
+        let failed = store.generation(generation.id).await.unwrap();
+        assert_eq!(failed.status, Status::Failed);
+        assert_eq!(failed.error.as_deref(), Some("the model server answered 400: too long"));
+        assert_eq!(store.job_count().await.unwrap(), 0);
+        assert_eq!(store.list_courses(1, 0).await.unwrap()[0].failed, 1);
+
+        assert_eq!(store.retry_failed(course.id).await.unwrap(), 1);
+        assert_eq!(store.generation(generation.id).await.unwrap().status, Status::Pending);
+        let job = store.claim("w", LEASE, lyceum_store::now_ms()).await.unwrap().unwrap();
+        assert_eq!(job.dedupe_key, Some(job_key(generation.id)));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_unit_someone_waits_for_jumps_the_queue() {
+    on_each_backend(|store| async move {
+        let course = create_course(&store, "Hurry", 2, 2).await;
+        let last = store.units(course.id).await.unwrap().pop().unwrap();
+        let generation = store.hurry_generation(ItemKind::Unit, last.id).await.unwrap();
+        let job = store.claim("w", LEASE, lyceum_store::now_ms()).await.unwrap().unwrap();
+        assert_eq!(job.payload, generation.id.to_string());
+    })
+    .await;
+}

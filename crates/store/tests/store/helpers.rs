@@ -1,0 +1,105 @@
+//! A fresh database per test: a temporary SQLite file, or a new PostgreSQL database created from
+//! `TEST_DATABASE_URL` and dropped afterwards.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use lyceum_course::{CourseRequest, Description, Outline, OutlineModule, OutlineUnit, UnitsPerWeek, Weeks};
+use lyceum_store::{Course, GenerationStats, NewCourse, Store};
+
+/// Runs `test` against a fresh SQLite store, then against a fresh PostgreSQL one when
+/// `TEST_DATABASE_URL` is set. Under CI the variable is required, so the PostgreSQL half cannot be
+/// skipped unnoticed.
+pub async fn on_each_backend<F, Fut>(test: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("lyceum.db").display());
+    let store = Store::open(&url).await.unwrap();
+    test(store.clone()).await;
+    store.close().await;
+
+    let Some(admin_url) = std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "TEST_DATABASE_URL must be set in CI so the PostgreSQL half of the store suite runs"
+        );
+        return;
+    };
+    let (store, drop_database) = postgres_database(&admin_url).await;
+    test(store.clone()).await;
+    store.close().await;
+    drop_database.await;
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+async fn postgres_database(admin_url: &str) -> (Store, impl Future<Output = ()>) {
+    use sqlx::Executor;
+    let name = format!(
+        "lyceum_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = sqlx::PgPool::connect(admin_url).await.unwrap();
+    admin.execute(format!("DROP DATABASE IF EXISTS {name}").as_str()).await.unwrap();
+    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
+    let store = Store::open(&format!("{base}/{name}")).await.unwrap();
+    let cleanup = async move {
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await
+            .unwrap();
+        admin.close().await;
+    };
+    (store, cleanup)
+}
+
+/// An outline of `weeks` × `units` with distinct titles.
+pub fn outline(title: &str, weeks: usize, units: usize) -> Outline {
+    Outline {
+        title: title.into(),
+        summary: "A course used by the store tests.".into(),
+        outcomes: vec!["Pass the tests".into()],
+        modules: (1..=weeks)
+            .map(|m| OutlineModule {
+                title: format!("Week {m}"),
+                units: (1..=units)
+                    .map(|u| OutlineUnit {
+                        title: format!("Unit {m}.{u}"),
+                        objectives: vec![format!("Learn {m}.{u}")],
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+pub fn stats() -> GenerationStats {
+    GenerationStats {
+        engine: "openai".into(),
+        model: "scripted".into(),
+        tokens_in: Some(100),
+        tokens_out: Some(50),
+        duration: Duration::from_millis(1234),
+    }
+}
+
+/// Stores a course of `weeks` × `units`.
+pub async fn create_course(store: &Store, title: &str, weeks: usize, units: usize) -> Course {
+    let mut request = CourseRequest::new(Description::parse("A topic for the store tests").unwrap());
+    request.weeks = Weeks::new(weeks as u32).unwrap();
+    request.units_per_week = UnitsPerWeek::new(units as u32).unwrap();
+    store
+        .create_course(NewCourse {
+            request: &request,
+            outline: &outline(title, weeks, units),
+            outline_stats: &stats(),
+        })
+        .await
+        .unwrap()
+}

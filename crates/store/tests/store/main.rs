@@ -1,0 +1,6 @@
+//! The store suite: every test runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used)]
+
+mod courses;
+mod helpers;
+mod jobs;
