@@ -1,11 +1,106 @@
 //! Lyceum's use cases, and the wiring between them.
 //!
-//! This crate reads the typed [`Settings`], installs and finds models, and builds the configured
-//! language-model engine. Front ends (`lyceum-cli`, later the web app) call into it; it never parses
-//! command lines or renders pages.
+//! This crate reads the typed [`Settings`], installs and finds models, builds the configured engine and
+//! store, and runs the use cases on them: drafting and confirming a course ([`courses`]), the background
+//! [`worker`] that writes it, live text for watchers ([`live`]) and exports ([`export`]). Front ends
+//! (`lyceum-cli`, later the web app) call into it; it never parses command lines or renders pages.
 
+pub mod courses;
 pub mod engine;
+pub mod export;
+pub mod live;
 pub mod models;
 pub mod settings;
+pub mod worker;
 
+use std::sync::Arc;
+
+use lyceum_llm::{Engine, LlmError};
+use lyceum_store::{Store, StoreError};
+use tokio::sync::Notify;
+
+pub use courses::{Draft, DraftEvent, GenerateError, UnitText};
 pub use settings::Settings;
+
+/// The application: settings, store, engine and the live hub, shared by every request and job.
+pub struct Lyceum {
+    /// The settings it was built from.
+    pub settings: Settings,
+    /// The database.
+    pub store: Store,
+    /// The language model, behind its governor.
+    pub engine: Arc<dyn Engine>,
+    /// Live text and progress.
+    pub hub: Arc<live::Hub>,
+    /// Wakes the worker when jobs are queued in this process.
+    work: Notify,
+}
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error("could not open the database {url}: {source}")]
+    Store {
+        /// The URL, password redacted.
+        url: String,
+        /// Why.
+        source: StoreError,
+    },
+    /// The data folder could not be created.
+    #[error("could not create the data folder {}: {source}", path.display())]
+    DataDir {
+        /// The folder.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The engine could not be built (model missing or invalid, bad server URL).
+    #[error(transparent)]
+    Engine(#[from] LlmError),
+}
+
+impl Lyceum {
+    /// Opens the store (migrating it) and builds the engine the settings choose.
+    pub async fn open(settings: Settings) -> Result<Arc<Self>, StartError> {
+        let store = open_store(&settings).await?;
+        // Loading a local model reads hundreds of megabytes: keep it off the async threads.
+        let for_engine = settings.clone();
+        let engine = tokio::task::spawn_blocking(move || engine::build(&for_engine))
+            .await
+            .map_err(|error| LlmError::Engine(format!("loading the model panicked: {error}")))??;
+        Ok(Self::new(settings, store, Arc::new(engine)))
+    }
+
+    /// An application from parts already built.
+    pub fn new(settings: Settings, store: Store, engine: Arc<dyn Engine>) -> Arc<Self> {
+        Arc::new(Self {
+            settings,
+            store,
+            engine,
+            hub: Arc::new(live::Hub::default()),
+            work: Notify::new(),
+        })
+    }
+
+    /// Tells this process's worker that jobs are waiting.
+    pub(crate) fn wake_worker(&self) {
+        self.work.notify_one();
+    }
+}
+
+/// Opens and migrates the configured database, creating the data folder for SQLite.
+pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
+    let url = settings.database_url();
+    let redacted = settings::redact_url(&url);
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
+            path: settings.data_dir.clone(),
+            source,
+        })?;
+    }
+    Store::open(&url).await.map_err(|source| StartError::Store {
+        url: redacted,
+        source,
+    })
+}

@@ -17,8 +17,46 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The language model.
     pub engine: EngineSettings,
+    /// The database.
+    pub database: DatabaseSettings,
+    /// The background worker that writes courses.
+    pub worker: WorkerSettings,
     /// Model downloads.
     pub models: ModelSettings,
+}
+
+/// The database.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` or `postgres://…`; empty means `<data_dir>/lyceum.db`.
+    #[serde(serialize_with = "redacted_url")]
+    pub url: String,
+}
+
+/// The background worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Jobs run at once; 0 means as many as the engine takes at once.
+    pub concurrency: usize,
+    /// Seconds a claimed job stays reserved without a heartbeat before another worker may take it.
+    pub lease_secs: u64,
+    /// Tries of a job before its item is marked failed.
+    pub max_attempts: u32,
+    /// Seconds before the first retry of a failed job; doubled for each further try.
+    pub retry_backoff_secs: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 0,
+            lease_secs: 60,
+            max_attempts: 3,
+            retry_backoff_secs: 10,
+        }
+    }
 }
 
 /// Which engine answers, and how.
@@ -93,6 +131,8 @@ impl Default for Settings {
         Self {
             data_dir: PathBuf::from("data"),
             engine: EngineSettings::default(),
+            database: DatabaseSettings::default(),
+            worker: WorkerSettings::default(),
             models: ModelSettings::default(),
         }
     }
@@ -139,6 +179,25 @@ impl Default for ModelSettings {
         Self {
             hub_url: "https://huggingface.co".into(),
         }
+    }
+}
+
+/// A database URL with its password hidden: `postgres://user:[redacted]@host/db`.
+fn redacted_url<S: Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&redact_url(url))
+}
+
+/// The URL with any password replaced, for printing and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:[redacted]@{host}"),
+        None => url.to_owned(),
     }
 }
 
@@ -232,6 +291,15 @@ impl Settings {
         }
     }
 
+    /// The database URL: the configured one, or the SQLite file in the data folder.
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("lyceum.db").display())
+        } else {
+            self.database.url.clone()
+        }
+    }
+
     /// Where models are installed.
     pub fn models_dir(&self) -> PathBuf {
         self.data_dir.join("models")
@@ -248,6 +316,7 @@ impl Settings {
     /// The effective settings as a documented TOML file, secrets redacted.
     pub fn to_documented_toml(&self) -> String {
         let mut resolved = self.clone();
+        resolved.database.url = self.database_url();
         resolved.engine.local.model = self.local_model_path();
         resolved.engine.local.threads = self.local_threads();
         let table = toml::Value::Table(toml::Table::try_from(&resolved).unwrap_or_default());
@@ -328,6 +397,26 @@ const DOCS: &[(&str, &str)] = &[
     (
         "engine.openai.idle_timeout_secs",
         "Seconds the server may stay silent before the answer or mid-stream.",
+    ),
+    (
+        "database.url",
+        "sqlite://PATH or postgres://USER:PASSWORD@HOST/DB; unset means <data_dir>/lyceum.db. Env: LYCEUM_DATABASE__URL.",
+    ),
+    (
+        "worker.concurrency",
+        "Jobs run at once; 0 means as many as the engine takes (engine.local.max_sequences or engine.openai.max_concurrent).",
+    ),
+    (
+        "worker.lease_secs",
+        "Seconds a claimed job stays reserved without a heartbeat; then another worker takes it over.",
+    ),
+    (
+        "worker.max_attempts",
+        "Tries of a job (a failing engine, a crashed worker) before its item is marked failed.",
+    ),
+    (
+        "worker.retry_backoff_secs",
+        "Seconds before retrying a failed job, doubled for each further try.",
     ),
     (
         "models.hub_url",

@@ -33,6 +33,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Make a course: draft its outline, store it, write every unit, overview and quiz.
+    Generate(commands::generate::Args),
+    /// List, inspect and retry stored courses.
+    #[command(subcommand)]
+    Courses(commands::courses::Command),
+    /// Write a stored course to a folder as Markdown or JSON.
+    Export(commands::courses::ExportArgs),
+    /// Run the background worker that writes queued courses.
+    Worker(commands::courses::WorkerArgs),
+    /// Bring the database schema up to date (every command also does this at start).
+    Migrate,
+    /// List the languages a course can be written in.
+    Languages,
     /// Ask the configured language model something and watch the answer stream.
     Chat(commands::chat::Args),
     /// Install, list and download models.
@@ -61,7 +74,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            if error.downcast_ref::<commands::UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -78,6 +95,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     match cli.command {
+        Command::Generate(args) => runtime.block_on(commands::generate::run(&settings, args)),
+        Command::Courses(command) => runtime.block_on(commands::courses::run(&settings, command)),
+        Command::Export(args) => runtime.block_on(commands::courses::export(&settings, args)),
+        Command::Worker(args) => runtime.block_on(commands::courses::worker(&settings, args)),
+        Command::Migrate => runtime.block_on(async {
+            let store = commands::open_store(&settings).await?;
+            println!(
+                "The {} database at {} is up to date.",
+                store.backend_name(),
+                lyceum_app::settings::redact_url(&settings.database_url())
+            );
+            Ok(())
+        }),
+        Command::Languages => {
+            for language in lyceum_course::LANGUAGES {
+                println!(
+                    "{:8} {:24} {}",
+                    language.tag, language.name, language.native
+                );
+            }
+            Ok(())
+        }
         Command::Chat(args) => runtime.block_on(commands::chat::run(&settings, args)),
         Command::Model(command) => runtime.block_on(commands::model::run(&settings, command)),
         Command::Bench(command) => runtime.block_on(commands::bench::run(&settings, command)),

@@ -252,7 +252,12 @@ mod tests {
     #[test]
     fn levels_parse_in_any_case() {
         assert_eq!(Level::parse(" Advanced").unwrap(), Level::Advanced);
-        assert!(Level::parse("expert").unwrap_err().message.contains("beginner"));
+        assert!(
+            Level::parse("expert")
+                .unwrap_err()
+                .message
+                .contains("beginner")
+        );
     }
 
     #[test]

@@ -157,7 +157,10 @@ mod tests {
 
     #[test]
     fn tags_and_names_find_languages() {
-        assert_eq!(Language::parse("pt_br").unwrap().name, "Portuguese (Brazil)");
+        assert_eq!(
+            Language::parse("pt_br").unwrap().name,
+            "Portuguese (Brazil)"
+        );
         assert_eq!(Language::parse("German").unwrap().tag, "de");
         assert_eq!(Language::parse("zh").unwrap().tag, "zh-Hans");
         assert_eq!(Language::parse("en").unwrap(), Language::ENGLISH);

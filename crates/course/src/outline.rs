@@ -95,7 +95,12 @@ impl Outline {
                     format!("repeats the week title \"{}\"", module.title),
                 );
             }
-            problems.count(&format!("{path}.units"), module.units.len(), MAX_UNITS, "units");
+            problems.count(
+                &format!("{path}.units"),
+                module.units.len(),
+                MAX_UNITS,
+                "units",
+            );
             for (u, unit) in module.units.iter().enumerate() {
                 let path = format!("{path}.units[{u}]");
                 problems.text(&format!("{path}.title"), &unit.title, MAX_TITLE_CHARS);
@@ -121,7 +126,10 @@ impl Outline {
         if self.modules.len() != weeks {
             problems.push(
                 "modules".into(),
-                format!("has {} weeks; it must have exactly {weeks}", self.modules.len()),
+                format!(
+                    "has {} weeks; it must have exactly {weeks}",
+                    self.modules.len()
+                ),
             );
         }
         for (m, module) in self.modules.iter().enumerate() {
@@ -182,7 +190,10 @@ impl Problems {
 
     fn count(&mut self, path: &str, len: usize, max: usize, what: &str) {
         if len == 0 {
-            self.push(path.into(), format!("is empty; add at least one of the {what}"));
+            self.push(
+                path.into(),
+                format!("is empty; add at least one of the {what}"),
+            );
         } else if len > max {
             self.push(path.into(), format!("has {len} {what}; the limit is {max}"));
         }
@@ -246,7 +257,10 @@ mod tests {
     fn a_well_formed_outline_passes() {
         outline(2, 3).validate_counts(2, 3).unwrap();
         assert_eq!(outline(2, 3).units().count(), 6);
-        assert_eq!(outline(2, 3).units().last().map(|(m, u, _)| (m, u)), Some((2, 3)));
+        assert_eq!(
+            outline(2, 3).units().last().map(|(m, u, _)| (m, u)),
+            Some((2, 3))
+        );
     }
 
     #[test]
@@ -257,9 +271,15 @@ mod tests {
         bad.modules[1].title = " ".into();
         let error = bad.validate_counts(3, 3).unwrap_err();
         let text = error.to_string();
-        assert!(text.contains("modules has 2 weeks; it must have exactly 3"), "{text}");
+        assert!(
+            text.contains("modules has 2 weeks; it must have exactly 3"),
+            "{text}"
+        );
         assert!(text.contains("modules[0].units has 2 units"), "{text}");
-        assert!(text.contains("modules[1].units[2].title repeats the unit title"), "{text}");
+        assert!(
+            text.contains("modules[1].units[2].title repeats the unit title"),
+            "{text}"
+        );
         assert!(text.contains("modules[1].title is empty"), "{text}");
     }
 
@@ -269,7 +289,13 @@ mod tests {
         edited.modules[0].units.truncate(1);
         edited.validate().unwrap();
         edited.modules[1].units.clear();
-        assert!(edited.validate().unwrap_err().to_string().contains("modules[1].units is empty"));
+        assert!(
+            edited
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("modules[1].units is empty")
+        );
     }
 
     #[test]
@@ -281,7 +307,10 @@ mod tests {
 
     #[test]
     fn slugs_are_ascii_and_bounded() {
-        assert_eq!(slugify("  Intro to C++: Templates & <T>!"), "intro-to-c-templates-t");
+        assert_eq!(
+            slugify("  Intro to C++: Templates & <T>!"),
+            "intro-to-c-templates-t"
+        );
         assert_eq!(slugify("日本語"), "course");
         assert!(slugify(&"a".repeat(100)).len() <= 60);
     }

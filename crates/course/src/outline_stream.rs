@@ -24,8 +24,13 @@ pub struct OutlineWatcher {
 
 #[derive(Debug)]
 enum Container {
-    Object { key: Option<String>, expecting_key: bool },
-    Array { index: usize },
+    Object {
+        key: Option<String>,
+        expecting_key: bool,
+    },
+    Array {
+        index: usize,
+    },
 }
 
 #[derive(Debug)]
@@ -123,9 +128,13 @@ impl OutlineWatcher {
             [Key("title")] => OutlinePiece::Title(string.text),
             [Key("summary")] => OutlinePiece::Summary(string.text),
             [Key("modules"), Index(m), Key("title")] => OutlinePiece::Week(m + 1, string.text),
-            [Key("modules"), Index(m), Key("units"), Index(u), Key("title")] => {
-                OutlinePiece::Unit(m + 1, u + 1, string.text)
-            }
+            [
+                Key("modules"),
+                Index(m),
+                Key("units"),
+                Index(u),
+                Key("title"),
+            ] => OutlinePiece::Unit(m + 1, u + 1, string.text),
             _ => return,
         };
         done.push(piece);

@@ -91,6 +91,22 @@ impl Quiz {
         }
     }
 
+    /// The quiz without its unusable questions (an empty text, repeated options, an answer out of
+    /// range, a repeated question); [`Quiz::validate`] then says whether enough are left. Small models
+    /// often get one question of five wrong, and the other four are still good.
+    pub fn without_bad_questions(mut self) -> Self {
+        let mut prompts = HashSet::new();
+        self.questions.retain(|question| {
+            let single = Quiz {
+                questions: vec![question.clone()],
+            };
+            let problems = single.validate().err().map_or(0, |error| error.0.len());
+            // Alone, a question only breaks the count rule; anything more is a problem of its own.
+            problems <= 1 && prompts.insert(question.prompt.trim().to_lowercase())
+        });
+        self
+    }
+
     /// The same quiz with each question's options rotated so the correct one lands at a position chosen
     /// by `seed`: small models put the right answer first far too often.
     pub fn with_answers_spread(mut self, seed: u64) -> Self {
@@ -138,13 +154,30 @@ mod tests {
         bad.questions[0].prompt = "two".into();
         let text = bad.validate().unwrap_err().to_string();
         assert!(text.contains("questions[1].prompt repeats"), "{text}");
-        assert!(text.contains("questions[1].options[2] repeats another option"), "{text}");
+        assert!(
+            text.contains("questions[1].options[2] repeats another option"),
+            "{text}"
+        );
         assert!(text.contains("questions[2].answer is 4"), "{text}");
 
         let short = Quiz {
             questions: vec![question("one")],
         };
         assert!(short.validate().unwrap_err().to_string().contains("3 to 5"));
+    }
+
+    #[test]
+    fn bad_questions_are_dropped_and_the_rest_kept() {
+        let mut quiz = Quiz {
+            questions: (0..5).map(|i| question(&i.to_string())).collect(),
+        };
+        quiz.questions[1].options[3] = "a".into();
+        quiz.questions[3].prompt = "0".into();
+        quiz.questions[4].answer = 9;
+        let kept = quiz.without_bad_questions();
+        let prompts: Vec<&str> = kept.questions.iter().map(|q| q.prompt.as_str()).collect();
+        assert_eq!(prompts, ["0", "2"]);
+        assert!(kept.validate().is_err(), "two questions are too few");
     }
 
     #[test]

@@ -11,13 +11,19 @@ pub fn clean_article(raw: &str) -> String {
         // A model sometimes wraps its whole answer in ```markdown … ```.
         if let Some((first_line, rest)) = inner.split_once('\n') {
             let first_line = first_line.trim();
-            if first_line.is_empty() || first_line.eq_ignore_ascii_case("markdown") || first_line.eq_ignore_ascii_case("md") {
+            if first_line.is_empty()
+                || first_line.eq_ignore_ascii_case("markdown")
+                || first_line.eq_ignore_ascii_case("md")
+            {
                 text = rest.trim_end().strip_suffix("```").unwrap_or(rest).trim();
             }
         }
     }
     if text.starts_with("# ") {
-        text = text.split_once('\n').map_or("", |(_, rest)| rest).trim_start();
+        text = text
+            .split_once('\n')
+            .map_or("", |(_, rest)| rest)
+            .trim_start();
     }
     text.to_owned()
 }
@@ -59,8 +65,14 @@ mod tests {
             clean_article("```markdown\n# Unit 1\n\nBody text.\n```\n"),
             "Body text."
         );
-        assert_eq!(clean_article("  Intro.\n\n## Part\nMore.  "), "Intro.\n\n## Part\nMore.");
-        assert_eq!(clean_article("```rust\nfn main() {}\n```"), "```rust\nfn main() {}\n```");
+        assert_eq!(
+            clean_article("  Intro.\n\n## Part\nMore.  "),
+            "Intro.\n\n## Part\nMore."
+        );
+        assert_eq!(
+            clean_article("```rust\nfn main() {}\n```"),
+            "```rust\nfn main() {}\n```"
+        );
     }
 
     #[test]

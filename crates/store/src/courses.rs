@@ -1,7 +1,9 @@
 //! Courses and their parts: creating a course from its confirmed outline (with a pending generation and a
 //! queued job for every overview and unit, in one transaction), and reading courses back.
 
-use lyceum_course::{CourseRequest, Language, Level, Outline, OutlineModule, OutlineUnit, Quiz, slugify};
+use lyceum_course::{
+    CourseRequest, Language, Level, Outline, OutlineModule, OutlineUnit, Quiz, slugify,
+};
 
 use crate::generations::{GenerationStats, Status, generate_job};
 use crate::jobs;
@@ -116,7 +118,9 @@ struct CourseRow {
 impl TryFrom<CourseRow> for Course {
     type Error = StoreError;
     fn try_from(row: CourseRow) -> Result<Self, StoreError> {
-        let corrupt = |error: lyceum_course::InputError| StoreError::Corrupt(format!("course {}: {error}", row.slug));
+        let corrupt = |error: lyceum_course::InputError| {
+            StoreError::Corrupt(format!("course {}: {error}", row.slug))
+        };
         Ok(Self {
             id: row.id,
             outcomes: from_json(&row.outcomes, "course outcomes")?,
@@ -181,7 +185,12 @@ impl Store {
         let outline = new.outline;
         let now = now_ms();
         let base = slugify(&outline.title);
-        let units_per_week = outline.modules.iter().map(|module| module.units.len()).max().unwrap_or(0);
+        let units_per_week = outline
+            .modules
+            .iter()
+            .map(|module| module.units.len())
+            .max()
+            .unwrap_or(0);
         let course_id = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let mut course_id = None;
@@ -276,19 +285,27 @@ impl Store {
     /// A course by id.
     pub async fn course_by_id(&self, id: i64) -> Result<Course, StoreError> {
         let sql = format!("SELECT {COURSE_COLUMNS} FROM courses c WHERE c.id = $1");
-        let row: Option<CourseRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
-        row.ok_or_else(|| StoreError::NotFound(format!("course {id}")))?.try_into()
+        let row: Option<CourseRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        row.ok_or_else(|| StoreError::NotFound(format!("course {id}")))?
+            .try_into()
     }
 
     /// A course by slug.
     pub async fn course(&self, slug: &str) -> Result<Course, StoreError> {
         let sql = format!("SELECT {COURSE_COLUMNS} FROM courses c WHERE c.slug = $1");
-        let row: Option<CourseRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await?);
-        row.ok_or_else(|| StoreError::NotFound(format!("course \"{slug}\"")))?.try_into()
+        let row: Option<CourseRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await?);
+        row.ok_or_else(|| StoreError::NotFound(format!("course \"{slug}\"")))?
+            .try_into()
     }
 
     /// Courses, newest first, with their progress.
-    pub async fn list_courses(&self, limit: i64, offset: i64) -> Result<Vec<CourseSummary>, StoreError> {
+    pub async fn list_courses(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<CourseSummary>, StoreError> {
         let sql = format!(
             "SELECT {COURSE_COLUMNS}, COUNT(g.id) AS items, \
              SUM(CASE WHEN g.status = 'ready' THEN 1 ELSE 0 END) AS ready, \

@@ -199,13 +199,18 @@ impl Store {
     /// A generation record by id.
     pub async fn generation(&self, id: i64) -> Result<Generation, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM generations WHERE id = $1");
-        let row: Option<GenerationRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        let row: Option<GenerationRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
         row.ok_or_else(|| StoreError::NotFound(format!("generation {id}")))?
             .try_into()
     }
 
     /// The generation record of one item, if it has one.
-    pub async fn generation_of(&self, kind: ItemKind, item_id: i64) -> Result<Option<Generation>, StoreError> {
+    pub async fn generation_of(
+        &self,
+        kind: ItemKind,
+        item_id: i64,
+    ) -> Result<Option<Generation>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM generations WHERE kind = $1 AND item_id = $2");
         let row: Option<GenerationRow> = with_pool!(self, pool => sqlx::query_as(&sql)
             .bind(kind.as_str())
@@ -218,7 +223,8 @@ impl Store {
     /// Every generation record of a course, in the order the items were created.
     pub async fn generations(&self, course_id: i64) -> Result<Vec<Generation>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM generations WHERE course_id = $1 ORDER BY id");
-        let rows: Vec<GenerationRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(course_id).fetch_all(pool).await?);
+        let rows: Vec<GenerationRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(course_id).fetch_all(pool).await?);
         rows.into_iter().map(Generation::try_from).collect()
     }
 
@@ -253,7 +259,10 @@ impl Store {
         let generation = self.generation(id).await?;
         let now = now_ms();
         let (content_sql, content): (&str, String) = match output {
-            Output::Overview(text) => ("UPDATE modules SET overview = $2 WHERE id = $1", text.to_owned()),
+            Output::Overview(text) => (
+                "UPDATE modules SET overview = $2 WHERE id = $1",
+                text.to_owned(),
+            ),
             Output::Unit(text) => ("UPDATE units SET body = $2 WHERE id = $1", text.to_owned()),
             Output::Quiz(quiz) => (
                 "INSERT INTO quizzes (unit_id, questions) VALUES ($1, $2) \
@@ -306,7 +315,12 @@ impl Store {
     }
 
     /// Records that a generation gave up, with the error a person will see, and deletes its job.
-    pub async fn fail_generation(&self, id: i64, error: &str, job_id: Option<i64>) -> Result<(), StoreError> {
+    pub async fn fail_generation(
+        &self,
+        id: i64,
+        error: &str,
+        job_id: Option<i64>,
+    ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
@@ -349,7 +363,11 @@ impl Store {
 
     /// Someone is waiting for this item: its job moves to the front of the queue (or is queued again if
     /// it had failed). Returns the record as it is now.
-    pub async fn hurry_generation(&self, kind: ItemKind, item_id: i64) -> Result<Generation, StoreError> {
+    pub async fn hurry_generation(
+        &self,
+        kind: ItemKind,
+        item_id: i64,
+    ) -> Result<Generation, StoreError> {
         let generation = self
             .generation_of(kind, item_id)
             .await?
@@ -370,7 +388,8 @@ impl Store {
                 });
             }
             Status::Pending | Status::Generating => {
-                self.prioritize(&job_key(generation.id), jobs::URGENT).await?;
+                self.prioritize(&job_key(generation.id), jobs::URGENT)
+                    .await?;
             }
         }
         self.generation(generation.id).await

@@ -88,18 +88,43 @@ impl Store {
 
     /// Claims the next due job for `worker` with a lease of `lease` from `now`, or `None` when no job is
     /// due. A job whose lease has run out is due again.
-    pub async fn claim(&self, worker: &str, lease: Duration, now: i64) -> Result<Option<Job>, StoreError> {
+    pub async fn claim(
+        &self,
+        worker: &str,
+        lease: Duration,
+        now: i64,
+    ) -> Result<Option<Job>, StoreError> {
         let until = now.saturating_add(ms(lease));
         let job = match &self.backend {
-            Backend::Sqlite(pool) => sqlx::query_as(CLAIM_SQLITE).bind(worker).bind(until).bind(now).fetch_optional(pool).await?,
-            Backend::Postgres(pool) => sqlx::query_as(CLAIM_POSTGRES).bind(worker).bind(until).bind(now).fetch_optional(pool).await?,
+            Backend::Sqlite(pool) => {
+                sqlx::query_as(CLAIM_SQLITE)
+                    .bind(worker)
+                    .bind(until)
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Backend::Postgres(pool) => {
+                sqlx::query_as(CLAIM_POSTGRES)
+                    .bind(worker)
+                    .bind(until)
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await?
+            }
         };
         Ok(job)
     }
 
     /// Renews `worker`'s lease on a job; false when the lease was lost (it ran out and another worker
     /// claimed the job, or the job is gone).
-    pub async fn extend_lease(&self, job_id: i64, worker: &str, lease: Duration, now: i64) -> Result<bool, StoreError> {
+    pub async fn extend_lease(
+        &self,
+        job_id: i64,
+        worker: &str,
+        lease: Duration,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let updated = with_pool!(self, pool => sqlx::query(
             "UPDATE jobs SET lease_until = $3 WHERE id = $1 AND locked_by = $2",
         )
@@ -119,7 +144,13 @@ impl Store {
     }
 
     /// Puts a failed job back to run again at `run_at`, keeping the error for the operator.
-    pub async fn retry_job_later(&self, job_id: i64, worker: &str, error: &str, run_at: i64) -> Result<(), StoreError> {
+    pub async fn retry_job_later(
+        &self,
+        job_id: i64,
+        worker: &str,
+        error: &str,
+        run_at: i64,
+    ) -> Result<(), StoreError> {
         with_pool!(self, pool => sqlx::query(
             "UPDATE jobs SET locked_by = NULL, lease_until = NULL, run_at = $3, last_error = $4 \
              WHERE id = $1 AND locked_by = $2",
@@ -174,6 +205,8 @@ impl Store {
 
     /// How many jobs are queued or running.
     pub async fn job_count(&self) -> Result<i64, StoreError> {
-        Ok(with_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(pool).await?))
+        Ok(
+            with_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(pool).await?),
+        )
     }
 }

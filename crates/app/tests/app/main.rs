@@ -3,4 +3,6 @@
 // A failed unwrap is a failed test, with the value in the message.
 #![allow(clippy::unwrap_used)]
 
+mod helpers;
 mod models;
+mod pipeline;

@@ -23,7 +23,10 @@ async fn a_confirmed_course_has_a_queued_job_for_every_item_in_syllabus_order() 
     on_each_backend(|store| async move {
         let course = create_course(&store, "Roman History", 2, 3).await;
         assert_eq!(course.slug, "roman-history");
-        assert_eq!(store.outline(&course).await.unwrap(), outline("Roman History", 2, 3));
+        assert_eq!(
+            store.outline(&course).await.unwrap(),
+            outline("Roman History", 2, 3)
+        );
 
         let generations = store.generations(course.id).await.unwrap();
         assert_eq!(generations.len(), 1 + 2 + 6);
@@ -34,9 +37,16 @@ async fn a_confirmed_course_has_a_queued_job_for_every_item_in_syllabus_order() 
         let units = store.units(course.id).await.unwrap();
         let modules = store.modules(course.id).await.unwrap();
         let mut order = Vec::new();
-        while let Some(job) = store.claim("w", LEASE, lyceum_store::now_ms()).await.unwrap() {
+        while let Some(job) = store
+            .claim("w", LEASE, lyceum_store::now_ms())
+            .await
+            .unwrap()
+        {
             assert_eq!(job.kind, GENERATE_JOB);
-            let generation = store.generation(job.payload.parse().unwrap()).await.unwrap();
+            let generation = store
+                .generation(job.payload.parse().unwrap())
+                .await
+                .unwrap();
             let name = match generation.kind {
                 ItemKind::Overview => {
                     let module = modules.iter().find(|m| m.id == generation.item_id).unwrap();
@@ -50,7 +60,10 @@ async fn a_confirmed_course_has_a_queued_job_for_every_item_in_syllabus_order() 
             };
             order.push(name);
         }
-        assert_eq!(order, ["week 1", "1.1", "1.2", "1.3", "week 2", "2.1", "2.2", "2.3"]);
+        assert_eq!(
+            order,
+            ["week 1", "1.1", "1.2", "1.3", "week 2", "2.1", "2.2", "2.3"]
+        );
     })
     .await;
 }
@@ -87,9 +100,17 @@ fn quiz() -> Quiz {
     }
 }
 
-async fn unit_generation(store: &Store, course_id: i64, position: usize) -> lyceum_store::Generation {
+async fn unit_generation(
+    store: &Store,
+    course_id: i64,
+    position: usize,
+) -> lyceum_store::Generation {
     let unit = &store.units(course_id).await.unwrap()[position];
-    store.generation_of(ItemKind::Unit, unit.id).await.unwrap().unwrap()
+    store
+        .generation_of(ItemKind::Unit, unit.id)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -99,7 +120,10 @@ async fn a_saved_unit_queues_its_quiz_and_is_never_saved_twice() {
         let generation = unit_generation(&store, course.id, 0).await;
         let before = store.start_generation(generation.id).await.unwrap();
         assert_eq!(before.status, Status::Pending);
-        assert_eq!(store.generation(generation.id).await.unwrap().status, Status::Generating);
+        assert_eq!(
+            store.generation(generation.id).await.unwrap().status,
+            Status::Generating
+        );
         let jobs_before = store.job_count().await.unwrap();
 
         let saved = store
@@ -119,11 +143,23 @@ async fn a_saved_unit_queues_its_quiz_and_is_never_saved_twice() {
         assert_eq!((record.attempts, record.duration_ms), (1, Some(1234)));
 
         // Its quiz now has a pending record and exactly one job.
-        let quiz_generation = store.generation_of(ItemKind::Quiz, unit.id).await.unwrap().unwrap();
+        let quiz_generation = store
+            .generation_of(ItemKind::Quiz, unit.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(quiz_generation.status, Status::Pending);
         assert_eq!(store.job_count().await.unwrap(), jobs_before + 1);
-        assert!(store.finish_generation(quiz_generation.id, Output::Quiz(&quiz()), &stats(), None).await.unwrap());
-        assert_eq!(store.quizzes(course.id).await.unwrap(), vec![(unit.id, quiz())]);
+        assert!(
+            store
+                .finish_generation(quiz_generation.id, Output::Quiz(&quiz()), &stats(), None)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.quizzes(course.id).await.unwrap(),
+            vec![(unit.id, quiz())]
+        );
     })
     .await;
 }
@@ -134,7 +170,11 @@ async fn a_failed_item_keeps_its_error_and_a_retry_queues_it_again() {
         let course = create_course(&store, "Failing", 1, 2).await;
         let generation = unit_generation(&store, course.id, 1).await;
         let job = loop {
-            let job = store.claim("w", LEASE, lyceum_store::now_ms()).await.unwrap().unwrap();
+            let job = store
+                .claim("w", LEASE, lyceum_store::now_ms())
+                .await
+                .unwrap()
+                .unwrap();
             if job.payload == generation.id.to_string() {
                 break job;
             }
@@ -142,18 +182,32 @@ async fn a_failed_item_keeps_its_error_and_a_retry_queues_it_again() {
         };
         store.start_generation(generation.id).await.unwrap();
         store
-            .fail_generation(generation.id, "the model server answered 400: too long", Some(job.id))
+            .fail_generation(
+                generation.id,
+                "the model server answered 400: too long",
+                Some(job.id),
+            )
             .await
             .unwrap();
         let failed = store.generation(generation.id).await.unwrap();
         assert_eq!(failed.status, Status::Failed);
-        assert_eq!(failed.error.as_deref(), Some("the model server answered 400: too long"));
+        assert_eq!(
+            failed.error.as_deref(),
+            Some("the model server answered 400: too long")
+        );
         assert_eq!(store.job_count().await.unwrap(), 0);
         assert_eq!(store.list_courses(1, 0).await.unwrap()[0].failed, 1);
 
         assert_eq!(store.retry_failed(course.id).await.unwrap(), 1);
-        assert_eq!(store.generation(generation.id).await.unwrap().status, Status::Pending);
-        let job = store.claim("w", LEASE, lyceum_store::now_ms()).await.unwrap().unwrap();
+        assert_eq!(
+            store.generation(generation.id).await.unwrap().status,
+            Status::Pending
+        );
+        let job = store
+            .claim("w", LEASE, lyceum_store::now_ms())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(job.dedupe_key, Some(job_key(generation.id)));
     })
     .await;
@@ -164,8 +218,15 @@ async fn a_unit_someone_waits_for_jumps_the_queue() {
     on_each_backend(|store| async move {
         let course = create_course(&store, "Hurry", 2, 2).await;
         let last = store.units(course.id).await.unwrap().pop().unwrap();
-        let generation = store.hurry_generation(ItemKind::Unit, last.id).await.unwrap();
-        let job = store.claim("w", LEASE, lyceum_store::now_ms()).await.unwrap().unwrap();
+        let generation = store
+            .hurry_generation(ItemKind::Unit, last.id)
+            .await
+            .unwrap();
+        let job = store
+            .claim("w", LEASE, lyceum_store::now_ms())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(job.payload, generation.id.to_string());
     })
     .await;

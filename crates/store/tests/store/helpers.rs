@@ -5,7 +5,9 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use lyceum_course::{CourseRequest, Description, Outline, OutlineModule, OutlineUnit, UnitsPerWeek, Weeks};
+use lyceum_course::{
+    CourseRequest, Description, Outline, OutlineModule, OutlineUnit, UnitsPerWeek, Weeks,
+};
 use lyceum_store::{Course, GenerationStats, NewCourse, Store};
 
 /// Runs `test` against a fresh SQLite store, then against a fresh PostgreSQL one when
@@ -22,7 +24,10 @@ where
     test(store.clone()).await;
     store.close().await;
 
-    let Some(admin_url) = std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()) else {
+    let Some(admin_url) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
         assert!(
             std::env::var("CI").is_err(),
             "TEST_DATABASE_URL must be set in CI so the PostgreSQL half of the store suite runs"
@@ -45,9 +50,17 @@ async fn postgres_database(admin_url: &str) -> (Store, impl Future<Output = ()>)
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
     let admin = sqlx::PgPool::connect(admin_url).await.unwrap();
-    admin.execute(format!("DROP DATABASE IF EXISTS {name}").as_str()).await.unwrap();
-    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-    let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+        .await
+        .unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url, |(base, _)| base);
     let store = Store::open(&format!("{base}/{name}")).await.unwrap();
     let cleanup = async move {
         admin
@@ -91,7 +104,8 @@ pub fn stats() -> GenerationStats {
 
 /// Stores a course of `weeks` × `units`.
 pub async fn create_course(store: &Store, title: &str, weeks: usize, units: usize) -> Course {
-    let mut request = CourseRequest::new(Description::parse("A topic for the store tests").unwrap());
+    let mut request =
+        CourseRequest::new(Description::parse("A topic for the store tests").unwrap());
     request.weeks = Weeks::new(weeks as u32).unwrap();
     request.units_per_week = UnitsPerWeek::new(units as u32).unwrap();
     store

@@ -24,14 +24,22 @@ const LEASE: Duration = Duration::from_secs(30);
 async fn two_workers_claiming_at_once_never_get_the_same_job() {
     on_each_backend(|store| async move {
         for n in 0..60 {
-            store.enqueue(&job(&n.to_string(), None, NOW)).await.unwrap().unwrap();
+            store
+                .enqueue(&job(&n.to_string(), None, NOW))
+                .await
+                .unwrap()
+                .unwrap();
         }
         let workers: Vec<_> = (0..6)
             .map(|w| {
                 let store: Store = store.clone();
                 tokio::spawn(async move {
                     let mut mine = Vec::new();
-                    while let Some(job) = store.claim(&format!("worker-{w}"), LEASE, NOW).await.unwrap() {
+                    while let Some(job) = store
+                        .claim(&format!("worker-{w}"), LEASE, NOW)
+                        .await
+                        .unwrap()
+                    {
                         mine.push(job.payload);
                     }
                     mine
@@ -55,13 +63,30 @@ async fn an_expired_lease_is_taken_again_and_the_first_worker_loses_it() {
         store.enqueue(&job("a", None, NOW)).await.unwrap();
         let first = store.claim("dead", LEASE, NOW).await.unwrap().unwrap();
         assert_eq!(first.attempts, 1);
-        assert_eq!(store.claim("other", LEASE, NOW + 29_999).await.unwrap(), None);
+        assert_eq!(
+            store.claim("other", LEASE, NOW + 29_999).await.unwrap(),
+            None
+        );
         assert_eq!(store.next_due().await.unwrap(), Some(NOW + 30_000));
 
-        let again = store.claim("other", LEASE, NOW + 30_000).await.unwrap().unwrap();
+        let again = store
+            .claim("other", LEASE, NOW + 30_000)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((again.id, again.attempts), (first.id, 2));
-        assert!(!store.extend_lease(first.id, "dead", LEASE, NOW + 30_001).await.unwrap());
-        assert!(store.extend_lease(first.id, "other", LEASE, NOW + 30_001).await.unwrap());
+        assert!(
+            !store
+                .extend_lease(first.id, "dead", LEASE, NOW + 30_001)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .extend_lease(first.id, "other", LEASE, NOW + 30_001)
+                .await
+                .unwrap()
+        );
         store.complete_job(again.id).await.unwrap();
         assert_eq!(store.next_due().await.unwrap(), None);
     })
@@ -73,12 +98,21 @@ async fn a_dedupe_key_stops_a_duplicate_until_the_first_is_done() {
     on_each_backend(|store| async move {
         let id = store.enqueue(&job("a", Some("unit:7"), NOW)).await.unwrap();
         assert!(id.is_some());
-        assert_eq!(store.enqueue(&job("b", Some("unit:7"), NOW)).await.unwrap(), None);
+        assert_eq!(
+            store.enqueue(&job("b", Some("unit:7"), NOW)).await.unwrap(),
+            None
+        );
         assert_eq!(store.job_count().await.unwrap(), 1);
         let claimed = store.claim("w", LEASE, NOW).await.unwrap().unwrap();
         assert_eq!(claimed.payload, "a");
         store.complete_job(claimed.id).await.unwrap();
-        assert!(store.enqueue(&job("c", Some("unit:7"), NOW)).await.unwrap().is_some());
+        assert!(
+            store
+                .enqueue(&job("c", Some("unit:7"), NOW))
+                .await
+                .unwrap()
+                .is_some()
+        );
     })
     .await;
 }
@@ -88,14 +122,20 @@ async fn a_failed_job_waits_for_its_backoff_and_a_released_one_does_not() {
     on_each_backend(|store| async move {
         store.enqueue(&job("a", None, NOW)).await.unwrap();
         let claimed = store.claim("w", LEASE, NOW).await.unwrap().unwrap();
-        store.retry_job_later(claimed.id, "w", "overloaded", NOW + 5_000).await.unwrap();
+        store
+            .retry_job_later(claimed.id, "w", "overloaded", NOW + 5_000)
+            .await
+            .unwrap();
         assert_eq!(store.claim("w", LEASE, NOW + 4_999).await.unwrap(), None);
         let retried = store.claim("w", LEASE, NOW + 5_000).await.unwrap().unwrap();
         assert_eq!(retried.attempts, 2);
 
         store.release_job(retried.id, "w").await.unwrap();
         let released = store.claim("w", LEASE, NOW + 5_000).await.unwrap().unwrap();
-        assert_eq!(released.attempts, 2, "a release does not count as an attempt");
+        assert_eq!(
+            released.attempts, 2,
+            "a release does not count as an attempt"
+        );
     })
     .await;
 }
@@ -106,7 +146,12 @@ async fn urgent_jobs_run_first_and_the_rest_in_the_order_queued() {
         for name in ["first", "second", "third"] {
             store.enqueue(&job(name, Some(name), NOW)).await.unwrap();
         }
-        assert!(store.prioritize("third", lyceum_store::jobs::URGENT).await.unwrap());
+        assert!(
+            store
+                .prioritize("third", lyceum_store::jobs::URGENT)
+                .await
+                .unwrap()
+        );
         let mut order = Vec::new();
         while let Some(job) = store.claim("w", LEASE, NOW).await.unwrap() {
             order.push(job.payload);

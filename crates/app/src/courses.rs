@@ -1,0 +1,423 @@
+//! The course use cases: draft an outline, confirm it (creating the course and queueing its writing),
+//! write one item (what a generation job does), open a unit for reading, retry failed items.
+//!
+//! Every structured step is validated after decoding and retried once with the problems shown to the
+//! model; prose steps are retried once when they come back empty. Model output is data: it is parsed,
+//! checked and stored, never run.
+
+use std::time::Instant;
+
+use futures::StreamExt;
+use lyceum_course::prompts::{self, CourseBrief};
+use lyceum_course::{
+    CourseRequest, InputError, Outline, OutlineError, Quiz, clean_article, takeaways,
+};
+use lyceum_llm::{Event, LlmError, Request};
+use lyceum_store::{Course, GenerationStats, ItemKind, NewCourse, Output, Status, StoreError};
+use serde::de::DeserializeOwned;
+
+use crate::Lyceum;
+use crate::live::{Progress, Watch};
+
+/// Why a course or one of its items could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// The person's input is not usable.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// An edited outline breaks the rules.
+    #[error("the outline cannot be used: {0}")]
+    Outline(#[from] OutlineError),
+    /// The model's answer was still invalid after the one retry.
+    #[error("the model's {what} was invalid twice; last problems: {problems}")]
+    Invalid {
+        /// What was being written (`outline`, `quiz`, …).
+        what: &'static str,
+        /// What was wrong with the second answer.
+        problems: String,
+    },
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] LlmError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl GenerateError {
+    /// Whether trying the same job again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Engine(error) => error.is_transient(),
+            Self::Store(StoreError::Database(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// What a drafting caller sees while the outline is written.
+#[derive(Debug, Clone, Copy)]
+pub enum DraftEvent<'a> {
+    /// More of the answer.
+    Text(&'a str),
+    /// The answer was invalid and is being written again; the text so far is void.
+    Retry(&'a str),
+}
+
+/// A drafted outline, not stored yet: the person may edit it before confirming.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The outline, normalised and checked against the request's counts.
+    pub outline: Outline,
+    /// How it was generated.
+    pub stats: GenerationStats,
+}
+
+/// A unit as a reader gets it.
+pub enum UnitText {
+    /// Written and stored.
+    Ready(String),
+    /// Being written (or about to be): the text so far and what follows.
+    Live(Watch),
+}
+
+impl Lyceum {
+    /// Drafts the outline for a request, reporting the answer as it streams.
+    pub async fn draft_outline(
+        &self,
+        request: &CourseRequest,
+        mut on_event: impl FnMut(DraftEvent<'_>) + Send,
+    ) -> Result<Draft, GenerateError> {
+        let (weeks, units) = (request.weeks.get(), request.units_per_week.get());
+        let prompt = prompts::outline(request)?;
+        let (outline, stats) = self
+            .structured(prompt, "outline", &mut on_event, |outline: Outline| {
+                let outline = outline.normalized();
+                outline
+                    .validate_counts(weeks, units)
+                    .map(|()| outline)
+                    .map_err(|error| error.to_string())
+            })
+            .await?;
+        Ok(Draft { outline, stats })
+    }
+
+    /// Creates the course from a confirmed outline (as drafted, or edited by the person) and queues the
+    /// writing of every overview and unit.
+    pub async fn confirm_course(
+        &self,
+        request: &CourseRequest,
+        outline: Outline,
+        stats: &GenerationStats,
+    ) -> Result<Course, GenerateError> {
+        let outline = outline.normalized();
+        outline.validate()?;
+        let course = self
+            .store
+            .create_course(NewCourse {
+                request,
+                outline: &outline,
+                outline_stats: stats,
+            })
+            .await?;
+        tracing::info!(course = %course.slug, units = outline.units().count(), "course confirmed");
+        self.wake_worker();
+        Ok(course)
+    }
+
+    /// A unit for reading: its stored text, or its live text. A unit not written yet moves to the front
+    /// of the queue (or is queued again if it had failed); every reader shares its one generation.
+    pub async fn open_unit(&self, unit_id: i64) -> Result<UnitText, GenerateError> {
+        let generation = self
+            .store
+            .generation_of(ItemKind::Unit, unit_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("unit {unit_id}")))?;
+        if generation.status != Status::Ready {
+            // Watch before hurrying, so no delta written in between is missed.
+            let watch = self.hub.watch(generation.id);
+            let now = self.store.hurry_generation(ItemKind::Unit, unit_id).await?;
+            if now.status != Status::Ready {
+                self.wake_worker();
+                return Ok(UnitText::Live(watch));
+            }
+        }
+        let course_units = self.store.units(generation.course_id).await?;
+        let body = course_units
+            .into_iter()
+            .find(|unit| unit.id == unit_id)
+            .and_then(|unit| unit.body)
+            .unwrap_or_default();
+        Ok(UnitText::Ready(body))
+    }
+
+    /// Queues every failed item of a course again; returns how many.
+    pub async fn retry_failed(&self, course: &Course) -> Result<usize, GenerateError> {
+        let count = self.store.retry_failed(course.id).await?;
+        self.wake_worker();
+        Ok(count)
+    }
+
+    /// Writes one item: what a generation job does. An item already ready is left alone, so a job run
+    /// twice (after a crash) never writes anything twice.
+    pub(crate) async fn write_item(
+        &self,
+        generation_id: i64,
+        job_id: i64,
+    ) -> Result<(), GenerateError> {
+        let before = self.store.start_generation(generation_id).await?;
+        if before.status == Status::Ready {
+            self.store.complete_job(job_id).await?;
+            return Ok(());
+        }
+        self.hub.report(Progress {
+            course_id: before.course_id,
+            generation_id,
+            kind: before.kind,
+            status: Status::Generating,
+            tokens_out: None,
+        });
+        let course = self.store.course_by_id(before.course_id).await?;
+        let outline = self.store.outline(&course).await?;
+        let brief = CourseBrief {
+            description: &course.description,
+            audience: &course.audience,
+            level: course.level,
+            language: course.language,
+            outline: &outline,
+        };
+        // Seeded per item and attempt: a rerun on the same engine writes the same text, a retry differs.
+        let seed = (generation_id as u32)
+            .wrapping_mul(31)
+            .wrapping_add(before.attempts as u32);
+        let stats = match before.kind {
+            ItemKind::Overview => {
+                let module = self
+                    .store
+                    .modules(course.id)
+                    .await?
+                    .into_iter()
+                    .find(|module| module.id == before.item_id)
+                    .ok_or_else(|| StoreError::NotFound(format!("module {}", before.item_id)))?;
+                let prompt = prompts::overview(&brief, module.number as usize)?.with_seed(seed);
+                let (text, stats) = self.prose(prompt, "week overview", generation_id).await?;
+                self.save(generation_id, Output::Overview(&text), stats, job_id)
+                    .await?
+            }
+            ItemKind::Unit => {
+                let units = self.store.units(course.id).await?;
+                let unit = units
+                    .iter()
+                    .find(|unit| unit.id == before.item_id)
+                    .ok_or_else(|| StoreError::NotFound(format!("unit {}", before.item_id)))?;
+                let previous = units
+                    .iter()
+                    .find(|other| other.position == unit.position - 1)
+                    .and_then(|other| other.body.as_deref())
+                    .map(takeaways);
+                let prompt = prompts::unit(
+                    &brief,
+                    unit.week as usize,
+                    unit.number as usize,
+                    previous.as_deref(),
+                )?
+                .with_seed(seed);
+                let (text, stats) = self.prose(prompt, "unit", generation_id).await?;
+                self.save(generation_id, Output::Unit(&text), stats, job_id)
+                    .await?
+            }
+            ItemKind::Quiz => {
+                let units = self.store.units(course.id).await?;
+                let unit = units
+                    .iter()
+                    .find(|unit| unit.id == before.item_id)
+                    .ok_or_else(|| StoreError::NotFound(format!("unit {}", before.item_id)))?;
+                let body = unit
+                    .body
+                    .as_deref()
+                    .ok_or_else(|| StoreError::NotFound(format!("the text of unit {}", unit.id)))?;
+                let prompt = prompts::quiz(&brief, &unit.title, body)?.with_seed(seed);
+                let (quiz, stats) = self
+                    .structured(prompt, "quiz", &mut |_| {}, |quiz: Quiz| {
+                        let kept = quiz.clone().without_bad_questions();
+                        // Show the model every problem of what it wrote, not only of what was kept.
+                        kept.validate()
+                            .map(|()| kept)
+                            .map_err(|_| match quiz.validate() {
+                                Err(error) => error.to_string(),
+                                Ok(()) => "too few usable questions".into(),
+                            })
+                    })
+                    .await?;
+                let quiz = quiz.with_answers_spread(unit.id as u64);
+                self.save(generation_id, Output::Quiz(&quiz), stats, job_id)
+                    .await?
+            }
+            ItemKind::Outline => {
+                // Outlines are drafted interactively and stored ready; a job for one is left over from
+                // something else and has nothing to do.
+                self.store.complete_job(job_id).await?;
+                return Ok(());
+            }
+        };
+        self.hub.report(Progress {
+            course_id: before.course_id,
+            generation_id,
+            kind: before.kind,
+            status: Status::Ready,
+            tokens_out: stats.tokens_out,
+        });
+        Ok(())
+    }
+
+    async fn save(
+        &self,
+        generation_id: i64,
+        output: Output<'_>,
+        stats: GenerationStats,
+        job_id: i64,
+    ) -> Result<GenerationStats, GenerateError> {
+        self.store
+            .finish_generation(generation_id, output, &stats, Some(job_id))
+            .await?;
+        Ok(stats)
+    }
+
+    /// Streams a prose item to its watchers and returns the cleaned text; an empty answer is retried
+    /// once.
+    async fn prose(
+        &self,
+        request: Request,
+        what: &'static str,
+        generation_id: i64,
+    ) -> Result<(String, GenerationStats), GenerateError> {
+        let started = Instant::now();
+        let writer = self.hub.writer(generation_id);
+        let mut current = request.clone();
+        let mut tokens = Tokens::default();
+        for attempt in 0..2 {
+            let text = self
+                .stream(current.clone(), &mut tokens, &mut |delta| {
+                    writer.push(delta)
+                })
+                .await?;
+            let cleaned = clean_article(&text);
+            if cleaned.chars().count() >= 20 {
+                writer.done();
+                return Ok((cleaned, tokens.stats(self, started)));
+            }
+            if attempt == 0 {
+                current = prompts::corrected(&request, &text, "the answer is empty")?;
+            }
+        }
+        writer.failed("the model wrote nothing");
+        Err(GenerateError::Invalid {
+            what,
+            problems: "the answer is empty".into(),
+        })
+    }
+
+    /// Runs a structured step: decode, check the schema, parse into `T`, apply `check`; on a problem,
+    /// ask once more with the problems shown.
+    async fn structured<T: DeserializeOwned>(
+        &self,
+        request: Request,
+        what: &'static str,
+        on_event: &mut (dyn FnMut(DraftEvent<'_>) + Send),
+        check: impl Fn(T) -> Result<T, String>,
+    ) -> Result<(T, GenerationStats), GenerateError> {
+        let started = Instant::now();
+        let schema = request.schema().cloned();
+        let mut current = request.clone();
+        let mut tokens = Tokens::default();
+        let mut problems = String::new();
+        for attempt in 0..2 {
+            if attempt > 0 {
+                on_event(DraftEvent::Retry(&problems));
+            }
+            let text = self
+                .stream(current.clone(), &mut tokens, &mut |delta| {
+                    on_event(DraftEvent::Text(delta))
+                })
+                .await?;
+            let parsed = match &schema {
+                Some(schema) => schema
+                    .check_output(&text)
+                    .map_err(|error| error.to_string()),
+                None => serde_json::from_str(text.trim()).map_err(|error| error.to_string()),
+            }
+            .and_then(|value| serde_json::from_value::<T>(value).map_err(|error| error.to_string()))
+            .and_then(&check);
+            match parsed {
+                Ok(value) => return Ok((value, tokens.stats(self, started))),
+                Err(found) => {
+                    tracing::info!(what, attempt, problems = %found, "model answer rejected");
+                    tracing::debug!(what, answer = %text, "rejected answer");
+                    problems = found;
+                    current = prompts::corrected(&request, &text, &problems)?;
+                }
+            }
+        }
+        Err(GenerateError::Invalid { what, problems })
+    }
+
+    /// Runs one request, passing each delta on, and returns the whole text.
+    async fn stream(
+        &self,
+        request: Request,
+        tokens: &mut Tokens,
+        on_delta: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<String, GenerateError> {
+        let mut stream = self.engine.generate(request);
+        let mut text = String::new();
+        while let Some(event) = stream.next().await {
+            match event? {
+                Event::Delta(delta) => {
+                    on_delta(&delta);
+                    text.push_str(&delta);
+                }
+                Event::Done(usage) => {
+                    tokens.add(usage);
+                    return Ok(text);
+                }
+            }
+        }
+        Err(LlmError::Protocol("the generation stream ended without finishing".into()).into())
+    }
+}
+
+/// Token counts summed over the attempts of one item; unknown if any attempt's count was unknown.
+struct Tokens {
+    prompt: Option<u32>,
+    completion: Option<u32>,
+}
+
+impl Default for Tokens {
+    fn default() -> Self {
+        Self {
+            prompt: Some(0),
+            completion: Some(0),
+        }
+    }
+}
+
+impl Tokens {
+    fn add(&mut self, usage: lyceum_llm::Usage) {
+        self.prompt = self.prompt.zip(usage.prompt_tokens).map(|(a, b)| a + b);
+        self.completion = self
+            .completion
+            .zip(usage.completion_tokens)
+            .map(|(a, b)| a + b);
+    }
+
+    fn stats(&self, app: &Lyceum, started: Instant) -> GenerationStats {
+        let info = app.engine.info();
+        GenerationStats {
+            engine: info.kind.to_owned(),
+            model: info.model.clone(),
+            tokens_in: self.prompt,
+            tokens_out: self.completion,
+            duration: started.elapsed(),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `spawn_app`: the real application on a fresh SQLite database, with the scripted model server as its
+//! OpenAI-compatible engine.
+
+use std::sync::Arc;
+
+use lyceum_app::settings::EngineKind;
+use lyceum_app::worker::{Until, Worker};
+use lyceum_app::{Lyceum, Settings};
+use lyceum_course::{CourseRequest, Description, UnitsPerWeek, Weeks};
+use lyceum_testkit::ScriptedModel;
+
+pub struct TestApp {
+    pub app: Arc<Lyceum>,
+    pub model: ScriptedModel,
+    _dir: tempfile::TempDir,
+}
+
+/// The application with `concurrency` jobs at once (0: as many as the engine takes).
+pub async fn spawn_app(concurrency: usize) -> TestApp {
+    let model = ScriptedModel::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings {
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
+    settings.engine.kind = EngineKind::Openai;
+    settings.engine.openai.base_url = model.base_url.clone();
+    settings.engine.openai.model = "scripted".into();
+    settings.engine.openai.max_retries = 0;
+    settings.worker.concurrency = concurrency;
+    settings.worker.retry_backoff_secs = 0;
+    let app = Lyceum::open(settings).await.unwrap();
+    TestApp {
+        app,
+        model,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// Runs the queue to empty.
+    pub async fn drain_jobs(&self) {
+        Worker::new(Arc::clone(&self.app))
+            .run(Until::Idle, std::future::pending())
+            .await
+            .unwrap();
+    }
+
+    /// Drafts and confirms a course of `weeks` × `units` as drafted.
+    pub async fn confirmed_course(
+        &self,
+        weeks: u32,
+        units: u32,
+    ) -> (CourseRequest, lyceum_store::Course) {
+        let request = request(weeks, units);
+        let draft = self.app.draft_outline(&request, |_| {}).await.unwrap();
+        let course = self
+            .app
+            .confirm_course(&request, draft.outline, &draft.stats)
+            .await
+            .unwrap();
+        (request, course)
+    }
+}
+
+pub fn request(weeks: u32, units: u32) -> CourseRequest {
+    let mut request =
+        CourseRequest::new(Description::parse("How bridges carry their loads").unwrap());
+    request.weeks = Weeks::new(weeks).unwrap();
+    request.units_per_week = UnitsPerWeek::new(units).unwrap();
+    request
+}

@@ -1,0 +1,276 @@
+//! Course generation end to end against the scripted model server: outline, overviews, units, quizzes,
+//! retries, failures and live watchers.
+
+use lyceum_app::export;
+use lyceum_app::live::LiveEvent;
+use lyceum_app::{DraftEvent, GenerateError, UnitText};
+use lyceum_store::{ItemKind, Status};
+use lyceum_testkit::Action;
+
+use crate::helpers::{request, spawn_app};
+
+#[tokio::test]
+async fn a_two_week_course_of_three_units_is_written_and_stored_completely() {
+    let test = spawn_app(0).await;
+    let (_, course) = test.confirmed_course(2, 3).await;
+    test.drain_jobs().await;
+
+    let exported = export::load(&test.app.store, &course).await.unwrap();
+    assert!(export::is_complete(&exported), "{exported:#?}");
+    assert_eq!(exported.weeks.len(), 2);
+    for week in &exported.weeks {
+        assert_eq!(week.units.len(), 3);
+        assert!(
+            week.overview
+                .as_deref()
+                .unwrap()
+                .contains(&format!("week {}", week.number))
+        );
+        for unit in &week.units {
+            assert!(
+                unit.body.as_deref().unwrap().contains(&unit.title),
+                "{unit:?}"
+            );
+            let quiz = unit.quiz.as_ref().unwrap();
+            assert_eq!(quiz.questions.len(), 5);
+            quiz.validate().unwrap();
+        }
+    }
+    // One call per item: 1 outline, 2 overviews, 6 units, 6 quizzes.
+    let calls = test.model.calls();
+    assert_eq!(calls.len(), 15, "{calls:#?}");
+    for kind in ["outline", "overview", "unit", "quiz"] {
+        let count = calls
+            .iter()
+            .filter(|call| call.key.starts_with(kind))
+            .count();
+        let expected = match kind {
+            "outline" => 1,
+            "overview" => 2,
+            _ => 6,
+        };
+        assert_eq!(count, expected, "{kind}");
+    }
+    let records = test.app.store.generations(course.id).await.unwrap();
+    assert_eq!(records.len(), 15);
+    for record in records {
+        assert_eq!(record.status, Status::Ready);
+        assert_eq!(record.engine.as_deref(), Some("openai"));
+        assert_eq!(record.model.as_deref(), Some("scripted"));
+        assert!(record.tokens_out.unwrap() > 0);
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_outline_is_retried_with_its_problems_and_the_second_is_kept() {
+    let test = spawn_app(0).await;
+    test.model.script("outline", Action::RepeatedTitles);
+    let mut retries = Vec::new();
+    let draft = test
+        .app
+        .draft_outline(&request(2, 3), |event| {
+            if let DraftEvent::Retry(problems) = event {
+                retries.push(problems.to_owned());
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(retries.len(), 1);
+    assert!(
+        retries[0].contains("repeats the unit title \"The same title\""),
+        "{retries:?}"
+    );
+    let calls = test.model.calls();
+    assert_eq!(calls.len(), 2);
+    assert!(
+        calls[1].last_user.contains("repeats the unit title"),
+        "{}",
+        calls[1].last_user
+    );
+    assert_eq!(draft.outline.units().count(), 6);
+    draft.outline.validate_counts(2, 3).unwrap();
+}
+
+#[tokio::test]
+async fn an_outline_invalid_twice_is_a_typed_failure_and_nothing_is_stored() {
+    let test = spawn_app(0).await;
+    test.model.script("outline", Action::RepeatedTitles);
+    test.model.script("outline", Action::RepeatedTitles);
+    let error = test
+        .app
+        .draft_outline(&request(1, 2), |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            GenerateError::Invalid {
+                what: "outline",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(test.app.store.list_courses(10, 0).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_engine_failure_marks_the_unit_failed_the_rest_is_usable_and_a_retry_completes_it() {
+    let test = spawn_app(1).await;
+    // A refusal (not worth retrying) for unit 1.2, and an outage (retried by the worker) for unit 2.1.
+    test.model.script(
+        "unit 1.2",
+        Action::Status(400, "context length exceeded".into()),
+    );
+    test.model
+        .script("unit 2.1", Action::Status(503, "busy".into()));
+    let (_, course) = test.confirmed_course(2, 2).await;
+    test.drain_jobs().await;
+
+    let units = test.app.store.units(course.id).await.unwrap();
+    let statuses: Vec<(String, Status)> = units
+        .iter()
+        .map(|unit| (format!("{}.{}", unit.week, unit.number), unit.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("1.1".to_owned(), Status::Ready),
+            ("1.2".to_owned(), Status::Failed),
+            ("2.1".to_owned(), Status::Ready),
+            ("2.2".to_owned(), Status::Ready),
+        ]
+    );
+    let failed = test
+        .app
+        .store
+        .generation_of(ItemKind::Unit, units[1].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("400: context length exceeded"),
+        "{failed:?}"
+    );
+    assert_eq!(
+        test.model.count("unit 2.1"),
+        (2, 1),
+        "the outage was retried once"
+    );
+    // The rest of the course can be read and exported meanwhile.
+    let partial = export::load(&test.app.store, &course).await.unwrap();
+    assert!(!export::is_complete(&partial));
+    assert!(partial.weeks[1].units[0].quiz.is_some());
+
+    assert_eq!(test.app.retry_failed(&course).await.unwrap(), 1);
+    test.drain_jobs().await;
+    let complete = export::load(&test.app.store, &course).await.unwrap();
+    assert!(export::is_complete(&complete), "{complete:#?}");
+}
+
+#[tokio::test]
+async fn an_edited_outline_is_stored_exactly_as_confirmed() {
+    let test = spawn_app(0).await;
+    let request = request(2, 3);
+    let draft = test.app.draft_outline(&request, |_| {}).await.unwrap();
+    let mut edited = draft.outline.clone();
+    edited.title = "Bridges, edited".into();
+    edited.modules.swap(0, 1);
+    edited.modules[0].units[1].title = "A unit I renamed".into();
+    edited.modules[1].units.remove(2);
+    edited.modules[1].units.push(lyceum_course::OutlineUnit {
+        title: "A unit I added".into(),
+        objectives: vec!["Say why it was added".into()],
+    });
+    edited.modules.push(lyceum_course::OutlineModule {
+        title: "A week I added".into(),
+        units: vec![lyceum_course::OutlineUnit {
+            title: "Its only unit".into(),
+            objectives: vec!["Exist".into()],
+        }],
+    });
+    let course = test
+        .app
+        .confirm_course(&request, edited.clone(), &draft.stats)
+        .await
+        .unwrap();
+    assert_eq!(course.slug, "bridges-edited");
+    assert_eq!(test.app.store.outline(&course).await.unwrap(), edited);
+
+    let mut broken = edited.clone();
+    broken.modules[2].units.clear();
+    let error = test
+        .app
+        .confirm_course(&request, broken, &draft.stats)
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("modules[2].units is empty"),
+        "{error}"
+    );
+    assert_eq!(test.app.store.list_courses(10, 0).await.unwrap().len(), 1);
+}
+
+async fn collect(mut watch: lyceum_app::live::Watch) -> String {
+    let mut text = watch.so_far;
+    loop {
+        match watch.events.recv().await.unwrap() {
+            LiveEvent::Text(delta) => text.push_str(&delta),
+            LiveEvent::Restart => text.clear(),
+            LiveEvent::Done => return text,
+            LiveEvent::Failed(reason) => panic!("failed: {reason}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_unit_opened_before_it_is_written_jumps_the_queue_and_its_watchers_share_one_generation()
+{
+    let test = spawn_app(1).await;
+    let (_, course) = test.confirmed_course(2, 3).await;
+    let last = test
+        .app
+        .store
+        .units(course.id)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let UnitText::Live(first) = test.app.open_unit(last.id).await.unwrap() else {
+        panic!("the unit cannot be ready yet");
+    };
+    let UnitText::Live(second) = test.app.open_unit(last.id).await.unwrap() else {
+        panic!("the unit cannot be ready yet");
+    };
+    let first = tokio::spawn(collect(first));
+    let second = tokio::spawn(collect(second));
+    test.drain_jobs().await;
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+
+    let calls = test.model.calls();
+    assert_eq!(
+        calls[1].key, "unit 2.3",
+        "the opened unit is written first: {calls:#?}"
+    );
+    assert_eq!(test.model.count("unit 2.3"), (1, 1));
+    let stored = test
+        .app
+        .store
+        .units(course.id)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+        .body
+        .unwrap();
+    assert_eq!(first.trim(), stored);
+    assert_eq!(second, first);
+    let UnitText::Ready(text) = test.app.open_unit(last.id).await.unwrap() else {
+        panic!("the unit is written");
+    };
+    assert_eq!(text, stored);
+}

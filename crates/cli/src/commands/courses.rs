@@ -1,0 +1,163 @@
+//! `lyceum courses`, `lyceum export`, `lyceum worker`: reading, exporting and finishing stored courses.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use lyceum_app::{Lyceum, Settings, export};
+use lyceum_store::Status;
+
+use crate::commands::{ExportFormat, find_course, open_store, run_worker};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// List stored courses, newest first, with how much of each is written.
+    List {
+        /// How many to show.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Show a course's syllabus with the status of every item, and the errors of failed ones.
+    Show {
+        /// The course's slug, as `courses list` prints it.
+        slug: String,
+    },
+    /// Queue a course's failed items again and write them.
+    Retry {
+        /// The course's slug.
+        slug: String,
+    },
+}
+
+pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::List { limit } => {
+            let store = open_store(settings).await?;
+            let courses = store.list_courses(limit.max(1), 0).await?;
+            if courses.is_empty() {
+                println!(
+                    "No courses yet. Make one with: lyceum generate \"a topic you are curious about\""
+                );
+            }
+            for summary in courses {
+                let course = &summary.course;
+                let failed = if summary.failed > 0 {
+                    format!(", {} failed", summary.failed)
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{:40} {:3} weeks  {:>3}/{:<3} written{failed}  {}",
+                    course.slug, course.weeks, summary.ready, summary.items, course.title
+                );
+            }
+            Ok(())
+        }
+        Command::Show { slug } => {
+            let store = open_store(settings).await?;
+            let course = find_course(&store, &slug).await?;
+            let generations = store.generations(course.id).await?;
+            let errors: std::collections::HashMap<
+                (lyceum_store::ItemKind, i64),
+                &lyceum_store::Generation,
+            > = generations
+                .iter()
+                .map(|g| ((g.kind, g.item_id), g))
+                .collect();
+            println!("{}\n{}\n", course.title, course.summary);
+            let units = store.units(course.id).await?;
+            for module in store.modules(course.id).await? {
+                println!(
+                    "Week {}: {} [overview {}]",
+                    module.number,
+                    module.title,
+                    module.status.as_str()
+                );
+                for unit in units.iter().filter(|unit| unit.week == module.number) {
+                    let quiz = errors
+                        .get(&(lyceum_store::ItemKind::Quiz, unit.id))
+                        .map_or("waiting", |g| g.status.as_str());
+                    println!(
+                        "  {}.{} {} [{}, quiz {quiz}]",
+                        unit.week,
+                        unit.number,
+                        unit.title,
+                        unit.status.as_str()
+                    );
+                    for kind in [lyceum_store::ItemKind::Unit, lyceum_store::ItemKind::Quiz] {
+                        if let Some(g) = errors
+                            .get(&(kind, unit.id))
+                            .filter(|g| g.status == Status::Failed)
+                        {
+                            println!(
+                                "      {} failed: {}",
+                                kind.as_str(),
+                                g.error.as_deref().unwrap_or("unknown error")
+                            );
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Retry { slug } => {
+            let app = Lyceum::open(settings.clone())
+                .await
+                .context("Failed to start Lyceum")?;
+            let course = find_course(&app.store, &slug).await?;
+            let count = app.retry_failed(&course).await?;
+            println!("Writing {count} failed items of \"{slug}\" again.");
+            run_worker(&app, Some(&course)).await
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The course's slug.
+    slug: String,
+    /// markdown (index.md, units/, quizzes/) or json (course.json).
+    #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
+    format: ExportFormat,
+    /// The folder to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+pub async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    let course = find_course(&store, &args.slug).await?;
+    let exported = export::load(&store, &course).await?;
+    let files = args.format.write(&exported, &args.out)?;
+    println!("Wrote {} files to {}", files.len(), args.out.display());
+    if !export::is_complete(&exported) {
+        eprintln!(
+            "note: the course is not completely written yet; `lyceum worker --drain` finishes it"
+        );
+    }
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// Stop when the queue is empty instead of waiting for more work.
+    #[arg(long)]
+    drain: bool,
+}
+
+pub async fn worker(settings: &Settings, args: WorkerArgs) -> anyhow::Result<()> {
+    let app = Lyceum::open(settings.clone())
+        .await
+        .context("Failed to start Lyceum")?;
+    if args.drain {
+        let queued = app.store.job_count().await?;
+        eprintln!("{queued} jobs queued; working until the queue is empty.");
+        return run_worker(&app, None).await;
+    }
+    eprintln!("Worker running; Ctrl-C stops it (running jobs are handed back).");
+    lyceum_app::worker::Worker::new(app)
+        .run(lyceum_app::worker::Until::Shutdown, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("The worker failed")
+}

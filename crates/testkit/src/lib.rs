@@ -1,0 +1,346 @@
+//! A scripted OpenAI-compatible server for deterministic pipeline tests: the network edge of Lyceum,
+//! faked, so everything inside runs for real.
+//!
+//! It recognises what Lyceum asks for (an outline by its schema's `modules`, a quiz by `questions`, an
+//! overview or a unit by the task sentence of the last message), answers with valid content of the size
+//! asked for, streamed as SSE with usage, and records every call. Tests script failures per call: an
+//! error status, an invalid outline, or holding a stream open until released.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::sync::{Notify, mpsc};
+
+/// One call the server received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// `outline`, `overview 1`, `unit 1.2`, `quiz <unit title>`, or `other`.
+    pub key: String,
+    /// Whether the whole answer was sent.
+    pub completed: bool,
+    /// The last user message, as sent.
+    pub last_user: String,
+}
+
+/// What the server does instead of answering normally, for the next call matching a key prefix.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Answer with this status and body.
+    Status(u16, String),
+    /// Answer with an outline whose unit titles all repeat (valid JSON, invalid course).
+    RepeatedTitles,
+    /// Send the first piece of the answer, report the call on [`ScriptedModel::held`], and wait for
+    /// [`ScriptedModel::release`] before sending the rest.
+    Hold,
+}
+
+#[derive(Default)]
+struct Inner {
+    calls: Vec<Call>,
+    script: VecDeque<(String, Action)>,
+}
+
+struct Shared {
+    inner: Mutex<Inner>,
+    release: Notify,
+    held: mpsc::UnboundedSender<String>,
+}
+
+impl Shared {
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The running server; it stops when dropped.
+pub struct ScriptedModel {
+    /// `http://127.0.0.1:PORT/v1`.
+    pub base_url: String,
+    shared: Arc<Shared>,
+    held: tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ScriptedModel {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl ScriptedModel {
+    /// Starts the server on a free loopback port.
+    pub async fn start() -> Self {
+        let (held_tx, held_rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner::default()),
+            release: Notify::new(),
+            held: held_tx,
+        });
+        let app = Router::new()
+            .route("/v1/chat/completions", post(complete))
+            .with_state(Arc::clone(&shared));
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("bind a loopback port");
+        let addr = listener.local_addr().expect("a bound address");
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            base_url: format!("http://{addr}/v1"),
+            shared,
+            held: tokio::sync::Mutex::new(held_rx),
+            server,
+        }
+    }
+
+    /// The next call whose key starts with `key_prefix` gets `action` instead of a normal answer.
+    /// Scripted actions are used once each, in the order given.
+    pub fn script(&self, key_prefix: &str, action: Action) {
+        self.shared
+            .inner()
+            .script
+            .push_back((key_prefix.to_owned(), action));
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.inner().calls.clone()
+    }
+
+    /// How many calls had this exact key, and how many of them were answered completely.
+    pub fn count(&self, key: &str) -> (usize, usize) {
+        let calls = self.calls();
+        let matching = calls.iter().filter(|call| call.key == key);
+        let total = matching.clone().count();
+        (total, matching.filter(|call| call.completed).count())
+    }
+
+    /// Waits until a call is being held; returns its key.
+    pub async fn held(&self) -> String {
+        self.held
+            .lock()
+            .await
+            .recv()
+            .await
+            .expect("the server is running")
+    }
+
+    /// Lets held calls finish.
+    pub fn release(&self) {
+        self.shared.release.notify_waiters();
+    }
+}
+
+async fn complete(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "not JSON").into_response();
+    };
+    let messages = request["messages"].as_array().cloned().unwrap_or_default();
+    let last_user = messages
+        .iter()
+        .rev()
+        .find(|message| message["role"] == "user")
+        .and_then(|message| message["content"].as_str())
+        .unwrap_or("")
+        .to_owned();
+    let schema = request["response_format"]["json_schema"]["schema"].clone();
+    let schema = if schema.is_null() {
+        request["response_format"]["schema"].clone()
+    } else {
+        schema
+    };
+    let system = messages
+        .first()
+        .and_then(|message| message["content"].as_str())
+        .unwrap_or("");
+    // A retry repeats the original task as an earlier user message; classify by the first one.
+    let task = messages
+        .iter()
+        .find(|message| message["role"] == "user")
+        .and_then(|message| message["content"].as_str())
+        .unwrap_or("");
+    let (key, mut content) = answer(system, task, &schema);
+
+    let index = {
+        let mut inner = shared.inner();
+        inner.calls.push(Call {
+            key: key.clone(),
+            completed: false,
+            last_user,
+        });
+        inner.calls.len() - 1
+    };
+    let action = {
+        let mut inner = shared.inner();
+        let position = inner
+            .script
+            .iter()
+            .position(|(prefix, _)| key.starts_with(prefix.as_str()));
+        position.and_then(|position| inner.script.remove(position))
+    };
+    let mut hold = false;
+    match action.map(|(_, action)| action) {
+        Some(Action::Status(status, body)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, body).into_response();
+        }
+        Some(Action::RepeatedTitles) => content = repeated_titles(&content),
+        Some(Action::Hold) => hold = true,
+        None => {}
+    }
+
+    let pieces = split(&content);
+    let completion_tokens = pieces.len() as u32;
+    let prompt_tokens = (system.len() + task.len()) as u32 / 4;
+    let stream = futures::stream::unfold(0_usize, move |step| {
+        let shared = Arc::clone(&shared);
+        let pieces = pieces.clone();
+        let key = key.clone();
+        async move {
+            if hold && step == 1 {
+                let released = shared.release.notified();
+                let _ = shared.held.send(key.clone());
+                released.await;
+            }
+            let event = if step < pieces.len() {
+                chunk(
+                    json!({"choices": [{"index": 0, "delta": {"content": pieces[step]}, "finish_reason": null}]}),
+                )
+            } else if step == pieces.len() {
+                chunk(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
+            } else if step == pieces.len() + 1 {
+                chunk(
+                    json!({"choices": [], "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}}),
+                )
+            } else if step == pieces.len() + 2 {
+                shared.inner().calls[index].completed = true;
+                Bytes::from_static(b"data: [DONE]\n\n")
+            } else {
+                return None;
+            };
+            Some((Ok::<_, std::io::Error>(event), step + 1))
+        }
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn chunk(value: Value) -> Bytes {
+    Bytes::from(format!("data: {value}\n\n"))
+}
+
+/// The answer in pieces of a few characters, split on character boundaries.
+fn split(content: &str) -> Vec<String> {
+    let chars: Vec<char> = content.chars().collect();
+    chars
+        .chunks(12)
+        .map(|piece| piece.iter().collect())
+        .collect()
+}
+
+/// Classifies a request and writes a valid answer for it.
+fn answer(system: &str, task: &str, schema: &Value) -> (String, String) {
+    let properties = &schema["properties"];
+    if properties.get("modules").is_some() {
+        let weeks = properties["modules"]["minItems"].as_u64().unwrap_or(1) as usize;
+        let units = properties["modules"]["items"]["properties"]["units"]["minItems"]
+            .as_u64()
+            .unwrap_or(1) as usize;
+        let topic = system
+            .lines()
+            .find_map(|line| line.strip_prefix("Topic: "))
+            .unwrap_or("a topic");
+        return ("outline".into(), outline(topic, weeks, units).to_string());
+    }
+    if properties.get("questions").is_some() {
+        let title = quoted_after(task, "on the unit ").unwrap_or_default();
+        return (format!("quiz {title}"), quiz(&title).to_string());
+    }
+    if let Some(rest) = task.strip_prefix("Write the overview of week ") {
+        let week: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let text = format!(
+            "This week builds the ground for everything after it. It explains the ideas of week {week} \
+             step by step, with examples a learner can follow, and it prepares the units that come next."
+        );
+        return (format!("overview {week}"), text);
+    }
+    if let Some(rest) = task.strip_prefix("Write unit ") {
+        let number: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let title = quoted_after(task, "").unwrap_or_default();
+        let text = format!(
+            "This unit, {title}, explains its subject from the ground up.\n\n## The idea\n\n{title} \
+             matters because every later unit uses it. Here is an example worked through in full, with \
+             each step explained.\n\n## Key takeaways\n\n- {title} is the foundation of what follows\n- \
+             Practise it with the example above\n"
+        );
+        return (format!("unit {number}"), text);
+    }
+    ("other".into(), "An answer.".into())
+}
+
+/// The first `"…"` after `marker` in `text`.
+fn quoted_after(text: &str, marker: &str) -> Option<String> {
+    let start = text.find(marker)? + marker.len();
+    let rest = &text[start..];
+    let open = rest.find('"')? + 1;
+    let close = rest[open..].find('"')? + open;
+    Some(rest[open..close].to_owned())
+}
+
+fn outline(topic: &str, weeks: usize, units: usize) -> Value {
+    let short: String = topic.chars().take(60).collect();
+    json!({
+        "title": format!("A course on {short}"),
+        "summary": format!("A complete introduction to {short}, from first ideas to practice."),
+        "outcomes": ["Explain the key ideas", "Apply them to real cases", "Judge which method fits"],
+        "modules": (1..=weeks).map(|m| json!({
+            "title": format!("Week {m} foundations"),
+            "units": (1..=units).map(|u| json!({
+                "title": format!("Topic {m}.{u} in depth"),
+                "objectives": [format!("Describe topic {m}.{u}"), format!("Use topic {m}.{u}")]
+            })).collect::<Vec<_>>()
+        })).collect::<Vec<_>>()
+    })
+}
+
+fn repeated_titles(content: &str) -> String {
+    let mut value: Value = serde_json::from_str(content).unwrap_or(Value::Null);
+    if let Some(modules) = value["modules"].as_array_mut() {
+        for module in modules {
+            if let Some(units) = module["units"].as_array_mut() {
+                for unit in units {
+                    unit["title"] = json!("The same title");
+                }
+            }
+        }
+    }
+    value.to_string()
+}
+
+fn quiz(title: &str) -> Value {
+    json!({
+        "questions": (1..=5).map(|n| json!({
+            "prompt": format!("Question {n} about {title}?"),
+            "options": [format!("Option A{n}"), format!("Option B{n}"), format!("Option C{n}"), format!("Option D{n}")],
+            "answer": 1,
+            "explanation": format!("B{n} is what the unit says.")
+        })).collect::<Vec<_>>()
+    })
+}
