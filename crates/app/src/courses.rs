@@ -8,10 +8,8 @@
 use std::time::Instant;
 
 use futures::StreamExt;
-use lyceum_course::prompts::{self, CourseBrief};
-use lyceum_course::{
-    CourseRequest, InputError, Outline, OutlineError, Quiz, clean_article, takeaways,
-};
+use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
+use lyceum_course::{CourseRequest, InputError, Outline, OutlineError, clean_article, takeaways};
 use lyceum_llm::{Event, LlmError, Request};
 use lyceum_store::{Course, GenerationStats, ItemKind, NewCourse, Output, Status, StoreError};
 use serde::de::DeserializeOwned;
@@ -50,6 +48,8 @@ impl GenerateError {
         match self {
             Self::Engine(error) => error.is_transient(),
             Self::Store(StoreError::Database(_)) => true,
+            // A fresh attempt samples afresh (its seed differs), and small models often get it right.
+            Self::Invalid { .. } => true,
             _ => false,
         }
     }
@@ -238,7 +238,8 @@ impl Lyceum {
                     .ok_or_else(|| StoreError::NotFound(format!("the text of unit {}", unit.id)))?;
                 let prompt = prompts::quiz(&brief, &unit.title, body)?.with_seed(seed);
                 let (quiz, stats) = self
-                    .structured(prompt, "quiz", &mut |_| {}, |quiz: Quiz| {
+                    .structured(prompt, "quiz", &mut |_| {}, |answer: QuizAnswer| {
+                        let quiz = answer.into_quiz();
                         let kept = quiz.clone().without_bad_questions();
                         // Show the model every problem of what it wrote, not only of what was kept.
                         kept.validate()
@@ -317,15 +318,16 @@ impl Lyceum {
         })
     }
 
-    /// Runs a structured step: decode, check the schema, parse into `T`, apply `check`; on a problem,
+    /// Runs a structured step: decode, check the schema, parse into `T`, turn it into `U` with `check`;
+    /// on a problem,
     /// ask once more with the problems shown.
-    async fn structured<T: DeserializeOwned>(
+    async fn structured<T: DeserializeOwned, U>(
         &self,
         request: Request,
         what: &'static str,
         on_event: &mut (dyn FnMut(DraftEvent<'_>) + Send),
-        check: impl Fn(T) -> Result<T, String>,
-    ) -> Result<(T, GenerationStats), GenerateError> {
+        check: impl Fn(T) -> Result<U, String>,
+    ) -> Result<(U, GenerationStats), GenerateError> {
         let started = Instant::now();
         let schema = request.schema().cloned();
         let mut current = request.clone();

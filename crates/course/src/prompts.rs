@@ -8,7 +8,7 @@
 use lyceum_llm::{JsonSchema, LlmError, Message, Request};
 use serde_json::json;
 
-use crate::{CourseRequest, Language, Level, Outline};
+use crate::{CourseRequest, Language, Level, Outline, Question, Quiz};
 
 /// Token budget of one unit's article (about 700 words).
 pub const UNIT_MAX_TOKENS: u32 = 1200;
@@ -160,10 +160,10 @@ pub fn unit(
 pub fn quiz(brief: &CourseBrief<'_>, unit_title: &str, body: &str) -> Result<Request, LlmError> {
     let user = format!(
         "Write a quiz of 5 multiple-choice questions on the unit \"{unit_title}\", whose text is between \
-         <unit_text> tags. Ask only about what the text teaches. Every question has exactly four \
-         different options, exactly one of them correct; `answer` is the index (0 to 3) of the correct \
-         option, and `explanation` says in one or two sentences why it is correct. Each question asks \
-         about something different. Answer with JSON only.\n\n<unit_text>\n{}\n</unit_text>",
+         <unit_text> tags. Ask only about what the text teaches, each question about something different. \
+         For each question give the correct answer in `correct` and three plausible but wrong answers in \
+         `wrong`: short plain answers, all four different from one another. `explanation` says in one or \
+         two sentences why the correct answer is right. Answer with JSON only.\n\n<unit_text>\n{}\n</unit_text>",
         defuse(body, "unit_text"),
     );
     Ok(Request::new(
@@ -171,6 +171,7 @@ pub fn quiz(brief: &CourseBrief<'_>, unit_title: &str, body: &str) -> Result<Req
         QUIZ_MAX_TOKENS,
     )?
     .with_temperature(0.7)?
+    .with_frequency_penalty(QUIZ_FREQUENCY_PENALTY)?
     .with_schema(quiz_schema()?))
 }
 
@@ -187,11 +188,11 @@ pub fn quiz_schema() -> Result<JsonSchema, LlmError> {
                     "type": "object",
                     "properties": {
                         "prompt": text(300),
-                        "options": {"type": "array", "minItems": 4, "maxItems": 4, "items": text(160)},
-                        "answer": {"type": "integer", "minimum": 0, "maximum": 3},
+                        "correct": text(160),
+                        "wrong": {"type": "array", "minItems": 3, "maxItems": 3, "items": text(160)},
                         "explanation": text(400),
                     },
-                    "required": ["prompt", "options", "answer", "explanation"],
+                    "required": ["prompt", "correct", "wrong", "explanation"],
                     "additionalProperties": false
                 }
             }
@@ -199,6 +200,44 @@ pub fn quiz_schema() -> Result<JsonSchema, LlmError> {
         "required": ["questions"],
         "additionalProperties": false
     }))
+}
+
+/// Small models repeat one option four times; penalising repeats keeps the options apart.
+const QUIZ_FREQUENCY_PENALTY: f32 = 0.4;
+
+/// A quiz as the model writes it: the correct answer apart from the wrong ones, so there is always
+/// exactly one correct option and its position is ours to choose.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct QuizAnswer {
+    questions: Vec<QuestionAnswer>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct QuestionAnswer {
+    prompt: String,
+    correct: String,
+    wrong: Vec<String>,
+    explanation: String,
+}
+
+impl QuizAnswer {
+    /// The quiz, with the correct option first; [`Quiz::with_answers_spread`] then moves it.
+    pub fn into_quiz(self) -> Quiz {
+        Quiz {
+            questions: self
+                .questions
+                .into_iter()
+                .map(|question| Question {
+                    prompt: question.prompt,
+                    options: std::iter::once(question.correct)
+                        .chain(question.wrong)
+                        .collect(),
+                    answer: 0,
+                    explanation: question.explanation,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The same request followed by the rejected answer and the problems found in it, so the model can fix

@@ -200,6 +200,9 @@ fn body(model: &str, request: &Request, json_object: bool) -> Value {
     if !request.stop().is_empty() {
         body["stop"] = json!(request.stop());
     }
+    if request.frequency_penalty() > 0.0 {
+        body["frequency_penalty"] = json!(request.frequency_penalty());
+    }
     if let Some(seed) = request.seed() {
         body["seed"] = json!(seed);
     }

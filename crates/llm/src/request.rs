@@ -133,6 +133,7 @@ pub struct Request {
     stop: Vec<String>,
     seed: Option<u32>,
     schema: Option<JsonSchema>,
+    frequency_penalty: f32,
 }
 
 /// More stop strings than this are refused: OpenAI's API takes at most four.
@@ -155,6 +156,7 @@ impl Request {
             stop: Vec::new(),
             seed: None,
             schema: None,
+            frequency_penalty: 0.0,
         })
     }
 
@@ -192,6 +194,18 @@ impl Request {
         self
     }
 
+    /// Lowers the odds of tokens by how often they already appear in the answer, 0 (off) to 2: small
+    /// models otherwise repeat themselves, e.g. the same option four times.
+    pub fn with_frequency_penalty(mut self, penalty: f32) -> Result<Self, LlmError> {
+        if !(0.0..=2.0).contains(&penalty) {
+            return Err(LlmError::InvalidRequest(format!(
+                "frequency_penalty must be between 0 and 2, not {penalty}"
+            )));
+        }
+        self.frequency_penalty = penalty;
+        Ok(self)
+    }
+
     /// Constrains the answer to JSON matching this schema.
     pub fn with_schema(mut self, schema: JsonSchema) -> Self {
         self.schema = Some(schema);
@@ -217,6 +231,10 @@ impl Request {
     /// Sampling seed.
     pub fn seed(&self) -> Option<u32> {
         self.seed
+    }
+    /// The frequency penalty (0 when off).
+    pub fn frequency_penalty(&self) -> f32 {
+        self.frequency_penalty
     }
     /// The JSON schema the answer must follow, if any.
     pub fn schema(&self) -> Option<&JsonSchema> {
@@ -251,6 +269,16 @@ mod tests {
         let request = Request::new(vec![Message::user("hi")], 5).unwrap();
         assert!(request.clone().with_temperature(2.5).is_err());
         assert_eq!(request.with_temperature(0.0).unwrap().temperature(), 0.0);
+    }
+
+    #[test]
+    fn out_of_range_frequency_penalty_is_refused() {
+        let request = Request::new(vec![Message::user("hi")], 5).unwrap();
+        assert_eq!(request.frequency_penalty(), 0.0);
+        assert!(request.clone().with_frequency_penalty(-0.1).is_err());
+        assert!(request.clone().with_frequency_penalty(2.1).is_err());
+        let penalised = request.with_frequency_penalty(0.4).unwrap();
+        assert_eq!(penalised.frequency_penalty(), 0.4);
     }
 
     #[test]

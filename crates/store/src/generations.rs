@@ -314,6 +314,21 @@ impl Store {
         Ok(true)
     }
 
+    /// Puts a generation back to pending (its job will run again later), keeping the error of the try
+    /// that failed for the operator.
+    pub async fn generation_pending(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        with_pool!(self, pool => sqlx::query(
+            "UPDATE generations SET status = 'pending', error = $2, updated_at = $3 WHERE id = $1 AND status <> 'ready'",
+        )
+        .bind(id)
+        .bind(error)
+        .bind(now_ms())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
     /// Records that a generation gave up, with the error a person will see, and deletes its job.
     pub async fn fail_generation(
         &self,

@@ -338,9 +338,9 @@ fn quiz(title: &str) -> Value {
     json!({
         "questions": (1..=5).map(|n| json!({
             "prompt": format!("Question {n} about {title}?"),
-            "options": [format!("Option A{n}"), format!("Option B{n}"), format!("Option C{n}"), format!("Option D{n}")],
-            "answer": 1,
-            "explanation": format!("B{n} is what the unit says.")
+            "correct": format!("Right answer {n}"),
+            "wrong": [format!("Wrong answer {n}a"), format!("Wrong answer {n}b"), format!("Wrong answer {n}c")],
+            "explanation": format!("Answer {n} is what the unit says.")
         })).collect::<Vec<_>>()
     })
 }

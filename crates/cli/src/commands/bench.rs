@@ -2,11 +2,17 @@
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use clap::Subcommand;
 use futures::StreamExt;
-use lyceum_app::Settings;
+use lyceum_app::live::LiveEvent;
+use lyceum_app::worker::{Until, Worker};
+use lyceum_app::{Lyceum, Settings, UnitText};
+use lyceum_course::{CourseRequest, Description, UnitsPerWeek, Weeks};
 use lyceum_llm::{Engine, Event, JsonSchema, Message, Request};
+use lyceum_store::Status;
 use serde_json::json;
 
 use super::chat::load_engine;
@@ -18,6 +24,22 @@ pub enum Command {
         /// Tokens generated per measured sequence.
         #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(16..))]
         tokens: u32,
+    },
+    /// A whole course on the configured engine (outline, overviews, units, quizzes), once per batch
+    /// size: total time, tokens/s, and the time from confirming the outline to unit 1.1's first text.
+    Course {
+        /// What the course is about.
+        #[arg(long, default_value = "The history and science of bread baking")]
+        topic: String,
+        /// Weeks.
+        #[arg(long, default_value_t = 12)]
+        weeks: u32,
+        /// Units per week.
+        #[arg(long, default_value_t = 3)]
+        units_per_week: u32,
+        /// Batch sizes to compare: generations decoded together (and jobs run at once).
+        #[arg(long, value_delimiter = ',', default_values_t = [1, 8])]
+        sequences: Vec<usize>,
     },
 }
 
@@ -102,7 +124,105 @@ async fn concurrent(engine: &dyn Engine, sequences: u32, tokens: u32) -> anyhow:
 }
 
 pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
-    let Command::Llm { tokens } = command;
+    match command {
+        Command::Llm { tokens } => llm(settings, tokens).await,
+        Command::Course {
+            topic,
+            weeks,
+            units_per_week,
+            sequences,
+        } => {
+            let mut request = CourseRequest::new(Description::parse(&topic)?);
+            request.weeks = Weeks::new(weeks)?;
+            request.units_per_week = UnitsPerWeek::new(units_per_week)?;
+            for n in sequences {
+                course(settings, &request, n.max(1)).await?;
+            }
+            println!(
+                "peak RSS               {:8.1} MiB",
+                peak_rss_kib().unwrap_or(0) as f64 / 1024.0
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Writes one whole course into a fresh database with `sequences` generations at once.
+async fn course(
+    settings: &Settings,
+    request: &CourseRequest,
+    sequences: usize,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut settings = settings.clone();
+    settings.engine.local.model = settings.local_model_path();
+    settings.data_dir = dir.path().to_path_buf();
+    settings.database.url = String::new();
+    settings.engine.local.max_sequences = sequences;
+    settings.engine.openai.max_concurrent = sequences;
+    settings.worker.concurrency = sequences;
+    let app = Lyceum::open(settings)
+        .await
+        .context("Failed to start Lyceum")?;
+
+    let started = Instant::now();
+    let draft = app.draft_outline(request, |_| {}).await?;
+    let outline_time = started.elapsed();
+    let course = app
+        .confirm_course(request, draft.outline, &draft.stats)
+        .await?;
+    let confirmed = Instant::now();
+    let first_unit = app
+        .store
+        .units(course.id)
+        .await?
+        .first()
+        .map(|unit| unit.id);
+    let first_text = match first_unit {
+        Some(unit_id) => match app.open_unit(unit_id).await? {
+            UnitText::Live(mut watch) => Some(tokio::spawn(async move {
+                loop {
+                    match watch.events.recv().await {
+                        Ok(LiveEvent::Text(_)) => return Some(confirmed.elapsed()),
+                        Ok(LiveEvent::Restart) => {}
+                        Ok(LiveEvent::Done | LiveEvent::Failed(_)) | Err(_) => return None,
+                    }
+                }
+            })),
+            UnitText::Ready(_) => None,
+        },
+        None => None,
+    };
+    Worker::new(Arc::clone(&app))
+        .run(Until::Idle, std::future::pending())
+        .await?;
+    let total = started.elapsed();
+    let first_text = match first_text {
+        Some(task) => task.await.ok().flatten(),
+        None => None,
+    };
+    let records = app.store.generations(course.id).await?;
+    let ready = records.iter().filter(|g| g.status == Status::Ready).count();
+    let tokens_out: i64 = records.iter().filter_map(|g| g.tokens_out).sum();
+    let tokens_in: i64 = records.iter().filter_map(|g| g.tokens_in).sum();
+    println!(
+        "{sequences} at once: {} items ({ready} ready) in {:.0} s (outline {:.0} s, then {:.0} s); \
+         {tokens_in} prompt + {tokens_out} generated tokens, {:.1} generated tokens/s; \
+         unit 1.1 text {} after confirming",
+        records.len(),
+        total.as_secs_f64(),
+        outline_time.as_secs_f64(),
+        (total - outline_time).as_secs_f64(),
+        tokens_out as f64 / total.as_secs_f64(),
+        first_text.map_or("never seen".into(), |time| format!(
+            "{:.1} s",
+            time.as_secs_f64()
+        )),
+    );
+    Ok(())
+}
+
+async fn llm(settings: &Settings, tokens: u32) -> anyhow::Result<()> {
     let engine = load_engine(settings).await?;
     let info = engine.info().clone();
     println!(

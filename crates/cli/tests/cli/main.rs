@@ -3,6 +3,8 @@
 // A failed unwrap is a failed test, with the value in the message.
 #![allow(clippy::unwrap_used)]
 
+mod generate;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

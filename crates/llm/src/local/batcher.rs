@@ -272,6 +272,16 @@ impl<'m> Batcher<'m> {
             })?;
             chain.push(LlamaSampler::from(Matcher::new(Ok(parser))));
         }
+        if request.frequency_penalty() > 0.0 {
+            // Over the whole answer so far; the schema matcher above has already masked what may follow.
+            chain.push(LlamaSampler::penalties(
+                self.model.n_vocab(),
+                request.max_tokens().get() as i32,
+                1.0,
+                request.frequency_penalty(),
+                0.0,
+            ));
+        }
         if request.temperature() <= 0.0 {
             chain.push(LlamaSampler::greedy());
         } else {

@@ -1,0 +1,195 @@
+//! `lyceum generate`, `courses`, `export` and `worker` as a person runs them: bad input, a crash in the
+//! middle of a course, and a real course from the default local model.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use lyceum_course::Quiz;
+use lyceum_testkit::{Action, ScriptedModel};
+
+use crate::{default_model, lyceum};
+
+#[test]
+fn bad_course_input_is_refused_with_what_to_change_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["generate", "abc"],
+            "description: is 3 characters long; describe the topic in at least 10 characters",
+        ),
+        (
+            &["generate", "Roman history", "--weeks", "40"],
+            "weeks: must be between 1 and 26, not 40",
+        ),
+        (
+            &["generate", "Roman history", "--language", "klingon"],
+            "language: \"klingon\" is not a language",
+        ),
+        (
+            &["generate", "Roman history", "--level", "expert"],
+            "level: must be beginner, intermediate or advanced",
+        ),
+    ];
+    for (args, message) in cases {
+        lyceum(dir.path(), args, &[]).assert_fails(2, message);
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing may be written: {left:?}");
+}
+
+fn scripted_env(model: &ScriptedModel) -> Vec<(&'static str, String)> {
+    vec![
+        ("LYCEUM_ENGINE__KIND", "openai".into()),
+        ("LYCEUM_ENGINE__OPENAI__BASE_URL", model.base_url.clone()),
+        ("LYCEUM_ENGINE__OPENAI__MAX_RETRIES", "0".into()),
+        // One job at a time, so the killed process has exactly one item in flight.
+        ("LYCEUM_WORKER__CONCURRENCY", "1".into()),
+        // A short lease, so the restarted worker takes over the dead one's job quickly.
+        ("LYCEUM_WORKER__LEASE_SECS", "1".into()),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_course_killed_midway_finishes_after_a_restart_with_every_item_written_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = ScriptedModel::start().await;
+    model.script("unit 1.3", Action::Hold);
+    let env = scripted_env(&model);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lyceum"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "generate",
+            "How bridges carry their loads",
+            "--weeks",
+            "2",
+            "--units-per-week",
+            "3",
+        ])
+        .current_dir(dir.path())
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let held = tokio::time::timeout(Duration::from_secs(120), model.held())
+        .await
+        .expect("the child reaches unit 1.3");
+    assert_eq!(held, "unit 1.3");
+    child.kill().unwrap(); // SIGKILL: no cleanup of any kind.
+    child.wait().unwrap();
+    model.release();
+
+    let env: Vec<(&str, &str)> = env
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let run = tokio::task::spawn_blocking({
+        let dir = dir.path().to_path_buf();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(n, v)| ((*n).into(), (*v).into()))
+            .collect();
+        move || {
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            lyceum(&dir, &["worker", "--drain"], &env)
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // Every item was answered in full exactly once; only the killed call was ever repeated.
+    let calls = model.calls();
+    let mut keys: Vec<&str> = calls.iter().map(|call| call.key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), 1 + 2 + 6 + 6, "{keys:?}");
+    for key in keys {
+        let (total, completed) = model.count(key);
+        assert_eq!(completed, 1, "{key} was answered {completed} times");
+        let expected_total = if key == "unit 1.3" { 2 } else { 1 };
+        assert_eq!(total, expected_total, "{key} was asked {total} times");
+    }
+
+    let list = lyceum(dir.path(), &["courses", "list"], &env);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(
+        list.stdout
+            .contains("a-course-on-how-bridges-carry-their-loads"),
+        "{}",
+        list.stdout
+    );
+    assert!(list.stdout.contains("15/15"), "{}", list.stdout);
+    let out = dir.path().join("export");
+    let export = lyceum(
+        dir.path(),
+        &[
+            "export",
+            "a-course-on-how-bridges-carry-their-loads",
+            "--format",
+            "markdown",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let index = std::fs::read_to_string(out.join("index.md")).unwrap();
+    assert!(index.contains("### Week 2: Week 2 foundations"), "{index}");
+    let units = std::fs::read_dir(out.join("units")).unwrap().count();
+    let quizzes = std::fs::read_dir(out.join("quizzes")).unwrap().count();
+    assert_eq!((units, quizzes), (6, 6));
+    lyceum(
+        dir.path(),
+        &["export", "no-such-course", "--out", "x"],
+        &env,
+    )
+    .assert_fails(2, "there is no course \"no-such-course\"");
+}
+
+#[test]
+fn generate_with_the_local_model_writes_a_valid_one_week_course() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = default_model();
+    let run = lyceum(
+        dir.path(),
+        &[
+            "--model",
+            model.to_str().unwrap(),
+            "generate",
+            "How the water cycle shapes the weather",
+            "--weeks",
+            "1",
+            "--units-per-week",
+            "2",
+            "--json",
+        ],
+        &[
+            ("LYCEUM_WORKER__CONCURRENCY", "1"),
+            ("LYCEUM_ENGINE__LOCAL__MAX_SEQUENCES", "1"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let course: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(!course["title"].as_str().unwrap().is_empty());
+    let weeks = course["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 1);
+    assert!(
+        weeks[0]["overview"].as_str().unwrap().len() > 40,
+        "{}",
+        weeks[0]
+    );
+    let units = weeks[0]["units"].as_array().unwrap();
+    assert_eq!(units.len(), 2);
+    for unit in units {
+        assert_eq!(unit["status"], "ready");
+        assert!(unit["body"].as_str().unwrap().len() > 200, "{unit}");
+        let quiz: Quiz = serde_json::from_value(unit["quiz"].clone()).unwrap();
+        quiz.validate().unwrap();
+    }
+    // The outline streamed to stderr title by title before the course was written.
+    assert!(run.stderr.contains("Week 1: "), "{}", run.stderr);
+}
