@@ -9,7 +9,10 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
-use lyceum_course::{CourseRequest, InputError, Outline, OutlineError, clean_article, takeaways};
+use lyceum_course::{
+    CourseRequest, InputError, Outline, OutlineError, OutlinePiece, OutlinePlan, OutlineWatcher,
+    WeekUnits, clean_article, takeaways,
+};
 use lyceum_llm::{Event, LlmError, Request};
 use lyceum_store::{Course, GenerationStats, ItemKind, NewCourse, Output, Status, StoreError};
 use serde::de::DeserializeOwned;
@@ -56,11 +59,18 @@ impl GenerateError {
 }
 
 /// What a drafting caller sees while the outline is written.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum DraftEvent<'a> {
-    /// More of the answer.
+    /// A title (or the summary) has just been written.
+    Piece(OutlinePiece),
+    /// The step's answer was invalid and is being written again; the pieces it gave since the last
+    /// step began are void.
+    Retry(&'a str),
+}
+
+/// What a structured step reports while it runs.
+enum StepEvent<'a> {
     Text(&'a str),
-    /// The answer was invalid and is being written again; the text so far is void.
     Retry(&'a str),
 }
 
@@ -82,24 +92,70 @@ pub enum UnitText {
 }
 
 impl Lyceum {
-    /// Drafts the outline for a request, reporting the answer as it streams.
+    /// Drafts the outline for a request in steps — the course and its weeks, then each week's units —
+    /// reporting every title as soon as it is written.
     pub async fn draft_outline(
         &self,
         request: &CourseRequest,
         mut on_event: impl FnMut(DraftEvent<'_>) + Send,
     ) -> Result<Draft, GenerateError> {
-        let (weeks, units) = (request.weeks.get(), request.units_per_week.get());
-        let prompt = prompts::outline(request)?;
-        let (outline, stats) = self
-            .structured(prompt, "outline", &mut on_event, |outline: Outline| {
-                let outline = outline.normalized();
-                outline
-                    .validate_counts(weeks, units)
-                    .map(|()| outline)
-                    .map_err(|error| error.to_string())
-            })
+        let (weeks, units_per_week) = (request.weeks.get(), request.units_per_week.get());
+        let started = Instant::now();
+        let mut tokens = Tokens::default();
+        let mut watcher = OutlineWatcher::new();
+        let plan = self
+            .structured(
+                prompts::outline_plan(request)?,
+                "outline",
+                &mut tokens,
+                &mut |event| relay(event, &mut watcher, OutlineWatcher::new, &mut on_event),
+                |plan: OutlinePlan| {
+                    plan.validate(weeks)
+                        .map(|()| plan)
+                        .map_err(|error| error.to_string())
+                },
+            )
             .await?;
-        Ok(Draft { outline, stats })
+        let mut titles: Vec<String> = Vec::new();
+        let mut units = Vec::with_capacity(weeks);
+        for week in 1..=weeks {
+            let mut watcher = OutlineWatcher::for_week(week);
+            let earlier = titles.clone();
+            let drafted = self
+                .structured(
+                    prompts::week_units(request, &plan, week, &earlier)?,
+                    "outline",
+                    &mut tokens,
+                    &mut |event| {
+                        relay(
+                            event,
+                            &mut watcher,
+                            || OutlineWatcher::for_week(week),
+                            &mut on_event,
+                        )
+                    },
+                    |drafted: WeekUnits| {
+                        drafted
+                            .validate(units_per_week, &earlier)
+                            .map(|()| drafted)
+                            .map_err(|error| error.to_string())
+                    },
+                )
+                .await?;
+            titles.extend(
+                drafted
+                    .units
+                    .iter()
+                    .map(|unit| unit.title.trim().to_owned()),
+            );
+            units.push(drafted.units);
+        }
+        let outline = plan.into_outline(units);
+        outline.validate_counts(weeks, units_per_week)?;
+        Ok(Draft {
+            outline,
+            stats: tokens.stats(self, started),
+        })
     }
 
     /// Creates the course from a confirmed outline (as drafted, or edited by the person) and queues the
@@ -237,19 +293,28 @@ impl Lyceum {
                     .as_deref()
                     .ok_or_else(|| StoreError::NotFound(format!("the text of unit {}", unit.id)))?;
                 let prompt = prompts::quiz(&brief, &unit.title, body)?.with_seed(seed);
-                let (quiz, stats) = self
-                    .structured(prompt, "quiz", &mut |_| {}, |answer: QuizAnswer| {
-                        let quiz = answer.into_quiz();
-                        let kept = quiz.clone().without_bad_questions();
-                        // Show the model every problem of what it wrote, not only of what was kept.
-                        kept.validate()
-                            .map(|()| kept)
-                            .map_err(|_| match quiz.validate() {
-                                Err(error) => error.to_string(),
-                                Ok(()) => "too few usable questions".into(),
-                            })
-                    })
+                let started = Instant::now();
+                let mut tokens = Tokens::default();
+                let quiz = self
+                    .structured(
+                        prompt,
+                        "quiz",
+                        &mut tokens,
+                        &mut |_| {},
+                        |answer: QuizAnswer| {
+                            let quiz = answer.into_quiz();
+                            let kept = quiz.clone().without_bad_questions();
+                            // Show the model every problem of what it wrote, not only of what was kept.
+                            kept.validate()
+                                .map(|()| kept)
+                                .map_err(|_| match quiz.validate() {
+                                    Err(error) => error.to_string(),
+                                    Ok(()) => "too few usable questions".into(),
+                                })
+                        },
+                    )
                     .await?;
+                let stats = tokens.stats(self, started);
                 let quiz = quiz.with_answers_spread(unit.id as u64);
                 self.save(generation_id, Output::Quiz(&quiz), stats, job_id)
                     .await?
@@ -319,27 +384,25 @@ impl Lyceum {
     }
 
     /// Runs a structured step: decode, check the schema, parse into `T`, turn it into `U` with `check`;
-    /// on a problem,
-    /// ask once more with the problems shown.
+    /// on a problem, ask once more with the problems shown. Token counts are added to `tokens`.
     async fn structured<T: DeserializeOwned, U>(
         &self,
         request: Request,
         what: &'static str,
-        on_event: &mut (dyn FnMut(DraftEvent<'_>) + Send),
+        tokens: &mut Tokens,
+        on_event: &mut (dyn FnMut(StepEvent<'_>) + Send),
         check: impl Fn(T) -> Result<U, String>,
-    ) -> Result<(U, GenerationStats), GenerateError> {
-        let started = Instant::now();
+    ) -> Result<U, GenerateError> {
         let schema = request.schema().cloned();
         let mut current = request.clone();
-        let mut tokens = Tokens::default();
         let mut problems = String::new();
         for attempt in 0..2 {
             if attempt > 0 {
-                on_event(DraftEvent::Retry(&problems));
+                on_event(StepEvent::Retry(&problems));
             }
             let text = self
-                .stream(current.clone(), &mut tokens, &mut |delta| {
-                    on_event(DraftEvent::Text(delta))
+                .stream(current.clone(), tokens, &mut |delta| {
+                    on_event(StepEvent::Text(delta))
                 })
                 .await?;
             let parsed = match &schema {
@@ -351,7 +414,7 @@ impl Lyceum {
             .and_then(|value| serde_json::from_value::<T>(value).map_err(|error| error.to_string()))
             .and_then(&check);
             match parsed {
-                Ok(value) => return Ok((value, tokens.stats(self, started))),
+                Ok(value) => return Ok(value),
                 Err(found) => {
                     tracing::info!(what, attempt, problems = %found, "model answer rejected");
                     tracing::debug!(what, answer = %text, "rejected answer");
@@ -385,6 +448,26 @@ impl Lyceum {
             }
         }
         Err(LlmError::Protocol("the generation stream ended without finishing".into()).into())
+    }
+}
+
+/// Passes a step's text through its watcher as outline pieces; a retry starts a fresh watcher.
+fn relay(
+    event: StepEvent<'_>,
+    watcher: &mut OutlineWatcher,
+    fresh: impl Fn() -> OutlineWatcher,
+    on_event: &mut (impl FnMut(DraftEvent<'_>) + Send),
+) {
+    match event {
+        StepEvent::Text(text) => {
+            for piece in watcher.feed(text) {
+                on_event(DraftEvent::Piece(piece));
+            }
+        }
+        StepEvent::Retry(problems) => {
+            *watcher = fresh();
+            on_event(DraftEvent::Retry(problems));
+        }
     }
 }
 

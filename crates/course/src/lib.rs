@@ -15,7 +15,9 @@ mod text;
 
 pub use input::{Audience, CourseRequest, Description, InputError, Level, UnitsPerWeek, Weeks};
 pub use language::{LANGUAGES, Language};
-pub use outline::{Outline, OutlineError, OutlineModule, OutlineUnit, slugify};
+pub use outline::{
+    Outline, OutlineError, OutlineModule, OutlinePlan, OutlineUnit, PlannedWeek, WeekUnits, slugify,
+};
 pub use outline_stream::{OutlinePiece, OutlineWatcher};
 pub use quiz::{Question, Quiz, QuizError};
 pub use text::{clean_article, takeaways};

@@ -161,6 +161,121 @@ impl Outline {
     }
 }
 
+/// The first step of drafting an outline: the course and its weeks, before their units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutlinePlan {
+    /// The course title.
+    pub title: String,
+    /// Two or three sentences.
+    pub summary: String,
+    /// What a learner can do after the course.
+    pub outcomes: Vec<String>,
+    /// One per week.
+    pub weeks: Vec<PlannedWeek>,
+}
+
+/// A week of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedWeek {
+    /// The week's title.
+    pub title: String,
+    /// One sentence on what it covers; guides the planning of its units.
+    pub focus: String,
+}
+
+/// The units of one week, as drafted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekUnits {
+    /// In order.
+    pub units: Vec<OutlineUnit>,
+}
+
+impl OutlinePlan {
+    /// Checks the texts, that there are exactly `weeks` weeks, and that their titles differ.
+    pub fn validate(&self, weeks: usize) -> Result<(), OutlineError> {
+        let mut problems = Problems::default();
+        problems.text("title", &self.title, MAX_TITLE_CHARS);
+        problems.text("summary", &self.summary, MAX_SUMMARY_CHARS);
+        problems.list("outcomes", &self.outcomes, MAX_OUTCOMES);
+        if self.weeks.len() != weeks {
+            problems.push(
+                "weeks".into(),
+                format!(
+                    "has {} weeks; it must have exactly {weeks}",
+                    self.weeks.len()
+                ),
+            );
+        }
+        let mut titles = HashSet::new();
+        for (w, week) in self.weeks.iter().enumerate() {
+            problems.text(&format!("weeks[{w}].title"), &week.title, MAX_TITLE_CHARS);
+            if !week.title.trim().is_empty() && !titles.insert(week.title.trim().to_lowercase()) {
+                problems.push(
+                    format!("weeks[{w}].title"),
+                    format!("repeats the week title \"{}\"", week.title.trim()),
+                );
+            }
+        }
+        problems.finish()
+    }
+
+    /// The outline made of this plan and each week's units, trimmed.
+    pub fn into_outline(self, units: Vec<Vec<OutlineUnit>>) -> Outline {
+        Outline {
+            title: self.title,
+            summary: self.summary,
+            outcomes: self.outcomes,
+            modules: self
+                .weeks
+                .into_iter()
+                .zip(units)
+                .map(|(week, units)| OutlineModule {
+                    title: week.title,
+                    units,
+                })
+                .collect(),
+        }
+        .normalized()
+    }
+}
+
+impl WeekUnits {
+    /// Checks the texts, that there are exactly `count` units, and that no title repeats another of
+    /// this week or one of `earlier`.
+    pub fn validate(&self, count: usize, earlier: &[String]) -> Result<(), OutlineError> {
+        let mut problems = Problems::default();
+        if self.units.len() != count {
+            problems.push(
+                "units".into(),
+                format!(
+                    "has {} units; it must have exactly {count}",
+                    self.units.len()
+                ),
+            );
+        }
+        let mut titles: HashSet<String> = earlier
+            .iter()
+            .map(|title| title.trim().to_lowercase())
+            .collect();
+        for (u, unit) in self.units.iter().enumerate() {
+            let path = format!("units[{u}]");
+            problems.text(&format!("{path}.title"), &unit.title, MAX_TITLE_CHARS);
+            if !unit.title.trim().is_empty() && !titles.insert(unit.title.trim().to_lowercase()) {
+                problems.push(
+                    format!("{path}.title"),
+                    format!("repeats the unit title \"{}\"", unit.title.trim()),
+                );
+            }
+            problems.list(
+                &format!("{path}.objectives"),
+                &unit.objectives,
+                MAX_OBJECTIVES,
+            );
+        }
+        problems.finish()
+    }
+}
+
 #[derive(Default)]
 struct Problems(Vec<(String, String)>);
 
@@ -303,6 +418,57 @@ mod tests {
         let mut padded = outline(1, 1);
         padded.modules[0].units[0].title = "  Unit  ".into();
         assert_eq!(padded.normalized().modules[0].units[0].title, "Unit");
+    }
+
+    #[test]
+    fn a_plan_and_its_weeks_are_checked_step_by_step() {
+        let plan = OutlinePlan {
+            title: "Rome".into(),
+            summary: "All of it.".into(),
+            outcomes: vec!["Know Rome".into()],
+            weeks: vec![
+                PlannedWeek {
+                    title: "Kings".into(),
+                    focus: "The first kings.".into(),
+                },
+                PlannedWeek {
+                    title: "kings ".into(),
+                    focus: "Again.".into(),
+                },
+            ],
+        };
+        let text = plan.validate(3).unwrap_err().to_string();
+        assert!(
+            text.contains("weeks has 2 weeks; it must have exactly 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("weeks[1].title repeats the week title \"kings\""),
+            "{text}"
+        );
+
+        let week = WeekUnits {
+            units: vec![
+                OutlineUnit {
+                    title: "Romulus".into(),
+                    objectives: vec!["Tell the myth".into()],
+                },
+                OutlineUnit {
+                    title: "Remus".into(),
+                    objectives: vec!["Tell the myth".into()],
+                },
+            ],
+        };
+        week.validate(2, &["Numa".into()]).unwrap();
+        let text = week.validate(2, &["remus".into()]).unwrap_err().to_string();
+        assert!(
+            text.contains("units[1].title repeats the unit title \"Remus\""),
+            "{text}"
+        );
+
+        let outline = plan.into_outline(vec![week.units.clone(), week.units]);
+        assert_eq!(outline.modules.len(), 2);
+        assert_eq!(outline.modules[1].units[0].title, "Romulus");
     }
 
     #[test]

@@ -16,10 +16,12 @@ pub enum OutlinePiece {
 
 /// Feeds on the outline's JSON text as it streams and reports each title as soon as its string closes.
 /// It tolerates any chunking; it does not validate (the finished text is parsed and checked properly).
+/// It reads a whole outline, a plan (`weeks`), or one week's units ([`OutlineWatcher::for_week`]).
 #[derive(Debug, Default)]
 pub struct OutlineWatcher {
     stack: Vec<Container>,
     string: Option<StringState>,
+    week: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -41,9 +43,17 @@ struct StringState {
 }
 
 impl OutlineWatcher {
-    /// A watcher at the start of an answer.
+    /// A watcher at the start of an outline or plan.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A watcher at the start of the units of week `week` (from 1).
+    pub fn for_week(week: usize) -> Self {
+        Self {
+            week: Some(week),
+            ..Self::default()
+        }
     }
 
     /// Reads the next piece of text; returns the pieces it completed, in order.
@@ -124,10 +134,17 @@ impl OutlineWatcher {
             })
             .collect();
         use Segment::{Index, Key};
+        let week = self.week;
         let piece = match path.as_slice() {
             [Key("title")] => OutlinePiece::Title(string.text),
             [Key("summary")] => OutlinePiece::Summary(string.text),
-            [Key("modules"), Index(m), Key("title")] => OutlinePiece::Week(m + 1, string.text),
+            [Key("modules" | "weeks"), Index(m), Key("title")] => {
+                OutlinePiece::Week(m + 1, string.text)
+            }
+            [Key("units"), Index(u), Key("title")] => match week {
+                Some(week) => OutlinePiece::Unit(week, u + 1, string.text),
+                None => return,
+            },
             [
                 Key("modules"),
                 Index(m),
@@ -192,5 +209,21 @@ mod tests {
                 .collect();
             assert_eq!(pieces, expected, "chunks of {chunk}");
         }
+    }
+
+    #[test]
+    fn plans_and_weeks_report_their_own_pieces() {
+        let mut plan = OutlineWatcher::new();
+        let pieces = plan.feed(r#"{"title": "Rome", "weeks": [{"title": "Kings", "focus": "x"}]}"#);
+        assert_eq!(
+            pieces,
+            [
+                OutlinePiece::Title("Rome".into()),
+                OutlinePiece::Week(1, "Kings".into())
+            ]
+        );
+        let mut week = OutlineWatcher::for_week(3);
+        let pieces = week.feed(r#"{"units": [{"title": "Numa", "objectives": ["y"]}]}"#);
+        assert_eq!(pieces, [OutlinePiece::Unit(3, 1, "Numa".into())]);
     }
 }

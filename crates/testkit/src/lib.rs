@@ -1,7 +1,8 @@
 //! A scripted OpenAI-compatible server for deterministic pipeline tests: the network edge of Lyceum,
 //! faked, so everything inside runs for real.
 //!
-//! It recognises what Lyceum asks for (an outline by its schema's `modules`, a quiz by `questions`, an
+//! It recognises what Lyceum asks for (an outline plan by its schema's `weeks`, a week's units by
+//! `units`, a quiz by `questions`, an
 //! overview or a unit by the task sentence of the last message), answers with valid content of the size
 //! asked for, streamed as SSE with usage, and records every call. Tests script failures per call: an
 //! error status, an invalid outline, or holding a stream open until released.
@@ -23,7 +24,7 @@ use tokio::sync::{Notify, mpsc};
 /// One call the server received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
-    /// `outline`, `overview 1`, `unit 1.2`, `quiz <unit title>`, or `other`.
+    /// `outline` (the plan), `outline week 1`, `overview 1`, `unit 1.2`, `quiz <unit title>`, or `other`.
     pub key: String,
     /// Whether the whole answer was sent.
     pub completed: bool,
@@ -36,7 +37,8 @@ pub struct Call {
 pub enum Action {
     /// Answer with this status and body.
     Status(u16, String),
-    /// Answer with an outline whose unit titles all repeat (valid JSON, invalid course).
+    /// Answer with an outline plan (or a week's units) whose titles all repeat: valid JSON, an invalid
+    /// course.
     RepeatedTitles,
     /// Send the first piece of the answer, report the call on [`ScriptedModel::held`], and wait for
     /// [`ScriptedModel::release`] before sending the rest.
@@ -255,16 +257,28 @@ fn split(content: &str) -> Vec<String> {
 /// Classifies a request and writes a valid answer for it.
 fn answer(system: &str, task: &str, schema: &Value) -> (String, String) {
     let properties = &schema["properties"];
-    if properties.get("modules").is_some() {
-        let weeks = properties["modules"]["minItems"].as_u64().unwrap_or(1) as usize;
-        let units = properties["modules"]["items"]["properties"]["units"]["minItems"]
-            .as_u64()
-            .unwrap_or(1) as usize;
+    if properties.get("weeks").is_some() {
+        let weeks = properties["weeks"]["minItems"].as_u64().unwrap_or(1) as usize;
         let topic = system
             .lines()
             .find_map(|line| line.strip_prefix("Topic: "))
             .unwrap_or("a topic");
-        return ("outline".into(), outline(topic, weeks, units).to_string());
+        return ("outline".into(), plan(topic, weeks).to_string());
+    }
+    if properties.get("units").is_some() {
+        let units = properties["units"]["minItems"].as_u64().unwrap_or(1) as usize;
+        let week: String = task
+            .split("Plan the units of week ")
+            .nth(1)
+            .unwrap_or("")
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let n: usize = week.parse().unwrap_or(0);
+        return (
+            format!("outline week {week}"),
+            week_units(n, units).to_string(),
+        );
     }
     if properties.get("questions").is_some() {
         let title = quoted_after(task, "on the unit ").unwrap_or_default();
@@ -304,30 +318,34 @@ fn quoted_after(text: &str, marker: &str) -> Option<String> {
     Some(rest[open..close].to_owned())
 }
 
-fn outline(topic: &str, weeks: usize, units: usize) -> Value {
+fn plan(topic: &str, weeks: usize) -> Value {
     let short: String = topic.chars().take(60).collect();
     json!({
         "title": format!("A course on {short}"),
         "summary": format!("A complete introduction to {short}, from first ideas to practice."),
         "outcomes": ["Explain the key ideas", "Apply them to real cases", "Judge which method fits"],
-        "modules": (1..=weeks).map(|m| json!({
+        "weeks": (1..=weeks).map(|m| json!({
             "title": format!("Week {m} foundations"),
-            "units": (1..=units).map(|u| json!({
-                "title": format!("Topic {m}.{u} in depth"),
-                "objectives": [format!("Describe topic {m}.{u}"), format!("Use topic {m}.{u}")]
-            })).collect::<Vec<_>>()
+            "focus": format!("What week {m} adds to the course.")
+        })).collect::<Vec<_>>()
+    })
+}
+
+fn week_units(week: usize, units: usize) -> Value {
+    json!({
+        "units": (1..=units).map(|u| json!({
+            "title": format!("Topic {week}.{u} in depth"),
+            "objectives": [format!("Describe topic {week}.{u}"), format!("Use topic {week}.{u}")]
         })).collect::<Vec<_>>()
     })
 }
 
 fn repeated_titles(content: &str) -> String {
     let mut value: Value = serde_json::from_str(content).unwrap_or(Value::Null);
-    if let Some(modules) = value["modules"].as_array_mut() {
-        for module in modules {
-            if let Some(units) = module["units"].as_array_mut() {
-                for unit in units {
-                    unit["title"] = json!("The same title");
-                }
+    for list in ["weeks", "units"] {
+        if let Some(items) = value.get_mut(list).and_then(Value::as_array_mut) {
+            for item in items {
+                item["title"] = json!("The same title");
             }
         }
     }

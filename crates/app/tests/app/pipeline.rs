@@ -36,16 +36,16 @@ async fn a_two_week_course_of_three_units_is_written_and_stored_completely() {
             quiz.validate().unwrap();
         }
     }
-    // One call per item: 1 outline, 2 overviews, 6 units, 6 quizzes.
+    // One call per item: the outline (a plan, then each week's units), 2 overviews, 6 units, 6 quizzes.
     let calls = test.model.calls();
-    assert_eq!(calls.len(), 15, "{calls:#?}");
+    assert_eq!(calls.len(), 17, "{calls:#?}");
     for kind in ["outline", "overview", "unit", "quiz"] {
         let count = calls
             .iter()
             .filter(|call| call.key.starts_with(kind))
             .count();
         let expected = match kind {
-            "outline" => 1,
+            "outline" => 3,
             "overview" => 2,
             _ => 6,
         };
@@ -77,18 +77,74 @@ async fn an_invalid_outline_is_retried_with_its_problems_and_the_second_is_kept(
         .unwrap();
     assert_eq!(retries.len(), 1);
     assert!(
-        retries[0].contains("repeats the unit title \"The same title\""),
+        retries[0].contains("weeks[1].title repeats the week title \"The same title\""),
         "{retries:?}"
     );
+    let keys: Vec<String> = test
+        .model
+        .calls()
+        .into_iter()
+        .map(|call| call.key)
+        .collect();
+    assert_eq!(
+        keys,
+        ["outline", "outline", "outline week 1", "outline week 2"]
+    );
     let calls = test.model.calls();
-    assert_eq!(calls.len(), 2);
     assert!(
-        calls[1].last_user.contains("repeats the unit title"),
+        calls[1].last_user.contains("repeats the week title"),
         "{}",
         calls[1].last_user
     );
     assert_eq!(draft.outline.units().count(), 6);
     draft.outline.validate_counts(2, 3).unwrap();
+}
+
+#[tokio::test]
+async fn each_week_is_planned_knowing_the_units_before_it_and_streams_its_titles() {
+    let test = spawn_app(0).await;
+    test.model.script("outline week 2", Action::RepeatedTitles);
+    let mut pieces = Vec::new();
+    let draft = test
+        .app
+        .draft_outline(&request(2, 2), |event| {
+            if let DraftEvent::Piece(piece) = event {
+                pieces.push(piece);
+            }
+        })
+        .await
+        .unwrap();
+    let calls = test.model.calls();
+    assert!(
+        calls[2]
+            .last_user
+            .contains("- Topic 1.1 in depth\n- Topic 1.2 in depth"),
+        "{}",
+        calls[2].last_user
+    );
+    assert!(
+        calls[3]
+            .last_user
+            .contains("units[1].title repeats the unit title"),
+        "{}",
+        calls[3].last_user
+    );
+    use lyceum_course::OutlinePiece::{Title, Unit, Week};
+    assert!(matches!(&pieces[0], Title(title) if title == &draft.outline.title));
+    assert!(pieces.contains(&Week(2, "Week 2 foundations".into())));
+    // The week's units stream once from the rejected answer, then again from the retry.
+    let last_units: Vec<_> = pieces.iter().rev().take(2).cloned().collect();
+    assert_eq!(
+        last_units,
+        [
+            Unit(2, 2, "Topic 2.2 in depth".into()),
+            Unit(2, 1, "Topic 2.1 in depth".into())
+        ]
+    );
+    assert_eq!(
+        draft.outline.modules[1].units[1].title,
+        "Topic 2.2 in depth"
+    );
 }
 
 #[tokio::test]
@@ -98,7 +154,7 @@ async fn an_outline_invalid_twice_is_a_typed_failure_and_nothing_is_stored() {
     test.model.script("outline", Action::RepeatedTitles);
     let error = test
         .app
-        .draft_outline(&request(1, 2), |_| {})
+        .draft_outline(&request(2, 2), |_| {})
         .await
         .unwrap_err();
     assert!(
@@ -253,8 +309,8 @@ async fn a_unit_opened_before_it_is_written_jumps_the_queue_and_its_watchers_sha
 
     let calls = test.model.calls();
     assert_eq!(
-        calls[1].key, "unit 2.3",
-        "the opened unit is written first: {calls:#?}"
+        calls[3].key, "unit 2.3",
+        "after the outline's three steps, the opened unit is written first: {calls:#?}"
     );
     assert_eq!(test.model.count("unit 2.3"), (1, 1));
     let stored = test

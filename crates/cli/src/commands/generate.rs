@@ -8,8 +8,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use lyceum_app::{DraftEvent, Lyceum, Settings, export};
 use lyceum_course::{
-    Audience, CourseRequest, Description, InputError, Language, Level, OutlinePiece,
-    OutlineWatcher, UnitsPerWeek, Weeks,
+    Audience, CourseRequest, Description, InputError, Language, Level, OutlinePiece, UnitsPerWeek,
+    Weeks,
 };
 
 use crate::commands::{ExportFormat, UsageError, run_worker};
@@ -121,33 +121,23 @@ async fn draft(
     request: &CourseRequest,
     out: &mut Box<dyn Write + Send>,
 ) -> anyhow::Result<lyceum_app::Draft> {
-    let mut watcher = OutlineWatcher::new();
-    let mut lines = Vec::new();
     let draft = app
-        .draft_outline(request, |event| match event {
-            DraftEvent::Text(text) => {
-                for piece in watcher.feed(text) {
-                    lines.push(match piece {
-                        OutlinePiece::Title(title) => format!("\n{title}"),
-                        OutlinePiece::Summary(summary) => format!("{summary}\n"),
-                        OutlinePiece::Week(week, title) => format!("Week {week}: {title}"),
-                        OutlinePiece::Unit(week, unit, title) => {
-                            format!("  {week}.{unit} {title}")
-                        }
-                    });
+        .draft_outline(request, |event| {
+            let line = match event {
+                DraftEvent::Piece(OutlinePiece::Title(title)) => format!("\n{title}"),
+                DraftEvent::Piece(OutlinePiece::Summary(summary)) => format!("{summary}\n"),
+                DraftEvent::Piece(OutlinePiece::Week(week, title)) => {
+                    format!("Week {week}: {title}")
                 }
-                for line in lines.drain(..) {
-                    let _ = writeln!(out, "{line}");
+                DraftEvent::Piece(OutlinePiece::Unit(week, unit, title)) => {
+                    format!("  {week}.{unit} {title}")
                 }
-                let _ = out.flush();
-            }
-            DraftEvent::Retry(problems) => {
-                watcher = OutlineWatcher::new();
-                let _ = writeln!(
-                    out,
-                    "\nThat outline had problems ({problems}); drafting it again…"
-                );
-            }
+                DraftEvent::Retry(problems) => {
+                    format!("That step had problems ({problems}); writing it again…")
+                }
+            };
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
         })
         .await
         .context("Failed to draft the outline")?;

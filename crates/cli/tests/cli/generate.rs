@@ -106,7 +106,7 @@ async fn a_course_killed_midway_finishes_after_a_restart_with_every_item_written
     let mut keys: Vec<&str> = calls.iter().map(|call| call.key.as_str()).collect();
     keys.sort_unstable();
     keys.dedup();
-    assert_eq!(keys.len(), 1 + 2 + 6 + 6, "{keys:?}");
+    assert_eq!(keys.len(), 3 + 2 + 6 + 6, "{keys:?}");
     for key in keys {
         let (total, completed) = model.count(key);
         assert_eq!(completed, 1, "{key} was answered {completed} times");
