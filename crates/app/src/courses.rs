@@ -11,7 +11,7 @@ use futures::StreamExt;
 use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
 use lyceum_course::{
     CourseRequest, InputError, Outline, OutlineError, OutlinePiece, OutlinePlan, OutlineWatcher,
-    WeekUnits, clean_article, takeaways,
+    PlannedWeeks, WeekUnits, clean_article, takeaways,
 };
 use lyceum_llm::{Event, LlmError, Request};
 use lyceum_store::{Course, GenerationStats, ItemKind, NewCourse, Output, Status, StoreError};
@@ -103,19 +103,50 @@ impl Lyceum {
         let started = Instant::now();
         let mut tokens = Tokens::default();
         let mut watcher = OutlineWatcher::new();
-        let plan = self
+        let first_weeks = weeks.min(prompts::PLAN_WEEKS_PER_STEP);
+        let mut plan = self
             .structured(
                 prompts::outline_plan(request)?,
                 "outline",
                 &mut tokens,
                 &mut |event| relay(event, &mut watcher, OutlineWatcher::new, &mut on_event),
                 |plan: OutlinePlan| {
-                    plan.validate(weeks)
+                    plan.validate(first_weeks)
                         .map(|()| plan)
                         .map_err(|error| error.to_string())
                 },
             )
             .await?;
+        while plan.weeks.len() < weeks {
+            let before = plan.weeks.len();
+            let expected = (before + prompts::PLAN_WEEKS_PER_STEP).min(weeks);
+            let mut watcher = OutlineWatcher::for_weeks_after(before);
+            let base = plan.clone();
+            let more = self
+                .structured(
+                    prompts::more_weeks(request, &plan)?,
+                    "outline",
+                    &mut tokens,
+                    &mut |event| {
+                        relay(
+                            event,
+                            &mut watcher,
+                            || OutlineWatcher::for_weeks_after(before),
+                            &mut on_event,
+                        )
+                    },
+                    |more: PlannedWeeks| {
+                        let mut combined = base.clone();
+                        combined.weeks.extend(more.weeks.iter().cloned());
+                        combined
+                            .validate(expected)
+                            .map(|()| more.weeks)
+                            .map_err(|error| error.to_string())
+                    },
+                )
+                .await?;
+            plan.weeks.extend(more);
+        }
         let mut titles: Vec<String> = Vec::new();
         let mut units = Vec::with_capacity(weeks);
         for week in 1..=weeks {
@@ -123,7 +154,7 @@ impl Lyceum {
             let earlier = titles.clone();
             let drafted = self
                 .structured(
-                    prompts::week_units(request, &plan, week, &earlier)?,
+                    prompts::week_units(request, &plan, week)?,
                     "outline",
                     &mut tokens,
                     &mut |event| {

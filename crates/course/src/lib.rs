@@ -16,7 +16,8 @@ mod text;
 pub use input::{Audience, CourseRequest, Description, InputError, Level, UnitsPerWeek, Weeks};
 pub use language::{LANGUAGES, Language};
 pub use outline::{
-    Outline, OutlineError, OutlineModule, OutlinePlan, OutlineUnit, PlannedWeek, WeekUnits, slugify,
+    Outline, OutlineError, OutlineModule, OutlinePlan, OutlineUnit, PlannedWeek, PlannedWeeks,
+    WeekUnits, slugify,
 };
 pub use outline_stream::{OutlinePiece, OutlineWatcher};
 pub use quiz::{Question, Quiz, QuizError};

@@ -183,6 +183,13 @@ pub struct PlannedWeek {
     pub focus: String,
 }
 
+/// Further weeks of a plan, as drafted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedWeeks {
+    /// In order, after the weeks planned before.
+    pub weeks: Vec<PlannedWeek>,
+}
+
 /// The units of one week, as drafted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeekUnits {
@@ -209,17 +216,19 @@ impl OutlinePlan {
         let mut titles = HashSet::new();
         for (w, week) in self.weeks.iter().enumerate() {
             problems.text(&format!("weeks[{w}].title"), &week.title, MAX_TITLE_CHARS);
-            if !week.title.trim().is_empty() && !titles.insert(week.title.trim().to_lowercase()) {
+            let title = without_week_number(&week.title, w + 1);
+            if !title.is_empty() && !titles.insert(title.to_lowercase()) {
                 problems.push(
                     format!("weeks[{w}].title"),
-                    format!("repeats the week title \"{}\"", week.title.trim()),
+                    format!("repeats the week title \"{title}\""),
                 );
             }
         }
         problems.finish()
     }
 
-    /// The outline made of this plan and each week's units, trimmed.
+    /// The outline made of this plan and each week's units, trimmed, without the "Week 3:" some models
+    /// put before week titles (pages number the weeks themselves).
     pub fn into_outline(self, units: Vec<Vec<OutlineUnit>>) -> Outline {
         Outline {
             title: self.title,
@@ -229,8 +238,9 @@ impl OutlinePlan {
                 .weeks
                 .into_iter()
                 .zip(units)
-                .map(|(week, units)| OutlineModule {
-                    title: week.title,
+                .enumerate()
+                .map(|(n, (week, units))| OutlineModule {
+                    title: without_week_number(&week.title, n + 1),
                     units,
                 })
                 .collect(),
@@ -273,6 +283,20 @@ impl WeekUnits {
             );
         }
         problems.finish()
+    }
+}
+
+/// `"Week 3: Bread"` → `"Bread"`; titles without that prefix, or with nothing after it, are kept.
+fn without_week_number(title: &str, week: usize) -> String {
+    let trimmed = title.trim();
+    let prefix = format!("week {week}");
+    let rest = trimmed
+        .get(..prefix.len())
+        .filter(|start| start.eq_ignore_ascii_case(&prefix))
+        .map(|_| trimmed[prefix.len()..].trim_start_matches([':', '-', '–', '.', ' ']));
+    match rest {
+        Some(rest) if !rest.is_empty() => rest.to_owned(),
+        _ => trimmed.to_owned(),
     }
 }
 
@@ -420,6 +444,21 @@ mod tests {
         assert_eq!(padded.normalized().modules[0].units[0].title, "Unit");
     }
 
+    fn plan_of(titles: &[&str]) -> OutlinePlan {
+        OutlinePlan {
+            title: "Rome".into(),
+            summary: "All of it.".into(),
+            outcomes: vec!["Know Rome".into()],
+            weeks: titles
+                .iter()
+                .map(|title| PlannedWeek {
+                    title: (*title).into(),
+                    focus: "Something.".into(),
+                })
+                .collect(),
+        }
+    }
+
     #[test]
     fn a_plan_and_its_weeks_are_checked_step_by_step() {
         let plan = OutlinePlan {
@@ -468,6 +507,19 @@ mod tests {
 
         let outline = plan.into_outline(vec![week.units.clone(), week.units]);
         assert_eq!(outline.modules.len(), 2);
+        assert_eq!(without_week_number("Week 3: Bread", 3), "Bread");
+        assert_eq!(without_week_number("Week 3", 3), "Week 3");
+        assert_eq!(without_week_number("Weekend baking", 1), "Weekend baking");
+        let mut numbered = plan_of(&["Week 1: Bread", "Bread"]);
+        assert!(
+            numbered
+                .validate(2)
+                .unwrap_err()
+                .to_string()
+                .contains("weeks[1].title repeats the week title \"Bread\"")
+        );
+        numbered.weeks[1].title = "Week 2: Butter".into();
+        numbered.validate(2).unwrap();
         assert_eq!(outline.modules[1].units[0].title, "Romulus");
     }
 

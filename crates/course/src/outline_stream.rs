@@ -22,6 +22,7 @@ pub struct OutlineWatcher {
     stack: Vec<Container>,
     string: Option<StringState>,
     week: Option<usize>,
+    weeks_before: usize,
 }
 
 #[derive(Debug)]
@@ -46,6 +47,14 @@ impl OutlineWatcher {
     /// A watcher at the start of an outline or plan.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A watcher at the start of further weeks of a plan that already has `weeks_before`.
+    pub fn for_weeks_after(weeks_before: usize) -> Self {
+        Self {
+            weeks_before,
+            ..Self::default()
+        }
     }
 
     /// A watcher at the start of the units of week `week` (from 1).
@@ -134,12 +143,12 @@ impl OutlineWatcher {
             })
             .collect();
         use Segment::{Index, Key};
-        let week = self.week;
+        let (week, before) = (self.week, self.weeks_before);
         let piece = match path.as_slice() {
             [Key("title")] => OutlinePiece::Title(string.text),
             [Key("summary")] => OutlinePiece::Summary(string.text),
             [Key("modules" | "weeks"), Index(m), Key("title")] => {
-                OutlinePiece::Week(m + 1, string.text)
+                OutlinePiece::Week(before + m + 1, string.text)
             }
             [Key("units"), Index(u), Key("title")] => match week {
                 Some(week) => OutlinePiece::Unit(week, u + 1, string.text),

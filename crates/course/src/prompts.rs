@@ -37,11 +37,17 @@ pub struct CourseBrief<'a> {
 /// whole syllabus in one answer, and each step stays well inside a 4,096-token context.
 pub fn outline_plan(request: &CourseRequest) -> Result<Request, LlmError> {
     let weeks = request.weeks.get();
+    let first = weeks.min(PLAN_WEEKS_PER_STEP);
+    let which = if first == weeks {
+        "for every week".to_owned()
+    } else {
+        format!("for each of the first {first} weeks")
+    };
     let user = format!(
         "Plan a course for this learner lasting exactly {weeks} week{}, from foundations to \
          applications. Give the course a clear title, a summary of two or three sentences, 3 to 5 \
-         learning outcomes, and for every week a distinct, specific title (no numbering) and one sentence \
-         on what it covers. Answer with JSON only.",
+         learning outcomes, and {which} a distinct, specific title (no numbering) and one sentence on \
+         what it covers. Answer with JSON only.",
         plural(weeks),
     );
     Ok(Request::new(
@@ -49,47 +55,75 @@ pub fn outline_plan(request: &CourseRequest) -> Result<Request, LlmError> {
             Message::system(planner_system(request)),
             Message::user(user),
         ],
-        300 + 60 * weeks as u32,
+        300 + 60 * first as u32,
     )?
     .with_seed(seed_of(request.description.as_str()))
     .with_temperature(0.6)?
     .with_frequency_penalty(OUTLINE_FREQUENCY_PENALTY)?
-    .with_schema(plan_schema(weeks)?))
+    .with_schema(plan_schema(first)?))
 }
 
-/// The second step of an outline, once per week: that week's units, distinct from every unit planned
-/// before it.
+/// How many weeks of a plan one step writes: the small default model loses its way after about six
+/// and starts repeating titles.
+pub const PLAN_WEEKS_PER_STEP: usize = 6;
+
+/// The next weeks of a plan that has fewer weeks than the request: up to [`PLAN_WEEKS_PER_STEP`] more,
+/// continuing the list so far.
+pub fn more_weeks(request: &CourseRequest, plan: &OutlinePlan) -> Result<Request, LlmError> {
+    let done = plan.weeks.len();
+    let count = (request.weeks.get() - done.min(request.weeks.get())).clamp(1, PLAN_WEEKS_PER_STEP);
+    let mut so_far = String::new();
+    for (n, week) in plan.weeks.iter().enumerate() {
+        so_far.push_str(&format!("Week {}: {}\n", n + 1, week.title));
+    }
+    let user = format!(
+        "The course \"{}\" lasts {} weeks. Its first {done} weeks are:\n{so_far}\nPlan the next {count} \
+         week{} (weeks {} to {}), moving on from those towards applications: for each, a new, specific \
+         title (no numbering) and one sentence on what it covers. Answer with JSON only.",
+        plan.title,
+        request.weeks.get(),
+        plural(count),
+        done + 1,
+        done + count,
+    );
+    Ok(Request::new(
+        vec![
+            Message::system(planner_system(request)),
+            Message::user(user),
+        ],
+        100 + 60 * count as u32,
+    )?
+    .with_seed(seed_of(request.description.as_str()).wrapping_add(1000 + done as u32))
+    .with_temperature(0.6)?
+    .with_frequency_penalty(OUTLINE_FREQUENCY_PENALTY)?
+    .with_schema(weeks_schema(count)?))
+}
+
+/// The second step of an outline, once per week: that week's units, on that week's focus. Neither the
+/// other weeks nor their units are listed: the small default model copies nearby titles, even a list it
+/// is told to avoid. A unit that repeats an earlier one anyway is caught by
+/// [`crate::WeekUnits::validate`] and named in the retry.
 pub fn week_units(
     request: &CourseRequest,
     plan: &OutlinePlan,
     week: usize,
-    earlier: &[String],
 ) -> Result<Request, LlmError> {
     let units = request.units_per_week.get();
     let planned = plan
         .weeks
         .get(week.wrapping_sub(1))
         .ok_or_else(|| LlmError::InvalidRequest(format!("the plan has no week {week}")))?;
-    let mut weeks = String::new();
-    for (n, other) in plan.weeks.iter().enumerate() {
-        weeks.push_str(&format!("Week {}: {}\n", n + 1, other.title));
-    }
-    let mut user = format!(
-        "The course \"{}\" has these weeks:\n{weeks}\nPlan the units of week {week}, \"{}\" ({}): \
-         exactly {units} unit{}, each with a distinct, specific title (no numbering) and 2 or 3 short \
-         learning objectives, building on one another.",
+    let user = format!(
+        "The course \"{}\" runs for {} weeks. Week {week} is \"{}\": {} Plan the units of week {week}: \
+         exactly {units} unit{}, each with a distinct, specific title (no numbering) on a part of this \
+         week's subject, and 2 or 3 short learning objectives, building on one another. Answer with \
+         JSON only.",
         plan.title,
+        plan.weeks.len(),
         planned.title,
         planned.focus,
         plural(units),
     );
-    if !earlier.is_empty() {
-        user.push_str(" Earlier weeks already have these units; do not repeat any of them:\n");
-        for title in earlier {
-            user.push_str(&format!("- {title}\n"));
-        }
-    }
-    user.push_str(" Answer with JSON only.");
     Ok(Request::new(
         vec![
             Message::system(planner_system(request)),
@@ -141,6 +175,14 @@ pub fn plan_schema(weeks: usize) -> Result<JsonSchema, LlmError> {
         "outcomes": list_schema(3, 5, text_schema(5, 200)),
         "weeks": list_schema(weeks, weeks, week),
     })))
+}
+
+/// The schema of further weeks of a plan: exactly `weeks`.
+pub fn weeks_schema(weeks: usize) -> Result<JsonSchema, LlmError> {
+    let week = object_schema(json!({"title": text_schema(3, 90), "focus": text_schema(5, 200)}));
+    JsonSchema::new(object_schema(
+        json!({"weeks": list_schema(weeks, weeks, week)}),
+    ))
 }
 
 /// The schema of one week's units: exactly `units` units.
@@ -437,7 +479,7 @@ mod tests {
     }
 
     #[test]
-    fn the_outline_steps_fix_the_counts_and_name_earlier_units() {
+    fn the_outline_steps_fix_the_counts_and_give_each_week_its_focus() {
         let request = request("The history of Rome");
         let plan = outline_plan(&request).unwrap();
         let weeks = &plan.schema().unwrap().value()["properties"]["weeks"];
@@ -452,7 +494,7 @@ mod tests {
             "weeks": [{"title": "Kings", "focus": "The kings."}, {"title": "Republic", "focus": "The Republic."}]
         }))
         .unwrap();
-        let units = week_units(&request, &drafted, 2, &["Romulus".into()]).unwrap();
+        let units = week_units(&request, &drafted, 2).unwrap();
         let schema = &units.schema().unwrap().value()["properties"]["units"];
         assert_eq!(
             (schema["minItems"].as_u64(), schema["maxItems"].as_u64()),
@@ -460,11 +502,12 @@ mod tests {
         );
         let text = &units.messages()[1].content;
         assert!(
-            text.contains("week 2, \"Republic\" (The Republic.): exactly 3 units"),
+            text.contains(
+                "Week 2 is \"Republic\": The Republic. Plan the units of week 2: exactly 3"
+            ),
             "{text}"
         );
-        assert!(text.contains("- Romulus"), "{text}");
-        assert!(week_units(&request, &drafted, 3, &[]).is_err());
+        assert!(week_units(&request, &drafted, 3).is_err());
     }
 
     #[test]
@@ -486,10 +529,9 @@ mod tests {
                 })
                 .collect(),
         };
-        let earlier: Vec<String> = (0..150).map(|_| "u".repeat(40)).collect();
         for prompt in [
             outline_plan(&request).unwrap(),
-            week_units(&request, &plan, 26, &earlier).unwrap(),
+            week_units(&request, &plan, 26).unwrap(),
         ] {
             let prompt_chars: usize = prompt.messages().iter().map(|m| m.content.len()).sum();
             // English runs about four characters per token; count three to be safe.

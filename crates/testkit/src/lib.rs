@@ -257,6 +257,25 @@ fn split(content: &str) -> Vec<String> {
 /// Classifies a request and writes a valid answer for it.
 fn answer(system: &str, task: &str, schema: &Value) -> (String, String) {
     let properties = &schema["properties"];
+    if properties.get("weeks").is_some() && properties.get("title").is_none() {
+        let count = properties["weeks"]["minItems"].as_u64().unwrap_or(1) as usize;
+        let first: usize = task
+            .split("(weeks ")
+            .nth(1)
+            .unwrap_or("")
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap_or(1);
+        let weeks: Vec<Value> = (first..first + count)
+            .map(|m| json!({"title": format!("Stage {m} foundations"), "focus": format!("What week {m} adds.")}))
+            .collect();
+        return (
+            format!("outline weeks from {first}"),
+            json!({"weeks": weeks}).to_string(),
+        );
+    }
     if properties.get("weeks").is_some() {
         let weeks = properties["weeks"]["minItems"].as_u64().unwrap_or(1) as usize;
         let topic = system
@@ -325,7 +344,7 @@ fn plan(topic: &str, weeks: usize) -> Value {
         "summary": format!("A complete introduction to {short}, from first ideas to practice."),
         "outcomes": ["Explain the key ideas", "Apply them to real cases", "Judge which method fits"],
         "weeks": (1..=weeks).map(|m| json!({
-            "title": format!("Week {m} foundations"),
+            "title": format!("Stage {m} foundations"),
             "focus": format!("What week {m} adds to the course.")
         })).collect::<Vec<_>>()
     })

@@ -101,7 +101,30 @@ async fn an_invalid_outline_is_retried_with_its_problems_and_the_second_is_kept(
 }
 
 #[tokio::test]
-async fn each_week_is_planned_knowing_the_units_before_it_and_streams_its_titles() {
+async fn a_long_course_is_planned_six_weeks_at_a_time() {
+    let test = spawn_app(0).await;
+    let draft = test
+        .app
+        .draft_outline(&request(14, 1), |_| {})
+        .await
+        .unwrap();
+    draft.outline.validate_counts(14, 1).unwrap();
+    let keys: Vec<String> = test
+        .model
+        .calls()
+        .into_iter()
+        .map(|call| call.key)
+        .take(3)
+        .collect();
+    assert_eq!(
+        keys,
+        ["outline", "outline weeks from 7", "outline weeks from 13"]
+    );
+    assert_eq!(draft.outline.modules[13].title, "Stage 14 foundations");
+}
+
+#[tokio::test]
+async fn each_week_is_planned_on_its_own_is_retried_on_its_own_and_streams_its_titles() {
     let test = spawn_app(0).await;
     test.model.script("outline week 2", Action::RepeatedTitles);
     let mut pieces = Vec::new();
@@ -118,7 +141,7 @@ async fn each_week_is_planned_knowing_the_units_before_it_and_streams_its_titles
     assert!(
         calls[2]
             .last_user
-            .contains("- Topic 1.1 in depth\n- Topic 1.2 in depth"),
+            .contains("Week 2 is \"Stage 2 foundations\""),
         "{}",
         calls[2].last_user
     );
@@ -131,7 +154,7 @@ async fn each_week_is_planned_knowing_the_units_before_it_and_streams_its_titles
     );
     use lyceum_course::OutlinePiece::{Title, Unit, Week};
     assert!(matches!(&pieces[0], Title(title) if title == &draft.outline.title));
-    assert!(pieces.contains(&Week(2, "Week 2 foundations".into())));
+    assert!(pieces.contains(&Week(2, "Stage 2 foundations".into())));
     // The week's units stream once from the rejected answer, then again from the retry.
     let last_units: Vec<_> = pieces.iter().rev().take(2).cloned().collect();
     assert_eq!(

@@ -138,7 +138,7 @@ async fn a_course_killed_midway_finishes_after_a_restart_with_every_item_written
     );
     assert_eq!(export.code, 0, "{}", export.stderr);
     let index = std::fs::read_to_string(out.join("index.md")).unwrap();
-    assert!(index.contains("### Week 2: Week 2 foundations"), "{index}");
+    assert!(index.contains("### Week 2: Stage 2 foundations"), "{index}");
     let units = std::fs::read_dir(out.join("units")).unwrap().count();
     let quizzes = std::fs::read_dir(out.join("quizzes")).unwrap().count();
     assert_eq!((units, quizzes), (6, 6));
