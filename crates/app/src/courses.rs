@@ -265,7 +265,16 @@ impl Lyceum {
             tokens_out: None,
         });
         let course = self.store.course_by_id(before.course_id).await?;
-        let outline = self.store.outline(&course).await?;
+        // Read the course's parts once: the prompt needs the outline, and the item is one of them.
+        let modules = self.store.modules(course.id).await?;
+        let units = self.store.units(course.id).await?;
+        let outline = lyceum_store::courses::outline_of(&course, &modules, &units);
+        let unit = || {
+            units
+                .iter()
+                .find(|unit| unit.id == before.item_id)
+                .ok_or_else(|| StoreError::NotFound(format!("unit {}", before.item_id)))
+        };
         let brief = CourseBrief {
             description: &course.description,
             audience: &course.audience,
@@ -279,11 +288,8 @@ impl Lyceum {
             .wrapping_add(before.attempts as u32);
         let stats = match before.kind {
             ItemKind::Overview => {
-                let module = self
-                    .store
-                    .modules(course.id)
-                    .await?
-                    .into_iter()
+                let module = modules
+                    .iter()
                     .find(|module| module.id == before.item_id)
                     .ok_or_else(|| StoreError::NotFound(format!("module {}", before.item_id)))?;
                 let prompt = prompts::overview(&brief, module.number as usize)?.with_seed(seed);
@@ -292,11 +298,7 @@ impl Lyceum {
                     .await?
             }
             ItemKind::Unit => {
-                let units = self.store.units(course.id).await?;
-                let unit = units
-                    .iter()
-                    .find(|unit| unit.id == before.item_id)
-                    .ok_or_else(|| StoreError::NotFound(format!("unit {}", before.item_id)))?;
+                let unit = unit()?;
                 let previous = units
                     .iter()
                     .find(|other| other.position == unit.position - 1)
@@ -314,11 +316,7 @@ impl Lyceum {
                     .await?
             }
             ItemKind::Quiz => {
-                let units = self.store.units(course.id).await?;
-                let unit = units
-                    .iter()
-                    .find(|unit| unit.id == before.item_id)
-                    .ok_or_else(|| StoreError::NotFound(format!("unit {}", before.item_id)))?;
+                let unit = unit()?;
                 let body = unit
                     .body
                     .as_deref()

@@ -394,24 +394,29 @@ impl Store {
     pub async fn outline(&self, course: &Course) -> Result<Outline, StoreError> {
         let modules = self.modules(course.id).await?;
         let units = self.units(course.id).await?;
-        Ok(Outline {
-            title: course.title.clone(),
-            summary: course.summary.clone(),
-            outcomes: course.outcomes.clone(),
-            modules: modules
-                .into_iter()
-                .map(|module| OutlineModule {
-                    units: units
-                        .iter()
-                        .filter(|unit| unit.week == module.number)
-                        .map(|unit| OutlineUnit {
-                            title: unit.title.clone(),
-                            objectives: unit.objectives.clone(),
-                        })
-                        .collect(),
-                    title: module.title,
-                })
-                .collect(),
-        })
+        Ok(outline_of(course, &modules, &units))
+    }
+}
+
+/// The outline of a course from its weeks and units already read.
+pub fn outline_of(course: &Course, modules: &[Module], units: &[Unit]) -> Outline {
+    Outline {
+        title: course.title.clone(),
+        summary: course.summary.clone(),
+        outcomes: course.outcomes.clone(),
+        modules: modules
+            .iter()
+            .map(|module| OutlineModule {
+                title: module.title.clone(),
+                units: units
+                    .iter()
+                    .filter(|unit| unit.week == module.number)
+                    .map(|unit| OutlineUnit {
+                        title: unit.title.clone(),
+                        objectives: unit.objectives.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
     }
 }
