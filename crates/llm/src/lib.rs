@@ -38,6 +38,9 @@ pub struct Usage {
     pub prompt_tokens: Option<u32>,
     /// Tokens generated.
     pub completion_tokens: Option<u32>,
+    /// Prompt tokens whose KV cache was reused from an earlier request with the same prefix, so they
+    /// were not computed again (OpenAI's `prompt_tokens_details.cached_tokens`).
+    pub cached_tokens: Option<u32>,
 }
 
 /// A stream of generation events. It ends after `Done` or after the first error. Dropping it cancels the

@@ -1,5 +1,12 @@
 //! The engine thread: admits waiting requests into free sequence slots, decodes every active sequence
 //! in one batch per step, samples each, and streams the text back.
+//!
+//! A slot keeps the KV cache of its last prompt when its request ends. A new request goes to the free
+//! slot whose cached prompt shares the longest prefix with its own, and only the rest of its prompt is
+//! computed. Requests about one course share a long system message (the syllabus), so after the first
+//! round most of each prompt is already there. Each sequence keeps its own KV stream: a unified cache
+//! could share one prefix between running sequences too, but makes every sequence attend over all of
+//! them.
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
@@ -26,6 +33,9 @@ use crate::{Event, LlmError, Request, Usage};
 const BATCH_TOKENS: u32 = 1024;
 /// Tokens llama.cpp computes at once inside a batch.
 const MICRO_BATCH_TOKENS: u32 = 512;
+/// A cached prefix shorter than this (every prompt shares the chat template's first few tokens) is not
+/// worth keeping a slot's cache for: the request goes to the slot whose cache is worth least.
+const MIN_REUSED_TOKENS: usize = 32;
 
 /// llama.cpp may be initialised once per process; every engine shares this.
 fn backend() -> Result<&'static LlamaBackend, LlmError> {
@@ -87,6 +97,8 @@ struct Sequence {
     next: Option<LlamaToken>,
     /// Where this sequence's logits are in the current batch, if it asked for any.
     logits_at: Option<i32>,
+    /// Prompt tokens found in the slot's cache instead of being decoded.
+    reused: usize,
     generated: u32,
     max_tokens: u32,
     utf8: Utf8Decoder,
@@ -106,6 +118,8 @@ struct Batcher<'m> {
     template: LlamaChatTemplate,
     grammars: ParserFactory,
     slots: Vec<Option<Sequence>>,
+    /// The prompt tokens whose KV each slot holds at positions `0..len`, for reuse by its next request.
+    cached: Vec<Vec<LlamaToken>>,
     waiting: VecDeque<Job>,
     batch: LlamaBatch<'static>,
     context_per_sequence: u32,
@@ -154,6 +168,7 @@ impl<'m> Batcher<'m> {
             template,
             grammars,
             slots: (0..sequences).map(|_| None).collect(),
+            cached: vec![Vec::new(); sequences],
             waiting: VecDeque::new(),
             batch: LlamaBatch::new(BATCH_TOKENS as usize, 1),
             context_per_sequence: config.context_per_sequence,
@@ -185,51 +200,96 @@ impl<'m> Batcher<'m> {
                 .as_ref()
                 .is_some_and(|seq| seq.events.is_closed())
             {
-                self.free(id);
+                self.release(id);
             }
         }
     }
 
-    fn free(&mut self, id: usize) {
+    /// Ends the sequence in slot `id`, keeping the KV cache of the prompt tokens it decoded.
+    fn release(&mut self, id: usize) {
+        if let Some(mut seq) = self.slots[id].take() {
+            seq.prompt.truncate(seq.fed);
+            self.cached[id] = seq.prompt;
+        }
+    }
+
+    /// Ends the sequence in slot `id` and empties its KV cache.
+    fn clear(&mut self, id: usize) {
         self.slots[id] = None;
+        self.cached[id].clear();
         // Ids are below `slots.len()`, which fits a u32.
         let _ = self
             .ctx
             .clear_kv_cache_seq(u32::try_from(id).ok(), None, None);
     }
 
-    /// Moves waiting requests into free slots.
+    /// Moves waiting requests into free slots, each into the one whose cache shares most of its prompt.
     fn admit(&mut self) {
-        for id in 0..self.slots.len() {
-            if self.slots[id].is_some() {
-                continue;
-            }
+        while self.slots.iter().any(Option::is_none) {
             let Some(job) = self.waiting.pop_front() else {
                 return;
             };
-            match self.start(&job.request) {
-                Ok((prompt, sampler)) => {
-                    let _ = self
-                        .ctx
-                        .clear_kv_cache_seq(u32::try_from(id).ok(), None, None);
-                    self.slots[id] = Some(Sequence {
-                        events: job.events,
-                        sampler,
-                        prompt,
-                        fed: 0,
-                        n_past: 0,
-                        next: None,
-                        logits_at: None,
-                        generated: 0,
-                        max_tokens: job.request.max_tokens().get(),
-                        utf8: Utf8Decoder::default(),
-                        stops: StopMatcher::new(job.request.stop()),
-                    });
-                }
+            let (prompt, sampler) = match self.start(&job.request) {
+                Ok(started) => started,
                 Err(error) => {
                     let _ = job.events.send(Err(error));
+                    continue;
                 }
+            };
+            let Some((id, reused)) = self.reuse_slot(&prompt) else {
+                self.waiting.push_front(job);
+                return;
+            };
+            self.slots[id] = Some(Sequence {
+                events: job.events,
+                sampler,
+                prompt,
+                fed: reused,
+                n_past: i32::try_from(reused).unwrap_or(0),
+                next: None,
+                logits_at: None,
+                reused,
+                generated: 0,
+                max_tokens: job.request.max_tokens().get(),
+                utf8: Utf8Decoder::default(),
+                stops: StopMatcher::new(job.request.stop()),
+            });
+        }
+    }
+
+    /// Picks the free slot whose cached prompt shares the longest prefix with `prompt` (the emptiest on a
+    /// tie, so other caches survive), drops the rest of its cache, and returns it with the number of
+    /// prompt tokens already in place. The last prompt token is always decoded again, for its logits.
+    fn reuse_slot(&mut self, prompt: &[LlamaToken]) -> Option<(usize, usize)> {
+        let shared = |cached: &[LlamaToken]| {
+            let shared = cached
+                .iter()
+                .zip(prompt)
+                .take_while(|(a, b)| a == b)
+                .count()
+                .min(prompt.len().saturating_sub(1));
+            if shared < MIN_REUSED_TOKENS {
+                0
+            } else {
+                shared
             }
+        };
+        let (id, reused) = (0..self.slots.len())
+            .filter(|&id| self.slots[id].is_none())
+            .map(|id| (id, shared(&self.cached[id])))
+            .max_by_key(|&(id, reused)| (reused, std::cmp::Reverse(self.cached[id].len())))?;
+        let seq = u32::try_from(id).ok();
+        let kept = reused > 0
+            && self
+                .ctx
+                .clear_kv_cache_seq(seq, u32::try_from(reused).ok(), None)
+                .unwrap_or(false);
+        if kept {
+            self.cached[id].truncate(reused);
+            Some((id, reused))
+        } else {
+            self.clear(id);
+            Some((id, 0))
         }
     }
 
@@ -350,7 +410,7 @@ impl<'m> Batcher<'m> {
                     let _ = seq
                         .events
                         .send(Err(LlmError::Engine(format!("decoding failed: {error}"))));
-                    self.free(id);
+                    self.clear(id);
                 }
             }
             return;
@@ -358,7 +418,7 @@ impl<'m> Batcher<'m> {
         for id in 0..self.slots.len() {
             match self.sample(id) {
                 Outcome::Continue => {}
-                Outcome::Finished | Outcome::Cancelled => self.free(id),
+                Outcome::Finished | Outcome::Cancelled => self.release(id),
             }
         }
     }
@@ -397,6 +457,7 @@ impl<'m> Batcher<'m> {
             let usage = Usage {
                 prompt_tokens: u32::try_from(seq.prompt.len()).ok(),
                 completion_tokens: Some(seq.generated),
+                cached_tokens: u32::try_from(seq.reused).ok(),
             };
             let _ = seq.events.send(Ok(Event::Done(usage)));
             return Outcome::Finished;

@@ -136,6 +136,58 @@ async fn concurrent_requests_in_one_batch_each_get_their_own_answer() {
 }
 
 #[tokio::test]
+async fn a_shared_prompt_prefix_is_computed_once_and_answers_stay_apart() {
+    let engine = engine(2);
+    let museum: String = (1..=40)
+        .map(|n| format!("Room {n} holds exhibit number {}. ", n * 7))
+        .collect();
+    let ask = |system: &str, word: &str| {
+        let request = Request::new(
+            vec![
+                Message::system(system.to_owned()),
+                Message::user(format!(
+                    "Repeat this word exactly once and write nothing else: {word}"
+                )),
+            ],
+            12,
+        )
+        .unwrap()
+        .with_temperature(0.0)
+        .unwrap();
+        complete(&engine, request)
+    };
+    let first = ask(&museum, "banana").await.unwrap();
+    let second = ask(&museum, "volcano").await.unwrap();
+    let other = ask("You repeat words.", "umbrella").await.unwrap();
+    let third = ask(&museum, "telescope").await.unwrap();
+
+    for (completion, word) in [
+        (&first, "banana"),
+        (&second, "volcano"),
+        (&other, "umbrella"),
+        (&third, "telescope"),
+    ] {
+        let text = completion.text.to_lowercase();
+        assert!(text.contains(word), "asked for {word}, got {text:?}");
+    }
+    assert!(
+        !second.text.to_lowercase().contains("banana"),
+        "{}",
+        second.text
+    );
+    assert_eq!(first.usage.cached_tokens, Some(0));
+    let prompt = second.usage.prompt_tokens.unwrap();
+    let reused = second.usage.cached_tokens.unwrap();
+    assert!(
+        reused > prompt * 3 / 4 && reused < prompt,
+        "the museum prefix is reused and the question is computed: {reused} of {prompt}"
+    );
+    // Another prompt takes the other slot, so the museum's cache is still there afterwards.
+    assert_eq!(other.usage.cached_tokens, Some(0));
+    assert_eq!(third.usage.cached_tokens, Some(reused));
+}
+
+#[tokio::test]
 async fn dropping_a_stream_frees_its_slot_for_a_waiting_request() {
     // One slot: the second request can only start once the first is cancelled.
     let engine = engine(1);

@@ -6,7 +6,7 @@ use futures::StreamExt;
 use lyceum_llm::{Engine, Event, JsonSchema, LlmError, Message, Request, Usage, complete};
 use serde_json::json;
 
-use crate::helpers::{DONE, Reply, ScriptedServer, answer_stream, delta, finish, usage};
+use crate::helpers::{DONE, Reply, ScriptedServer, answer_stream, delta, finish};
 
 fn ask(text: &str) -> Request {
     Request::new(vec![Message::user(text)], 64).unwrap()
@@ -20,7 +20,11 @@ async fn deltas_arrive_in_order_between_pings_and_usage_is_reported() {
         ": ping\n\n".into(),
         delta("lo"),
         finish(),
-        usage(12, 2),
+        format!(
+            "data: {}\n\n",
+            json!({"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 2,
+                "prompt_tokens_details": {"cached_tokens": 8}}})
+        ),
         DONE.into(),
     ];
     let server = ScriptedServer::start(vec![Reply::Stream {
@@ -41,7 +45,8 @@ async fn deltas_arrive_in_order_between_pings_and_usage_is_reported() {
             Event::Delta("lo".into()),
             Event::Done(Usage {
                 prompt_tokens: Some(12),
-                completion_tokens: Some(2)
+                completion_tokens: Some(2),
+                cached_tokens: Some(8),
             }),
         ]
     );
@@ -229,7 +234,8 @@ async fn a_stream_without_usage_reports_usage_as_unknown() {
         completion.usage,
         Usage {
             prompt_tokens: None,
-            completion_tokens: None
+            completion_tokens: None,
+            cached_tokens: None,
         }
     );
 }
