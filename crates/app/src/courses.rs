@@ -11,7 +11,7 @@ use futures::StreamExt;
 use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
 use lyceum_course::{
     CourseRequest, InputError, Outline, OutlineError, OutlinePiece, OutlinePlan, OutlineWatcher,
-    PlannedWeeks, WeekUnits, clean_article, takeaways,
+    PartsPlan, Planned, PlannedWeeks, WeekUnits, clean_article, takeaways, titles_to_replace,
 };
 use lyceum_llm::{Event, LlmError, Request};
 use lyceum_store::{Course, GenerationStats, ItemKind, NewCourse, Output, Status, StoreError};
@@ -66,6 +66,17 @@ pub enum DraftEvent<'a> {
     /// The step's answer was invalid and is being written again; the pieces it gave since the last
     /// step began are void.
     Retry(&'a str),
+    /// A title reported before has been replaced, because it repeated another.
+    Replaced(OutlinePiece),
+}
+
+/// How many times a repeated title is asked for again before drafting gives up.
+const RETITLE_ATTEMPTS: u32 = 3;
+
+/// A title asked for on its own.
+#[derive(serde::Deserialize)]
+struct Titled {
+    title: String,
 }
 
 /// What a structured step reports while it runs.
@@ -103,56 +114,41 @@ impl Lyceum {
         let started = Instant::now();
         let mut tokens = Tokens::default();
         let mut watcher = OutlineWatcher::new();
-        let first_weeks = weeks.min(prompts::PLAN_WEEKS_PER_STEP);
-        let mut plan = self
-            .structured(
-                prompts::outline_plan(request)?,
-                "outline",
-                &mut tokens,
-                &mut |event| relay(event, &mut watcher, OutlineWatcher::new, &mut on_event),
-                |plan: OutlinePlan| {
-                    plan.validate(first_weeks)
-                        .map(|()| plan)
-                        .map_err(|error| error.to_string())
-                },
-            )
-            .await?;
-        while plan.weeks.len() < weeks {
-            let before = plan.weeks.len();
-            let expected = (before + prompts::PLAN_WEEKS_PER_STEP).min(weeks);
-            let mut watcher = OutlineWatcher::for_weeks_after(before);
-            let base = plan.clone();
-            let more = self
+        let plan = if weeks <= prompts::PLAN_WEEKS_PER_STEP {
+            let mut plan = self
                 .structured(
-                    prompts::more_weeks(request, &plan)?,
+                    prompts::outline_plan(request)?,
                     "outline",
                     &mut tokens,
-                    &mut |event| {
-                        relay(
-                            event,
-                            &mut watcher,
-                            || OutlineWatcher::for_weeks_after(before),
-                            &mut on_event,
-                        )
-                    },
-                    |more: PlannedWeeks| {
-                        let mut combined = base.clone();
-                        combined.weeks.extend(more.weeks.iter().cloned());
-                        combined
-                            .validate(expected)
-                            .map(|()| more.weeks)
+                    &mut |event| relay(event, &mut watcher, OutlineWatcher::new, &mut on_event),
+                    |plan: OutlinePlan| {
+                        plan.validate_shape(weeks)
+                            .map(|()| plan)
                             .map_err(|error| error.to_string())
                     },
                 )
                 .await?;
-            plan.weeks.extend(more);
-        }
+            let taken = [plan.title.clone()];
+            self.distinct_titles(
+                request,
+                "week",
+                &mut plan.weeks,
+                &taken,
+                |index, title| Some(OutlinePiece::Week(index + 1, title)),
+                &mut tokens,
+                &mut on_event,
+            )
+            .await?;
+            plan
+        } else {
+            self.plan_in_parts(request, &mut tokens, &mut on_event)
+                .await?
+        };
         let mut titles: Vec<String> = Vec::new();
         let mut units = Vec::with_capacity(weeks);
         for week in 1..=weeks {
             let mut watcher = OutlineWatcher::for_week(week);
-            let earlier = titles.clone();
-            let drafted = self
+            let mut drafted = self
                 .structured(
                     prompts::week_units(request, &plan, week)?,
                     "outline",
@@ -167,12 +163,22 @@ impl Lyceum {
                     },
                     |drafted: WeekUnits| {
                         drafted
-                            .validate(units_per_week, &earlier)
+                            .validate_shape(units_per_week)
                             .map(|()| drafted)
                             .map_err(|error| error.to_string())
                     },
                 )
                 .await?;
+            self.distinct_titles(
+                request,
+                "unit",
+                &mut drafted.units,
+                &titles,
+                |index, title| Some(OutlinePiece::Unit(week, index + 1, title)),
+                &mut tokens,
+                &mut on_event,
+            )
+            .await?;
             titles.extend(
                 drafted
                     .units
@@ -187,6 +193,164 @@ impl Lyceum {
             outline,
             stats: tokens.stats(self, started),
         })
+    }
+
+    /// Plans a long course: the course and its parts first, then each part's weeks. A part of one week
+    /// is that week.
+    async fn plan_in_parts(
+        &self,
+        request: &CourseRequest,
+        tokens: &mut Tokens,
+        on_event: &mut (impl FnMut(DraftEvent<'_>) + Send),
+    ) -> Result<OutlinePlan, GenerateError> {
+        let sizes = prompts::part_sizes(request.weeks.get());
+        let mut watcher = OutlineWatcher::new();
+        let drafted = self
+            .structured(
+                prompts::outline_parts(request)?,
+                "outline",
+                tokens,
+                &mut |event| relay(event, &mut watcher, OutlineWatcher::new, on_event),
+                |plan: PartsPlan| {
+                    plan.validate_shape(sizes.len())
+                        .map(|()| plan)
+                        .map_err(|error| error.to_string())
+                },
+            )
+            .await?;
+        let (mut plan, mut parts) = drafted.into_plan();
+        let course_title = [plan.title.clone()];
+        self.distinct_titles(
+            request,
+            "part",
+            &mut parts,
+            &course_title,
+            |_, _| None,
+            tokens,
+            on_event,
+        )
+        .await?;
+        for (index, (part, &size)) in parts.iter().zip(&sizes).enumerate() {
+            let before = plan.weeks.len();
+            if size == 1 {
+                on_event(DraftEvent::Piece(OutlinePiece::Week(
+                    before + 1,
+                    part.title.clone(),
+                )));
+                plan.weeks.push(part.clone());
+                continue;
+            }
+            // The course title, week titles so far, and the later one-week parts' titles, which will be
+            // weeks too.
+            let taken: Vec<String> = std::iter::once(plan.title.clone())
+                .chain(
+                    plan.weeks
+                        .iter()
+                        .chain(
+                            parts
+                                .iter()
+                                .zip(&sizes)
+                                .skip(index + 1)
+                                .filter(|&(_, &size)| size == 1)
+                                .map(|(part, _)| part),
+                        )
+                        .map(|week| week.title.clone()),
+                )
+                .collect();
+            let mut watcher = OutlineWatcher::for_weeks_after(before);
+            let mut weeks = self
+                .structured(
+                    prompts::part_weeks(request, &plan, &parts, index + 1, before + 1, size)?,
+                    "outline",
+                    tokens,
+                    &mut |event| {
+                        relay(
+                            event,
+                            &mut watcher,
+                            || OutlineWatcher::for_weeks_after(before),
+                            on_event,
+                        )
+                    },
+                    |drafted: PlannedWeeks| {
+                        drafted
+                            .validate_shape(size)
+                            .map(|()| drafted.weeks)
+                            .map_err(|error| error.to_string())
+                    },
+                )
+                .await?;
+            self.distinct_titles(
+                request,
+                "week",
+                &mut weeks,
+                &taken,
+                |index, title| Some(OutlinePiece::Week(before + index + 1, title)),
+                tokens,
+                on_event,
+            )
+            .await?;
+            plan.weeks.extend(weeks);
+        }
+        Ok(plan)
+    }
+
+    /// Replaces the titles [`titles_to_replace`] finds (repeats of `taken` or of each other, and
+    /// placeholders) one at a time, asking for each from what it covers. A title shown before is
+    /// reported again as it changes, as `piece` makes it from the item's index and new title.
+    #[allow(clippy::too_many_arguments)]
+    async fn distinct_titles<T: Planned>(
+        &self,
+        request: &CourseRequest,
+        noun: &'static str,
+        items: &mut [T],
+        taken: &[String],
+        piece: impl Fn(usize, String) -> Option<OutlinePiece> + Send,
+        tokens: &mut Tokens,
+        on_event: &mut (impl FnMut(DraftEvent<'_>) + Send),
+    ) -> Result<(), GenerateError> {
+        // Every replacement can make at most one later title a repeat, so this bound is never reached
+        // while answers differ.
+        for _ in 0..items.len() * RETITLE_ATTEMPTS as usize {
+            let Some(&index) = titles_to_replace(items, taken).first() else {
+                return Ok(());
+            };
+            let mut fixed = false;
+            for attempt in 0..RETITLE_ATTEMPTS {
+                let title = self
+                    .structured(
+                        prompts::retitle(request, noun, &items[index].covers(), attempt)?,
+                        "outline",
+                        tokens,
+                        &mut |_| {},
+                        |answer: Titled| Ok(answer.title.trim().to_owned()),
+                    )
+                    .await?;
+                let old = items[index].title().to_owned();
+                items[index].set_title(title.clone());
+                if titles_to_replace(items, taken).first() != Some(&index) {
+                    if let Some(piece) = piece(index, title) {
+                        on_event(DraftEvent::Replaced(piece));
+                    }
+                    fixed = true;
+                    break;
+                }
+                items[index].set_title(old);
+            }
+            if !fixed {
+                break;
+            }
+        }
+        match titles_to_replace(items, taken).first() {
+            None => Ok(()),
+            Some(&index) => Err(GenerateError::Invalid {
+                what: "outline",
+                problems: format!(
+                    "{noun} {} keeps the title \"{}\", which repeats another or is a placeholder",
+                    index + 1,
+                    items[index].title().trim()
+                ),
+            }),
+        }
     }
 
     /// Creates the course from a confirmed outline (as drafted, or edited by the person) and queues the

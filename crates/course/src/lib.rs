@@ -16,8 +16,8 @@ mod text;
 pub use input::{Audience, CourseRequest, Description, InputError, Level, UnitsPerWeek, Weeks};
 pub use language::{LANGUAGES, Language};
 pub use outline::{
-    Outline, OutlineError, OutlineModule, OutlinePlan, OutlineUnit, PlannedWeek, PlannedWeeks,
-    WeekUnits, slugify,
+    Outline, OutlineError, OutlineModule, OutlinePlan, OutlineUnit, PartsPlan, Planned,
+    PlannedWeek, PlannedWeeks, WeekUnits, slugify, titles_to_replace,
 };
 pub use outline_stream::{OutlinePiece, OutlineWatcher};
 pub use quiz::{Question, Quiz, QuizError};

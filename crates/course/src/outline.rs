@@ -183,10 +183,25 @@ pub struct PlannedWeek {
     pub focus: String,
 }
 
-/// Further weeks of a plan, as drafted.
+/// The first step of drafting a long course: the course and its parts (a few weeks each), before the
+/// weeks of each part are planned ([`PlannedWeeks`]). A small model keeps six titles apart; asked for a
+/// dozen at once, it repeats them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartsPlan {
+    /// The course title.
+    pub title: String,
+    /// Two or three sentences.
+    pub summary: String,
+    /// What a learner can do after the course.
+    pub outcomes: Vec<String>,
+    /// In order; [`crate::prompts::part_sizes`] says how many weeks each spans.
+    pub parts: Vec<PlannedWeek>,
+}
+
+/// The weeks of one part of a plan, as drafted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedWeeks {
-    /// In order, after the weeks planned before.
+    /// In order.
     pub weeks: Vec<PlannedWeek>,
 }
 
@@ -200,30 +215,19 @@ pub struct WeekUnits {
 impl OutlinePlan {
     /// Checks the texts, that there are exactly `weeks` weeks, and that their titles differ.
     pub fn validate(&self, weeks: usize) -> Result<(), OutlineError> {
+        self.check(weeks, Some(&[]))
+    }
+
+    /// [`OutlinePlan::validate`] but for repeated and placeholder week titles, which drafting replaces
+    /// one by one ([`titles_to_replace`]).
+    pub fn validate_shape(&self, weeks: usize) -> Result<(), OutlineError> {
+        self.check(weeks, None)
+    }
+
+    fn check(&self, weeks: usize, taken: Option<&[String]>) -> Result<(), OutlineError> {
         let mut problems = Problems::default();
-        problems.text("title", &self.title, MAX_TITLE_CHARS);
-        problems.text("summary", &self.summary, MAX_SUMMARY_CHARS);
-        problems.list("outcomes", &self.outcomes, MAX_OUTCOMES);
-        if self.weeks.len() != weeks {
-            problems.push(
-                "weeks".into(),
-                format!(
-                    "has {} weeks; it must have exactly {weeks}",
-                    self.weeks.len()
-                ),
-            );
-        }
-        let mut titles = HashSet::new();
-        for (w, week) in self.weeks.iter().enumerate() {
-            problems.text(&format!("weeks[{w}].title"), &week.title, MAX_TITLE_CHARS);
-            let title = without_week_number(&week.title, w + 1);
-            if !title.is_empty() && !titles.insert(title.to_lowercase()) {
-                problems.push(
-                    format!("weeks[{w}].title"),
-                    format!("repeats the week title \"{title}\""),
-                );
-            }
-        }
+        problems.course(&self.title, &self.summary, &self.outcomes);
+        problems.sections("week", &self.weeks, weeks, taken);
         problems.finish()
     }
 
@@ -238,9 +242,8 @@ impl OutlinePlan {
                 .weeks
                 .into_iter()
                 .zip(units)
-                .enumerate()
-                .map(|(n, (week, units))| OutlineModule {
-                    title: without_week_number(&week.title, n + 1),
+                .map(|(week, units)| OutlineModule {
+                    title: without_week_number(&week.title),
                     units,
                 })
                 .collect(),
@@ -249,10 +252,89 @@ impl OutlinePlan {
     }
 }
 
+impl PartsPlan {
+    /// Checks the texts, that there are exactly `parts` parts, and that their titles differ.
+    pub fn validate(&self, parts: usize) -> Result<(), OutlineError> {
+        self.check(parts, Some(&[]))
+    }
+
+    /// [`PartsPlan::validate`] but for repeated and placeholder part titles.
+    pub fn validate_shape(&self, parts: usize) -> Result<(), OutlineError> {
+        self.check(parts, None)
+    }
+
+    fn check(&self, parts: usize, taken: Option<&[String]>) -> Result<(), OutlineError> {
+        let mut problems = Problems::default();
+        problems.course(&self.title, &self.summary, &self.outcomes);
+        problems.sections("part", &self.parts, parts, taken);
+        problems.finish()
+    }
+
+    /// The plan of the course with no weeks yet, and its parts.
+    pub fn into_plan(self) -> (OutlinePlan, Vec<PlannedWeek>) {
+        let plan = OutlinePlan {
+            title: self.title,
+            summary: self.summary,
+            outcomes: self.outcomes,
+            weeks: Vec::new(),
+        };
+        (plan, self.parts)
+    }
+}
+
+impl PlannedWeeks {
+    /// Checks the texts, that there are exactly `count` weeks, and that no title repeats another of
+    /// these weeks or one of `taken`.
+    pub fn validate(&self, count: usize, taken: &[String]) -> Result<(), OutlineError> {
+        let mut problems = Problems::default();
+        problems.sections("week", &self.weeks, count, Some(taken));
+        problems.finish()
+    }
+
+    /// [`PlannedWeeks::validate`] but for repeated and placeholder week titles.
+    pub fn validate_shape(&self, count: usize) -> Result<(), OutlineError> {
+        let mut problems = Problems::default();
+        problems.sections("week", &self.weeks, count, None);
+        problems.finish()
+    }
+}
+
+/// The planned weeks or parts whose titles cannot stay, in order: placeholders, and titles that repeat
+/// one of `taken` or an earlier item ("Week 3:" before a title does not hide a repeat). The first of
+/// two equal titles stays.
+pub fn titles_to_replace<T: Planned>(items: &[T], taken: &[String]) -> Vec<usize> {
+    let mut seen: HashSet<String> = taken.iter().map(|title| title_key(title)).collect();
+    items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| is_placeholder(item.title()) || !seen.insert(title_key(item.title())))
+        .map(|(index, _)| index)
+        .collect()
+}
+
+/// What two titles are compared by: without "Week 3:", trimmed, lowercase.
+fn title_key(title: &str) -> String {
+    without_week_number(title).to_lowercase()
+}
+
+/// A stand-in such as "...and more..." instead of a title.
+fn is_placeholder(title: &str) -> bool {
+    title.contains("...") || title.contains('…')
+}
+
 impl WeekUnits {
     /// Checks the texts, that there are exactly `count` units, and that no title repeats another of
     /// this week or one of `earlier`.
     pub fn validate(&self, count: usize, earlier: &[String]) -> Result<(), OutlineError> {
+        self.check(count, Some(earlier))
+    }
+
+    /// [`WeekUnits::validate`] but for repeated and placeholder unit titles.
+    pub fn validate_shape(&self, count: usize) -> Result<(), OutlineError> {
+        self.check(count, None)
+    }
+
+    fn check(&self, count: usize, taken: Option<&[String]>) -> Result<(), OutlineError> {
         let mut problems = Problems::default();
         if self.units.len() != count {
             problems.push(
@@ -263,37 +345,72 @@ impl WeekUnits {
                 ),
             );
         }
-        let mut titles: HashSet<String> = earlier
-            .iter()
-            .map(|title| title.trim().to_lowercase())
-            .collect();
         for (u, unit) in self.units.iter().enumerate() {
             let path = format!("units[{u}]");
             problems.text(&format!("{path}.title"), &unit.title, MAX_TITLE_CHARS);
-            if !unit.title.trim().is_empty() && !titles.insert(unit.title.trim().to_lowercase()) {
-                problems.push(
-                    format!("{path}.title"),
-                    format!("repeats the unit title \"{}\"", unit.title.trim()),
-                );
-            }
             problems.list(
                 &format!("{path}.objectives"),
                 &unit.objectives,
                 MAX_OBJECTIVES,
             );
         }
+        if let Some(taken) = taken {
+            problems.repeats("unit", &self.units, taken);
+        }
         problems.finish()
     }
 }
 
+/// A planned week, part or unit: a title, and what it covers.
+pub trait Planned {
+    /// Its title.
+    fn title(&self) -> &str;
+    /// Gives it another title.
+    fn set_title(&mut self, title: String);
+    /// What it covers, in a sentence or two.
+    fn covers(&self) -> String;
+}
+
+impl Planned for PlannedWeek {
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn set_title(&mut self, title: String) {
+        self.title = title;
+    }
+
+    fn covers(&self) -> String {
+        self.focus.clone()
+    }
+}
+
+impl Planned for OutlineUnit {
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn set_title(&mut self, title: String) {
+        self.title = title;
+    }
+
+    fn covers(&self) -> String {
+        format!("By its end a learner can: {}.", self.objectives.join("; "))
+    }
+}
+
 /// `"Week 3: Bread"` → `"Bread"`; titles without that prefix, or with nothing after it, are kept.
-fn without_week_number(title: &str, week: usize) -> String {
+fn without_week_number(title: &str) -> String {
     let trimmed = title.trim();
-    let prefix = format!("week {week}");
     let rest = trimmed
-        .get(..prefix.len())
-        .filter(|start| start.eq_ignore_ascii_case(&prefix))
-        .map(|_| trimmed[prefix.len()..].trim_start_matches([':', '-', '–', '.', ' ']));
+        .get(..4)
+        .filter(|start| start.eq_ignore_ascii_case("week"))
+        .map(|_| trimmed[4..].trim_start())
+        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|rest| {
+            rest.trim_start_matches(|c: char| c.is_ascii_digit())
+                .trim_start_matches([':', '-', '–', '.', ' '])
+        });
     match rest {
         Some(rest) if !rest.is_empty() => rest.to_owned(),
         _ => trimmed.to_owned(),
@@ -317,6 +434,68 @@ impl Problems {
                 path.into(),
                 format!("is {chars} characters long; the limit is {max}"),
             );
+        }
+    }
+
+    /// A title a model wrote: a text, and not a stand-in such as "...and more...".
+    fn generated_title(&mut self, path: &str, title: &str) {
+        self.text(path, title, MAX_TITLE_CHARS);
+        if is_placeholder(title) {
+            self.push(
+                path.into(),
+                format!(
+                    "\"{}\" is a placeholder; give it a real, specific title",
+                    title.trim()
+                ),
+            );
+        }
+    }
+
+    /// The title, summary and outcomes of a planned course.
+    fn course(&mut self, title: &str, summary: &str, outcomes: &[String]) {
+        self.generated_title("title", title);
+        self.text("summary", summary, MAX_SUMMARY_CHARS);
+        self.list("outcomes", outcomes, MAX_OUTCOMES);
+    }
+
+    /// Exactly `expected` planned weeks or parts (`noun`) with titles; with `taken`, titles that are
+    /// real and distinct from one another and from `taken` ("Week 3:" before one does not hide a
+    /// repeat).
+    fn sections(
+        &mut self,
+        noun: &str,
+        items: &[PlannedWeek],
+        expected: usize,
+        taken: Option<&[String]>,
+    ) {
+        let key = format!("{noun}s");
+        if items.len() != expected {
+            self.push(
+                key.clone(),
+                format!("has {} {key}; it must have exactly {expected}", items.len()),
+            );
+        }
+        for (i, item) in items.iter().enumerate() {
+            self.text(&format!("{key}[{i}].title"), &item.title, MAX_TITLE_CHARS);
+        }
+        if let Some(taken) = taken {
+            self.repeats(noun, items, taken);
+        }
+    }
+
+    /// Problems for the titles [`titles_to_replace`] finds among `items`, which are `noun`s.
+    fn repeats<T: Planned>(&mut self, noun: &str, items: &[T], taken: &[String]) {
+        for i in titles_to_replace(items, taken) {
+            let title = without_week_number(items[i].title());
+            let path = format!("{noun}s[{i}].title");
+            if is_placeholder(&title) {
+                self.push(
+                    path,
+                    format!("\"{title}\" is a placeholder; give it a real, specific title"),
+                );
+            } else if !title.is_empty() {
+                self.push(path, format!("repeats the {noun} title \"{title}\""));
+            }
         }
     }
 
@@ -507,9 +686,11 @@ mod tests {
 
         let outline = plan.into_outline(vec![week.units.clone(), week.units]);
         assert_eq!(outline.modules.len(), 2);
-        assert_eq!(without_week_number("Week 3: Bread", 3), "Bread");
-        assert_eq!(without_week_number("Week 3", 3), "Week 3");
-        assert_eq!(without_week_number("Weekend baking", 1), "Weekend baking");
+        assert_eq!(without_week_number("Week 3: Bread"), "Bread");
+        assert_eq!(without_week_number("week 12 - Bread"), "Bread");
+        assert_eq!(without_week_number("Week 3"), "Week 3");
+        assert_eq!(without_week_number("Weekend baking"), "Weekend baking");
+        assert_eq!(without_week_number("Week by week"), "Week by week");
         let mut numbered = plan_of(&["Week 1: Bread", "Bread"]);
         assert!(
             numbered
@@ -521,6 +702,50 @@ mod tests {
         numbered.weeks[1].title = "Week 2: Butter".into();
         numbered.validate(2).unwrap();
         assert_eq!(outline.modules[1].units[0].title, "Romulus");
+    }
+
+    #[test]
+    fn a_long_course_is_planned_in_parts_whose_weeks_repeat_no_earlier_title() {
+        let parts = PartsPlan {
+            title: "Rome".into(),
+            summary: "All of it.".into(),
+            outcomes: vec!["Know Rome".into()],
+            parts: plan_of(&["Kings", "...and more..."]).weeks,
+        };
+        let text = parts.validate(3).unwrap_err().to_string();
+        assert!(
+            text.contains("parts has 2 parts; it must have exactly 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("parts[1].title \"...and more...\" is a placeholder"),
+            "{text}"
+        );
+        let twice = plan_of(&["Kings", "Week 2: kings", "…", "Rome"]);
+        twice.validate_shape(4).unwrap();
+        assert!(twice.validate(4).is_err());
+        assert_eq!(titles_to_replace(&twice.weeks, &["rome".into()]), [1, 2, 3]);
+
+        let (plan, parts) = parts.into_plan();
+        assert!(plan.weeks.is_empty());
+        assert_eq!(parts[0].title, "Kings");
+
+        let weeks = PlannedWeeks {
+            weeks: plan_of(&["Romulus and Remus", "Week 2: The Seven Kings"]).weeks,
+        };
+        weeks.validate(2, &["The Republic".into()]).unwrap();
+        let text = weeks
+            .validate(3, &["Week 1: the seven kings".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("weeks has 2 weeks; it must have exactly 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("weeks[1].title repeats the week title \"The Seven Kings\""),
+            "{text}"
+        );
     }
 
     #[test]

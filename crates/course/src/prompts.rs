@@ -8,7 +8,7 @@
 use lyceum_llm::{JsonSchema, LlmError, Message, Request};
 use serde_json::json;
 
-use crate::{CourseRequest, Language, Level, Outline, OutlinePlan, Question, Quiz};
+use crate::{CourseRequest, Language, Level, Outline, OutlinePlan, PlannedWeek, Question, Quiz};
 
 /// Token budget of one unit's article (about 700 words).
 pub const UNIT_MAX_TOKENS: u32 = 1200;
@@ -32,71 +32,106 @@ pub struct CourseBrief<'a> {
     pub outline: &'a Outline,
 }
 
-/// The first step of an outline: the course's title, summary, outcomes and one title per week. Units
-/// follow week by week ([`week_units`]): a small model keeps a short list distinct far better than a
-/// whole syllabus in one answer, and each step stays well inside a 4,096-token context.
+/// The first step of an outline of up to [`PLAN_WEEKS_PER_STEP`] weeks: the course's title, summary,
+/// outcomes and one title per week. Units follow week by week ([`week_units`]): a small model keeps a
+/// short list distinct far better than a whole syllabus in one answer, and each step stays well inside a
+/// 4,096-token context. Longer courses are planned in parts ([`outline_parts`]).
 pub fn outline_plan(request: &CourseRequest) -> Result<Request, LlmError> {
     let weeks = request.weeks.get();
-    let first = weeks.min(PLAN_WEEKS_PER_STEP);
-    let which = if first == weeks {
-        "for every week".to_owned()
-    } else {
-        format!("for each of the first {first} weeks")
-    };
     let user = format!(
         "Plan a course for this learner lasting exactly {weeks} week{}, from foundations to \
          applications. Give the course a clear title, a summary of two or three sentences, 3 to 5 \
-         learning outcomes, and {which} a distinct, specific title (no numbering) and one sentence on \
-         what it covers. Answer with JSON only.",
+         learning outcomes, and for every week a distinct, specific title (no numbering) and one \
+         sentence on what it covers. Answer with JSON only.",
         plural(weeks),
     );
-    Ok(Request::new(
-        vec![
-            Message::system(planner_system(request)),
-            Message::user(user),
-        ],
-        300 + 60 * first as u32,
-    )?
-    .with_seed(seed_of(request.description.as_str()))
-    .with_temperature(0.6)?
-    .with_frequency_penalty(OUTLINE_FREQUENCY_PENALTY)?
-    .with_schema(plan_schema(first)?))
+    Ok(planner(request, user, 300 + 60 * weeks as u32, 0)?
+        .with_schema(plan_schema("weeks", weeks)?))
 }
 
-/// How many weeks of a plan one step writes: the small default model loses its way after about six
-/// and starts repeating titles.
+/// How many weeks one planning step lists at most: the small default model loses its way after about
+/// six and starts repeating titles.
 pub const PLAN_WEEKS_PER_STEP: usize = 6;
 
-/// The next weeks of a plan that has fewer weeks than the request: up to [`PLAN_WEEKS_PER_STEP`] more,
-/// continuing the list so far.
-pub fn more_weeks(request: &CourseRequest, plan: &OutlinePlan) -> Result<Request, LlmError> {
-    let done = plan.weeks.len();
-    let count = (request.weeks.get() - done.min(request.weeks.get())).clamp(1, PLAN_WEEKS_PER_STEP);
-    let mut so_far = String::new();
-    for (n, week) in plan.weeks.iter().enumerate() {
-        so_far.push_str(&format!("Week {}: {}\n", n + 1, week.title));
-    }
+/// The first step of an outline longer than [`PLAN_WEEKS_PER_STEP`] weeks: the course's title,
+/// summary, outcomes and its parts, each spanning the weeks [`part_sizes`] gives it. Each part's weeks
+/// are planned next ([`part_weeks`]).
+pub fn outline_parts(request: &CourseRequest) -> Result<Request, LlmError> {
+    let weeks = request.weeks.get();
+    let parts = part_sizes(weeks).len();
     let user = format!(
-        "The course \"{}\" lasts {} weeks. Its first {done} weeks are:\n{so_far}\nPlan the next {count} \
-         week{} (weeks {} to {}), moving on from those towards applications: for each, a new, specific \
-         title (no numbering) and one sentence on what it covers. Answer with JSON only.",
+        "Plan a course for this learner lasting exactly {weeks} weeks, in {parts} parts from foundations \
+         to applications. Give the course a clear title, a summary of two or three sentences, 3 to 5 \
+         learning outcomes, and for each part a distinct, specific title (no numbering) and one sentence \
+         on what it covers. Answer with JSON only.",
+    );
+    Ok(planner(request, user, 300 + 60 * parts as u32, 0)?
+        .with_schema(plan_schema("parts", parts)?))
+}
+
+/// How many weeks each part of a course of `weeks` weeks spans, in order: one part per week up to
+/// [`PLAN_WEEKS_PER_STEP`] weeks, then that many parts with the weeks shared out, earlier parts
+/// taking the extra ones.
+pub fn part_sizes(weeks: usize) -> Vec<usize> {
+    let parts = weeks.clamp(1, PLAN_WEEKS_PER_STEP);
+    (0..parts)
+        .map(|part| weeks / parts + usize::from(part < weeks % parts))
+        .collect()
+}
+
+/// The weeks of part `part` (from 1) of a long course: `count` of them, starting at week `first_week`.
+/// Only this part is described: the small default model copies titles it is shown, even from a list
+/// it is told to avoid. A repeat of an earlier week is caught by [`crate::PlannedWeeks::validate`] and
+/// named in the retry.
+pub fn part_weeks(
+    request: &CourseRequest,
+    plan: &OutlinePlan,
+    parts: &[PlannedWeek],
+    part: usize,
+    first_week: usize,
+    count: usize,
+) -> Result<Request, LlmError> {
+    let planned = parts
+        .get(part.wrapping_sub(1))
+        .ok_or_else(|| LlmError::InvalidRequest(format!("the plan has no part {part}")))?;
+    let user = format!(
+        "The course \"{}\" runs for {} weeks in {} parts. Part {part} is \"{}\": {} It spans {count} \
+         weeks (weeks {first_week} to {}). Plan those {count} weeks, going from the foundations of this \
+         part to its applications: for each, a distinct, specific title (no numbering) on a part of this \
+         subject, and one sentence on what it covers. Answer with JSON only.",
         plan.title,
         request.weeks.get(),
-        plural(count),
-        done + 1,
-        done + count,
+        parts.len(),
+        planned.title,
+        planned.focus,
+        first_week + count - 1,
     );
-    Ok(Request::new(
-        vec![
-            Message::system(planner_system(request)),
-            Message::user(user),
-        ],
-        100 + 60 * count as u32,
-    )?
-    .with_seed(seed_of(request.description.as_str()).wrapping_add(1000 + done as u32))
-    .with_temperature(0.6)?
-    .with_frequency_penalty(OUTLINE_FREQUENCY_PENALTY)?
-    .with_schema(weeks_schema(count)?))
+    Ok(
+        planner(request, user, 100 + 60 * count as u32, 1000 + part as u32)?
+            .with_schema(weeks_schema(count)?),
+    )
+}
+
+/// A new title for a planned week or part (`noun`) whose title repeated another's, asked from what it
+/// covers alone: shown other titles, the small default model copies them. `attempt` varies the sample.
+pub fn retitle(
+    request: &CourseRequest,
+    noun: &str,
+    focus: &str,
+    attempt: u32,
+) -> Result<Request, LlmError> {
+    let user = format!(
+        "One {noun} of this course covers the following: {focus}\nGive this {noun} a short, specific \
+         title of 2 to 8 words that names what it covers (no numbering). Answer with JSON only."
+    );
+    Ok(planner(request, user, 60, 5000 + attempt)?
+        .with_temperature(0.6 + 0.2 * attempt as f32)?
+        .with_schema(title_schema()?))
+}
+
+/// The schema of a title on its own.
+pub fn title_schema() -> Result<JsonSchema, LlmError> {
+    JsonSchema::new(object_schema(json!({"title": text_schema(3, 90)})))
 }
 
 /// The second step of an outline, once per week: that week's units, on that week's focus. Neither the
@@ -124,17 +159,31 @@ pub fn week_units(
         planned.focus,
         plural(units),
     );
-    Ok(Request::new(
+    Ok(
+        planner(request, user, 100 + 90 * units as u32, week as u32)?
+            .with_schema(units_schema(units)?),
+    )
+}
+
+/// A planning request: the planner's system message with the learner's request, a seed from the
+/// description (offset per step, so the same request drafts the same outline), and a penalty on
+/// repeated words.
+fn planner(
+    request: &CourseRequest,
+    user: String,
+    max_tokens: u32,
+    seed_offset: u32,
+) -> Result<Request, LlmError> {
+    Request::new(
         vec![
             Message::system(planner_system(request)),
             Message::user(user),
         ],
-        100 + 90 * units as u32,
+        max_tokens,
     )?
-    .with_seed(seed_of(request.description.as_str()).wrapping_add(week as u32))
+    .with_seed(seed_of(request.description.as_str()).wrapping_add(seed_offset))
     .with_temperature(0.6)?
-    .with_frequency_penalty(OUTLINE_FREQUENCY_PENALTY)?
-    .with_schema(units_schema(units)?))
+    .with_frequency_penalty(OUTLINE_FREQUENCY_PENALTY)
 }
 
 fn planner_system(request: &CourseRequest) -> String {
@@ -166,23 +215,26 @@ fn object_schema(properties: serde_json::Value) -> serde_json::Value {
     json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
 }
 
-/// The schema of an outline plan: exactly `weeks` weeks.
-pub fn plan_schema(weeks: usize) -> Result<JsonSchema, LlmError> {
-    let week = object_schema(json!({"title": text_schema(3, 90), "focus": text_schema(5, 200)}));
-    JsonSchema::new(object_schema(json!({
+/// The schema of a course plan: the course and exactly `count` weeks or parts, under `key`.
+pub fn plan_schema(key: &str, count: usize) -> Result<JsonSchema, LlmError> {
+    let mut properties = json!({
         "title": text_schema(3, 90),
         "summary": text_schema(20, 600),
         "outcomes": list_schema(3, 5, text_schema(5, 200)),
-        "weeks": list_schema(weeks, weeks, week),
-    })))
+    });
+    properties[key] = list_schema(count, count, planned_week_schema());
+    JsonSchema::new(object_schema(properties))
 }
 
-/// The schema of further weeks of a plan: exactly `weeks`.
+/// The schema of one part's weeks: exactly `weeks`.
 pub fn weeks_schema(weeks: usize) -> Result<JsonSchema, LlmError> {
-    let week = object_schema(json!({"title": text_schema(3, 90), "focus": text_schema(5, 200)}));
     JsonSchema::new(object_schema(
-        json!({"weeks": list_schema(weeks, weeks, week)}),
+        json!({"weeks": list_schema(weeks, weeks, planned_week_schema())}),
     ))
+}
+
+fn planned_week_schema() -> serde_json::Value {
+    object_schema(json!({"title": text_schema(3, 90), "focus": text_schema(5, 200)}))
 }
 
 /// The schema of one week's units: exactly `units` units.
@@ -370,6 +422,7 @@ pub fn corrected(request: &Request, answer: &str, problems: &str) -> Result<Requ
     }
     let mut retry = Request::new(messages, request.max_tokens().get())?
         .with_temperature(request.temperature())?
+        .with_frequency_penalty(request.frequency_penalty())?
         .with_stop(request.stop().to_vec())?;
     if let Some(schema) = request.schema() {
         retry = retry.with_schema(schema.clone());
@@ -511,6 +564,49 @@ mod tests {
     }
 
     #[test]
+    fn a_long_course_is_planned_in_six_parts_then_each_part_s_weeks() {
+        assert_eq!(part_sizes(4), [1, 1, 1, 1]);
+        assert_eq!(part_sizes(12), [2; 6]);
+        assert_eq!(part_sizes(13), [3, 2, 2, 2, 2, 2]);
+        assert_eq!(part_sizes(26), [5, 5, 4, 4, 4, 4]);
+        for weeks in 1..=26 {
+            assert_eq!(part_sizes(weeks).iter().sum::<usize>(), weeks);
+        }
+
+        let mut request = request("The history of Rome");
+        request.weeks = Weeks::new(12).unwrap();
+        let parts = outline_parts(&request).unwrap();
+        let schema = &parts.schema().unwrap().value()["properties"];
+        assert_eq!(schema["parts"]["minItems"].as_u64(), Some(6));
+        assert!(schema.get("weeks").is_none());
+        assert!(
+            parts.messages()[1]
+                .content
+                .contains("exactly 12 weeks, in 6 parts")
+        );
+
+        let drafted: crate::PartsPlan = serde_json::from_value(json!({
+            "title": "Rome", "summary": "All of it.", "outcomes": ["Know Rome"],
+            "parts": (1..=6).map(|p| json!({"title": format!("Age {p}"), "focus": format!("Age {p} of Rome.")})).collect::<Vec<_>>()
+        }))
+        .unwrap();
+        let (plan, parts) = drafted.into_plan();
+        let weeks = part_weeks(&request, &plan, &parts, 3, 5, 2).unwrap();
+        let schema = &weeks.schema().unwrap().value()["properties"]["weeks"];
+        assert_eq!(
+            (schema["minItems"].as_u64(), schema["maxItems"].as_u64()),
+            (Some(2), Some(2))
+        );
+        let text = &weeks.messages()[1].content;
+        assert!(
+            text.contains("Part 3 is \"Age 3\": Age 3 of Rome. It spans 2 weeks (weeks 5 to 6)."),
+            "{text}"
+        );
+        assert!(!text.contains("Age 2"), "other parts are not shown: {text}");
+        assert!(part_weeks(&request, &plan, &parts, 7, 13, 2).is_err());
+    }
+
+    #[test]
     fn every_outline_step_of_the_biggest_course_fits_a_local_sequence_of_4096_tokens() {
         let mut request = CourseRequest::new(
             Description::parse(&"A long description of the topic. ".repeat(30)).unwrap(),
@@ -530,7 +626,8 @@ mod tests {
                 .collect(),
         };
         for prompt in [
-            outline_plan(&request).unwrap(),
+            outline_parts(&request).unwrap(),
+            part_weeks(&request, &plan, &plan.weeks[..6], 6, 22, 5).unwrap(),
             week_units(&request, &plan, 26).unwrap(),
         ] {
             let prompt_chars: usize = prompt.messages().iter().map(|m| m.content.len()).sum();
@@ -584,6 +681,8 @@ mod tests {
         assert!(retry.messages()[3].content.contains("modules is missing"));
         assert!(retry.schema().is_some());
         assert_eq!(retry.max_tokens(), first.max_tokens());
+        assert_eq!(retry.frequency_penalty(), first.frequency_penalty());
+        assert_ne!(retry.seed(), first.seed(), "a retry samples anew");
 
         let long = "x".repeat(5000);
         let retry = corrected(&first, &long, "modules[3].title is empty").unwrap();

@@ -1,11 +1,12 @@
 //! A scripted OpenAI-compatible server for deterministic pipeline tests: the network edge of Lyceum,
 //! faked, so everything inside runs for real.
 //!
-//! It recognises what Lyceum asks for (an outline plan by its schema's `weeks`, a week's units by
-//! `units`, a quiz by `questions`, an
-//! overview or a unit by the task sentence of the last message), answers with valid content of the size
-//! asked for, streamed as SSE with usage, and records every call. Tests script failures per call: an
-//! error status, an invalid outline, or holding a stream open until released.
+//! It recognises what Lyceum asks for (an outline plan by its schema's `weeks` or `parts`, a part's
+//! weeks by `weeks` alone, a week's units by `units`, a new title by `title` alone, a quiz by
+//! `questions`, an overview or a unit by the task sentence of the last message), answers with valid
+//! content of the size asked for, streamed as SSE with usage, and records every call. Tests script
+//! failures per call: an error status, repeated or blank titles, or holding a stream open until
+//! released.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -24,7 +25,8 @@ use tokio::sync::{Notify, mpsc};
 /// One call the server received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
-    /// `outline` (the plan), `outline week 1`, `overview 1`, `unit 1.2`, `quiz <unit title>`, or `other`.
+    /// `outline` (the plan), `outline weeks from 3` (a part's weeks), `outline week 1` (its units),
+    /// `retitle week`, `overview 1`, `unit 1.2`, `quiz <unit title>`, or `other`.
     pub key: String,
     /// Whether the whole answer was sent.
     pub completed: bool,
@@ -37,9 +39,11 @@ pub struct Call {
 pub enum Action {
     /// Answer with this status and body.
     Status(u16, String),
-    /// Answer with an outline plan (or a week's units) whose titles all repeat: valid JSON, an invalid
-    /// course.
+    /// Answer with an outline plan (or a part's weeks, or a week's units) whose titles all repeat:
+    /// valid JSON, a course Lyceum must fix.
     RepeatedTitles,
+    /// The same with blank titles (three spaces, which the schema allows): an answer to retry.
+    BlankTitles,
     /// Send the first piece of the answer, report the call on [`ScriptedModel::held`], and wait for
     /// [`ScriptedModel::release`] before sending the rest.
     Hold,
@@ -198,7 +202,8 @@ async fn complete(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return (status, body).into_response();
         }
-        Some(Action::RepeatedTitles) => content = repeated_titles(&content),
+        Some(Action::RepeatedTitles) => content = with_titles(&content, "The same title"),
+        Some(Action::BlankTitles) => content = with_titles(&content, "   "),
         Some(Action::Hold) => hold = true,
         None => {}
     }
@@ -276,13 +281,32 @@ fn answer(system: &str, task: &str, schema: &Value) -> (String, String) {
             json!({"weeks": weeks}).to_string(),
         );
     }
-    if properties.get("weeks").is_some() {
-        let weeks = properties["weeks"]["minItems"].as_u64().unwrap_or(1) as usize;
-        let topic = system
-            .lines()
-            .find_map(|line| line.strip_prefix("Topic: "))
-            .unwrap_or("a topic");
-        return ("outline".into(), plan(topic, weeks).to_string());
+    let topic = system
+        .lines()
+        .find_map(|line| line.strip_prefix("Topic: "))
+        .unwrap_or("a topic");
+    for (key, name) in [
+        ("weeks", "Stage {n} foundations"),
+        ("parts", "Part {n} overview"),
+    ] {
+        if let Some(list) = properties.get(key) {
+            let count = list["minItems"].as_u64().unwrap_or(1) as usize;
+            return ("outline".into(), plan(topic, key, name, count).to_string());
+        }
+    }
+    if properties.get("title").is_some() && properties.as_object().is_some_and(|p| p.len() == 1) {
+        // A new title, made from what the item covers so that each differs.
+        let noun = task.split_whitespace().nth(1).unwrap_or("item");
+        let covers = task
+            .split("covers the following: ")
+            .nth(1)
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or("");
+        let title: String = format!("Retitled {covers}").chars().take(80).collect();
+        return (
+            format!("retitle {noun}"),
+            json!({"title": title}).to_string(),
+        );
     }
     if properties.get("units").is_some() {
         let units = properties["units"]["minItems"].as_u64().unwrap_or(1) as usize;
@@ -337,17 +361,24 @@ fn quoted_after(text: &str, marker: &str) -> Option<String> {
     Some(rest[open..close].to_owned())
 }
 
-fn plan(topic: &str, weeks: usize) -> Value {
+/// A course plan with `count` weeks or parts under `key`, titled from `name` (`{n}` is the number).
+fn plan(topic: &str, key: &str, name: &str, count: usize) -> Value {
     let short: String = topic.chars().take(60).collect();
-    json!({
+    let noun = key.trim_end_matches('s');
+    let mut plan = json!({
         "title": format!("A course on {short}"),
         "summary": format!("A complete introduction to {short}, from first ideas to practice."),
         "outcomes": ["Explain the key ideas", "Apply them to real cases", "Judge which method fits"],
-        "weeks": (1..=weeks).map(|m| json!({
-            "title": format!("Stage {m} foundations"),
-            "focus": format!("What week {m} adds to the course.")
-        })).collect::<Vec<_>>()
-    })
+    });
+    plan[key] = (1..=count)
+        .map(|n| {
+            json!({
+                "title": name.replace("{n}", &n.to_string()),
+                "focus": format!("What {noun} {n} adds to the course.")
+            })
+        })
+        .collect();
+    plan
 }
 
 fn week_units(week: usize, units: usize) -> Value {
@@ -359,12 +390,13 @@ fn week_units(week: usize, units: usize) -> Value {
     })
 }
 
-fn repeated_titles(content: &str) -> String {
+/// The answer with every planned part, week or unit titled `title`.
+fn with_titles(content: &str, title: &str) -> String {
     let mut value: Value = serde_json::from_str(content).unwrap_or(Value::Null);
-    for list in ["weeks", "units"] {
+    for list in ["parts", "weeks", "units"] {
         if let Some(items) = value.get_mut(list).and_then(Value::as_array_mut) {
             for item in items {
-                item["title"] = json!("The same title");
+                item["title"] = json!(title);
             }
         }
     }

@@ -4,8 +4,9 @@
 use lyceum_app::export;
 use lyceum_app::live::LiveEvent;
 use lyceum_app::{DraftEvent, GenerateError, UnitText};
+use lyceum_course::OutlinePiece;
 use lyceum_store::{ItemKind, Status};
-use lyceum_testkit::Action;
+use lyceum_testkit::{Action, Call};
 
 use crate::helpers::{request, spawn_app};
 
@@ -64,7 +65,7 @@ async fn a_two_week_course_of_three_units_is_written_and_stored_completely() {
 #[tokio::test]
 async fn an_invalid_outline_is_retried_with_its_problems_and_the_second_is_kept() {
     let test = spawn_app(0).await;
-    test.model.script("outline", Action::RepeatedTitles);
+    test.model.script("outline", Action::BlankTitles);
     let mut retries = Vec::new();
     let draft = test
         .app
@@ -77,7 +78,7 @@ async fn an_invalid_outline_is_retried_with_its_problems_and_the_second_is_kept(
         .unwrap();
     assert_eq!(retries.len(), 1);
     assert!(
-        retries[0].contains("weeks[1].title repeats the week title \"The same title\""),
+        retries[0].contains("weeks[1].title is empty"),
         "{retries:?}"
     );
     let keys: Vec<String> = test
@@ -92,7 +93,7 @@ async fn an_invalid_outline_is_retried_with_its_problems_and_the_second_is_kept(
     );
     let calls = test.model.calls();
     assert!(
-        calls[1].last_user.contains("repeats the week title"),
+        calls[1].last_user.contains("weeks[0].title is empty"),
         "{}",
         calls[1].last_user
     );
@@ -101,7 +102,7 @@ async fn an_invalid_outline_is_retried_with_its_problems_and_the_second_is_kept(
 }
 
 #[tokio::test]
-async fn a_long_course_is_planned_six_weeks_at_a_time() {
+async fn a_long_course_is_planned_in_six_parts_then_each_part_s_weeks() {
     let test = spawn_app(0).await;
     let draft = test
         .app
@@ -114,26 +115,76 @@ async fn a_long_course_is_planned_six_weeks_at_a_time() {
         .calls()
         .into_iter()
         .map(|call| call.key)
-        .take(3)
+        .take(7)
         .collect();
+    // 14 weeks in parts of 3, 3, 2, 2, 2 and 2 weeks.
     assert_eq!(
         keys,
-        ["outline", "outline weeks from 7", "outline weeks from 13"]
+        [
+            "outline",
+            "outline weeks from 1",
+            "outline weeks from 4",
+            "outline weeks from 7",
+            "outline weeks from 9",
+            "outline weeks from 11",
+            "outline weeks from 13"
+        ]
     );
     assert_eq!(draft.outline.modules[13].title, "Stage 14 foundations");
+
+    // 8 weeks: two parts of two weeks, then four parts of one week, which are those weeks.
+    let test = spawn_app(0).await;
+    let mut weeks = Vec::new();
+    let draft = test
+        .app
+        .draft_outline(&request(8, 1), |event| {
+            if let DraftEvent::Piece(OutlinePiece::Week(week, title)) = event {
+                weeks.push((week, title));
+            }
+        })
+        .await
+        .unwrap();
+    let planned = test
+        .model
+        .calls()
+        .iter()
+        .filter(|call| call.key.starts_with("outline weeks"))
+        .count();
+    assert_eq!(planned, 2);
+    let titles: Vec<&str> = draft
+        .outline
+        .modules
+        .iter()
+        .map(|module| module.title.as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Stage 1 foundations",
+            "Stage 2 foundations",
+            "Stage 3 foundations",
+            "Stage 4 foundations",
+            "Part 3 overview",
+            "Part 4 overview",
+            "Part 5 overview",
+            "Part 6 overview"
+        ]
+    );
+    let streamed: Vec<usize> = weeks.iter().map(|(week, _)| *week).collect();
+    assert_eq!(streamed, (1..=8).collect::<Vec<_>>(), "{weeks:?}");
 }
 
 #[tokio::test]
-async fn each_week_is_planned_on_its_own_is_retried_on_its_own_and_streams_its_titles() {
+async fn a_repeated_title_is_asked_for_again_from_what_it_covers_and_replaced_where_shown() {
     let test = spawn_app(0).await;
     test.model.script("outline week 2", Action::RepeatedTitles);
-    let mut pieces = Vec::new();
+    let mut events = Vec::new();
     let draft = test
         .app
-        .draft_outline(&request(2, 2), |event| {
-            if let DraftEvent::Piece(piece) = event {
-                pieces.push(piece);
-            }
+        .draft_outline(&request(2, 3), |event| match event {
+            DraftEvent::Piece(piece) => events.push(("piece", piece)),
+            DraftEvent::Replaced(piece) => events.push(("replaced", piece)),
+            DraftEvent::Retry(problems) => panic!("a repeat is not retried whole: {problems}"),
         })
         .await
         .unwrap();
@@ -145,36 +196,48 @@ async fn each_week_is_planned_on_its_own_is_retried_on_its_own_and_streams_its_t
         "{}",
         calls[2].last_user
     );
+    // Units 2.2 and 2.3 repeat 2.1's title; each is asked for again from its objectives alone.
+    let retitles: Vec<&Call> = calls
+        .iter()
+        .filter(|call| call.key == "retitle unit")
+        .collect();
+    assert_eq!(retitles.len(), 2);
     assert!(
-        calls[3]
-            .last_user
-            .contains("units[1].title repeats the unit title"),
+        retitles[0].last_user.contains("Describe topic 2.2"),
         "{}",
-        calls[3].last_user
+        retitles[0].last_user
+    );
+    assert!(!retitles[0].last_user.contains("The same title"));
+    let units: Vec<&str> = draft.outline.modules[1]
+        .units
+        .iter()
+        .map(|unit| unit.title.as_str())
+        .collect();
+    assert_eq!(units[0], "The same title");
+    assert!(
+        units[1].starts_with("Retitled") && units[1].contains("2.2"),
+        "{units:?}"
+    );
+    assert!(
+        units[2].starts_with("Retitled") && units[2].contains("2.3"),
+        "{units:?}"
     );
     use lyceum_course::OutlinePiece::{Title, Unit, Week};
-    assert!(matches!(&pieces[0], Title(title) if title == &draft.outline.title));
-    assert!(pieces.contains(&Week(2, "Stage 2 foundations".into())));
-    // The week's units stream once from the rejected answer, then again from the retry.
-    let last_units: Vec<_> = pieces.iter().rev().take(2).cloned().collect();
+    assert!(matches!(&events[0], ("piece", Title(title)) if title == &draft.outline.title));
+    assert!(events.contains(&("piece", Week(2, "Stage 2 foundations".into()))));
+    assert!(events.contains(&("piece", Unit(2, 2, "The same title".into()))));
     assert_eq!(
-        last_units,
-        [
-            Unit(2, 2, "Topic 2.2 in depth".into()),
-            Unit(2, 1, "Topic 2.1 in depth".into())
-        ]
+        events.last(),
+        Some(&("replaced", Unit(2, 3, units[2].to_owned())))
     );
-    assert_eq!(
-        draft.outline.modules[1].units[1].title,
-        "Topic 2.2 in depth"
-    );
+    draft.outline.validate_counts(2, 3).unwrap();
 }
 
 #[tokio::test]
 async fn an_outline_invalid_twice_is_a_typed_failure_and_nothing_is_stored() {
     let test = spawn_app(0).await;
-    test.model.script("outline", Action::RepeatedTitles);
-    test.model.script("outline", Action::RepeatedTitles);
+    test.model.script("outline", Action::BlankTitles);
+    test.model.script("outline", Action::BlankTitles);
     let error = test
         .app
         .draft_outline(&request(2, 2), |_| {})

@@ -132,6 +132,13 @@ async fn draft(
                 DraftEvent::Piece(OutlinePiece::Unit(week, unit, title)) => {
                     format!("  {week}.{unit} {title}")
                 }
+                DraftEvent::Replaced(OutlinePiece::Week(week, title)) => {
+                    format!("Week {week} (it repeated another title) is now: {title}")
+                }
+                DraftEvent::Replaced(OutlinePiece::Unit(week, unit, title)) => {
+                    format!("  {week}.{unit} (it repeated another title) is now: {title}")
+                }
+                DraftEvent::Replaced(_) => return,
                 DraftEvent::Retry(problems) => {
                     format!("That step had problems ({problems}); writing it again…")
                 }
