@@ -73,6 +73,16 @@ pub enum DraftEvent<'a> {
 /// How many times a repeated title is asked for again before drafting gives up.
 const RETITLE_ATTEMPTS: u32 = 3;
 
+/// Which titles [`Lyceum::distinct_titles`] keeps apart, and how it reports a replaced one.
+struct Retitle<'a, P> {
+    /// What the items are: "week", "part" or "unit".
+    noun: &'static str,
+    /// Titles the items must not repeat.
+    taken: &'a [String],
+    /// The piece to report for the item at an index with its new title; `None` for items not shown.
+    piece: P,
+}
+
 /// A title asked for on its own.
 #[derive(serde::Deserialize)]
 struct Titled {
@@ -131,10 +141,12 @@ impl Lyceum {
             let taken = [plan.title.clone()];
             self.distinct_titles(
                 request,
-                "week",
                 &mut plan.weeks,
-                &taken,
-                |index, title| Some(OutlinePiece::Week(index + 1, title)),
+                Retitle {
+                    noun: "week",
+                    taken: &taken,
+                    piece: |index, title| Some(OutlinePiece::Week(index + 1, title)),
+                },
                 &mut tokens,
                 &mut on_event,
             )
@@ -171,10 +183,12 @@ impl Lyceum {
                 .await?;
             self.distinct_titles(
                 request,
-                "unit",
                 &mut drafted.units,
-                &titles,
-                |index, title| Some(OutlinePiece::Unit(week, index + 1, title)),
+                Retitle {
+                    noun: "unit",
+                    taken: &titles,
+                    piece: |index, title| Some(OutlinePiece::Unit(week, index + 1, title)),
+                },
                 &mut tokens,
                 &mut on_event,
             )
@@ -222,10 +236,12 @@ impl Lyceum {
         let course_title = [plan.title.clone()];
         self.distinct_titles(
             request,
-            "part",
             &mut parts,
-            &course_title,
-            |_, _| None,
+            Retitle {
+                noun: "part",
+                taken: &course_title,
+                piece: |_, _| None,
+            },
             tokens,
             on_event,
         )
@@ -281,10 +297,12 @@ impl Lyceum {
                 .await?;
             self.distinct_titles(
                 request,
-                "week",
                 &mut weeks,
-                &taken,
-                |index, title| Some(OutlinePiece::Week(before + index + 1, title)),
+                Retitle {
+                    noun: "week",
+                    taken: &taken,
+                    piece: |index, title| Some(OutlinePiece::Week(before + index + 1, title)),
+                },
                 tokens,
                 on_event,
             )
@@ -294,31 +312,28 @@ impl Lyceum {
         Ok(plan)
     }
 
-    /// Replaces the titles [`titles_to_replace`] finds (repeats of `taken` or of each other, and
-    /// placeholders) one at a time, asking for each from what it covers. A title shown before is
-    /// reported again as it changes, as `piece` makes it from the item's index and new title.
-    #[allow(clippy::too_many_arguments)]
+    /// Replaces the titles [`titles_to_replace`] finds (repeats of `retitle.taken` or of each other,
+    /// and placeholders) one at a time, asking for each from what it covers. A title shown before is
+    /// reported again as it changes.
     async fn distinct_titles<T: Planned>(
         &self,
         request: &CourseRequest,
-        noun: &'static str,
         items: &mut [T],
-        taken: &[String],
-        piece: impl Fn(usize, String) -> Option<OutlinePiece> + Send,
+        retitle: Retitle<'_, impl Fn(usize, String) -> Option<OutlinePiece> + Send>,
         tokens: &mut Tokens,
         on_event: &mut (impl FnMut(DraftEvent<'_>) + Send),
     ) -> Result<(), GenerateError> {
         // Every replacement can make at most one later title a repeat, so this bound is never reached
         // while answers differ.
         for _ in 0..items.len() * RETITLE_ATTEMPTS as usize {
-            let Some(&index) = titles_to_replace(items, taken).first() else {
+            let Some(&index) = titles_to_replace(items, retitle.taken).first() else {
                 return Ok(());
             };
             let mut fixed = false;
             for attempt in 0..RETITLE_ATTEMPTS {
                 let title = self
                     .structured(
-                        prompts::retitle(request, noun, &items[index].covers(), attempt)?,
+                        prompts::retitle(request, retitle.noun, &items[index].covers(), attempt)?,
                         "outline",
                         tokens,
                         &mut |_| {},
@@ -327,8 +342,8 @@ impl Lyceum {
                     .await?;
                 let old = items[index].title().to_owned();
                 items[index].set_title(title.clone());
-                if titles_to_replace(items, taken).first() != Some(&index) {
-                    if let Some(piece) = piece(index, title) {
+                if titles_to_replace(items, retitle.taken).first() != Some(&index) {
+                    if let Some(piece) = (retitle.piece)(index, title) {
                         on_event(DraftEvent::Replaced(piece));
                     }
                     fixed = true;
@@ -340,12 +355,13 @@ impl Lyceum {
                 break;
             }
         }
-        match titles_to_replace(items, taken).first() {
+        match titles_to_replace(items, retitle.taken).first() {
             None => Ok(()),
             Some(&index) => Err(GenerateError::Invalid {
                 what: "outline",
                 problems: format!(
-                    "{noun} {} keeps the title \"{}\", which repeats another or is a placeholder",
+                    "{} {} keeps the title \"{}\", which repeats another or is a placeholder",
+                    retitle.noun,
                     index + 1,
                     items[index].title().trim()
                 ),
