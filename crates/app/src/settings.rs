@@ -23,6 +23,24 @@ pub struct Settings {
     pub worker: WorkerSettings,
     /// Model downloads.
     pub models: ModelSettings,
+    /// The web server of `lyceum serve`.
+    pub web: WebSettings,
+}
+
+/// The web server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSettings {
+    /// The address and port to listen on.
+    pub bind: String,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+        }
+    }
 }
 
 /// The database.
@@ -134,6 +152,7 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             worker: WorkerSettings::default(),
             models: ModelSettings::default(),
+            web: WebSettings::default(),
         }
     }
 }
@@ -421,6 +440,10 @@ const DOCS: &[(&str, &str)] = &[
     (
         "models.hub_url",
         "Where `lyceum model pull` downloads from.",
+    ),
+    (
+        "web.bind",
+        "Address and port `lyceum serve` listens on; 0.0.0.0:8080 for every interface. Env: LYCEUM_WEB__BIND.",
     ),
 ];
 

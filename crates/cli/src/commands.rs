@@ -6,6 +6,7 @@ pub mod chat;
 pub mod courses;
 pub mod generate;
 pub mod model;
+pub mod serve;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

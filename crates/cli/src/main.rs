@@ -33,6 +33,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the web app and the worker: read courses at http://127.0.0.1:8080 (see --bind).
+    Serve(commands::serve::Args),
     /// Make a course: draft its outline, store it, write every unit, overview and quiz.
     Generate(commands::generate::Args),
     /// List, inspect and retry stored courses.
@@ -95,6 +97,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     match cli.command {
+        Command::Serve(args) => runtime.block_on(commands::serve::run(&settings, args)),
         Command::Generate(args) => runtime.block_on(commands::generate::run(&settings, args)),
         Command::Courses(command) => runtime.block_on(commands::courses::run(&settings, command)),
         Command::Export(args) => runtime.block_on(commands::courses::export(&settings, args)),

@@ -44,6 +44,8 @@ pub enum Action {
     RepeatedTitles,
     /// The same with blank titles (three spaces, which the schema allows): an answer to retry.
     BlankTitles,
+    /// Answer with this text instead, as a model might write it.
+    Answer(String),
     /// Send the first piece of the answer, report the call on [`ScriptedModel::held`], and wait for
     /// [`ScriptedModel::release`] before sending the rest.
     Hold,
@@ -109,6 +111,21 @@ impl ScriptedModel {
             held: tokio::sync::Mutex::new(held_rx),
             server,
         }
+    }
+
+    /// Settings for an application on `data_dir` whose engine is this server: no retries inside the
+    /// engine and no backoff between a job's attempts, so tests never wait.
+    pub fn settings(&self, data_dir: &std::path::Path) -> lyceum_app::Settings {
+        let mut settings = lyceum_app::Settings {
+            data_dir: data_dir.to_path_buf(),
+            ..lyceum_app::Settings::default()
+        };
+        settings.engine.kind = lyceum_app::settings::EngineKind::Openai;
+        settings.engine.openai.base_url = self.base_url.clone();
+        settings.engine.openai.model = "scripted".into();
+        settings.engine.openai.max_retries = 0;
+        settings.worker.retry_backoff_secs = 0;
+        settings
     }
 
     /// The next call whose key starts with `key_prefix` gets `action` instead of a normal answer.
@@ -204,6 +221,7 @@ async fn complete(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         }
         Some(Action::RepeatedTitles) => content = with_titles(&content, "The same title"),
         Some(Action::BlankTitles) => content = with_titles(&content, "   "),
+        Some(Action::Answer(text)) => content = text,
         Some(Action::Hold) => hold = true,
         None => {}
     }

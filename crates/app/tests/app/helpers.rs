@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use lyceum_app::settings::EngineKind;
+use lyceum_app::Lyceum;
 use lyceum_app::worker::{Until, Worker};
-use lyceum_app::{Lyceum, Settings};
 use lyceum_course::{CourseRequest, Description, UnitsPerWeek, Weeks};
 use lyceum_testkit::ScriptedModel;
 
@@ -19,16 +18,8 @@ pub struct TestApp {
 pub async fn spawn_app(concurrency: usize) -> TestApp {
     let model = ScriptedModel::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings {
-        data_dir: dir.path().to_path_buf(),
-        ..Settings::default()
-    };
-    settings.engine.kind = EngineKind::Openai;
-    settings.engine.openai.base_url = model.base_url.clone();
-    settings.engine.openai.model = "scripted".into();
-    settings.engine.openai.max_retries = 0;
+    let mut settings = model.settings(dir.path());
     settings.worker.concurrency = concurrency;
-    settings.worker.retry_backoff_secs = 0;
     let app = Lyceum::open(settings).await.unwrap();
     TestApp {
         app,

@@ -37,7 +37,7 @@ fn bad_course_input_is_refused_with_what_to_change_and_nothing_is_written() {
     assert!(left.is_empty(), "nothing may be written: {left:?}");
 }
 
-fn scripted_env(model: &ScriptedModel) -> Vec<(&'static str, String)> {
+pub(crate) fn scripted_env(model: &ScriptedModel) -> Vec<(&'static str, String)> {
     vec![
         ("LYCEUM_ENGINE__KIND", "openai".into()),
         ("LYCEUM_ENGINE__OPENAI__BASE_URL", model.base_url.clone()),

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod generate;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

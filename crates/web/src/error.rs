@@ -1,0 +1,70 @@
+//! One error type for every handler, mapped to a status and a friendly page. A 500 logs the whole cause
+//! and shows the person a plain sentence, never internals.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use lyceum_store::StoreError;
+
+/// Why a page could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// Nothing is at this address.
+    #[error("not found")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// A template failed to render.
+    #[error("rendering failed: {0}")]
+    Render(#[from] askama::Error),
+}
+
+impl From<StoreError> for WebError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(_) => Self::NotFound,
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// The page shown for an error.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    heading: &'static str,
+    message: &'static str,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, heading, message) = match &self {
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing at this address. The course may have another name now, or the link \
+                 may be mistyped.",
+            ),
+            Self::Store(_) | Self::Render(_) => {
+                tracing::error!(error = %self, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Lyceum could not show this page. Nothing you have stored is lost; please try \
+                     again in a moment.",
+                )
+            }
+        };
+        let page = ErrorPage {
+            status: status.as_u16(),
+            heading,
+            message,
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, message).into_response(),
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The web app: server-rendered pages over the course use cases of `lyceum-app`.
+//!
+//! Handlers extract, call one use case, and render an auto-escaping template; HTML is never built with
+//! `format!`. Model output reaches a page only through [`markdown`], which renders and then sanitises it.
+//! Every response carries the security headers of [`headers`]. This crate owns no business rules and
+//! no SQL: it asks `lyceum-app` and `lyceum-store`.
+
+mod error;
+pub mod headers;
+pub mod markdown;
+mod routes;
+mod views;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use lyceum_app::Lyceum;
+use tokio::net::TcpListener;
+
+pub use error::WebError;
+
+/// Largest request body accepted, in bytes; more is refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct Web {
+    /// The application.
+    pub app: Arc<Lyceum>,
+    /// Rendered articles, once per version.
+    pub articles: Arc<markdown::RenderCache>,
+}
+
+impl Web {
+    /// The web layer over an application.
+    pub fn new(app: Arc<Lyceum>) -> Self {
+        Self {
+            app,
+            articles: Arc::new(markdown::RenderCache::default()),
+        }
+    }
+}
+
+/// Every route, with the body limit and the security headers.
+pub fn router(web: Web) -> Router {
+    routes::router()
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(headers::secure))
+        .with_state(web)
+}
+
+/// Serves the router on `listener` until `shutdown` completes, then stops accepting and lets requests
+/// in flight finish.
+pub async fn serve(
+    web: Web,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(web))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

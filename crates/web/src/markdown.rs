@@ -1,0 +1,128 @@
+//! Model-written Markdown to safe HTML: rendered with pulldown-cmark, then sanitised with ammonia, which
+//! keeps only known-harmless tags and attributes (no scripts, no event handlers, no `javascript:` URLs,
+//! no styles). A unit's article is rendered once per version and kept in a [`RenderCache`].
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+use pulldown_cmark::{Options, Parser};
+
+/// Renders Markdown to sanitised HTML.
+pub fn render(markdown: &str) -> String {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_TASKLISTS;
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options));
+    ammonia::Builder::default()
+        .link_rel(Some("noopener noreferrer nofollow"))
+        // `language-rust` on code blocks; a class cannot run anything and styles come only from us.
+        .add_tag_attributes("code", &["class"])
+        .clean(&html)
+        .to_string()
+}
+
+/// Articles rendered so far, by unit id, each with a hash of the text it was rendered from: a rewritten
+/// unit is rendered again, an unchanged one never.
+#[derive(Default)]
+pub struct RenderCache {
+    entries: Mutex<HashMap<i64, (u64, Arc<str>)>>,
+}
+
+/// Articles kept at most; past this the cache starts over (a page is rendered again on its next visit).
+const MAX_ENTRIES: usize = 20_000;
+
+impl RenderCache {
+    /// The sanitised HTML of unit `id` whose text is `markdown`.
+    pub fn get(&self, id: i64, markdown: &str) -> Arc<str> {
+        let mut hasher = DefaultHasher::new();
+        markdown.hash(&mut hasher);
+        let version = hasher.finish();
+        if let Some((cached, html)) = self.lock().get(&id)
+            && *cached == version
+        {
+            return Arc::clone(html);
+        }
+        let html: Arc<str> = render(markdown).into();
+        let mut entries = self.lock();
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(id, (version, Arc::clone(&html)));
+        html
+    }
+
+    /// How many articles are cached.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (u64, Arc<str>)>> {
+        // A panic while holding the lock leaves a map that is still consistent.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_lists_tables_and_code_survive() {
+        let html = render(
+            "## Loads\n\n- dead\n- live\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```rust\nlet x = 1;\n```\n",
+        );
+        assert!(html.contains("<h2>Loads</h2>"), "{html}");
+        assert!(html.contains("<li>dead</li>"), "{html}");
+        assert!(html.contains("<td>2</td>"), "{html}");
+        assert!(
+            html.contains("<code class=\"language-rust\">let x = 1;"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn scripts_handlers_and_javascript_links_are_removed() {
+        let html = render(
+            "Hello <script>alert(1)</script>\n\n<img src=x onerror=\"alert(2)\">\n\n\
+             [click](javascript:alert(3)) <a href=\"javascript:alert(4)\">there</a>\n\n\
+             <iframe src=\"https://example.org\"></iframe><p style=\"color:red\" onclick=\"x()\">hi</p>",
+        );
+        for bad in [
+            "<script",
+            "alert(1)",
+            "onerror",
+            "javascript:",
+            "<iframe",
+            "onclick",
+            "style=",
+        ] {
+            assert!(!html.contains(bad), "{bad} survived: {html}");
+        }
+        assert!(html.contains("Hello"), "{html}");
+        assert!(html.contains("hi"), "{html}");
+    }
+
+    #[test]
+    fn an_article_is_rendered_once_per_version() {
+        let cache = RenderCache::default();
+        let first = cache.get(7, "# One");
+        let again = cache.get(7, "# One");
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the same text is not rendered twice"
+        );
+        let changed = cache.get(7, "# Two");
+        assert!(changed.contains("Two"));
+        assert_eq!(cache.len(), 1);
+    }
+}

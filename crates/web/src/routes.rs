@@ -1,0 +1,43 @@
+//! The routes, one module per resource; each handler extracts, asks one use case, and renders.
+
+mod assets;
+mod catalog;
+mod course;
+mod pages;
+mod unit;
+
+use axum::Router;
+use axum::routing::get;
+use lyceum_store::{Course, Module, Unit};
+
+use crate::{Web, WebError};
+
+/// Every route of the site.
+pub fn router() -> Router<Web> {
+    Router::new()
+        .route("/", get(catalog::home))
+        .route("/courses", get(catalog::list))
+        .route("/courses/{slug}", get(course::course))
+        .route("/courses/{slug}/weeks/{week}", get(course::week))
+        .route("/courses/{slug}/weeks/{week}/units/{unit}", get(unit::get))
+        .route("/about", get(pages::about))
+        .route("/terms", get(pages::terms))
+        .route("/privacy", get(pages::privacy))
+        .route("/assets/{name}", get(assets::get))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { WebError::NotFound })
+}
+
+/// A course with its weeks and units, or `NotFound`.
+async fn load(web: &Web, slug: &str) -> Result<(Course, Vec<Module>, Vec<Unit>), WebError> {
+    let store = &web.app.store;
+    let course = store.course(slug).await?;
+    let modules = store.modules(course.id).await?;
+    let units = store.units(course.id).await?;
+    Ok((course, modules, units))
+}
+
+/// A rendered page.
+fn page(template: &impl askama::Template) -> Result<axum::response::Html<String>, WebError> {
+    Ok(axum::response::Html(template.render()?))
+}

@@ -1,0 +1,105 @@
+//! The home page (the newest courses) and the catalog of all courses, newest first, paginated.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use lyceum_store::CourseSummary;
+use serde::Deserialize;
+
+use super::page;
+use crate::views::course_href;
+use crate::{Web, WebError};
+
+/// Courses per catalog page.
+const PER_PAGE: i64 = 20;
+/// Courses on the home page.
+const ON_HOME: i64 = 6;
+
+/// A course as a card in a list.
+struct Card {
+    title: String,
+    summary: String,
+    href: String,
+    weeks: i64,
+    language: &'static str,
+    /// BCP-47 tag of the language it is written in.
+    lang: &'static str,
+    level: &'static str,
+    /// Percent of its items written.
+    written: i64,
+}
+
+impl From<&CourseSummary> for Card {
+    fn from(summary: &CourseSummary) -> Self {
+        let course = &summary.course;
+        Self {
+            title: course.title.clone(),
+            summary: course.summary.clone(),
+            href: course_href(course),
+            weeks: course.weeks,
+            language: course.language.native,
+            lang: course.language.tag,
+            level: course.level.as_str(),
+            written: (summary.ready * 100)
+                .checked_div(summary.items)
+                .unwrap_or(0),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    recent: Vec<Card>,
+}
+
+#[derive(Template)]
+#[template(path = "catalog.html")]
+struct Catalog {
+    courses: Vec<Card>,
+    page: i64,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+/// The catalog's query string.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+/// `GET /`.
+pub async fn home(State(web): State<Web>) -> Result<Html<String>, WebError> {
+    let recent = web.app.store.list_courses(ON_HOME, 0).await?;
+    page(&Home {
+        recent: recent.iter().map(Card::from).collect(),
+    })
+}
+
+/// `GET /courses?page=N`: a page past the end is a 404, not an empty list.
+pub async fn list(
+    State(web): State<Web>,
+    Query(query): Query<PageQuery>,
+) -> Result<Html<String>, WebError> {
+    let number = query.page.unwrap_or(1);
+    if number < 1 {
+        return Err(WebError::NotFound);
+    }
+    // One more than a page says whether there is a next one.
+    let mut courses = web
+        .app
+        .store
+        .list_courses(PER_PAGE + 1, (number - 1) * PER_PAGE)
+        .await?;
+    if courses.is_empty() && number > 1 {
+        return Err(WebError::NotFound);
+    }
+    let has_next = courses.len() as i64 > PER_PAGE;
+    courses.truncate(PER_PAGE as usize);
+    page(&Catalog {
+        courses: courses.iter().map(Card::from).collect(),
+        page: number,
+        previous: (number > 1).then(|| format!("/courses?page={}", number - 1)),
+        next: has_next.then(|| format!("/courses?page={}", number + 1)),
+    })
+}

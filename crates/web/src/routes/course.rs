@@ -1,0 +1,104 @@
+//! A course's page (title, summary, outcomes, the syllabus with each unit's status, overall progress)
+//! and a week's page (its overview and units).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Html;
+use lyceum_store::Status;
+
+use super::{load, page};
+use crate::views::{UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
+use crate::{Web, WebError, markdown};
+
+#[derive(Template)]
+#[template(path = "course.html")]
+struct CoursePage {
+    title: String,
+    summary: String,
+    outcomes: Vec<String>,
+    language: &'static str,
+    lang: &'static str,
+    level: &'static str,
+    audience: String,
+    weeks: Vec<WeekView>,
+    ready: usize,
+    total: usize,
+    failed: usize,
+    percent: usize,
+}
+
+#[derive(Template)]
+#[template(path = "week.html")]
+struct WeekPage {
+    lang: &'static str,
+    course_title: String,
+    course_href: String,
+    number: i64,
+    title: String,
+    /// Sanitised HTML, when written.
+    overview: Option<String>,
+    overview_status: &'static str,
+    units: Vec<UnitLink>,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+/// `GET /courses/{slug}`.
+pub async fn course(
+    State(web): State<Web>,
+    Path(slug): Path<String>,
+) -> Result<Html<String>, WebError> {
+    let (course, modules, units) = load(&web, &slug).await?;
+    let ready = units
+        .iter()
+        .filter(|unit| unit.status == Status::Ready)
+        .count();
+    let failed = units
+        .iter()
+        .filter(|unit| unit.status == Status::Failed)
+        .count();
+    let total = units.len();
+    page(&CoursePage {
+        weeks: syllabus(&course, &modules, &units, None),
+        percent: (ready * 100).checked_div(total).unwrap_or(0),
+        ready,
+        total,
+        failed,
+        language: course.language.native,
+        lang: course.language.tag,
+        level: course.level.as_str(),
+        audience: course.audience,
+        outcomes: course.outcomes,
+        summary: course.summary,
+        title: course.title,
+    })
+}
+
+/// `GET /courses/{slug}/weeks/{week}`.
+pub async fn week(
+    State(web): State<Web>,
+    Path((slug, week)): Path<(String, i64)>,
+) -> Result<Html<String>, WebError> {
+    let (course, modules, units) = load(&web, &slug).await?;
+    let module = modules
+        .iter()
+        .find(|module| module.number == week)
+        .ok_or(WebError::NotFound)?;
+    let last = modules.len() as i64;
+    page(&WeekPage {
+        lang: course.language.tag,
+        course_title: course.title.clone(),
+        course_href: course_href(&course),
+        number: module.number,
+        title: module.title.clone(),
+        overview: module.overview.as_deref().map(markdown::render),
+        overview_status: status_label(module.status),
+        units: units
+            .iter()
+            .filter(|unit| unit.week == week)
+            .map(|unit| unit_link(&course, unit, None))
+            .collect(),
+        previous: (week > 1).then(|| crate::views::week_href(&course, week - 1)),
+        next: (week < last).then(|| crate::views::week_href(&course, week + 1)),
+    })
+}

@@ -1,0 +1,81 @@
+//! A unit's page: the article, the syllabus with this unit marked, and links to the previous unit and
+//! "Next up". Opening a unit that is not written yet moves it to the front of the queue and shows the
+//! text written so far.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Html;
+use lyceum_app::UnitText;
+use lyceum_store::Status;
+
+use super::{load, page};
+use crate::views::{UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
+use crate::{Web, WebError, markdown};
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+struct UnitPage {
+    lang: &'static str,
+    course_title: String,
+    course_href: String,
+    week_title: String,
+    week_href: String,
+    label: String,
+    title: String,
+    objectives: Vec<String>,
+    /// Sanitised HTML of the article, or of the part written so far.
+    article: String,
+    status: &'static str,
+    weeks: Vec<WeekView>,
+    previous: Option<UnitLink>,
+    next: Option<UnitLink>,
+}
+
+/// `GET /courses/{slug}/weeks/{week}/units/{unit}`.
+pub async fn get(
+    State(web): State<Web>,
+    Path((slug, week, number)): Path<(String, i64, i64)>,
+) -> Result<Html<String>, WebError> {
+    let (course, modules, units) = load(&web, &slug).await?;
+    let index = units
+        .iter()
+        .position(|unit| unit.week == week && unit.number == number)
+        .ok_or(WebError::NotFound)?;
+    let unit = &units[index];
+    let module = modules
+        .iter()
+        .find(|module| module.number == week)
+        .ok_or(WebError::NotFound)?;
+    let (article, status) = match (&unit.body, unit.status) {
+        (Some(body), Status::Ready) => (web.articles.get(unit.id, body).to_string(), "ready"),
+        _ => match web.app.open_unit(unit.id).await {
+            Ok(UnitText::Ready(body)) => (web.articles.get(unit.id, &body).to_string(), "ready"),
+            Ok(UnitText::Live(watch)) => {
+                (markdown::render(&watch.so_far), status_label(unit.status))
+            }
+            Err(error) => {
+                tracing::warn!(unit = unit.id, %error, "could not start writing a unit");
+                (String::new(), status_label(unit.status))
+            }
+        },
+    };
+    page(&UnitPage {
+        lang: course.language.tag,
+        course_title: course.title.clone(),
+        course_href: course_href(&course),
+        week_title: module.title.clone(),
+        week_href: crate::views::week_href(&course, week),
+        label: format!("{week}.{number}"),
+        title: unit.title.clone(),
+        objectives: unit.objectives.clone(),
+        article,
+        status,
+        weeks: syllabus(&course, &modules, &units, Some(unit.id)),
+        previous: index
+            .checked_sub(1)
+            .map(|before| unit_link(&course, &units[before], None)),
+        next: units
+            .get(index + 1)
+            .map(|after| unit_link(&course, after, None)),
+    })
+}

@@ -1,0 +1,90 @@
+//! What the templates show of a course: its syllabus with links and each item's status in words.
+
+use lyceum_store::{Course, Module, Status, Unit};
+
+/// A week in a syllabus.
+pub struct WeekView {
+    /// From 1.
+    pub number: i64,
+    /// Title.
+    pub title: String,
+    /// Its page.
+    pub href: String,
+    /// Its units in order.
+    pub units: Vec<UnitLink>,
+}
+
+/// A unit in a syllabus.
+pub struct UnitLink {
+    /// "1.2".
+    pub label: String,
+    /// Title.
+    pub title: String,
+    /// Its page.
+    pub href: String,
+    /// `waiting`, `writing`, `ready` or `failed`.
+    pub status: &'static str,
+    /// Whether this is the page being shown.
+    pub current: bool,
+}
+
+/// How a person reads an item's status.
+pub fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::Pending => "waiting",
+        Status::Generating => "writing",
+        Status::Ready => "ready",
+        Status::Failed => "failed",
+    }
+}
+
+/// The address of a course's page.
+pub fn course_href(course: &Course) -> String {
+    format!("/courses/{}", course.slug)
+}
+
+/// The address of a week's page.
+pub fn week_href(course: &Course, week: i64) -> String {
+    format!("/courses/{}/weeks/{week}", course.slug)
+}
+
+/// The address of a unit's page.
+pub fn unit_href(course: &Course, unit: &Unit) -> String {
+    format!(
+        "/courses/{}/weeks/{}/units/{}",
+        course.slug, unit.week, unit.number
+    )
+}
+
+/// The syllabus, with the unit `current` marked.
+pub fn syllabus(
+    course: &Course,
+    modules: &[Module],
+    units: &[Unit],
+    current: Option<i64>,
+) -> Vec<WeekView> {
+    modules
+        .iter()
+        .map(|module| WeekView {
+            number: module.number,
+            title: module.title.clone(),
+            href: week_href(course, module.number),
+            units: units
+                .iter()
+                .filter(|unit| unit.week == module.number)
+                .map(|unit| unit_link(course, unit, current))
+                .collect(),
+        })
+        .collect()
+}
+
+/// A link to one unit.
+pub fn unit_link(course: &Course, unit: &Unit, current: Option<i64>) -> UnitLink {
+    UnitLink {
+        label: format!("{}.{}", unit.week, unit.number),
+        title: unit.title.clone(),
+        href: unit_href(course, unit),
+        status: status_label(unit.status),
+        current: current == Some(unit.id),
+    }
+}

@@ -1,0 +1,85 @@
+//! `spawn_web`: the real application on a fresh SQLite database with the scripted model server as its
+//! engine, and its router, driven in process.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use lyceum_app::Lyceum;
+use lyceum_app::worker::{Until, Worker};
+use lyceum_course::{CourseRequest, Description, UnitsPerWeek, Weeks};
+use lyceum_store::Course;
+use lyceum_testkit::ScriptedModel;
+use lyceum_web::Web;
+use tower::ServiceExt;
+
+pub struct TestWeb {
+    pub app: Arc<Lyceum>,
+    pub model: ScriptedModel,
+    router: axum::Router,
+    _dir: tempfile::TempDir,
+}
+
+/// A page as a browser would get it.
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub html: String,
+}
+
+pub async fn spawn_web() -> TestWeb {
+    let model = ScriptedModel::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = model.settings(dir.path());
+    // One job at a time, so the order the queue is worked in shows in the model's calls.
+    settings.worker.concurrency = 1;
+    let app = Lyceum::open(settings).await.unwrap();
+    let router = lyceum_web::router(Web::new(Arc::clone(&app)));
+    TestWeb {
+        app,
+        model,
+        router,
+        _dir: dir,
+    }
+}
+
+impl TestWeb {
+    pub async fn get(&self, path: &str) -> Page {
+        let response = self
+            .router
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Page {
+            status,
+            headers,
+            html: String::from_utf8(body.to_vec()).unwrap(),
+        }
+    }
+
+    /// Drafts and confirms a course on `topic`, `weeks` × `units`, not written yet.
+    pub async fn course(&self, topic: &str, weeks: u32, units: u32) -> Course {
+        let mut request = CourseRequest::new(Description::parse(topic).unwrap());
+        request.weeks = Weeks::new(weeks).unwrap();
+        request.units_per_week = UnitsPerWeek::new(units).unwrap();
+        let draft = self.app.draft_outline(&request, |_| {}).await.unwrap();
+        self.app
+            .confirm_course(&request, draft.outline, &draft.stats)
+            .await
+            .unwrap()
+    }
+
+    /// Runs the queue to empty.
+    pub async fn drain_jobs(&self) {
+        Worker::new(Arc::clone(&self.app))
+            .run(Until::Idle, std::future::pending())
+            .await
+            .unwrap();
+    }
+}

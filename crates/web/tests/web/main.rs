@@ -1,0 +1,7 @@
+//! The web app in process: every page of a course in each state, safety of model output, headers, 404s.
+
+// A failed unwrap is a failed test, with the value in the message.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+mod pages;

@@ -1,0 +1,270 @@
+//! Every page of a course as a reader sees it: written, not yet written, and with hostile model output.
+
+use axum::http::StatusCode;
+use lyceum_testkit::Action;
+
+use crate::helpers::{Page, spawn_web};
+
+const COURSE: &str = "/courses/a-course-on-how-bridges-carry-their-loads";
+
+fn assert_secure(page: &Page) {
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    for directive in [
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} missing from {csp}");
+    }
+    assert_eq!(page.headers["x-content-type-options"], "nosniff");
+    assert!(page.headers.contains_key("referrer-policy"));
+}
+
+#[tokio::test]
+async fn every_page_of_a_written_course_shows_its_content_and_links() {
+    let web = spawn_web().await;
+    web.course("How bridges carry their loads", 2, 3).await;
+    web.drain_jobs().await;
+
+    let home = web.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_secure(&home);
+    assert!(
+        home.html.contains(&format!("href=\"{COURSE}\"")),
+        "{}",
+        home.html
+    );
+    assert!(
+        home.html
+            .contains("A course on How bridges carry their loads")
+    );
+
+    let course = web.get(COURSE).await;
+    assert_eq!(course.status, StatusCode::OK);
+    assert_secure(&course);
+    assert!(
+        course
+            .html
+            .contains("<title>A course on How bridges carry their loads · Lyceum</title>")
+    );
+    assert!(
+        course.html.contains("Explain the key ideas"),
+        "outcomes are listed"
+    );
+    assert!(
+        course.html.contains("6 of 6 units written"),
+        "{}",
+        course.html
+    );
+    assert!(course.html.contains("Week 2: Stage 2 foundations"));
+    assert!(
+        course
+            .html
+            .contains(&format!("href=\"{COURSE}/weeks/2/units/3\"")),
+        "{}",
+        course.html
+    );
+
+    let week = web.get(&format!("{COURSE}/weeks/1")).await;
+    assert_eq!(week.status, StatusCode::OK);
+    assert!(
+        week.html.contains("<p>This week builds the ground"),
+        "{}",
+        week.html
+    );
+    assert!(week.html.contains("Topic 1.3 in depth"));
+    assert!(week.html.contains("Next week"));
+
+    let unit = web.get(&format!("{COURSE}/weeks/1/units/3")).await;
+    assert_eq!(unit.status, StatusCode::OK);
+    assert_secure(&unit);
+    assert!(
+        unit.html.contains("<h2>Key takeaways</h2>"),
+        "{}",
+        unit.html
+    );
+    assert!(
+        unit.html.contains("Describe topic 1.3"),
+        "objectives are shown"
+    );
+    assert!(
+        unit.html.contains(&format!(
+            "href=\"{COURSE}/weeks/1/units/3\" aria-current=\"page\""
+        )),
+        "the syllabus marks this unit: {}",
+        unit.html
+    );
+    assert!(unit.html.contains("Previous: Topic 1.2 in depth"));
+    // "Next up" crosses into the next week.
+    assert!(
+        unit.html.contains(&format!(
+            "<a rel=\"next\" href=\"{COURSE}/weeks/2/units/1\">Next up: Topic 2.1 in depth</a>"
+        )),
+        "{}",
+        unit.html
+    );
+    assert!(
+        !unit.html.contains("role=\"status\""),
+        "a written unit has no status note"
+    );
+
+    let last = web.get(&format!("{COURSE}/weeks/2/units/3")).await;
+    assert!(
+        !last.html.contains("Next up"),
+        "the last unit has no next one"
+    );
+
+    for path in ["/about", "/terms", "/privacy", "/courses"] {
+        let page = web.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert_secure(&page);
+    }
+}
+
+#[tokio::test]
+async fn a_course_being_written_shows_each_unit_waiting_and_an_opened_unit_is_written_first() {
+    let web = spawn_web().await;
+    web.course("How bridges carry their loads", 2, 3).await;
+
+    let course = web.get(COURSE).await;
+    assert!(
+        course.html.contains("0 of 6 units written"),
+        "{}",
+        course.html
+    );
+    assert_eq!(
+        course
+            .html
+            .matches("<span class=\"status\">waiting</span>")
+            .count(),
+        6
+    );
+
+    let unit = web.get(&format!("{COURSE}/weeks/2/units/2")).await;
+    assert_eq!(unit.status, StatusCode::OK);
+    assert!(
+        unit.html.contains("moved to the front of the queue"),
+        "{}",
+        unit.html
+    );
+
+    web.drain_jobs().await;
+    let keys: Vec<String> = web.model.calls().into_iter().map(|call| call.key).collect();
+    let after_outline: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|key| !key.starts_with("outline"))
+        .collect();
+    assert_eq!(after_outline[0], "unit 2.2", "{keys:?}");
+
+    let unit = web.get(&format!("{COURSE}/weeks/2/units/2")).await;
+    assert!(
+        unit.html.contains("<h2>Key takeaways</h2>"),
+        "{}",
+        unit.html
+    );
+    let course = web.get(COURSE).await;
+    assert!(course.html.contains("6 of 6 units written"));
+}
+
+#[tokio::test]
+async fn a_model_answer_with_scripts_and_handlers_renders_without_them() {
+    let web = spawn_web().await;
+    web.model.script(
+        "unit 1.1",
+        Action::Answer(
+            "Bridges <script>alert('x')</script> carry loads.\n\n<img src=x onerror=\"alert(1)\">\n\n\
+             [a link](javascript:alert(2)) and <a href=\"javascript:alert(3)\" onclick=\"alert(4)\">another</a>\n\n\
+             <iframe src=\"/about\"></iframe>\n\n## Key takeaways\n\n- Loads flow to the ground\n"
+                .into(),
+        ),
+    );
+    web.course("How bridges carry their loads", 1, 2).await;
+    web.drain_jobs().await;
+
+    let unit = web.get(&format!("{COURSE}/weeks/1/units/1")).await;
+    assert_eq!(unit.status, StatusCode::OK);
+    assert!(unit.html.contains("carry loads."), "{}", unit.html);
+    assert!(unit.html.contains("Loads flow to the ground"));
+    for bad in ["alert(", "onerror", "onclick", "javascript:", "<iframe"] {
+        assert!(
+            !unit.html.contains(bad),
+            "{bad} reached the page: {}",
+            unit.html
+        );
+    }
+    assert_eq!(
+        unit.html.matches("<script").count(),
+        1,
+        "only the site's own script tag: {}",
+        unit.html
+    );
+}
+
+#[tokio::test]
+async fn unknown_addresses_get_a_friendly_404() {
+    let web = spawn_web().await;
+    web.course("How bridges carry their loads", 1, 2).await;
+    for path in [
+        "/nothing-here",
+        "/courses/no-such-course",
+        &format!("{COURSE}/weeks/9"),
+        &format!("{COURSE}/weeks/1/units/9"),
+        &format!("{COURSE}/weeks/x/units/1"),
+        "/courses?page=2",
+        "/courses?page=0",
+        "/assets/secret.txt",
+    ] {
+        let page = web.get(path).await;
+        assert!(
+            page.status == StatusCode::NOT_FOUND || page.status == StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            page.status
+        );
+        assert_secure(&page);
+        if page.status == StatusCode::NOT_FOUND {
+            assert!(
+                page.html.contains("Page not found"),
+                "{path}: {}",
+                page.html
+            );
+            assert!(page.html.contains("href=\"/courses\""), "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_catalog_lists_the_newest_courses_first_twenty_to_a_page() {
+    let web = spawn_web().await;
+    for n in 1..=21 {
+        web.course(&format!("Bridge building, part {n:02}"), 1, 1)
+            .await;
+    }
+    let first = web.get("/courses").await;
+    assert_eq!(first.html.matches("class=\"card\"").count(), 20);
+    assert!(first.html.contains("part 21"), "newest first");
+    assert!(!first.html.contains("part 01"));
+    assert!(
+        first
+            .html
+            .contains("href=\"/courses?page=2\">Older courses")
+    );
+    assert!(!first.html.contains("Newer courses"));
+
+    let second = web.get("/courses?page=2").await;
+    assert_eq!(second.html.matches("class=\"card\"").count(), 1);
+    assert!(second.html.contains("part 01"));
+    assert!(
+        second
+            .html
+            .contains("href=\"/courses?page=1\">Newer courses")
+    );
+    assert_eq!(
+        web.get("/courses?page=3").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let home = web.get("/").await;
+    assert_eq!(home.html.matches("class=\"card\"").count(), 6);
+}
