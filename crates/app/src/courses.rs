@@ -18,7 +18,7 @@ use lyceum_store::{Course, GenerationStats, ItemKind, NewCourse, Output, Status,
 use serde::de::DeserializeOwned;
 
 use crate::Lyceum;
-use crate::live::{Progress, Watch};
+use crate::live::{LiveWriter, Progress, Watch};
 
 /// Why a course or one of its items could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -473,9 +473,13 @@ impl Lyceum {
                     .find(|module| module.id == before.item_id)
                     .ok_or_else(|| StoreError::NotFound(format!("module {}", before.item_id)))?;
                 let prompt = prompts::overview(&brief, module.number as usize)?.with_seed(seed);
-                let (text, stats) = self.prose(prompt, "week overview", generation_id).await?;
-                self.save(generation_id, Output::Overview(&text), stats, job_id)
-                    .await?
+                let (text, stats, writer) =
+                    self.prose(prompt, "week overview", generation_id).await?;
+                let stats = self
+                    .save(generation_id, Output::Overview(&text), stats, job_id)
+                    .await?;
+                writer.done();
+                stats
             }
             ItemKind::Unit => {
                 let unit = unit()?;
@@ -491,9 +495,12 @@ impl Lyceum {
                     previous.as_deref(),
                 )?
                 .with_seed(seed);
-                let (text, stats) = self.prose(prompt, "unit", generation_id).await?;
-                self.save(generation_id, Output::Unit(&text), stats, job_id)
-                    .await?
+                let (text, stats, writer) = self.prose(prompt, "unit", generation_id).await?;
+                let stats = self
+                    .save(generation_id, Output::Unit(&text), stats, job_id)
+                    .await?;
+                writer.done();
+                stats
             }
             ItemKind::Quiz => {
                 let unit = unit()?;
@@ -558,14 +565,15 @@ impl Lyceum {
         Ok(stats)
     }
 
-    /// Streams a prose item to its watchers and returns the cleaned text; an empty answer is retried
-    /// once.
+    /// Streams a prose item to its watchers and returns the cleaned text, with the live writer for the
+    /// caller to end once the text is stored (watchers told "done" reload it from the store). An empty
+    /// answer is retried once.
     async fn prose(
         &self,
         request: Request,
         what: &'static str,
         generation_id: i64,
-    ) -> Result<(String, GenerationStats), GenerateError> {
+    ) -> Result<(String, GenerationStats, LiveWriter), GenerateError> {
         let started = Instant::now();
         let writer = self.hub.writer(generation_id);
         let mut current = request.clone();
@@ -578,8 +586,7 @@ impl Lyceum {
                 .await?;
             let cleaned = clean_article(&text);
             if cleaned.chars().count() >= 20 {
-                writer.done();
-                return Ok((cleaned, tokens.stats(self, started)));
+                return Ok((cleaned, tokens.stats(self, started), writer));
             }
             if attempt == 0 {
                 current = prompts::corrected(&request, &text, "the answer is empty")?;

@@ -33,12 +33,16 @@ pub struct Settings {
 pub struct WebSettings {
     /// The address and port to listen on.
     pub bind: String,
+    /// The site's address as people reach it (`https://courses.example.org`), for canonical links, the
+    /// sitemap and shared links; empty means `http://` and `bind`.
+    pub public_url: String,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
+            public_url: String::new(),
         }
     }
 }
@@ -332,6 +336,16 @@ impl Settings {
         }
     }
 
+    /// The site's public address without a trailing slash: `web.public_url`, or `http://` and `web.bind`.
+    pub fn public_url(&self) -> String {
+        let url = if self.web.public_url.trim().is_empty() {
+            format!("http://{}", self.web.bind)
+        } else {
+            self.web.public_url.trim().to_owned()
+        };
+        url.trim_end_matches('/').to_owned()
+    }
+
     /// The effective settings as a documented TOML file, secrets redacted.
     pub fn to_documented_toml(&self) -> String {
         let mut resolved = self.clone();
@@ -440,6 +454,10 @@ const DOCS: &[(&str, &str)] = &[
     (
         "models.hub_url",
         "Where `lyceum model pull` downloads from.",
+    ),
+    (
+        "web.public_url",
+        "The site's address as people reach it, for canonical links and the sitemap; empty: http:// and web.bind.",
     ),
     (
         "web.bind",

@@ -1,5 +1,7 @@
-// Lyceum's only script: the light/dark theme. It follows the system until the person chooses, then
-// remembers the choice in this browser. Loaded in <head> so the page never flashes the wrong theme.
+// Lyceum's script. The light/dark theme follows the system until the person chooses, then remembers
+// the choice in this browser; loaded in <head> so the page never flashes the wrong theme. A unit being
+// written shows its text as it grows, from the server's live stream of sanitised HTML, then reloads
+// into the stored version.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -18,7 +20,33 @@
     button.setAttribute("aria-label", "Switch to the " + next + " theme");
   }
 
+  function follow(article) {
+    var status = document.getElementById("live-status");
+    var stream = new EventSource(article.dataset.live);
+    stream.addEventListener("html", function (event) {
+      // Sanitised on the server (only harmless tags and attributes), like the stored article.
+      article.innerHTML = event.data;
+    });
+    stream.addEventListener("done", function () {
+      stream.close();
+      window.location.reload();
+    });
+    stream.addEventListener("reload", function () {
+      stream.close();
+      window.location.reload();
+    });
+    stream.addEventListener("failed", function (event) {
+      stream.close();
+      if (status) {
+        status.textContent = "Writing this unit failed: " + event.data +
+          ". It will be tried again when the course's failed units are retried.";
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var article = document.querySelector("[data-live]");
+    if (article && window.EventSource) { follow(article); }
     var button = document.getElementById("theme-toggle");
     if (!button) { return; }
     button.hidden = false;

@@ -15,6 +15,9 @@ pub enum WebError {
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
+    /// Writing could not be started.
+    #[error(transparent)]
+    Generate(lyceum_app::GenerateError),
     /// A template failed to render.
     #[error("rendering failed: {0}")]
     Render(#[from] askama::Error),
@@ -38,6 +41,15 @@ struct ErrorPage {
     message: &'static str,
 }
 
+impl From<lyceum_app::GenerateError> for WebError {
+    fn from(error: lyceum_app::GenerateError) -> Self {
+        match error {
+            lyceum_app::GenerateError::Store(error) => error.into(),
+            other => Self::Generate(other),
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, heading, message) = match &self {
@@ -47,6 +59,15 @@ impl IntoResponse for WebError {
                 "There is nothing at this address. The course may have another name now, or the link \
                  may be mistyped.",
             ),
+            Self::Generate(_) => {
+                tracing::warn!(error = %self, "writing could not be started");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The writer is busy",
+                    "Lyceum could not start writing this right now. What is already written is safe; \
+                     please try again in a moment.",
+                )
+            }
             Self::Store(_) | Self::Render(_) => {
                 tracing::error!(error = %self, "request failed");
                 (

@@ -30,12 +30,15 @@ pub struct Web {
     pub app: Arc<Lyceum>,
     /// Rendered articles, once per version.
     pub articles: Arc<markdown::RenderCache>,
+    /// The site's public address, for canonical links and the sitemap.
+    pub public_url: Arc<str>,
 }
 
 impl Web {
     /// The web layer over an application.
     pub fn new(app: Arc<Lyceum>) -> Self {
         Self {
+            public_url: app.settings.public_url().into(),
             app,
             articles: Arc::new(markdown::RenderCache::default()),
         }

@@ -3,7 +3,9 @@
 mod assets;
 mod catalog;
 mod course;
+mod live;
 mod pages;
+mod seo;
 mod unit;
 
 use axum::Router;
@@ -20,10 +22,16 @@ pub fn router() -> Router<Web> {
         .route("/courses/{slug}", get(course::course))
         .route("/courses/{slug}/weeks/{week}", get(course::week))
         .route("/courses/{slug}/weeks/{week}/units/{unit}", get(unit::get))
+        .route(
+            "/courses/{slug}/weeks/{week}/units/{unit}/live",
+            get(live::get),
+        )
         .route("/about", get(pages::about))
         .route("/terms", get(pages::terms))
         .route("/privacy", get(pages::privacy))
         .route("/assets/{name}", get(assets::get))
+        .route("/robots.txt", get(seo::robots))
+        .route("/sitemap.xml", get(seo::sitemap))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { WebError::NotFound })
 }

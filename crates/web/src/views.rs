@@ -2,6 +2,47 @@
 
 use lyceum_store::{Course, Module, Status, Unit};
 
+/// What search engines and link previews get: the canonical address, a title and a description.
+pub struct Meta {
+    /// The page's canonical address.
+    pub url: String,
+    /// `website` or `article`.
+    pub kind: &'static str,
+    /// Title.
+    pub title: String,
+    /// One or two sentences.
+    pub description: String,
+}
+
+impl Meta {
+    /// The meta of the page at `path` (from `/`) on the site at `public_url`.
+    pub fn new(
+        public_url: &str,
+        path: &str,
+        kind: &'static str,
+        title: &str,
+        description: &str,
+    ) -> Self {
+        Self {
+            url: format!("{public_url}{path}"),
+            kind,
+            title: title.to_owned(),
+            description: shorten(description, 200),
+        }
+    }
+}
+
+/// At most `max` characters, cut at a word with an ellipsis.
+pub fn shorten(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end_matches([',', '.', ';', ':']))
+}
+
 /// A week in a syllabus.
 pub struct WeekView {
     /// From 1.

@@ -25,7 +25,10 @@ pub async fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("Failed to listen on {bind}"))?;
     let address = listener.local_addr()?;
-    let app = Lyceum::open(settings.clone())
+    let mut settings = settings.clone();
+    // Links the site makes use the address it really listens on (port 0 picks one).
+    settings.web.bind = address.to_string();
+    let app = Lyceum::open(settings)
         .await
         .context("Failed to start Lyceum")?;
 

@@ -7,8 +7,12 @@ use lyceum_store::CourseSummary;
 use serde::Deserialize;
 
 use super::page;
-use crate::views::course_href;
+use crate::views::{Meta, course_href};
 use crate::{Web, WebError};
+
+const HOME_DESCRIPTION: &str =
+    "Open courses written with AI: type a topic, get a syllabus and every unit.";
+const CATALOG_DESCRIPTION: &str = "Every course on this Lyceum, newest first.";
 
 /// Courses per catalog page.
 const PER_PAGE: i64 = 20;
@@ -50,12 +54,14 @@ impl From<&CourseSummary> for Card {
 #[derive(Template)]
 #[template(path = "home.html")]
 struct Home {
+    meta: Meta,
     recent: Vec<Card>,
 }
 
 #[derive(Template)]
 #[template(path = "catalog.html")]
 struct Catalog {
+    meta: Meta,
     courses: Vec<Card>,
     page: i64,
     previous: Option<String>,
@@ -72,6 +78,7 @@ pub struct PageQuery {
 pub async fn home(State(web): State<Web>) -> Result<Html<String>, WebError> {
     let recent = web.app.store.list_courses(ON_HOME, 0).await?;
     page(&Home {
+        meta: Meta::new(&web.public_url, "/", "website", "Lyceum", HOME_DESCRIPTION),
         recent: recent.iter().map(Card::from).collect(),
     })
 }
@@ -96,7 +103,19 @@ pub async fn list(
     }
     let has_next = courses.len() as i64 > PER_PAGE;
     courses.truncate(PER_PAGE as usize);
+    let path = if number == 1 {
+        "/courses".to_owned()
+    } else {
+        format!("/courses?page={number}")
+    };
     page(&Catalog {
+        meta: Meta::new(
+            &web.public_url,
+            &path,
+            "website",
+            "Courses",
+            CATALOG_DESCRIPTION,
+        ),
         courses: courses.iter().map(Card::from).collect(),
         page: number,
         previous: (number > 1).then(|| format!("/courses?page={}", number - 1)),

@@ -7,12 +7,15 @@ use axum::response::Html;
 use lyceum_store::Status;
 
 use super::{load, page};
-use crate::views::{UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
+use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
 use crate::{Web, WebError, markdown};
 
 #[derive(Template)]
 #[template(path = "course.html")]
 struct CoursePage {
+    meta: Meta,
+    /// The schema.org `Course` of this page, as JSON safe inside a script element.
+    json_ld: String,
     title: String,
     summary: String,
     outcomes: Vec<String>,
@@ -30,6 +33,7 @@ struct CoursePage {
 #[derive(Template)]
 #[template(path = "week.html")]
 struct WeekPage {
+    meta: Meta,
     lang: &'static str,
     course_title: String,
     course_href: String,
@@ -58,7 +62,16 @@ pub async fn course(
         .filter(|unit| unit.status == Status::Failed)
         .count();
     let total = units.len();
+    let href = course_href(&course);
     page(&CoursePage {
+        meta: Meta::new(
+            &web.public_url,
+            &href,
+            "website",
+            &course.title,
+            &course.summary,
+        ),
+        json_ld: course_json_ld(&web.public_url, &course, &href),
         weeks: syllabus(&course, &modules, &units, None),
         percent: (ready * 100).checked_div(total).unwrap_or(0),
         ready,
@@ -74,6 +87,24 @@ pub async fn course(
     })
 }
 
+/// The schema.org `Course` of a course page, for search engines. `<` is escaped so that no text in it
+/// can close the script element it sits in.
+fn course_json_ld(public_url: &str, course: &lyceum_store::Course, href: &str) -> String {
+    let value = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Course",
+        "name": course.title,
+        "description": course.summary,
+        "url": format!("{public_url}{href}"),
+        "inLanguage": course.language.tag,
+        "educationalLevel": course.level.as_str(),
+        "teaches": course.outcomes,
+        "isAccessibleForFree": true,
+        "provider": {"@type": "Organization", "name": "Lyceum", "url": public_url},
+    });
+    value.to_string().replace('<', "\\u003c")
+}
+
 /// `GET /courses/{slug}/weeks/{week}`.
 pub async fn week(
     State(web): State<Web>,
@@ -85,7 +116,11 @@ pub async fn week(
         .find(|module| module.number == week)
         .ok_or(WebError::NotFound)?;
     let last = modules.len() as i64;
+    let href = crate::views::week_href(&course, week);
+    let title = format!("Week {}: {}", module.number, module.title);
+    let description = module.overview.as_deref().unwrap_or(&course.summary);
     page(&WeekPage {
+        meta: Meta::new(&web.public_url, &href, "article", &title, description),
         lang: course.language.tag,
         course_title: course.title.clone(),
         course_href: course_href(&course),

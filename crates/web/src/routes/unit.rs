@@ -1,6 +1,6 @@
 //! A unit's page: the article, the syllabus with this unit marked, and links to the previous unit and
 //! "Next up". Opening a unit that is not written yet moves it to the front of the queue and shows the
-//! text written so far.
+//! text written so far; the page's script then follows its live stream.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -9,12 +9,13 @@ use lyceum_app::UnitText;
 use lyceum_store::Status;
 
 use super::{load, page};
-use crate::views::{UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
+use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
 use crate::{Web, WebError, markdown};
 
 #[derive(Template)]
 #[template(path = "unit.html")]
 struct UnitPage {
+    meta: Meta,
     lang: &'static str,
     course_title: String,
     course_href: String,
@@ -26,6 +27,8 @@ struct UnitPage {
     /// Sanitised HTML of the article, or of the part written so far.
     article: String,
     status: &'static str,
+    /// The live stream of the text, while it is being written.
+    live: Option<String>,
     weeks: Vec<WeekView>,
     previous: Option<UnitLink>,
     next: Option<UnitLink>,
@@ -59,7 +62,11 @@ pub async fn get(
             }
         },
     };
+    let href = crate::views::unit_href(&course, unit);
+    let title = format!("{week}.{number} {}", unit.title);
+    let description = format!("{} {}", unit.title, unit.objectives.join(". "));
     page(&UnitPage {
+        meta: Meta::new(&web.public_url, &href, "article", &title, &description),
         lang: course.language.tag,
         course_title: course.title.clone(),
         course_href: course_href(&course),
@@ -69,6 +76,8 @@ pub async fn get(
         title: unit.title.clone(),
         objectives: unit.objectives.clone(),
         article,
+        live: matches!(status, "waiting" | "writing")
+            .then(|| format!("{}/live", crate::views::unit_href(&course, unit))),
         status,
         weeks: syllabus(&course, &modules, &units, Some(unit.id)),
         previous: index

@@ -44,13 +44,16 @@ pub async fn spawn_web() -> TestWeb {
 }
 
 impl TestWeb {
-    pub async fn get(&self, path: &str) -> Page {
-        let response = self
-            .router
+    async fn response(&self, path: &str) -> axum::response::Response {
+        self.router
             .clone()
             .oneshot(Request::get(path).body(Body::empty()).unwrap())
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let response = self.response(path).await;
         let status = response.status();
         let headers = response.headers().clone();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -61,6 +64,22 @@ impl TestWeb {
             headers,
             html: String::from_utf8(body.to_vec()).unwrap(),
         }
+    }
+
+    /// A response that streams: its content type and body.
+    pub async fn stream(&self, path: &str) -> (String, Body) {
+        let response = self.response(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        (content_type, response.into_body())
+    }
+
+    /// The application, to work its queue from another task.
+    pub fn clone_app(&self) -> Arc<Lyceum> {
+        Arc::clone(&self.app)
     }
 
     /// Drafts and confirms a course on `topic`, `weeks` × `units`, not written yet.
@@ -77,9 +96,14 @@ impl TestWeb {
 
     /// Runs the queue to empty.
     pub async fn drain_jobs(&self) {
-        Worker::new(Arc::clone(&self.app))
-            .run(Until::Idle, std::future::pending())
-            .await
-            .unwrap();
+        drain(self.clone_app()).await;
     }
+}
+
+/// Runs the application's queue to empty.
+pub async fn drain(app: Arc<Lyceum>) {
+    Worker::new(app)
+        .run(Until::Idle, std::future::pending())
+        .await
+        .unwrap();
 }

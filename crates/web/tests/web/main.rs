@@ -4,4 +4,5 @@
 #![allow(clippy::unwrap_used)]
 
 mod helpers;
+mod live;
 mod pages;

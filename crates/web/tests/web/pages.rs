@@ -268,3 +268,83 @@ async fn the_catalog_lists_the_newest_courses_first_twenty_to_a_page() {
     let home = web.get("/").await;
     assert_eq!(home.html.matches("class=\"card\"").count(), 6);
 }
+
+#[tokio::test]
+async fn search_engines_get_canonical_links_a_course_schema_and_a_sitemap() {
+    let web = spawn_web().await;
+    // A topic that tries to close the JSON-LD script element and open one of its own.
+    web.course("Bridges </script><script>alert(1)</script> and loads", 1, 2)
+        .await;
+    web.drain_jobs().await;
+    let slug = "/courses/a-course-on-bridges-script-script-alert-1-script-and-loads";
+
+    let course = web.get(slug).await;
+    assert_eq!(course.status, StatusCode::OK, "{}", course.html);
+    assert!(
+        course.html.contains(&format!(
+            "<link rel=\"canonical\" href=\"http://127.0.0.1:8080{slug}\">"
+        )),
+        "{}",
+        course.html
+    );
+    assert!(
+        course.html.contains(
+            "<meta property=\"og:title\" content=\"A course on Bridges &#60;/script&#62;"
+        ),
+        "{}",
+        course.html
+    );
+    let start = course
+        .html
+        .find("<script type=\"application/ld+json\">")
+        .unwrap();
+    let json = &course.html[start + 35..];
+    let json = &json[..json.find("</script>").unwrap()];
+    let schema: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(schema["@type"], "Course");
+    assert_eq!(
+        schema["name"],
+        "A course on Bridges </script><script>alert(1)</script> and loads"
+    );
+    assert_eq!(schema["url"], format!("http://127.0.0.1:8080{slug}"));
+    assert!(!course.html.contains("<script>alert"), "{}", course.html);
+    assert_eq!(
+        course.html.matches("<script").count(),
+        2,
+        "app.js and the schema only"
+    );
+
+    let unit = web.get(&format!("{slug}/weeks/1/units/2")).await;
+    assert!(
+        unit.html
+            .contains("<meta property=\"og:type\" content=\"article\">")
+    );
+
+    let robots = web.get("/robots.txt").await;
+    assert!(
+        robots
+            .html
+            .contains("Sitemap: http://127.0.0.1:8080/sitemap.xml"),
+        "{}",
+        robots.html
+    );
+    let sitemap = web.get("/sitemap.xml").await;
+    assert_eq!(
+        sitemap.headers["content-type"],
+        "application/xml; charset=utf-8"
+    );
+    for path in [
+        slug.to_owned(),
+        format!("{slug}/weeks/1"),
+        format!("{slug}/weeks/1/units/1"),
+        format!("{slug}/weeks/1/units/2"),
+    ] {
+        assert!(
+            sitemap
+                .html
+                .contains(&format!("<loc>http://127.0.0.1:8080{path}</loc>")),
+            "{path} missing: {}",
+            sitemap.html
+        );
+    }
+}
