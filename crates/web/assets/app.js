@@ -39,7 +39,7 @@
       stream.close();
       if (status) {
         status.textContent = "Writing this unit failed: " + event.data +
-          ". It will be tried again when the course's failed units are retried.";
+          ". Reload the page to ask for it again.";
       }
     });
   }

@@ -12,6 +12,9 @@ pub enum WebError {
     /// Nothing is at this address.
     #[error("not found")]
     NotFound,
+    /// A form was sent from another site.
+    #[error("cross-site request")]
+    CrossSite,
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
@@ -58,6 +61,12 @@ impl IntoResponse for WebError {
                 "Page not found",
                 "There is nothing at this address. The course may have another name now, or the link \
                  may be mistyped.",
+            ),
+            Self::CrossSite => (
+                StatusCode::FORBIDDEN,
+                "Sent from another site",
+                "This request came from a page on another site, so Lyceum did not act on it. If you \
+                 meant to do this, do it again from this site's own page.",
             ),
             Self::Generate(_) => {
                 tracing::warn!(error = %self, "writing could not be started");

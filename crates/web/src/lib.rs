@@ -5,6 +5,7 @@
 //! Every response carries the security headers of [`headers`]. This crate owns no business rules and
 //! no SQL: it asks `lyceum-app` and `lyceum-store`.
 
+pub mod cross_site;
 mod error;
 pub mod headers;
 pub mod markdown;
@@ -49,6 +50,7 @@ impl Web {
 pub fn router(web: Web) -> Router {
     routes::router()
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(cross_site::same_origin))
         .layer(axum::middleware::from_fn(headers::secure))
         .with_state(web)
 }

@@ -9,7 +9,7 @@ mod seo;
 mod unit;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use lyceum_store::{Course, Module, Unit};
 
 use crate::{Web, WebError};
@@ -20,6 +20,7 @@ pub fn router() -> Router<Web> {
         .route("/", get(catalog::home))
         .route("/courses", get(catalog::list))
         .route("/courses/{slug}", get(course::course))
+        .route("/courses/{slug}/retry", post(course::retry))
         .route("/courses/{slug}/weeks/{week}", get(course::week))
         .route("/courses/{slug}/weeks/{week}/units/{unit}", get(unit::get))
         .route(

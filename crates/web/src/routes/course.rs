@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::Html;
+use axum::response::{Html, Redirect};
 use lyceum_store::Status;
 
 use super::{load, page};
@@ -28,6 +28,7 @@ struct CoursePage {
     total: usize,
     failed: usize,
     percent: usize,
+    retry_href: String,
 }
 
 #[derive(Template)]
@@ -72,6 +73,7 @@ pub async fn course(
             &course.summary,
         ),
         json_ld: course_json_ld(&web.public_url, &course, &href),
+        retry_href: format!("{href}/retry"),
         weeks: syllabus(&course, &modules, &units, None),
         percent: (ready * 100).checked_div(total).unwrap_or(0),
         ready,
@@ -103,6 +105,14 @@ fn course_json_ld(public_url: &str, course: &lyceum_store::Course, href: &str) -
         "provider": {"@type": "Organization", "name": "Lyceum", "url": public_url},
     });
     value.to_string().replace('<', "\\u003c")
+}
+
+/// `POST /courses/{slug}/retry`: queues the course's failed items again and goes back to its page.
+pub async fn retry(State(web): State<Web>, Path(slug): Path<String>) -> Result<Redirect, WebError> {
+    let course = web.app.store.course(&slug).await?;
+    let queued = web.app.retry_failed(&course).await?;
+    tracing::info!(course = %course.slug, queued, "failed items queued again");
+    Ok(Redirect::to(&course_href(&course)))
 }
 
 /// `GET /courses/{slug}/weeks/{week}`.

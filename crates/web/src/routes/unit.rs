@@ -51,6 +51,8 @@ pub async fn get(
         .ok_or(WebError::NotFound)?;
     let (article, status) = match (&unit.body, unit.status) {
         (Some(body), Status::Ready) => (web.articles.get(unit.id, body).to_string(), "ready"),
+        // Written again only when someone asks (the retry button), not whenever the page is visited.
+        (_, Status::Failed) => (String::new(), "failed"),
         _ => match web.app.open_unit(unit.id).await {
             Ok(UnitText::Ready(body)) => (web.articles.get(unit.id, &body).to_string(), "ready"),
             Ok(UnitText::Live(watch)) => {

@@ -45,15 +45,28 @@ pub async fn spawn_web() -> TestWeb {
 
 impl TestWeb {
     async fn response(&self, path: &str) -> axum::response::Response {
-        self.router
-            .clone()
-            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        self.send(Request::get(path).body(Body::empty()).unwrap())
             .await
-            .unwrap()
+    }
+
+    async fn send(&self, request: Request<Body>) -> axum::response::Response {
+        self.router.clone().oneshot(request).await.unwrap()
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        let response = self.response(path).await;
+        Self::page(self.response(path).await).await
+    }
+
+    /// An empty form posted to `path` with these request headers.
+    pub async fn post(&self, path: &str, headers: &[(&str, &str)]) -> Page {
+        let mut request = Request::post(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Self::page(self.send(request.body(Body::empty()).unwrap()).await).await
+    }
+
+    async fn page(response: axum::response::Response) -> Page {
         let status = response.status();
         let headers = response.headers().clone();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)

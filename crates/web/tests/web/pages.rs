@@ -348,3 +348,72 @@ async fn search_engines_get_canonical_links_a_course_schema_and_a_sitemap() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_failed_unit_is_written_again_from_its_course_page_but_not_from_another_site() {
+    let web = spawn_web().await;
+    web.model
+        .script("unit 1.2", Action::Status(400, "refused".into()));
+    web.course("How bridges carry their loads", 1, 2).await;
+    web.drain_jobs().await;
+
+    let course = web.get(COURSE).await;
+    assert!(
+        course.html.contains("1 of 2 units written, 1 failed"),
+        "{}",
+        course.html
+    );
+    assert!(
+        course
+            .html
+            .contains(&format!("<form method=\"post\" action=\"{COURSE}/retry\"")),
+        "{}",
+        course.html
+    );
+    assert!(course.html.contains("Write the 1 failed unit again"));
+    let unit = web.get(&format!("{COURSE}/weeks/1/units/2")).await;
+    assert!(
+        unit.html.contains("Writing this unit failed."),
+        "{}",
+        unit.html
+    );
+    assert!(
+        !unit.html.contains("data-live"),
+        "a failed unit is not written again by a visit"
+    );
+
+    let refused = web
+        .post(
+            &format!("{COURSE}/retry"),
+            &[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://elsewhere.example"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.html.contains("Sent from another site"),
+        "{}",
+        refused.html
+    );
+    web.drain_jobs().await;
+    assert_eq!(web.model.count("unit 1.2"), (1, 0), "nothing was queued");
+
+    let retried = web
+        .post(
+            &format!("{COURSE}/retry"),
+            &[("sec-fetch-site", "same-origin")],
+        )
+        .await;
+    assert_eq!(retried.status, StatusCode::SEE_OTHER);
+    assert_eq!(retried.headers["location"], COURSE);
+    web.drain_jobs().await;
+    let course = web.get(COURSE).await;
+    assert!(
+        course.html.contains("2 of 2 units written"),
+        "{}",
+        course.html
+    );
+    assert!(!course.html.contains("<form method=\"post\""));
+}
