@@ -1,5 +1,6 @@
 //! The routes, one module per resource; each handler extracts, asks one use case, and renders.
 
+mod api;
 mod assets;
 mod catalog;
 mod course;
@@ -27,6 +28,14 @@ pub fn router() -> Router<Web> {
             "/courses/{slug}/weeks/{week}/units/{unit}/live",
             get(live::get),
         )
+        .route("/api/courses", get(api::catalog))
+        .route("/api/courses/{slug}", get(api::course))
+        .route("/api/courses/{slug}/weeks/{week}", get(api::week))
+        .route(
+            "/api/courses/{slug}/weeks/{week}/units/{unit}",
+            get(api::unit),
+        )
+        .route("/api/openapi.json", get(api::openapi))
         .route("/about", get(pages::about))
         .route("/terms", get(pages::terms))
         .route("/privacy", get(pages::privacy))

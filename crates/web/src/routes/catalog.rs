@@ -71,7 +71,8 @@ struct Catalog {
 /// The catalog's query string.
 #[derive(Deserialize)]
 pub struct PageQuery {
-    page: Option<i64>,
+    /// From 1.
+    pub page: Option<i64>,
 }
 
 /// `GET /`.
@@ -83,6 +84,20 @@ pub async fn home(State(web): State<Web>) -> Result<Html<String>, WebError> {
     })
 }
 
+/// Page `number` (from 1) of the catalog, newest first, and whether a next page follows.
+pub async fn catalog_page(
+    store: &lyceum_store::Store,
+    number: i64,
+) -> Result<(Vec<CourseSummary>, bool), lyceum_store::StoreError> {
+    // One more than a page says whether there is a next one.
+    let mut courses = store
+        .list_courses(PER_PAGE + 1, (number - 1) * PER_PAGE)
+        .await?;
+    let has_next = courses.len() as i64 > PER_PAGE;
+    courses.truncate(PER_PAGE as usize);
+    Ok((courses, has_next))
+}
+
 /// `GET /courses?page=N`: a page past the end is a 404, not an empty list.
 pub async fn list(
     State(web): State<Web>,
@@ -92,17 +107,10 @@ pub async fn list(
     if number < 1 {
         return Err(WebError::NotFound);
     }
-    // One more than a page says whether there is a next one.
-    let mut courses = web
-        .app
-        .store
-        .list_courses(PER_PAGE + 1, (number - 1) * PER_PAGE)
-        .await?;
+    let (courses, has_next) = catalog_page(&web.app.store, number).await?;
     if courses.is_empty() && number > 1 {
         return Err(WebError::NotFound);
     }
-    let has_next = courses.len() as i64 > PER_PAGE;
-    courses.truncate(PER_PAGE as usize);
     let path = if number == 1 {
         "/courses".to_owned()
     } else {
