@@ -1,27 +1,103 @@
-//! Model-written Markdown to safe HTML: rendered with pulldown-cmark, then sanitised with ammonia, which
-//! keeps only known-harmless tags and attributes (no scripts, no event handlers, no `javascript:` URLs,
-//! no styles). A unit's article is rendered once per version and kept in a [`RenderCache`].
+//! Model-written Markdown to safe HTML: rendered with pulldown-cmark (TeX between `$…$` and `$$…$$`
+//! becomes MathML), then sanitised with ammonia, which keeps only known-harmless tags and attributes (no
+//! scripts, no event handlers, no `javascript:` URLs, no styles). A unit's article is rendered once per
+//! version and kept in a [`RenderCache`].
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
-use pulldown_cmark::{Options, Parser};
+use latex2mathml::DisplayStyle;
+use pulldown_cmark::{CowStr, Event, Options, Parser};
+
+/// The MathML elements formulas render to, and the presentation attributes they need.
+const MATH_TAGS: &[&str] = &[
+    "math",
+    "semantics",
+    "annotation",
+    "mrow",
+    "mi",
+    "mn",
+    "mo",
+    "ms",
+    "mtext",
+    "mspace",
+    "mfrac",
+    "msqrt",
+    "mroot",
+    "msub",
+    "msup",
+    "msubsup",
+    "munder",
+    "mover",
+    "munderover",
+    "mtable",
+    "mtr",
+    "mtd",
+    "mstyle",
+    "mpadded",
+    "mphantom",
+    "menclose",
+];
+const MATH_ATTRIBUTES: &[&str] = &[
+    "display",
+    "mathvariant",
+    "displaystyle",
+    "scriptlevel",
+    "stretchy",
+    "fence",
+    "separator",
+    "lspace",
+    "rspace",
+    "largeop",
+    "movablelimits",
+    "accent",
+    "accentunder",
+    "form",
+    "width",
+    "linethickness",
+    "columnalign",
+    "notation",
+    "encoding",
+];
 
 /// Renders Markdown to sanitised HTML.
 pub fn render(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_TASKLISTS;
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_MATH;
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options));
-    ammonia::Builder::default()
+    let events = Parser::new_ext(markdown, options).map(|event| match event {
+        Event::InlineMath(tex) => math(&tex, DisplayStyle::Inline, Event::InlineHtml),
+        Event::DisplayMath(tex) => math(&tex, DisplayStyle::Block, Event::Html),
+        other => other,
+    });
+    pulldown_cmark::html::push_html(&mut html, events);
+    let mut sanitizer = ammonia::Builder::default();
+    sanitizer
         .link_rel(Some("noopener noreferrer nofollow"))
         // `language-rust` on code blocks; a class cannot run anything and styles come only from us.
         .add_tag_attributes("code", &["class"])
-        .clean(&html)
-        .to_string()
+        .add_tags(MATH_TAGS);
+    for tag in MATH_TAGS {
+        sanitizer.add_tag_attributes(tag, MATH_ATTRIBUTES);
+    }
+    sanitizer.clean(&html).to_string()
+}
+
+/// A formula as MathML; TeX that cannot be converted is shown as code (the converter marks what it
+/// could not parse with "[PARSE ERROR" inside the MathML rather than failing).
+fn math<'a>(
+    tex: &str,
+    style: DisplayStyle,
+    html: impl FnOnce(CowStr<'a>) -> Event<'a>,
+) -> Event<'a> {
+    match latex2mathml::latex_to_mathml(tex, style) {
+        Ok(mathml) if !mathml.contains("[PARSE ERROR") => html(mathml.into()),
+        Ok(_) | Err(_) => Event::Code(tex.to_owned().into()),
+    }
 }
 
 /// Articles rendered so far, by unit id, each with a hash of the text it was rendered from: a rewritten
@@ -110,6 +186,21 @@ mod tests {
         }
         assert!(html.contains("Hello"), "{html}");
         assert!(html.contains("hi"), "{html}");
+    }
+
+    #[test]
+    fn formulas_become_mathml_and_bad_tex_stays_readable() {
+        let html = render("Energy is $E = mc^2$.\n\n$$\\frac{a}{b}$$\n\nBroken: $\\frac{a}$\n");
+        assert!(html.contains("<math"), "{html}");
+        assert!(html.contains("<msup><mi>c</mi><mn>2</mn></msup>"), "{html}");
+        assert!(html.contains("<mfrac>"), "{html}");
+        assert!(html.contains("display=\"block\""), "{html}");
+        assert!(html.contains("<code>\\frac{a}</code>"), "{html}");
+        let hostile = render(
+            "$x$ <math><mi onclick=\"alert(1)\">x</mi><maction actiontype=\"statusline\">y</maction></math>",
+        );
+        assert!(!hostile.contains("onclick"), "{hostile}");
+        assert!(!hostile.contains("maction"), "{hostile}");
     }
 
     #[test]
