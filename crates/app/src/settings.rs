@@ -36,6 +36,9 @@ pub struct WebSettings {
     /// The site's address as people reach it (`https://courses.example.org`), for canonical links, the
     /// sitemap and shared links; empty means `http://` and `bind`.
     pub public_url: String,
+    /// Outlines one client address may start drafting per hour (0: no limit), until accounts and
+    /// quotas arrive.
+    pub drafts_per_hour: u32,
 }
 
 impl Default for WebSettings {
@@ -43,6 +46,7 @@ impl Default for WebSettings {
         Self {
             bind: "127.0.0.1:8080".into(),
             public_url: String::new(),
+            drafts_per_hour: 10,
         }
     }
 }
@@ -458,6 +462,10 @@ const DOCS: &[(&str, &str)] = &[
     (
         "web.public_url",
         "The site's address as people reach it, for canonical links and the sitemap; empty: http:// and web.bind.",
+    ),
+    (
+        "web.drafts_per_hour",
+        "Outlines one client address may start drafting per hour; 0 for no limit.",
     ),
     (
         "web.bind",

@@ -85,6 +85,11 @@ impl Weeks {
         }
     }
 
+    /// Parses the number as typed in a form; empty means the default.
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        parse_count(raw, "weeks", Self::MAX).map_or(Ok(Self::DEFAULT), |n| Self::new(n?))
+    }
+
     /// The number of weeks.
     pub fn get(self) -> usize {
         usize::from(self.0)
@@ -113,6 +118,11 @@ impl UnitsPerWeek {
     }
 
     /// The number of units.
+    /// Parses the number as typed in a form; empty means the default.
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        parse_count(raw, "units_per_week", Self::MAX).map_or(Ok(Self::DEFAULT), |n| Self::new(n?))
+    }
+
     pub fn get(self) -> usize {
         usize::from(self.0)
     }
@@ -188,6 +198,19 @@ impl Audience {
     }
 }
 
+/// A whole number as typed; `None` when nothing was typed.
+fn parse_count(raw: &str, field: &'static str, max: u32) -> Option<Result<u32, InputError>> {
+    let text = raw.trim();
+    (!text.is_empty()).then(|| {
+        text.parse().map_err(|_| {
+            InputError::new(
+                field,
+                format!("must be a whole number between 1 and {max}, not \"{text}\""),
+            )
+        })
+    })
+}
+
 /// A validated request for a new course.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CourseRequest {
@@ -247,6 +270,25 @@ mod tests {
         assert!(UnitsPerWeek::new(0).is_err());
         assert!(UnitsPerWeek::new(7).is_err());
         assert_eq!(UnitsPerWeek::new(6).unwrap().get(), 6);
+    }
+
+    #[test]
+    fn counts_typed_in_a_form_say_what_is_wrong() {
+        assert_eq!(Weeks::parse(" 8 ").unwrap().get(), 8);
+        assert_eq!(Weeks::parse("").unwrap(), Weeks::DEFAULT);
+        assert_eq!(
+            Weeks::parse("eight").unwrap_err().to_string(),
+            "weeks: must be a whole number between 1 and 26, not \"eight\""
+        );
+        assert_eq!(
+            Weeks::parse("27").unwrap_err().to_string(),
+            "weeks: must be between 1 and 26, not 27"
+        );
+        assert_eq!(UnitsPerWeek::parse("2").unwrap().get(), 2);
+        assert_eq!(
+            UnitsPerWeek::parse("2.5").unwrap_err().field,
+            "units_per_week"
+        );
     }
 
     #[test]

@@ -44,9 +44,25 @@
     });
   }
 
+  // A draft's outline as it is written; the page reloads to offer confirming it.
+  function followDraft(outline) {
+    var stream = new EventSource(outline.dataset.draftLive);
+    stream.addEventListener("html", function (event) {
+      outline.innerHTML = event.data;
+    });
+    ["done", "failed"].forEach(function (name) {
+      stream.addEventListener(name, function () {
+        stream.close();
+        window.location.reload();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var article = document.querySelector("[data-live]");
     if (article && window.EventSource) { follow(article); }
+    var outline = document.querySelector("[data-draft-live]");
+    if (outline && window.EventSource) { followDraft(outline); }
     var button = document.getElementById("theme-toggle");
     if (!button) { return; }
     button.hidden = false;

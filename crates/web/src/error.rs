@@ -12,6 +12,12 @@ pub enum WebError {
     /// Nothing is at this address.
     #[error("not found")]
     NotFound,
+    /// Too many costly requests from one address; it may ask again after this long.
+    #[error("too many requests")]
+    TooManyRequests(std::time::Duration),
+    /// Something failed that is not the person's doing.
+    #[error("{0}")]
+    Internal(String),
     /// A form was sent from another site.
     #[error("cross-site request")]
     CrossSite,
@@ -77,7 +83,29 @@ impl IntoResponse for WebError {
                      please try again in a moment.",
                 )
             }
-            Self::Store(_) | Self::Render(_) => {
+            Self::TooManyRequests(wait) => {
+                let minutes = wait.as_secs().div_ceil(60).max(1);
+                let page = ErrorPage {
+                    status: 429,
+                    heading: "Please wait a little",
+                    message: "You have started as many courses as one address may in an hour. Each \
+                              takes a lot of computing; please try again later.",
+                };
+                let mut response = match page.render() {
+                    Ok(html) => (StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response(),
+                    Err(_) => StatusCode::TOO_MANY_REQUESTS.into_response(),
+                };
+                if let Ok(value) =
+                    axum::http::HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+                {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, value);
+                }
+                tracing::info!(minutes, "drafting refused: hourly limit reached");
+                return response;
+            }
+            Self::Store(_) | Self::Render(_) | Self::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

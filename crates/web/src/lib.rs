@@ -6,9 +6,11 @@
 //! no SQL: it asks `lyceum-app` and `lyceum-store`.
 
 pub mod cross_site;
+pub mod drafts;
 mod error;
 pub mod headers;
 pub mod markdown;
+pub mod rate_limit;
 mod routes;
 mod views;
 
@@ -33,6 +35,10 @@ pub struct Web {
     pub articles: Arc<markdown::RenderCache>,
     /// The site's public address, for canonical links and the sitemap.
     pub public_url: Arc<str>,
+    /// Outlines being drafted.
+    pub drafts: Arc<drafts::Drafts>,
+    /// Drafts per client address.
+    pub draft_limit: Arc<rate_limit::RateLimit>,
 }
 
 impl Web {
@@ -40,6 +46,10 @@ impl Web {
     pub fn new(app: Arc<Lyceum>) -> Self {
         Self {
             public_url: app.settings.public_url().into(),
+            drafts: Arc::new(drafts::Drafts::default()),
+            draft_limit: Arc::new(rate_limit::RateLimit::per_hour(
+                app.settings.web.drafts_per_hour,
+            )),
             app,
             articles: Arc::new(markdown::RenderCache::default()),
         }
@@ -62,7 +72,9 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(web))
+    // Client addresses are needed for the per-address limit on drafting.
+    let service = router(web).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -5,6 +5,7 @@ mod assets;
 mod catalog;
 mod course;
 mod live;
+mod new_course;
 mod pages;
 mod seo;
 mod unit;
@@ -19,7 +20,10 @@ use crate::{Web, WebError};
 pub fn router() -> Router<Web> {
     Router::new()
         .route("/", get(catalog::home))
-        .route("/courses", get(catalog::list))
+        .route("/courses", get(catalog::list).post(new_course::create))
+        .route("/drafts/{id}", get(new_course::show))
+        .route("/drafts/{id}/live", get(new_course::live))
+        .route("/drafts/{id}/confirm", post(new_course::confirm))
         .route("/courses/{slug}", get(course::course))
         .route("/courses/{slug}/retry", post(course::retry))
         .route("/courses/{slug}/weeks/{week}", get(course::week))

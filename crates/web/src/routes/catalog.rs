@@ -6,6 +6,7 @@ use axum::response::Html;
 use lyceum_store::CourseSummary;
 use serde::Deserialize;
 
+use super::new_course::{FormView, NewCourseForm};
 use super::page;
 use crate::views::{Meta, course_href};
 use crate::{Web, WebError};
@@ -17,10 +18,10 @@ const CATALOG_DESCRIPTION: &str = "Every course on this Lyceum, newest first.";
 /// Courses per catalog page.
 const PER_PAGE: i64 = 20;
 /// Courses on the home page.
-const ON_HOME: i64 = 6;
+pub(super) const ON_HOME: i64 = 6;
 
 /// A course as a card in a list.
-struct Card {
+pub(super) struct Card {
     title: String,
     summary: String,
     href: String,
@@ -51,11 +52,23 @@ impl From<&CourseSummary> for Card {
     }
 }
 
+/// The home page: the form to make a course, and the newest courses.
 #[derive(Template)]
 #[template(path = "home.html")]
-struct Home {
+pub(super) struct Home {
     meta: Meta,
     recent: Vec<Card>,
+    form: FormView,
+}
+
+impl Home {
+    pub(super) fn new(web: &Web, recent: Vec<Card>, form: FormView) -> Self {
+        Self {
+            meta: Meta::new(&web.public_url, "/", "website", "Lyceum", HOME_DESCRIPTION),
+            recent,
+            form,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -78,10 +91,11 @@ pub struct PageQuery {
 /// `GET /`.
 pub async fn home(State(web): State<Web>) -> Result<Html<String>, WebError> {
     let recent = web.app.store.list_courses(ON_HOME, 0).await?;
-    page(&Home {
-        meta: Meta::new(&web.public_url, "/", "website", "Lyceum", HOME_DESCRIPTION),
-        recent: recent.iter().map(Card::from).collect(),
-    })
+    page(&Home::new(
+        &web,
+        recent.iter().map(Card::from).collect(),
+        FormView::new(NewCourseForm::default(), Vec::new()),
+    ))
 }
 
 /// Page `number` (from 1) of the catalog, newest first, and whether a next page follows.

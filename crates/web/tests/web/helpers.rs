@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode};
 use lyceum_app::Lyceum;
 use lyceum_app::worker::{Until, Worker};
@@ -34,7 +35,10 @@ pub async fn spawn_web() -> TestWeb {
     // One job at a time, so the order the queue is worked in shows in the model's calls.
     settings.worker.concurrency = 1;
     let app = Lyceum::open(settings).await.unwrap();
-    let router = lyceum_web::router(Web::new(Arc::clone(&app)));
+    // Every request comes from one client address, as the per-address limit sees it.
+    let router = lyceum_web::router(Web::new(Arc::clone(&app))).layer(MockConnectInfo(
+        std::net::SocketAddr::from(([203, 0, 113, 7], 40000)),
+    ));
     TestWeb {
         app,
         model,
@@ -57,13 +61,30 @@ impl TestWeb {
         Self::page(self.response(path).await).await
     }
 
-    /// An empty form posted to `path` with these request headers.
-    pub async fn post(&self, path: &str, headers: &[(&str, &str)]) -> Page {
+    /// A form posted to `path` from a page of this site: `fields` URL-encoded.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(name, value)| format!("{name}={}", encode(value)))
+            .collect();
+        self.post(
+            path,
+            &[
+                ("sec-fetch-site", "same-origin"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            body.join("&"),
+        )
+        .await
+    }
+
+    /// A request posted to `path` with these headers and body.
+    pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: String) -> Page {
         let mut request = Request::post(path);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        Self::page(self.send(request.body(Body::empty()).unwrap()).await).await
+        Self::page(self.send(request.body(Body::from(body)).unwrap()).await).await
     }
 
     async fn page(response: axum::response::Response) -> Page {
@@ -119,4 +140,17 @@ pub async fn drain(app: Arc<Lyceum>) {
         .run(Until::Idle, std::future::pending())
         .await
         .unwrap();
+}
+
+/// Form URL encoding: letters, digits and `-_.~` as they are, everything else as `%XX` bytes.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
 }

@@ -12,7 +12,7 @@ const UNIT: &str = "/courses/a-course-on-how-bridges-carry-their-loads/weeks/1/u
 
 /// Reads server-sent events from a body until one named `until` arrives; returns every
 /// `(event, data)`, data lines joined as a browser joins them.
-async fn read_events(body: axum::body::Body, until: &str) -> Vec<(String, String)> {
+pub async fn read_events(body: axum::body::Body, until: &str) -> Vec<(String, String)> {
     let mut stream = body.into_data_stream();
     let mut buffer = String::new();
     let mut events = Vec::new();

@@ -6,4 +6,5 @@
 mod api;
 mod helpers;
 mod live;
+mod new_course;
 mod pages;

@@ -389,6 +389,7 @@ async fn a_failed_unit_is_written_again_from_its_course_page_but_not_from_anothe
                 ("sec-fetch-site", "cross-site"),
                 ("origin", "https://elsewhere.example"),
             ],
+            String::new(),
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
@@ -404,6 +405,7 @@ async fn a_failed_unit_is_written_again_from_its_course_page_but_not_from_anothe
         .post(
             &format!("{COURSE}/retry"),
             &[("sec-fetch-site", "same-origin")],
+            String::new(),
         )
         .await;
     assert_eq!(retried.status, StatusCode::SEE_OTHER);

@@ -1,0 +1,143 @@
+//! Outlines being drafted for people on the web, before they confirm them. Each draft runs
+//! `Lyceum::draft_outline` in a task of its own and keeps what has been written so far, so its page
+//! can be opened, reloaded or followed live at any time. A draft is addressed by a random id that only
+//! its author's browser knows.
+//!
+//! Drafts live in this process: with several web nodes, a draft's page must be served by the node that
+//! started it. They are forgotten a day after they start.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use lyceum_app::{DraftEvent, Lyceum};
+use lyceum_course::{CourseRequest, Outline, OutlinePiece};
+use lyceum_store::GenerationStats;
+use tokio::sync::watch;
+
+/// How long a draft is kept.
+const KEEP: Duration = Duration::from_secs(24 * 3600);
+
+/// Every draft of this process.
+#[derive(Default)]
+pub struct Drafts {
+    entries: Mutex<HashMap<String, Arc<Draft>>>,
+}
+
+/// One outline being drafted, or drafted.
+pub struct Draft {
+    /// What was asked for.
+    pub request: CourseRequest,
+    started: Instant,
+    state: Mutex<DraftState>,
+    /// Bumped on every change, for live pages.
+    changes: watch::Sender<u64>,
+}
+
+/// What a draft has so far.
+#[derive(Clone, Default)]
+pub struct DraftState {
+    /// The course title, once written.
+    pub title: Option<String>,
+    /// The summary, once written.
+    pub summary: Option<String>,
+    /// Week titles by number.
+    pub weeks: BTreeMap<usize, String>,
+    /// Unit titles by week and number.
+    pub units: BTreeMap<(usize, usize), String>,
+    /// How drafting ended: the outline, or why it failed.
+    pub result: Option<Result<(Outline, GenerationStats), String>>,
+    /// The course made from it, once confirmed.
+    pub course: Option<String>,
+}
+
+impl Drafts {
+    /// Starts drafting `request`; returns the new draft's id.
+    pub fn start(
+        &self,
+        app: Arc<Lyceum>,
+        request: CourseRequest,
+    ) -> Result<String, getrandom::Error> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)?;
+        let id: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        let draft = Arc::new(Draft {
+            request,
+            started: Instant::now(),
+            state: Mutex::new(DraftState::default()),
+            changes: watch::channel(0).0,
+        });
+        {
+            let mut entries = self.lock();
+            entries.retain(|_, draft| draft.started.elapsed() < KEEP);
+            entries.insert(id.clone(), Arc::clone(&draft));
+        }
+        tokio::spawn(async move {
+            let request = draft.request.clone();
+            let result = app
+                .draft_outline(&request, |event| draft.apply(event))
+                .await;
+            draft.update(|state| {
+                state.result = Some(
+                    result
+                        .map(|done| (done.outline, done.stats))
+                        .map_err(|error| error.to_string()),
+                );
+            });
+        });
+        Ok(id)
+    }
+
+    /// The draft with this id, if there is one.
+    pub fn get(&self, id: &str) -> Option<Arc<Draft>> {
+        self.lock().get(id).cloned()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Draft>>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Draft {
+    /// A copy of what it has so far.
+    pub fn state(&self) -> DraftState {
+        self.lock().clone()
+    }
+
+    /// Follows its changes.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Changes its state and tells followers.
+    pub fn update(&self, change: impl FnOnce(&mut DraftState)) {
+        change(&mut self.lock());
+        self.changes.send_modify(|version| *version += 1);
+    }
+
+    fn apply(&self, event: DraftEvent<'_>) {
+        let piece = match event {
+            DraftEvent::Piece(piece) | DraftEvent::Replaced(piece) => piece,
+            // The step is written again; its pieces come again and replace the old ones.
+            DraftEvent::Retry(_) => return,
+        };
+        self.update(|state| match piece {
+            OutlinePiece::Title(title) => state.title = Some(title),
+            OutlinePiece::Summary(summary) => state.summary = Some(summary),
+            OutlinePiece::Week(week, title) => {
+                state.weeks.insert(week, title);
+            }
+            OutlinePiece::Unit(week, unit, title) => {
+                state.units.insert((week, unit), title);
+            }
+        });
+    }
+
+    fn lock(&self) -> MutexGuard<'_, DraftState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,293 @@
+//! Making a course on the web: the form on the home page, the draft page where the outline appears as
+//! it is written, and confirming it, which creates the course and starts writing it.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use lyceum_course::{
+    Audience, CourseRequest, Description, InputError, LANGUAGES, Language, Level, UnitsPerWeek,
+    Weeks,
+};
+use serde::Deserialize;
+
+use super::catalog::{Card, Home, ON_HOME};
+use super::page;
+use crate::drafts::{Draft, DraftState};
+use crate::views::course_href;
+use crate::{Web, WebError};
+
+/// The form as typed; every field is text until it is parsed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct NewCourseForm {
+    /// What the course is about.
+    pub description: String,
+    /// Weeks, 1–26.
+    pub weeks: String,
+    /// Units a week, 1–6.
+    pub units_per_week: String,
+    /// A language tag or name.
+    pub language: String,
+    /// beginner, intermediate or advanced.
+    pub level: String,
+    /// Who it is for.
+    pub audience: String,
+}
+
+impl Default for NewCourseForm {
+    fn default() -> Self {
+        Self {
+            description: String::new(),
+            weeks: Weeks::DEFAULT.get().to_string(),
+            units_per_week: UnitsPerWeek::DEFAULT.get().to_string(),
+            language: "English".into(),
+            level: Level::default().as_str().into(),
+            audience: String::new(),
+        }
+    }
+}
+
+/// The form with what was typed and what is wrong with it, field by field.
+pub struct FormView {
+    /// What was typed.
+    pub values: NewCourseForm,
+    errors: Vec<InputError>,
+    /// Every language a course can be written in.
+    pub languages: &'static [Language],
+    /// The levels, in order.
+    pub levels: [&'static str; 3],
+}
+
+impl FormView {
+    /// The form as typed, with these problems.
+    pub fn new(values: NewCourseForm, errors: Vec<InputError>) -> Self {
+        Self {
+            values,
+            errors,
+            languages: LANGUAGES,
+            levels: Level::ALL.map(Level::as_str),
+        }
+    }
+
+    /// What is wrong with `field`, if anything.
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|error| error.field == field)
+            .map(|error| error.message.as_str())
+    }
+
+    /// Whether anything is wrong.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+/// Parses every field; all problems at once, so the person fixes them in one go.
+fn parse(form: &NewCourseForm) -> Result<CourseRequest, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let mut keep = |error: InputError| errors.push(error);
+    let description = Description::parse(&form.description)
+        .map_err(&mut keep)
+        .ok();
+    let weeks = Weeks::parse(&form.weeks).map_err(&mut keep).ok();
+    let units = UnitsPerWeek::parse(&form.units_per_week)
+        .map_err(&mut keep)
+        .ok();
+    let language = Language::parse(&form.language).map_err(&mut keep).ok();
+    let level = Level::parse(&form.level).map_err(&mut keep).ok();
+    let audience = Audience::parse(&form.audience).map_err(&mut keep).ok();
+    match (description, weeks, units, language, level, audience) {
+        (
+            Some(description),
+            Some(weeks),
+            Some(units),
+            Some(language),
+            Some(level),
+            Some(audience),
+        ) => {
+            let mut request = CourseRequest::new(description);
+            request.weeks = weeks;
+            request.units_per_week = units;
+            request.language = language;
+            request.level = level;
+            request.audience = audience;
+            Ok(request)
+        }
+        _ => Err(errors),
+    }
+}
+
+/// `POST /courses`: starts drafting the outline and goes to its page, or shows the form again with
+/// what to change (422), or says to wait (429).
+pub async fn create(
+    State(web): State<Web>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Form(form): Form<NewCourseForm>,
+) -> Result<Response, WebError> {
+    let request = match parse(&form) {
+        Ok(request) => request,
+        Err(errors) => {
+            let recent = web.app.store.list_courses(ON_HOME, 0).await?;
+            let home = Home::new(
+                &web,
+                recent.iter().map(Card::from).collect(),
+                FormView::new(form, errors),
+            );
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&home)?).into_response());
+        }
+    };
+    web.draft_limit
+        .check(client.ip())
+        .map_err(WebError::TooManyRequests)?;
+    let id = web
+        .drafts
+        .start(web.app.clone(), request)
+        .map_err(|error| WebError::Internal(error.to_string()))?;
+    tracing::info!(weeks = form.weeks, "drafting an outline from the web");
+    Ok(Redirect::to(&format!("/drafts/{id}")).into_response())
+}
+
+/// An outline so far, as the draft page shows it.
+#[derive(Template)]
+#[template(path = "outline.html")]
+pub struct OutlineView {
+    title: Option<String>,
+    summary: Option<String>,
+    weeks: Vec<DraftWeek>,
+}
+
+/// A week of an outline so far.
+struct DraftWeek {
+    number: usize,
+    title: String,
+    /// Unit numbers and titles.
+    units: Vec<(usize, String)>,
+}
+
+impl From<&DraftState> for OutlineView {
+    fn from(state: &DraftState) -> Self {
+        Self {
+            title: state.title.clone(),
+            summary: state.summary.clone(),
+            weeks: state
+                .weeks
+                .iter()
+                .map(|(&week, title)| {
+                    let units = state
+                        .units
+                        .range((week, 0)..(week + 1, 0))
+                        .map(|(&(_, unit), title)| (unit, title.clone()))
+                        .collect();
+                    DraftWeek {
+                        number: week,
+                        title: title.clone(),
+                        units,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "draft.html")]
+struct DraftPage {
+    outline: OutlineView,
+    /// `drafting`, `ready` or `failed`.
+    status: &'static str,
+    error: Option<String>,
+    weeks: usize,
+    units_per_week: usize,
+    live_href: String,
+    confirm_href: String,
+}
+
+fn draft(web: &Web, id: &str) -> Result<std::sync::Arc<Draft>, WebError> {
+    web.drafts.get(id).ok_or(WebError::NotFound)
+}
+
+/// `GET /drafts/{id}`.
+pub async fn show(State(web): State<Web>, Path(id): Path<String>) -> Result<Response, WebError> {
+    let draft = draft(&web, &id)?;
+    let state = draft.state();
+    if let Some(slug) = &state.course {
+        return Ok(Redirect::to(&format!("/courses/{slug}")).into_response());
+    }
+    let (status, error) = match &state.result {
+        None => ("drafting", None),
+        Some(Ok(_)) => ("ready", None),
+        Some(Err(error)) => ("failed", Some(error.clone())),
+    };
+    Ok(page(&DraftPage {
+        outline: OutlineView::from(&state),
+        status,
+        error,
+        weeks: draft.request.weeks.get(),
+        units_per_week: draft.request.units_per_week.get(),
+        live_href: format!("/drafts/{id}/live"),
+        confirm_href: format!("/drafts/{id}/confirm"),
+    })?
+    .into_response())
+}
+
+/// The shortest time between two renders of a draft's live stream.
+const RENDER_EVERY: Duration = Duration::from_millis(200);
+
+/// `GET /drafts/{id}/live`: the outline so far as HTML (`html`) on every change, then `done` or
+/// `failed`.
+pub async fn live(State(web): State<Web>, Path(id): Path<String>) -> Result<Response, WebError> {
+    let draft = draft(&web, &id)?;
+    let changes = draft.changes();
+    let stream = futures::stream::unfold(
+        (draft, changes, Some(false)),
+        |(draft, mut changes, wait)| async move {
+            // `None`: the stream has ended; `Some(true)`: wait for a change before the next event.
+            if wait? {
+                // No sooner than the next render is due; the draft outlives this stream, so its
+                // sender does too.
+                tokio::time::sleep(RENDER_EVERY).await;
+                let _ = changes.changed().await;
+            }
+            changes.mark_unchanged();
+            let state = draft.state();
+            let (event, next) = match &state.result {
+                Some(Ok(_)) => (Event::default().event("done").data("drafted"), None),
+                Some(Err(error)) => (Event::default().event("failed").data(error.clone()), None),
+                None => {
+                    let html = OutlineView::from(&state).render().unwrap_or_default();
+                    (Event::default().event("html").data(html), Some(true))
+                }
+            };
+            Some((Ok::<_, Infallible>(event), (draft, changes, next)))
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// `POST /drafts/{id}/confirm`: creates the course from the drafted outline and goes to its page.
+pub async fn confirm(State(web): State<Web>, Path(id): Path<String>) -> Result<Response, WebError> {
+    let draft = draft(&web, &id)?;
+    let state = draft.state();
+    if let Some(slug) = state.course {
+        return Ok(Redirect::to(&format!("/courses/{slug}")).into_response());
+    }
+    let Some(Ok((outline, stats))) = state.result else {
+        return Ok(Redirect::to(&format!("/drafts/{id}")).into_response());
+    };
+    let course = web
+        .app
+        .confirm_course(&draft.request, outline, &stats)
+        .await?;
+    draft.update(|state| state.course = Some(course.slug.clone()));
+    Ok(Redirect::to(&course_href(&course)).into_response())
+}
