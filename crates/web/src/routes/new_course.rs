@@ -238,6 +238,19 @@ pub async fn show(State(web): State<Web>, Path(id): Path<String>) -> Result<Resp
     .into_response())
 }
 
+/// Where a draft's live stream is.
+#[derive(Clone, Copy)]
+enum Phase {
+    /// Send the outline so far.
+    Start,
+    /// Wait for a change, then send the outline so far.
+    Wait,
+    /// Drafting has ended and the whole outline was sent: say how it ended.
+    Last,
+    /// Nothing more.
+    End,
+}
+
 /// The shortest time between two renders of a draft's live stream.
 const RENDER_EVERY: Duration = Duration::from_millis(200);
 
@@ -247,23 +260,37 @@ pub async fn live(State(web): State<Web>, Path(id): Path<String>) -> Result<Resp
     let draft = draft(&web, &id)?;
     let changes = draft.changes();
     let stream = futures::stream::unfold(
-        (draft, changes, Some(false)),
-        |(draft, mut changes, wait)| async move {
-            // `None`: the stream has ended; `Some(true)`: wait for a change before the next event.
-            if wait? {
-                // No sooner than the next render is due; the draft outlives this stream, so its
-                // sender does too.
-                tokio::time::sleep(RENDER_EVERY).await;
-                let _ = changes.changed().await;
+        (draft, changes, Phase::Start),
+        |(draft, mut changes, phase)| async move {
+            match phase {
+                Phase::End => return None,
+                Phase::Wait => {
+                    // No sooner than the next render is due; the draft outlives this stream, so its
+                    // sender does too.
+                    tokio::time::sleep(RENDER_EVERY).await;
+                    let _ = changes.changed().await;
+                }
+                Phase::Start | Phase::Last => {}
             }
             changes.mark_unchanged();
             let state = draft.state();
-            let (event, next) = match &state.result {
-                Some(Ok(_)) => (Event::default().event("done").data("drafted"), None),
-                Some(Err(error)) => (Event::default().event("failed").data(error.clone()), None),
-                None => {
+            let (event, next) = match (&state.result, phase) {
+                (Some(Ok(_)), Phase::Last) => {
+                    (Event::default().event("done").data("drafted"), Phase::End)
+                }
+                (Some(Err(error)), Phase::Last) => (
+                    Event::default().event("failed").data(error.clone()),
+                    Phase::End,
+                ),
+                // The whole outline once more before the end, so a follower always has all of it.
+                (result, _) => {
                     let html = OutlineView::from(&state).render().unwrap_or_default();
-                    (Event::default().event("html").data(html), Some(true))
+                    let next = if result.is_some() {
+                        Phase::Last
+                    } else {
+                        Phase::Wait
+                    };
+                    (Event::default().event("html").data(html), next)
                 }
             };
             Some((Ok::<_, Infallible>(event), (draft, changes, next)))

@@ -10,38 +10,63 @@ use crate::helpers::{drain, spawn_web};
 
 const UNIT: &str = "/courses/a-course-on-how-bridges-carry-their-loads/weeks/1/units/1";
 
-/// Reads server-sent events from a body until one named `until` arrives; returns every
-/// `(event, data)`, data lines joined as a browser joins them.
-pub async fn read_events(body: axum::body::Body, until: &str) -> Vec<(String, String)> {
-    let mut stream = body.into_data_stream();
-    let mut buffer = String::new();
-    let mut events = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        buffer.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let mut name = String::new();
-            let mut data = Vec::new();
-            for line in block.lines() {
-                if let Some(value) = line.strip_prefix("event: ") {
-                    name = value.to_owned();
-                } else if let Some(value) = line.strip_prefix("data: ") {
-                    data.push(value.to_owned());
-                } else if line == "data:" {
-                    data.push(String::new());
+/// Server-sent events read from a response body, one at a time.
+pub struct Events {
+    stream: axum::body::BodyDataStream,
+    buffer: String,
+}
+
+impl Events {
+    pub fn new(body: axum::body::Body) -> Self {
+        Self {
+            stream: body.into_data_stream(),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event as `(name, data)`, data lines joined as a browser joins them; keep-alive
+    /// comments are skipped.
+    pub async fn next(&mut self) -> Option<(String, String)> {
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut name = String::new();
+                let mut data = Vec::new();
+                for line in block.lines() {
+                    if let Some(value) = line.strip_prefix("event: ") {
+                        name = value.to_owned();
+                    } else if let Some(value) = line.strip_prefix("data: ") {
+                        data.push(value.to_owned());
+                    } else if line == "data:" {
+                        data.push(String::new());
+                    }
+                }
+                if !name.is_empty() {
+                    return Some((name, data.join("\n")));
                 }
             }
-            if name.is_empty() {
-                continue; // a keep-alive comment
-            }
-            let done = name == until;
-            events.push((name, data.join("\n")));
+            let chunk = self.stream.next().await?.unwrap();
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Every event up to and including the first named `until`.
+    pub async fn until(&mut self, until: &str) -> Vec<(String, String)> {
+        let mut events = Vec::new();
+        while let Some(event) = self.next().await {
+            let done = event.0 == until;
+            events.push(event);
             if done {
                 return events;
             }
         }
+        panic!("the stream ended before {until}: {events:?}");
     }
-    panic!("the stream ended before {until}: {events:?}");
+}
+
+/// Every event of `body` up to and including the first named `until`.
+pub async fn read_events(body: axum::body::Body, until: &str) -> Vec<(String, String)> {
+    Events::new(body).until(until).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,7 +80,25 @@ async fn viewers_of_a_unit_being_written_see_its_text_grow_and_then_the_stored_a
         .expect("the worker reaches unit 1.1");
     assert_eq!(held, "unit 1.1");
 
-    // The page shows the first piece already written and points its script at the live stream.
+    // A viewer's stream shows the first piece once the app has it.
+    let first = web.stream(&format!("{UNIT}/live")).await;
+    assert_eq!(first.0, "text/event-stream");
+    let mut first = Events::new(first.1);
+    let mut seen = Vec::new();
+    while let Some(event) = first.next().await {
+        let has_piece = event.0 == "html" && event.1.contains("This unit, T");
+        seen.push(event);
+        if has_piece {
+            break;
+        }
+    }
+    assert!(
+        seen.last()
+            .is_some_and(|(_, html)| html.contains("This unit, T")),
+        "{seen:?}"
+    );
+
+    // The page shows it too, and points its script at the live stream; a second viewer joins.
     let page = web.get(UNIT).await;
     assert!(page.html.contains("This unit, T"), "{}", page.html);
     assert!(
@@ -63,12 +106,12 @@ async fn viewers_of_a_unit_being_written_see_its_text_grow_and_then_the_stored_a
         "{}",
         page.html
     );
-
-    let first = web.stream(&format!("{UNIT}/live")).await;
     let second = web.stream(&format!("{UNIT}/live")).await;
-    assert_eq!(first.0, "text/event-stream");
+    let mut second = Events::new(second.1);
     web.model.release();
-    let (first, second) = tokio::join!(read_events(first.1, "done"), read_events(second.1, "done"));
+    let (rest, second) = tokio::join!(first.until("done"), second.until("done"));
+    seen.extend(rest);
+    let first = seen;
 
     for events in [&first, &second] {
         let html: Vec<&String> = events
@@ -76,13 +119,19 @@ async fn viewers_of_a_unit_being_written_see_its_text_grow_and_then_the_stored_a
             .filter(|(name, _)| name == "html")
             .map(|(_, data)| data)
             .collect();
-        assert!(html[0].contains("This unit, T"), "{events:?}");
+        assert!(
+            html.iter().any(|data| data.contains("This unit, T")),
+            "{events:?}"
+        );
         assert!(
             html.iter().any(|data| data.contains("<h2>The idea</h2>")),
             "the text grows into rendered Markdown: {events:?}"
         );
         assert_eq!(events.last().unwrap().0, "done");
     }
+    // The viewer who came later got the text so far at once.
+    assert_eq!(second[0].0, "html");
+    assert!(second[0].1.contains("This unit, T"), "{second:?}");
     worker.await.unwrap();
     assert_eq!(
         web.model.count("unit 1.1"),

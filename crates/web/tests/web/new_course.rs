@@ -194,3 +194,14 @@ async fn one_address_may_start_ten_drafts_an_hour() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_with_413_and_nothing_is_drafted() {
+    let web = spawn_web().await;
+    let huge = "a".repeat(70 * 1024);
+    let page = web
+        .post_form("/courses", &form(&huge, "1", "English"))
+        .await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(web.model.calls().is_empty());
+}
