@@ -1,6 +1,7 @@
 //! Making a course on the web: the form on the home page, the draft page where the outline appears as
 //! it is written, and confirming it, which creates the course and starts writing it.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -11,9 +12,10 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
+use lyceum_app::GenerateError;
 use lyceum_course::{
-    Audience, CourseRequest, Description, InputError, LANGUAGES, Language, Level, UnitsPerWeek,
-    Weeks,
+    Audience, CourseRequest, Description, InputError, LANGUAGES, Language, Level, Outline,
+    UnitsPerWeek, Weeks,
 };
 use serde::Deserialize;
 
@@ -197,10 +199,87 @@ impl From<&DraftState> for OutlineView {
     }
 }
 
+/// A week of a drafted outline in the form that edits it.
+struct EditWeek {
+    number: usize,
+    title: String,
+    units: Vec<EditUnit>,
+}
+
+/// A unit of a drafted outline in the form that edits it.
+struct EditUnit {
+    /// "1.2".
+    label: String,
+    /// The form field of its title.
+    field: String,
+    title: String,
+    objectives: Vec<String>,
+}
+
+fn edit_view(outline: &Outline) -> Vec<EditWeek> {
+    outline
+        .modules
+        .iter()
+        .enumerate()
+        .map(|(w, module)| EditWeek {
+            number: w + 1,
+            title: module.title.clone(),
+            units: module
+                .units
+                .iter()
+                .enumerate()
+                .map(|(u, unit)| EditUnit {
+                    label: format!("{}.{}", w + 1, u + 1),
+                    field: format!("unit-{}-{}", w + 1, u + 1),
+                    title: unit.title.clone(),
+                    objectives: unit.objectives.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The person's renames: `title`, `week-N` and `unit-N-M` fields; fields left out keep their text.
+fn apply_edits(outline: &mut Outline, fields: &HashMap<String, String>) {
+    if let Some(title) = fields.get("title") {
+        outline.title.clone_from(title);
+    }
+    for (w, module) in outline.modules.iter_mut().enumerate() {
+        if let Some(title) = fields.get(&format!("week-{}", w + 1)) {
+            module.title.clone_from(title);
+        }
+        for (u, unit) in module.units.iter_mut().enumerate() {
+            if let Some(title) = fields.get(&format!("unit-{}-{}", w + 1, u + 1)) {
+                unit.title.clone_from(title);
+            }
+        }
+    }
+}
+
+/// A problem of an edited outline in the person's words: "Unit 1.2 title is empty".
+fn problem_text(path: &str, message: &str) -> String {
+    let numbers: Vec<usize> = path
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|part| part.parse().ok())
+        .collect();
+    let what = match (path, numbers.as_slice()) {
+        ("title", _) => "Course title".to_owned(),
+        (_, [w]) if path.ends_with(".title") => format!("Week {} title", w + 1),
+        (_, [w, u]) if path.ends_with(".title") => format!("Unit {}.{} title", w + 1, u + 1),
+        _ => path.to_owned(),
+    };
+    format!("{what} {message}")
+}
+
 #[derive(Template)]
 #[template(path = "draft.html")]
 struct DraftPage {
     outline: OutlineView,
+    /// The course title and weeks to edit, once drafted.
+    course_title: String,
+    edit: Vec<EditWeek>,
+    /// What is wrong with the person's edits.
+    problems: Vec<String>,
     /// `drafting`, `ready` or `failed`.
     status: &'static str,
     error: Option<String>,
@@ -221,21 +300,39 @@ pub async fn show(State(web): State<Web>, Path(id): Path<String>) -> Result<Resp
     if let Some(slug) = &state.course {
         return Ok(Redirect::to(&format!("/courses/{slug}")).into_response());
     }
+    let edited = match &state.result {
+        Some(Ok((outline, _))) => Some(outline),
+        _ => None,
+    };
+    Ok(page(&draft_page(&id, &draft, &state, edited, Vec::new()))?.into_response())
+}
+
+fn draft_page(
+    id: &str,
+    draft: &Draft,
+    state: &DraftState,
+    edited: Option<&Outline>,
+    problems: Vec<String>,
+) -> DraftPage {
     let (status, error) = match &state.result {
         None => ("drafting", None),
         Some(Ok(_)) => ("ready", None),
         Some(Err(error)) => ("failed", Some(error.clone())),
     };
-    Ok(page(&DraftPage {
-        outline: OutlineView::from(&state),
+    DraftPage {
+        outline: OutlineView::from(state),
+        course_title: edited
+            .map(|outline| outline.title.clone())
+            .unwrap_or_default(),
+        edit: edited.map(edit_view).unwrap_or_default(),
+        problems,
         status,
         error,
         weeks: draft.request.weeks.get(),
         units_per_week: draft.request.units_per_week.get(),
         live_href: format!("/drafts/{id}/live"),
         confirm_href: format!("/drafts/{id}/confirm"),
-    })?
-    .into_response())
+    }
 }
 
 /// Where a draft's live stream is.
@@ -301,20 +398,40 @@ pub async fn live(State(web): State<Web>, Path(id): Path<String>) -> Result<Resp
         .into_response())
 }
 
-/// `POST /drafts/{id}/confirm`: creates the course from the drafted outline and goes to its page.
-pub async fn confirm(State(web): State<Web>, Path(id): Path<String>) -> Result<Response, WebError> {
+/// `POST /drafts/{id}/confirm`: creates the course from the drafted outline with the person's renames
+/// and goes to its page; renames that break the rules come back with what to change (422).
+pub async fn confirm(
+    State(web): State<Web>,
+    Path(id): Path<String>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Result<Response, WebError> {
     let draft = draft(&web, &id)?;
     let state = draft.state();
-    if let Some(slug) = state.course {
+    if let Some(slug) = &state.course {
         return Ok(Redirect::to(&format!("/courses/{slug}")).into_response());
     }
-    let Some(Ok((outline, stats))) = state.result else {
+    let Some(Ok((mut outline, stats))) = state.result.clone() else {
         return Ok(Redirect::to(&format!("/drafts/{id}")).into_response());
     };
-    let course = web
+    apply_edits(&mut outline, &fields);
+    match web
         .app
-        .confirm_course(&draft.request, outline, &stats)
-        .await?;
-    draft.update(|state| state.course = Some(course.slug.clone()));
-    Ok(Redirect::to(&course_href(&course)).into_response())
+        .confirm_course(&draft.request, outline.clone(), &stats)
+        .await
+    {
+        Ok(course) => {
+            draft.update(|state| state.course = Some(course.slug.clone()));
+            Ok(Redirect::to(&course_href(&course)).into_response())
+        }
+        Err(GenerateError::Outline(error)) => {
+            let problems = error
+                .problems
+                .iter()
+                .map(|(path, message)| problem_text(path, message))
+                .collect();
+            let page = page(&draft_page(&id, &draft, &state, Some(&outline), problems))?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
 }

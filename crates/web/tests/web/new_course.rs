@@ -205,3 +205,91 @@ async fn a_body_over_the_limit_is_refused_with_413_and_nothing_is_drafted() {
     assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(web.model.calls().is_empty());
 }
+
+#[tokio::test]
+async fn titles_renamed_before_confirming_are_kept_and_bad_ones_are_explained() {
+    let web = spawn_web().await;
+    let started = web
+        .post_form(
+            "/courses",
+            &form("How bridges carry their loads", "2", "English"),
+        )
+        .await;
+    let draft = started.headers["location"].to_str().unwrap().to_owned();
+    read_events(web.stream(&format!("{draft}/live")).await.1, "done").await;
+    let ready = web.get(&draft).await;
+    assert!(
+        ready
+            .html
+            .contains("name=\"unit-1-2\" value=\"Topic 1.2 in depth\""),
+        "{}",
+        ready.html
+    );
+    assert!(
+        ready.html.contains("Describe topic 1.2"),
+        "objectives are shown"
+    );
+
+    // A blank unit title and a repeated week title: nothing is stored, the edits are kept.
+    let refused = web
+        .post_form(
+            &format!("{draft}/confirm"),
+            &[
+                ("title", "Bridges, from beams to suspension"),
+                ("week-2", "Stage 1 foundations"),
+                ("unit-1-2", "  "),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.html.contains("Unit 1.2 title is empty"),
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused
+            .html
+            .contains("Week 2 title repeats the week title &#34;Stage 1 foundations&#34;"),
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused
+            .html
+            .contains("value=\"Bridges, from beams to suspension\"")
+    );
+    assert!(web.app.store.list_courses(10, 0).await.unwrap().is_empty());
+
+    let confirmed = web
+        .post_form(
+            &format!("{draft}/confirm"),
+            &[
+                ("title", "Bridges, from beams to suspension"),
+                ("week-2", "Long spans"),
+                ("unit-1-2", "Why arches stand"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        confirmed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        confirmed.html
+    );
+    let course = confirmed.headers["location"].to_str().unwrap().to_owned();
+    assert_eq!(course, "/courses/bridges-from-beams-to-suspension");
+    let page = web.get(&course).await;
+    assert!(
+        page.html
+            .contains("<h1>Bridges, from beams to suspension</h1>"),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("Week 2: Long spans"));
+    assert!(page.html.contains("Why arches stand"));
+    assert!(
+        page.html.contains("Topic 1.1 in depth"),
+        "untouched titles stay"
+    );
+}
