@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use lyceum_app::GenerateError;
 use lyceum_course::{
     Audience, CourseRequest, Description, InputError, LANGUAGES, Language, Level, Outline,
-    UnitsPerWeek, Weeks,
+    OutlineModule, OutlineUnit, UnitsPerWeek, Weeks,
 };
 use serde::Deserialize;
 
@@ -210,8 +210,10 @@ struct EditWeek {
 struct EditUnit {
     /// "1.2".
     label: String,
-    /// The form field of its title.
+    /// The form field of its title; its objectives are in `{field}-objectives`.
     field: String,
+    /// Its place, for the form's buttons: "1-2".
+    place: String,
     title: String,
     objectives: Vec<String>,
 }
@@ -231,6 +233,7 @@ fn edit_view(outline: &Outline) -> Vec<EditWeek> {
                 .map(|(u, unit)| EditUnit {
                     label: format!("{}.{}", w + 1, u + 1),
                     field: format!("unit-{}-{}", w + 1, u + 1),
+                    place: format!("{}-{}", w + 1, u + 1),
                     title: unit.title.clone(),
                     objectives: unit.objectives.clone(),
                 })
@@ -239,21 +242,83 @@ fn edit_view(outline: &Outline) -> Vec<EditWeek> {
         .collect()
 }
 
-/// The person's renames: `title`, `week-N` and `unit-N-M` fields; fields left out keep their text.
-fn apply_edits(outline: &mut Outline, fields: &HashMap<String, String>) {
+/// The outline as the person edited it. The form carries every title and each unit's objectives (one
+/// a line) as `title`, `week-N`, `unit-N-M` and `unit-N-M-objectives`; a post without weeks (the
+/// drafted outline confirmed as it is) changes at most the title.
+fn edited_outline(drafted: &Outline, fields: &HashMap<String, String>) -> Outline {
+    let mut outline = drafted.clone();
     if let Some(title) = fields.get("title") {
         outline.title.clone_from(title);
     }
-    for (w, module) in outline.modules.iter_mut().enumerate() {
-        if let Some(title) = fields.get(&format!("week-{}", w + 1)) {
-            module.title.clone_from(title);
-        }
-        for (u, unit) in module.units.iter_mut().enumerate() {
-            if let Some(title) = fields.get(&format!("unit-{}-{}", w + 1, u + 1)) {
-                unit.title.clone_from(title);
-            }
-        }
+    if !fields.contains_key("week-1") {
+        return outline;
     }
+    outline.modules = (1..)
+        .map_while(|w| {
+            let title = fields.get(&format!("week-{w}"))?.clone();
+            let units = (1..)
+                .map_while(|u| {
+                    let title = fields.get(&format!("unit-{w}-{u}"))?.clone();
+                    let objectives = fields
+                        .get(&format!("unit-{w}-{u}-objectives"))
+                        .map(|text| {
+                            text.lines()
+                                .map(str::trim)
+                                .filter(|line| !line.is_empty())
+                                .map(str::to_owned)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Some(OutlineUnit { title, objectives })
+                })
+                .collect();
+            Some(OutlineModule { title, units })
+        })
+        .collect();
+    outline
+}
+
+/// A change to the outline's shape, asked for with one of the form's buttons: `add-week`,
+/// `remove-week-N`, `up-week-N`, `add-unit-N`, `remove-unit-N-M`, `up-unit-N-M` (numbers from 1).
+/// Returns false for anything else, such as `create`, or a change that does not apply (the last week
+/// or unit is never removed).
+fn reshape(outline: &mut Outline, action: &str) -> bool {
+    let verb: Vec<&str> = action
+        .split('-')
+        .filter(|part| part.parse::<usize>().is_err())
+        .collect();
+    // From 1 in the form; 0 or garbage becomes an index that fits nothing.
+    let numbers: Vec<usize> = action
+        .split('-')
+        .filter_map(|part| part.parse::<usize>().ok())
+        .map(|n| n.checked_sub(1).unwrap_or(usize::MAX))
+        .collect();
+    let blank_unit = || OutlineUnit {
+        title: String::new(),
+        objectives: Vec::new(),
+    };
+    let weeks = &mut outline.modules;
+    let units_of =
+        |w: usize, weeks: &Vec<OutlineModule>| weeks.get(w).map_or(0, |week| week.units.len());
+    match (verb.join("-").as_str(), numbers.as_slice()) {
+        ("add-week", []) => weeks.push(OutlineModule {
+            title: String::new(),
+            units: vec![blank_unit()],
+        }),
+        ("remove-week", &[w]) if w < weeks.len() && weeks.len() > 1 => {
+            weeks.remove(w);
+        }
+        ("up-week", &[w]) if (1..weeks.len()).contains(&w) => weeks.swap(w, w - 1),
+        ("add-unit", &[w]) if w < weeks.len() => weeks[w].units.push(blank_unit()),
+        ("remove-unit", &[w, u]) if u < units_of(w, weeks) && units_of(w, weeks) > 1 => {
+            weeks[w].units.remove(u);
+        }
+        ("up-unit", &[w, u]) if (1..units_of(w, weeks)).contains(&u) => {
+            weeks[w].units.swap(u, u - 1)
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// A problem of an edited outline in the person's words: "Unit 1.2 title is empty".
@@ -410,10 +475,17 @@ pub async fn confirm(
     if let Some(slug) = &state.course {
         return Ok(Redirect::to(&format!("/courses/{slug}")).into_response());
     }
-    let Some(Ok((mut outline, stats))) = state.result.clone() else {
+    let Some(Ok((drafted, stats))) = state.result.clone() else {
         return Ok(Redirect::to(&format!("/drafts/{id}")).into_response());
     };
-    apply_edits(&mut outline, &fields);
+    let mut outline = edited_outline(&drafted, &fields);
+    let action = fields.get("action").map_or("create", String::as_str);
+    if reshape(&mut outline, action) {
+        // A change of shape is shown for more editing; nothing is stored yet.
+        return Ok(
+            page(&draft_page(&id, &draft, &state, Some(&outline), Vec::new()))?.into_response(),
+        );
+    }
     match web
         .app
         .confirm_course(&draft.request, outline.clone(), &stats)

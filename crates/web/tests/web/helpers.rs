@@ -61,6 +61,15 @@ impl TestWeb {
         Self::page(self.response(path).await).await
     }
 
+    /// A form posted to `path` from a page of this site, with owned fields.
+    pub async fn post_fields(&self, path: &str, fields: &[(String, String)]) -> Page {
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        self.post_form(path, &fields).await
+    }
+
     /// A form posted to `path` from a page of this site: `fields` URL-encoded.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         let body: Vec<String> = fields

@@ -209,14 +209,7 @@ async fn a_body_over_the_limit_is_refused_with_413_and_nothing_is_drafted() {
 #[tokio::test]
 async fn titles_renamed_before_confirming_are_kept_and_bad_ones_are_explained() {
     let web = spawn_web().await;
-    let started = web
-        .post_form(
-            "/courses",
-            &form("How bridges carry their loads", "2", "English"),
-        )
-        .await;
-    let draft = started.headers["location"].to_str().unwrap().to_owned();
-    read_events(web.stream(&format!("{draft}/live")).await.1, "done").await;
+    let draft = drafted(&web).await;
     let ready = web.get(&draft).await;
     assert!(
         ready
@@ -231,16 +224,11 @@ async fn titles_renamed_before_confirming_are_kept_and_bad_ones_are_explained() 
     );
 
     // A blank unit title and a repeated week title: nothing is stored, the edits are kept.
-    let refused = web
-        .post_form(
-            &format!("{draft}/confirm"),
-            &[
-                ("title", "Bridges, from beams to suspension"),
-                ("week-2", "Stage 1 foundations"),
-                ("unit-1-2", "  "),
-            ],
-        )
-        .await;
+    let mut fields = form_fields(&ready.html);
+    set(&mut fields, "title", "Bridges, from beams to suspension");
+    set(&mut fields, "week-2", "Stage 1 foundations");
+    set(&mut fields, "unit-1-2", "  ");
+    let refused = web.post_fields(&format!("{draft}/confirm"), &fields).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         refused.html.contains("Unit 1.2 title is empty"),
@@ -261,16 +249,10 @@ async fn titles_renamed_before_confirming_are_kept_and_bad_ones_are_explained() 
     );
     assert!(web.app.store.list_courses(10, 0).await.unwrap().is_empty());
 
-    let confirmed = web
-        .post_form(
-            &format!("{draft}/confirm"),
-            &[
-                ("title", "Bridges, from beams to suspension"),
-                ("week-2", "Long spans"),
-                ("unit-1-2", "Why arches stand"),
-            ],
-        )
-        .await;
+    let mut fields = form_fields(&refused.html);
+    set(&mut fields, "week-2", "Long spans");
+    set(&mut fields, "unit-1-2", "Why arches stand");
+    let confirmed = web.post_fields(&format!("{draft}/confirm"), &fields).await;
     assert_eq!(
         confirmed.status,
         StatusCode::SEE_OTHER,
@@ -292,4 +274,175 @@ async fn titles_renamed_before_confirming_are_kept_and_bad_ones_are_explained() 
         page.html.contains("Topic 1.1 in depth"),
         "untouched titles stay"
     );
+}
+
+#[tokio::test]
+async fn weeks_and_units_are_reordered_added_and_removed_before_confirming() {
+    let web = spawn_web().await;
+    let draft = drafted(&web).await;
+    let confirm = format!("{draft}/confirm");
+    let mut page = web.get(&draft).await;
+
+    for action in ["up-unit-1-2", "remove-unit-2-1", "add-week", "up-week-2"] {
+        let mut fields = form_fields(&page.html);
+        fields.push(("action".into(), action.into()));
+        page = web.post_fields(&confirm, &fields).await;
+        assert_eq!(page.status, StatusCode::OK, "{action}: {}", page.html);
+    }
+    assert!(
+        web.app.store.list_courses(10, 0).await.unwrap().is_empty(),
+        "nothing stored while editing"
+    );
+    // Week 1 (was week 2) has one unit left; the old week 1 is week 2 with its units swapped; week 3 is new.
+    let fields = form_fields(&page.html);
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(value("week-1"), Some("Stage 2 foundations"));
+    assert_eq!(value("unit-1-1"), Some("Topic 2.2 in depth"));
+    assert_eq!(value("unit-1-2"), None);
+    assert_eq!(value("week-2"), Some("Stage 1 foundations"));
+    assert_eq!(value("unit-2-1"), Some("Topic 1.2 in depth"));
+    assert_eq!(value("unit-2-2"), Some("Topic 1.1 in depth"));
+    assert_eq!(
+        value("unit-2-1-objectives"),
+        Some("Describe topic 1.2\nUse topic 1.2")
+    );
+    assert_eq!(value("week-3"), Some(""));
+
+    // The new week still needs its titles and objectives.
+    let refused = web.post_fields(&confirm, &fields).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.html.contains("Week 3 title is empty"),
+        "{}",
+        refused.html
+    );
+    let mut fields = form_fields(&refused.html);
+    set(&mut fields, "week-3", "Bridges that move");
+    set(&mut fields, "unit-3-1", "Drawbridges and swing bridges");
+    set(
+        &mut fields,
+        "unit-3-1-objectives",
+        "Explain how a bascule balances\n\nCompare swing and lift bridges",
+    );
+    let confirmed = web.post_fields(&confirm, &fields).await;
+    assert_eq!(
+        confirmed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        confirmed.html
+    );
+
+    let course = web
+        .app
+        .store
+        .list_courses(10, 0)
+        .await
+        .unwrap()
+        .remove(0)
+        .course;
+    let outline = web.app.store.outline(&course).await.unwrap();
+    let shape: Vec<(String, Vec<String>)> = outline
+        .modules
+        .iter()
+        .map(|week| {
+            (
+                week.title.clone(),
+                week.units.iter().map(|unit| unit.title.clone()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (
+                "Stage 2 foundations".to_owned(),
+                vec!["Topic 2.2 in depth".to_owned()]
+            ),
+            (
+                "Stage 1 foundations".to_owned(),
+                vec![
+                    "Topic 1.2 in depth".to_owned(),
+                    "Topic 1.1 in depth".to_owned()
+                ]
+            ),
+            (
+                "Bridges that move".to_owned(),
+                vec!["Drawbridges and swing bridges".to_owned()]
+            ),
+        ]
+    );
+    assert_eq!(
+        outline.modules[2].units[0].objectives,
+        [
+            "Explain how a bascule balances",
+            "Compare swing and lift bridges"
+        ]
+    );
+}
+
+/// Starts drafting a 2-week course of 2 units a week and waits until it is drafted; its page.
+async fn drafted(web: &crate::helpers::TestWeb) -> String {
+    let started = web
+        .post_form(
+            "/courses",
+            &form("How bridges carry their loads", "2", "English"),
+        )
+        .await;
+    let draft = started.headers["location"].to_str().unwrap().to_owned();
+    read_events(web.stream(&format!("{draft}/live")).await.1, "done").await;
+    draft
+}
+
+/// The fields a browser would post from the first form on a page: every input and textarea with a
+/// name, values unescaped.
+fn form_fields(html: &str) -> Vec<(String, String)> {
+    let unescape = |text: &str| {
+        text.replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#60;", "<")
+            .replace("&#62;", ">")
+            .replace("&#38;", "&")
+    };
+    let attribute = |tag: &str, name: &str| {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        let end = tag[start..].find('"')? + start;
+        Some(unescape(&tag[start..end]))
+    };
+    let mut fields = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at..];
+        let end = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..end];
+        match attribute(tag, "name") {
+            Some(name) if tag.starts_with("<input ") => {
+                fields.push((name, attribute(tag, "value").unwrap_or_default()));
+            }
+            Some(name) if tag.starts_with("<textarea ") => {
+                let body = &rest[end + 1..];
+                let close = body.find("</textarea>").unwrap_or(0);
+                fields.push((name, unescape(&body[..close])));
+            }
+            _ => {}
+        }
+        rest = &rest[end.min(rest.len())..];
+        if rest.len() <= 1 {
+            break;
+        }
+        rest = &rest[1..];
+    }
+    fields
+}
+
+fn set(fields: &mut [(String, String)], name: &str, value: &str) {
+    let field = fields
+        .iter_mut()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no field {name}"));
+    field.1 = value.to_owned();
 }
