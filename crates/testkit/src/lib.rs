@@ -282,17 +282,9 @@ fn answer(system: &str, task: &str, schema: &Value) -> (String, String) {
     let properties = &schema["properties"];
     if properties.get("weeks").is_some() && properties.get("title").is_none() {
         let count = properties["weeks"]["minItems"].as_u64().unwrap_or(1) as usize;
-        let first: usize = task
-            .split("(weeks ")
-            .nth(1)
-            .unwrap_or("")
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect::<String>()
-            .parse()
-            .unwrap_or(1);
+        let first = number_after(task, "(weeks ").unwrap_or(1);
         let weeks: Vec<Value> = (first..first + count)
-            .map(|m| json!({"title": format!("Stage {m} foundations"), "focus": format!("What week {m} adds.")}))
+            .map(|m| planned(WEEK_TITLE, "week", m))
             .collect();
         return (
             format!("outline weeks from {first}"),
@@ -303,10 +295,7 @@ fn answer(system: &str, task: &str, schema: &Value) -> (String, String) {
         .lines()
         .find_map(|line| line.strip_prefix("Topic: "))
         .unwrap_or("a topic");
-    for (key, name) in [
-        ("weeks", "Stage {n} foundations"),
-        ("parts", "Part {n} overview"),
-    ] {
+    for (key, name) in [("weeks", WEEK_TITLE), ("parts", "Part {n} overview")] {
         if let Some(list) = properties.get(key) {
             let count = list["minItems"].as_u64().unwrap_or(1) as usize;
             return ("outline".into(), plan(topic, key, name, count).to_string());
@@ -328,14 +317,8 @@ fn answer(system: &str, task: &str, schema: &Value) -> (String, String) {
     }
     if properties.get("units").is_some() {
         let units = properties["units"]["minItems"].as_u64().unwrap_or(1) as usize;
-        let week: String = task
-            .split("Plan the units of week ")
-            .nth(1)
-            .unwrap_or("")
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        let n: usize = week.parse().unwrap_or(0);
+        let n = number_after(task, "Plan the units of week ").unwrap_or(0);
+        let week = n.to_string();
         return (
             format!("outline week {week}"),
             week_units(n, units).to_string(),
@@ -388,15 +371,26 @@ fn plan(topic: &str, key: &str, name: &str, count: usize) -> Value {
         "summary": format!("A complete introduction to {short}, from first ideas to practice."),
         "outcomes": ["Explain the key ideas", "Apply them to real cases", "Judge which method fits"],
     });
-    plan[key] = (1..=count)
-        .map(|n| {
-            json!({
-                "title": name.replace("{n}", &n.to_string()),
-                "focus": format!("What {noun} {n} adds to the course.")
-            })
-        })
-        .collect();
+    plan[key] = (1..=count).map(|n| planned(name, noun, n)).collect();
     plan
+}
+
+/// How the fake plans title weeks; `{n}` is the week's number.
+const WEEK_TITLE: &str = "Stage {n} foundations";
+
+/// Week or part `n` of a plan, titled from `name` (`{n}` is the number).
+fn planned(name: &str, noun: &str, n: usize) -> Value {
+    json!({
+        "title": name.replace("{n}", &n.to_string()),
+        "focus": format!("What {noun} {n} adds to the course.")
+    })
+}
+
+/// The whole number written right after `marker` in `text`.
+fn number_after(text: &str, marker: &str) -> Option<usize> {
+    let rest = text.split(marker).nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 fn week_units(week: usize, units: usize) -> Value {

@@ -17,6 +17,18 @@ fn engine(max_sequences: usize) -> LocalEngine {
     .unwrap()
 }
 
+/// A greedy request to repeat `word` and nothing else, after an optional system message.
+fn repeat(system: Option<&str>, word: &str) -> Request {
+    let mut messages: Vec<Message> = system.map(Message::system).into_iter().collect();
+    messages.push(Message::user(format!(
+        "Repeat this word exactly once and write nothing else: {word}"
+    )));
+    Request::new(messages, 12)
+        .unwrap()
+        .with_temperature(0.0)
+        .unwrap()
+}
+
 fn outline_schema() -> JsonSchema {
     let title = json!({"type": "string", "minLength": 3, "maxLength": 80});
     let unit = json!({"type": "object",
@@ -110,18 +122,11 @@ async fn a_plain_request_streams_text_and_reports_usage() {
 async fn concurrent_requests_in_one_batch_each_get_their_own_answer() {
     let engine = engine(4);
     let words = ["banana", "volcano", "telescope", "umbrella"];
-    let answers = futures::future::join_all(words.iter().map(|word| {
-        let request = Request::new(
-            vec![Message::user(format!(
-                "Repeat this word exactly once and write nothing else: {word}"
-            ))],
-            12,
-        )
-        .unwrap()
-        .with_temperature(0.0)
-        .unwrap();
-        complete(&engine, request)
-    }))
+    let answers = futures::future::join_all(
+        words
+            .iter()
+            .map(|word| complete(&engine, repeat(None, word))),
+    )
     .await;
     for (word, answer) in words.iter().zip(answers) {
         let text = answer.unwrap().text.to_lowercase();
@@ -141,21 +146,7 @@ async fn a_shared_prompt_prefix_is_computed_once_and_answers_stay_apart() {
     let museum: String = (1..=40)
         .map(|n| format!("Room {n} holds exhibit number {}. ", n * 7))
         .collect();
-    let ask = |system: &str, word: &str| {
-        let request = Request::new(
-            vec![
-                Message::system(system.to_owned()),
-                Message::user(format!(
-                    "Repeat this word exactly once and write nothing else: {word}"
-                )),
-            ],
-            12,
-        )
-        .unwrap()
-        .with_temperature(0.0)
-        .unwrap();
-        complete(&engine, request)
-    };
+    let ask = |system: &str, word: &str| complete(&engine, repeat(Some(system), word));
     let first = ask(&museum, "banana").await.unwrap();
     let second = ask(&museum, "volcano").await.unwrap();
     let other = ask("You repeat words.", "umbrella").await.unwrap();

@@ -117,18 +117,21 @@ pub async fn course(
     Ok(Json(load(&web, &slug).await?))
 }
 
+async fn load_week(web: &Web, slug: &str, week: i64) -> Result<WeekExport, ApiError> {
+    load(web, slug)
+        .await?
+        .weeks
+        .into_iter()
+        .find(|found| found.number == week)
+        .ok_or(NOT_FOUND)
+}
+
 /// `GET /api/courses/{slug}/weeks/{week}`.
 pub async fn week(
     State(web): State<Web>,
     Path((slug, week)): Path<(String, i64)>,
 ) -> Result<Json<WeekExport>, ApiError> {
-    load(&web, &slug)
-        .await?
-        .weeks
-        .into_iter()
-        .find(|found| found.number == week)
-        .map(Json)
-        .ok_or(NOT_FOUND)
+    load_week(&web, &slug, week).await.map(Json)
 }
 
 /// `GET /api/courses/{slug}/weeks/{week}/units/{unit}`.
@@ -136,12 +139,11 @@ pub async fn unit(
     State(web): State<Web>,
     Path((slug, week, number)): Path<(String, i64, i64)>,
 ) -> Result<Json<UnitExport>, ApiError> {
-    load(&web, &slug)
+    load_week(&web, &slug, week)
         .await?
-        .weeks
+        .units
         .into_iter()
-        .find(|found| found.number == week)
-        .and_then(|week| week.units.into_iter().find(|unit| unit.number == number))
+        .find(|unit| unit.number == number)
         .map(Json)
         .ok_or(NOT_FOUND)
 }

@@ -2,6 +2,8 @@
 //! "Next up". Opening a unit that is not written yet moves it to the front of the queue and shows the
 //! text written so far; the page's script then follows its live stream.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
@@ -24,8 +26,9 @@ struct UnitPage {
     label: String,
     title: String,
     objectives: Vec<String>,
-    /// Sanitised HTML of the article, or of the part written so far.
-    article: String,
+    /// Sanitised HTML of the article (shared with the render cache, not copied), or of the part
+    /// written so far.
+    article: Arc<str>,
     status: &'static str,
     /// The live stream of the text, while it is being written.
     live: Option<String>,
@@ -50,17 +53,18 @@ pub async fn get(
         .find(|module| module.number == week)
         .ok_or(WebError::NotFound)?;
     let (article, status) = match (&unit.body, unit.status) {
-        (Some(body), Status::Ready) => (web.articles.get(unit.id, body).to_string(), "ready"),
+        (Some(body), Status::Ready) => (web.articles.get(unit.id, body), "ready"),
         // Written again only when someone asks (the retry button), not whenever the page is visited.
-        (_, Status::Failed) => (String::new(), "failed"),
+        (_, Status::Failed) => (Arc::from(""), "failed"),
         _ => match web.app.open_unit(unit.id).await {
-            Ok(UnitText::Ready(body)) => (web.articles.get(unit.id, &body).to_string(), "ready"),
-            Ok(UnitText::Live(watch)) => {
-                (markdown::render(&watch.so_far), status_label(unit.status))
-            }
+            Ok(UnitText::Ready(body)) => (web.articles.get(unit.id, &body), "ready"),
+            Ok(UnitText::Live(watch)) => (
+                markdown::render(&watch.so_far).into(),
+                status_label(unit.status),
+            ),
             Err(error) => {
                 tracing::warn!(unit = unit.id, %error, "could not start writing a unit");
-                (String::new(), status_label(unit.status))
+                (Arc::from(""), status_label(unit.status))
             }
         },
     };
