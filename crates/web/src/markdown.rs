@@ -1,14 +1,19 @@
 //! Model-written Markdown to safe HTML: rendered with pulldown-cmark (TeX between `$…$` and `$$…$$`
-//! becomes MathML), then sanitised with ammonia, which keeps only known-harmless tags and attributes (no
-//! scripts, no event handlers, no `javascript:` URLs, no styles). A unit's article is rendered once per
-//! version and kept in a [`RenderCache`].
+//! becomes MathML, fenced code is highlighted with syntect as `hl-` CSS classes), then sanitised with
+//! ammonia, which keeps only known-harmless tags and attributes (no scripts, no event handlers, no
+//! `javascript:` URLs, no styles, and only `language-` and `hl-` classes). A unit's article is rendered
+//! once per version and kept in a [`RenderCache`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use latex2mathml::DisplayStyle;
-use pulldown_cmark::{CowStr, Event, Options, Parser};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
+use syntect::html::{ClassStyle, ClassedHTMLGenerator};
+use syntect::parsing::SyntaxSet;
+use syntect::util::LinesWithEndings;
 
 /// The MathML elements formulas render to, and the presentation attributes they need.
 const MATH_TAGS: &[&str] = &[
@@ -74,17 +79,108 @@ pub fn render(markdown: &str) -> String {
         Event::DisplayMath(tex) => math(&tex, DisplayStyle::Block, Event::Html),
         other => other,
     });
-    pulldown_cmark::html::push_html(&mut html, events);
+    pulldown_cmark::html::push_html(&mut html, highlighted(events));
     let mut sanitizer = ammonia::Builder::default();
     sanitizer
         .link_rel(Some("noopener noreferrer nofollow"))
-        // `language-rust` on code blocks; a class cannot run anything and styles come only from us.
+        // `language-rust` on code blocks and `hl-keyword` on their parts: a class cannot run anything,
+        // styles come only from us, and no other class of the site can be borrowed.
         .add_tag_attributes("code", &["class"])
+        .add_tag_attributes("span", &["class"])
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("code", "class") => classes_with_prefix(value, "language-"),
+            ("span", "class") => classes_with_prefix(value, "hl-"),
+            _ => Some(value.into()),
+        })
         .add_tags(MATH_TAGS);
     for tag in MATH_TAGS {
         sanitizer.add_tag_attributes(tag, MATH_ATTRIBUTES);
     }
     sanitizer.clean(&html).to_string()
+}
+
+/// The classes of `value` that start with `prefix`, if any.
+fn classes_with_prefix<'a>(value: &'a str, prefix: &str) -> Option<Cow<'a, str>> {
+    let kept: Vec<&str> = value
+        .split_whitespace()
+        .filter(|class| class.starts_with(prefix))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(" ").into())
+}
+
+/// The grammars code blocks are highlighted with, loaded on first use.
+static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_newlines);
+
+/// `events` with each code block replaced by its highlighted HTML.
+fn highlighted<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
+    // The language and text of the code block being read.
+    let mut block: Option<(String, String)> = None;
+    events.filter_map(move |event| match (&mut block, event) {
+        (None, Event::Start(Tag::CodeBlock(kind))) => {
+            let language = match kind {
+                CodeBlockKind::Fenced(info) => info.split_whitespace().next().unwrap_or("").into(),
+                CodeBlockKind::Indented => String::new(),
+            };
+            block = Some((language, String::new()));
+            None
+        }
+        (Some((_, code)), Event::Text(text)) => {
+            code.push_str(&text);
+            None
+        }
+        (Some(_), Event::End(TagEnd::CodeBlock)) => {
+            let (language, code) = block.take()?;
+            Some(Event::Html(code_block(&language, &code).into()))
+        }
+        (_, event) => Some(event),
+    })
+}
+
+/// A code block as HTML: its tokens in `hl-` classes when its language is known, else plain.
+fn code_block(language: &str, code: &str) -> String {
+    // Language names are words like `c++` or `objective-c`; anything else is dropped from the class.
+    let language: String = language
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "+#-_.".contains(*c))
+        .take(32)
+        .collect();
+    let class = if language.is_empty() {
+        String::new()
+    } else {
+        format!(" class=\"language-{language}\"")
+    };
+    let syntax = (!language.is_empty())
+        .then(|| SYNTAXES.find_syntax_by_token(&language))
+        .flatten();
+    let body = syntax
+        .and_then(|syntax| {
+            let mut html = ClassedHTMLGenerator::new_with_class_style(
+                syntax,
+                &SYNTAXES,
+                ClassStyle::SpacedPrefixed { prefix: "hl-" },
+            );
+            for line in LinesWithEndings::from(code) {
+                html.parse_html_for_line_which_includes_newline(line).ok()?;
+            }
+            Some(html.finalize())
+        })
+        .unwrap_or_else(|| escape(code));
+    format!("<pre><code{class}>{body}</code></pre>\n")
+}
+
+/// `text` with the characters that mean something in HTML escaped.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            _ => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 /// A formula as MathML; TeX that cannot be converted is shown as code (the converter marks what it
@@ -160,8 +256,68 @@ mod tests {
         assert!(html.contains("<h2>Loads</h2>"), "{html}");
         assert!(html.contains("<li>dead</li>"), "{html}");
         assert!(html.contains("<td>2</td>"), "{html}");
+        assert!(html.contains("<code class=\"language-rust\">"), "{html}");
+        assert!(html.contains(">let</span>"), "{html}");
+    }
+
+    /// The text of `html` without its tags.
+    fn text_of(html: &str) -> String {
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                _ if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn code_is_highlighted_on_the_server_and_stays_escaped() {
+        let html = render(
+            "```python\ndef area(r):\n    return 3.14 * r * r  # a circle <b>\n```\n\n\
+             ```klingon\nQapla' <script>alert(1)</script>\n```\n\n\
+             ```rust\" onclick=\"alert(2)\nfn main() {}\n```\n",
+        );
+        // Python's keywords, numbers and comments each get their classes; the text reads as written.
         assert!(
-            html.contains("<code class=\"language-rust\">let x = 1;"),
+            html.contains("<span class=\"hl-storage hl-type hl-function hl-python\">def</span>"),
+            "{html}"
+        );
+        assert!(html.contains("hl-constant hl-numeric"), "{html}");
+        assert!(html.contains("hl-comment"), "{html}");
+        assert!(
+            text_of(&html).contains("def area(r):\n    return 3.14 * r * r  # a circle &lt;b&gt;"),
+            "{html}"
+        );
+        // An unknown language is plain, escaped code; a hostile info string loses what is not a name.
+        assert!(
+            html.contains(
+                "<code class=\"language-klingon\">Qapla' &lt;script&gt;alert(1)&lt;/script&gt;"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("onclick"), "{html}");
+        assert!(html.contains("class=\"language-rust\""), "{html}");
+    }
+
+    #[test]
+    fn model_html_keeps_only_highlighting_classes() {
+        let html = render(
+            "<span class=\"skip primary hl-keyword\">a</span> <span class=\"theme\">b</span> \
+             <code class=\"language-js site\">c</code>",
+        );
+        assert!(
+            html.contains("<span class=\"hl-keyword\">a</span>"),
+            "{html}"
+        );
+        assert!(html.contains("<span>b</span>"), "{html}");
+        assert!(
+            html.contains("<code class=\"language-js\">c</code>"),
             "{html}"
         );
     }
