@@ -39,6 +39,10 @@ pub struct WebSettings {
     /// Outlines one client address may start drafting per hour (0: no limit), until accounts and
     /// quotas arrive.
     pub drafts_per_hour: u32,
+    /// Seconds a rendered course, week or unit page is served from memory before it is rendered
+    /// again (0: never cached). This process's own worker refreshes pages at once when it writes
+    /// something; the limit bounds how stale a page can be when another node wrote it.
+    pub page_cache_secs: u64,
 }
 
 impl Default for WebSettings {
@@ -47,6 +51,7 @@ impl Default for WebSettings {
             bind: "127.0.0.1:8080".into(),
             public_url: String::new(),
             drafts_per_hour: 10,
+            page_cache_secs: 5,
         }
     }
 }
@@ -466,6 +471,10 @@ const DOCS: &[(&str, &str)] = &[
     (
         "web.drafts_per_hour",
         "Outlines one client address may start drafting per hour; 0 for no limit.",
+    ),
+    (
+        "web.page_cache_secs",
+        "Seconds a rendered page is kept when another node may have changed its course; 0: never cached.",
     ),
     (
         "web.bind",

@@ -10,6 +10,7 @@ pub mod drafts;
 mod error;
 pub mod headers;
 pub mod markdown;
+pub mod page_cache;
 pub mod rate_limit;
 mod routes;
 mod views;
@@ -35,6 +36,8 @@ pub struct Web {
     pub articles: Arc<markdown::RenderCache>,
     /// The site's public address, for canonical links and the sitemap.
     pub public_url: Arc<str>,
+    /// Course, week and unit pages, once per change of their course.
+    pub pages: Arc<page_cache::PageCache>,
     /// Outlines being drafted.
     pub drafts: Arc<drafts::Drafts>,
     /// Drafts per client address.
@@ -46,6 +49,10 @@ impl Web {
     pub fn new(app: Arc<Lyceum>) -> Self {
         Self {
             public_url: app.settings.public_url().into(),
+            pages: Arc::new(page_cache::PageCache::new(
+                app.hub.progress(),
+                std::time::Duration::from_secs(app.settings.web.page_cache_secs),
+            )),
             drafts: Arc::new(drafts::Drafts::default()),
             draft_limit: Arc::new(rate_limit::RateLimit::per_hour(
                 app.settings.web.drafts_per_hour,

@@ -4,14 +4,20 @@ mod api;
 mod assets;
 mod catalog;
 mod course;
+mod drafts_api;
 mod live;
 mod new_course;
 mod pages;
 mod seo;
 mod unit;
 
+use std::future::Future;
+
 use axum::Router;
+use axum::http::Uri;
+use axum::response::Html;
 use axum::routing::{get, post};
+use bytes::Bytes;
 use lyceum_store::{Course, Module, Unit};
 
 use crate::{Web, WebError};
@@ -39,6 +45,10 @@ pub fn router() -> Router<Web> {
             "/api/courses/{slug}/weeks/{week}/units/{unit}",
             get(api::unit),
         )
+        .route("/api/drafts", post(drafts_api::create))
+        .route("/api/drafts/{id}", get(drafts_api::get))
+        .route("/api/drafts/{id}/live", get(drafts_api::live))
+        .route("/api/drafts/{id}/confirm", post(drafts_api::confirm))
         .route("/api/openapi.json", get(api::openapi))
         .route("/about", get(pages::about))
         .route("/terms", get(pages::terms))
@@ -60,6 +70,43 @@ async fn load(web: &Web, slug: &str) -> Result<(Course, Vec<Module>, Vec<Unit>),
 }
 
 /// A rendered page.
-fn page(template: &impl askama::Template) -> Result<axum::response::Html<String>, WebError> {
-    Ok(axum::response::Html(template.render()?))
+fn page(template: &impl askama::Template) -> Result<Html<String>, WebError> {
+    Ok(Html(template.render()?))
+}
+
+/// A page of one course, rendered.
+struct Rendered {
+    course_id: i64,
+    html: String,
+    /// Whether it may be served again: not while it starts writing its unit.
+    keep: bool,
+}
+
+impl Rendered {
+    fn new(course_id: i64, template: &impl askama::Template) -> Result<Self, WebError> {
+        Ok(Self {
+            course_id,
+            html: template.render()?,
+            keep: true,
+        })
+    }
+}
+
+/// The page at `uri` from the page cache, or else as `render` makes it (kept if it may be).
+async fn cached(
+    web: &Web,
+    uri: &Uri,
+    render: impl Future<Output = Result<Rendered, WebError>>,
+) -> Result<Html<Bytes>, WebError> {
+    let path = uri.path();
+    if let Some(html) = web.pages.get(path) {
+        return Ok(Html(html));
+    }
+    let rendering = web.pages.rendering();
+    let page = render.await?;
+    let html = Bytes::from(page.html);
+    if page.keep {
+        web.pages.put(path, page.course_id, rendering, html.clone());
+    }
+    Ok(Html(html))
 }

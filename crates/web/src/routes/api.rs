@@ -58,6 +58,27 @@ pub struct CourseItem {
     url: String,
 }
 
+/// Where a course is: its page and its API address.
+#[derive(Serialize)]
+pub struct CourseLink {
+    slug: String,
+    /// The course's page.
+    url: String,
+    /// The course as JSON.
+    pub api: String,
+}
+
+impl CourseLink {
+    /// The links of the course `slug`.
+    pub fn new(slug: &str) -> Self {
+        Self {
+            slug: slug.to_owned(),
+            url: format!("/courses/{slug}"),
+            api: format!("/api/courses/{slug}"),
+        }
+    }
+}
+
 /// A page of the catalog.
 #[derive(Serialize)]
 pub struct CatalogPage {
@@ -160,6 +181,8 @@ pub fn openapi_document(public_url: &str) -> Value {
     let week = json!({"name": "week", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}});
     let unit = json!({"name": "unit", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}});
     let ok = |schema: &str| json!({"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}}, "404": {"$ref": "#/components/responses/NotFound"}});
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}});
+    let draft_ok = |status: &str, description: &str| json!({status: {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Draft"}}}}, "404": {"$ref": "#/components/responses/NotFound"}});
     let text = json!({"type": "string"});
     let strings = json!({"type": "array", "items": {"type": "string"}});
     json!({
@@ -167,7 +190,7 @@ pub fn openapi_document(public_url: &str) -> Value {
         "info": {
             "title": "Lyceum",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Courses written by a language model: the catalog, each course with its weeks, units and quizzes, and the live text of a unit being written."
+            "description": "Courses written by a language model: make one (draft its outline, follow it, edit and confirm it), read the catalog and each course with its weeks, units and quizzes, and follow the live text of a unit being written. Requests that change something and come from a browser must come from this site's own pages."
         },
         "servers": [{"url": public_url}],
         "paths": {
@@ -191,6 +214,42 @@ pub fn openapi_document(public_url: &str) -> Value {
                 "parameters": [slug, week, unit],
                 "responses": ok("Unit")
             }},
+            "/api/drafts": {"post": {
+                "summary": "Start drafting a course's outline",
+                "description": "Counts against the hourly limit of drafts per client address. The outline is written in the background: follow it at `live`, or read the draft again.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DraftRequest"}}}},
+                "responses": {
+                    "202": {"description": "Drafting started", "headers": {"Location": {"schema": text}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Draft"}}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"},
+                    "422": {"$ref": "#/components/responses/Invalid"},
+                    "429": {"description": "Too many drafts from this address", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                }
+            }},
+            "/api/drafts/{id}": {"get": {
+                "summary": "A draft: what is written so far, and the whole outline once drafted",
+                "parameters": [id],
+                "responses": draft_ok("200", "OK")
+            }},
+            "/api/drafts/{id}/live": {"get": {
+                "summary": "The draft as it is written (Server-Sent Events)",
+                "description": "Events: `draft` (data: the Draft as JSON) at once and on every change, then `done` or `failed` (data: the reason).",
+                "parameters": [id],
+                "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}, "404": {"$ref": "#/components/responses/NotFound"}}
+            }},
+            "/api/drafts/{id}/confirm": {"post": {
+                "summary": "Create the course from the outline, as drafted or as edited, and start writing it",
+                "description": "Send `{\"outline\": …}` (the draft's `outline`, edited: renamed, reordered, weeks and units added or removed) or no body to take it as drafted. The edited outline is checked with the same rules as a drafted one.",
+                "parameters": [id],
+                "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": {"outline": {"$ref": "#/components/schemas/Outline"}}}}}},
+                "responses": {
+                    "201": {"description": "The course was created", "headers": {"Location": {"schema": text}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CourseLink"}}}},
+                    "200": {"description": "It was confirmed before: the same course", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CourseLink"}}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"},
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                    "409": {"description": "Still drafting, or drafting failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "422": {"$ref": "#/components/responses/Invalid"}
+                }
+            }},
             "/courses/{slug}/weeks/{week}/units/{unit}/live": {"get": {
                 "summary": "The unit's text as it is written (Server-Sent Events); opening it moves the unit to the front of the queue",
                 "description": "Events: `html` (sanitised HTML of the text so far), then `done` once it is stored, `failed` (data: the reason) or `reload` (the stream fell behind; read the unit again).",
@@ -199,9 +258,47 @@ pub fn openapi_document(public_url: &str) -> Value {
             }}
         },
         "components": {
-            "responses": {"NotFound": {"description": "No such course, week or unit", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+            "responses": {
+                "NotFound": {"description": "No such course, week, unit or draft", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "BadRequest": {"description": "The body is not the JSON described", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "Invalid": {"description": "What to change, field by field", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            },
             "schemas": {
-                "Error": {"type": "object", "properties": {"error": text}, "required": ["error"]},
+                "Error": {"type": "object", "properties": {"error": text, "problems": {"type": "array", "items": {"type": "object", "properties": {
+                    "field": {"type": "string", "description": "The request field, for a draft request"},
+                    "path": {"type": "string", "description": "Where in the outline, such as modules[0].units[1].title"},
+                    "message": text
+                }, "required": ["message"]}}}, "required": ["error"]},
+                "DraftRequest": {"type": "object", "required": ["description"], "additionalProperties": false, "properties": {
+                    "description": {"type": "string", "minLength": 10, "maxLength": 5000},
+                    "weeks": {"type": "integer", "minimum": 1, "maximum": 26, "default": 12},
+                    "units_per_week": {"type": "integer", "minimum": 1, "maximum": 6, "default": 3},
+                    "language": {"type": "string", "description": "A BCP-47 tag or a language's name", "default": "English"},
+                    "level": {"enum": ["beginner", "intermediate", "advanced"], "default": "beginner"},
+                    "audience": {"type": "string", "maxLength": 200}
+                }},
+                "Draft": {"type": "object", "required": ["id", "status", "weeks", "live", "confirm"], "properties": {
+                    "id": text,
+                    "status": {"enum": ["drafting", "ready", "failed", "confirmed"]},
+                    "error": {"type": ["string", "null"]},
+                    "title": {"type": ["string", "null"]},
+                    "summary": {"type": ["string", "null"]},
+                    "weeks": {"type": "array", "items": {"type": "object", "properties": {
+                        "number": {"type": "integer"}, "title": text,
+                        "units": {"type": "array", "items": {"type": "object", "properties": {"number": {"type": "integer"}, "title": text}}}
+                    }}},
+                    "outline": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Outline"}]},
+                    "course": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/CourseLink"}]},
+                    "live": text, "confirm": text
+                }},
+                "Outline": {"type": "object", "required": ["title", "summary", "outcomes", "modules"], "properties": {
+                    "title": text, "summary": text, "outcomes": strings,
+                    "modules": {"type": "array", "items": {"type": "object", "required": ["title", "units"], "properties": {
+                        "title": text,
+                        "units": {"type": "array", "items": {"type": "object", "required": ["title", "objectives"], "properties": {"title": text, "objectives": strings}}}
+                    }}}
+                }},
+                "CourseLink": {"type": "object", "properties": {"slug": text, "url": text, "api": text}},
                 "CatalogPage": {"type": "object", "required": ["courses", "page"], "properties": {
                     "courses": {"type": "array", "items": {"$ref": "#/components/schemas/CourseItem"}},
                     "page": {"type": "integer"},

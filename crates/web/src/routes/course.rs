@@ -3,10 +3,12 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::Uri;
 use axum::response::{Html, Redirect};
+use bytes::Bytes;
 use lyceum_store::Status;
 
-use super::{load, page};
+use super::{Rendered, cached, load};
 use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
 use crate::{Web, WebError, markdown};
 
@@ -52,8 +54,13 @@ struct WeekPage {
 pub async fn course(
     State(web): State<Web>,
     Path(slug): Path<String>,
-) -> Result<Html<String>, WebError> {
-    let (course, modules, units) = load(&web, &slug).await?;
+    uri: Uri,
+) -> Result<Html<Bytes>, WebError> {
+    cached(&web, &uri, render_course(&web, &slug)).await
+}
+
+async fn render_course(web: &Web, slug: &str) -> Result<Rendered, WebError> {
+    let (course, modules, units) = load(web, slug).await?;
     let ready = units
         .iter()
         .filter(|unit| unit.status == Status::Ready)
@@ -64,29 +71,32 @@ pub async fn course(
         .count();
     let total = units.len();
     let href = course_href(&course);
-    page(&CoursePage {
-        meta: Meta::new(
-            &web.public_url,
-            &href,
-            "website",
-            &course.title,
-            &course.summary,
-        ),
-        json_ld: course_json_ld(&web.public_url, &course, &href),
-        retry_href: format!("{href}/retry"),
-        weeks: syllabus(&course, &modules, &units, None),
-        percent: (ready * 100).checked_div(total).unwrap_or(0),
-        ready,
-        total,
-        failed,
-        language: course.language.native,
-        lang: course.language.tag,
-        level: course.level.as_str(),
-        audience: course.audience,
-        outcomes: course.outcomes,
-        summary: course.summary,
-        title: course.title,
-    })
+    Rendered::new(
+        course.id,
+        &CoursePage {
+            meta: Meta::new(
+                &web.public_url,
+                &href,
+                "website",
+                &course.title,
+                &course.summary,
+            ),
+            json_ld: course_json_ld(&web.public_url, &course, &href),
+            retry_href: format!("{href}/retry"),
+            weeks: syllabus(&course, &modules, &units, None),
+            percent: (ready * 100).checked_div(total).unwrap_or(0),
+            ready,
+            total,
+            failed,
+            language: course.language.native,
+            lang: course.language.tag,
+            level: course.level.as_str(),
+            audience: course.audience,
+            outcomes: course.outcomes,
+            summary: course.summary.clone(),
+            title: course.title.clone(),
+        },
+    )
 }
 
 /// The schema.org `Course` of a course page, for search engines. `<` is escaped so that no text in it
@@ -111,6 +121,7 @@ fn course_json_ld(public_url: &str, course: &lyceum_store::Course, href: &str) -
 pub async fn retry(State(web): State<Web>, Path(slug): Path<String>) -> Result<Redirect, WebError> {
     let course = web.app.store.course(&slug).await?;
     let queued = web.app.retry_failed(&course).await?;
+    web.pages.changed(course.id);
     tracing::info!(course = %course.slug, queued, "failed items queued again");
     Ok(Redirect::to(&course_href(&course)))
 }
@@ -119,8 +130,13 @@ pub async fn retry(State(web): State<Web>, Path(slug): Path<String>) -> Result<R
 pub async fn week(
     State(web): State<Web>,
     Path((slug, week)): Path<(String, i64)>,
-) -> Result<Html<String>, WebError> {
-    let (course, modules, units) = load(&web, &slug).await?;
+    uri: Uri,
+) -> Result<Html<Bytes>, WebError> {
+    cached(&web, &uri, render_week(&web, &slug, week)).await
+}
+
+async fn render_week(web: &Web, slug: &str, week: i64) -> Result<Rendered, WebError> {
+    let (course, modules, units) = load(web, slug).await?;
     let module = modules
         .iter()
         .find(|module| module.number == week)
@@ -129,21 +145,24 @@ pub async fn week(
     let href = crate::views::week_href(&course, week);
     let title = format!("Week {}: {}", module.number, module.title);
     let description = module.overview.as_deref().unwrap_or(&course.summary);
-    page(&WeekPage {
-        meta: Meta::new(&web.public_url, &href, "article", &title, description),
-        lang: course.language.tag,
-        course_title: course.title.clone(),
-        course_href: course_href(&course),
-        number: module.number,
-        title: module.title.clone(),
-        overview: module.overview.as_deref().map(markdown::render),
-        overview_status: status_label(module.status),
-        units: units
-            .iter()
-            .filter(|unit| unit.week == week)
-            .map(|unit| unit_link(&course, unit, None))
-            .collect(),
-        previous: (week > 1).then(|| crate::views::week_href(&course, week - 1)),
-        next: (week < last).then(|| crate::views::week_href(&course, week + 1)),
-    })
+    Rendered::new(
+        course.id,
+        &WeekPage {
+            meta: Meta::new(&web.public_url, &href, "article", &title, description),
+            lang: course.language.tag,
+            course_title: course.title.clone(),
+            course_href: course_href(&course),
+            number: module.number,
+            title: module.title.clone(),
+            overview: module.overview.as_deref().map(markdown::render),
+            overview_status: status_label(module.status),
+            units: units
+                .iter()
+                .filter(|unit| unit.week == week)
+                .map(|unit| unit_link(&course, unit, None))
+                .collect(),
+            previous: (week > 1).then(|| crate::views::week_href(&course, week - 1)),
+            next: (week < last).then(|| crate::views::week_href(&course, week + 1)),
+        },
+    )
 }

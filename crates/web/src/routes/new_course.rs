@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
@@ -93,7 +94,7 @@ impl FormView {
 }
 
 /// Parses every field; all problems at once, so the person fixes them in one go.
-fn parse(form: &NewCourseForm) -> Result<CourseRequest, Vec<InputError>> {
+pub(super) fn parse(form: &NewCourseForm) -> Result<CourseRequest, Vec<InputError>> {
     let mut errors = Vec::new();
     let mut keep = |error: InputError| errors.push(error);
     let description = Description::parse(&form.description)
@@ -146,15 +147,26 @@ pub async fn create(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&home)?).into_response());
         }
     };
+    let id = start(&web, client, request)?;
+    Ok(Redirect::to(&format!("/drafts/{id}")).into_response())
+}
+
+/// Starts drafting `request` for `client`, within its hourly limit; the draft's id.
+pub(super) fn start(
+    web: &Web,
+    client: SocketAddr,
+    request: CourseRequest,
+) -> Result<String, WebError> {
     web.draft_limit
         .check(client.ip())
         .map_err(WebError::TooManyRequests)?;
+    let weeks = request.weeks.get();
     let id = web
         .drafts
         .start(web.app.clone(), request)
         .map_err(|error| WebError::Internal(error.to_string()))?;
-    tracing::info!(weeks = form.weeks, "drafting an outline from the web");
-    Ok(Redirect::to(&format!("/drafts/{id}")).into_response())
+    tracing::info!(weeks, "drafting an outline from the web");
+    Ok(id)
 }
 
 /// An outline so far, as the draft page shows it.
@@ -354,7 +366,7 @@ struct DraftPage {
     confirm_href: String,
 }
 
-fn draft(web: &Web, id: &str) -> Result<std::sync::Arc<Draft>, WebError> {
+pub(super) fn draft(web: &Web, id: &str) -> Result<Arc<Draft>, WebError> {
     web.drafts.get(id).ok_or(WebError::NotFound)
 }
 
@@ -372,6 +384,15 @@ pub async fn show(State(web): State<Web>, Path(id): Path<String>) -> Result<Resp
     Ok(page(&draft_page(&id, &draft, &state, edited, Vec::new()))?.into_response())
 }
 
+/// `drafting`, `ready` or `failed`, with why it failed.
+pub(super) fn status(state: &DraftState) -> (&'static str, Option<String>) {
+    match &state.result {
+        None => ("drafting", None),
+        Some(Ok(_)) => ("ready", None),
+        Some(Err(error)) => ("failed", Some(error.clone())),
+    }
+}
+
 fn draft_page(
     id: &str,
     draft: &Draft,
@@ -379,11 +400,7 @@ fn draft_page(
     edited: Option<&Outline>,
     problems: Vec<String>,
 ) -> DraftPage {
-    let (status, error) = match &state.result {
-        None => ("drafting", None),
-        Some(Ok(_)) => ("ready", None),
-        Some(Err(error)) => ("failed", Some(error.clone())),
-    };
+    let (status, error) = status(state);
     DraftPage {
         outline: OutlineView::from(state),
         course_title: edited
@@ -420,47 +437,62 @@ const RENDER_EVERY: Duration = Duration::from_millis(200);
 /// `failed`.
 pub async fn live(State(web): State<Web>, Path(id): Path<String>) -> Result<Response, WebError> {
     let draft = draft(&web, &id)?;
+    Ok(follow(draft, "html", |state| {
+        OutlineView::from(state).render().unwrap_or_default()
+    }))
+}
+
+/// A draft as Server-Sent Events: `event` with `render` of what it has so far, at once and on every
+/// change (at most every [`RENDER_EVERY`]), then `done` or `failed` (data: why).
+pub(super) fn follow(
+    draft: Arc<Draft>,
+    event: &'static str,
+    render: impl Fn(&DraftState) -> String + Send + Sync + 'static,
+) -> Response {
     let changes = draft.changes();
+    let render = Arc::new(render);
     let stream = futures::stream::unfold(
         (draft, changes, Phase::Start),
-        |(draft, mut changes, phase)| async move {
-            match phase {
-                Phase::End => return None,
-                Phase::Wait => {
-                    // No sooner than the next render is due; the draft outlives this stream, so its
-                    // sender does too.
-                    tokio::time::sleep(RENDER_EVERY).await;
-                    let _ = changes.changed().await;
+        move |(draft, mut changes, phase)| {
+            let render = Arc::clone(&render);
+            async move {
+                match phase {
+                    Phase::End => return None,
+                    Phase::Wait => {
+                        // No sooner than the next render is due; the draft outlives this stream, so
+                        // its sender does too.
+                        tokio::time::sleep(RENDER_EVERY).await;
+                        let _ = changes.changed().await;
+                    }
+                    Phase::Start | Phase::Last => {}
                 }
-                Phase::Start | Phase::Last => {}
+                changes.mark_unchanged();
+                let state = draft.state();
+                let (sent, next) = match (&state.result, phase) {
+                    (Some(Ok(_)), Phase::Last) => {
+                        (Event::default().event("done").data("drafted"), Phase::End)
+                    }
+                    (Some(Err(error)), Phase::Last) => (
+                        Event::default().event("failed").data(error.clone()),
+                        Phase::End,
+                    ),
+                    // Everything once more before the end, so a follower always has all of it.
+                    (result, _) => {
+                        let next = if result.is_some() {
+                            Phase::Last
+                        } else {
+                            Phase::Wait
+                        };
+                        (Event::default().event(event).data(render(&state)), next)
+                    }
+                };
+                Some((Ok::<_, Infallible>(sent), (draft, changes, next)))
             }
-            changes.mark_unchanged();
-            let state = draft.state();
-            let (event, next) = match (&state.result, phase) {
-                (Some(Ok(_)), Phase::Last) => {
-                    (Event::default().event("done").data("drafted"), Phase::End)
-                }
-                (Some(Err(error)), Phase::Last) => (
-                    Event::default().event("failed").data(error.clone()),
-                    Phase::End,
-                ),
-                // The whole outline once more before the end, so a follower always has all of it.
-                (result, _) => {
-                    let html = OutlineView::from(&state).render().unwrap_or_default();
-                    let next = if result.is_some() {
-                        Phase::Last
-                    } else {
-                        Phase::Wait
-                    };
-                    (Event::default().event("html").data(html), next)
-                }
-            };
-            Some((Ok::<_, Infallible>(event), (draft, changes, next)))
         },
     );
-    Ok(Sse::new(stream)
+    Sse::new(stream)
         .keep_alive(KeepAlive::default())
-        .into_response())
+        .into_response()
 }
 
 /// `POST /drafts/{id}/confirm`: creates the course from the drafted outline with the person's renames
@@ -486,24 +518,33 @@ pub async fn confirm(
             page(&draft_page(&id, &draft, &state, Some(&outline), Vec::new()))?.into_response(),
         );
     }
-    match web
-        .app
-        .confirm_course(&draft.request, outline.clone(), &stats)
-        .await
-    {
-        Ok(course) => {
-            draft.update(|state| state.course = Some(course.slug.clone()));
-            Ok(Redirect::to(&course_href(&course)).into_response())
-        }
-        Err(GenerateError::Outline(error)) => {
-            let problems = error
-                .problems
+    match create_course(&web, &draft, outline.clone(), &stats).await? {
+        Ok(course) => Ok(Redirect::to(&course_href(&course)).into_response()),
+        Err(problems) => {
+            let problems = problems
                 .iter()
                 .map(|(path, message)| problem_text(path, message))
                 .collect();
             let page = page(&draft_page(&id, &draft, &state, Some(&outline), problems))?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
+    }
+}
+
+/// Creates the course of `draft` from `outline` and starts writing it; or the outline's problems as
+/// `(path, message)` pairs, with nothing stored.
+pub(super) async fn create_course(
+    web: &Web,
+    draft: &Draft,
+    outline: Outline,
+    stats: &lyceum_store::GenerationStats,
+) -> Result<Result<lyceum_store::Course, Vec<(String, String)>>, WebError> {
+    match web.app.confirm_course(&draft.request, outline, stats).await {
+        Ok(course) => {
+            draft.update(|state| state.course = Some(course.slug.clone()));
+            Ok(Ok(course))
+        }
+        Err(GenerateError::Outline(error)) => Ok(Err(error.problems)),
         Err(other) => Err(other.into()),
     }
 }

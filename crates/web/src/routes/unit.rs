@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::Uri;
 use axum::response::Html;
+use bytes::Bytes;
 use lyceum_app::UnitText;
 use lyceum_store::Status;
 
-use super::{load, page};
+use super::{Rendered, cached, load};
 use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
 use crate::{Web, WebError, markdown};
 
@@ -41,8 +43,13 @@ struct UnitPage {
 pub async fn get(
     State(web): State<Web>,
     Path((slug, week, number)): Path<(String, i64, i64)>,
-) -> Result<Html<String>, WebError> {
-    let (course, modules, units) = load(&web, &slug).await?;
+    uri: Uri,
+) -> Result<Html<Bytes>, WebError> {
+    cached(&web, &uri, render(&web, &slug, week, number)).await
+}
+
+async fn render(web: &Web, slug: &str, week: i64, number: i64) -> Result<Rendered, WebError> {
+    let (course, modules, units) = load(web, slug).await?;
     let index = units
         .iter()
         .position(|unit| unit.week == week && unit.number == number)
@@ -71,26 +78,32 @@ pub async fn get(
     let href = crate::views::unit_href(&course, unit);
     let title = format!("{week}.{number} {}", unit.title);
     let description = format!("{} {}", unit.title, unit.objectives.join(". "));
-    page(&UnitPage {
-        meta: Meta::new(&web.public_url, &href, "article", &title, &description),
-        lang: course.language.tag,
-        course_title: course.title.clone(),
-        course_href: course_href(&course),
-        week_title: module.title.clone(),
-        week_href: crate::views::week_href(&course, week),
-        label: format!("{week}.{number}"),
-        title: unit.title.clone(),
-        objectives: unit.objectives.clone(),
-        article,
-        live: matches!(status, "waiting" | "writing")
-            .then(|| format!("{}/live", crate::views::unit_href(&course, unit))),
-        status,
-        weeks: syllabus(&course, &modules, &units, Some(unit.id)),
-        previous: index
-            .checked_sub(1)
-            .map(|before| unit_link(&course, &units[before], None)),
-        next: units
-            .get(index + 1)
-            .map(|after| unit_link(&course, after, None)),
-    })
+    let mut rendered = Rendered::new(
+        course.id,
+        &UnitPage {
+            meta: Meta::new(&web.public_url, &href, "article", &title, &description),
+            lang: course.language.tag,
+            course_title: course.title.clone(),
+            course_href: course_href(&course),
+            week_title: module.title.clone(),
+            week_href: crate::views::week_href(&course, week),
+            label: format!("{week}.{number}"),
+            title: unit.title.clone(),
+            objectives: unit.objectives.clone(),
+            article,
+            live: matches!(status, "waiting" | "writing")
+                .then(|| format!("{}/live", crate::views::unit_href(&course, unit))),
+            status,
+            weeks: syllabus(&course, &modules, &units, Some(unit.id)),
+            previous: index
+                .checked_sub(1)
+                .map(|before| unit_link(&course, &units[before], None)),
+            next: units
+                .get(index + 1)
+                .map(|after| unit_link(&course, after, None)),
+        },
+    )?;
+    // A page that is not the stored article asks for the unit when opened: never served from memory.
+    rendered.keep = status == "ready";
+    Ok(rendered)
 }

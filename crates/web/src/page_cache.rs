@@ -1,0 +1,205 @@
+//! Whole course, week and unit pages, rendered once per change of their course rather than per request.
+//!
+//! A page is served from memory until its course changes or it is `ttl` old. Changes are the progress
+//! events of this process's worker (a unit started, written or failed), read from the hub before every
+//! lookup, and what this process's own handlers change (a retry). A page rendered while its course
+//! changed is not kept. The age limit bounds how stale a page can be when another node's worker wrote
+//! the change, since those events do not reach this process.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use lyceum_app::live::Progress;
+use tokio::sync::broadcast::{self, error::TryRecvError};
+
+/// Pages kept at most; a full cache first drops expired pages, then any.
+const MAX_PAGES: usize = 4096;
+
+/// Rendered pages by path.
+pub struct PageCache {
+    ttl: Duration,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    /// Progress of every course, from this process's worker.
+    progress: broadcast::Receiver<Progress>,
+    /// Counts changes seen; a page remembers the count it was rendered at.
+    epoch: u64,
+    /// The epoch of each course's last change.
+    changed: HashMap<i64, u64>,
+    pages: HashMap<String, Page>,
+}
+
+struct Page {
+    course_id: i64,
+    epoch: u64,
+    rendered: Instant,
+    html: Bytes,
+}
+
+/// When a page is about to be rendered: pass it back to [`PageCache::put`].
+#[derive(Debug, Clone, Copy)]
+pub struct Rendering(u64);
+
+impl PageCache {
+    /// A cache following `progress`, keeping pages for `ttl` (zero: keeping none).
+    pub fn new(progress: broadcast::Receiver<Progress>, ttl: Duration) -> Self {
+        Self {
+            ttl,
+            inner: Mutex::new(Inner {
+                progress,
+                epoch: 0,
+                changed: HashMap::new(),
+                pages: HashMap::new(),
+            }),
+        }
+    }
+
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        // Plain data: a panic elsewhere cannot leave it half-changed in a harmful way.
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        inner.catch_up();
+        inner
+    }
+
+    /// The page at `path`, if it is current.
+    pub fn get(&self, path: &str) -> Option<Bytes> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let inner = self.inner();
+        let page = inner.pages.get(path)?;
+        let changed = inner.changed.get(&page.course_id).copied().unwrap_or(0);
+        (page.epoch >= changed && page.rendered.elapsed() < self.ttl).then(|| page.html.clone())
+    }
+
+    /// Call before reading what a page shows from the store.
+    pub fn rendering(&self) -> Rendering {
+        Rendering(self.inner().epoch)
+    }
+
+    /// Keeps the page at `path` of course `course_id`, unless the course changed since `rendering`.
+    pub fn put(&self, path: &str, course_id: i64, rendering: Rendering, html: Bytes) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut inner = self.inner();
+        if inner
+            .changed
+            .get(&course_id)
+            .is_some_and(|&at| at > rendering.0)
+        {
+            return;
+        }
+        if inner.pages.len() >= MAX_PAGES && !inner.pages.contains_key(path) {
+            let ttl = self.ttl;
+            inner.pages.retain(|_, page| page.rendered.elapsed() < ttl);
+            if inner.pages.len() >= MAX_PAGES
+                && let Some(any) = inner.pages.keys().next().cloned()
+            {
+                inner.pages.remove(&any);
+            }
+        }
+        inner.pages.insert(
+            path.to_owned(),
+            Page {
+                course_id,
+                epoch: rendering.0,
+                rendered: Instant::now(),
+                html,
+            },
+        );
+    }
+
+    /// Course `course_id` changed: render its pages again.
+    pub fn changed(&self, course_id: i64) {
+        self.inner().change(course_id);
+    }
+}
+
+impl Inner {
+    fn change(&mut self, course_id: i64) {
+        self.epoch += 1;
+        self.changed.insert(course_id, self.epoch);
+    }
+
+    /// Applies every progress event sent since the last look.
+    fn catch_up(&mut self) {
+        loop {
+            match self.progress.try_recv() {
+                Ok(progress) => self.change(progress.course_id),
+                Err(TryRecvError::Lagged(_)) => {
+                    // Events were missed: any course may have changed.
+                    self.pages.clear();
+                    self.epoch += 1;
+                }
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lyceum_store::{ItemKind, Status};
+
+    fn progress(course_id: i64) -> Progress {
+        Progress {
+            course_id,
+            generation_id: 1,
+            kind: ItemKind::Unit,
+            status: Status::Ready,
+            tokens_out: None,
+        }
+    }
+
+    #[test]
+    fn a_page_is_kept_until_its_course_changes() {
+        let (sender, receiver) = broadcast::channel(8);
+        let cache = PageCache::new(receiver, Duration::from_secs(60));
+        let rendering = cache.rendering();
+        cache.put("/a", 1, rendering, Bytes::from_static(b"one"));
+        cache.put("/b", 2, rendering, Bytes::from_static(b"two"));
+        assert_eq!(cache.get("/a").as_deref(), Some(&b"one"[..]));
+        sender.send(progress(1)).unwrap();
+        assert_eq!(cache.get("/a"), None, "course 1 changed");
+        assert_eq!(cache.get("/b").as_deref(), Some(&b"two"[..]));
+        cache.changed(2);
+        assert_eq!(cache.get("/b"), None, "course 2 changed");
+    }
+
+    #[test]
+    fn a_page_rendered_while_its_course_changed_is_not_kept() {
+        let (sender, receiver) = broadcast::channel(8);
+        let cache = PageCache::new(receiver, Duration::from_secs(60));
+        let rendering = cache.rendering();
+        sender.send(progress(1)).unwrap();
+        cache.put("/a", 1, rendering, Bytes::from_static(b"old"));
+        assert_eq!(cache.get("/a"), None);
+        let rendering = cache.rendering();
+        cache.put("/a", 1, rendering, Bytes::from_static(b"new"));
+        assert_eq!(cache.get("/a").as_deref(), Some(&b"new"[..]));
+    }
+
+    #[test]
+    fn missed_events_drop_every_page_and_zero_ttl_keeps_none() {
+        let (sender, receiver) = broadcast::channel(2);
+        let cache = PageCache::new(receiver, Duration::from_secs(60));
+        cache.put("/a", 1, cache.rendering(), Bytes::from_static(b"one"));
+        for _ in 0..3 {
+            sender.send(progress(9)).unwrap();
+        }
+        assert_eq!(cache.get("/a"), None, "lagged: course 1 may have changed");
+
+        let off = PageCache::new(sender.subscribe(), Duration::ZERO);
+        off.put("/a", 1, off.rendering(), Bytes::from_static(b"one"));
+        assert_eq!(off.get("/a"), None);
+    }
+}
