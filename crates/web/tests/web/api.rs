@@ -3,7 +3,10 @@
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::spawn_web;
+use lyceum_testkit::Action;
+
+use crate::helpers::{Page, TestWeb, spawn_web};
+use crate::live::read_events;
 
 const SLUG: &str = "a-course-on-how-bridges-carry-their-loads";
 
@@ -72,12 +75,30 @@ async fn every_path_in_the_openapi_document_is_served() {
     web.course("How bridges carry their loads", 1, 1).await;
     web.drain_jobs().await;
 
+    let draft = json(
+        &post_json(
+            &web,
+            "/api/drafts",
+            r#"{"description": "How tides rise and fall", "weeks": 1, "units_per_week": 1}"#,
+        )
+        .await
+        .html,
+    );
+    let id = draft["id"].as_str().unwrap().to_owned();
+
     let document = json(&web.get("/api/openapi.json").await.html);
     assert_eq!(document["openapi"], "3.1.0");
     assert_eq!(document["servers"][0]["url"], "http://127.0.0.1:8080");
     let paths = document["paths"].as_object().unwrap();
-    assert!(paths.len() >= 5, "{paths:?}");
+    assert!(paths.len() >= 9, "{paths:?}");
     for (template, operations) in paths {
+        if operations.get("post").is_some() {
+            assert!(
+                template.starts_with("/api/drafts"),
+                "{template} changes something"
+            );
+            continue;
+        }
         assert!(
             operations["get"]["responses"]["200"].is_object(),
             "{template}"
@@ -85,7 +106,8 @@ async fn every_path_in_the_openapi_document_is_served() {
         let path = template
             .replace("{slug}", SLUG)
             .replace("{week}", "1")
-            .replace("{unit}", "1");
+            .replace("{unit}", "1")
+            .replace("{id}", &id);
         let page = web.get(&path).await;
         assert_eq!(
             page.status,
@@ -93,4 +115,176 @@ async fn every_path_in_the_openapi_document_is_served() {
             "{template} is documented but not served"
         );
     }
+}
+
+/// `body` posted to `path` as JSON by a program (no browser headers).
+async fn post_json(web: &TestWeb, path: &str, body: &str) -> Page {
+    web.post(
+        path,
+        &[("content-type", "application/json")],
+        body.to_owned(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_program_drafts_follows_edits_and_confirms_a_course_through_the_api() {
+    let web = spawn_web().await;
+    web.model.script("outline week 1", Action::Hold);
+    let created = post_json(
+        &web,
+        "/api/drafts",
+        r#"{"description": "How tides rise and fall", "weeks": 2, "units_per_week": 2, "language": "fr", "level": "advanced"}"#,
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.html);
+    let draft = json(&created.html);
+    let id = draft["id"].as_str().unwrap();
+    assert_eq!(created.headers["location"], format!("/api/drafts/{id}"));
+    assert_eq!(draft["status"], "drafting");
+
+    // Confirming before the outline is drafted is a conflict, and stores nothing.
+    assert_eq!(web.model.held().await, "outline week 1");
+    let early = post_json(&web, &format!("/api/drafts/{id}/confirm"), "").await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.html);
+    assert!(
+        json(&early.html)["error"]
+            .as_str()
+            .unwrap()
+            .contains("still being drafted")
+    );
+    web.model.release();
+
+    // The live stream carries the draft as JSON, growing, then `done`.
+    let events = read_events(
+        web.stream(&format!("/api/drafts/{id}/live")).await.1,
+        "done",
+    )
+    .await;
+    let drafts: Vec<Value> = events
+        .iter()
+        .filter(|(name, _)| name == "draft")
+        .map(|(_, data)| json(data))
+        .collect();
+    let last = drafts.last().unwrap();
+    assert_eq!(last["status"], "ready");
+    assert_eq!(last["weeks"][1]["units"][1]["title"], "Topic 2.2 in depth");
+    let mut outline = last["outline"].clone();
+    assert_eq!(outline["modules"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        json(&web.get(&format!("/api/drafts/{id}")).await.html),
+        *last
+    );
+
+    // An edit that breaks the rules says where, and stores nothing.
+    outline["modules"][0]["units"][1]["title"] = "".into();
+    let refused = post_json(
+        &web,
+        &format!("/api/drafts/{id}/confirm"),
+        &serde_json::json!({ "outline": outline }).to_string(),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.html
+    );
+    let problems = &json(&refused.html)["problems"];
+    assert_eq!(
+        problems[0]["path"], "modules[0].units[1].title",
+        "{problems}"
+    );
+    assert!(web.app.store.list_courses(10, 0).await.unwrap().is_empty());
+
+    // Renamed, with a week removed: stored exactly so.
+    outline["modules"][0]["units"][1]["title"] = "Spring and neap tides".into();
+    outline["modules"].as_array_mut().unwrap().pop();
+    let confirmed = post_json(
+        &web,
+        &format!("/api/drafts/{id}/confirm"),
+        &serde_json::json!({ "outline": outline }).to_string(),
+    )
+    .await;
+    assert_eq!(confirmed.status, StatusCode::CREATED, "{}", confirmed.html);
+    let link = json(&confirmed.html);
+    let api = link["api"].as_str().unwrap();
+    assert_eq!(confirmed.headers["location"], api);
+    let course = json(&web.get(api).await.html);
+    assert_eq!(course["language"], "fr");
+    assert_eq!(course["level"], "advanced");
+    let weeks = course["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 1);
+    assert_eq!(weeks[0]["units"][1]["title"], "Spring and neap tides");
+
+    // Confirming again gives the same course; the draft says where it went.
+    let again = post_json(&web, &format!("/api/drafts/{id}/confirm"), "").await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(json(&again.html)["slug"], link["slug"]);
+    let draft = json(&web.get(&format!("/api/drafts/{id}")).await.html);
+    assert_eq!(draft["status"], "confirmed");
+    assert_eq!(draft["course"]["slug"], link["slug"]);
+    assert_eq!(web.app.store.list_courses(10, 0).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn bad_draft_requests_say_what_to_change_in_json() {
+    let web = spawn_web().await;
+    let invalid = post_json(
+        &web,
+        "/api/drafts",
+        r#"{"description": "Tides", "weeks": 40, "language": "klingon"}"#,
+    )
+    .await;
+    assert_eq!(
+        invalid.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        invalid.html
+    );
+    let problems = json(&invalid.html)["problems"].clone();
+    let fields: Vec<&str> = problems
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|problem| problem["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["description", "weeks", "language"], "{problems}");
+
+    for (body, says) in [
+        ("not json", "JSON"),
+        (r#"{"weeks": 2}"#, "description"),
+        (
+            r#"{"description": "How tides rise and fall", "colour": "red"}"#,
+            "colour",
+        ),
+        (
+            r#"{"description": "How tides rise and fall", "weeks": "two"}"#,
+            "weeks",
+        ),
+    ] {
+        let bad = post_json(&web, "/api/drafts", body).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{body}: {}", bad.html);
+        let error = json(&bad.html)["error"].as_str().unwrap().to_owned();
+        assert!(error.contains(says), "{body}: {error}");
+    }
+    let unknown = web
+        .get("/api/drafts/0123456789abcdef0123456789abcdef")
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&unknown.html)["error"], "not found");
+
+    // A browser page on another site cannot start drafts through the API either.
+    let cross = web
+        .post(
+            "/api/drafts",
+            &[
+                ("content-type", "application/json"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+            r#"{"description": "How tides rise and fall"}"#.to_owned(),
+        )
+        .await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    assert!(web.model.calls().is_empty(), "nothing was drafted");
 }
