@@ -8,6 +8,8 @@
 //! failures per call: an error status, repeated or blank titles, or holding a stream open until
 //! released.
 
+pub mod browser;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};

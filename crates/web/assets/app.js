@@ -1,7 +1,7 @@
 // Lyceum's script. The light/dark theme follows the system until the person chooses, then remembers
 // the choice in this browser; loaded in <head> so the page never flashes the wrong theme. A unit being
 // written shows its text as it grows, from the server's live stream of sanitised HTML, then reloads
-// into the stored version.
+// into the stored version. On narrow screens the syllabus starts folded.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -59,6 +59,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // On a phone the syllabus sits above the article: fold it, so the article comes first.
+    var sidebar = document.querySelector("details.sidebar");
+    if (sidebar && window.matchMedia("(max-width: 56rem)").matches) { sidebar.open = false; }
     var article = document.querySelector("[data-live]");
     if (article && window.EventSource) { follow(article); }
     var outline = document.querySelector("[data-draft-live]");

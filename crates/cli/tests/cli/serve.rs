@@ -2,7 +2,8 @@
 //! cleanly, handing the job it was working on back to the queue.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use lyceum_app::{Lyceum, Settings};
@@ -27,6 +28,34 @@ async fn http_get(address: &str, path: &str) -> String {
     response
 }
 
+/// Starts `lyceum serve` on a free loopback port with `env`; the child and its `host:port`.
+pub(crate) async fn spawn_serve(data_dir: &Path, env: &[(&str, String)]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lyceum"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let address = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (child, address)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_shows_a_course_while_writing_it_and_sigterm_hands_the_running_job_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -49,29 +78,7 @@ async fn serve_shows_a_course_while_writing_it_and_sigterm_hands_the_running_job
     drop(app);
 
     model.script("overview 1", Action::Hold);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lyceum"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
-    let address = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
+    let (mut child, address) = spawn_serve(dir.path(), &env).await;
 
     let held = tokio::time::timeout(Duration::from_secs(60), model.held())
         .await

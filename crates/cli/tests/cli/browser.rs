@@ -1,0 +1,251 @@
+//! Lyceum in a real headless Chromium, as a person uses it: `lyceum serve` with the scripted
+//! OpenAI-compatible server behind it. Generate a course and watch its outline arrive, rename a unit,
+//! confirm, read unit 1.1 while it is written, follow "Next up", switch the theme, and use it all at
+//! phone width; axe-core checks every kind of page. Screenshots at 1280 and 390 px go to
+//! `target/screenshots/` for review.
+
+use std::path::PathBuf;
+use std::process::Child;
+
+use lyceum_testkit::browser::{self, Browser, Violation};
+use lyceum_testkit::{Action, ScriptedModel};
+use serde_json::json;
+
+use crate::generate::scripted_env;
+use crate::serve::spawn_serve;
+
+/// Stops `lyceum serve` when the test ends, passed or not.
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `target/screenshots/NAME.png`, next to the test binaries of this build.
+fn screenshot_path(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/debug/deps/cli-HASH → target
+    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
+    target.join("screenshots").join(format!("{name}.png"))
+}
+
+/// The page's serious and critical axe-core violations, named by page.
+async fn serious_violations(browser: &Browser, axe: &str, page: &str) -> Vec<String> {
+    browser
+        .axe(axe)
+        .await
+        .into_iter()
+        .filter(|v: &Violation| v.impact == "serious" || v.impact == "critical")
+        .map(|v| format!("{page}: {} ({}) at {:?}", v.id, v.help, v.targets))
+        .collect()
+}
+
+/// The page does not scroll sideways at the window's width.
+async fn fits_the_width(browser: &Browser, page: &str) {
+    let widths = browser
+        .eval(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            json!([]),
+        )
+        .await;
+    assert!(
+        widths[0].as_u64() <= widths[1].as_u64(),
+        "{page} scrolls sideways: {widths}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
+    let axe_path = browser::axe_core_path();
+    let axe = std::fs::read_to_string(&axe_path).unwrap_or_else(|error| {
+        panic!(
+            "axe-core is not at {} ({error}): ./scripts/test installs it with npm",
+            axe_path.display()
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let model = ScriptedModel::start().await;
+    // Week 2's units are held back, so the outline is seen arriving; unit 1.1 is held mid-answer.
+    model.script("outline week 2", Action::Hold);
+    model.script("unit 1.1", Action::Hold);
+    let (child, address) = spawn_serve(dir.path(), &scripted_env(&model)).await;
+    let _served = Served(child);
+    let site = format!("http://{address}");
+    let browser = Browser::start(1280, 900).await;
+    let mut violations = Vec::new();
+
+    // Home: the form.
+    browser.goto(&site).await;
+    browser
+        .wait_for("!document.getElementById('theme-toggle').hidden")
+        .await;
+    violations.extend(serious_violations(&browser, &axe, "home").await);
+    browser.screenshot(&screenshot_path("home-1280")).await;
+    browser
+        .fill("#description", "How bridges carry their loads")
+        .await;
+    browser.fill("#weeks", "2").await;
+    browser.fill("#units_per_week", "2").await;
+    browser.follow("form.new-course button.primary").await;
+
+    // The outline arrives while it is written: week 1's units are shown before week 2's are asked.
+    assert!(
+        browser.url().await.contains("/drafts/"),
+        "{}",
+        browser.url().await
+    );
+    assert_eq!(model.held().await, "outline week 2");
+    browser
+        .wait_for("document.getElementById('outline').textContent.includes('Topic 1.2 in depth')")
+        .await;
+    let partial = browser.text("#outline").await;
+    assert!(
+        partial.contains("A course on How bridges carry their loads"),
+        "{partial}"
+    );
+    assert!(
+        !partial.contains("Topic 2.1"),
+        "week 2 is not written yet: {partial}"
+    );
+    assert!(
+        browser
+            .text("#draft-status")
+            .await
+            .contains("being written")
+    );
+    violations.extend(serious_violations(&browser, &axe, "new course (drafting)").await);
+    browser.screenshot(&screenshot_path("draft-1280")).await;
+    model.release();
+
+    // The page becomes the editor: rename unit 1.2 and create the course.
+    browser
+        .wait_for("document.querySelector('form.edit-outline')")
+        .await;
+    violations.extend(serious_violations(&browser, &axe, "new course (editor)").await);
+    browser.screenshot(&screenshot_path("editor-1280")).await;
+    browser.fill("#unit-1-2", "Arches and their thrust").await;
+    browser.follow("form.edit-outline button.primary").await;
+    let course_url = browser.url().await;
+    assert!(course_url.contains("/courses/"), "{course_url}");
+    let syllabus = browser.text(".course .syllabus").await;
+    assert!(syllabus.contains("Arches and their thrust"), "{syllabus}");
+    assert!(!syllabus.contains("Topic 1.2 in depth"), "{syllabus}");
+    violations.extend(serious_violations(&browser, &axe, "course").await);
+    browser.screenshot(&screenshot_path("course-1280")).await;
+
+    // Unit 1.1 while it is written: the first words, then the whole stored article.
+    browser
+        .follow(".course .syllabus a[href$='/weeks/1/units/1']")
+        .await;
+    assert_eq!(model.held().await, "unit 1.1");
+    browser
+        .wait_for("document.querySelector('#article[data-live]').textContent.includes('This unit')")
+        .await;
+    let first = browser.text("#article").await;
+    assert!(
+        !first.contains("Key takeaways"),
+        "only the first words are written: {first}"
+    );
+    browser
+        .screenshot(&screenshot_path("unit-writing-1280"))
+        .await;
+    model.release();
+    browser
+        .wait_for("!document.querySelector('[data-live]') && document.querySelector('#article h2')")
+        .await;
+    let article = browser.text("#article").await;
+    assert!(article.contains("Key takeaways"), "{article}");
+    assert!(
+        article.len() > first.len() * 4,
+        "{first:?} grew into {article:?}"
+    );
+    assert!(browser.text("h1").await.contains("Topic 1.1 in depth"));
+    violations.extend(serious_violations(&browser, &axe, "unit").await);
+    browser.screenshot(&screenshot_path("unit-1280")).await;
+
+    // Next up leads to the renamed unit.
+    let next = browser.text("a[rel=next]").await;
+    assert_eq!(next, "Next up: Arches and their thrust");
+    browser.follow("a[rel=next]").await;
+    assert!(browser.url().await.ends_with("/weeks/1/units/2"));
+    assert!(browser.text("h1").await.contains("Arches and their thrust"));
+
+    // The week, the catalog and About.
+    browser.follow(".crumbs a[href$='/weeks/1']").await;
+    assert!(browser.text("h1").await.contains("Stage 1 foundations"));
+    violations.extend(serious_violations(&browser, &axe, "module").await);
+    browser.screenshot(&screenshot_path("module-1280")).await;
+    browser.follow("header.site a[href='/courses']").await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("A course on How bridges carry their loads")
+    );
+    violations.extend(serious_violations(&browser, &axe, "catalog").await);
+    browser.screenshot(&screenshot_path("catalog-1280")).await;
+    browser.follow("header.site a[href='/about']").await;
+    violations.extend(serious_violations(&browser, &axe, "about").await);
+
+    // The theme: the system's (light here) until toggled, then dark on every page, after reloads too.
+    let background = "return getComputedStyle(document.body).backgroundColor;";
+    let light = browser.eval(background, json!([])).await;
+    assert_eq!(browser.text("#theme-toggle").await, "Dark theme");
+    browser.click("#theme-toggle").await;
+    let dark = browser.eval(background, json!([])).await;
+    assert_ne!(light, dark, "the background changes with the theme");
+    assert_eq!(browser.text("#theme-toggle").await, "Light theme");
+    browser.goto(&course_url).await;
+    assert_eq!(browser.eval(background, json!([])).await, dark);
+    violations.extend(serious_violations(&browser, &axe, "course (dark)").await);
+    browser
+        .screenshot(&screenshot_path("course-dark-1280"))
+        .await;
+    browser.goto(&format!("{course_url}/weeks/1/units/1")).await;
+    violations.extend(serious_violations(&browser, &axe, "unit (dark)").await);
+    browser.click("#theme-toggle").await;
+    assert_eq!(browser.eval(background, json!([])).await, light);
+
+    // A phone, 390 px wide: nothing scrolls sideways, and the syllabus folds away above the article.
+    browser.resize(390, 844).await;
+    let unit_url = format!("{course_url}/weeks/1/units/1");
+    for (name, url) in [
+        ("home", site.clone()),
+        ("course", course_url.clone()),
+        ("module", format!("{course_url}/weeks/1")),
+        ("unit", unit_url.clone()),
+        ("catalog", format!("{site}/courses")),
+        ("about", format!("{site}/about")),
+    ] {
+        browser.goto(&url).await;
+        fits_the_width(&browser, name).await;
+        browser
+            .screenshot(&screenshot_path(&format!("{name}-390")))
+            .await;
+    }
+    violations.extend(serious_violations(&browser, &axe, "about (390 px)").await);
+    browser.goto(&unit_url).await;
+    let folded = browser
+        .eval(
+            "const s = document.querySelector('.sidebar');
+             return [s.open, s.getBoundingClientRect().top < document.getElementById('article').getBoundingClientRect().top];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(folded, json!([false, true]), "[open, above the article]");
+    browser.click(".sidebar summary").await;
+    browser.follow(".sidebar a[href$='/weeks/1/units/2']").await;
+    assert!(browser.text("h1").await.contains("Arches and their thrust"));
+    fits_the_width(&browser, "unit 1.2").await;
+    violations.extend(serious_violations(&browser, &axe, "unit (390 px)").await);
+
+    browser.close().await;
+    assert!(
+        violations.is_empty(),
+        "axe-core found serious or critical violations:\n{}",
+        violations.join("\n")
+    );
+}
