@@ -48,6 +48,8 @@ pub struct Course {
     pub units_per_week: i64,
     /// Created (Unix ms).
     pub created_at: i64,
+    /// When an operator featured it (Unix ms), if featured.
+    pub featured_at: Option<i64>,
 }
 
 /// A week of a course.
@@ -113,6 +115,7 @@ struct CourseRow {
     weeks: i64,
     units_per_week: i64,
     created_at: i64,
+    featured_at: Option<i64>,
 }
 
 impl TryFrom<CourseRow> for Course {
@@ -134,6 +137,7 @@ impl TryFrom<CourseRow> for Course {
             weeks: row.weeks,
             units_per_week: row.units_per_week,
             created_at: row.created_at,
+            featured_at: row.featured_at,
         })
     }
 }
@@ -169,7 +173,7 @@ struct SummaryRow {
 }
 
 const COURSE_COLUMNS: &str = "c.id, c.slug, c.description, c.title, c.summary, c.outcomes, c.language, \
-                              c.audience, c.level, c.weeks, c.units_per_week, c.created_at";
+                              c.audience, c.level, c.weeks, c.units_per_week, c.created_at, c.featured_at";
 
 fn status(text: Option<String>) -> Result<Status, StoreError> {
     Status::parse(text.as_deref().unwrap_or("pending"))
@@ -300,9 +304,44 @@ impl Store {
             .try_into()
     }
 
-    /// Courses, newest first, with their progress.
+    /// The catalog: featured courses first (the most recently featured first), then the newest, with
+    /// their progress.
     pub async fn list_courses(
         &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<CourseSummary>, StoreError> {
+        self.summaries(
+            "",
+            "(c.featured_at IS NULL), c.featured_at DESC, c.created_at DESC, c.id DESC",
+            limit,
+            offset,
+        )
+        .await
+    }
+
+    /// The newest courses, featured or not, with their progress.
+    pub async fn newest_courses(&self, limit: i64) -> Result<Vec<CourseSummary>, StoreError> {
+        self.summaries("", "c.created_at DESC, c.id DESC", limit, 0)
+            .await
+    }
+
+    /// Featured courses only, the most recently featured first, with their progress.
+    pub async fn featured_courses(&self, limit: i64) -> Result<Vec<CourseSummary>, StoreError> {
+        self.summaries(
+            "WHERE c.featured_at IS NOT NULL",
+            "c.featured_at DESC, c.id DESC",
+            limit,
+            0,
+        )
+        .await
+    }
+
+    /// Courses with their progress; `filter` and `order` are SQL written here, never input.
+    async fn summaries(
+        &self,
+        filter: &str,
+        order: &str,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<CourseSummary>, StoreError> {
@@ -310,8 +349,8 @@ impl Store {
             "SELECT {COURSE_COLUMNS}, COUNT(g.id) AS items, \
              SUM(CASE WHEN g.status = 'ready' THEN 1 ELSE 0 END) AS ready, \
              SUM(CASE WHEN g.status = 'failed' THEN 1 ELSE 0 END) AS failed \
-             FROM courses c LEFT JOIN generations g ON g.course_id = c.id \
-             GROUP BY c.id ORDER BY c.created_at DESC, c.id DESC LIMIT $1 OFFSET $2"
+             FROM courses c LEFT JOIN generations g ON g.course_id = c.id {filter} \
+             GROUP BY c.id ORDER BY {order} LIMIT $1 OFFSET $2"
         );
         let rows: Vec<SummaryRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(limit).bind(offset).fetch_all(pool).await?);
         rows.into_iter()
@@ -324,6 +363,24 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Features a course (or stops featuring it); the course as it is now.
+    pub async fn set_featured(&self, slug: &str, featured: bool) -> Result<Course, StoreError> {
+        let at = featured.then(now_ms);
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE courses SET featured_at = $2, updated_at = $3 WHERE slug = $1",
+        )
+        .bind(slug)
+        .bind(at)
+        .bind(now_ms())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if updated == 0 {
+            return Err(StoreError::NotFound(format!("course \"{slug}\"")));
+        }
+        self.course(slug).await
     }
 
     /// A course's weeks in order.

@@ -10,7 +10,8 @@ use crate::commands::{ExportFormat, find_course, open_store, run_worker};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// List stored courses, newest first, with how much of each is written.
+    /// List stored courses as the catalog does (featured first, then newest), with how much of each is
+    /// written.
     List {
         /// How many to show.
         #[arg(long, default_value_t = 50)]
@@ -25,6 +26,14 @@ pub enum Command {
     Retry {
         /// The course's slug.
         slug: String,
+    },
+    /// Feature a course: first in the catalog and on the home page.
+    Feature {
+        /// The course's slug.
+        slug: String,
+        /// Stop featuring it.
+        #[arg(long)]
+        off: bool,
     },
 }
 
@@ -45,8 +54,13 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 } else {
                     String::new()
                 };
+                let featured = if course.featured_at.is_some() {
+                    "  (featured)"
+                } else {
+                    ""
+                };
                 println!(
-                    "{:40} {:3} weeks  {:>3}/{:<3} written{failed}  {}",
+                    "{:40} {:3} weeks  {:>3}/{:<3} written{failed}  {}{featured}",
                     course.slug, course.weeks, summary.ready, summary.items, course.title
                 );
             }
@@ -107,6 +121,20 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             let count = app.retry_failed(&course).await?;
             println!("Writing {count} failed items of \"{slug}\" again.");
             run_worker(&app, Some(&course)).await
+        }
+        Command::Feature { slug, off } => {
+            let store = open_store(settings).await?;
+            find_course(&store, &slug).await?;
+            let course = store.set_featured(&slug, !off).await?;
+            if course.featured_at.is_some() {
+                println!(
+                    "\"{}\" is featured: first in the catalog and on the home page.",
+                    course.title
+                );
+            } else {
+                println!("\"{}\" is no longer featured.", course.title);
+            }
+            Ok(())
         }
     }
 }

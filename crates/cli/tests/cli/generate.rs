@@ -124,6 +124,17 @@ async fn a_course_killed_midway_finishes_after_a_restart_with_every_item_written
         list.stdout
     );
     assert!(list.stdout.contains("15/15"), "{}", list.stdout);
+    assert!(!list.stdout.contains("(featured)"), "{}", list.stdout);
+    let slug = "a-course-on-how-bridges-carry-their-loads";
+    let feature = lyceum(dir.path(), &["courses", "feature", slug], &env);
+    assert_eq!(feature.code, 0, "{}", feature.stderr);
+    assert!(feature.stdout.contains("is featured"), "{}", feature.stdout);
+    let list = lyceum(dir.path(), &["courses", "list"], &env);
+    assert!(list.stdout.contains("(featured)"), "{}", list.stdout);
+    let off = lyceum(dir.path(), &["courses", "feature", slug, "--off"], &env);
+    assert!(off.stdout.contains("no longer featured"), "{}", off.stdout);
+    lyceum(dir.path(), &["courses", "feature", "no-such-course"], &env)
+        .assert_fails(2, "there is no course \"no-such-course\"");
     let out = dir.path().join("export");
     let export = lyceum(
         dir.path(),

@@ -87,6 +87,57 @@ async fn a_second_course_with_the_same_title_gets_its_own_slug() {
     .await;
 }
 
+#[tokio::test]
+async fn featured_courses_come_first_in_the_catalog_and_can_be_unfeatured() {
+    on_each_backend(|store| async move {
+        let a = create_course(&store, "Astronomy", 1, 1).await;
+        let b = create_course(&store, "Botany", 1, 1).await;
+        let c = create_course(&store, "Chemistry", 1, 1).await;
+        let slugs = |list: Vec<lyceum_store::CourseSummary>| -> Vec<String> {
+            list.into_iter()
+                .map(|summary| summary.course.slug)
+                .collect()
+        };
+        assert_eq!(
+            slugs(store.list_courses(10, 0).await.unwrap()),
+            [c.slug.as_str(), b.slug.as_str(), a.slug.as_str()]
+        );
+        assert!(store.featured_courses(10).await.unwrap().is_empty());
+
+        let featured = store.set_featured(&a.slug, true).await.unwrap();
+        assert!(featured.featured_at.is_some());
+        store.set_featured(&c.slug, true).await.unwrap();
+        assert_eq!(
+            slugs(store.list_courses(10, 0).await.unwrap()),
+            [c.slug.as_str(), a.slug.as_str(), b.slug.as_str()]
+        );
+        assert_eq!(
+            slugs(store.list_courses(1, 2).await.unwrap()),
+            [b.slug.as_str()]
+        );
+        assert_eq!(
+            slugs(store.featured_courses(10).await.unwrap()),
+            [c.slug.as_str(), a.slug.as_str()]
+        );
+        assert_eq!(
+            slugs(store.newest_courses(10).await.unwrap()),
+            [c.slug.as_str(), b.slug.as_str(), a.slug.as_str()]
+        );
+
+        let plain = store.set_featured(&c.slug, false).await.unwrap();
+        assert_eq!(plain.featured_at, None);
+        assert_eq!(
+            slugs(store.list_courses(10, 0).await.unwrap()),
+            [a.slug.as_str(), c.slug.as_str(), b.slug.as_str()]
+        );
+        assert!(matches!(
+            store.set_featured("no-such-course", true).await,
+            Err(lyceum_store::StoreError::NotFound(_))
+        ));
+    })
+    .await;
+}
+
 fn quiz() -> Quiz {
     Quiz {
         questions: (0..3)

@@ -54,6 +54,8 @@ pub struct CourseItem {
     items: i64,
     ready: i64,
     failed: i64,
+    /// Whether an operator features it (featured courses come first).
+    featured: bool,
     /// The course's page.
     url: String,
 }
@@ -102,6 +104,7 @@ impl From<CourseSummary> for CourseItem {
             items: summary.items,
             ready: summary.ready,
             failed: summary.failed,
+            featured: course.featured_at.is_some(),
             url,
         }
     }
@@ -195,7 +198,7 @@ pub fn openapi_document(public_url: &str) -> Value {
         "servers": [{"url": public_url}],
         "paths": {
             "/api/courses": {"get": {
-                "summary": "The catalog, newest first, 20 courses a page",
+                "summary": "The catalog: featured courses first, then the newest, 20 courses a page",
                 "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}}],
                 "responses": ok("CatalogPage")
             }},
@@ -309,6 +312,7 @@ pub fn openapi_document(public_url: &str) -> Value {
                     "language": {"type": "string", "description": "BCP-47 tag"},
                     "level": {"enum": ["beginner", "intermediate", "advanced"]},
                     "weeks": {"type": "integer"}, "items": {"type": "integer"}, "ready": {"type": "integer"}, "failed": {"type": "integer"},
+                    "featured": {"type": "boolean"},
                     "url": text
                 }},
                 "Course": {"type": "object", "properties": {

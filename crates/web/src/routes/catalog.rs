@@ -1,4 +1,5 @@
-//! The home page (the newest courses) and the catalog of all courses, newest first, paginated.
+//! The home page (featured and newest courses) and the catalog of all courses, featured first, then
+//! newest, paginated.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -13,12 +14,13 @@ use crate::{Web, WebError};
 
 const HOME_DESCRIPTION: &str =
     "Open courses written with AI: type a topic, get a syllabus and every unit.";
-const CATALOG_DESCRIPTION: &str = "Every course on this Lyceum, newest first.";
+const CATALOG_DESCRIPTION: &str =
+    "Every course on this Lyceum: featured ones first, then the newest.";
 
 /// Courses per catalog page.
 const PER_PAGE: i64 = 20;
 /// Courses on the home page.
-pub(super) const ON_HOME: i64 = 6;
+const ON_HOME: i64 = 6;
 
 /// A course as a card in a list.
 pub(super) struct Card {
@@ -32,6 +34,7 @@ pub(super) struct Card {
     level: &'static str,
     /// Percent of its items written.
     written: i64,
+    featured: bool,
 }
 
 impl From<&CourseSummary> for Card {
@@ -48,26 +51,32 @@ impl From<&CourseSummary> for Card {
             written: (summary.ready * 100)
                 .checked_div(summary.items)
                 .unwrap_or(0),
+            featured: course.featured_at.is_some(),
         }
     }
 }
 
-/// The home page: the form to make a course, and the newest courses.
+/// The home page: the form to make a course, and the featured and newest courses.
 #[derive(Template)]
 #[template(path = "home.html")]
 pub(super) struct Home {
     meta: Meta,
+    featured: Vec<Card>,
     recent: Vec<Card>,
     form: FormView,
 }
 
 impl Home {
-    pub(super) fn new(web: &Web, recent: Vec<Card>, form: FormView) -> Self {
-        Self {
+    /// The home page with `form` as typed.
+    pub(super) async fn load(web: &Web, form: FormView) -> Result<Self, WebError> {
+        let store = &web.app.store;
+        let cards = |list: Vec<CourseSummary>| list.iter().map(Card::from).collect();
+        Ok(Self {
             meta: Meta::new(&web.public_url, "/", "website", "Lyceum", HOME_DESCRIPTION),
-            recent,
+            featured: cards(store.featured_courses(ON_HOME).await?),
+            recent: cards(store.newest_courses(ON_HOME).await?),
             form,
-        }
+        })
     }
 }
 
@@ -90,15 +99,11 @@ pub struct PageQuery {
 
 /// `GET /`.
 pub async fn home(State(web): State<Web>) -> Result<Html<String>, WebError> {
-    let recent = web.app.store.list_courses(ON_HOME, 0).await?;
-    page(&Home::new(
-        &web,
-        recent.iter().map(Card::from).collect(),
-        FormView::new(NewCourseForm::default(), Vec::new()),
-    ))
+    let form = FormView::new(NewCourseForm::default(), Vec::new());
+    page(&Home::load(&web, form).await?)
 }
 
-/// Page `number` (from 1) of the catalog, newest first, and whether a next page follows.
+/// Page `number` (from 1) of the catalog, featured first, then newest, and whether a next page follows.
 pub async fn catalog_page(
     store: &lyceum_store::Store,
     number: i64,

@@ -20,7 +20,7 @@ use lyceum_course::{
 };
 use serde::Deserialize;
 
-use super::catalog::{Card, Home, ON_HOME};
+use super::catalog::Home;
 use super::page;
 use crate::drafts::{Draft, DraftState};
 use crate::views::course_href;
@@ -138,12 +138,7 @@ pub async fn create(
     let request = match parse(&form) {
         Ok(request) => request,
         Err(errors) => {
-            let recent = web.app.store.list_courses(ON_HOME, 0).await?;
-            let home = Home::new(
-                &web,
-                recent.iter().map(Card::from).collect(),
-                FormView::new(form, errors),
-            );
+            let home = Home::load(&web, FormView::new(form, errors)).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&home)?).into_response());
         }
     };

@@ -235,7 +235,7 @@ async fn unknown_addresses_get_a_friendly_404() {
 }
 
 #[tokio::test]
-async fn the_catalog_lists_the_newest_courses_first_twenty_to_a_page() {
+async fn the_catalog_lists_featured_then_newest_courses_twenty_to_a_page() {
     let web = spawn_web().await;
     for n in 1..=21 {
         web.course(&format!("Bridge building, part {n:02}"), 1, 1)
@@ -267,6 +267,27 @@ async fn the_catalog_lists_the_newest_courses_first_twenty_to_a_page() {
 
     let home = web.get("/").await;
     assert_eq!(home.html.matches("class=\"card\"").count(), 6);
+    assert!(!home.html.contains("Featured courses"));
+
+    // A featured course leads the catalog and has its own place on the home page.
+    let slug = "a-course-on-bridge-building-part-01";
+    web.app.store.set_featured(slug, true).await.unwrap();
+    let first = web.get("/courses").await;
+    let cards: Vec<&str> = first.html.split("class=\"card\"").skip(1).collect();
+    assert!(cards[0].contains("part 01"), "{}", cards[0]);
+    assert!(cards[0].contains("Featured</span>"), "{}", cards[0]);
+    assert!(!cards[1].contains("Featured</span>"), "{}", cards[1]);
+    assert!(cards[1].contains("part 21"), "then the newest");
+    let home = web.get("/").await;
+    let (featured, newest) = home.html.split_once("Newest courses").unwrap();
+    assert!(featured.contains("Featured courses") && featured.contains("part 01"));
+    assert_eq!(featured.matches("class=\"card\"").count(), 1);
+    assert_eq!(newest.matches("class=\"card\"").count(), 6);
+    assert!(!newest.contains("part 01"), "the newest six are 16 to 21");
+    let api = web.get("/api/courses").await.html;
+    let api: serde_json::Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(api["courses"][0]["slug"], slug);
+    assert_eq!(api["courses"][0]["featured"], true);
 }
 
 #[tokio::test]
