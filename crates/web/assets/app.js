@@ -1,7 +1,8 @@
 // Lyceum's script. The light/dark theme follows the system until the person chooses, then remembers
 // the choice in this browser; loaded in <head> so the page never flashes the wrong theme. A unit being
 // written shows its text as it grows, from the server's live stream of sanitised HTML, then reloads
-// into the stored version. On narrow screens the syllabus starts folded.
+// into the stored version; a course page keeps its progress and syllabus current the same way. On
+// narrow screens the syllabus starts folded.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -44,6 +45,16 @@
     });
   }
 
+  // A course being written: its progress and syllabus, replaced whenever a unit starts or is written.
+  function followCourse(progress) {
+    var stream = new EventSource(progress.dataset.courseLive);
+    stream.addEventListener("html", function (event) {
+      // Rendered on the server from the stored titles, escaped like the page itself.
+      progress.innerHTML = event.data;
+    });
+    stream.addEventListener("done", function () { stream.close(); });
+  }
+
   // A draft's outline as it is written; the page reloads to offer confirming it.
   function followDraft(outline) {
     var stream = new EventSource(outline.dataset.draftLive);
@@ -64,6 +75,8 @@
     if (sidebar && window.matchMedia("(max-width: 56rem)").matches) { sidebar.open = false; }
     var article = document.querySelector("[data-live]");
     if (article && window.EventSource) { follow(article); }
+    var progress = document.querySelector("[data-course-live]");
+    if (progress && window.EventSource) { followCourse(progress); }
     var outline = document.querySelector("[data-draft-live]");
     if (outline && window.EventSource) { followDraft(outline); }
     var button = document.getElementById("theme-toggle");

@@ -32,6 +32,7 @@ pub fn router() -> Router<Web> {
         .route("/drafts/{id}/confirm", post(new_course::confirm))
         .route("/courses/{slug}", get(course::course))
         .route("/courses/{slug}/retry", post(course::retry))
+        .route("/courses/{slug}/live", get(course::live))
         .route("/courses/{slug}/weeks/{week}", get(course::week))
         .route("/courses/{slug}/weeks/{week}/units/{unit}", get(unit::get))
         .route(

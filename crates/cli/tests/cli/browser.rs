@@ -136,11 +136,16 @@ async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
     violations.extend(serious_violations(&browser, &axe, "course").await);
     browser.screenshot(&screenshot_path("course-1280")).await;
 
+    // The course page follows the worker: unit 1.1 shows as being written once it is.
+    assert_eq!(model.held().await, "unit 1.1");
+    browser
+        .wait_for("document.querySelector('.course .syllabus li.unit.writing a[href$=\"/weeks/1/units/1\"]')")
+        .await;
+
     // Unit 1.1 while it is written: the first words, then the whole stored article.
     browser
         .follow(".course .syllabus a[href$='/weeks/1/units/1']")
         .await;
-    assert_eq!(model.held().await, "unit 1.1");
     browser
         .wait_for("document.querySelector('#article[data-live]').textContent.includes('This unit')")
         .await;

@@ -253,6 +253,12 @@ pub fn openapi_document(public_url: &str) -> Value {
                     "422": {"$ref": "#/components/responses/Invalid"}
                 }
             }},
+            "/courses/{slug}/live": {"get": {
+                "summary": "How much of the course is written, as it changes (Server-Sent Events)",
+                "description": "Events: `html` (the progress and the syllabus with each unit's status, as HTML) at once and whenever a unit starts, is written or fails, then `done` once no unit is waiting or being written.",
+                "parameters": [slug],
+                "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}, "404": {"$ref": "#/components/responses/NotFound"}}
+            }},
             "/courses/{slug}/weeks/{week}/units/{unit}/live": {"get": {
                 "summary": "The unit's text as it is written (Server-Sent Events); opening it moves the unit to the front of the queue",
                 "description": "Events: `html` (sanitised HTML of the text so far), then `done` once it is stored, `failed` (data: the reason) or `reload` (the stream fell behind; read the unit again).",

@@ -1,12 +1,20 @@
 //! A course's page (title, summary, outcomes, the syllabus with each unit's status, overall progress)
 //! and a week's page (its overview and units).
 
+use std::convert::Infallible;
+use std::time::Duration;
+
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, Redirect};
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use lyceum_app::live::Progress;
 use lyceum_store::Status;
+use lyceum_store::{Course, Module, Unit};
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::{Rendered, cached, load};
 use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
@@ -25,12 +33,44 @@ struct CoursePage {
     lang: &'static str,
     level: &'static str,
     audience: String,
+    /// How much is written, and the syllabus with each unit's status.
+    progress: String,
+    weeks: usize,
+    /// The live stream of the progress, while units are waiting or being written.
+    live: Option<String>,
+}
+
+/// How much of a course is written, and its syllabus with each unit's status: on the course page, and
+/// sent again by its live stream whenever that changes.
+#[derive(Template)]
+#[template(path = "course_progress.html")]
+struct CourseProgress {
     weeks: Vec<WeekView>,
     ready: usize,
     total: usize,
     failed: usize,
     percent: usize,
     retry_href: String,
+}
+
+impl CourseProgress {
+    fn new(course: &Course, modules: &[Module], units: &[Unit]) -> Self {
+        let count = |status| units.iter().filter(|unit| unit.status == status).count();
+        let (ready, failed, total) = (count(Status::Ready), count(Status::Failed), units.len());
+        Self {
+            weeks: syllabus(course, modules, units, None),
+            percent: (ready * 100).checked_div(total).unwrap_or(0),
+            ready,
+            total,
+            failed,
+            retry_href: format!("{}/retry", course_href(course)),
+        }
+    }
+
+    /// Whether units are still waiting or being written.
+    fn writing(&self) -> bool {
+        self.ready + self.failed < self.total
+    }
 }
 
 #[derive(Template)]
@@ -61,15 +101,7 @@ pub async fn course(
 
 async fn render_course(web: &Web, slug: &str) -> Result<Rendered, WebError> {
     let (course, modules, units) = load(web, slug).await?;
-    let ready = units
-        .iter()
-        .filter(|unit| unit.status == Status::Ready)
-        .count();
-    let failed = units
-        .iter()
-        .filter(|unit| unit.status == Status::Failed)
-        .count();
-    let total = units.len();
+    let progress = CourseProgress::new(&course, &modules, &units);
     let href = course_href(&course);
     Rendered::new(
         course.id,
@@ -82,12 +114,9 @@ async fn render_course(web: &Web, slug: &str) -> Result<Rendered, WebError> {
                 &course.summary,
             ),
             json_ld: course_json_ld(&web.public_url, &course, &href),
-            retry_href: format!("{href}/retry"),
-            weeks: syllabus(&course, &modules, &units, None),
-            percent: (ready * 100).checked_div(total).unwrap_or(0),
-            ready,
-            total,
-            failed,
+            live: progress.writing().then(|| format!("{href}/live")),
+            progress: progress.render()?,
+            weeks: modules.len(),
             language: course.language.native,
             lang: course.language.tag,
             level: course.level.as_str(),
@@ -97,6 +126,75 @@ async fn render_course(web: &Web, slug: &str) -> Result<Rendered, WebError> {
             title: course.title.clone(),
         },
     )
+}
+
+/// The longest a course's live stream goes without reading the store: changes written by workers on
+/// other nodes do not reach this process's hub.
+const RECHECK: Duration = Duration::from_secs(10);
+
+/// Where a course's live stream is.
+enum Phase {
+    /// Send the progress now.
+    Now,
+    /// Send it once the course changes (or [`RECHECK`] passes).
+    Wait,
+    /// Nothing is left to write: say so and end.
+    Done,
+}
+
+/// `GET /courses/{slug}/live`: the progress and syllabus as HTML (`html`), at once and whenever a unit
+/// of the course starts, is written or fails, then `done` once no unit is waiting or being written.
+pub async fn live(State(web): State<Web>, Path(slug): Path<String>) -> Result<Response, WebError> {
+    let course = web.app.store.course(&slug).await?;
+    // Subscribed before the first read, so no change after it is missed.
+    let changes = web.app.hub.progress();
+    let stream = futures::stream::unfold(
+        Some((web, slug, course.id, changes, Phase::Now)),
+        |state| async move {
+            let (web, slug, id, mut changes, phase) = state?;
+            match phase {
+                Phase::Done => {
+                    let done = Event::default().event("done").data("written");
+                    return Some((Ok::<_, Infallible>(done), None));
+                }
+                Phase::Wait => {
+                    let _ = tokio::time::timeout(RECHECK, changed(&mut changes, id)).await;
+                }
+                Phase::Now => {}
+            }
+            let (course, modules, units) = match load(&web, &slug).await {
+                Ok(loaded) => loaded,
+                Err(error) => {
+                    tracing::warn!(%error, "a course's live stream stopped");
+                    return None;
+                }
+            };
+            let progress = CourseProgress::new(&course, &modules, &units);
+            let next = if progress.writing() {
+                Phase::Wait
+            } else {
+                Phase::Done
+            };
+            let html = progress.render().unwrap_or_default();
+            let event = Event::default().event("html").data(html);
+            Some((Ok(event), Some((web, slug, id, changes, next))))
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// Waits for a change to course `id`, or for missed events (which may have been one).
+async fn changed(changes: &mut broadcast::Receiver<Progress>, id: i64) {
+    loop {
+        match changes.recv().await {
+            Ok(progress) if progress.course_id != id => {}
+            Ok(_) | Err(RecvError::Lagged(_)) => return,
+            // The application is stopping: the recheck ends the wait.
+            Err(RecvError::Closed) => std::future::pending().await,
+        }
+    }
 }
 
 /// The schema.org `Course` of a course page, for search engines. `<` is escaped so that no text in it

@@ -150,3 +150,45 @@ async fn viewers_of_a_unit_being_written_see_its_text_grow_and_then_the_stored_a
     let events = read_events(late.1, "done").await;
     assert_eq!(events, [("done".to_owned(), "written".to_owned())]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_course_page_follows_its_units_being_written_until_every_one_is() {
+    let web = spawn_web().await;
+    web.model.script("unit 1.1", Action::Hold);
+    web.course("How bridges carry their loads", 1, 2).await;
+    let course = "/courses/a-course-on-how-bridges-carry-their-loads";
+    let worker = tokio::spawn(drain(web.clone_app()));
+    assert_eq!(web.model.held().await, "unit 1.1");
+
+    let page = web.get(course).await;
+    assert!(
+        page.html
+            .contains(&format!("data-course-live=\"{course}/live\"")),
+        "{}",
+        page.html
+    );
+    let mut events = Events::new(web.stream(&format!("{course}/live")).await.1);
+    let (name, first) = events.next().await.unwrap();
+    assert_eq!(name, "html");
+    assert!(first.contains("0 of 2 units written"), "{first}");
+    assert!(
+        first.contains("<span class=\"status\">writing</span>"),
+        "{first}"
+    );
+    web.model.release();
+    let rest = events.until("done").await;
+    let (_, last) = &rest[rest.len() - 2];
+    assert!(last.contains("2 of 2 units written"), "{rest:?}");
+    assert!(
+        !last.contains("class=\"status\""),
+        "every unit is ready: {last}"
+    );
+    worker.await.unwrap();
+
+    // A written course's page follows nothing; its stream says so at once.
+    let page = web.get(course).await;
+    assert!(page.html.contains("2 of 2 units written"), "{}", page.html);
+    assert!(!page.html.contains("data-course-live"), "{}", page.html);
+    let events = read_events(web.stream(&format!("{course}/live")).await.1, "done").await;
+    assert_eq!(events.len(), 2, "{events:?}");
+}
