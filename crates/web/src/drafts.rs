@@ -32,6 +32,8 @@ pub struct Draft {
     state: Mutex<DraftState>,
     /// Bumped on every change, for live pages.
     changes: watch::Sender<u64>,
+    /// Held while the course is created, so that two confirmations at once (a double click) make one.
+    pub confirming: tokio::sync::Mutex<()>,
 }
 
 /// What a draft has so far.
@@ -66,6 +68,7 @@ impl Drafts {
             started: Instant::now(),
             state: Mutex::new(DraftState::default()),
             changes: watch::channel(0).0,
+            confirming: tokio::sync::Mutex::new(()),
         });
         {
             let mut entries = self.lock();

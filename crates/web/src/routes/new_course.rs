@@ -526,14 +526,19 @@ pub async fn confirm(
     }
 }
 
-/// Creates the course of `draft` from `outline` and starts writing it; or the outline's problems as
-/// `(path, message)` pairs, with nothing stored.
+/// Creates the course of `draft` from `outline` and starts writing it (once: a draft confirmed already
+/// gives its course); or the outline's problems as `(path, message)` pairs, with nothing stored.
 pub(super) async fn create_course(
     web: &Web,
     draft: &Draft,
     outline: Outline,
     stats: &lyceum_store::GenerationStats,
 ) -> Result<Result<lyceum_store::Course, Vec<(String, String)>>, WebError> {
+    let _one_at_a_time = draft.confirming.lock().await;
+    if let Some(slug) = draft.state().course {
+        // Confirmed while this request waited: the same course.
+        return Ok(Ok(web.app.store.course(&slug).await?));
+    }
     match web.app.confirm_course(&draft.request, outline, stats).await {
         Ok(course) => {
             draft.update(|state| state.course = Some(course.slug.clone()));

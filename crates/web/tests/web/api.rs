@@ -288,3 +288,29 @@ async fn bad_draft_requests_say_what_to_change_in_json() {
     assert_eq!(cross.status, StatusCode::FORBIDDEN);
     assert!(web.model.calls().is_empty(), "nothing was drafted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_confirmations_at_once_make_one_course() {
+    let web = spawn_web().await;
+    let created = post_json(
+        &web,
+        "/api/drafts",
+        r#"{"description": "How tides rise and fall", "weeks": 1, "units_per_week": 2}"#,
+    )
+    .await;
+    let id = json(&created.html)["id"].as_str().unwrap().to_owned();
+    read_events(
+        web.stream(&format!("/api/drafts/{id}/live")).await.1,
+        "done",
+    )
+    .await;
+
+    // A double click: both requests are in flight together.
+    let confirm = format!("/api/drafts/{id}/confirm");
+    let (first, second) =
+        tokio::join!(post_json(&web, &confirm, ""), post_json(&web, &confirm, ""));
+    assert!(first.status.is_success(), "{}", first.html);
+    assert!(second.status.is_success(), "{}", second.html);
+    assert_eq!(json(&first.html)["slug"], json(&second.html)["slug"]);
+    assert_eq!(web.app.store.list_courses(10, 0).await.unwrap().len(), 1);
+}
