@@ -53,6 +53,47 @@ pub struct DraftState {
     pub course: Option<String>,
 }
 
+/// A week of an outline being drafted, as far as it is written.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WeekSoFar {
+    /// From 1.
+    pub number: usize,
+    /// Its title.
+    pub title: String,
+    /// Its units written so far.
+    pub units: Vec<UnitSoFar>,
+}
+
+/// A unit of an outline being drafted.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UnitSoFar {
+    /// Its number in its week, from 1.
+    pub number: usize,
+    /// Its title.
+    pub title: String,
+}
+
+impl DraftState {
+    /// Each week written so far, with its units written so far.
+    pub fn weeks_so_far(&self) -> Vec<WeekSoFar> {
+        self.weeks
+            .iter()
+            .map(|(&week, title)| WeekSoFar {
+                number: week,
+                title: title.clone(),
+                units: self
+                    .units
+                    .range((week, 0)..(week + 1, 0))
+                    .map(|(&(_, unit), title)| UnitSoFar {
+                        number: unit,
+                        title: title.clone(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
 impl Drafts {
     /// Starts drafting `request`; returns the new draft's id.
     pub fn start(

@@ -59,17 +59,31 @@ impl From<lyceum_app::GenerateError> for WebError {
     }
 }
 
+impl WebError {
+    /// The status a page, or the API, answers this error with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::CrossSite => StatusCode::FORBIDDEN,
+            Self::Generate(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(_) | Self::Render(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        let (status, heading, message) = match &self {
+        let status = self.status();
+        let (heading, message) = match &self {
             Self::NotFound => (
-                StatusCode::NOT_FOUND,
                 "Page not found",
                 "There is nothing at this address. The course may have another name now, or the link \
                  may be mistyped.",
             ),
             Self::CrossSite => (
-                StatusCode::FORBIDDEN,
                 "Sent from another site",
                 "This request came from a page on another site, so Lyceum did not act on it. If you \
                  meant to do this, do it again from this site's own page.",
@@ -77,7 +91,6 @@ impl IntoResponse for WebError {
             Self::Generate(_) => {
                 tracing::warn!(error = %self, "writing could not be started");
                 (
-                    StatusCode::SERVICE_UNAVAILABLE,
                     "The writer is busy",
                     "Lyceum could not start writing this right now. What is already written is safe; \
                      please try again in a moment.",
@@ -92,8 +105,8 @@ impl IntoResponse for WebError {
                               takes a lot of computing; please try again later.",
                 };
                 let mut response = match page.render() {
-                    Ok(html) => (StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response(),
-                    Err(_) => StatusCode::TOO_MANY_REQUESTS.into_response(),
+                    Ok(html) => (status, Html(html)).into_response(),
+                    Err(_) => status.into_response(),
                 };
                 if let Ok(value) =
                     axum::http::HeaderValue::from_str(&wait.as_secs().max(1).to_string())
@@ -108,7 +121,6 @@ impl IntoResponse for WebError {
             Self::Store(_) | Self::Render(_) | Self::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (
-                    StatusCode::INTERNAL_SERVER_ERROR,
                     "Something went wrong",
                     "Lyceum could not show this page. Nothing you have stored is lost; please try \
                      again in a moment.",

@@ -1,10 +1,11 @@
 //! The JSON API for what the pages show: the catalog, a course, a week, a unit, and the OpenAPI
 //! document that describes them (`/api/openapi.json`). Errors are JSON too: `{"error": "…"}` with the
-//! same status a page would get.
+//! same status a page would get, and for bad input what to change.
 
 use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lyceum_app::export::{self, CourseExport, UnitExport, WeekExport};
 use lyceum_store::{CourseSummary, StoreError};
@@ -12,32 +13,91 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::catalog::{PageQuery, catalog_page};
-use crate::Web;
 use crate::views::course_href;
+use crate::{Web, WebError};
 
-/// An API error: a status and a sentence.
-pub struct ApiError(StatusCode, &'static str);
-
-impl From<StoreError> for ApiError {
+impl From<StoreError> for JsonError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::NotFound(_) => NOT_FOUND,
-            other => {
-                tracing::error!(error = %other, "API request failed");
-                Self(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the request failed; try again later",
-                )
-            }
+        WebError::from(error).into()
+    }
+}
+
+/// A JSON error: `{"error": …}` with the status (and `Retry-After`) a page would get, and for bad
+/// input, what to change: `problems`, each with the `field` (or outline `path`) and a `message`.
+pub struct JsonError {
+    status: StatusCode,
+    message: String,
+    /// What to change: `{"field" or "path", "message"}` each.
+    problems: Vec<serde_json::Value>,
+    retry_after: Option<u64>,
+}
+
+impl JsonError {
+    /// A 422: the request is well formed but asks for something the rules refuse, with what to change.
+    pub fn invalid(message: &str, problems: Vec<serde_json::Value>) -> Self {
+        Self {
+            problems,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+        }
+    }
+
+    /// An error with this status and sentence.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            problems: Vec::new(),
+            retry_after: None,
         }
     }
 }
 
-const NOT_FOUND: ApiError = ApiError(StatusCode::NOT_FOUND, "not found");
+impl From<WebError> for JsonError {
+    fn from(error: WebError) -> Self {
+        let status = error.status();
+        let message = match &error {
+            WebError::NotFound => "not found".to_owned(),
+            WebError::TooManyRequests(_) => {
+                "this address has started as many courses as it may in an hour; try again later"
+                    .to_owned()
+            }
+            WebError::Generate(_) => "the writer is busy; try again in a moment".to_owned(),
+            WebError::CrossSite => "sent from another site".to_owned(),
+            WebError::Store(_) | WebError::Render(_) | WebError::Internal(_) => {
+                tracing::error!(%error, "API request failed");
+                "the request failed; try again later".to_owned()
+            }
+        };
+        Self {
+            retry_after: match error {
+                WebError::TooManyRequests(wait) => Some(wait.as_secs().max(1)),
+                _ => None,
+            },
+            ..Self::new(status, message)
+        }
+    }
+}
 
-impl IntoResponse for ApiError {
+impl From<JsonRejection> for JsonError {
+    fn from(rejection: JsonRejection) -> Self {
+        // Says what is wrong with the body: not JSON, a missing field, a field of the wrong type.
+        Self::new(StatusCode::BAD_REQUEST, rejection.body_text())
+    }
+}
+
+impl IntoResponse for JsonError {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
+        let mut body = json!({ "error": self.message });
+        if !self.problems.is_empty() {
+            body["problems"] = self.problems.into();
+        }
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -114,10 +174,10 @@ impl From<CourseSummary> for CourseItem {
 pub async fn catalog(
     State(web): State<Web>,
     Query(query): Query<PageQuery>,
-) -> Result<Json<CatalogPage>, ApiError> {
+) -> Result<Json<CatalogPage>, JsonError> {
     let page = query.page.unwrap_or(1);
     if page < 1 {
-        return Err(ApiError(StatusCode::BAD_REQUEST, "page starts at 1"));
+        return Err(JsonError::new(StatusCode::BAD_REQUEST, "page starts at 1"));
     }
     let (courses, has_next) = catalog_page(&web.app.store, page).await?;
     let next_page = has_next.then_some(page + 1);
@@ -128,7 +188,7 @@ pub async fn catalog(
     }))
 }
 
-async fn load(web: &Web, slug: &str) -> Result<CourseExport, ApiError> {
+async fn load(web: &Web, slug: &str) -> Result<CourseExport, JsonError> {
     let course = web.app.store.course(slug).await?;
     Ok(export::load(&web.app.store, &course).await?)
 }
@@ -137,24 +197,24 @@ async fn load(web: &Web, slug: &str) -> Result<CourseExport, ApiError> {
 pub async fn course(
     State(web): State<Web>,
     Path(slug): Path<String>,
-) -> Result<Json<CourseExport>, ApiError> {
+) -> Result<Json<CourseExport>, JsonError> {
     Ok(Json(load(&web, &slug).await?))
 }
 
-async fn load_week(web: &Web, slug: &str, week: i64) -> Result<WeekExport, ApiError> {
+async fn load_week(web: &Web, slug: &str, week: i64) -> Result<WeekExport, JsonError> {
     load(web, slug)
         .await?
         .weeks
         .into_iter()
         .find(|found| found.number == week)
-        .ok_or(NOT_FOUND)
+        .ok_or_else(|| WebError::NotFound.into())
 }
 
 /// `GET /api/courses/{slug}/weeks/{week}`.
 pub async fn week(
     State(web): State<Web>,
     Path((slug, week)): Path<(String, i64)>,
-) -> Result<Json<WeekExport>, ApiError> {
+) -> Result<Json<WeekExport>, JsonError> {
     load_week(&web, &slug, week).await.map(Json)
 }
 
@@ -162,14 +222,14 @@ pub async fn week(
 pub async fn unit(
     State(web): State<Web>,
     Path((slug, week, number)): Path<(String, i64, i64)>,
-) -> Result<Json<UnitExport>, ApiError> {
+) -> Result<Json<UnitExport>, JsonError> {
     load_week(&web, &slug, week)
         .await?
         .units
         .into_iter()
         .find(|unit| unit.number == number)
         .map(Json)
-        .ok_or(NOT_FOUND)
+        .ok_or_else(|| WebError::NotFound.into())
 }
 
 /// `GET /api/openapi.json`.

@@ -13,10 +13,10 @@ use lyceum_course::Outline;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::api::CourseLink;
+use super::api::{CourseLink, JsonError};
 use super::new_course::{self, NewCourseForm};
-use crate::drafts::DraftState;
-use crate::{Web, WebError};
+use crate::Web;
+use crate::drafts::{DraftState, WeekSoFar};
 
 /// What to draft; what is left out takes the form's default.
 #[derive(Debug, Deserialize)]
@@ -58,7 +58,7 @@ pub struct DraftView {
     /// What is written so far, piece by piece, while drafting.
     title: Option<String>,
     summary: Option<String>,
-    weeks: Vec<DraftWeek>,
+    weeks: Vec<WeekSoFar>,
     /// The whole outline once drafted: edit it and send it back to confirm.
     outline: Option<Outline>,
     /// The course, once confirmed.
@@ -66,19 +66,6 @@ pub struct DraftView {
     /// Where to follow it live and confirm it.
     live: String,
     confirm: String,
-}
-
-#[derive(Serialize)]
-struct DraftWeek {
-    number: usize,
-    title: String,
-    units: Vec<DraftUnit>,
-}
-
-#[derive(Serialize)]
-struct DraftUnit {
-    number: usize,
-    title: String,
 }
 
 impl DraftView {
@@ -94,22 +81,7 @@ impl DraftView {
             error,
             title: state.title.clone(),
             summary: state.summary.clone(),
-            weeks: state
-                .weeks
-                .iter()
-                .map(|(&number, title)| DraftWeek {
-                    number,
-                    title: title.clone(),
-                    units: state
-                        .units
-                        .range((number, 0)..(number + 1, 0))
-                        .map(|(&(_, unit), title)| DraftUnit {
-                            number: unit,
-                            title: title.clone(),
-                        })
-                        .collect(),
-                })
-                .collect(),
+            weeks: state.weeks_so_far(),
             outline: match &state.result {
                 Some(Ok((outline, _))) => Some(outline.clone()),
                 _ => None,
@@ -121,88 +93,6 @@ impl DraftView {
     }
 }
 
-/// A JSON error: `{"error": …}` with the status (and `Retry-After`) a page would get, and for bad
-/// input, what to change: `problems`, each with the `field` (or outline `path`) and a `message`.
-pub struct JsonError {
-    status: StatusCode,
-    message: String,
-    problems: Vec<serde_json::Value>,
-    retry_after: Option<u64>,
-}
-
-impl JsonError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-            problems: Vec::new(),
-            retry_after: None,
-        }
-    }
-}
-
-impl From<WebError> for JsonError {
-    fn from(error: WebError) -> Self {
-        let status = error_status(&error);
-        let message = match &error {
-            WebError::NotFound => "not found".to_owned(),
-            WebError::TooManyRequests(_) => {
-                "this address has started as many courses as it may in an hour; try again later"
-                    .to_owned()
-            }
-            WebError::Generate(_) => "the writer is busy; try again in a moment".to_owned(),
-            WebError::CrossSite => "sent from another site".to_owned(),
-            WebError::Store(_) | WebError::Render(_) | WebError::Internal(_) => {
-                tracing::error!(%error, "API request failed");
-                "the request failed; try again later".to_owned()
-            }
-        };
-        Self {
-            retry_after: match error {
-                WebError::TooManyRequests(wait) => Some(wait.as_secs().max(1)),
-                _ => None,
-            },
-            ..Self::new(status, message)
-        }
-    }
-}
-
-impl From<JsonRejection> for JsonError {
-    fn from(rejection: JsonRejection) -> Self {
-        // Says what is wrong with the body: not JSON, a missing field, a field of the wrong type.
-        Self::new(StatusCode::BAD_REQUEST, rejection.body_text())
-    }
-}
-
-/// The status a page would answer `error` with.
-fn error_status(error: &WebError) -> StatusCode {
-    match error {
-        WebError::NotFound => StatusCode::NOT_FOUND,
-        WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-        WebError::CrossSite => StatusCode::FORBIDDEN,
-        WebError::Generate(_) => StatusCode::SERVICE_UNAVAILABLE,
-        WebError::Store(_) | WebError::Render(_) | WebError::Internal(_) => {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    }
-}
-
-impl IntoResponse for JsonError {
-    fn into_response(self) -> Response {
-        let mut body = json!({ "error": self.message });
-        if !self.problems.is_empty() {
-            body["problems"] = self.problems.into();
-        }
-        let mut response = (self.status, Json(body)).into_response();
-        if let Some(seconds) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, seconds.into());
-        }
-        response
-    }
-}
-
 /// `POST /api/drafts`: starts drafting an outline; 202 with the draft, or 422 with what to change.
 pub async fn create(
     State(web): State<Web>,
@@ -211,14 +101,13 @@ pub async fn create(
 ) -> Result<Response, JsonError> {
     let Json(body) = body?;
     let form = NewCourseForm::from(body);
-    let request = new_course::parse(&form).map_err(|errors| JsonError {
-        problems: errors
-            .iter()
-            .map(|error| json!({"field": error.field, "message": error.message}))
-            .collect(),
-        ..JsonError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+    let request = new_course::parse(&form).map_err(|errors| {
+        JsonError::invalid(
             "the course cannot be drafted as asked",
+            errors
+                .iter()
+                .map(|error| json!({"field": error.field, "message": error.message}))
+                .collect(),
         )
     })?;
     let id = new_course::start(&web, client, request)?;
@@ -306,15 +195,12 @@ pub async fn confirm(
             )
                 .into_response())
         }
-        Err(problems) => Err(JsonError {
-            problems: problems
+        Err(problems) => Err(JsonError::invalid(
+            "the outline breaks the rules of a course",
+            problems
                 .into_iter()
                 .map(|(path, message)| json!({"path": path, "message": message}))
                 .collect(),
-            ..JsonError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "the outline breaks the rules of a course",
-            )
-        }),
+        )),
     }
 }

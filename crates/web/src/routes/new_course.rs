@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use super::catalog::Home;
 use super::page;
-use crate::drafts::{Draft, DraftState};
+use crate::drafts::{Draft, DraftState, WeekSoFar};
 use crate::views::course_href;
 use crate::{Web, WebError};
 
@@ -170,15 +170,7 @@ pub(super) fn start(
 pub struct OutlineView {
     title: Option<String>,
     summary: Option<String>,
-    weeks: Vec<DraftWeek>,
-}
-
-/// A week of an outline so far.
-struct DraftWeek {
-    number: usize,
-    title: String,
-    /// Unit numbers and titles.
-    units: Vec<(usize, String)>,
+    weeks: Vec<WeekSoFar>,
 }
 
 impl From<&DraftState> for OutlineView {
@@ -186,22 +178,7 @@ impl From<&DraftState> for OutlineView {
         Self {
             title: state.title.clone(),
             summary: state.summary.clone(),
-            weeks: state
-                .weeks
-                .iter()
-                .map(|(&week, title)| {
-                    let units = state
-                        .units
-                        .range((week, 0)..(week + 1, 0))
-                        .map(|(&(_, unit), title)| (unit, title.clone()))
-                        .collect();
-                    DraftWeek {
-                        number: week,
-                        title: title.clone(),
-                        units,
-                    }
-                })
-                .collect(),
+            weeks: state.weeks_so_far(),
         }
     }
 }
