@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use futures::StreamExt;
-use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
+use lyceum_course::prompts::{self, CourseBrief, Detail, QuizAnswer};
 use lyceum_course::{
     CourseRequest, InputError, Outline, OutlineError, OutlinePiece, OutlinePlan, OutlineWatcher,
     PartsPlan, Planned, PlannedWeeks, WeekUnits, clean_article, takeaways, titles_to_replace,
@@ -46,6 +46,29 @@ pub enum GenerateError {
 }
 
 impl GenerateError {
+    /// What to tell a person who is not the operator: the problem with their input in full, anything
+    /// else as a plain sentence (the details, such as a server's address or answer, belong in the log).
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Input(error) => error.to_string(),
+            Self::Outline(error) => format!("The outline cannot be used: {error}"),
+            Self::Invalid { .. } => {
+                "The language model did not write a usable answer twice in a row. \
+                                     Please try again, perhaps with a more specific description."
+                    .into()
+            }
+            Self::Engine(LlmError::Overloaded { .. }) => {
+                "The language model is busy with other work. Please try again in a minute.".into()
+            }
+            Self::Engine(_) => {
+                "The language model could not be reached. Please try again in a moment.".into()
+            }
+            Self::Store(_) => {
+                "Lyceum could not reach its database. Please try again in a moment.".into()
+            }
+        }
+    }
+
     /// Whether trying the same job again later may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -110,6 +133,8 @@ pub enum UnitText {
     Ready(String),
     /// Being written (or about to be): the text so far and what follows.
     Live(Watch),
+    /// Writing it failed; it is written again only when someone asks ([`Lyceum::retry_failed`]).
+    Failed,
 }
 
 impl Lyceum {
@@ -392,22 +417,30 @@ impl Lyceum {
         Ok(course)
     }
 
-    /// A unit for reading: its stored text, or its live text. A unit not written yet moves to the front
-    /// of the queue (or is queued again if it had failed); every reader shares its one generation.
+    /// A unit for reading: its stored text, its live text, or that it failed. A unit waiting in the
+    /// queue moves to the front; every reader shares its one generation. Reading never queues work: a
+    /// failed unit stays failed.
     pub async fn open_unit(&self, unit_id: i64) -> Result<UnitText, GenerateError> {
         let generation = self
             .store
             .generation_of(ItemKind::Unit, unit_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("unit {unit_id}")))?;
-        if generation.status != Status::Ready {
-            // Watch before hurrying, so no delta written in between is missed.
-            let watch = self.hub.watch(generation.id);
-            let now = self.store.hurry_generation(ItemKind::Unit, unit_id).await?;
-            if now.status != Status::Ready {
-                self.wake_worker();
-                return Ok(UnitText::Live(watch));
+        let status = match generation.status {
+            Status::Pending | Status::Generating => {
+                // Watch before hurrying, so no delta written in between is missed.
+                let watch = self.hub.watch(generation.id);
+                let now = self.store.hurry_generation(ItemKind::Unit, unit_id).await?;
+                if matches!(now.status, Status::Pending | Status::Generating) {
+                    self.wake_worker();
+                    return Ok(UnitText::Live(watch));
+                }
+                now.status
             }
+            other => other,
+        };
+        if status == Status::Failed {
+            return Ok(UnitText::Failed);
         }
         let course_units = self.store.units(generation.course_id).await?;
         let body = course_units
@@ -455,12 +488,13 @@ impl Lyceum {
                 .find(|unit| unit.id == before.item_id)
                 .ok_or_else(|| StoreError::NotFound(format!("unit {}", before.item_id)))
         };
-        let brief = CourseBrief {
+        let brief = |detail| CourseBrief {
             description: &course.description,
             audience: &course.audience,
             level: course.level,
             language: course.language,
             outline: &outline,
+            detail,
         };
         // Seeded per item and attempt: a rerun on the same engine writes the same text, a retry differs.
         let seed = (generation_id as u32)
@@ -472,7 +506,11 @@ impl Lyceum {
                     .iter()
                     .find(|module| module.id == before.item_id)
                     .ok_or_else(|| StoreError::NotFound(format!("module {}", before.item_id)))?;
-                let prompt = prompts::overview(&brief, module.number as usize)?.with_seed(seed);
+                let prompt = fit(self.engine.as_ref(), |detail| {
+                    prompts::overview(&brief(detail), module.number as usize)
+                })
+                .await?
+                .with_seed(seed);
                 let (text, stats, writer) =
                     self.prose(prompt, "week overview", generation_id).await?;
                 let stats = self
@@ -488,12 +526,15 @@ impl Lyceum {
                     .find(|other| other.position == unit.position - 1)
                     .and_then(|other| other.body.as_deref())
                     .map(takeaways);
-                let prompt = prompts::unit(
-                    &brief,
-                    unit.week as usize,
-                    unit.number as usize,
-                    previous.as_deref(),
-                )?
+                let prompt = fit(self.engine.as_ref(), |detail| {
+                    prompts::unit(
+                        &brief(detail),
+                        unit.week as usize,
+                        unit.number as usize,
+                        previous.as_deref(),
+                    )
+                })
+                .await?
                 .with_seed(seed);
                 let (text, stats, writer) = self.prose(prompt, "unit", generation_id).await?;
                 let stats = self
@@ -508,7 +549,11 @@ impl Lyceum {
                     .body
                     .as_deref()
                     .ok_or_else(|| StoreError::NotFound(format!("the text of unit {}", unit.id)))?;
-                let prompt = prompts::quiz(&brief, &unit.title, body)?.with_seed(seed);
+                let prompt = fit(self.engine.as_ref(), |detail| {
+                    prompts::quiz(&brief(detail), &unit.title, body)
+                })
+                .await?
+                .with_seed(seed);
                 let started = Instant::now();
                 let mut tokens = Tokens::default();
                 let quiz = self
@@ -589,10 +634,9 @@ impl Lyceum {
                 return Ok((cleaned, tokens.stats(self, started), writer));
             }
             if attempt == 0 {
-                current = prompts::corrected(&request, &text, "the answer is empty")?;
+                current = prompts::corrected(&request, Some(&text), "the answer is empty")?;
             }
         }
-        writer.failed("the model wrote nothing");
         Err(GenerateError::Invalid {
             what,
             problems: "the answer is empty".into(),
@@ -635,7 +679,7 @@ impl Lyceum {
                     tracing::info!(what, attempt, problems = %found, "model answer rejected");
                     tracing::debug!(what, answer = %text, "rejected answer");
                     problems = found;
-                    current = prompts::corrected(&request, &text, &problems)?;
+                    current = retry(self.engine.as_ref(), &request, &text, &problems).await?;
                 }
             }
         }
@@ -665,6 +709,38 @@ impl Lyceum {
         }
         Err(LlmError::Protocol("the generation stream ended without finishing".into()).into())
     }
+}
+
+/// The request `build` makes at the fullest [`Detail`] the engine says fits its context; the least
+/// detail when none does or the engine cannot tell (a remote server, whose contexts are large).
+pub async fn fit(
+    engine: &dyn lyceum_llm::Engine,
+    build: impl Fn(Detail) -> Result<Request, LlmError>,
+) -> Result<Request, LlmError> {
+    for detail in Detail::ALL {
+        let request = build(detail)?;
+        match engine.fits(&request).await {
+            Some(false) if detail != Detail::Minimal => continue,
+            _ => return Ok(request),
+        }
+    }
+    build(Detail::Minimal)
+}
+
+/// The retry of a structured step: `request` with its rejected `answer` and the `problems` found in
+/// it, or with the problems alone when the answer shown back would overflow the engine's context (the
+/// problems name their places).
+pub async fn retry(
+    engine: &dyn lyceum_llm::Engine,
+    request: &Request,
+    answer: &str,
+    problems: &str,
+) -> Result<Request, LlmError> {
+    let with_answer = prompts::corrected(request, Some(answer), problems)?;
+    if engine.fits(&with_answer).await == Some(false) {
+        return prompts::corrected(request, None, problems);
+    }
+    Ok(with_answer)
 }
 
 /// Passes a step's text through its watcher as outline pieces; a retry starts a fresh watcher.

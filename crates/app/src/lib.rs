@@ -34,6 +34,8 @@ pub struct Lyceum {
     pub hub: Arc<live::Hub>,
     /// Wakes the worker when jobs are queued in this process.
     work: Notify,
+    /// Whether this process's worker runs and reaches its queue.
+    pub worker_health: worker::WorkerHealth,
 }
 
 /// Why the application could not start.
@@ -80,6 +82,7 @@ impl Lyceum {
             engine,
             hub: Arc::new(live::Hub::default()),
             work: Notify::new(),
+            worker_health: worker::WorkerHealth::default(),
         })
     }
 

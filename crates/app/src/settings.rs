@@ -39,6 +39,18 @@ pub struct WebSettings {
     /// Outlines one client address may start drafting per hour (0: no limit), until accounts and
     /// quotas arrive.
     pub drafts_per_hour: u32,
+    /// Course units one client may ask for per hour (0: no limit): a draft of W weeks of U units
+    /// counts W × U, since each unit, its quiz and its week's overview are written for it.
+    pub units_per_hour: u32,
+    /// Outlines one client may have drafting at the same time (0: no limit).
+    pub drafts_at_once: u32,
+    /// Live streams (an outline, a course or a unit being written) one client may hold open at once
+    /// (0: no limit).
+    pub streams_per_client: u32,
+    /// Reverse proxies in front of Lyceum (addresses or CIDR ranges, `10.0.0.0/8`): for requests from
+    /// them, the client is the last address in `X-Forwarded-For` that is not one of them. Requests
+    /// from anywhere else are their own client, whatever they claim.
+    pub trusted_proxies: Vec<AddressRange>,
     /// Seconds a rendered course, week or unit page is served from memory before it is rendered
     /// again (0: never cached). This process's own worker refreshes pages at once when it writes
     /// something; the limit bounds how stale a page can be when another node wrote it.
@@ -51,8 +63,77 @@ impl Default for WebSettings {
             bind: "127.0.0.1:8080".into(),
             public_url: String::new(),
             drafts_per_hour: 10,
+            units_per_hour: 200,
+            drafts_at_once: 2,
+            streams_per_client: 24,
+            trusted_proxies: Vec::new(),
             page_cache_secs: 5,
         }
+    }
+}
+
+/// An address, or a range of them in CIDR notation (`10.0.0.0/8`, `fd00::/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AddressRange {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl AddressRange {
+    /// Whether `address` is in the range (an IPv4 address in its IPv6-mapped form too).
+    pub fn contains(&self, address: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let address = match address {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.network, address) {
+            (IpAddr::V4(network), IpAddr::V4(address)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(network) & mask == u32::from(address) & mask
+            }
+            (IpAddr::V6(network), IpAddr::V6(address)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(network) & mask == u128::from(address) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl TryFrom<String> for AddressRange {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let problem = || {
+            format!("\"{text}\" is not an address or a CIDR range such as 10.0.0.0/8 or fd00::/8")
+        };
+        let (address, prefix) = match text.trim().split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text.trim(), None),
+        };
+        let network: std::net::IpAddr = address.parse().map_err(|_| problem())?;
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(prefix) => prefix
+                .parse::<u8>()
+                .ok()
+                .filter(|prefix| *prefix <= bits)
+                .ok_or_else(problem)?,
+        };
+        Ok(Self { network, prefix })
+    }
+}
+
+impl From<AddressRange> for String {
+    fn from(range: AddressRange) -> Self {
+        format!("{}/{}", range.network, range.prefix)
     }
 }
 
@@ -219,19 +300,7 @@ fn redacted_url<S: Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Err
     serializer.serialize_str(&redact_url(url))
 }
 
-/// The URL with any password replaced, for printing and logs.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((credentials, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:[redacted]@{host}"),
-        None => url.to_owned(),
-    }
-}
+pub use lyceum_store::redact_url;
 
 fn redacted<S: Serializer>(
     secret: &Option<SecretString>,
@@ -473,6 +542,22 @@ const DOCS: &[(&str, &str)] = &[
         "Outlines one client address may start drafting per hour; 0 for no limit.",
     ),
     (
+        "web.units_per_hour",
+        "Course units one client address may ask for per hour (a draft of W weeks of U units counts W x U); 0 for no limit.",
+    ),
+    (
+        "web.drafts_at_once",
+        "Outlines one client address may have drafting at the same time; 0 for no limit.",
+    ),
+    (
+        "web.streams_per_client",
+        "Live streams one client address may hold open at once; 0 for no limit.",
+    ),
+    (
+        "web.trusted_proxies",
+        "Reverse proxies in front of Lyceum (addresses or CIDR ranges); only their X-Forwarded-For is believed. Env: LYCEUM_WEB__TRUSTED_PROXIES='[\"10.0.0.0/8\"]'.",
+    ),
+    (
         "web.page_cache_secs",
         "Seconds a rendered page is kept when another node may have changed its course; 0: never cached.",
     ),
@@ -634,5 +719,37 @@ mod tests {
             reparsed["engine"]["local"]["max_sequences"].as_integer(),
             Some(8)
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges_and_a_typo_says_what_to_write() {
+        let settings = Settings::load(
+            None,
+            env(&[(
+                "LYCEUM_WEB__TRUSTED_PROXIES",
+                r#"["10.0.0.0/8", "192.0.2.7", "fd00::/8"]"#,
+            )]),
+        )
+        .unwrap();
+        let proxies = &settings.web.trusted_proxies;
+        assert_eq!(proxies.len(), 3);
+        let inside = |address: &str| {
+            proxies
+                .iter()
+                .any(|range| range.contains(address.parse().unwrap()))
+        };
+        assert!(inside("10.200.3.4"));
+        assert!(inside("::ffff:10.1.1.1"));
+        assert!(inside("192.0.2.7"));
+        assert!(!inside("192.0.2.8"));
+        assert!(inside("fd12::1"));
+        assert!(!inside("2001:db8::1"));
+        let error = Settings::load(
+            None,
+            env(&[("LYCEUM_WEB__TRUSTED_PROXIES", r#"["10.0.0.0/33"]"#)]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("CIDR range such as 10.0.0.0/8"), "{error}");
     }
 }

@@ -3,6 +3,10 @@
 //!
 //! A worker that is killed simply stops renewing its leases; another worker (or this one restarted)
 //! takes the jobs over when the leases run out. Jobs are idempotent, so nothing is written twice.
+//!
+//! The worker never stops on its own while it serves: a database that cannot be reached is logged and
+//! tried again with a growing pause, and [`WorkerHealth`] tells `/readyz` meanwhile. A job whose task
+//! panics fails its item visibly at once. A job whose lease another worker took is abandoned.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -26,6 +30,92 @@ pub enum Until {
     Idle,
 }
 
+/// Whether this process's worker can reach its queue, for `/readyz`.
+pub struct WorkerHealth {
+    state: tokio::sync::watch::Sender<HealthState>,
+}
+
+impl Default for WorkerHealth {
+    fn default() -> Self {
+        Self {
+            state: tokio::sync::watch::Sender::new(HealthState::default()),
+        }
+    }
+}
+
+#[derive(Default)]
+struct HealthState {
+    running: bool,
+    /// Since when the queue could not be read, and why.
+    failing: Option<(std::time::Instant, String)>,
+}
+
+impl HealthState {
+    fn status(&self) -> WorkerStatus {
+        match (&self.failing, self.running) {
+            (_, false) => WorkerStatus::NotRunning,
+            (None, true) => WorkerStatus::Working,
+            (Some((since, error)), true) => WorkerStatus::Failing {
+                for_secs: since.elapsed().as_secs(),
+                error: error.clone(),
+            },
+        }
+    }
+}
+
+/// What [`WorkerHealth::status`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerStatus {
+    /// No worker runs in this process (`lyceum serve --no-worker`, or not started yet).
+    NotRunning,
+    /// Claiming and recording jobs.
+    Working,
+    /// The queue has not been reachable for this long; the error says why.
+    Failing {
+        /// Seconds since the first failure.
+        for_secs: u64,
+        /// The last error.
+        error: String,
+    },
+}
+
+impl WorkerHealth {
+    /// How the worker is doing.
+    pub fn status(&self) -> WorkerStatus {
+        self.state.borrow().status()
+    }
+
+    /// Waits until the worker's status is one `wanted` accepts.
+    pub async fn wait_for(&self, wanted: impl Fn(&WorkerStatus) -> bool) {
+        let mut changes = self.state.subscribe();
+        // The sender lives as long as `self`, so this cannot fail while it is borrowed.
+        let _ = changes.wait_for(|state| wanted(&state.status())).await;
+    }
+
+    fn set_running(&self, running: bool) {
+        self.state.send_modify(|state| state.running = running);
+    }
+
+    /// Records a failure; returns how long the queue has been failing.
+    fn failed(&self, error: &StoreError) -> Duration {
+        let mut failing_for = Duration::ZERO;
+        self.state.send_modify(|state| {
+            let since = state
+                .failing
+                .get_or_insert_with(|| (std::time::Instant::now(), String::new()));
+            since.1 = error.to_string();
+            failing_for = since.0.elapsed();
+        });
+        failing_for
+    }
+
+    /// Records a success; true when it ends a run of failures.
+    fn recovered(&self) -> bool {
+        self.state
+            .send_if_modified(|state| state.failing.take().is_some())
+    }
+}
+
 /// A worker bound to one application.
 pub struct Worker {
     app: Arc<Lyceum>,
@@ -38,6 +128,11 @@ pub struct Worker {
 
 /// How long an idle worker waits before looking at the queue again, for jobs queued by other processes.
 const POLL: Duration = Duration::from_secs(2);
+/// The longest pause between two tries at a queue that cannot be reached.
+const MAX_PAUSE: Duration = Duration::from_secs(30);
+/// How long a draining worker (`lyceum worker --drain`, `lyceum generate`) keeps trying an unreachable
+/// queue before it gives up with the error; a serving worker never gives up.
+const DRAIN_GIVES_UP: Duration = Duration::from_secs(120);
 
 impl Worker {
     /// A worker configured from the application's settings, named after this host and process.
@@ -52,8 +147,12 @@ impl Worker {
             n => n,
         };
         let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+        // Containers share hostnames and pids; the random part keeps every worker's leases its own.
+        let mut random = [0u8; 4];
+        let _ = getrandom::fill(&mut random);
+        let random: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
         Self {
-            name: format!("{}:{}", host.trim(), std::process::id()),
+            name: format!("{}:{}:{random}", host.trim(), std::process::id()),
             concurrency,
             lease: Duration::from_secs(settings.worker.lease_secs.max(1)),
             max_attempts: i64::from(settings.worker.max_attempts.max(1)),
@@ -62,66 +161,119 @@ impl Worker {
         }
     }
 
+    /// This worker's name, as its leases record it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Runs jobs until `until` says to stop. At shutdown, running jobs are cancelled and their leases
-    /// released so another worker takes them at once.
+    /// released so another worker takes them at once. A queue that cannot be reached is tried again
+    /// and again; only a draining worker gives up on it (after [`DRAIN_GIVES_UP`]) with the error.
     pub async fn run(
         self,
         until: Until,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), StoreError> {
         let this = Arc::new(self);
-        let store = &this.app.store;
+        let health = &this.app.worker_health;
+        health.set_running(true);
         let mut tasks = JoinSet::new();
-        let mut running: HashMap<tokio::task::Id, i64> = HashMap::new();
+        let mut running: HashMap<tokio::task::Id, Job> = HashMap::new();
+        let mut failures = 0_u32;
         tokio::pin!(shutdown);
         tracing::info!(worker = %this.name, concurrency = this.concurrency, "worker started");
-        loop {
-            while tasks.len() < this.concurrency {
-                let Some(job) = store.claim(&this.name, this.lease, now_ms()).await? else {
-                    break;
-                };
-                let job_id = job.id;
-                let handle = tasks.spawn(Arc::clone(&this).run_job(job));
-                running.insert(handle.id(), job_id);
-            }
-            if tasks.is_empty() && until == Until::Idle && store.job_count().await? == 0 {
-                break;
-            }
-            let wait = if tasks.len() < this.concurrency {
-                match store.next_due().await? {
-                    Some(due) => {
-                        Duration::from_millis(due.saturating_sub(now_ms()).clamp(5, 2_000) as u64)
+        let result = loop {
+            let wait = match this.fill(&mut tasks, &mut running, until).await {
+                Ok(None) => break Ok(()),
+                Ok(Some(wait)) => {
+                    if health.recovered() {
+                        tracing::info!("the job queue is reachable again");
                     }
-                    None => POLL,
+                    failures = 0;
+                    wait
                 }
-            } else {
-                POLL
+                Err(error) => {
+                    let failing_for = health.failed(&error);
+                    if until == Until::Idle && failing_for >= DRAIN_GIVES_UP {
+                        break Err(error);
+                    }
+                    let pause = Duration::from_millis(100)
+                        .saturating_mul(2_u32.saturating_pow(failures))
+                        .min(MAX_PAUSE);
+                    failures = failures.saturating_add(1);
+                    tracing::error!(%error, ?pause, "cannot read the job queue; trying again");
+                    pause
+                }
             };
             tokio::select! {
                 Some(finished) = tasks.join_next_with_id() => {
-                    let id = match &finished {
-                        Ok((id, ())) => *id,
-                        Err(error) => error.id(),
+                    let (id, panic) = match finished {
+                        Ok((id, ())) => (id, None),
+                        Err(error) => (error.id(), Some(error)),
                     };
-                    running.remove(&id);
-                    if let Err(error) = finished {
-                        tracing::error!(%error, "a job task panicked; its lease will run out and it will be retried");
+                    let job = running.remove(&id);
+                    if let (Some(error), Some(job)) = (panic, job) {
+                        this.panicked(&job, &error).await;
                     }
                 }
                 () = this.app.work.notified() => {}
                 () = tokio::time::sleep(wait) => {}
-                () = &mut shutdown => {
-                    tasks.abort_all();
-                    while tasks.join_next().await.is_some() {}
-                    for job_id in running.values() {
-                        store.release_job(*job_id, &this.name).await?;
-                    }
-                    tracing::info!(released = running.len(), "worker stopped");
-                    return Ok(());
-                }
+                () = &mut shutdown => break Ok(()),
+            }
+        };
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+        for job in running.values() {
+            if let Err(error) = this.app.store.release_job(job.id, &this.name).await {
+                tracing::warn!(job = job.id, %error, "could not hand a job back; its lease will run out");
             }
         }
-        Ok(())
+        if !running.is_empty() {
+            tracing::info!(released = running.len(), "worker stopped");
+        }
+        health.set_running(false);
+        result
+    }
+
+    /// Claims due jobs into free slots; returns how long to wait before looking again, or `None` when
+    /// a draining worker has nothing left.
+    async fn fill(
+        self: &Arc<Self>,
+        tasks: &mut JoinSet<()>,
+        running: &mut HashMap<tokio::task::Id, Job>,
+        until: Until,
+    ) -> Result<Option<Duration>, StoreError> {
+        let store = &self.app.store;
+        while tasks.len() < self.concurrency {
+            let Some(job) = store.claim(&self.name, self.lease, now_ms()).await? else {
+                break;
+            };
+            let handle = tasks.spawn(Arc::clone(self).run_job(job.clone()));
+            running.insert(handle.id(), job);
+        }
+        if tasks.is_empty() && until == Until::Idle && store.job_count().await? == 0 {
+            return Ok(None);
+        }
+        if tasks.len() >= self.concurrency {
+            return Ok(Some(POLL));
+        }
+        Ok(Some(match store.next_due().await? {
+            Some(due) => Duration::from_millis(due.saturating_sub(now_ms()).clamp(5, 2_000) as u64),
+            None => POLL,
+        }))
+    }
+
+    /// A job's task panicked: a bug, and likely to happen again, so its item fails now, visibly,
+    /// instead of being retried when the lease runs out.
+    async fn panicked(&self, job: &Job, error: &tokio::task::JoinError) {
+        tracing::error!(job = job.id, %error, "a job panicked; its item is marked failed");
+        let Ok(generation_id) = job.payload.parse::<i64>() else {
+            return;
+        };
+        let message = "Lyceum hit an internal error while writing this; it has been logged";
+        if let Err(error) = self.fail(generation_id, job.id, message).await {
+            tracing::error!(job = job.id, %error, "could not record a panicked job; its lease will run out");
+        }
     }
 
     async fn run_job(self: Arc<Self>, job: Job) {
@@ -159,8 +311,16 @@ impl Worker {
             tokio::select! {
                 result = &mut work => break result,
                 _ = heartbeat.tick() => {
-                    if !store.extend_lease(job.id, &self.name, self.lease, now_ms()).await? {
-                        tracing::warn!(job = job.id, "lost the lease on a job; another worker has it");
+                    match store.extend_lease(job.id, &self.name, self.lease, now_ms()).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            // Another worker has it (this one stalled past its lease): stop writing,
+                            // so the item is written by one worker only.
+                            tracing::warn!(job = job.id, "lost the lease on a job; leaving it to the worker that has it");
+                            return Ok(());
+                        }
+                        // The database is briefly away: keep writing; the lease is renewed next beat.
+                        Err(error) => tracing::warn!(job = job.id, %error, "could not renew a lease"),
                     }
                 }
             }
@@ -173,8 +333,15 @@ impl Worker {
                 tracing::warn!(job = job.id, attempt = job.attempts, %error, ?delay, "job failed; retrying later");
                 let run_at = now_ms().saturating_add(delay.as_millis() as i64);
                 store
-                    .retry_job_later(job.id, &self.name, &error.to_string(), run_at)
-                    .await
+                    .retry_generation_later(
+                        generation_id,
+                        job.id,
+                        &self.name,
+                        &error.to_string(),
+                        run_at,
+                    )
+                    .await?;
+                self.report(generation_id).await
             }
             Err(error) => {
                 tracing::warn!(job = job.id, %error, "item failed");
@@ -184,11 +351,22 @@ impl Worker {
     }
 
     async fn fail(&self, generation_id: i64, job_id: i64, message: &str) -> Result<(), StoreError> {
-        let store = &self.app.store;
-        store
+        self.app
+            .store
             .fail_generation(generation_id, message, Some(job_id))
             .await?;
-        let generation = store.generation(generation_id).await?;
+        self.report(generation_id).await
+    }
+
+    /// Tells watchers of the course where an item stands now.
+    async fn report(&self, generation_id: i64) -> Result<(), StoreError> {
+        let generation = self.app.store.generation(generation_id).await?;
+        if generation.status == lyceum_store::Status::Failed {
+            self.app.hub.failed(
+                generation_id,
+                generation.error.as_deref().unwrap_or("writing failed"),
+            );
+        }
         self.app.hub.report(Progress {
             course_id: generation.course_id,
             generation_id,

@@ -19,6 +19,33 @@ use lyceum_app::worker::{Until, Worker};
 use lyceum_app::{Lyceum, Settings};
 use lyceum_store::{Course, Status, Store};
 
+/// Standard output was closed by its reader (`lyceum courses show SLUG | head`): the command ends
+/// quietly with success, as `ls | head` does.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output was closed")]
+pub struct StdoutClosed;
+
+/// Writes to standard output; a closed pipe becomes [`StdoutClosed`] instead of a panic.
+pub fn write_stdout(text: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_fmt(text).and_then(|()| out.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        other => Ok(other?),
+    }
+}
+
+/// `println!` for commands: returns early with [`StdoutClosed`] when the reader has gone.
+macro_rules! outln {
+    () => { $crate::commands::write_stdout(format_args!("\n"))? };
+    ($($arg:tt)*) => { $crate::commands::write_stdout(format_args!("{}\n", format_args!($($arg)*)))? };
+}
+/// `print!` for commands, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::commands::write_stdout(format_args!($($arg)*))? };
+}
+pub(crate) use {out, outln};
+
 /// Input the person must change; the binary exits with status 2 for it, as for a bad flag.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -11,6 +11,8 @@ use clap::{Parser, Subcommand};
 use lyceum_app::Settings;
 use lyceum_app::settings::CONFIG_VAR;
 
+use commands::{out, outln};
+
 /// Lyceum turns any topic into a course and teaches it.
 ///
 /// Settings come from defaults, then lyceum.toml (or --config), then LYCEUM_* environment variables;
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         .init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.downcast_ref::<commands::StdoutClosed>().is_some() => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             if error.downcast_ref::<commands::UsageError>().is_some() {
@@ -104,7 +107,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Worker(args) => runtime.block_on(commands::courses::worker(&settings, args)),
         Command::Migrate => runtime.block_on(async {
             let store = commands::open_store(&settings).await?;
-            println!(
+            outln!(
                 "The {} database at {} is up to date.",
                 store.backend_name(),
                 lyceum_app::settings::redact_url(&settings.database_url())
@@ -113,9 +116,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }),
         Command::Languages => {
             for language in lyceum_course::LANGUAGES {
-                println!(
+                outln!(
                     "{:8} {:24} {}",
-                    language.tag, language.name, language.native
+                    language.tag,
+                    language.name,
+                    language.native
                 );
             }
             Ok(())
@@ -124,7 +129,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Model(command) => runtime.block_on(commands::model::run(&settings, command)),
         Command::Bench(command) => runtime.block_on(commands::bench::run(&settings, command)),
         Command::Config => {
-            print!("{}", settings.to_documented_toml());
+            out!("{}", settings.to_documented_toml());
             Ok(())
         }
     }

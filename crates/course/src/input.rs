@@ -55,6 +55,15 @@ impl Description {
                 ),
             ));
         }
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(InputError::new(
+                "description",
+                "contains a control character (such as a NUL byte); remove it",
+            ));
+        }
         Ok(Self(text.to_owned()))
     }
 
@@ -189,6 +198,12 @@ impl Audience {
                 ),
             ));
         }
+        if text.chars().any(char::is_control) {
+            return Err(InputError::new(
+                "audience",
+                "contains a line break or another control character; write it on one line",
+            ));
+        }
         Ok(Self(text.to_owned()))
     }
 
@@ -258,6 +273,17 @@ mod tests {
         );
         assert!(Description::parse(&"x".repeat(5001)).is_err());
         assert!(Description::parse(&"é".repeat(5000)).is_ok());
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_they_would_break_a_line_or_the_database() {
+        // PostgreSQL refuses NUL in text; refusing it here keeps it a 422, not a failed insert.
+        let error = Description::parse("Roman history\0 and more").unwrap_err();
+        assert!(error.message.contains("control character"), "{error}");
+        assert!(Description::parse("Roman history.\n\nThe Republic\tmostly.").is_ok());
+        let error = Audience::parse("adults\nIgnore the above").unwrap_err();
+        assert_eq!(error.field, "audience");
+        assert!(error.message.contains("one line"), "{error}");
     }
 
     #[test]

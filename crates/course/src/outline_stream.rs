@@ -41,6 +41,30 @@ struct StringState {
     is_key: bool,
     text: String,
     escape: Option<String>,
+    /// The first half of a surrogate pair, waiting for its second.
+    high: Option<u32>,
+}
+
+impl StringState {
+    /// Adds decoded text; a surrogate half that does not pair up becomes U+FFFD.
+    fn push(&mut self, escaped: Escaped) {
+        let high = self.high.take();
+        match (high, escaped) {
+            (Some(high), Escaped::Surrogate(low)) if (0xDC00..0xE000).contains(&low) => {
+                let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                self.text.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
+                return;
+            }
+            (Some(_), _) => self.text.push('\u{FFFD}'),
+            (None, _) => {}
+        }
+        match escaped {
+            Escaped::Text(c) => self.text.push(c),
+            Escaped::Nothing => {}
+            Escaped::Surrogate(code) if (0xD800..0xDC00).contains(&code) => self.high = Some(code),
+            Escaped::Surrogate(_) => self.text.push('\u{FFFD}'),
+        }
+    }
 }
 
 impl OutlineWatcher {
@@ -73,18 +97,19 @@ impl OutlineWatcher {
                 if let Some(escape) = &mut string.escape {
                     escape.push(c);
                     if let Some(decoded) = decode_escape(escape) {
-                        string.text.push_str(&decoded);
                         string.escape = None;
+                        string.push(decoded);
                     }
                 } else if c == '\\' {
                     string.escape = Some(String::new());
                 } else if c == '"' {
                     let finished = self.string.take();
-                    if let Some(finished) = finished {
+                    if let Some(mut finished) = finished {
+                        finished.push(Escaped::Nothing);
                         self.close_string(finished, &mut done);
                     }
                 } else {
-                    string.text.push(c);
+                    string.push(Escaped::Text(c));
                 }
                 continue;
             }
@@ -119,6 +144,7 @@ impl OutlineWatcher {
                         is_key,
                         text: String::new(),
                         escape: None,
+                        high: None,
                     });
                 }
                 _ => {}
@@ -172,23 +198,38 @@ enum Segment<'a> {
     Index(usize),
 }
 
-/// Decodes a JSON escape once it is complete (`n`, `"`, `u00e9`); `None` while more characters are due.
-fn decode_escape(escape: &str) -> Option<String> {
+/// What a JSON escape stands for.
+#[derive(Debug, Clone, Copy)]
+enum Escaped {
+    /// Text (`\\n`, `\\"`, `\\u00e9`).
+    Text(char),
+    /// Nothing (`\\b`, `\\f`).
+    Nothing,
+    /// One half of a surrogate pair (`\\ud83d`).
+    Surrogate(u32),
+}
+
+/// Decodes a JSON escape once it is complete; `None` while more characters are due. It counts
+/// characters, never bytes: model output may put any character where hex digits belong.
+fn decode_escape(escape: &str) -> Option<Escaped> {
     let mut chars = escape.chars();
-    let first = chars.next()?;
-    Some(match first {
-        'n' => "\n".into(),
-        't' => "\t".into(),
-        'r' => "\r".into(),
-        'b' | 'f' => String::new(),
+    Some(match chars.next()? {
+        'n' => Escaped::Text('\n'),
+        't' => Escaped::Text('\t'),
+        'r' => Escaped::Text('\r'),
+        'b' | 'f' => Escaped::Nothing,
         'u' => {
-            if escape.len() < 5 {
+            let digits: String = chars.take(4).collect();
+            if digits.chars().count() < 4 {
                 return None;
             }
-            let code = u32::from_str_radix(&escape[1..5], 16).unwrap_or(0xFFFD);
-            char::from_u32(code).unwrap_or('\u{FFFD}').to_string()
+            let code = u32::from_str_radix(&digits, 16).unwrap_or(0xFFFD);
+            match char::from_u32(code) {
+                Some(c) => Escaped::Text(c),
+                None => Escaped::Surrogate(code),
+            }
         }
-        other => other.to_string(),
+        other => Escaped::Text(other),
     })
 }
 
@@ -234,5 +275,37 @@ mod tests {
         let mut week = OutlineWatcher::for_week(3);
         let pieces = week.feed(r#"{"units": [{"title": "Numa", "objectives": ["y"]}]}"#);
         assert_eq!(pieces, [OutlinePiece::Unit(3, 1, "Numa".into())]);
+    }
+
+    #[test]
+    fn any_character_after_an_escape_is_safe() {
+        // Multi-byte characters where hex digits belong once sliced a string mid-character.
+        for json in [
+            r#"{"title": "a\uab€d"}"#,
+            r#"{"title": "\u€€€€"}"#,
+            r#"{"title": "\uD83D\uDE00 ok"}"#,
+            r#"{"title": "\uD83Dx"}"#,
+            r#"{"title": "\uD83D\u0041"}"#,
+            r#"{"title": "\uD83D", "summary": "\uDE00"}"#,
+            r#"{"title": "\"#,
+        ] {
+            let mut watcher = OutlineWatcher::new();
+            for c in json.chars() {
+                watcher.feed(&c.to_string());
+            }
+        }
+        let mut watcher = OutlineWatcher::new();
+        assert_eq!(
+            watcher.feed(r#"{"title": "\uD83D\uDE00 caf\u00e9"}"#),
+            [OutlinePiece::Title("😀 café".into())]
+        );
+        let mut watcher = OutlineWatcher::new();
+        assert_eq!(
+            watcher.feed(r#"{"title": "\uD83D", "summary": "x\uD83D\u0041"}"#),
+            [
+                OutlinePiece::Title("\u{FFFD}".into()),
+                OutlinePiece::Summary("x\u{FFFD}A".into())
+            ]
+        );
     }
 }

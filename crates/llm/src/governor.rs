@@ -94,6 +94,10 @@ impl Engine for Governed {
         self.inner.info()
     }
 
+    fn fits(&self, request: &Request) -> crate::BoxFuture<'_, Option<bool>> {
+        self.inner.fits(request)
+    }
+
     fn generate(&self, request: Request) -> TokenStream {
         let counters = Arc::clone(&self.counters);
         counters.requests.fetch_add(1, Ordering::Relaxed);

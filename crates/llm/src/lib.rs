@@ -62,7 +62,17 @@ pub trait Engine: Send + Sync {
     fn info(&self) -> &EngineInfo;
     /// Starts a generation. Errors, including those found before any work starts, arrive in the stream.
     fn generate(&self, request: Request) -> TokenStream;
+
+    /// Whether `request` (its prompt and `max_tokens`) fits one sequence of this engine, when it can
+    /// tell without running it; `None` when it cannot (a remote server's tokenizer is unknown).
+    fn fits(&self, request: &Request) -> BoxFuture<'_, Option<bool>> {
+        let _ = request;
+        Box::pin(std::future::ready(None))
+    }
 }
+
+/// A boxed future, as [`Engine`]'s methods return them.
+pub type BoxFuture<'a, T> = Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// A finished generation, collected from its stream.
 #[derive(Debug, Clone, PartialEq)]

@@ -37,10 +37,22 @@ struct Job {
     events: async_mpsc::UnboundedSender<Result<Event, LlmError>>,
 }
 
+/// What the engine thread is asked to do.
+enum Message {
+    /// Answer a request.
+    Generate(Job),
+    /// Count a request's prompt tokens, chat template included.
+    Count(
+        Request,
+        tokio::sync::oneshot::Sender<Result<usize, LlmError>>,
+    ),
+}
+
 /// The local llama.cpp engine.
 pub struct LocalEngine {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Message>,
     info: EngineInfo,
+    context_per_sequence: u32,
     tokens_decoded: Arc<AtomicU64>,
 }
 
@@ -52,6 +64,7 @@ impl LocalEngine {
             || "local".to_owned(),
             |stem| stem.to_string_lossy().into_owned(),
         );
+        let context_per_sequence = config.context_per_sequence;
         let (jobs, job_rx) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
         let tokens_decoded = Arc::new(AtomicU64::new(0));
@@ -71,8 +84,20 @@ impl LocalEngine {
                 kind: "local",
                 model,
             },
+            context_per_sequence,
             tokens_decoded,
         })
+    }
+
+    /// How many tokens the prompt of `request` is with this model's chat template: what counts
+    /// against `context_per_sequence`, together with the request's `max_tokens`.
+    pub async fn prompt_tokens(&self, request: Request) -> Result<usize, LlmError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let stopped = || LlmError::Engine("the engine thread has stopped".into());
+        self.jobs
+            .send(Message::Count(request, reply))
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     /// Tokens sampled since the engine started, including those of cancelled generations.
@@ -88,11 +113,24 @@ impl Engine for LocalEngine {
 
     fn generate(&self, request: Request) -> TokenStream {
         let (events, mut receiver) = async_mpsc::unbounded_channel();
-        if self.jobs.send(Job { request, events }).is_err() {
+        if self
+            .jobs
+            .send(Message::Generate(Job { request, events }))
+            .is_err()
+        {
             return failed(LlmError::Engine("the engine thread has stopped".into()));
         }
         // Dropping the stream drops the receiver; the engine thread sees that and frees the slot.
         Box::pin(futures::stream::poll_fn(move |cx| receiver.poll_recv(cx)))
+    }
+
+    fn fits(&self, request: &Request) -> crate::BoxFuture<'_, Option<bool>> {
+        let request = request.clone();
+        Box::pin(async move {
+            let max_tokens = request.max_tokens().get() as usize;
+            let prompt = self.prompt_tokens(request).await.ok()?;
+            Some(prompt + max_tokens <= self.context_per_sequence as usize)
+        })
     }
 }
 

@@ -179,11 +179,33 @@ fn status(text: Option<String>) -> Result<Status, StoreError> {
     Status::parse(text.as_deref().unwrap_or("pending"))
 }
 
+/// How many slugs a new course tries before giving up: numbered ones, then random ones.
+const SLUG_TRIES: u32 = 40;
+/// Numbered slugs (`-2` … `-20`) come first; titles that keep coming back (or have no letters to
+/// transliterate, all of which are `course`) get a random suffix instead of an ever longer scan.
+const NUMBERED_SLUGS: u32 = 20;
+
+/// The `n`th slug to try for a course whose title gives `base`.
+fn slug_candidate(base: &str, n: u32) -> Result<String, StoreError> {
+    Ok(match n {
+        1 => base.to_owned(),
+        n if n <= NUMBERED_SLUGS => format!("{base}-{n}"),
+        _ => {
+            let mut bytes = [0u8; 4];
+            getrandom::fill(&mut bytes).map_err(|error| {
+                StoreError::Corrupt(format!("no randomness for a slug: {error}"))
+            })?;
+            let suffix: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+            format!("{base}-{suffix}")
+        }
+    })
+}
+
 impl Store {
     /// Stores a confirmed course: its weeks and units, a ready record for the outline, and a pending
     /// generation with a queued job for every overview and unit, queued in syllabus order (each week's
     /// overview, then its units). All of it or nothing. The slug comes from the title, with `-2`, `-3`…
-    /// added when taken.
+    /// added when taken, and a random suffix once those run out.
     pub async fn create_course(&self, new: NewCourse<'_>) -> Result<Course, StoreError> {
         let request = new.request;
         let outline = new.outline;
@@ -198,8 +220,8 @@ impl Store {
         let course_id = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let mut course_id = None;
-            for n in 1..=1000 {
-                let slug = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+            for n in 1..=SLUG_TRIES {
+                let slug = slug_candidate(&base, n)?;
                 course_id = sqlx::query_scalar(
                     "INSERT INTO courses (slug, description, title, summary, outcomes, language, audience, \
                      level, weeks, units_per_week, created_at, updated_at) \

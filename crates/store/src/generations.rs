@@ -314,21 +314,6 @@ impl Store {
         Ok(true)
     }
 
-    /// Puts a generation back to pending (its job will run again later), keeping the error of the try
-    /// that failed for the operator.
-    pub async fn generation_pending(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        with_pool!(self, pool => sqlx::query(
-            "UPDATE generations SET status = 'pending', error = $2, updated_at = $3 WHERE id = $1 AND status <> 'ready'",
-        )
-        .bind(id)
-        .bind(error)
-        .bind(now_ms())
-        .execute(pool)
-        .await?
-        .rows_affected());
-        Ok(())
-    }
-
     /// Records that a generation gave up, with the error a person will see, and deletes its job.
     pub async fn fail_generation(
         &self,
@@ -376,8 +361,9 @@ impl Store {
         })
     }
 
-    /// Someone is waiting for this item: its job moves to the front of the queue (or is queued again if
-    /// it had failed). Returns the record as it is now.
+    /// Someone is waiting for this item: its queued job moves to the front of the queue. Nothing else
+    /// changes: a failed item stays failed until someone asks for it again ([`Store::retry_failed`]),
+    /// so reading a page never queues work. Returns the record as it is now.
     pub async fn hurry_generation(
         &self,
         kind: ItemKind,
@@ -387,26 +373,50 @@ impl Store {
             .generation_of(kind, item_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("{} {item_id}", kind.as_str())))?;
-        let now = now_ms();
-        match generation.status {
-            Status::Ready => {}
-            Status::Failed => {
-                with_pool!(self, pool => {
-                    let mut tx = pool.begin().await?;
-                    sqlx::query("UPDATE generations SET status = 'pending', error = NULL, updated_at = $2 WHERE id = $1")
-                        .bind(generation.id)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    jobs::insert!(&mut *tx, &generate_job(generation.id, jobs::URGENT, now));
-                    tx.commit().await?;
-                });
-            }
-            Status::Pending | Status::Generating => {
-                self.prioritize(&job_key(generation.id), jobs::URGENT)
-                    .await?;
-            }
+        if matches!(generation.status, Status::Pending | Status::Generating) {
+            self.prioritize(&job_key(generation.id), jobs::URGENT)
+                .await?;
         }
         self.generation(generation.id).await
+    }
+
+    /// Puts a generation's job back to run again at `run_at` after a failed try, and the item back to
+    /// pending with that try's error, in one transaction. Nothing changes when `worker` no longer holds
+    /// the job.
+    pub async fn retry_generation_later(
+        &self,
+        id: i64,
+        job_id: i64,
+        worker: &str,
+        error: &str,
+        run_at: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let held = sqlx::query(
+                "UPDATE jobs SET locked_by = NULL, lease_until = NULL, run_at = $3, last_error = $4 \
+                 WHERE id = $1 AND locked_by = $2",
+            )
+            .bind(job_id)
+            .bind(worker)
+            .bind(run_at)
+            .bind(error)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if held == 1 {
+                sqlx::query(
+                    "UPDATE generations SET status = 'pending', error = $2, updated_at = $3 \
+                     WHERE id = $1 AND status <> 'ready'",
+                )
+                .bind(id)
+                .bind(error)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
     }
 }

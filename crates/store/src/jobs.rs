@@ -143,28 +143,6 @@ impl Store {
         Ok(())
     }
 
-    /// Puts a failed job back to run again at `run_at`, keeping the error for the operator.
-    pub async fn retry_job_later(
-        &self,
-        job_id: i64,
-        worker: &str,
-        error: &str,
-        run_at: i64,
-    ) -> Result<(), StoreError> {
-        with_pool!(self, pool => sqlx::query(
-            "UPDATE jobs SET locked_by = NULL, lease_until = NULL, run_at = $3, last_error = $4 \
-             WHERE id = $1 AND locked_by = $2",
-        )
-        .bind(job_id)
-        .bind(worker)
-        .bind(run_at)
-        .bind(error)
-        .execute(pool)
-        .await?
-        .rows_affected());
-        Ok(())
-    }
-
     /// Gives a job back untouched, as a worker shutting down does: it is due at once and the claim does
     /// not count as an attempt.
     pub async fn release_job(&self, job_id: i64, worker: &str) -> Result<(), StoreError> {

@@ -33,7 +33,7 @@ pub enum StoreError {
     /// The thing asked for does not exist.
     #[error("{0} not found")]
     NotFound(String),
-    /// The database URL is not one Lyceum can use.
+    /// The database URL is not one Lyceum can use (the URL as given, password redacted).
     #[error("unsupported database URL \"{0}\": use sqlite://PATH or postgres://USER@HOST/DB")]
     InvalidUrl(String),
     /// A stored value cannot be read back (written by a newer version, or edited by hand).
@@ -96,7 +96,7 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let backend = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
-                .map_err(|_| StoreError::InvalidUrl(url.into()))?
+                .map_err(|_| StoreError::InvalidUrl(redact_url(url)))?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -117,7 +117,7 @@ impl Store {
                     .await?,
             )
         } else {
-            return Err(StoreError::InvalidUrl(url.into()));
+            return Err(StoreError::InvalidUrl(redact_url(url)));
         };
         Ok(Self { backend })
     }
@@ -129,6 +129,30 @@ impl Store {
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
+    }
+
+    /// Whether the database answers and has every migration this version knows, for `/readyz`: an
+    /// error when it cannot be reached, else the migrations it lacks (none when current).
+    pub async fn readiness(&self) -> Result<Vec<i64>, StoreError> {
+        let (migrator, applied): (&sqlx::migrate::Migrator, Vec<i64>) = match &self.backend {
+            Backend::Sqlite(pool) => (
+                &SQLITE_MIGRATIONS,
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(pool)
+                    .await?,
+            ),
+            Backend::Postgres(pool) => (
+                &POSTGRES_MIGRATIONS,
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(pool)
+                    .await?,
+            ),
+        };
+        Ok(migrator
+            .iter()
+            .map(|migration| migration.version)
+            .filter(|version| !applied.contains(version))
+            .collect())
     }
 
     /// `sqlite` or `postgres`.
@@ -143,6 +167,42 @@ impl Store {
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await)
     }
+}
+
+/// A database URL fit for logs and messages: the password in its user part and any password-like query
+/// parameter (`?password=`, `sslpassword=`) replaced by `[redacted]`.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (address, query) = match rest.split_once('?') {
+        Some((address, query)) => (address, Some(query)),
+        None => (rest, None),
+    };
+    let address = match address.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{user}:[redacted]@{host}"),
+            None => address.to_owned(),
+        },
+        None => address.to_owned(),
+    };
+    let mut redacted = if scheme.is_empty() {
+        address
+    } else {
+        format!("{scheme}://{address}")
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.to_ascii_lowercase().contains("pass") => {
+                    format!("{key}=[redacted]")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&pairs.join("&"));
+    }
+    redacted
 }
 
 /// Milliseconds since the Unix epoch: how every time is stored.
@@ -164,4 +224,38 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
     what: &str,
 ) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|error| StoreError::Corrupt(format!("{what}: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_leave_a_url() {
+        assert_eq!(
+            redact_url("postgres://lyceum:s3cret@db.internal:5432/lyceum"),
+            "postgres://lyceum:[redacted]@db.internal:5432/lyceum"
+        );
+        assert_eq!(
+            redact_url("postgres://lyceum@db/lyceum?password=s3cret&sslmode=require&sslpassword=x"),
+            "postgres://lyceum@db/lyceum?password=[redacted]&sslmode=require&sslpassword=[redacted]"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/lyceum.db"),
+            "sqlite://data/lyceum.db"
+        );
+        assert_eq!(
+            redact_url("mysql://u:p@h/d?PASSWORD=p"),
+            "mysql://u:[redacted]@h/d?PASSWORD=[redacted]"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unusable_url_is_reported_without_its_password() {
+        let Err(error) = Store::connect("mysql://u:s3cret@h/d?password=s3cret").await else {
+            panic!("a MySQL URL was accepted");
+        };
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+        assert!(error.to_string().contains("[redacted]"), "{error}");
+    }
 }

@@ -24,6 +24,86 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
 
+/// The default model, installed by `lyceum model install` into the repository's `data/models` (the
+/// README's test command runs it), or the file `TEST_LYCEUM_MODEL` names.
+pub fn default_model() -> std::path::PathBuf {
+    let path = std::env::var_os("TEST_LYCEUM_MODEL").map_or_else(
+        || {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../data/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+        },
+        std::path::PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "the default model is not at {}; run `lyceum model install`",
+        path.display()
+    );
+    path
+}
+
+/// A PostgreSQL database of a test's own, created on the server `TEST_DATABASE_URL` names and dropped
+/// by [`PostgresDatabase::drop_database`]. `None` when the variable is unset (it must be set in CI).
+pub async fn postgres_database() -> Option<PostgresDatabase> {
+    use sqlx::Executor;
+    let Some(admin_url) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "TEST_DATABASE_URL must be set in CI so the PostgreSQL tests run"
+        );
+        return None;
+    };
+    let mut suffix = [0u8; 6];
+    getrandom::fill(&mut suffix).expect("randomness for a database name");
+    let suffix: String = suffix.iter().map(|byte| format!("{byte:02x}")).collect();
+    let name = format!("lyceum_test_{suffix}");
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("TEST_DATABASE_URL answers");
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("a test database can be created");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("a database URL ends in /NAME");
+    Some(PostgresDatabase {
+        url: format!("{base}/{name}"),
+        name,
+        admin,
+    })
+}
+
+/// A test's own PostgreSQL database.
+pub struct PostgresDatabase {
+    /// Its URL.
+    pub url: String,
+    /// Its name.
+    pub name: String,
+    /// A connection to the server's administrative database, to change or drop it.
+    pub admin: sqlx::PgPool,
+}
+
+impl PostgresDatabase {
+    /// Runs SQL on the server's administrative database (`ALTER DATABASE {name} …`).
+    pub async fn admin(&self, sql: &str) {
+        use sqlx::Executor;
+        self.admin
+            .execute(sql.replace("{name}", &self.name).as_str())
+            .await
+            .unwrap_or_else(|error| panic!("{sql}: {error}"));
+    }
+
+    /// Drops it, closing whatever is still connected.
+    pub async fn drop_database(self) {
+        self.admin("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            .await;
+    }
+}
+
 /// One call the server received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {

@@ -4,16 +4,22 @@
 //! its author's browser knows.
 //!
 //! Drafts live in this process: with several web nodes, a draft's page must be served by the node that
-//! started it. They are forgotten a day after they start.
+//! started it. They are forgotten a day after they start ([`Drafts::forget_expired`], on a timer).
 
 use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use futures::FutureExt;
 use lyceum_app::{DraftEvent, Lyceum};
 use lyceum_course::{CourseRequest, Outline, OutlinePiece};
 use lyceum_store::GenerationStats;
 use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::WebError;
+use crate::client::Client;
 
 /// How long a draft is kept.
 const KEEP: Duration = Duration::from_secs(24 * 3600);
@@ -28,6 +34,8 @@ pub struct Drafts {
 pub struct Draft {
     /// What was asked for.
     pub request: CourseRequest,
+    /// Who asked.
+    client: Client,
     started: Instant,
     state: Mutex<DraftState>,
     /// Bumped on every change, for live pages.
@@ -95,41 +103,77 @@ impl DraftState {
 }
 
 impl Drafts {
-    /// Starts drafting `request`; returns the new draft's id.
+    /// Starts drafting `request` for `client`, which may have at most `at_once` drafting (0: no
+    /// limit); returns the new draft's id.
     pub fn start(
         &self,
         app: Arc<Lyceum>,
         request: CourseRequest,
-    ) -> Result<String, getrandom::Error> {
+        client: Client,
+        at_once: u32,
+    ) -> Result<String, WebError> {
         let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes)?;
+        getrandom::fill(&mut bytes).map_err(|error| WebError::Internal(error.to_string()))?;
         let id: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
         let draft = Arc::new(Draft {
             request,
+            client,
             started: Instant::now(),
             state: Mutex::new(DraftState::default()),
             changes: watch::channel(0).0,
             confirming: tokio::sync::Mutex::new(()),
         });
+        self.forget_expired();
         {
             let mut entries = self.lock();
-            entries.retain(|_, draft| draft.started.elapsed() < KEEP);
+            let drafting = entries
+                .values()
+                .filter(|other| other.client == client && other.lock().result.is_none())
+                .count();
+            if at_once > 0 && drafting >= at_once as usize {
+                return Err(WebError::TooManyDrafts);
+            }
             entries.insert(id.clone(), Arc::clone(&draft));
         }
         tokio::spawn(async move {
             let request = draft.request.clone();
-            let result = app
-                .draft_outline(&request, |event| draft.apply(event))
+            // A panic while drafting (a bug) must end the draft as failed, never leave it drafting.
+            let drafted = AssertUnwindSafe(app.draft_outline(&request, |event| draft.apply(event)))
+                .catch_unwind()
                 .await;
-            draft.update(|state| {
-                state.result = Some(
-                    result
-                        .map(|done| (done.outline, done.stats))
-                        .map_err(|error| error.to_string()),
-                );
-            });
+            let result =
+                match drafted {
+                    Ok(Ok(done)) => Ok((done.outline, done.stats)),
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "drafting an outline failed");
+                        Err(error.public_message())
+                    }
+                    Err(_) => {
+                        tracing::error!("drafting an outline panicked");
+                        Err("Lyceum hit an internal error while drafting this outline; it has been \
+                         logged. Please try again."
+                        .into())
+                    }
+                };
+            draft.update(|state| state.result = Some(result));
         });
         Ok(id)
+    }
+
+    /// Forgets drafts older than a day, as the privacy page promises, even when nobody drafts.
+    pub fn forget_expired(&self) {
+        self.lock()
+            .retain(|_, draft| draft.started.elapsed() < KEEP);
+    }
+
+    /// Every draft it keeps.
+    pub fn all(&self) -> Vec<Arc<Draft>> {
+        self.lock().values().cloned().collect()
+    }
+
+    /// How many drafts it keeps.
+    pub fn count(&self) -> usize {
+        self.lock().len()
     }
 
     /// The draft with this id, if there is one.

@@ -18,6 +18,12 @@ pub enum WebError {
     /// Something failed that is not the person's doing.
     #[error("{0}")]
     Internal(String),
+    /// One client already has as many outlines drafting as it may.
+    #[error("too many drafts at once")]
+    TooManyDrafts,
+    /// One client already holds as many live streams open as it may.
+    #[error("too many live streams")]
+    TooManyStreams,
     /// A form was sent from another site.
     #[error("cross-site request")]
     CrossSite,
@@ -64,12 +70,25 @@ impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests(_) | Self::TooManyDrafts | Self::TooManyStreams => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::CrossSite => StatusCode::FORBIDDEN,
             Self::Generate(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) | Self::Render(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+        }
+    }
+}
+
+impl WebError {
+    /// Seconds a refused client should wait before asking again, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests(wait) => Some(wait.as_secs().max(1)),
+            Self::TooManyDrafts | Self::TooManyStreams => Some(10),
+            _ => None,
         }
     }
 }
@@ -96,26 +115,38 @@ impl IntoResponse for WebError {
                      please try again in a moment.",
                 )
             }
-            Self::TooManyRequests(wait) => {
-                let minutes = wait.as_secs().div_ceil(60).max(1);
+            Self::TooManyRequests(_) | Self::TooManyDrafts | Self::TooManyStreams => {
+                let message = match &self {
+                    Self::TooManyDrafts => {
+                        "Your other outlines are still being drafted. Please wait until one of \
+                         them is done, then start this one."
+                    }
+                    Self::TooManyStreams => {
+                        "You have many pages open that follow writing live. Close some of them, \
+                         then reload this one."
+                    }
+                    _ => {
+                        "You have asked for as many courses as one address may in an hour. Each \
+                         takes a lot of computing; please try again later."
+                    }
+                };
                 let page = ErrorPage {
                     status: 429,
                     heading: "Please wait a little",
-                    message: "You have started as many courses as one address may in an hour. Each \
-                              takes a lot of computing; please try again later.",
+                    message,
                 };
                 let mut response = match page.render() {
                     Ok(html) => (status, Html(html)).into_response(),
                     Err(_) => status.into_response(),
                 };
-                if let Ok(value) =
-                    axum::http::HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+                if let Some(wait) = self.retry_after()
+                    && let Ok(value) = axum::http::HeaderValue::from_str(&wait.to_string())
                 {
                     response
                         .headers_mut()
                         .insert(axum::http::header::RETRY_AFTER, value);
                 }
-                tracing::info!(minutes, "drafting refused: hourly limit reached");
+                tracing::info!(reason = %self, "request refused by a per-client limit");
                 return response;
             }
             Self::Store(_) | Self::Render(_) | Self::Internal(_) => {

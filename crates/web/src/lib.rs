@@ -5,6 +5,7 @@
 //! Every response carries the security headers of [`headers`]. This crate owns no business rules and
 //! no SQL: it asks `lyceum-app` and `lyceum-store`.
 
+pub mod client;
 pub mod cross_site;
 pub mod drafts;
 mod error;
@@ -40,8 +41,12 @@ pub struct Web {
     pub pages: Arc<page_cache::PageCache>,
     /// Outlines being drafted.
     pub drafts: Arc<drafts::Drafts>,
-    /// Drafts per client address.
+    /// Drafts per client an hour.
     pub draft_limit: Arc<rate_limit::RateLimit>,
+    /// Course units asked for per client an hour.
+    pub unit_limit: Arc<rate_limit::RateLimit>,
+    /// Live streams open per client.
+    pub streams: Arc<client::StreamSlots>,
 }
 
 impl Web {
@@ -56,6 +61,12 @@ impl Web {
             drafts: Arc::new(drafts::Drafts::default()),
             draft_limit: Arc::new(rate_limit::RateLimit::per_hour(
                 app.settings.web.drafts_per_hour,
+            )),
+            unit_limit: Arc::new(rate_limit::RateLimit::per_hour(
+                app.settings.web.units_per_hour,
+            )),
+            streams: Arc::new(client::StreamSlots::new(
+                app.settings.web.streams_per_client,
             )),
             app,
             articles: Arc::new(markdown::RenderCache::default()),
@@ -72,16 +83,33 @@ pub fn router(web: Web) -> Router {
         .with_state(web)
 }
 
+/// How often what the privacy page promises to forget is looked through.
+const FORGET_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Serves the router on `listener` until `shutdown` completes, then stops accepting and lets requests
-/// in flight finish.
+/// in flight finish. Expired drafts and rate-limit addresses are forgotten on a timer meanwhile.
 pub async fn serve(
     web: Web,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let forgetting = tokio::spawn(forget_expired(web.clone()));
     // Client addresses are needed for the per-address limit on drafting.
     let service = router(web).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    forgetting.abort();
+    served
+}
+
+/// Forgets expired drafts and rate-limit addresses every [`FORGET_EVERY`], forever.
+pub async fn forget_expired(web: Web) {
+    let mut every = tokio::time::interval(FORGET_EVERY);
+    loop {
+        every.tick().await;
+        web.drafts.forget_expired();
+        web.draft_limit.forget_expired();
+        web.unit_limit.forget_expired();
+    }
 }

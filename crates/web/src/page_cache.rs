@@ -5,19 +5,36 @@
 //! lookup, and what this process's own handlers change (a retry). A page rendered while its course
 //! changed is not kept. The age limit bounds how stale a page can be when another node's worker wrote
 //! the change, since those events do not reach this process.
+//!
+//! Pages are keyed by their parsed route ([`PageKey`]), so `/weeks/1` and `/weeks/01` are one entry, and
+//! only pages that rendered (of courses that exist) are kept: a client cannot fill the cache with
+//! addresses of its own making. At most [`MAX_PAGES`] are kept; the least recently used goes first.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use lru::LruCache;
 use lyceum_app::live::Progress;
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
-/// Pages kept at most; a full cache first drops expired pages, then any.
-const MAX_PAGES: usize = 4096;
+/// Pages kept at most.
+pub const MAX_PAGES: usize = 4096;
 
-/// Rendered pages by path.
+/// Which page: a course's, one of its weeks', or one of its units'.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PageKey {
+    /// `/courses/{slug}`.
+    Course(String),
+    /// `/courses/{slug}/weeks/{week}`.
+    Week(String, i64),
+    /// `/courses/{slug}/weeks/{week}/units/{unit}`.
+    Unit(String, i64, i64),
+}
+
+/// Rendered pages by route.
 pub struct PageCache {
     ttl: Duration,
     inner: Mutex<Inner>,
@@ -30,7 +47,7 @@ struct Inner {
     epoch: u64,
     /// The epoch of each course's last change.
     changed: HashMap<i64, u64>,
-    pages: HashMap<String, Page>,
+    pages: LruCache<PageKey, Page>,
 }
 
 struct Page {
@@ -53,7 +70,7 @@ impl PageCache {
                 progress,
                 epoch: 0,
                 changed: HashMap::new(),
-                pages: HashMap::new(),
+                pages: LruCache::new(NonZeroUsize::MIN.saturating_add(MAX_PAGES - 1)),
             }),
         }
     }
@@ -68,15 +85,21 @@ impl PageCache {
         inner
     }
 
-    /// The page at `path`, if it is current.
-    pub fn get(&self, path: &str) -> Option<Bytes> {
+    /// The page at `key`, if it is current.
+    pub fn get(&self, key: &PageKey) -> Option<Bytes> {
         if self.ttl.is_zero() {
             return None;
         }
-        let inner = self.inner();
-        let page = inner.pages.get(path)?;
-        let changed = inner.changed.get(&page.course_id).copied().unwrap_or(0);
-        (page.epoch >= changed && page.rendered.elapsed() < self.ttl).then(|| page.html.clone())
+        let mut inner = self.inner();
+        let changed =
+            |inner: &Inner, course_id: i64| inner.changed.get(&course_id).copied().unwrap_or(0);
+        let page = inner.pages.peek(key)?;
+        let current =
+            page.epoch >= changed(&inner, page.course_id) && page.rendered.elapsed() < self.ttl;
+        if !current {
+            return None;
+        }
+        inner.pages.get(key).map(|page| page.html.clone())
     }
 
     /// Call before reading what a page shows from the store.
@@ -84,8 +107,9 @@ impl PageCache {
         Rendering(self.inner().epoch)
     }
 
-    /// Keeps the page at `path` of course `course_id`, unless the course changed since `rendering`.
-    pub fn put(&self, path: &str, course_id: i64, rendering: Rendering, html: Bytes) {
+    /// Keeps the page at `key` of course `course_id`, unless the course changed since `rendering`. A
+    /// full cache drops its least recently used page.
+    pub fn put(&self, key: PageKey, course_id: i64, rendering: Rendering, html: Bytes) {
         if self.ttl.is_zero() {
             return;
         }
@@ -97,17 +121,8 @@ impl PageCache {
         {
             return;
         }
-        if inner.pages.len() >= MAX_PAGES && !inner.pages.contains_key(path) {
-            let ttl = self.ttl;
-            inner.pages.retain(|_, page| page.rendered.elapsed() < ttl);
-            if inner.pages.len() >= MAX_PAGES
-                && let Some(any) = inner.pages.keys().next().cloned()
-            {
-                inner.pages.remove(&any);
-            }
-        }
-        inner.pages.insert(
-            path.to_owned(),
+        inner.pages.put(
+            key,
             Page {
                 course_id,
                 epoch: rendering.0,
@@ -115,6 +130,16 @@ impl PageCache {
                 html,
             },
         );
+    }
+
+    /// How many pages it keeps.
+    pub fn len(&self) -> usize {
+        self.inner().pages.len()
+    }
+
+    /// Whether it keeps none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Course `course_id` changed: render its pages again.
@@ -150,6 +175,10 @@ mod tests {
     use super::*;
     use lyceum_store::{ItemKind, Status};
 
+    fn key(slug: &str) -> PageKey {
+        PageKey::Course(slug.into())
+    }
+
     fn progress(course_id: i64) -> Progress {
         Progress {
             course_id,
@@ -165,14 +194,14 @@ mod tests {
         let (sender, receiver) = broadcast::channel(8);
         let cache = PageCache::new(receiver, Duration::from_secs(60));
         let rendering = cache.rendering();
-        cache.put("/a", 1, rendering, Bytes::from_static(b"one"));
-        cache.put("/b", 2, rendering, Bytes::from_static(b"two"));
-        assert_eq!(cache.get("/a").as_deref(), Some(&b"one"[..]));
+        cache.put(key("a"), 1, rendering, Bytes::from_static(b"one"));
+        cache.put(key("b"), 2, rendering, Bytes::from_static(b"two"));
+        assert_eq!(cache.get(&key("a")).as_deref(), Some(&b"one"[..]));
         sender.send(progress(1)).unwrap();
-        assert_eq!(cache.get("/a"), None, "course 1 changed");
-        assert_eq!(cache.get("/b").as_deref(), Some(&b"two"[..]));
+        assert_eq!(cache.get(&key("a")), None, "course 1 changed");
+        assert_eq!(cache.get(&key("b")).as_deref(), Some(&b"two"[..]));
         cache.changed(2);
-        assert_eq!(cache.get("/b"), None, "course 2 changed");
+        assert_eq!(cache.get(&key("b")), None, "course 2 changed");
     }
 
     #[test]
@@ -181,25 +210,45 @@ mod tests {
         let cache = PageCache::new(receiver, Duration::from_secs(60));
         let rendering = cache.rendering();
         sender.send(progress(1)).unwrap();
-        cache.put("/a", 1, rendering, Bytes::from_static(b"old"));
-        assert_eq!(cache.get("/a"), None);
+        cache.put(key("a"), 1, rendering, Bytes::from_static(b"old"));
+        assert_eq!(cache.get(&key("a")), None);
         let rendering = cache.rendering();
-        cache.put("/a", 1, rendering, Bytes::from_static(b"new"));
-        assert_eq!(cache.get("/a").as_deref(), Some(&b"new"[..]));
+        cache.put(key("a"), 1, rendering, Bytes::from_static(b"new"));
+        assert_eq!(cache.get(&key("a")).as_deref(), Some(&b"new"[..]));
     }
 
     #[test]
     fn missed_events_drop_every_page_and_zero_ttl_keeps_none() {
         let (sender, receiver) = broadcast::channel(2);
         let cache = PageCache::new(receiver, Duration::from_secs(60));
-        cache.put("/a", 1, cache.rendering(), Bytes::from_static(b"one"));
+        cache.put(key("a"), 1, cache.rendering(), Bytes::from_static(b"one"));
         for _ in 0..3 {
             sender.send(progress(9)).unwrap();
         }
-        assert_eq!(cache.get("/a"), None, "lagged: course 1 may have changed");
+        assert_eq!(
+            cache.get(&key("a")),
+            None,
+            "lagged: course 1 may have changed"
+        );
 
         let off = PageCache::new(sender.subscribe(), Duration::ZERO);
-        off.put("/a", 1, off.rendering(), Bytes::from_static(b"one"));
-        assert_eq!(off.get("/a"), None);
+        off.put(key("a"), 1, off.rendering(), Bytes::from_static(b"one"));
+        assert_eq!(off.get(&key("a")), None);
+    }
+
+    #[test]
+    fn a_full_cache_drops_the_least_recently_used_page() {
+        let (_sender, receiver) = broadcast::channel(8);
+        let cache = PageCache::new(receiver, Duration::from_secs(60));
+        let week = |n: i64| PageKey::Week("course".into(), n);
+        for n in 0..MAX_PAGES as i64 {
+            cache.put(week(n), 1, cache.rendering(), Bytes::from_static(b"page"));
+        }
+        assert!(cache.get(&week(0)).is_some(), "week 0 is used again");
+        cache.put(week(-1), 1, cache.rendering(), Bytes::from_static(b"new"));
+        assert_eq!(cache.len(), MAX_PAGES);
+        assert!(cache.get(&week(0)).is_some());
+        assert_eq!(cache.get(&week(1)), None, "the least recently used went");
+        assert!(cache.get(&week(-1)).is_some());
     }
 }

@@ -5,6 +5,7 @@ mod assets;
 mod catalog;
 mod course;
 mod drafts_api;
+mod health;
 mod live;
 mod new_course;
 mod pages;
@@ -14,12 +15,12 @@ mod unit;
 use std::future::Future;
 
 use axum::Router;
-use axum::http::Uri;
 use axum::response::Html;
 use axum::routing::{get, post};
 use bytes::Bytes;
 use lyceum_store::{Course, Module, Unit};
 
+use crate::page_cache::PageKey;
 use crate::{Web, WebError};
 
 /// Every route of the site.
@@ -57,7 +58,8 @@ pub fn router() -> Router<Web> {
         .route("/assets/{name}", get(assets::get))
         .route("/robots.txt", get(seo::robots))
         .route("/sitemap.xml", get(seo::sitemap))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .fallback(|| async { WebError::NotFound })
 }
 
@@ -93,21 +95,20 @@ impl Rendered {
     }
 }
 
-/// The page at `uri` from the page cache, or else as `render` makes it (kept if it may be).
+/// The page at `key` from the page cache, or else as `render` makes it (kept if it may be).
 async fn cached(
     web: &Web,
-    uri: &Uri,
+    key: PageKey,
     render: impl Future<Output = Result<Rendered, WebError>>,
 ) -> Result<Html<Bytes>, WebError> {
-    let path = uri.path();
-    if let Some(html) = web.pages.get(path) {
+    if let Some(html) = web.pages.get(&key) {
         return Ok(Html(html));
     }
     let rendering = web.pages.rendering();
     let page = render.await?;
     let html = Bytes::from(page.html);
     if page.keep {
-        web.pages.put(path, page.course_id, rendering, html.clone());
+        web.pages.put(key, page.course_id, rendering, html.clone());
     }
     Ok(Html(html))
 }

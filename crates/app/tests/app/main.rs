@@ -6,3 +6,4 @@
 mod helpers;
 mod models;
 mod pipeline;
+mod prompts;

@@ -1,5 +1,6 @@
 //! `lyceum bench`: measure the configured engine on this machine.
 
+use crate::commands::outln;
 use std::time::{Duration, Instant};
 
 use std::sync::Arc;
@@ -138,7 +139,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             for n in sequences {
                 course(settings, &request, n.max(1)).await?;
             }
-            println!(
+            outln!(
                 "peak RSS               {:8.1} MiB",
                 peak_rss_kib().unwrap_or(0) as f64 / 1024.0
             );
@@ -189,7 +190,7 @@ async fn course(
                     }
                 }
             })),
-            UnitText::Ready(_) => None,
+            UnitText::Ready(_) | UnitText::Failed => None,
         },
         None => None,
     };
@@ -205,7 +206,7 @@ async fn course(
     let ready = records.iter().filter(|g| g.status == Status::Ready).count();
     let tokens_out: i64 = records.iter().filter_map(|g| g.tokens_out).sum();
     let tokens_in: i64 = records.iter().filter_map(|g| g.tokens_in).sum();
-    println!(
+    outln!(
         "{sequences} at once: {} items ({ready} ready) in {:.0} s (outline {:.0} s, then {:.0} s); \
          {tokens_in} prompt + {tokens_out} generated tokens, {:.1} generated tokens/s; \
          unit 1.1 text {} after confirming",
@@ -225,7 +226,7 @@ async fn course(
 async fn llm(settings: &Settings, tokens: u32) -> anyhow::Result<()> {
     let engine = load_engine(settings).await?;
     let info = engine.info().clone();
-    println!(
+    outln!(
         "engine {} · model {} · {} threads",
         info.kind,
         info.model,
@@ -238,13 +239,13 @@ async fn llm(settings: &Settings, tokens: u32) -> anyhow::Result<()> {
     let prompt = Request::new(vec![Message::user(long_prompt())], 1)?.with_temperature(0.0)?;
     let prefill = measure(&engine, prompt).await?;
     let prompt_rate = f64::from(prefill.prompt_tokens) / prefill.total.as_secs_f64();
-    println!(
+    outln!(
         "prompt processing      {prompt_rate:8.1} tokens/s  ({} tokens)",
         prefill.prompt_tokens
     );
 
     let single = measure(&engine, essay(tokens, 1)?).await?;
-    println!(
+    outln!(
         "generation, 1 seq      {:8.1} tokens/s  ({} tokens; first token after {:.0} ms)",
         single.generation_rate(),
         single.completion_tokens,
@@ -254,7 +255,7 @@ async fn llm(settings: &Settings, tokens: u32) -> anyhow::Result<()> {
     for sequences in [4, 8] {
         let rate = concurrent(&engine, sequences, tokens).await?;
         aggregates.push(rate);
-        println!(
+        outln!(
             "aggregate, {sequences} seqs      {rate:8.1} tokens/s  ({:.2}x one sequence)",
             rate / single.generation_rate()
         );
@@ -271,7 +272,7 @@ async fn llm(settings: &Settings, tokens: u32) -> anyhow::Result<()> {
         .with_seed(7)
         .with_schema(schema);
     let constrained = measure(&engine, constrained).await?;
-    println!(
+    outln!(
         "json schema, 1 seq     {:8.1} tokens/s  ({} tokens; first token after {:.0} ms; \
          {:.2}x the same request without schema at {:.1} tokens/s)",
         constrained.generation_rate(),
@@ -280,14 +281,16 @@ async fn llm(settings: &Settings, tokens: u32) -> anyhow::Result<()> {
         constrained.generation_rate() / plain.generation_rate(),
         plain.generation_rate()
     );
-    println!(
+    outln!(
         "peak RSS               {:8.1} MiB",
         peak_rss_kib().unwrap_or(0) as f64 / 1024.0
     );
     let usage = engine.usage();
-    println!(
+    outln!(
         "usage                  {} requests, {} prompt + {} completion tokens",
-        usage.requests, usage.prompt_tokens, usage.completion_tokens
+        usage.requests,
+        usage.prompt_tokens,
+        usage.completion_tokens
     );
     Ok(())
 }

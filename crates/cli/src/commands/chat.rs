@@ -1,5 +1,6 @@
 //! `lyceum chat`: stream one answer from the configured engine to the terminal.
 
+use crate::commands::outln;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -64,7 +65,7 @@ pub async fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
                 text.push_str(&delta);
             }
             Event::Done(usage) => {
-                println!();
+                outln!();
                 let elapsed = started.elapsed();
                 let completion = usage
                     .completion_tokens

@@ -1,5 +1,6 @@
 //! `lyceum courses`, `lyceum export`, `lyceum worker`: reading, exporting and finishing stored courses.
 
+use crate::commands::outln;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -43,7 +44,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             let store = open_store(settings).await?;
             let courses = store.list_courses(limit.max(1), 0).await?;
             if courses.is_empty() {
-                println!(
+                outln!(
                     "No courses yet. Make one with: lyceum generate \"a topic you are curious about\""
                 );
             }
@@ -59,9 +60,13 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 } else {
                     ""
                 };
-                println!(
+                outln!(
                     "{:40} {:3} weeks  {:>3}/{:<3} written{failed}  {}{featured}",
-                    course.slug, course.weeks, summary.ready, summary.items, course.title
+                    course.slug,
+                    course.weeks,
+                    summary.ready,
+                    summary.items,
+                    course.title
                 );
             }
             Ok(())
@@ -77,10 +82,10 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 .iter()
                 .map(|g| ((g.kind, g.item_id), g))
                 .collect();
-            println!("{}\n{}\n", course.title, course.summary);
+            outln!("{}\n{}\n", course.title, course.summary);
             let units = store.units(course.id).await?;
             for module in store.modules(course.id).await? {
-                println!(
+                outln!(
                     "Week {}: {} [overview {}]",
                     module.number,
                     module.title,
@@ -90,7 +95,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                     let quiz = errors
                         .get(&(lyceum_store::ItemKind::Quiz, unit.id))
                         .map_or("waiting", |g| g.status.as_str());
-                    println!(
+                    outln!(
                         "  {}.{} {} [{}, quiz {quiz}]",
                         unit.week,
                         unit.number,
@@ -102,7 +107,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                             .get(&(kind, unit.id))
                             .filter(|g| g.status == Status::Failed)
                         {
-                            println!(
+                            outln!(
                                 "      {} failed: {}",
                                 kind.as_str(),
                                 g.error.as_deref().unwrap_or("unknown error")
@@ -119,7 +124,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 .context("Failed to start Lyceum")?;
             let course = find_course(&app.store, &slug).await?;
             let count = app.retry_failed(&course).await?;
-            println!("Writing {count} failed items of \"{slug}\" again.");
+            outln!("Writing {count} failed items of \"{slug}\" again.");
             run_worker(&app, Some(&course)).await
         }
         Command::Feature { slug, off } => {
@@ -127,12 +132,12 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             find_course(&store, &slug).await?;
             let course = store.set_featured(&slug, !off).await?;
             if course.featured_at.is_some() {
-                println!(
+                outln!(
                     "\"{}\" is featured: first in the catalog and on the home page.",
                     course.title
                 );
             } else {
-                println!("\"{}\" is no longer featured.", course.title);
+                outln!("\"{}\" is no longer featured.", course.title);
             }
             Ok(())
         }
@@ -156,7 +161,7 @@ pub async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()>
     let course = find_course(&store, &args.slug).await?;
     let exported = export::load(&store, &course).await?;
     let files = args.format.write(&exported, &args.out)?;
-    println!("Wrote {} files to {}", files.len(), args.out.display());
+    outln!("Wrote {} files to {}", files.len(), args.out.display());
     if !export::is_complete(&exported) {
         eprintln!(
             "note: the course is not completely written yet; `lyceum worker --drain` finishes it"

@@ -1,6 +1,7 @@
 //! `lyceum generate`: a topic in, a whole stored course out, with the outline shown as it is written and
 //! a progress bar over the rest.
 
+use crate::commands::outln;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -97,7 +98,7 @@ pub async fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         writeln!(out, "Wrote {} files to {}", files.len(), dir.display())?;
     }
     if args.json {
-        println!("{}", export::to_json(&exported));
+        outln!("{}", export::to_json(&exported));
     }
     if !export::is_complete(&exported) {
         anyhow::bail!(

@@ -1,5 +1,6 @@
 //! `lyceum model`: install the default model, list models, pull one from a hub.
 
+use crate::commands::outln;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -47,10 +48,10 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             .context("Failed to install the default model")?;
             match outcome {
                 Installed::AlreadyInstalled(path) => {
-                    println!("{} is installed and verified", path.display())
+                    outln!("{} is installed and verified", path.display())
                 }
                 Installed::Installed(path) => {
-                    println!("installed {} (sha256 verified)", path.display())
+                    outln!("installed {} (sha256 verified)", path.display())
                 }
             }
         }
@@ -58,7 +59,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             let active = settings.local_model_path();
             let files = models::list(&dir).context("Failed to list models")?;
             if files.is_empty() {
-                println!("no models in {}; run `lyceum model install`", dir.display());
+                outln!("no models in {}; run `lyceum model install`", dir.display());
             }
             for file in &files {
                 let marker = if file.path == active { "*" } else { " " };
@@ -67,14 +68,14 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 } else {
                     "unverified"
                 };
-                println!(
+                outln!(
                     "{marker} {:<50} {:>8.1} MB  {verified}",
                     file.path.display(),
                     file.size as f64 / 1e6
                 );
             }
             if !files.iter().any(|file| file.path == active) {
-                println!(
+                outln!(
                     "the local engine is set to {}, which is not in {}",
                     active.display(),
                     dir.display()
@@ -97,12 +98,12 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             } else {
                 "not verified: the hub published no checksum"
             };
-            println!(
+            outln!(
                 "saved {} (sha256 {}, {check})",
                 pulled.path.display(),
                 pulled.sha256
             );
-            println!(
+            outln!(
                 "use it with --model {} or engine.local.model",
                 pulled.path.display()
             );

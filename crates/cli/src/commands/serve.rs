@@ -1,6 +1,7 @@
 //! `lyceum serve`: the web app and the worker in one process. SIGTERM or Ctrl-C stops accepting
 //! connections, lets requests in flight finish, and hands the worker's running jobs back to the queue.
 
+use crate::commands::outln;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -36,7 +37,7 @@ pub async fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     let worker = tokio::spawn(
         Worker::new(Arc::clone(&app)).run(Until::Shutdown, signalled(stopped.clone())),
     );
-    println!("Lyceum is running at http://{address}/ (Ctrl-C stops it)");
+    outln!("Lyceum is running at http://{address}/ (Ctrl-C stops it)");
     lyceum_web::serve(lyceum_web::Web::new(app), listener, async move {
         stop_signal().await;
         tracing::info!("stopping: finishing requests in flight and handing back running jobs");

@@ -7,8 +7,10 @@ mod browser;
 mod generate;
 mod serve;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+use lyceum_testkit::default_model;
 
 struct Run {
     code: i32,
@@ -52,9 +54,26 @@ fn lyceum(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
-fn default_model() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    // `lyceum languages | head -0`: the reading end is closed before anything is written.
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["languages"][..], &["config"], &["courses", "list"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lyceum"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

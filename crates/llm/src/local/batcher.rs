@@ -24,7 +24,7 @@ use llama_cpp_2::token::LlamaToken;
 use llguidance::api::TopLevelGrammar;
 use llguidance::{Matcher, ParserFactory};
 
-use super::{Job, LocalConfig};
+use super::{Job, LocalConfig, Message};
 use crate::stop::StopMatcher;
 use crate::utf8::Utf8Decoder;
 use crate::{Event, LlmError, Request, Usage};
@@ -36,6 +36,14 @@ const MICRO_BATCH_TOKENS: u32 = 512;
 /// A cached prefix shorter than this (every prompt shares the chat template's first few tokens) is not
 /// worth keeping a slot's cache for: the request goes to the slot whose cache is worth least.
 const MIN_REUSED_TOKENS: usize = 32;
+
+/// A message's text with every `<|` broken by a zero-width space. The templated prompt is tokenized with
+/// special tokens recognised (the template's own `<|im_start|>` must be), so text that spells one —
+/// a learner's words, a model's answer shown back — would otherwise end its message and open another
+/// as the system.
+fn without_special_tokens(text: &str) -> String {
+    text.replace("<|", "<\u{200B}|")
+}
 
 /// llama.cpp may be initialised once per process; every engine shares this.
 fn backend() -> Result<&'static LlamaBackend, LlmError> {
@@ -52,7 +60,7 @@ fn backend() -> Result<&'static LlamaBackend, LlmError> {
 /// Runs the engine thread until every `LocalEngine` handle is dropped and the work is done.
 pub(super) fn run(
     config: &LocalConfig,
-    jobs: &mpsc::Receiver<Job>,
+    jobs: &mpsc::Receiver<Message>,
     ready: &mpsc::SyncSender<Result<(), LlmError>>,
     tokens_decoded: &AtomicU64,
 ) {
@@ -176,19 +184,31 @@ impl<'m> Batcher<'m> {
         })
     }
 
-    fn run(&mut self, jobs: &mpsc::Receiver<Job>) {
+    fn run(&mut self, jobs: &mpsc::Receiver<Message>) {
         loop {
             let idle = self.waiting.is_empty() && self.slots.iter().all(Option::is_none);
             if idle {
                 match jobs.recv() {
-                    Ok(job) => self.waiting.push_back(job),
+                    Ok(message) => self.take(message),
                     Err(_) => return,
                 }
             }
-            self.waiting.extend(jobs.try_iter());
+            for message in jobs.try_iter() {
+                self.take(message);
+            }
             self.drop_cancelled();
             self.admit();
             self.step();
+        }
+    }
+
+    /// Queues a request, or answers a token count at once.
+    fn take(&mut self, message: Message) {
+        match message {
+            Message::Generate(job) => self.waiting.push_back(job),
+            Message::Count(request, reply) => {
+                let _ = reply.send(self.tokenize(&request).map(|tokens| tokens.len()));
+            }
         }
     }
 
@@ -295,21 +315,7 @@ impl<'m> Batcher<'m> {
 
     /// Applies the chat template, tokenizes, checks the length, and builds the sampler.
     fn start(&self, request: &Request) -> Result<(Vec<LlamaToken>, LlamaSampler), LlmError> {
-        let chat = request
-            .messages()
-            .iter()
-            .map(|message| {
-                LlamaChatMessage::new(message.role.as_str().to_owned(), message.content.clone())
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| LlmError::InvalidRequest("a message contains a NUL character".into()))?;
-        let prompt = self
-            .model
-            .apply_chat_template(&self.template, &chat, true)
-            .map_err(|error| {
-                LlmError::Engine(format!("the model's chat template failed: {error}"))
-            })?;
-        let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
+        let tokens = self.tokenize(request)?;
         let needed = tokens.len() as u64 + u64::from(request.max_tokens().get());
         if tokens.is_empty() || needed > u64::from(self.context_per_sequence) {
             return Err(LlmError::InvalidRequest(format!(
@@ -321,6 +327,28 @@ impl<'m> Batcher<'m> {
             )));
         }
         Ok((tokens, self.sampler(request)?))
+    }
+
+    /// The prompt of `request` as tokens, through the model's chat template.
+    fn tokenize(&self, request: &Request) -> Result<Vec<LlamaToken>, LlmError> {
+        let chat = request
+            .messages()
+            .iter()
+            .map(|message| {
+                LlamaChatMessage::new(
+                    message.role.as_str().to_owned(),
+                    without_special_tokens(&message.content),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| LlmError::InvalidRequest("a message contains a NUL character".into()))?;
+        let prompt = self
+            .model
+            .apply_chat_template(&self.template, &chat, true)
+            .map_err(|error| {
+                LlmError::Engine(format!("the model's chat template failed: {error}"))
+            })?;
+        Ok(self.model.vocab().tokenize(prompt.as_bytes(), true, true))
     }
 
     fn sampler(&self, request: &Request) -> Result<LlamaSampler, LlmError> {

@@ -88,6 +88,22 @@ async fn a_second_course_with_the_same_title_gets_its_own_slug() {
 }
 
 #[tokio::test]
+async fn many_courses_with_one_title_never_run_out_of_slugs() {
+    on_each_backend(|store| async move {
+        // A title with nothing to transliterate gives "course", as every such title does.
+        let mut slugs = std::collections::HashSet::new();
+        for _ in 0..25 {
+            let course = create_course(&store, "¿¡…!?", 1, 1).await;
+            assert!(course.slug.starts_with("course"), "{}", course.slug);
+            assert!(slugs.insert(course.slug));
+        }
+        assert!(slugs.contains("course-20"));
+        assert!(slugs.iter().any(|slug| slug.len() == "course-".len() + 8));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn featured_courses_come_first_in_the_catalog_and_can_be_unfeatured() {
     on_each_backend(|store| async move {
         let a = create_course(&store, "Astronomy", 1, 1).await;
@@ -260,6 +276,31 @@ async fn a_failed_item_keeps_its_error_and_a_retry_queues_it_again() {
             .unwrap()
             .unwrap();
         assert_eq!(job.dedupe_key, Some(job_key(generation.id)));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn waiting_for_a_failed_unit_does_not_queue_it_again() {
+    on_each_backend(|store| async move {
+        let course = create_course(&store, "Failing", 1, 1).await;
+        let unit = store.units(course.id).await.unwrap().pop().unwrap();
+        let generation = store
+            .generation_of(ItemKind::Unit, unit.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let jobs = store.job_count().await.unwrap();
+        store
+            .fail_generation(generation.id, "broken", None)
+            .await
+            .unwrap();
+        let now = store
+            .hurry_generation(ItemKind::Unit, unit.id)
+            .await
+            .unwrap();
+        assert_eq!(now.status, Status::Failed);
+        assert_eq!(store.job_count().await.unwrap(), jobs);
     })
     .await;
 }

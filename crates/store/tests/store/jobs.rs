@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use lyceum_store::{NewJob, Store};
+use lyceum_store::{NewJob, Status, Store};
 
 use crate::helpers::on_each_backend;
 
@@ -118,20 +118,44 @@ async fn a_dedupe_key_stops_a_duplicate_until_the_first_is_done() {
 }
 
 #[tokio::test]
-async fn a_failed_job_waits_for_its_backoff_and_a_released_one_does_not() {
+async fn a_failed_job_waits_for_its_backoff_with_its_item_pending_and_a_released_one_does_not() {
     on_each_backend(|store| async move {
-        store.enqueue(&job("a", None, NOW)).await.unwrap();
-        let claimed = store.claim("w", LEASE, NOW).await.unwrap().unwrap();
+        let course = crate::helpers::create_course(&store, "Backoff", 1, 1).await;
+        let now = lyceum_store::now_ms();
+        let claimed = store.claim("w", LEASE, now).await.unwrap().unwrap();
+        let generation: i64 = claimed.payload.parse().unwrap();
+        store.start_generation(generation).await.unwrap();
+        // Another worker's name changes nothing.
         store
-            .retry_job_later(claimed.id, "w", "overloaded", NOW + 5_000)
+            .retry_generation_later(generation, claimed.id, "other", "overloaded", now + 5_000)
             .await
             .unwrap();
-        assert_eq!(store.claim("w", LEASE, NOW + 4_999).await.unwrap(), None);
-        let retried = store.claim("w", LEASE, NOW + 5_000).await.unwrap().unwrap();
+        assert_eq!(
+            store.generation(generation).await.unwrap().status,
+            Status::Generating
+        );
+        store
+            .retry_generation_later(generation, claimed.id, "w", "overloaded", now + 5_000)
+            .await
+            .unwrap();
+        let waiting = store.generation(generation).await.unwrap();
+        assert_eq!(
+            waiting.status,
+            Status::Pending,
+            "not shown as being written"
+        );
+        assert_eq!(waiting.error.as_deref(), Some("overloaded"));
+        let listed = &store.list_courses(1, 0).await.unwrap()[0];
+        assert_eq!(listed.course.id, course.id);
+        // The course's other job is due; the retried one is not, until its backoff ends.
+        while let Some(other) = store.claim("w", LEASE, now + 4_999).await.unwrap() {
+            assert_ne!(other.id, claimed.id);
+        }
+        let retried = store.claim("w", LEASE, now + 5_000).await.unwrap().unwrap();
         assert_eq!(retried.attempts, 2);
 
         store.release_job(retried.id, "w").await.unwrap();
-        let released = store.claim("w", LEASE, NOW + 5_000).await.unwrap().unwrap();
+        let released = store.claim("w", LEASE, now + 5_000).await.unwrap().unwrap();
         assert_eq!(
             released.attempts, 2,
             "a release does not count as an attempt"

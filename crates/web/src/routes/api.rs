@@ -58,8 +58,15 @@ impl From<WebError> for JsonError {
         let message = match &error {
             WebError::NotFound => "not found".to_owned(),
             WebError::TooManyRequests(_) => {
-                "this address has started as many courses as it may in an hour; try again later"
+                "this address has asked for as many courses as it may in an hour; try again later"
                     .to_owned()
+            }
+            WebError::TooManyDrafts => {
+                "this address has as many outlines drafting as it may; wait for one to finish"
+                    .to_owned()
+            }
+            WebError::TooManyStreams => {
+                "this address holds as many live streams open as it may; close one first".to_owned()
             }
             WebError::Generate(_) => "the writer is busy; try again in a moment".to_owned(),
             WebError::CrossSite => "sent from another site".to_owned(),
@@ -69,10 +76,7 @@ impl From<WebError> for JsonError {
             }
         };
         Self {
-            retry_after: match error {
-                WebError::TooManyRequests(wait) => Some(wait.as_secs().max(1)),
-                _ => None,
-            },
+            retry_after: error.retry_after(),
             ..Self::new(status, message)
         }
     }
@@ -180,7 +184,7 @@ pub async fn catalog(
         return Err(JsonError::new(StatusCode::BAD_REQUEST, "page starts at 1"));
     }
     let (courses, has_next) = catalog_page(&web.app.store, page).await?;
-    let next_page = has_next.then_some(page + 1);
+    let next_page = has_next.then(|| page + 1);
     Ok(Json(CatalogPage {
         courses: courses.into_iter().map(CourseItem::from).collect(),
         page,

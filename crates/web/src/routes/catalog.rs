@@ -108,10 +108,12 @@ pub async fn catalog_page(
     store: &lyceum_store::Store,
     number: i64,
 ) -> Result<(Vec<CourseSummary>, bool), lyceum_store::StoreError> {
+    // A page number too large for an offset is past the end of any catalog.
+    let Some(offset) = number.checked_sub(1).and_then(|n| n.checked_mul(PER_PAGE)) else {
+        return Ok((Vec::new(), false));
+    };
     // One more than a page says whether there is a next one.
-    let mut courses = store
-        .list_courses(PER_PAGE + 1, (number - 1) * PER_PAGE)
-        .await?;
+    let mut courses = store.list_courses(PER_PAGE + 1, offset).await?;
     let has_next = courses.len() as i64 > PER_PAGE;
     courses.truncate(PER_PAGE as usize);
     Ok((courses, has_next))

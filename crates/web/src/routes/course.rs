@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::Uri;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, Redirect};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +16,8 @@ use lyceum_store::{Course, Module, Unit};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::{Rendered, cached, load};
+use crate::client::Client;
+use crate::page_cache::PageKey;
 use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
 use crate::{Web, WebError, markdown};
 
@@ -94,9 +95,13 @@ struct WeekPage {
 pub async fn course(
     State(web): State<Web>,
     Path(slug): Path<String>,
-    uri: Uri,
 ) -> Result<Html<Bytes>, WebError> {
-    cached(&web, &uri, render_course(&web, &slug)).await
+    cached(
+        &web,
+        PageKey::Course(slug.clone()),
+        render_course(&web, &slug),
+    )
+    .await
 }
 
 async fn render_course(web: &Web, slug: &str) -> Result<Rendered, WebError> {
@@ -144,14 +149,19 @@ enum Phase {
 
 /// `GET /courses/{slug}/live`: the progress and syllabus as HTML (`html`), at once and whenever a unit
 /// of the course starts, is written or fails, then `done` once no unit is waiting or being written.
-pub async fn live(State(web): State<Web>, Path(slug): Path<String>) -> Result<Response, WebError> {
+pub async fn live(
+    State(web): State<Web>,
+    client: Client,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let slot = web.streams.open(client)?;
     let course = web.app.store.course(&slug).await?;
     // Subscribed before the first read, so no change after it is missed.
     let changes = web.app.hub.progress();
     let stream = futures::stream::unfold(
-        Some((web, slug, course.id, changes, Phase::Now)),
+        Some((web, slug, course.id, changes, Phase::Now, slot)),
         |state| async move {
-            let (web, slug, id, mut changes, phase) = state?;
+            let (web, slug, id, mut changes, phase, slot) = state?;
             match phase {
                 Phase::Done => {
                     let done = Event::default().event("done").data("written");
@@ -177,7 +187,7 @@ pub async fn live(State(web): State<Web>, Path(slug): Path<String>) -> Result<Re
             };
             let html = progress.render().unwrap_or_default();
             let event = Event::default().event("html").data(html);
-            Some((Ok(event), Some((web, slug, id, changes, next))))
+            Some((Ok(event), Some((web, slug, id, changes, next, slot))))
         },
     );
     Ok(Sse::new(stream)
@@ -228,9 +238,13 @@ pub async fn retry(State(web): State<Web>, Path(slug): Path<String>) -> Result<R
 pub async fn week(
     State(web): State<Web>,
     Path((slug, week)): Path<(String, i64)>,
-    uri: Uri,
 ) -> Result<Html<Bytes>, WebError> {
-    cached(&web, &uri, render_week(&web, &slug, week)).await
+    cached(
+        &web,
+        PageKey::Week(slug.clone(), week),
+        render_week(&web, &slug, week),
+    )
+    .await
 }
 
 async fn render_week(web: &Web, slug: &str, week: i64) -> Result<Rendered, WebError> {

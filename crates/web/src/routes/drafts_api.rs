@@ -1,11 +1,9 @@
 //! The JSON API for making a course, as the pages do it: start drafting an outline, follow it while it
 //! is written, then confirm it as drafted or as edited. Same rules, limits and drafts as the pages.
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -16,6 +14,7 @@ use serde_json::json;
 use super::api::{CourseLink, JsonError};
 use super::new_course::{self, NewCourseForm};
 use crate::Web;
+use crate::client::Client;
 use crate::drafts::{DraftState, WeekSoFar};
 
 /// What to draft; what is left out takes the form's default.
@@ -96,7 +95,7 @@ impl DraftView {
 /// `POST /api/drafts`: starts drafting an outline; 202 with the draft, or 422 with what to change.
 pub async fn create(
     State(web): State<Web>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: Client,
     body: Result<Json<DraftBody>, JsonRejection>,
 ) -> Result<Response, JsonError> {
     let Json(body) = body?;
@@ -132,9 +131,14 @@ pub async fn get(
 
 /// `GET /api/drafts/{id}/live`: `draft` events (the draft as JSON) on every change, then `done` or
 /// `failed`.
-pub async fn live(State(web): State<Web>, Path(id): Path<String>) -> Result<Response, JsonError> {
+pub async fn live(
+    State(web): State<Web>,
+    client: Client,
+    Path(id): Path<String>,
+) -> Result<Response, JsonError> {
     let draft = new_course::draft(&web, &id)?;
-    Ok(new_course::follow(draft, "draft", move |state| {
+    let slot = web.streams.open(client)?;
+    Ok(new_course::follow(draft, slot, "draft", move |state| {
         serde_json::to_string(&DraftView::new(&id, state)).unwrap_or_default()
     }))
 }

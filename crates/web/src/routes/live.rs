@@ -1,7 +1,7 @@
 //! A unit being written, as it is written: Server-Sent Events that carry the sanitised HTML of the text
 //! so far (`html`), then `done` once it is stored, `failed` with the reason, or `reload` when this
-//! stream fell behind. Every viewer of a unit watches the one generation; opening the stream moves the
-//! unit to the front of the queue, as opening its page does.
+//! stream fell behind. Every viewer of a unit watches the one generation; opening the stream moves a
+//! queued unit to the front of the queue, as opening its page does, and never queues a failed one.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -17,6 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use super::load;
+use crate::client::{Client, StreamSlot};
 use crate::{Web, WebError, markdown};
 
 /// The shortest time between two renders of one stream: deltas arriving sooner are sent together.
@@ -25,18 +26,21 @@ const RENDER_EVERY: Duration = Duration::from_millis(200);
 /// `GET /courses/{slug}/weeks/{week}/units/{unit}/live`.
 pub async fn get(
     State(web): State<Web>,
+    client: Client,
     Path((slug, week, number)): Path<(String, i64, i64)>,
 ) -> Result<Response, WebError> {
+    let slot = web.streams.open(client)?;
     let (_, _, units) = load(&web, &slug).await?;
     let unit = units
         .iter()
         .find(|unit| unit.week == week && unit.number == number)
         .ok_or(WebError::NotFound)?;
     let stream = match web.app.open_unit(unit.id).await? {
-        UnitText::Ready(_) => Live::finished(),
+        UnitText::Ready(_) => Live::ended(LiveEvent::Done),
+        UnitText::Failed => Live::ended(LiveEvent::Failed("writing this unit failed".into())),
         UnitText::Live(watch) => Live::new(watch),
     };
-    Ok(Sse::new(events(stream))
+    Ok(Sse::new(events(stream, slot))
         .keep_alive(KeepAlive::default())
         .into_response())
 }
@@ -63,12 +67,12 @@ impl Live {
         }
     }
 
-    /// A stream for a unit already written: it only says so.
-    fn finished() -> Self {
+    /// A stream for a unit already written, or failed: it only says so.
+    fn ended(event: LiveEvent) -> Self {
         Self {
             events: None,
             text: String::new(),
-            pending: Some(Ok(LiveEvent::Done)),
+            pending: Some(Ok(event)),
             unsent: false,
             next_render: Instant::now(),
         }
@@ -130,9 +134,10 @@ impl Live {
     }
 }
 
-fn events(live: Live) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures::stream::unfold(live, |mut live| async move {
+/// The stream's events; it holds its client's stream slot until it ends or the client leaves.
+fn events(live: Live, slot: StreamSlot) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures::stream::unfold((live, slot), |(mut live, slot)| async move {
         let event = live.next().await?;
-        Some((Ok(event), live))
+        Some((Ok(event), (live, slot)))
     })
 }

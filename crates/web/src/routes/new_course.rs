@@ -3,13 +3,12 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,6 +21,7 @@ use serde::Deserialize;
 
 use super::catalog::Home;
 use super::page;
+use crate::client::{Client, StreamSlot};
 use crate::drafts::{Draft, DraftState, WeekSoFar};
 use crate::views::course_href;
 use crate::{Web, WebError};
@@ -132,7 +132,7 @@ pub(super) fn parse(form: &NewCourseForm) -> Result<CourseRequest, Vec<InputErro
 /// what to change (422), or says to wait (429).
 pub async fn create(
     State(web): State<Web>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: Client,
     Form(form): Form<NewCourseForm>,
 ) -> Result<Response, WebError> {
     let request = match parse(&form) {
@@ -146,22 +146,30 @@ pub async fn create(
     Ok(Redirect::to(&format!("/drafts/{id}")).into_response())
 }
 
-/// Starts drafting `request` for `client`, within its hourly limit; the draft's id.
-pub(super) fn start(
-    web: &Web,
-    client: SocketAddr,
-    request: CourseRequest,
-) -> Result<String, WebError> {
-    web.draft_limit
-        .check(client.ip())
-        .map_err(WebError::TooManyRequests)?;
+/// Starts drafting `request` for `client`, within its limits: drafts and course units an hour, and
+/// drafts at once. The draft's id.
+pub(super) fn start(web: &Web, client: Client, request: CourseRequest) -> Result<String, WebError> {
     let weeks = request.weeks.get();
-    let id = web
-        .drafts
-        .start(web.app.clone(), request)
-        .map_err(|error| WebError::Internal(error.to_string()))?;
+    let units = (weeks * request.units_per_week.get()) as u32;
+    web.draft_limit
+        .check(client, 1)
+        .map_err(WebError::TooManyRequests)?;
+    if let Err(wait) = web.unit_limit.check(client, units) {
+        web.draft_limit.refund(client, 1);
+        return Err(WebError::TooManyRequests(wait));
+    }
+    let started = web.drafts.start(
+        web.app.clone(),
+        request,
+        client,
+        web.app.settings.web.drafts_at_once,
+    );
+    if started.is_err() {
+        web.draft_limit.refund(client, 1);
+        web.unit_limit.refund(client, units);
+    }
     tracing::info!(weeks, "drafting an outline from the web");
-    Ok(id)
+    started
 }
 
 /// An outline so far, as the draft page shows it.
@@ -407,25 +415,32 @@ const RENDER_EVERY: Duration = Duration::from_millis(200);
 
 /// `GET /drafts/{id}/live`: the outline so far as HTML (`html`) on every change, then `done` or
 /// `failed`.
-pub async fn live(State(web): State<Web>, Path(id): Path<String>) -> Result<Response, WebError> {
+pub async fn live(
+    State(web): State<Web>,
+    client: Client,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     let draft = draft(&web, &id)?;
-    Ok(follow(draft, "html", |state| {
+    let slot = web.streams.open(client)?;
+    Ok(follow(draft, slot, "html", |state| {
         OutlineView::from(state).render().unwrap_or_default()
     }))
 }
 
 /// A draft as Server-Sent Events: `event` with `render` of what it has so far, at once and on every
-/// change (at most every [`RENDER_EVERY`]), then `done` or `failed` (data: why).
+/// change (at most every [`RENDER_EVERY`]), then `done` or `failed` (data: why). It holds its
+/// client's stream `slot` until it ends.
 pub(super) fn follow(
     draft: Arc<Draft>,
+    slot: StreamSlot,
     event: &'static str,
     render: impl Fn(&DraftState) -> String + Send + Sync + 'static,
 ) -> Response {
     let changes = draft.changes();
     let render = Arc::new(render);
     let stream = futures::stream::unfold(
-        (draft, changes, Phase::Start),
-        move |(draft, mut changes, phase)| {
+        (draft, changes, Phase::Start, slot),
+        move |(draft, mut changes, phase, slot)| {
             let render = Arc::clone(&render);
             async move {
                 match phase {
@@ -458,7 +473,7 @@ pub(super) fn follow(
                         (Event::default().event(event).data(render(&state)), next)
                     }
                 };
-                Some((Ok::<_, Infallible>(sent), (draft, changes, next)))
+                Some((Ok::<_, Infallible>(sent), (draft, changes, next, slot)))
             }
         },
     );

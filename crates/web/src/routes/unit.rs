@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::Uri;
 use axum::response::Html;
 use bytes::Bytes;
 use lyceum_app::UnitText;
 use lyceum_store::Status;
 
 use super::{Rendered, cached, load};
+use crate::page_cache::PageKey;
 use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
 use crate::{Web, WebError, markdown};
 
@@ -43,9 +43,13 @@ struct UnitPage {
 pub async fn get(
     State(web): State<Web>,
     Path((slug, week, number)): Path<(String, i64, i64)>,
-    uri: Uri,
 ) -> Result<Html<Bytes>, WebError> {
-    cached(&web, &uri, render(&web, &slug, week, number)).await
+    cached(
+        &web,
+        PageKey::Unit(slug.clone(), week, number),
+        render(&web, &slug, week, number),
+    )
+    .await
 }
 
 async fn render(web: &Web, slug: &str, week: i64, number: i64) -> Result<Rendered, WebError> {
@@ -65,6 +69,7 @@ async fn render(web: &Web, slug: &str, week: i64, number: i64) -> Result<Rendere
         (_, Status::Failed) => (Arc::from(""), "failed"),
         _ => match web.app.open_unit(unit.id).await {
             Ok(UnitText::Ready(body)) => (web.articles.get(unit.id, &body), "ready"),
+            Ok(UnitText::Failed) => (Arc::from(""), "failed"),
             Ok(UnitText::Live(watch)) => (
                 markdown::render(&watch.so_far).into(),
                 status_label(unit.status),

@@ -16,6 +16,8 @@ use tower::ServiceExt;
 
 pub struct TestWeb {
     pub app: Arc<Lyceum>,
+    /// What the router's handlers share.
+    pub web: Web,
     pub model: ScriptedModel,
     router: axum::Router,
     _dir: tempfile::TempDir,
@@ -29,18 +31,26 @@ pub struct Page {
 }
 
 pub async fn spawn_web() -> TestWeb {
+    spawn_web_with(|_| {}).await
+}
+
+/// The same, with settings changed by `configure`.
+pub async fn spawn_web_with(configure: impl FnOnce(&mut lyceum_app::Settings)) -> TestWeb {
     let model = ScriptedModel::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut settings = model.settings(dir.path());
     // One job at a time, so the order the queue is worked in shows in the model's calls.
     settings.worker.concurrency = 1;
+    configure(&mut settings);
     let app = Lyceum::open(settings).await.unwrap();
     // Every request comes from one client address, as the per-address limit sees it.
-    let router = lyceum_web::router(Web::new(Arc::clone(&app))).layer(MockConnectInfo(
+    let web = Web::new(Arc::clone(&app));
+    let router = lyceum_web::router(web.clone()).layer(MockConnectInfo(
         std::net::SocketAddr::from(([203, 0, 113, 7], 40000)),
     ));
     TestWeb {
         app,
+        web,
         model,
         router,
         _dir: dir,

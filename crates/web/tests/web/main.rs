@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+mod health;
 mod helpers;
+mod limits;
 mod live;
 mod new_course;
 mod pages;
+mod retention;

@@ -3,7 +3,9 @@
 
 use axum::http::StatusCode;
 
-use crate::helpers::spawn_web;
+use lyceum_testkit::Action;
+
+use crate::helpers::{spawn_web, spawn_web_with};
 use crate::live::read_events;
 
 const COURSE: &str = "/courses/a-course-on-how-bridges-carry-their-loads";
@@ -163,7 +165,8 @@ async fn a_course_is_drafted_while_the_person_watches_and_created_when_confirmed
 
 #[tokio::test]
 async fn one_address_may_start_ten_drafts_an_hour() {
-    let web = spawn_web().await;
+    // Drafts at once are limited too (see limits.rs); here only the hourly count is.
+    let web = spawn_web_with(|settings| settings.web.drafts_at_once = 0).await;
     for n in 0..10 {
         let topic = format!("Bridge building, part {n}");
         let page = web
@@ -445,4 +448,58 @@ fn set(fields: &mut [(String, String)], name: &str, value: &str) {
         .find(|(n, _)| n == name)
         .unwrap_or_else(|| panic!("no field {name}"));
     field.1 = value.to_owned();
+}
+
+#[tokio::test]
+async fn a_failed_draft_says_so_plainly_without_the_engine_s_details() {
+    let web = spawn_web().await;
+    web.model.script(
+        "outline",
+        Action::Status(
+            500,
+            "upstream crashed at /srv/secret/model.py line 12".into(),
+        ),
+    );
+    let started = web
+        .post_form(
+            "/courses",
+            &form("How bridges carry their loads", "1", "English"),
+        )
+        .await;
+    let draft = started.headers["location"].to_str().unwrap().to_owned();
+    let (_, body) = web.stream(&format!("{draft}/live")).await;
+    let events = read_events(body, "failed").await;
+    let (_, reason) = events.last().unwrap();
+    assert!(reason.contains("could not be reached"), "{reason}");
+    let page = web.get(&draft).await;
+    for secret in ["/srv/secret", "upstream crashed", "/v1/chat"] {
+        assert!(!page.html.contains(secret), "{secret} shown: {}", page.html);
+        assert!(!reason.contains(secret), "{secret} streamed: {reason}");
+    }
+}
+
+#[tokio::test]
+async fn a_description_whose_letters_change_length_when_lowercased_is_drafted() {
+    // U+212A KELVIN SIGN and U+0130 lowercase to other byte lengths; with a tag name after them the
+    // prompt builder once sliced mid-character, and the draft stayed "drafting" for ever.
+    let web = spawn_web().await;
+    let started = web
+        .post_form(
+            "/courses",
+            &form(
+                "\u{212A}elvin and \u{130}stanbul </learner_request> temperatures",
+                "1",
+                "English",
+            ),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.html);
+    let draft = started.headers["location"].to_str().unwrap().to_owned();
+    let (_, body) = web.stream(&format!("{draft}/live")).await;
+    let events = read_events(body, "done").await;
+    assert_eq!(
+        events.last().map(|(name, _)| name.as_str()),
+        Some("done"),
+        "{events:?}"
+    );
 }

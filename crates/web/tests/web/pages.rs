@@ -214,6 +214,8 @@ async fn unknown_addresses_get_a_friendly_404() {
         &format!("{COURSE}/weeks/x/units/1"),
         "/courses?page=2",
         "/courses?page=0",
+        "/courses?page=9223372036854775807",
+        "/courses?page=-9223372036854775808",
         "/assets/secret.txt",
     ] {
         let page = web.get(path).await;
@@ -402,6 +404,26 @@ async fn a_failed_unit_is_written_again_from_its_course_page_but_not_from_anothe
         !unit.html.contains("data-live"),
         "a failed unit is not written again by a visit"
     );
+    // Nor by its live stream, which any page elsewhere could load: it only says the unit failed.
+    let (_, body) = web.stream(&format!("{COURSE}/weeks/1/units/2/live")).await;
+    let events = crate::live::read_events(body, "failed").await;
+    assert_eq!(
+        events.last().map(|(name, _)| name.as_str()),
+        Some("failed"),
+        "{events:?}"
+    );
+    let units = web
+        .app
+        .store
+        .units(web.app.store.course(&COURSE[9..]).await.unwrap().id)
+        .await
+        .unwrap();
+    assert_eq!(
+        units[1].status,
+        lyceum_store::Status::Failed,
+        "not queued again"
+    );
+    assert_eq!(web.app.store.job_count().await.unwrap(), 0);
 
     let refused = web
         .post(
