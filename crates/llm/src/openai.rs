@@ -151,15 +151,22 @@ impl Shared {
                 Ok(Ok(response)) => {
                     let status = response.status().as_u16();
                     let retry_after = retry_after(response.headers());
-                    let body = excerpt(response.text().await.unwrap_or_default());
-                    if matches!(status, 400 | 422) && request.schema().is_some() && !json_object {
-                        tracing::warn!(
-                            status,
-                            "the model server refused `json_schema`; using `json_object` from now on"
-                        );
-                        self.json_object_only.store(true, Ordering::Relaxed);
+                    let text = response.text().await.unwrap_or_default();
+                    if request.schema().is_some()
+                        && !json_object
+                        && refuses_json_schema(status, &text)
+                    {
+                        // Once per server (this engine talks to one), whoever noticed first.
+                        if !self.json_object_only.swap(true, Ordering::Relaxed) {
+                            tracing::warn!(
+                                status,
+                                "the model server does not take `response_format: json_schema`; \
+                                 sending `json_object` with the schema from now on"
+                            );
+                        }
                         continue;
                     }
+                    let body = excerpt(text);
                     let error = LlmError::Upstream { status, body };
                     if status != 429 && status < 500 {
                         return Err(error);
@@ -180,6 +187,18 @@ impl Shared {
             retries += 1;
         }
     }
+}
+
+/// Whether an error answer says the server does not take `response_format: json_schema`: a client
+/// error, or a server error from servers that fail their own request validation (llama-cpp-python
+/// answers 500 "Input should be 'text' or 'json_object'"), whose body names the response format. Any
+/// other error (a prompt too long for the context, an outage) is not a reason to change format.
+fn refuses_json_schema(status: u16, body: &str) -> bool {
+    let body = body.to_ascii_lowercase();
+    (400..600).contains(&status)
+        && status != 429
+        && status != 503
+        && (body.contains("response_format") || body.contains("json_schema"))
 }
 
 /// The request body in the OpenAI chat-completions shape.

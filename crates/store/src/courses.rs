@@ -201,6 +201,17 @@ fn slug_candidate(base: &str, n: u32) -> Result<String, StoreError> {
     })
 }
 
+/// One page of a course for the sitemap: the course (no week), a week (no unit), or a written unit.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SitemapEntry {
+    /// The course's slug.
+    pub slug: String,
+    /// The week's number.
+    pub week: Option<i64>,
+    /// The unit's number in its week.
+    pub unit: Option<i64>,
+}
+
 impl Store {
     /// Stores a confirmed course: its weeks and units, a ready record for the outline, and a pending
     /// generation with a queued job for every overview and unit, queued in syllabus order (each week's
@@ -324,6 +335,36 @@ impl Store {
             with_pool!(self, pool => sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await?);
         row.ok_or_else(|| StoreError::NotFound(format!("course \"{slug}\"")))?
             .try_into()
+    }
+
+    /// How many courses are stored.
+    pub async fn course_count(&self) -> Result<i64, StoreError> {
+        Ok(
+            with_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM courses").fetch_one(pool).await?),
+        )
+    }
+
+    /// Every page of the courses `offset..offset + limit`, oldest first (so a page keeps its courses
+    /// as new ones come): each course, each of its weeks, and each written unit, by slug and numbers,
+    /// in one query.
+    pub async fn sitemap(&self, limit: i64, offset: i64) -> Result<Vec<SitemapEntry>, StoreError> {
+        Ok(with_pool!(self, pool => sqlx::query_as(
+            "WITH page AS (SELECT id, slug FROM courses ORDER BY id LIMIT $1 OFFSET $2) \
+             SELECT slug, week, unit FROM ( \
+               SELECT p.slug, CAST(NULL AS BIGINT) AS week, CAST(NULL AS BIGINT) AS unit FROM page p \
+               UNION ALL \
+               SELECT p.slug, m.number, CAST(NULL AS BIGINT) FROM page p \
+                 JOIN modules m ON m.course_id = p.id \
+               UNION ALL \
+               SELECT p.slug, m.number, u.number FROM page p \
+                 JOIN units u ON u.course_id = p.id JOIN modules m ON m.id = u.module_id \
+                 JOIN generations g ON g.kind = 'unit' AND g.item_id = u.id AND g.status = 'ready' \
+             ) AS entries ORDER BY slug, COALESCE(week, 0), COALESCE(unit, 0)",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// The catalog: featured courses first (the most recently featured first), then the newest, with

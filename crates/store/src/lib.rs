@@ -23,7 +23,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use courses::{Course, CourseSummary, Module, NewCourse, Unit};
+pub use courses::{Course, CourseSummary, Module, NewCourse, SitemapEntry, Unit};
 pub use generations::{Generation, GenerationStats, ItemKind, Output, Status};
 pub use jobs::{Job, NewJob};
 

@@ -14,6 +14,7 @@ pub mod markdown;
 pub mod page_cache;
 pub mod rate_limit;
 mod routes;
+pub mod shared_live;
 mod views;
 
 use std::future::Future;
@@ -47,6 +48,10 @@ pub struct Web {
     pub unit_limit: Arc<rate_limit::RateLimit>,
     /// Live streams open per client.
     pub streams: Arc<client::StreamSlots>,
+    /// Units being written, rendered once per change for all their viewers (by unit id).
+    pub live_units: Arc<shared_live::SharedLive<i64>>,
+    /// Courses being written, rendered once per change for all their viewers (by course id).
+    pub live_courses: Arc<shared_live::SharedLive<i64>>,
 }
 
 impl Web {
@@ -68,6 +73,8 @@ impl Web {
             streams: Arc::new(client::StreamSlots::new(
                 app.settings.web.streams_per_client,
             )),
+            live_units: Arc::default(),
+            live_courses: Arc::default(),
             app,
             articles: Arc::new(markdown::RenderCache::default()),
         }

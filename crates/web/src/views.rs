@@ -81,20 +81,26 @@ pub fn status_label(status: Status) -> &'static str {
 
 /// The address of a course's page.
 pub fn course_href(course: &Course) -> String {
-    format!("/courses/{}", course.slug)
+    href(&course.slug, None, None)
 }
 
 /// The address of a week's page.
 pub fn week_href(course: &Course, week: i64) -> String {
-    format!("/courses/{}/weeks/{week}", course.slug)
+    href(&course.slug, Some(week), None)
 }
 
 /// The address of a unit's page.
 pub fn unit_href(course: &Course, unit: &Unit) -> String {
-    format!(
-        "/courses/{}/weeks/{}/units/{}",
-        course.slug, unit.week, unit.number
-    )
+    href(&course.slug, Some(unit.week), Some(unit.number))
+}
+
+/// The address of a course's page (no week), a week's (no unit) or a unit's.
+pub fn href(slug: &str, week: Option<i64>, unit: Option<i64>) -> String {
+    match (week, unit) {
+        (None, _) => format!("/courses/{slug}"),
+        (Some(week), None) => format!("/courses/{slug}/weeks/{week}"),
+        (Some(week), Some(unit)) => format!("/courses/{slug}/weeks/{week}/units/{unit}"),
+    }
 }
 
 /// The syllabus, with the unit `current` marked.

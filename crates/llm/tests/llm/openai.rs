@@ -221,6 +221,60 @@ async fn a_server_that_refuses_json_schema_gets_json_object_from_then_on() {
 }
 
 #[tokio::test]
+async fn a_server_error_that_names_the_response_format_switches_it_and_other_errors_do_not() {
+    // llama-cpp-python's server fails its own validation of `json_schema` with a 500.
+    let validation = Reply::Status {
+        code: 500,
+        headers: vec![],
+        body: r#"{"detail":[{"type":"literal_error","loc":["body","response_format","type"],"msg":"Input should be 'text' or 'json_object'"}]}"#.into(),
+    };
+    let server = ScriptedServer::start(vec![validation, answer_stream("{\"n\": 1}")]).await;
+    let schema = JsonSchema::new(json!({"type": "object"})).unwrap();
+    let request = ask("n").with_schema(schema.clone());
+    let completion = complete(&server.engine(0), request).await.unwrap();
+    assert_eq!(completion.text, "{\"n\": 1}");
+    assert_eq!(
+        server.bodies()[1]["response_format"]["type"],
+        json!("json_object")
+    );
+
+    // A prompt too long is not about the format: the error comes back and `json_schema` stays.
+    let too_long = Reply::Status {
+        code: 400,
+        headers: vec![],
+        body: r#"{"error": "the request exceeds the available context size"}"#.into(),
+    };
+    let server = ScriptedServer::start(vec![too_long, answer_stream("{\"n\": 2}")]).await;
+    let engine = server.engine(0);
+    let error = complete(&engine, ask("n").with_schema(schema.clone()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, LlmError::Upstream { status: 400, .. }),
+        "{error:?}"
+    );
+    complete(&engine, ask("n").with_schema(schema))
+        .await
+        .unwrap();
+    let bodies = server.bodies();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[1]["response_format"]["type"], json!("json_schema"));
+
+    // A genuine outage is retried as before, in the same format.
+    let outage = Reply::Status {
+        code: 502,
+        headers: vec![],
+        body: "bad gateway".into(),
+    };
+    let server = ScriptedServer::start(vec![outage, answer_stream("{\"n\": 3}")]).await;
+    let request = ask("n").with_schema(JsonSchema::new(json!({"type": "object"})).unwrap());
+    complete(&server.engine(1), request).await.unwrap();
+    let bodies = server.bodies();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[1]["response_format"]["type"], json!("json_schema"));
+}
+
+#[tokio::test]
 async fn a_stream_without_usage_reports_usage_as_unknown() {
     let chunks = vec![delta("fine"), finish(), DONE.into()];
     let server = ScriptedServer::start(vec![Reply::Stream {

@@ -104,6 +104,48 @@ async fn many_courses_with_one_title_never_run_out_of_slugs() {
 }
 
 #[tokio::test]
+async fn the_sitemap_lists_courses_weeks_and_written_units_a_page_at_a_time() {
+    on_each_backend(|store| async move {
+        let first = create_course(&store, "Astronomy", 2, 2).await;
+        let second = create_course(&store, "Botany", 1, 1).await;
+        let unit = &store.units(first.id).await.unwrap()[1];
+        let generation = store
+            .generation_of(ItemKind::Unit, unit.id)
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .finish_generation(generation.id, Output::Unit("Text."), &stats(), None)
+            .await
+            .unwrap();
+        assert_eq!(store.course_count().await.unwrap(), 2);
+        let page: Vec<(String, Option<i64>, Option<i64>)> = store
+            .sitemap(1, 0)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|entry| (entry.slug, entry.week, entry.unit))
+            .collect();
+        let slug = first.slug.clone();
+        assert_eq!(
+            page,
+            [
+                (slug.clone(), None, None),
+                (slug.clone(), Some(1), None),
+                (slug.clone(), Some(1), Some(2)),
+                (slug, Some(2), None),
+            ],
+            "only the written unit"
+        );
+        let next = store.sitemap(1, 1).await.unwrap();
+        assert_eq!(next.len(), 2);
+        assert!(next.iter().all(|entry| entry.slug == second.slug));
+        assert!(store.sitemap(1, 2).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn featured_courses_come_first_in_the_catalog_and_can_be_unfeatured() {
     on_each_backend(|store| async move {
         let a = create_course(&store, "Astronomy", 1, 1).await;

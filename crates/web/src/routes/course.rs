@@ -1,23 +1,24 @@
 //! A course's page (title, summary, outcomes, the syllabus with each unit's status, overall progress)
 //! and a week's page (its overview and units).
 
-use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::Response;
 use axum::response::{Html, Redirect};
-use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use lyceum_app::live::Progress;
 use lyceum_store::Status;
 use lyceum_store::{Course, Module, Unit};
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::watch;
 
 use super::{Rendered, cached, load};
 use crate::client::Client;
 use crate::page_cache::PageKey;
+use crate::shared_live::{End, Frame, end, events, show};
 use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
 use crate::{Web, WebError, markdown};
 
@@ -137,18 +138,9 @@ async fn render_course(web: &Web, slug: &str) -> Result<Rendered, WebError> {
 /// other nodes do not reach this process's hub.
 const RECHECK: Duration = Duration::from_secs(10);
 
-/// Where a course's live stream is.
-enum Phase {
-    /// Send the progress now.
-    Now,
-    /// Send it once the course changes (or [`RECHECK`] passes).
-    Wait,
-    /// Nothing is left to write: say so and end.
-    Done,
-}
-
 /// `GET /courses/{slug}/live`: the progress and syllabus as HTML (`html`), at once and whenever a unit
 /// of the course starts, is written or fails, then `done` once no unit is waiting or being written.
+/// Every viewer of a course shares one read and render of each change.
 pub async fn live(
     State(web): State<Web>,
     client: Client,
@@ -158,41 +150,41 @@ pub async fn live(
     let course = web.app.store.course(&slug).await?;
     // Subscribed before the first read, so no change after it is missed.
     let changes = web.app.hub.progress();
-    let stream = futures::stream::unfold(
-        Some((web, slug, course.id, changes, Phase::Now, slot)),
-        |state| async move {
-            let (web, slug, id, mut changes, phase, slot) = state?;
-            match phase {
-                Phase::Done => {
-                    let done = Event::default().event("done").data("written");
-                    return Some((Ok::<_, Infallible>(done), None));
-                }
-                Phase::Wait => {
-                    let _ = tokio::time::timeout(RECHECK, changed(&mut changes, id)).await;
-                }
-                Phase::Now => {}
+    let producer = web.clone();
+    let frames = web
+        .live_courses
+        .follow(course.id, Frame::default, move |frames| {
+            render_progress(frames, producer, slug, course.id, changes)
+        });
+    Ok(events(frames, slot))
+}
+
+/// Renders a course's progress at once and on each of its changes (or every [`RECHECK`], for changes
+/// made on other nodes) until nothing is left to write.
+async fn render_progress(
+    frames: Arc<watch::Sender<Frame>>,
+    web: Web,
+    slug: String,
+    id: i64,
+    mut changes: broadcast::Receiver<Progress>,
+) {
+    loop {
+        let (course, modules, units) = match load(&web, &slug).await {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                tracing::warn!(%error, "a course's live stream stopped");
+                end(&frames, End::Reload);
+                return;
             }
-            let (course, modules, units) = match load(&web, &slug).await {
-                Ok(loaded) => loaded,
-                Err(error) => {
-                    tracing::warn!(%error, "a course's live stream stopped");
-                    return None;
-                }
-            };
-            let progress = CourseProgress::new(&course, &modules, &units);
-            let next = if progress.writing() {
-                Phase::Wait
-            } else {
-                Phase::Done
-            };
-            let html = progress.render().unwrap_or_default();
-            let event = Event::default().event("html").data(html);
-            Some((Ok(event), Some((web, slug, id, changes, next, slot))))
-        },
-    );
-    Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response())
+        };
+        let progress = CourseProgress::new(&course, &modules, &units);
+        show(&frames, progress.render().unwrap_or_default());
+        if !progress.writing() {
+            end(&frames, End::Done);
+            return;
+        }
+        let _ = tokio::time::timeout(RECHECK, changed(&mut changes, id)).await;
+    }
 }
 
 /// Waits for a change to course `id`, or for missed events (which may have been one).

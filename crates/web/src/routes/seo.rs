@@ -1,21 +1,28 @@
-//! `robots.txt` and `sitemap.xml`: every course, week and written unit, at the site's public address.
+//! `robots.txt` and the sitemaps: every course, week and written unit, at the site's public address. The
+//! index `sitemap.xml` lists sitemaps of a bounded number of courses each, so no sitemap passes the
+//! 50,000 addresses search engines read, and each is one query however many courses there are.
 
+use crate::views::href;
+use crate::{Web, WebError};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use lyceum_store::Status;
 
-use crate::views::{course_href, unit_href, week_href};
-use crate::{Web, WebError};
-
-/// Courses listed in the sitemap at most (a sitemap holds 50,000 addresses; each course has many).
-const MAX_COURSES: i64 = 1000;
+/// Courses in one sitemap: each has its page, up to 26 weeks and 156 units, so a sitemap stays under
+/// the 50,000 addresses one may hold.
+const COURSES_PER_SITEMAP: i64 = 200;
 
 #[derive(Template)]
 #[template(path = "sitemap.xml")]
 struct Sitemap {
     urls: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "sitemap_index.xml")]
+struct SitemapIndex {
+    sitemaps: Vec<String>,
 }
 
 /// `GET /robots.txt`: everything may be crawled; the sitemap says where.
@@ -30,27 +37,48 @@ pub async fn robots(State(web): State<Web>) -> Response {
         .into_response()
 }
 
-/// `GET /sitemap.xml`.
-pub async fn sitemap(State(web): State<Web>) -> Result<Response, WebError> {
-    let store = &web.app.store;
+/// `GET /sitemap.xml`: the index of the sitemaps, one per [`COURSES_PER_SITEMAP`] courses.
+pub async fn sitemap_index(State(web): State<Web>) -> Result<Response, WebError> {
+    let courses = web.app.store.course_count().await?;
+    let pages = (courses + COURSES_PER_SITEMAP - 1) / COURSES_PER_SITEMAP;
+    let sitemaps = (1..=pages.max(1))
+        .map(|page| format!("{}/sitemaps/{page}.xml", web.public_url))
+        .collect();
+    xml(SitemapIndex { sitemaps }.render()?)
+}
+
+/// `GET /sitemaps/{n}.xml`: the site's own pages (in the first) and every course, week and written
+/// unit of the `n`th [`COURSES_PER_SITEMAP`] courses, from one query.
+pub async fn sitemap(
+    State(web): State<Web>,
+    Path(file): Path<String>,
+) -> Result<Response, WebError> {
+    let page = file
+        .strip_suffix(".xml")
+        .and_then(|number| number.parse::<i64>().ok())
+        .filter(|page| (1..=i64::MAX / COURSES_PER_SITEMAP).contains(page))
+        .ok_or(WebError::NotFound)?;
     let base = &web.public_url;
-    let mut urls = vec![
-        format!("{base}/"),
-        format!("{base}/courses"),
-        format!("{base}/about"),
-    ];
-    for summary in store.list_courses(MAX_COURSES, 0).await? {
-        let course = &summary.course;
-        urls.push(format!("{base}{}", course_href(course)));
-        for module in store.modules(course.id).await? {
-            urls.push(format!("{base}{}", week_href(course, module.number)));
-        }
-        for unit in store.units(course.id).await? {
-            if unit.status == Status::Ready {
-                urls.push(format!("{base}{}", unit_href(course, &unit)));
-            }
-        }
+    let mut urls = Vec::new();
+    if page == 1 {
+        urls.extend(["/", "/courses", "/about"].map(|path| format!("{base}{path}")));
     }
-    let xml = Sitemap { urls }.render()?;
-    Ok(([(CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response())
+    let entries = web
+        .app
+        .store
+        .sitemap(COURSES_PER_SITEMAP, (page - 1) * COURSES_PER_SITEMAP)
+        .await?;
+    if entries.is_empty() && page > 1 {
+        return Err(WebError::NotFound);
+    }
+    urls.extend(
+        entries
+            .iter()
+            .map(|entry| format!("{base}{}", href(&entry.slug, entry.week, entry.unit))),
+    );
+    xml(Sitemap { urls }.render()?)
+}
+
+fn xml(body: String) -> Result<Response, WebError> {
+    Ok(([(CONTENT_TYPE, "application/xml; charset=utf-8")], body).into_response())
 }

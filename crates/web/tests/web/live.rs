@@ -108,6 +108,11 @@ async fn viewers_of_a_unit_being_written_see_its_text_grow_and_then_the_stored_a
     );
     let second = web.stream(&format!("{UNIT}/live")).await;
     let mut second = Events::new(second.1);
+    assert_eq!(
+        web.web.live_units.followed(),
+        1,
+        "both viewers share one render"
+    );
     web.model.release();
     let (rest, second) = tokio::join!(first.until("done"), second.until("done"));
     seen.extend(rest);
@@ -191,4 +196,21 @@ async fn a_course_page_follows_its_units_being_written_until_every_one_is() {
     assert!(!page.html.contains("data-course-live"), "{}", page.html);
     let events = read_events(web.stream(&format!("{course}/live")).await.1, "done").await;
     assert_eq!(events.len(), 2, "{events:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewers_who_leave_a_unit_waiting_in_the_queue_leave_nothing_behind() {
+    let web = spawn_web().await;
+    web.course("How bridges carry their loads", 1, 2).await;
+    // No worker: the unit waits in the queue while a crawler opens its stream many times.
+    let mut open = Vec::new();
+    for _ in 0..10 {
+        open.push(web.stream(&format!("{UNIT}/live")).await);
+    }
+    assert_eq!(web.web.live_units.followed(), 1);
+    assert_eq!(web.app.hub.live_entries(), 1);
+    drop(open);
+    web.web.live_units.until_followed(0).await;
+    assert_eq!(web.app.hub.live_entries(), 0, "the hub forgot the unit");
+    assert_eq!(web.web.streams.open_now(), 0);
 }

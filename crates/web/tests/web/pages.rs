@@ -351,11 +351,41 @@ async fn search_engines_get_canonical_links_a_course_schema_and_a_sitemap() {
         "{}",
         robots.html
     );
-    let sitemap = web.get("/sitemap.xml").await;
+    let index = web.get("/sitemap.xml").await;
+    assert_eq!(
+        index.headers["content-type"],
+        "application/xml; charset=utf-8"
+    );
+    assert!(
+        index
+            .html
+            .contains("<sitemap><loc>http://127.0.0.1:8080/sitemaps/1.xml</loc></sitemap>"),
+        "{}",
+        index.html
+    );
+    assert!(!index.html.contains("sitemaps/2.xml"), "{}", index.html);
+    let sitemap = web.get("/sitemaps/1.xml").await;
     assert_eq!(
         sitemap.headers["content-type"],
         "application/xml; charset=utf-8"
     );
+    assert!(
+        sitemap
+            .html
+            .contains("<loc>http://127.0.0.1:8080/about</loc>")
+    );
+    for missing in [
+        "/sitemaps/2.xml",
+        "/sitemaps/0.xml",
+        "/sitemaps/x.xml",
+        "/sitemaps/9223372036854775807.xml",
+    ] {
+        assert_eq!(
+            web.get(missing).await.status,
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
     for path in [
         slug.to_owned(),
         format!("{slug}/weeks/1"),
