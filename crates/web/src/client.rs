@@ -179,4 +179,16 @@ mod tests {
         drop(first);
         assert!(slots.open(one).is_ok());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_forwarded_header_names_a_client_and_never_panics(
+            header in proptest::prelude::any::<String>(),
+            peer in proptest::prelude::any::<[u8; 4]>(),
+        ) {
+            let proxies = [range("0.0.0.0/0"), range("::/0")];
+            let _ = Client::new(IpAddr::from(peer), Some(&header), &proxies);
+            let _ = Client::new(IpAddr::from(peer), Some(&header), &[]);
+        }
+    }
 }

@@ -372,4 +372,55 @@ mod tests {
         assert!(changed.contains("Two"));
         assert_eq!(cache.len(), 1);
     }
+
+    /// Every tag of `html`, from `<` to `>` (ammonia escapes `>` inside attribute values).
+    fn tags(html: &str) -> impl Iterator<Item = &str> {
+        html.match_indices('<')
+            .filter_map(|(at, _)| html[at..].find('>').map(|end| &html[at..=at + end]))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn no_model_answer_renders_a_script_a_handler_or_a_script_url(
+            pieces in proptest::collection::vec(proptest::prop_oneof![
+                proptest::prelude::any::<String>(),
+                proptest::prelude::Just("<script>alert(1)</script>".to_owned()),
+                proptest::prelude::Just("<img src=x onerror=alert(1)>".to_owned()),
+                proptest::prelude::Just("<svg><g onload=\"alert(1)\"/></svg>".to_owned()),
+                proptest::prelude::Just("[a](javascript:alert(1))".to_owned()),
+                proptest::prelude::Just("[a]( JaVaScRiPt:alert(1) )".to_owned()),
+                proptest::prelude::Just("<a href=\"java&#115;cript:alert(1)\">a</a>".to_owned()),
+                proptest::prelude::Just("<a href=\"vbscript:x\">a</a><a href=\"data:text/html,x\">b</a>".to_owned()),
+                proptest::prelude::Just("![i](javascript:alert(1))".to_owned()),
+                proptest::prelude::Just("<math><mi href=\"javascript:x\" onclick=x>m</mi></math>".to_owned()),
+                proptest::prelude::Just("<iframe src=//x></iframe><object data=x></object><embed src=x>".to_owned()),
+                proptest::prelude::Just("<style>*{}</style><link rel=stylesheet href=x><meta http-equiv=refresh content=0>".to_owned()),
+                proptest::prelude::Just("<form action=x><input onfocus=x autofocus><button formaction=javascript:x>".to_owned()),
+                proptest::prelude::Just("<span class=\"primary hl-x\" style=\"x\">s</span>".to_owned()),
+                proptest::prelude::Just("```html\n<script>x</script>\n```\n".to_owned()),
+                proptest::prelude::Just("```\"><script>x</script>\nx\n```\n".to_owned()),
+                proptest::prelude::Just("$$\\href{javascript:x}{y}$$ $\\unicode{x}$".to_owned()),
+                proptest::prelude::Just("\n\n| a | b |\n|---|---|\n| <b onmouseover=x>c</b> | d |\n".to_owned()),
+                proptest::prelude::Just("# h\n\n* l\n\n> q\n\n`c` **b** _i_\n".to_owned()),
+            ], 0..8),
+        ) {
+            let html = render(&pieces.concat());
+            for tag in tags(&html) {
+                let lower = tag.to_ascii_lowercase();
+                for name in ["<script", "<iframe", "<object", "<embed", "<style", "<link", "<meta", "<form", "<input", "<button", "<svg"] {
+                    proptest::prop_assert!(!lower.starts_with(name), "{tag} in {html}");
+                }
+                for url in ["javascript:", "vbscript:", "data:"] {
+                    proptest::prop_assert!(!lower.contains(url), "{tag} in {html}");
+                }
+                proptest::prop_assert!(!lower.contains(" style="), "{tag} in {html}");
+                let handler = lower.split_whitespace().skip(1).any(|attribute| {
+                    attribute.starts_with("on") && attribute.contains('=')
+                });
+                proptest::prop_assert!(!handler, "{tag} in {html}");
+            }
+        }
+    }
 }

@@ -540,3 +540,62 @@ pub(super) async fn create_course(
         Err(other) => Err(other.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drafted() -> Outline {
+        Outline {
+            title: "Bridges".into(),
+            summary: "How they stand.".into(),
+            outcomes: vec!["Explain loads".into()],
+            modules: (1..=2)
+                .map(|w| OutlineModule {
+                    title: format!("Week {w}"),
+                    units: (1..=2)
+                        .map(|u| OutlineUnit {
+                            title: format!("Unit {w}.{u}"),
+                            objectives: vec!["Do".into()],
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_posted_form_and_button_is_applied_or_ignored_never_a_panic(
+            fields in proptest::collection::hash_map(
+                proptest::prop_oneof![
+                    proptest::prelude::Just("title".to_owned()),
+                    "week-[0-9]{1,3}",
+                    "unit-[0-9]{1,3}-[0-9]{1,3}",
+                    "unit-[0-9]{1,3}-[0-9]{1,3}-objectives",
+                    proptest::prelude::any::<String>(),
+                ],
+                proptest::prelude::any::<String>(),
+                0..12,
+            ),
+            actions in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "(add|remove|up)-(week|unit)(-[0-9]{1,20}){0,3}",
+                    proptest::prelude::any::<String>(),
+                ],
+                0..8,
+            ),
+        ) {
+            let mut outline = edited_outline(&drafted(), &fields);
+            for action in &actions {
+                let weeks = outline.modules.len();
+                reshape(&mut outline, action);
+                proptest::prop_assert!(outline.modules.len() >= weeks.min(1), "{action}");
+            }
+            let _ = outline.normalized().validate();
+            let _ = problem_text(&actions.concat(), "is empty");
+        }
+    }
+}
