@@ -91,9 +91,10 @@ pub struct Hub {
     progress: broadcast::Sender<Progress>,
 }
 
-/// Deltas one watcher may fall behind by before it is told to reload: a stream gathers what arrived
-/// every 200 ms, so only a stalled client gets this far. Every entry allocates this many slots.
-const LIVE_CAPACITY: usize = 256;
+/// Deltas one watcher may fall behind by before it is told to reload. The web app's one watcher per
+/// unit gathers what arrived every 200 ms (a dozen deltas at 60 tokens/s), so only a stalled task
+/// gets this far. Every entry allocates this many slots.
+const LIVE_CAPACITY: usize = 64;
 
 impl Default for Hub {
     fn default() -> Self {

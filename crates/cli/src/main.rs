@@ -62,10 +62,18 @@ enum Command {
     Config,
 }
 
+/// jemalloc, with its background thread handing memory freed by a burst (a thousand live streams
+/// closing) back to the system within seconds; the system allocator kept it for good
+/// (`lyceum bench memory`). llama.cpp allocates through the C library, unaffected.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Warnings and errors, except llama.cpp's notes about the model file, which are not actionable here.
 const DEFAULT_LOG_FILTER: &str = "warn,llama-cpp-2=error";
 
 fn main() -> ExitCode {
+    // Without it, freed pages are purged only when the process allocates again.
+    let _ = tikv_jemalloc_ctl::background_thread::write(true);
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

@@ -53,11 +53,16 @@ pub enum LlmError {
 }
 
 impl LlmError {
-    /// Whether the same request may succeed if tried again later.
+    /// Whether the same request may succeed if tried again later. A broken stream (a connection
+    /// dropped mid-answer, an event cut short) is: the server or the network failed, not the request.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::Overloaded { .. } | Self::Timeout(..) | Self::Connect(_) | Self::Engine(_)
+            Self::Overloaded { .. }
+                | Self::Timeout(..)
+                | Self::Connect(_)
+                | Self::Engine(_)
+                | Self::Protocol(_)
         ) || matches!(self, Self::Upstream { status, .. } if *status == 429 || *status >= 500)
     }
 }

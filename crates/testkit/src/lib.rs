@@ -21,6 +21,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use bytes::Bytes;
+use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
 
@@ -131,6 +132,17 @@ pub enum Action {
     /// Send the first piece of the answer, report the call on [`ScriptedModel::held`], and wait for
     /// [`ScriptedModel::release`] before sending the rest.
     Hold,
+    /// Answer as usual: scripted before another action for the same key, it delays that action to a
+    /// later call.
+    AsUsual,
+    /// Send the first pieces of the answer, then nothing, keeping the connection open.
+    Stall,
+    /// Send the first pieces of the answer, then close the connection without finishing.
+    Close,
+    /// Send the first pieces of the answer, then an event that is not JSON.
+    BrokenEvent,
+    /// Answer 429 asking to wait this many seconds (Retry-After).
+    RateLimited(u64),
 }
 
 #[derive(Default)]
@@ -305,7 +317,18 @@ async fn complete(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         Some(Action::BlankTitles) => content = with_titles(&content, "   "),
         Some(Action::Answer(text)) => content = text,
         Some(Action::Hold) => hold = true,
-        None => {}
+        Some(Action::AsUsual) | None => {}
+        Some(Action::RateLimited(seconds)) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, seconds.to_string())],
+                "slow down",
+            )
+                .into_response();
+        }
+        Some(fault @ (Action::Stall | Action::Close | Action::BrokenEvent)) => {
+            return faulty(&content, &fault);
+        }
     }
 
     let pieces = split(&content);
@@ -340,6 +363,43 @@ async fn complete(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             Some((Ok::<_, std::io::Error>(event), step + 1))
         }
     });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// The start of an answer, then the fault: silence, a closed connection, or an event that is not JSON.
+fn faulty(content: &str, fault: &Action) -> Response {
+    let mut events: Vec<Result<Bytes, std::io::Error>> = split(content)
+        .into_iter()
+        .take(3)
+        .map(|piece| {
+            Ok(chunk(json!({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": null}]})))
+        })
+        .collect();
+    match fault {
+        Action::BrokenEvent => events.push(Ok(Bytes::from_static(b"data: {\"choices\": [tru\n\n"))),
+        Action::Close => events.push(Err(std::io::Error::other("the connection dropped"))),
+        _ => {}
+    }
+    let stall = matches!(fault, Action::Stall);
+    let fault_event = events.split_off(3.min(events.len()));
+    let start = events;
+    let stream = futures::stream::iter(start)
+        .chain(futures::stream::once(async {
+            // The start of the answer goes out on the wire before the fault: the fault is mid-answer,
+            // after the response began, as when a server or a proxy fails.
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            Ok(Bytes::new())
+        }))
+        .chain(futures::stream::iter(fault_event))
+        .chain(futures::stream::once(async move {
+            if stall {
+                std::future::pending::<()>().await;
+            }
+            Err(std::io::Error::other("the answer ends here"))
+        }));
     Response::builder()
         .header(header::CONTENT_TYPE, "text/event-stream")
         .body(Body::from_stream(stream))

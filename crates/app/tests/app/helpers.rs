@@ -16,10 +16,15 @@ pub struct TestApp {
 
 /// The application with `concurrency` jobs at once (0: as many as the engine takes).
 pub async fn spawn_app(concurrency: usize) -> TestApp {
+    spawn_app_with(|settings| settings.worker.concurrency = concurrency).await
+}
+
+/// The application with settings changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut lyceum_app::Settings)) -> TestApp {
     let model = ScriptedModel::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut settings = model.settings(dir.path());
-    settings.worker.concurrency = concurrency;
+    configure(&mut settings);
     let app = Lyceum::open(settings).await.unwrap();
     TestApp {
         app,

@@ -1,4 +1,6 @@
-//! `lyceum bench`: measure the configured engine on this machine.
+//! `lyceum bench`: measure the configured engine on this machine, and the memory of the web app.
+
+mod memory;
 
 use crate::commands::outln;
 use std::time::{Duration, Instant};
@@ -20,6 +22,16 @@ use super::chat::load_engine;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Resident memory of the web app while a crawler opens every unit page of many queued courses
+    /// and holds many live streams, and after it lets go (no model is loaded).
+    Memory {
+        /// Queued 12 x 3 courses whose every unit page is opened.
+        #[arg(long, default_value_t = 50)]
+        courses: usize,
+        /// Live streams held open at once.
+        #[arg(long, default_value_t = 1000)]
+        streams: usize,
+    },
     /// Prompt and generation speed, batching, JSON-schema cost and memory of the language model.
     Llm {
         /// Tokens generated per measured sequence.
@@ -127,6 +139,9 @@ async fn concurrent(engine: &dyn Engine, sequences: u32, tokens: u32) -> anyhow:
 pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Llm { tokens } => llm(settings, tokens).await,
+        Command::Memory { courses, streams } => {
+            memory::run(settings, memory::Plan { courses, streams }).await
+        }
         Command::Course {
             topic,
             weeks,

@@ -16,6 +16,9 @@ pub struct Args {
     /// Address and port to listen on, instead of `web.bind` (default 127.0.0.1:8080).
     #[arg(long, value_name = "ADDR")]
     bind: Option<String>,
+    /// Serve pages only; `lyceum worker` writes what is queued, here or on another machine.
+    #[arg(long)]
+    no_worker: bool,
 }
 
 /// Runs the web app and the worker until a stop signal.
@@ -34,9 +37,9 @@ pub async fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         .context("Failed to start Lyceum")?;
 
     let (stop, stopped) = watch::channel(false);
-    let worker = tokio::spawn(
-        Worker::new(Arc::clone(&app)).run(Until::Shutdown, signalled(stopped.clone())),
-    );
+    let worker = (!args.no_worker).then(|| {
+        tokio::spawn(Worker::new(Arc::clone(&app)).run(Until::Shutdown, signalled(stopped.clone())))
+    });
     outln!("Lyceum is running at http://{address}/ (Ctrl-C stops it)");
     lyceum_web::serve(lyceum_web::Web::new(app), listener, async move {
         stop_signal().await;
@@ -46,10 +49,12 @@ pub async fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     .await
     .context("The web server failed")?;
     // The server only returns once the signal came; the worker stops on the same signal.
-    worker
-        .await
-        .context("The worker panicked")?
-        .context("The worker failed")?;
+    if let Some(worker) = worker {
+        worker
+            .await
+            .context("The worker panicked")?
+            .context("The worker failed")?;
+    }
     Ok(())
 }
 

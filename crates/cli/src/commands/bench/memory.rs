@@ -1,0 +1,236 @@
+//! `lyceum bench memory`: the memory of `lyceum serve` while a crawler-like client opens every unit
+//! page of many queued courses and holds a thousand live streams, and after it lets them go.
+//!
+//! It stores the courses in a fresh SQLite database, starts `lyceum serve --no-worker` on it as a
+//! process of its own (so every unit stays queued and every stream stays open, and the crawler's own
+//! memory is not counted), and reads the server's resident set from `/proc/PID/statm`. No model is
+//! loaded: nothing here generates.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures::StreamExt;
+use lyceum_app::{Lyceum, Settings};
+use lyceum_course::{CourseRequest, Description, Outline, OutlineModule, OutlineUnit};
+use lyceum_llm::openai::{OpenAiConfig, OpenAiEngine};
+use lyceum_store::{GenerationStats, NewCourse};
+
+use crate::commands::outln;
+
+/// What to measure.
+pub struct Plan {
+    /// Queued courses whose every unit page is opened.
+    pub courses: usize,
+    /// Live streams held open at once.
+    pub streams: usize,
+}
+
+/// Runs the benchmark and prints resident memory before, during and after.
+pub async fn run(settings: &Settings, plan: Plan) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("Failed to create a temporary folder")?;
+    let mut settings = settings.clone();
+    settings.data_dir = dir.path().to_path_buf();
+    settings.database.url = String::new();
+    let store = lyceum_app::open_store(&settings).await?;
+    // An engine that is never called: no worker runs.
+    let engine = OpenAiEngine::new(OpenAiConfig {
+        base_url: "http://127.0.0.1:9/v1".into(),
+        api_key: None,
+        model: "none".into(),
+        max_retries: 0,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(1),
+        connect_timeout: Duration::from_millis(1),
+        idle_timeout: Duration::from_millis(1),
+    })?;
+    let app = Lyceum::new(settings, store, Arc::new(engine));
+    let mut units = Vec::new();
+    for n in 0..plan.courses {
+        let slug = queued_course(&app, n).await?;
+        for week in 1..=12 {
+            for unit in 1..=3 {
+                units.push(format!("/courses/{slug}/weeks/{week}/units/{unit}"));
+            }
+        }
+    }
+    app.store.close().await;
+
+    let mut server = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args(["serve", "--no-worker", "--bind", "127.0.0.1:0"])
+        .env("LYCEUM_ENGINE__KIND", "openai")
+        .env("LYCEUM_ENGINE__OPENAI__BASE_URL", "http://127.0.0.1:9/v1")
+        // One crawler from one address: the per-client limits would refuse it before memory matters.
+        .env("LYCEUM_WEB__STREAMS_PER_CLIENT", "0")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("Failed to start lyceum serve")?;
+    let pid = server.id().context("lyceum serve has no process id")?;
+    let stdout = server.stdout.take().context("lyceum serve has no output")?;
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    let base = loop {
+        let line = lines
+            .next_line()
+            .await?
+            .context("lyceum serve stopped before it listened")?;
+        if let Some(rest) = line.strip_prefix("Lyceum is running at ") {
+            break rest.split('/').take(3).collect::<Vec<_>>().join("/");
+        }
+    };
+    let client = reqwest::Client::new();
+    // Warm up: the first requests build what every later one reuses (templates, pools).
+    get(&client, format!("{base}{}", units[0])).await?;
+    let before = resident_bytes(pid)?;
+
+    let started = Instant::now();
+    for chunk in units.chunks(32) {
+        futures::future::try_join_all(
+            chunk
+                .iter()
+                .map(|unit| get(&client, format!("{base}{unit}"))),
+        )
+        .await?;
+    }
+    let pages = started.elapsed();
+    let after_pages = resident_bytes(pid)?;
+
+    // Streams spread over the units, a few viewers on some, as a crawler and readers would.
+    let mut open = Vec::with_capacity(plan.streams);
+    for n in 0..plan.streams {
+        let unit = &units[n * 7 % units.len()];
+        let response = client
+            .get(format!("{base}{unit}/live"))
+            .send()
+            .await
+            .context("Failed to open a live stream")?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "a live stream answered {}",
+            response.status()
+        );
+        let mut body = response.bytes_stream();
+        // The first frame has arrived: the stream is set up on the server.
+        body.next().await;
+        open.push(body);
+    }
+    let during = resident_bytes(pid)?;
+    let files_during = open_files(pid);
+
+    drop(open);
+    // The server notices a closed stream when it next writes (a keep-alive every 15 s), and the
+    // allocator hands freed pages back over seconds: sample until the size settles (a benchmark may
+    // wait; a test may not).
+    let closed = Instant::now();
+    let mut after = resident_bytes(pid)?;
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = resident_bytes(pid)?;
+        let settled =
+            now.abs_diff(after) * 200 < after && closed.elapsed() > Duration::from_secs(20);
+        after = now;
+        if settled || closed.elapsed() > Duration::from_secs(90) {
+            break;
+        }
+    }
+    get(&client, format!("{base}{}", units[0])).await?;
+    let files_after = open_files(pid);
+    server.kill().await.context("Failed to stop lyceum serve")?;
+
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    outln!(
+        "{} unit pages of {} queued courses in {:.1} s ({:.0} pages/s)",
+        units.len(),
+        plan.courses,
+        pages.as_secs_f64(),
+        units.len() as f64 / pages.as_secs_f64()
+    );
+    outln!("lyceum serve, resident memory:");
+    outln!("  before:                        {:>8.1} MiB", mib(before));
+    outln!(
+        "  after every unit page:         {:>8.1} MiB",
+        mib(after_pages)
+    );
+    outln!(
+        "  with {:>5} live streams open:  {:>8.1} MiB ({files_during} open files)",
+        plan.streams,
+        mib(during)
+    );
+    outln!(
+        "  after they closed:             {:>8.1} MiB ({:+.1}% of before, {:+.1}% of after the pages; \
+         settled in {} s; {files_after} open files)",
+        mib(after),
+        (after as f64 / before as f64 - 1.0) * 100.0,
+        (after as f64 / after_pages as f64 - 1.0) * 100.0,
+        closed.elapsed().as_secs()
+    );
+    Ok(())
+}
+
+/// Stores a 12 × 3 course without a model, every item queued; its slug.
+async fn queued_course(app: &Lyceum, n: usize) -> anyhow::Result<String> {
+    let description = format!("Memory benchmark course number {n}, on bridges and their loads");
+    let request = CourseRequest::new(Description::parse(&description)?);
+    let outline = Outline {
+        title: format!("Bridges and their loads, part {n}"),
+        summary: "How bridges carry what crosses them.".into(),
+        outcomes: vec!["Explain how a bridge carries a load".into()],
+        modules: (1..=12)
+            .map(|week| OutlineModule {
+                title: format!("Week {week} of bridges"),
+                units: (1..=3)
+                    .map(|unit| OutlineUnit {
+                        title: format!("Bridge topic {week}.{unit}"),
+                        objectives: vec!["Explain the topic".into()],
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    let stats = GenerationStats {
+        engine: "none".into(),
+        model: "none".into(),
+        tokens_in: None,
+        tokens_out: None,
+        duration: Duration::ZERO,
+    };
+    let course = app
+        .store
+        .create_course(NewCourse {
+            request: &request,
+            outline: &outline,
+            outline_stats: &stats,
+        })
+        .await?;
+    Ok(course.slug)
+}
+
+async fn get(client: &reqwest::Client, url: String) -> anyhow::Result<()> {
+    let response = client.get(&url).send().await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{url} answered {}",
+        response.status()
+    );
+    response.bytes().await?;
+    Ok(())
+}
+
+/// The resident set size of process `pid`.
+fn resident_bytes(pid: u32) -> anyhow::Result<u64> {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm"))
+        .context("Failed to read the server's /proc/PID/statm")?;
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|field| field.parse().ok())
+        .context("/proc/PID/statm has no resident size")?;
+    Ok(pages * 4096)
+}
+
+/// How many files (connections among them) process `pid` holds open.
+fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
+}
