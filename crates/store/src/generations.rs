@@ -195,6 +195,23 @@ pub(crate) fn generate_job(generation_id: i64, priority: i64, now: i64) -> NewJo
     }
 }
 
+/// Sets a generation that is not ready to `pending` or `failed` with the error of its last try, on any
+/// executor; a ready one is left alone.
+macro_rules! set_unready {
+    ($executor:expr, $id:expr, $status:literal, $error:expr) => {
+        sqlx::query(concat!(
+            "UPDATE generations SET status = '",
+            $status,
+            "', error = $2, updated_at = $3 WHERE id = $1 AND status <> 'ready'"
+        ))
+        .bind($id)
+        .bind($error)
+        .bind(now_ms())
+        .execute($executor)
+        .await?
+    };
+}
+
 impl Store {
     /// A generation record by id.
     pub async fn generation(&self, id: i64) -> Result<Generation, StoreError> {
@@ -323,15 +340,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(
-                "UPDATE generations SET status = 'failed', error = $2, updated_at = $3 \
-                 WHERE id = $1 AND status <> 'ready'",
-            )
-            .bind(id)
-            .bind(error)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
+            set_unready!(&mut *tx, id, "failed", error);
             if let Some(job_id) = job_id {
                 sqlx::query("DELETE FROM jobs WHERE id = $1").bind(job_id).execute(&mut *tx).await?;
             }
@@ -405,15 +414,7 @@ impl Store {
             .await?
             .rows_affected();
             if held == 1 {
-                sqlx::query(
-                    "UPDATE generations SET status = 'pending', error = $2, updated_at = $3 \
-                     WHERE id = $1 AND status <> 'ready'",
-                )
-                .bind(id)
-                .bind(error)
-                .bind(now_ms())
-                .execute(&mut *tx)
-                .await?;
+                set_unready!(&mut *tx, id, "pending", error);
             }
             tx.commit().await?;
         });

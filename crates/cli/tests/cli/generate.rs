@@ -185,22 +185,19 @@ fn generate_with_the_local_model_writes_a_valid_one_week_course() {
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let course: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert!(!course["title"].as_str().unwrap().is_empty());
-    let weeks = course["weeks"].as_array().unwrap();
-    assert_eq!(weeks.len(), 1);
-    assert!(
-        weeks[0]["overview"].as_str().unwrap().len() > 40,
-        "{}",
-        weeks[0]
-    );
-    assert_units_written(&weeks[0]);
+    assert_one_week_written(&run.stdout);
     // The outline streamed to stderr title by title before the course was written.
     assert!(run.stderr.contains("Week 1: "), "{}", run.stderr);
 }
 
-/// Every unit of `week` is written, with a valid quiz.
-fn assert_units_written(week: &serde_json::Value) {
+/// `generate --json` printed a whole course of one week of two units, each with a valid quiz.
+fn assert_one_week_written(stdout: &str) {
+    let course: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    assert!(!course["title"].as_str().unwrap().is_empty());
+    let weeks = course["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 1);
+    let week = &weeks[0];
+    assert!(week["overview"].as_str().unwrap().len() > 40, "{week}");
     let units = week["units"].as_array().unwrap();
     assert_eq!(units.len(), 2);
     for unit in units {
@@ -315,15 +312,7 @@ fn a_course_is_written_through_llama_cpp_python_s_openai_compatible_server() {
         "{}",
         run.stderr
     );
-    let course: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let weeks = course["weeks"].as_array().unwrap();
-    assert_eq!(weeks.len(), 1);
-    assert!(
-        weeks[0]["overview"].as_str().unwrap().len() > 40,
-        "{}",
-        weeks[0]
-    );
-    assert_units_written(&weeks[0]);
+    assert_one_week_written(&run.stdout);
 }
 
 /// The model calls of a 2 × 3 course, in the order they come: the outline's three steps, then each
