@@ -227,14 +227,21 @@ impl Browser {
         .await;
     }
 
-    /// The rendered text of the element matching `css`.
+    /// The rendered text of the element matching `css`, found and read in one step: a live page may
+    /// replace the element (a course page swaps in its syllabus as units are written) between a
+    /// lookup and a read.
     pub async fn text(&self, css: &str) -> String {
-        let element = self.element(css).await;
-        self.command("GET", &format!("element/{element}/text"), Value::Null)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        let text = self
+            .eval(
+                "const found = document.querySelector(arguments[0]); \
+                 return found === null ? null : found.innerText;",
+                json!([css]),
+            )
+            .await;
+        match text.as_str() {
+            Some(text) => text.to_owned(),
+            None => panic!("no element matches {css:?} on the page"),
+        }
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) in the page; what it returns.
