@@ -37,6 +37,33 @@ fn bad_course_input_is_refused_with_what_to_change_and_nothing_is_written() {
     assert!(left.is_empty(), "nothing may be written: {left:?}");
 }
 
+/// The course the crash tests write: 2 weeks of 3 units.
+const GENERATE: [&str; 6] = [
+    "generate",
+    "How bridges carry their loads",
+    "--weeks",
+    "2",
+    "--units-per-week",
+    "3",
+];
+
+/// `lyceum generate` of [`GENERATE`] as a child process, its output discarded, to be killed.
+fn spawn_generate<'a>(
+    dir: &std::path::Path,
+    env: impl Iterator<Item = (&'a str, &'a str)>,
+) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_lyceum"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(GENERATE)
+        .current_dir(dir)
+        .envs(env)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 pub(crate) fn scripted_env(model: &ScriptedModel) -> Vec<(&'static str, String)> {
     vec![
         ("LYCEUM_ENGINE__KIND", "openai".into()),
@@ -56,23 +83,10 @@ async fn a_course_killed_midway_finishes_after_a_restart_with_every_item_written
     model.script("unit 1.3", Action::Hold);
     let env = scripted_env(&model);
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lyceum"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args([
-            "generate",
-            "How bridges carry their loads",
-            "--weeks",
-            "2",
-            "--units-per-week",
-            "3",
-        ])
-        .current_dir(dir.path())
-        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_generate(
+        dir.path(),
+        env.iter().map(|(name, value)| (*name, value.as_str())),
+    );
     let held = tokio::time::timeout(Duration::from_secs(120), model.held())
         .await
         .expect("the child reaches unit 1.3");
@@ -359,24 +373,11 @@ async fn killed_at_twenty_random_points_every_course_ends_whole_with_each_item_o
             .map(|(name, value)| (name.to_owned(), value))
             .filter(|(name, _)| name != "LYCEUM_WORKER__CONCURRENCY")
             .collect();
-        let generate = [
-            "generate",
-            "How bridges carry their loads",
-            "--weeks",
-            "2",
-            "--units-per-week",
-            "3",
-        ];
-        let mut child = Command::new(env!("CARGO_BIN_EXE_lyceum"))
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(generate)
-            .current_dir(dir.path())
-            .envs(env.iter().map(|(name, value)| (name, value)))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_generate(
+            dir.path(),
+            env.iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        );
         let held = tokio::time::timeout(Duration::from_secs(120), model.held())
             .await
             .unwrap_or_else(|_| panic!("run {run}: the child reaches {point} #{nth}"));
@@ -397,7 +398,7 @@ async fn killed_at_twenty_random_points_every_course_ends_whole_with_each_item_o
                 if listed.stdout.contains("a-course-on") {
                     listed
                 } else {
-                    let again = lyceum(&dir, &generate, &env);
+                    let again = lyceum(&dir, &GENERATE, &env);
                     assert_eq!(again.code, 0, "{}", again.stderr);
                     lyceum(&dir, &["courses", "list"], &env)
                 }
