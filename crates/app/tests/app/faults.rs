@@ -1,6 +1,11 @@
 //! Faults at the network edge: a model server that stalls, drops the connection mid-answer, sends
 //! an event that is not JSON, or asks to slow down. The course is still written whole, each item once.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use lyceum_app::live::LiveEvent;
+use lyceum_app::worker::{Until, Worker};
 use lyceum_store::{ItemKind, Status};
 use lyceum_testkit::Action;
 
@@ -67,4 +72,83 @@ async fn a_course_is_written_whole_through_stalls_dropped_connections_broken_eve
         1,
         "{generations:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_lease_was_taken_stops_writing_and_saves_nothing() {
+    let test = spawn_app_with(|settings| {
+        settings.worker.concurrency = 1;
+        settings.worker.lease_secs = 1;
+    })
+    .await;
+    test.model.script("unit 1.1", Action::Hold);
+    let (_, course) = test.confirmed_course(1, 1).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(
+        Worker::new(Arc::clone(&test.app)).run(Until::Shutdown, async {
+            let _ = stopped.await;
+        }),
+    );
+    let held = tokio::time::timeout(Duration::from_secs(30), test.model.held())
+        .await
+        .expect("the worker reaches unit 1.1");
+    assert_eq!(held, "unit 1.1");
+    let unit = test.app.store.units(course.id).await.unwrap().remove(0);
+    let generation = test
+        .app
+        .store
+        .generation_of(ItemKind::Unit, unit.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut live = test.app.hub.watch(generation.id);
+    // The first piece of the held answer has reached the live text.
+    while live.so_far.is_empty() {
+        match live.events.recv().await.unwrap() {
+            LiveEvent::Text(text) => live.so_far = text,
+            other => panic!("{other:?} before any text"),
+        }
+    }
+
+    // Another worker takes the job over, as after a stall past the lease.
+    let database = test.app.settings.database_url();
+    let pool = sqlx::SqlitePool::connect(&database).await.unwrap();
+    let taken = sqlx::query(
+        "UPDATE jobs SET locked_by = 'another worker', lease_until = $1 WHERE payload = $2",
+    )
+    .bind(lyceum_store::now_ms() + 600_000)
+    .bind(generation.id.to_string())
+    .execute(&pool)
+    .await
+    .unwrap()
+    .rows_affected();
+    assert_eq!(taken, 1);
+
+    // At its next heartbeat the worker lets go: the text it had written is void.
+    let dropped = async {
+        loop {
+            if live.events.recv().await.unwrap() == LiveEvent::Restart {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), dropped)
+        .await
+        .expect("the worker stops writing");
+    test.model.release();
+    let now = test.app.store.generation(generation.id).await.unwrap();
+    assert_eq!(
+        now.status,
+        Status::Generating,
+        "left to the worker that has it"
+    );
+    assert!(
+        test.app.store.units(course.id).await.unwrap()[0]
+            .body
+            .is_none(),
+        "nothing saved"
+    );
+    let _ = stop.send(());
+    worker.await.unwrap().unwrap();
+    pool.close().await;
 }
