@@ -278,6 +278,7 @@ impl Worker {
 
     async fn run_job(self: Arc<Self>, job: Job) {
         if let Err(error) = self.try_run_job(&job).await {
+            self.app.worker_health.failed(&error);
             tracing::error!(job = job.id, %error, "could not record a job's outcome; its lease will run out and it will be retried");
         }
     }
@@ -303,26 +304,32 @@ impl Worker {
             return self.fail(generation_id, job.id, &message).await;
         }
 
-        let work = self.app.write_item(generation_id, job.id);
-        tokio::pin!(work);
-        let mut heartbeat = tokio::time::interval(self.lease / 3);
-        heartbeat.tick().await;
-        let result = loop {
-            tokio::select! {
-                result = &mut work => break result,
-                _ = heartbeat.tick() => {
-                    match store.extend_lease(job.id, &self.name, self.lease, now_ms()).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            // Another worker has it (this one stalled past its lease): stop writing,
-                            // so the item is written by one worker only.
-                            tracing::warn!(job = job.id, "lost the lease on a job; leaving it to the worker that has it");
-                            return Ok(());
-                        }
-                        // The database is briefly away: keep writing; the lease is renewed next beat.
-                        Err(error) => tracing::warn!(job = job.id, %error, "could not renew a lease"),
-                    }
+        // The lease is renewed beside the work, never in its place: the work may hold SQLite's write
+        // lock in a transaction, and a renewal awaited while the work stands still would wait for
+        // that lock until the busy timeout.
+        let heartbeat = async {
+            let mut every = tokio::time::interval(self.lease / 3);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                match store
+                    .extend_lease(job.id, &self.name, self.lease, now_ms())
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    // The database is briefly away: keep writing; the lease is renewed next beat.
+                    Err(error) => tracing::warn!(job = job.id, %error, "could not renew a lease"),
                 }
+            }
+        };
+        let result = tokio::select! {
+            result = self.app.write_item(generation_id, job.id) => result,
+            () = heartbeat => {
+                // Another worker has it (this one stalled past its lease): stop writing, so the
+                // item is written by one worker only.
+                tracing::warn!(job = job.id, "lost the lease on a job; leaving it to the worker that has it");
+                return Ok(());
             }
         };
         match result {

@@ -49,7 +49,8 @@ pub struct Job {
 macro_rules! insert {
     ($executor:expr, $job:expr) => {{
         let job: &$crate::jobs::NewJob = $job;
-        let id: Option<i64> = sqlx::query_scalar(
+        // `fetch_all`, not `fetch_optional`: see `Store::claim`.
+        let ids: Vec<i64> = sqlx::query_scalar(
             "INSERT INTO jobs (kind, payload, dedupe_key, priority, run_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         )
@@ -59,9 +60,9 @@ macro_rules! insert {
         .bind(job.priority)
         .bind(job.run_at)
         .bind($crate::now_ms())
-        .fetch_optional($executor)
+        .fetch_all($executor)
         .await?;
-        id
+        ids.into_iter().next()
     }};
 }
 pub(crate) use insert;
@@ -95,13 +96,16 @@ impl Store {
         now: i64,
     ) -> Result<Option<Job>, StoreError> {
         let until = now.saturating_add(ms(lease));
-        let job = match &self.backend {
+        // `fetch_all` runs the statement to its end, where SQLite commits: `fetch_optional` stops at
+        // the row and loses an error of the commit (a full disk), so a claim that was never stored
+        // would look made, and the same job would be claimed again and again.
+        let jobs: Vec<Job> = match &self.backend {
             Backend::Sqlite(pool) => {
                 sqlx::query_as(CLAIM_SQLITE)
                     .bind(worker)
                     .bind(until)
                     .bind(now)
-                    .fetch_optional(pool)
+                    .fetch_all(pool)
                     .await?
             }
             Backend::Postgres(pool) => {
@@ -109,11 +113,11 @@ impl Store {
                     .bind(worker)
                     .bind(until)
                     .bind(now)
-                    .fetch_optional(pool)
+                    .fetch_all(pool)
                     .await?
             }
         };
-        Ok(job)
+        Ok(jobs.into_iter().next())
     }
 
     /// Renews `worker`'s lease on a job; false when the lease was lost (it ran out and another worker

@@ -5,7 +5,6 @@
 //! `target/screenshots/` for review.
 
 use std::path::PathBuf;
-use std::process::Child;
 
 use lyceum_testkit::browser::{self, Browser, Violation};
 use lyceum_testkit::{Action, ScriptedModel};
@@ -13,16 +12,6 @@ use serde_json::json;
 
 use crate::generate::scripted_env;
 use crate::serve::spawn_serve;
-
-/// Stops `lyceum serve` when the test ends, passed or not.
-struct Served(Child);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// `target/screenshots/NAME.png`, next to the test binaries of this build.
 fn screenshot_path(name: &str) -> PathBuf {
@@ -71,8 +60,7 @@ async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
     // Week 2's units are held back, so the outline is seen arriving; unit 1.1 is held mid-answer.
     model.script("outline week 2", Action::Hold);
     model.script("unit 1.1", Action::Hold);
-    let (child, address) = spawn_serve(dir.path(), &scripted_env(&model)).await;
-    let _served = Served(child);
+    let (_served, address) = spawn_serve(dir.path(), &scripted_env(&model)).await;
     let site = format!("http://{address}");
     let browser = Browser::start(1280, 900).await;
     let mut violations = Vec::new();

@@ -28,18 +28,51 @@ async fn http_get(address: &str, path: &str) -> String {
     response
 }
 
+/// A `lyceum serve` child, killed when the test ends unless the test stopped it (passed or not: a
+/// failed test must not leave a server running).
+pub(crate) struct Served(Option<Child>);
+
+impl Served {
+    /// Its process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.0.as_ref().map_or(0, Child::id)
+    }
+
+    /// The child, for a test that stops it itself.
+    pub(crate) fn into_child(mut self) -> Child {
+        self.0.take().expect("the child is held until now")
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Starts `lyceum serve` on a free loopback port with `env`; the child and its `host:port`.
-pub(crate) async fn spawn_serve(data_dir: &Path, env: &[(&str, String)]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lyceum"))
+pub(crate) async fn spawn_serve(data_dir: &Path, env: &[(&str, String)]) -> (Served, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lyceum"));
+    command
         .arg("--data-dir")
         .arg(data_dir)
         .args(["serve", "--bind", "127.0.0.1:0"])
-        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())));
+    serve_from(command).await
+}
+
+/// Starts `command`, a `lyceum serve` on port 0, and reads the address it prints.
+async fn serve_from(mut command: Command) -> (Served, String) {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let served = Served(Some(child));
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
@@ -53,7 +86,25 @@ pub(crate) async fn spawn_serve(data_dir: &Path, env: &[(&str, String)]) -> (Chi
         .and_then(|rest| rest.split('/').next())
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .to_owned();
-    (child, address)
+    (served, address)
+}
+
+/// A one-week course of `units` units on `description`, confirmed but not written, as the web's
+/// "confirm" leaves it.
+async fn confirmed_course(
+    model: &ScriptedModel,
+    data_dir: &Path,
+    description: &str,
+    units: u32,
+) -> lyceum_store::Course {
+    let app = Lyceum::open(model.settings(data_dir)).await.unwrap();
+    let mut request = CourseRequest::new(Description::parse(description).unwrap());
+    request.weeks = Weeks::new(1).unwrap();
+    request.units_per_week = UnitsPerWeek::new(units).unwrap();
+    let draft = app.draft_outline(&request, |_| {}).await.unwrap();
+    app.confirm_course(&request, draft.outline, &draft.stats)
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,21 +115,10 @@ async fn serve_shows_a_course_while_writing_it_and_sigterm_hands_the_running_job
     // A long lease: only a release, not an expiry, can make the job claimable again at once.
     env.retain(|(name, _)| *name != "LYCEUM_WORKER__LEASE_SECS");
 
-    // A course confirmed but not written, as the web's "confirm" leaves it.
-    let app = Lyceum::open(model.settings(dir.path())).await.unwrap();
-    let mut request =
-        CourseRequest::new(Description::parse("How bridges carry their loads").unwrap());
-    request.weeks = Weeks::new(1).unwrap();
-    request.units_per_week = UnitsPerWeek::new(2).unwrap();
-    let draft = app.draft_outline(&request, |_| {}).await.unwrap();
-    let course = app
-        .confirm_course(&request, draft.outline, &draft.stats)
-        .await
-        .unwrap();
-    drop(app);
+    let course = confirmed_course(&model, dir.path(), "How bridges carry their loads", 2).await;
 
     model.script("overview 1", Action::Hold);
-    let (mut child, address) = spawn_serve(dir.path(), &env).await;
+    let (served, address) = spawn_serve(dir.path(), &env).await;
 
     let held = tokio::time::timeout(Duration::from_secs(60), model.held())
         .await
@@ -88,9 +128,10 @@ async fn serve_shows_a_course_while_writing_it_and_sigterm_hands_the_running_job
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     assert!(page.contains("0 of 2 units written"), "{page}");
 
-    let pid = child.id().to_string();
+    let pid = served.id().to_string();
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(status.success());
+    let mut child = served.into_child();
     let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
         .unwrap();
@@ -121,4 +162,109 @@ async fn serve_shows_a_course_while_writing_it_and_sigterm_hands_the_running_job
         .unwrap();
     assert_eq!(job.payload, overview.id.to_string(), "{job:?}");
     assert_eq!(job.attempts, 1, "{job:?}");
+}
+
+/// Asks `/readyz` until its status line starts with `status` (it changes on its own, as the worker
+/// meets or gets past an error); panics after a minute.
+async fn until_readyz(address: &str, status: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let response = http_get(address, "/readyz").await;
+        if response.starts_with(status) {
+            return response;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/readyz never answered {status}; last:\n{response}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_pauses_the_worker_visibly_and_the_course_finishes_once_there_is_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = ScriptedModel::start().await;
+    let mut env = scripted_env(&model);
+    env.push(("LYCEUM_WORKER__RETRY_BACKOFF_SECS", "0".into()));
+    let course = confirmed_course(&model, dir.path(), "How glaciers shape valleys", 3).await;
+
+    // No file of the server may grow past 64 KiB: SQLite's write-ahead log fills within a few
+    // commits, as on a full disk. SIGXFSZ is ignored so that writes fail instead of killing it.
+    let mut command = Command::new("bash");
+    command
+        .args(["-c", "trap '' XFSZ; ulimit -S -f 64; exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_lyceum"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())));
+    let (served, address) = serve_from(command).await;
+
+    let unready = until_readyz(&address, "HTTP/1.1 503").await;
+    assert!(unready.contains("cannot reach the job queue"), "{unready}");
+    let page = http_get(&address, &format!("/courses/{}", course.slug)).await;
+    assert!(
+        page.starts_with("HTTP/1.1 200"),
+        "pages are still served:\n{page}"
+    );
+
+    // Room again: the worker carries on by itself and writes the whole course.
+    let pid = served.id().to_string();
+    let status = Command::new("prlimit")
+        .args(["--pid", &pid, "--fsize=unlimited"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    until_readyz(&address, "HTTP/1.1 200").await;
+    let live = tokio::time::timeout(
+        Duration::from_secs(120),
+        http_get(&address, &format!("/courses/{}/live", course.slug)),
+    )
+    .await
+    .expect("the course is finished");
+    assert!(live.contains("event: done"), "{live}");
+    // Quizzes may still be queued when the units are done: stop the server (it hands back what it
+    // was writing) and let a draining worker finish them.
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let mut child = served.into_child();
+    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(exit.success(), "lyceum serve exited with {exit}");
+    let env: Vec<(String, String)> = env
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+    let data_dir = dir.path().to_path_buf();
+    let drain = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        crate::lyceum(&data_dir, &["worker", "--drain"], &env)
+    })
+    .await
+    .unwrap();
+    assert_eq!(drain.code, 0, "{}", drain.stderr);
+
+    // Every item is written, none failed, and no job is left.
+    let store = lyceum_app::open_store(&Settings {
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    })
+    .await
+    .unwrap();
+    let course_id = course.id;
+    let items = store.generations(course_id).await.unwrap();
+    assert_eq!(
+        items.len(),
+        1 + 1 + 3 + 3,
+        "the outline, an overview, three units, three quizzes: {items:?}"
+    );
+    for item in &items {
+        assert_eq!(item.status, lyceum_store::Status::Ready, "{item:?}");
+    }
+    assert_eq!(store.job_count().await.unwrap(), 0);
 }
