@@ -44,17 +44,24 @@ pub struct OutlineError {
     pub problems: Vec<(String, String)>,
 }
 
-/// Limits that keep titles readable and prompts short.
-pub(crate) const MAX_TITLE_CHARS: usize = 120;
-const MAX_SUMMARY_CHARS: usize = 2000;
-const MAX_ITEM_CHARS: usize = 300;
-const MAX_OUTCOMES: usize = 8;
-const MAX_OBJECTIVES: usize = 6;
-/// Limits an edited outline must keep; the same bounds as a new course's input.
-const MAX_MODULES: usize = 26;
-const MAX_UNITS: usize = 6;
-
 impl Outline {
+    // Limits that keep titles readable and prompts short.
+    /// Most characters in a title (of the course, a week or a unit).
+    pub const MAX_TITLE_CHARS: usize = 120;
+    /// Most characters in the summary.
+    pub const MAX_SUMMARY_CHARS: usize = 2000;
+    /// Most characters in an outcome or an objective.
+    pub const MAX_ITEM_CHARS: usize = 300;
+    /// Most outcomes of a course.
+    pub const MAX_OUTCOMES: usize = 8;
+    /// Most objectives of a unit.
+    pub const MAX_OBJECTIVES: usize = 6;
+    // Limits an edited outline must keep; the same bounds as a new course's input.
+    /// Most weeks.
+    pub const MAX_MODULES: usize = 26;
+    /// Most units in a week.
+    pub const MAX_UNITS: usize = 6;
+
     /// The same outline with surrounding whitespace trimmed everywhere, as it is stored.
     pub fn normalized(mut self) -> Self {
         fn trim(text: &mut String) {
@@ -80,15 +87,19 @@ impl Outline {
     /// weeks of 1–6 units, week titles distinct, unit titles distinct across the course.
     pub fn validate(&self) -> Result<(), OutlineError> {
         let mut problems = Problems::default();
-        problems.text("title", &self.title, MAX_TITLE_CHARS);
-        problems.paragraphs("summary", &self.summary, MAX_SUMMARY_CHARS);
-        problems.list("outcomes", &self.outcomes, MAX_OUTCOMES);
-        problems.count("modules", self.modules.len(), MAX_MODULES, "weeks");
+        problems.text("title", &self.title, Outline::MAX_TITLE_CHARS);
+        problems.paragraphs("summary", &self.summary, Outline::MAX_SUMMARY_CHARS);
+        problems.list("outcomes", &self.outcomes, Outline::MAX_OUTCOMES);
+        problems.count("modules", self.modules.len(), Outline::MAX_MODULES, "weeks");
         let mut module_titles = HashSet::new();
         let mut unit_titles = HashSet::new();
         for (m, module) in self.modules.iter().enumerate() {
             let path = format!("modules[{m}]");
-            problems.text(&format!("{path}.title"), &module.title, MAX_TITLE_CHARS);
+            problems.text(
+                &format!("{path}.title"),
+                &module.title,
+                Outline::MAX_TITLE_CHARS,
+            );
             if !module_titles.insert(module.title.to_lowercase()) && !module.title.is_empty() {
                 problems.push(
                     format!("{path}.title"),
@@ -98,12 +109,16 @@ impl Outline {
             problems.count(
                 &format!("{path}.units"),
                 module.units.len(),
-                MAX_UNITS,
+                Outline::MAX_UNITS,
                 "units",
             );
             for (u, unit) in module.units.iter().enumerate() {
                 let path = format!("{path}.units[{u}]");
-                problems.text(&format!("{path}.title"), &unit.title, MAX_TITLE_CHARS);
+                problems.text(
+                    &format!("{path}.title"),
+                    &unit.title,
+                    Outline::MAX_TITLE_CHARS,
+                );
                 if !unit_titles.insert(unit.title.to_lowercase()) && !unit.title.is_empty() {
                     problems.push(
                         format!("{path}.title"),
@@ -113,7 +128,7 @@ impl Outline {
                 problems.list(
                     &format!("{path}.objectives"),
                     &unit.objectives,
-                    MAX_OBJECTIVES,
+                    Outline::MAX_OBJECTIVES,
                 );
             }
         }
@@ -347,11 +362,15 @@ impl WeekUnits {
         }
         for (u, unit) in self.units.iter().enumerate() {
             let path = format!("units[{u}]");
-            problems.text(&format!("{path}.title"), &unit.title, MAX_TITLE_CHARS);
+            problems.text(
+                &format!("{path}.title"),
+                &unit.title,
+                Outline::MAX_TITLE_CHARS,
+            );
             problems.list(
                 &format!("{path}.objectives"),
                 &unit.objectives,
-                MAX_OBJECTIVES,
+                Outline::MAX_OBJECTIVES,
             );
         }
         if let Some(taken) = taken {
@@ -464,7 +483,7 @@ impl Problems {
 
     /// A title a model wrote: a text, and not a stand-in such as "...and more...".
     fn generated_title(&mut self, path: &str, title: &str) {
-        self.text(path, title, MAX_TITLE_CHARS);
+        self.text(path, title, Outline::MAX_TITLE_CHARS);
         if is_placeholder(title) {
             self.push(
                 path.into(),
@@ -479,8 +498,8 @@ impl Problems {
     /// The title, summary and outcomes of a planned course.
     fn course(&mut self, title: &str, summary: &str, outcomes: &[String]) {
         self.generated_title("title", title);
-        self.paragraphs("summary", summary, MAX_SUMMARY_CHARS);
-        self.list("outcomes", outcomes, MAX_OUTCOMES);
+        self.paragraphs("summary", summary, Outline::MAX_SUMMARY_CHARS);
+        self.list("outcomes", outcomes, Outline::MAX_OUTCOMES);
     }
 
     /// Exactly `expected` planned weeks or parts (`noun`) with titles; with `taken`, titles that are
@@ -501,7 +520,11 @@ impl Problems {
             );
         }
         for (i, item) in items.iter().enumerate() {
-            self.text(&format!("{key}[{i}].title"), &item.title, MAX_TITLE_CHARS);
+            self.text(
+                &format!("{key}[{i}].title"),
+                &item.title,
+                Outline::MAX_TITLE_CHARS,
+            );
         }
         if let Some(taken) = taken {
             self.repeats(noun, items, taken);
@@ -527,7 +550,7 @@ impl Problems {
     fn list(&mut self, path: &str, items: &[String], max: usize) {
         self.count(path, items.len(), max, "items");
         for (i, item) in items.iter().enumerate() {
-            self.text(&format!("{path}[{i}]"), item, MAX_ITEM_CHARS);
+            self.text(&format!("{path}[{i}]"), item, Outline::MAX_ITEM_CHARS);
         }
     }
 

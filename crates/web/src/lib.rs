@@ -92,6 +92,8 @@ pub fn router(web: Web) -> Router {
 
 /// How often what the privacy page promises to forget is looked through.
 const FORGET_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+/// How often pages too old to serve are dropped from the page cache.
+const FORGET_PAGES_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Serves the router on `listener` until `shutdown` completes, then stops accepting and lets requests
 /// in flight finish. Expired drafts and rate-limit addresses are forgotten on a timer meanwhile.
@@ -110,13 +112,19 @@ pub async fn serve(
     served
 }
 
-/// Forgets expired drafts and rate-limit addresses every [`FORGET_EVERY`], forever.
+/// Forgets expired drafts and rate-limit addresses every [`FORGET_EVERY`], and pages that can no
+/// longer be served every [`FORGET_PAGES_EVERY`], forever.
 pub async fn forget_expired(web: Web) {
-    let mut every = tokio::time::interval(FORGET_EVERY);
+    let mut records = tokio::time::interval(FORGET_EVERY);
+    let mut pages = tokio::time::interval(FORGET_PAGES_EVERY);
     loop {
-        every.tick().await;
-        web.drafts.forget_expired();
-        web.draft_limit.forget_expired();
-        web.unit_limit.forget_expired();
+        tokio::select! {
+            _ = records.tick() => {
+                web.drafts.forget_expired();
+                web.draft_limit.forget_expired();
+                web.unit_limit.forget_expired();
+            }
+            _ = pages.tick() => web.pages.forget_expired(),
+        }
     }
 }

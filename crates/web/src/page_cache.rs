@@ -132,6 +132,26 @@ impl PageCache {
         );
     }
 
+    /// Drops every page that can no longer be served (too old, or its course changed since), so that
+    /// what a crawl rendered does not stay in memory until newer pages push it out.
+    pub fn forget_expired(&self) {
+        let mut inner = self.inner();
+        let Inner { pages, changed, .. } = &mut *inner;
+        let stale: Vec<PageKey> = pages
+            .iter()
+            .filter(|(_, page)| {
+                page.rendered.elapsed() >= self.ttl
+                    || changed
+                        .get(&page.course_id)
+                        .is_some_and(|&at| at > page.epoch)
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in &stale {
+            pages.pop(key);
+        }
+    }
+
     /// How many pages it keeps.
     pub fn len(&self) -> usize {
         self.inner().pages.len()
@@ -250,5 +270,24 @@ mod tests {
         assert!(cache.get(&week(0)).is_some());
         assert_eq!(cache.get(&week(1)), None, "the least recently used went");
         assert!(cache.get(&week(-1)).is_some());
+    }
+
+    #[test]
+    fn pages_that_cannot_be_served_are_forgotten() {
+        let (sender, receiver) = broadcast::channel(8);
+        let cache = PageCache::new(receiver, Duration::from_secs(60));
+        cache.put(key("a"), 1, cache.rendering(), Bytes::from_static(b"one"));
+        cache.put(key("b"), 2, cache.rendering(), Bytes::from_static(b"two"));
+        sender.send(progress(1)).unwrap();
+        cache.forget_expired();
+        assert_eq!(cache.len(), 1, "course 1 changed, course 2 did not");
+        assert!(cache.get(&key("b")).is_some());
+
+        let brief = PageCache::new(sender.subscribe(), Duration::from_nanos(1));
+        brief.put(key("a"), 1, brief.rendering(), Bytes::from_static(b"one"));
+        let put = Instant::now();
+        while put.elapsed().is_zero() {}
+        brief.forget_expired();
+        assert!(brief.is_empty(), "older than its time to live");
     }
 }

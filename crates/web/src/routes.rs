@@ -15,6 +15,8 @@ mod unit;
 use std::future::Future;
 
 use axum::Router;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use axum::response::Html;
 use axum::routing::{get, post};
 use bytes::Bytes;
@@ -62,6 +64,34 @@ pub fn router() -> Router<Web> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async { WebError::NotFound })
+}
+
+/// A page's path parameters. A path whose parameters do not parse (`/weeks/abc`, a number past any
+/// course's, escapes that are not UTF-8) names no page: 404, where axum's own extractor answers 400 in
+/// plain text.
+pub struct Params<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, WebError> {
+        Path::from_request_parts(parts, state)
+            .await
+            .map(|Path(params)| Self(params))
+            .map_err(|_| WebError::NotFound)
+    }
+}
+
+/// [`Params`] of the JSON API: the 404 is JSON too.
+pub struct ApiParams<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiParams<T> {
+    type Rejection = api::JsonError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, api::JsonError> {
+        let Params(params) = Params::from_request_parts(parts, state).await?;
+        Ok(Self(params))
+    }
 }
 
 /// A course with its weeks and units, or `NotFound`.

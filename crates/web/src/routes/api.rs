@@ -3,15 +3,17 @@
 //! same status a page would get, and for bad input what to change.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lyceum_app::export::{self, CourseExport, UnitExport, WeekExport};
+use lyceum_course::{Audience, Description, Outline, UnitsPerWeek, Weeks};
 use lyceum_store::{CourseSummary, StoreError};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::ApiParams;
 use super::catalog::{PageQuery, catalog_page};
 use crate::views::course_href;
 use crate::{Web, WebError};
@@ -84,8 +86,15 @@ impl From<WebError> for JsonError {
 
 impl From<JsonRejection> for JsonError {
     fn from(rejection: JsonRejection) -> Self {
-        // Says what is wrong with the body: not JSON, a missing field, a field of the wrong type.
-        Self::new(StatusCode::BAD_REQUEST, rejection.body_text())
+        // Says what is wrong with the body: not JSON, a missing field, a field of the wrong type (400);
+        // too large (413), not sent as JSON (415).
+        let status = match &rejection {
+            JsonRejection::JsonDataError(_) | JsonRejection::JsonSyntaxError(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            other => other.status(),
+        };
+        Self::new(status, rejection.body_text())
     }
 }
 
@@ -177,11 +186,17 @@ impl From<CourseSummary> for CourseItem {
 /// `GET /api/courses?page=N` (20 a page, as on the site).
 pub async fn catalog(
     State(web): State<Web>,
-    Query(query): Query<PageQuery>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<CatalogPage>, JsonError> {
-    let page = query.page.unwrap_or(1);
+    let page = match query {
+        Ok(Query(PageQuery { page })) => page.unwrap_or(1),
+        Err(_) => 0,
+    };
     if page < 1 {
-        return Err(JsonError::new(StatusCode::BAD_REQUEST, "page starts at 1"));
+        return Err(JsonError::new(
+            StatusCode::BAD_REQUEST,
+            "page is a whole number from 1",
+        ));
     }
     let (courses, has_next) = catalog_page(&web.app.store, page).await?;
     let next_page = has_next.then(|| page + 1);
@@ -200,7 +215,7 @@ async fn load(web: &Web, slug: &str) -> Result<CourseExport, JsonError> {
 /// `GET /api/courses/{slug}`: the whole course, every week and unit with its status and text.
 pub async fn course(
     State(web): State<Web>,
-    Path(slug): Path<String>,
+    ApiParams(slug): ApiParams<String>,
 ) -> Result<Json<CourseExport>, JsonError> {
     Ok(Json(load(&web, &slug).await?))
 }
@@ -217,7 +232,7 @@ async fn load_week(web: &Web, slug: &str, week: i64) -> Result<WeekExport, JsonE
 /// `GET /api/courses/{slug}/weeks/{week}`.
 pub async fn week(
     State(web): State<Web>,
-    Path((slug, week)): Path<(String, i64)>,
+    ApiParams((slug, week)): ApiParams<(String, i64)>,
 ) -> Result<Json<WeekExport>, JsonError> {
     load_week(&web, &slug, week).await.map(Json)
 }
@@ -225,7 +240,7 @@ pub async fn week(
 /// `GET /api/courses/{slug}/weeks/{week}/units/{unit}`.
 pub async fn unit(
     State(web): State<Web>,
-    Path((slug, week, number)): Path<(String, i64, i64)>,
+    ApiParams((slug, week, number)): ApiParams<(String, i64, i64)>,
 ) -> Result<Json<UnitExport>, JsonError> {
     load_week(&web, &slug, week)
         .await?
@@ -245,12 +260,26 @@ pub async fn openapi(State(web): State<Web>) -> Json<Value> {
 pub fn openapi_document(public_url: &str) -> Value {
     let slug =
         json!({"name": "slug", "in": "path", "required": true, "schema": {"type": "string"}});
-    let week = json!({"name": "week", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}});
-    let unit = json!({"name": "unit", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}});
+    let week = json!({"name": "week", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1, "maximum": Weeks::MAX}});
+    let unit = json!({"name": "unit", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1, "maximum": UnitsPerWeek::MAX}});
     let ok = |schema: &str| json!({"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}}, "404": {"$ref": "#/components/responses/NotFound"}});
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}});
     let draft_ok = |status: &str, description: &str| json!({status: {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Draft"}}}}, "404": {"$ref": "#/components/responses/NotFound"}});
     let text = json!({"type": "string"});
+    let title = json!({"type": "string", "minLength": 1, "maxLength": Outline::MAX_TITLE_CHARS});
+    let items = |max: usize| json!({"type": "array", "minItems": 1, "maxItems": max, "items": {"type": "string", "minLength": 1, "maxLength": Outline::MAX_ITEM_CHARS}});
+    // Server-Sent Events: each event, as `event:` and its `data:` lines joined.
+    let events = |names: &[&str]| {
+        json!({"200": {"description": "An event stream", "content": {"text/event-stream": {"schema": {
+        "type": "object", "required": ["event", "data"],
+        "properties": {"event": {"enum": names}, "data": {"type": "string"}}
+    }}}}, "404": {"$ref": "#/components/responses/NotFound"}, "429": {"$ref": "#/components/responses/TooManyStreams"}})
+    };
+    let page_events = |names: &[&str]| {
+        let mut responses = events(names);
+        responses["404"] = json!({"description": "No such course or unit: the site's page for it", "content": {"text/html": {"schema": {"type": "string"}}}});
+        responses
+    };
     let strings = json!({"type": "array", "items": {"type": "string"}});
     json!({
         "openapi": "3.1.0",
@@ -263,8 +292,11 @@ pub fn openapi_document(public_url: &str) -> Value {
         "paths": {
             "/api/courses": {"get": {
                 "summary": "The catalog: featured courses first, then the newest, 20 courses a page",
-                "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}}],
-                "responses": ok("CatalogPage")
+                "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": i64::MAX, "default": 1}}],
+                "responses": {
+                    "200": {"description": "OK; a page past the end has no courses", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CatalogPage"}}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"}
+                }
             }},
             "/api/courses/{slug}": {"get": {
                 "summary": "A whole course with every week, unit and quiz",
@@ -288,6 +320,8 @@ pub fn openapi_document(public_url: &str) -> Value {
                 "responses": {
                     "202": {"description": "Drafting started", "headers": {"Location": {"schema": text}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Draft"}}}},
                     "400": {"$ref": "#/components/responses/BadRequest"},
+                    "413": {"$ref": "#/components/responses/TooLarge"},
+                    "415": {"description": "The body is not sent as `application/json`", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                     "422": {"$ref": "#/components/responses/Invalid"},
                     "429": {"description": "Too many drafts from this address", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
                 }
@@ -301,19 +335,20 @@ pub fn openapi_document(public_url: &str) -> Value {
                 "summary": "The draft as it is written (Server-Sent Events)",
                 "description": "Events: `draft` (data: the Draft as JSON) at once and on every change, then `done` or `failed` (data: the reason).",
                 "parameters": [id],
-                "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}, "404": {"$ref": "#/components/responses/NotFound"}}
+                "responses": events(&["draft", "done", "failed"])
             }},
             "/api/drafts/{id}/confirm": {"post": {
                 "summary": "Create the course from the outline, as drafted or as edited, and start writing it",
                 "description": "Send `{\"outline\": …}` (the draft's `outline`, edited: renamed, reordered, weeks and units added or removed) or no body to take it as drafted. The edited outline is checked with the same rules as a drafted one.",
                 "parameters": [id],
-                "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": {"outline": {"$ref": "#/components/schemas/Outline"}}}}}},
+                "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"outline": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Outline"}]}}}}}},
                 "responses": {
                     "201": {"description": "The course was created", "headers": {"Location": {"schema": text}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CourseLink"}}}},
                     "200": {"description": "It was confirmed before: the same course", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CourseLink"}}}},
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "404": {"$ref": "#/components/responses/NotFound"},
                     "409": {"description": "Still drafting, or drafting failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "413": {"$ref": "#/components/responses/TooLarge"},
                     "422": {"$ref": "#/components/responses/Invalid"}
                 }
             }},
@@ -321,19 +356,21 @@ pub fn openapi_document(public_url: &str) -> Value {
                 "summary": "How much of the course is written, as it changes (Server-Sent Events)",
                 "description": "Events: `html` (the progress and the syllabus with each unit's status, as HTML) at once and whenever a unit starts, is written or fails, then `done` once no unit is waiting or being written.",
                 "parameters": [slug],
-                "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}, "404": {"$ref": "#/components/responses/NotFound"}}
+                "responses": page_events(&["html", "done"])
             }},
             "/courses/{slug}/weeks/{week}/units/{unit}/live": {"get": {
                 "summary": "The unit's text as it is written (Server-Sent Events); opening it moves the unit to the front of the queue",
                 "description": "Events: `html` (sanitised HTML of the text so far), then `done` once it is stored, `failed` (data: the reason) or `reload` (the stream fell behind; read the unit again).",
                 "parameters": [slug, week, unit],
-                "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}, "404": {"$ref": "#/components/responses/NotFound"}}
+                "responses": page_events(&["html", "done", "failed", "reload"])
             }}
         },
         "components": {
             "responses": {
                 "NotFound": {"description": "No such course, week, unit or draft", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "BadRequest": {"description": "The body is not the JSON described", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "BadRequest": {"description": "The body or the query is not what is described", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "TooLarge": {"description": "The body is larger than the server takes", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "TooManyStreams": {"description": "This address holds as many live streams open as it may", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}, "text/html": {"schema": {"type": "string"}}}},
                 "Invalid": {"description": "What to change, field by field", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             },
             "schemas": {
@@ -343,12 +380,12 @@ pub fn openapi_document(public_url: &str) -> Value {
                     "message": text
                 }, "required": ["message"]}}}, "required": ["error"]},
                 "DraftRequest": {"type": "object", "required": ["description"], "additionalProperties": false, "properties": {
-                    "description": {"type": "string", "minLength": 10, "maxLength": 5000},
-                    "weeks": {"type": "integer", "minimum": 1, "maximum": 26, "default": 12},
-                    "units_per_week": {"type": "integer", "minimum": 1, "maximum": 6, "default": 3},
-                    "language": {"type": "string", "description": "A BCP-47 tag or a language's name", "default": "English"},
-                    "level": {"enum": ["beginner", "intermediate", "advanced"], "default": "beginner"},
-                    "audience": {"type": "string", "maxLength": 200}
+                    "description": {"type": "string", "minLength": Description::MIN_CHARS, "maxLength": Description::MAX_CHARS},
+                    "weeks": {"type": ["integer", "null"], "minimum": 1, "maximum": Weeks::MAX, "default": 12},
+                    "units_per_week": {"type": ["integer", "null"], "minimum": 1, "maximum": UnitsPerWeek::MAX, "default": 3},
+                    "language": {"type": ["string", "null"], "description": "A BCP-47 tag or a language's name (`lyceum languages` lists them)", "default": "English"},
+                    "level": {"enum": ["beginner", "intermediate", "advanced", null], "default": "beginner"},
+                    "audience": {"type": ["string", "null"], "maxLength": Audience::MAX_CHARS}
                 }},
                 "Draft": {"type": "object", "required": ["id", "status", "weeks", "live", "confirm"], "properties": {
                     "id": text,
@@ -364,11 +401,11 @@ pub fn openapi_document(public_url: &str) -> Value {
                     "course": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/CourseLink"}]},
                     "live": text, "confirm": text
                 }},
-                "Outline": {"type": "object", "required": ["title", "summary", "outcomes", "modules"], "properties": {
-                    "title": text, "summary": text, "outcomes": strings,
-                    "modules": {"type": "array", "items": {"type": "object", "required": ["title", "units"], "properties": {
-                        "title": text,
-                        "units": {"type": "array", "items": {"type": "object", "required": ["title", "objectives"], "properties": {"title": text, "objectives": strings}}}
+                "Outline": {"type": "object", "required": ["title", "summary", "outcomes", "modules"], "description": "Titles are distinct and on one line; the rules are checked on confirming, with what to change.", "properties": {
+                    "title": title, "summary": {"type": "string", "minLength": 1, "maxLength": Outline::MAX_SUMMARY_CHARS}, "outcomes": items(Outline::MAX_OUTCOMES),
+                    "modules": {"type": "array", "minItems": 1, "maxItems": Outline::MAX_MODULES, "items": {"type": "object", "required": ["title", "units"], "properties": {
+                        "title": title,
+                        "units": {"type": "array", "minItems": 1, "maxItems": Outline::MAX_UNITS, "items": {"type": "object", "required": ["title", "objectives"], "properties": {"title": title, "objectives": items(Outline::MAX_OBJECTIVES)}}}
                     }}}
                 }},
                 "CourseLink": {"type": "object", "properties": {"slug": text, "url": text, "api": text}},

@@ -2,6 +2,7 @@
 //! newest, paginated.
 
 use askama::Template;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Html;
 use lyceum_store::CourseSummary;
@@ -122,8 +123,12 @@ pub async fn catalog_page(
 /// `GET /courses?page=N`: a page past the end is a 404, not an empty list.
 pub async fn list(
     State(web): State<Web>,
-    Query(query): Query<PageQuery>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
+    // `?page=abc` or a number past any catalog names no page.
+    let Ok(Query(query)) = query else {
+        return Err(WebError::NotFound);
+    };
     let number = query.page.unwrap_or(1);
     if number < 1 {
         return Err(WebError::NotFound);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::response::{Html, Redirect};
 use bytes::Bytes;
@@ -15,7 +15,7 @@ use lyceum_store::{Course, Module, Unit};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::watch;
 
-use super::{Rendered, cached, load};
+use super::{Params, Rendered, cached, load};
 use crate::client::Client;
 use crate::page_cache::PageKey;
 use crate::shared_live::{End, Frame, end, events, show};
@@ -95,7 +95,7 @@ struct WeekPage {
 /// `GET /courses/{slug}`.
 pub async fn course(
     State(web): State<Web>,
-    Path(slug): Path<String>,
+    Params(slug): Params<String>,
 ) -> Result<Html<Bytes>, WebError> {
     cached(
         &web,
@@ -144,7 +144,7 @@ const RECHECK: Duration = Duration::from_secs(10);
 pub async fn live(
     State(web): State<Web>,
     client: Client,
-    Path(slug): Path<String>,
+    Params(slug): Params<String>,
 ) -> Result<Response, WebError> {
     let slot = web.streams.open(client)?;
     let course = web.app.store.course(&slug).await?;
@@ -218,7 +218,10 @@ fn course_json_ld(public_url: &str, course: &lyceum_store::Course, href: &str) -
 }
 
 /// `POST /courses/{slug}/retry`: queues the course's failed items again and goes back to its page.
-pub async fn retry(State(web): State<Web>, Path(slug): Path<String>) -> Result<Redirect, WebError> {
+pub async fn retry(
+    State(web): State<Web>,
+    Params(slug): Params<String>,
+) -> Result<Redirect, WebError> {
     let course = web.app.store.course(&slug).await?;
     let queued = web.app.retry_failed(&course).await?;
     web.pages.changed(course.id);
@@ -229,7 +232,7 @@ pub async fn retry(State(web): State<Web>, Path(slug): Path<String>) -> Result<R
 /// `GET /courses/{slug}/weeks/{week}`.
 pub async fn week(
     State(web): State<Web>,
-    Path((slug, week)): Path<(String, i64)>,
+    Params((slug, week)): Params<(String, i64)>,
 ) -> Result<Html<Bytes>, WebError> {
     cached(
         &web,

@@ -2,8 +2,8 @@
 //! is written, then confirm it as drafted or as edited. Same rules, limits and drafts as the pages.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -11,6 +11,7 @@ use lyceum_course::Outline;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::ApiParams;
 use super::api::{CourseLink, JsonError};
 use super::new_course::{self, NewCourseForm};
 use crate::Web;
@@ -123,7 +124,7 @@ pub async fn create(
 /// `GET /api/drafts/{id}`.
 pub async fn get(
     State(web): State<Web>,
-    Path(id): Path<String>,
+    ApiParams(id): ApiParams<String>,
 ) -> Result<Json<DraftView>, JsonError> {
     let draft = new_course::draft(&web, &id)?;
     Ok(Json(DraftView::new(&id, &draft.state())))
@@ -134,7 +135,7 @@ pub async fn get(
 pub async fn live(
     State(web): State<Web>,
     client: Client,
-    Path(id): Path<String>,
+    ApiParams(id): ApiParams<String>,
 ) -> Result<Response, JsonError> {
     let draft = new_course::draft(&web, &id)?;
     let slot = web.streams.open(client)?;
@@ -154,9 +155,11 @@ pub struct ConfirmBody {
 /// confirmed before (200); 409 while drafting or after it failed; 422 with the outline's problems.
 pub async fn confirm(
     State(web): State<Web>,
-    Path(id): Path<String>,
-    body: Bytes,
+    ApiParams(id): ApiParams<String>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, JsonError> {
+    let body =
+        body.map_err(|rejection| JsonError::new(rejection.status(), rejection.body_text()))?;
     // No body (or an empty one) takes the outline as drafted.
     let body: ConfirmBody = if body.iter().all(u8::is_ascii_whitespace) {
         ConfirmBody::default()

@@ -7,14 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use lyceum_app::UnitText;
 use lyceum_app::live::{LiveEvent, Watch};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::load;
+use super::{Params, load};
 use crate::client::Client;
 use crate::shared_live::{End, Frame, end, events, show};
 use crate::{Web, WebError, markdown};
@@ -26,7 +26,7 @@ const RENDER_EVERY: Duration = Duration::from_millis(200);
 pub async fn get(
     State(web): State<Web>,
     client: Client,
-    Path((slug, week, number)): Path<(String, i64, i64)>,
+    Params((slug, week, number)): Params<(String, i64, i64)>,
 ) -> Result<Response, WebError> {
     let slot = web.streams.open(client)?;
     let (_, _, units) = load(&web, &slug).await?;

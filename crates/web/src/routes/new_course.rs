@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -20,7 +20,7 @@ use lyceum_course::{
 use serde::Deserialize;
 
 use super::catalog::Home;
-use super::page;
+use super::{Params, page};
 use crate::client::{Client, StreamSlot};
 use crate::drafts::{Draft, DraftState, WeekSoFar};
 use crate::views::course_href;
@@ -351,7 +351,10 @@ pub(super) fn draft(web: &Web, id: &str) -> Result<Arc<Draft>, WebError> {
 }
 
 /// `GET /drafts/{id}`.
-pub async fn show(State(web): State<Web>, Path(id): Path<String>) -> Result<Response, WebError> {
+pub async fn show(
+    State(web): State<Web>,
+    Params(id): Params<String>,
+) -> Result<Response, WebError> {
     let draft = draft(&web, &id)?;
     let state = draft.state();
     if let Some(slug) = &state.course {
@@ -418,7 +421,7 @@ const RENDER_EVERY: Duration = Duration::from_millis(200);
 pub async fn live(
     State(web): State<Web>,
     client: Client,
-    Path(id): Path<String>,
+    Params(id): Params<String>,
 ) -> Result<Response, WebError> {
     let draft = draft(&web, &id)?;
     let slot = web.streams.open(client)?;
@@ -486,7 +489,7 @@ pub(super) fn follow(
 /// and goes to its page; renames that break the rules come back with what to change (422).
 pub async fn confirm(
     State(web): State<Web>,
-    Path(id): Path<String>,
+    Params(id): Params<String>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     let draft = draft(&web, &id)?;

@@ -2,12 +2,14 @@
 //! index `sitemap.xml` lists sitemaps of a bounded number of courses each, so no sitemap passes the
 //! 50,000 addresses search engines read, and each is one query however many courses there are.
 
-use crate::views::href;
-use crate::{Web, WebError};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+
+use super::Params;
+use crate::views::href;
+use crate::{Web, WebError};
 
 /// Courses in one sitemap: each has its page, up to 26 weeks and 156 units, so a sitemap stays under
 /// the 50,000 addresses one may hold.
@@ -51,7 +53,7 @@ pub async fn sitemap_index(State(web): State<Web>) -> Result<Response, WebError>
 /// unit of the `n`th [`COURSES_PER_SITEMAP`] courses, from one query.
 pub async fn sitemap(
     State(web): State<Web>,
-    Path(file): Path<String>,
+    Params(file): Params<String>,
 ) -> Result<Response, WebError> {
     let page = file
         .strip_suffix(".xml")

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Html;
 use bytes::Bytes;
 use lyceum_app::UnitText;
 use lyceum_store::Status;
 
-use super::{Rendered, cached, load};
+use super::{Params, Rendered, cached, load};
 use crate::page_cache::PageKey;
 use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
 use crate::{Web, WebError, markdown};
@@ -42,7 +42,7 @@ struct UnitPage {
 /// `GET /courses/{slug}/weeks/{week}/units/{unit}`.
 pub async fn get(
     State(web): State<Web>,
-    Path((slug, week, number)): Path<(String, i64, i64)>,
+    Params((slug, week, number)): Params<(String, i64, i64)>,
 ) -> Result<Html<Bytes>, WebError> {
     cached(
         &web,

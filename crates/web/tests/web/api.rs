@@ -58,15 +58,22 @@ async fn the_api_gives_the_catalog_a_course_a_week_and_a_unit_as_json() {
         format!("/api/courses/{SLUG}/weeks/2/units/9"),
         format!("/api/courses/{SLUG}/weeks/9"),
         "/api/courses/no-such-course".to_owned(),
+        format!("/api/courses/{SLUG}/weeks/x"),
+        format!("/api/courses/{SLUG}/weeks/1/units/99999999999999999999"),
+        "/api/courses/%FF".to_owned(),
     ] {
         let missing = web.get(&path).await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(json(&missing.html)["error"], "not found", "{path}");
     }
-    assert_eq!(
-        web.get("/api/courses?page=0").await.status,
-        StatusCode::BAD_REQUEST
-    );
+    for page in ["0", "abc", "99999999999999999999"] {
+        let refused = web.get(&format!("/api/courses?page={page}")).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{page}");
+        assert_eq!(
+            json(&refused.html)["error"],
+            "page is a whole number from 1"
+        );
+    }
     // Past the end of any catalog, not an overflow (a 500 on PostgreSQL) or page 1 (SQLite).
     let far = web.get("/api/courses?page=9223372036854775807").await;
     assert_eq!(far.status, StatusCode::OK);

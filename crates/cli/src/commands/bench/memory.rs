@@ -120,16 +120,16 @@ pub async fn run(settings: &Settings, plan: Plan) -> anyhow::Result<()> {
     let files_during = open_files(pid);
 
     drop(open);
-    // The server notices a closed stream when it next writes (a keep-alive every 15 s), and the
-    // allocator hands freed pages back over seconds: sample until the size settles (a benchmark may
-    // wait; a test may not).
+    // The server notices a closed stream when it next writes (a keep-alive every 15 s), drops pages
+    // too old to serve every 10 s, and the allocator hands freed pages back over seconds: sample
+    // until the size settles (a benchmark may wait; a test may not).
     let closed = Instant::now();
     let mut after = resident_bytes(pid)?;
     loop {
         tokio::time::sleep(Duration::from_secs(2)).await;
         let now = resident_bytes(pid)?;
         let settled =
-            now.abs_diff(after) * 200 < after && closed.elapsed() > Duration::from_secs(20);
+            now.abs_diff(after) * 200 < after && closed.elapsed() > Duration::from_secs(30);
         after = now;
         if settled || closed.elapsed() > Duration::from_secs(90) {
             break;
