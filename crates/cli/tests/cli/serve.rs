@@ -38,9 +38,18 @@ impl Served {
         self.0.as_ref().map_or(0, Child::id)
     }
 
-    /// The child, for a test that stops it itself.
-    pub(crate) fn into_child(mut self) -> Child {
-        self.0.take().expect("the child is held until now")
+    /// Stops it as an operator does (SIGTERM) and waits until it has; it must exit cleanly.
+    pub(crate) async fn terminate(mut self) {
+        let mut child = self.0.take().expect("the child is held until now");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap();
+        assert!(exit.success(), "lyceum serve exited with {exit}");
     }
 }
 
@@ -128,14 +137,7 @@ async fn serve_shows_a_course_while_writing_it_and_sigterm_hands_the_running_job
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     assert!(page.contains("0 of 2 units written"), "{page}");
 
-    let pid = served.id().to_string();
-    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(status.success());
-    let mut child = served.into_child();
-    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    assert!(exit.success(), "lyceum serve exited with {exit}");
+    served.terminate().await;
 
     // The overview's job was handed back, not left leased for a minute: the next claim gets it again,
     // and the interrupted claim does not count as an attempt.
@@ -226,13 +228,7 @@ async fn a_full_disk_pauses_the_worker_visibly_and_the_course_finishes_once_ther
     assert!(live.contains("event: done"), "{live}");
     // Quizzes may still be queued when the units are done: stop the server (it hands back what it
     // was writing) and let a draining worker finish them.
-    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(status.success());
-    let mut child = served.into_child();
-    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    assert!(exit.success(), "lyceum serve exited with {exit}");
+    served.terminate().await;
     let env: Vec<(String, String)> = env
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value))
