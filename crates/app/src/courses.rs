@@ -402,8 +402,10 @@ impl Lyceum {
         outline: Outline,
         stats: &GenerationStats,
     ) -> Result<Course, GenerateError> {
-        let outline = outline.normalized();
+        // Checked as sent (a title padded past its limit is refused, as the API documents), then
+        // stored trimmed.
         outline.validate()?;
+        let outline = outline.normalized();
         let course = self
             .store
             .create_course(NewCourse {

@@ -84,7 +84,9 @@ impl Outline {
     }
 
     /// Checks the rules every outline follows, generated or edited: non-empty and bounded texts, 1–26
-    /// weeks of 1–6 units, week titles distinct, unit titles distinct across the course.
+    /// weeks of 1–6 units, week titles distinct, unit titles distinct across the course. Lengths count
+    /// the text as given, surrounding whitespace included, as the API's JSON Schema does; emptiness
+    /// and repeats look past it.
     pub fn validate(&self) -> Result<(), OutlineError> {
         let mut problems = Problems::default();
         problems.text("title", &self.title, Outline::MAX_TITLE_CHARS);
@@ -100,10 +102,11 @@ impl Outline {
                 &module.title,
                 Outline::MAX_TITLE_CHARS,
             );
-            if !module_titles.insert(module.title.to_lowercase()) && !module.title.is_empty() {
+            let title = module.title.trim();
+            if !module_titles.insert(title.to_lowercase()) && !title.is_empty() {
                 problems.push(
                     format!("{path}.title"),
-                    format!("repeats the week title \"{}\"", module.title),
+                    format!("repeats the week title \"{title}\""),
                 );
             }
             problems.count(
@@ -119,10 +122,11 @@ impl Outline {
                     &unit.title,
                     Outline::MAX_TITLE_CHARS,
                 );
-                if !unit_titles.insert(unit.title.to_lowercase()) && !unit.title.is_empty() {
+                let title = unit.title.trim();
+                if !unit_titles.insert(title.to_lowercase()) && !title.is_empty() {
                     problems.push(
                         format!("{path}.title"),
-                        format!("repeats the unit title \"{}\"", unit.title),
+                        format!("repeats the unit title \"{title}\""),
                     );
                 }
                 problems.list(

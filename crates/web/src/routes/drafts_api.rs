@@ -171,6 +171,10 @@ pub async fn confirm(
             )
         })?
     };
+    // A broken outline is refused whatever the draft's state, even once it is confirmed.
+    if let Some(Err(problems)) = body.outline.as_ref().map(Outline::validate) {
+        return Err(invalid_outline(problems.problems));
+    }
     let draft = new_course::draft(&web, &id)?;
     let state = draft.state();
     if let Some(slug) = &state.course {
@@ -202,12 +206,17 @@ pub async fn confirm(
             )
                 .into_response())
         }
-        Err(problems) => Err(JsonError::invalid(
-            "the outline breaks the rules of a course",
-            problems
-                .into_iter()
-                .map(|(path, message)| json!({"path": path, "message": message}))
-                .collect(),
-        )),
+        Err(problems) => Err(invalid_outline(problems)),
     }
+}
+
+/// 422 with each of an outline's problems and where it is.
+fn invalid_outline(problems: Vec<(String, String)>) -> JsonError {
+    JsonError::invalid(
+        "the outline breaks the rules of a course",
+        problems
+            .into_iter()
+            .map(|(path, message)| json!({"path": path, "message": message}))
+            .collect(),
+    )
 }

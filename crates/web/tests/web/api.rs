@@ -208,6 +208,29 @@ async fn a_program_drafts_follows_edits_and_confirms_a_course_through_the_api() 
     );
     assert!(web.app.store.list_courses(10, 0).await.unwrap().is_empty());
 
+    // Length counts the title as sent, as the document's schema does: padding past the limit is
+    // refused, not trimmed into the limit.
+    outline["modules"][0]["units"][1]["title"] = format!("Neap tides{}", " ".repeat(120)).into();
+    let padded = post_json(
+        &web,
+        &format!("/api/drafts/{id}/confirm"),
+        &serde_json::json!({ "outline": outline }).to_string(),
+    )
+    .await;
+    assert_eq!(
+        padded.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        padded.html
+    );
+    assert!(
+        padded
+            .html
+            .contains("130 characters long; the limit is 120"),
+        "{}",
+        padded.html
+    );
+
     // Renamed, with a week removed: stored exactly so.
     outline["modules"][0]["units"][1]["title"] = "Spring and neap tides".into();
     outline["modules"].as_array_mut().unwrap().pop();
@@ -232,6 +255,21 @@ async fn a_program_drafts_follows_edits_and_confirms_a_course_through_the_api() 
     let again = post_json(&web, &format!("/api/drafts/{id}/confirm"), "").await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(json(&again.html)["slug"], link["slug"]);
+    // But a broken outline is refused even then, rather than answered as if it were taken.
+    outline["title"] = "".into();
+    let broken = post_json(
+        &web,
+        &format!("/api/drafts/{id}/confirm"),
+        &serde_json::json!({ "outline": outline }).to_string(),
+    )
+    .await;
+    assert_eq!(
+        broken.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        broken.html
+    );
+    assert_eq!(json(&broken.html)["problems"][0]["path"], "title");
     let draft = json(&web.get(&format!("/api/drafts/{id}")).await.html);
     assert_eq!(draft["status"], "confirmed");
     assert_eq!(draft["course"]["slug"], link["slug"]);
