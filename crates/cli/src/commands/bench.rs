@@ -31,6 +31,9 @@ pub enum Command {
         /// Live streams held open at once.
         #[arg(long, default_value_t = 1000)]
         streams: usize,
+        /// Times the crawler comes back, each time with a fresh connection pool.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+        rounds: u32,
     },
     /// Prompt and generation speed, batching, JSON-schema cost and memory of the language model.
     Llm {
@@ -139,8 +142,20 @@ async fn concurrent(engine: &dyn Engine, sequences: u32, tokens: u32) -> anyhow:
 pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Llm { tokens } => llm(settings, tokens).await,
-        Command::Memory { courses, streams } => {
-            memory::run(settings, memory::Plan { courses, streams }).await
+        Command::Memory {
+            courses,
+            streams,
+            rounds,
+        } => {
+            memory::run(
+                settings,
+                memory::Plan {
+                    courses,
+                    streams,
+                    rounds,
+                },
+            )
+            .await
         }
         Command::Course {
             topic,

@@ -24,6 +24,19 @@ pub struct Plan {
     pub courses: usize,
     /// Live streams held open at once.
     pub streams: usize,
+    /// Times the crawl and the streams are repeated.
+    pub rounds: u32,
+}
+
+/// Resident memory through one round, in bytes.
+struct Round {
+    pages: Duration,
+    after_pages: u64,
+    during: u64,
+    files_during: usize,
+    after: u64,
+    settled: Duration,
+    files_after: usize,
 }
 
 /// Runs the benchmark and prints resident memory before, during and after.
@@ -80,11 +93,61 @@ pub async fn run(settings: &Settings, plan: Plan) -> anyhow::Result<()> {
             break rest.split('/').take(3).collect::<Vec<_>>().join("/");
         }
     };
-    let client = reqwest::Client::new();
     // Warm up: the first requests build what every later one reuses (templates, pools).
-    get(&client, format!("{base}{}", units[0])).await?;
+    get(&reqwest::Client::new(), format!("{base}{}", units[0])).await?;
     let before = resident_bytes(pid)?;
+    let mut rounds = Vec::new();
+    for _ in 0..plan.rounds {
+        rounds.push(round(pid, &base, &units, plan.streams).await?);
+    }
+    server.kill().await.context("Failed to stop lyceum serve")?;
 
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    let of_before = |bytes: u64| (bytes as f64 / before as f64 - 1.0) * 100.0;
+    outln!(
+        "{} unit pages of {} queued courses, then {} live streams, {} times; lyceum serve's resident memory:",
+        units.len(),
+        plan.courses,
+        plan.streams,
+        plan.rounds
+    );
+    outln!(
+        "  before:                          {:>8.1} MiB",
+        mib(before)
+    );
+    for (n, round) in rounds.iter().enumerate() {
+        outln!(
+            "  round {}: after every unit page  {:>8.1} MiB ({:.0} pages/s)",
+            n + 1,
+            mib(round.after_pages),
+            units.len() as f64 / round.pages.as_secs_f64()
+        );
+        outln!(
+            "           with the streams open  {:>8.1} MiB ({} open files)",
+            mib(round.during),
+            round.files_during
+        );
+        outln!(
+            "           after it all closed    {:>8.1} MiB ({:+.1}% of before; settled in {} s; {} open files)",
+            mib(round.after),
+            of_before(round.after),
+            round.settled.as_secs(),
+            round.files_after
+        );
+    }
+    if let [.., last, this] = rounds.as_slice() {
+        outln!(
+            "  the last round ended {:+.1}% from the round before",
+            (this.after as f64 / last.after as f64 - 1.0) * 100.0
+        );
+    }
+    Ok(())
+}
+
+/// One crawler's visit: every unit page, 32 at a time, then `streams` live streams held open, then
+/// gone; resident memory at each stage, the last once it settles.
+async fn round(pid: u32, base: &str, units: &[String], streams: usize) -> anyhow::Result<Round> {
+    let client = reqwest::Client::new();
     let started = Instant::now();
     for chunk in units.chunks(32) {
         futures::future::try_join_all(
@@ -98,8 +161,8 @@ pub async fn run(settings: &Settings, plan: Plan) -> anyhow::Result<()> {
     let after_pages = resident_bytes(pid)?;
 
     // Streams spread over the units, a few viewers on some, as a crawler and readers would.
-    let mut open = Vec::with_capacity(plan.streams);
-    for n in 0..plan.streams {
+    let mut open = Vec::with_capacity(streams);
+    for n in 0..streams {
         let unit = &units[n * 7 % units.len()];
         let response = client
             .get(format!("{base}{unit}/live"))
@@ -119,10 +182,13 @@ pub async fn run(settings: &Settings, plan: Plan) -> anyhow::Result<()> {
     let during = resident_bytes(pid)?;
     let files_during = open_files(pid);
 
+    // The crawler leaves: its streams and its idle keep-alive connections close.
     drop(open);
+    drop(client);
     // The server notices a closed stream when it next writes (a keep-alive every 15 s), drops pages
-    // too old to serve every 10 s, and the allocator hands freed pages back over seconds: sample
-    // until the size settles (a benchmark may wait; a test may not).
+    // too old to serve every 10 s, closes database connections idle for 10 s, and the allocator
+    // hands freed pages back over seconds: sample until the size settles (a benchmark may wait; a
+    // test may not).
     let closed = Instant::now();
     let mut after = resident_bytes(pid)?;
     loop {
@@ -135,38 +201,15 @@ pub async fn run(settings: &Settings, plan: Plan) -> anyhow::Result<()> {
             break;
         }
     }
-    get(&client, format!("{base}{}", units[0])).await?;
-    let files_after = open_files(pid);
-    server.kill().await.context("Failed to stop lyceum serve")?;
-
-    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
-    outln!(
-        "{} unit pages of {} queued courses in {:.1} s ({:.0} pages/s)",
-        units.len(),
-        plan.courses,
-        pages.as_secs_f64(),
-        units.len() as f64 / pages.as_secs_f64()
-    );
-    outln!("lyceum serve, resident memory:");
-    outln!("  before:                        {:>8.1} MiB", mib(before));
-    outln!(
-        "  after every unit page:         {:>8.1} MiB",
-        mib(after_pages)
-    );
-    outln!(
-        "  with {:>5} live streams open:  {:>8.1} MiB ({files_during} open files)",
-        plan.streams,
-        mib(during)
-    );
-    outln!(
-        "  after they closed:             {:>8.1} MiB ({:+.1}% of before, {:+.1}% of after the pages; \
-         settled in {} s; {files_after} open files)",
-        mib(after),
-        (after as f64 / before as f64 - 1.0) * 100.0,
-        (after as f64 / after_pages as f64 - 1.0) * 100.0,
-        closed.elapsed().as_secs()
-    );
-    Ok(())
+    Ok(Round {
+        pages,
+        after_pages,
+        during,
+        files_during,
+        after,
+        settled: closed.elapsed(),
+        files_after: open_files(pid),
+    })
 }
 
 /// Stores a 12 × 3 course without a model, every item queued; its slug.
