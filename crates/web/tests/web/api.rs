@@ -138,6 +138,16 @@ async fn post_json(web: &TestWeb, path: &str, body: &str) -> Page {
     .await
 }
 
+/// Confirms draft `id` with `outline` as edited.
+async fn confirm_edited(web: &TestWeb, id: &str, outline: &Value) -> Page {
+    post_json(
+        web,
+        &format!("/api/drafts/{id}/confirm"),
+        &serde_json::json!({ "outline": outline }).to_string(),
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_program_drafts_follows_edits_and_confirms_a_course_through_the_api() {
     let web = spawn_web().await;
@@ -189,12 +199,7 @@ async fn a_program_drafts_follows_edits_and_confirms_a_course_through_the_api() 
 
     // An edit that breaks the rules says where, and stores nothing.
     outline["modules"][0]["units"][1]["title"] = "".into();
-    let refused = post_json(
-        &web,
-        &format!("/api/drafts/{id}/confirm"),
-        &serde_json::json!({ "outline": outline }).to_string(),
-    )
-    .await;
+    let refused = confirm_edited(&web, id, &outline).await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -211,12 +216,7 @@ async fn a_program_drafts_follows_edits_and_confirms_a_course_through_the_api() 
     // Length counts the title as sent, as the document's schema does: padding past the limit is
     // refused, not trimmed into the limit.
     outline["modules"][0]["units"][1]["title"] = format!("Neap tides{}", " ".repeat(120)).into();
-    let padded = post_json(
-        &web,
-        &format!("/api/drafts/{id}/confirm"),
-        &serde_json::json!({ "outline": outline }).to_string(),
-    )
-    .await;
+    let padded = confirm_edited(&web, id, &outline).await;
     assert_eq!(
         padded.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -234,12 +234,7 @@ async fn a_program_drafts_follows_edits_and_confirms_a_course_through_the_api() 
     // Renamed, with a week removed: stored exactly so.
     outline["modules"][0]["units"][1]["title"] = "Spring and neap tides".into();
     outline["modules"].as_array_mut().unwrap().pop();
-    let confirmed = post_json(
-        &web,
-        &format!("/api/drafts/{id}/confirm"),
-        &serde_json::json!({ "outline": outline }).to_string(),
-    )
-    .await;
+    let confirmed = confirm_edited(&web, id, &outline).await;
     assert_eq!(confirmed.status, StatusCode::CREATED, "{}", confirmed.html);
     let link = json(&confirmed.html);
     let api = link["api"].as_str().unwrap();
@@ -257,12 +252,7 @@ async fn a_program_drafts_follows_edits_and_confirms_a_course_through_the_api() 
     assert_eq!(json(&again.html)["slug"], link["slug"]);
     // But a broken outline is refused even then, rather than answered as if it were taken.
     outline["title"] = "".into();
-    let broken = post_json(
-        &web,
-        &format!("/api/drafts/{id}/confirm"),
-        &serde_json::json!({ "outline": outline }).to_string(),
-    )
-    .await;
+    let broken = confirm_edited(&web, id, &outline).await;
     assert_eq!(
         broken.status,
         StatusCode::UNPROCESSABLE_ENTITY,
