@@ -5,6 +5,7 @@
 //! model; prose steps are retried once when they come back empty. Model output is data: it is parsed,
 //! checked and stored, never run.
 
+use std::convert::Infallible;
 use std::time::Instant;
 
 use futures::StreamExt;
@@ -93,6 +94,9 @@ pub enum DraftEvent<'a> {
     Replaced(OutlinePiece),
 }
 
+/// How often the text of an item being written is shared with other nodes, when it grew.
+const SHARE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// How many times a repeated title is asked for again before drafting gives up.
 const RETITLE_ATTEMPTS: u32 = 3;
 
@@ -140,6 +144,7 @@ pub enum UnitText {
 impl Lyceum {
     /// Drafts the outline for a request in steps — the course and its weeks, then each week's units —
     /// reporting every title as soon as it is written.
+    #[tracing::instrument(skip_all, fields(weeks = request.weeks.get(), units_per_week = request.units_per_week.get()))]
     pub async fn draft_outline(
         &self,
         request: &CourseRequest,
@@ -396,16 +401,14 @@ impl Lyceum {
 
     /// Creates the course from a confirmed outline (as drafted, or edited by the person) and queues the
     /// writing of every overview and unit.
+    #[tracing::instrument(skip_all)]
     pub async fn confirm_course(
         &self,
         request: &CourseRequest,
         outline: Outline,
         stats: &GenerationStats,
     ) -> Result<Course, GenerateError> {
-        // Checked as sent (a title padded past its limit is refused, as the API documents), then
-        // stored trimmed.
-        outline.validate()?;
-        let outline = outline.normalized();
+        let outline = confirmable(outline)?;
         let course = self
             .store
             .create_course(NewCourse {
@@ -414,14 +417,13 @@ impl Lyceum {
                 outline_stats: stats,
             })
             .await?;
-        tracing::info!(course = %course.slug, units = outline.units().count(), "course confirmed");
-        self.wake_worker();
-        Ok(course)
+        Ok(confirmed(course, &outline))
     }
 
     /// A unit for reading: its stored text, its live text, or that it failed. A unit waiting in the
     /// queue moves to the front; every reader shares its one generation. Reading never queues work: a
     /// failed unit stays failed.
+    #[tracing::instrument(skip(self))]
     pub async fn open_unit(&self, unit_id: i64) -> Result<UnitText, GenerateError> {
         let generation = self
             .store
@@ -432,9 +434,12 @@ impl Lyceum {
             Status::Pending | Status::Generating => {
                 // Watch before hurrying, so no delta written in between is missed.
                 let watch = self.hub.watch(generation.id);
+                if self.store.is_shared() {
+                    // Another node may be writing it: what it has shared so far.
+                    self.mirror_text(generation.id).await?;
+                }
                 let now = self.store.hurry_generation(ItemKind::Unit, unit_id).await?;
                 if matches!(now.status, Status::Pending | Status::Generating) {
-                    self.wake_worker();
                     return Ok(UnitText::Live(watch));
                 }
                 now.status
@@ -454,14 +459,15 @@ impl Lyceum {
     }
 
     /// Queues every failed item of a course again; returns how many.
+    #[tracing::instrument(skip_all, fields(course = %course.slug))]
     pub async fn retry_failed(&self, course: &Course) -> Result<usize, GenerateError> {
         let count = self.store.retry_failed(course.id).await?;
-        self.wake_worker();
         Ok(count)
     }
 
     /// Writes one item: what a generation job does. An item already ready is left alone, so a job run
     /// twice (after a crash) never writes anything twice.
+    #[tracing::instrument(skip(self, job_id))]
     pub(crate) async fn write_item(
         &self,
         generation_id: i64,
@@ -589,6 +595,7 @@ impl Lyceum {
                 return Ok(());
             }
         };
+        self.metrics.generated(&stats);
         self.hub.report(Progress {
             course_id: before.course_id,
             generation_id,
@@ -597,6 +604,23 @@ impl Lyceum {
             tokens_out: stats.tokens_out,
         });
         Ok(())
+    }
+
+    /// Shares the text `writer` has written so far every [`SHARE_EVERY`] when it grew, for
+    /// watchers on other nodes; runs until dropped.
+    async fn share_live_text(&self, generation_id: i64, writer: &LiveWriter) -> Infallible {
+        let mut every = tokio::time::interval(SHARE_EVERY);
+        let mut shared = 0;
+        loop {
+            every.tick().await;
+            let text = writer.text();
+            if text.len() != shared {
+                shared = text.len();
+                if let Err(error) = self.store.share_live_text(generation_id, &text).await {
+                    tracing::warn!(%error, "could not share the text being written");
+                }
+            }
+        }
     }
 
     async fn save(
@@ -626,11 +650,16 @@ impl Lyceum {
         let mut current = request.clone();
         let mut tokens = Tokens::default();
         for attempt in 0..2 {
-            let text = self
-                .stream(current.clone(), &mut tokens, &mut |delta| {
-                    writer.push(delta)
-                })
-                .await?;
+            let mut relay = |delta: &str| writer.push(delta);
+            let streaming = self.stream(current.clone(), &mut tokens, &mut relay);
+            let text = if self.store.is_shared() {
+                tokio::select! {
+                    text = streaming => text?,
+                    never = self.share_live_text(generation_id, &writer) => match never {},
+                }
+            } else {
+                streaming.await?
+            };
             let cleaned = clean_article(&text);
             if cleaned.chars().count() >= 20 {
                 return Ok((cleaned, tokens.stats(self, started), writer));
@@ -711,6 +740,19 @@ impl Lyceum {
         }
         Err(LlmError::Protocol("the generation stream ended without finishing".into()).into())
     }
+}
+
+/// Logs a course just made (its store call queued its writing and woke the workers).
+pub(crate) fn confirmed(course: Course, outline: &Outline) -> Course {
+    tracing::info!(course = %course.slug, units = outline.units().count(), "course confirmed");
+    course
+}
+
+/// An outline as confirmed, checked as sent (a title padded past its limit is refused, as the API
+/// documents) and then trimmed for storing.
+pub(crate) fn confirmable(outline: Outline) -> Result<Outline, GenerateError> {
+    outline.validate()?;
+    Ok(outline.normalized())
 }
 
 /// The request `build` makes at the fullest [`Detail`] the engine says fits its context; the least

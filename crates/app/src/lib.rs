@@ -1,14 +1,17 @@
 //! Lyceum's use cases, and the wiring between them.
 //!
 //! This crate reads the typed [`Settings`], installs and finds models, builds the configured engine and
-//! store, and runs the use cases on them: drafting and confirming a course ([`courses`]), the background
-//! [`worker`] that writes it, live text for watchers ([`live`]) and exports ([`export`]). Front ends
-//! (`lyceum-cli`, later the web app) call into it; it never parses command lines or renders pages.
+//! store, and runs the use cases on them: drafting an outline that any node can follow ([`drafts`]),
+//! making and writing a course ([`courses`]), the background [`worker`] that runs every job, live text
+//! for watchers ([`live`]) and exports ([`export`]). Front ends (`lyceum-cli`, `lyceum-web`) call into
+//! it; it never parses command lines or renders pages.
 
 pub mod courses;
+pub mod drafts;
 pub mod engine;
 pub mod export;
 pub mod live;
+pub mod metrics;
 pub mod models;
 pub mod settings;
 pub mod worker;
@@ -17,7 +20,6 @@ use std::sync::Arc;
 
 use lyceum_llm::{Engine, LlmError};
 use lyceum_store::{Store, StoreError};
-use tokio::sync::Notify;
 
 pub use courses::{Draft, DraftEvent, GenerateError, UnitText};
 pub use settings::Settings;
@@ -32,10 +34,10 @@ pub struct Lyceum {
     pub engine: Arc<dyn Engine>,
     /// Live text and progress.
     pub hub: Arc<live::Hub>,
-    /// Wakes the worker when jobs are queued in this process.
-    work: Notify,
     /// Whether this process's worker runs and reaches its queue.
     pub worker_health: worker::WorkerHealth,
+    /// What `/metrics` reports.
+    pub metrics: metrics::Metrics,
 }
 
 /// Why the application could not start.
@@ -81,14 +83,9 @@ impl Lyceum {
             store,
             engine,
             hub: Arc::new(live::Hub::default()),
-            work: Notify::new(),
             worker_health: worker::WorkerHealth::default(),
+            metrics: metrics::Metrics::default(),
         })
-    }
-
-    /// Tells this process's worker that jobs are waiting.
-    pub(crate) fn wake_worker(&self) {
-        self.work.notify_one();
     }
 }
 

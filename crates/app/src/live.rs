@@ -9,8 +9,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use lyceum_store::{ItemKind, Status};
+use lyceum_store::{Change, ItemKind, Status, StoreError};
 use tokio::sync::broadcast;
+
+use crate::Lyceum;
 
 /// What a watcher of one item receives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +75,8 @@ struct Entry {
     sender: broadcast::Sender<LiveEvent>,
     /// A [`LiveWriter`] of this process holds it.
     writing: bool,
+    /// The attempt whose text another process shares here ([`Hub::mirror`]).
+    mirrored: Option<i64>,
 }
 
 impl Entry {
@@ -81,6 +85,7 @@ impl Entry {
             text: String::new(),
             sender: broadcast::channel(LIVE_CAPACITY).0,
             writing: false,
+            mirrored: None,
         }
     }
 }
@@ -171,6 +176,65 @@ impl Hub {
         }
     }
 
+    fn watched_here_written_elsewhere(&self, generation_id: i64) -> bool {
+        self.entries()
+            .get(&generation_id)
+            .is_some_and(|entry| !entry.writing)
+    }
+
+    /// Generations watched here that no process here writes: another node may be writing them.
+    pub fn watched_elsewhere(&self) -> Vec<i64> {
+        self.entries()
+            .iter()
+            .filter(|(_, entry)| !entry.writing)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Shows watchers here the text another process shares of `attempt` of a generation: what is
+    /// new as a delta, or, for another attempt (or text that does not continue what was shown),
+    /// a restart and the whole text. Nothing when nobody here watches it or this process writes it.
+    pub fn mirror(&self, generation_id: i64, attempt: i64, text: &str) {
+        let mut entries = self.entries();
+        let Some(entry) = entries
+            .get_mut(&generation_id)
+            .filter(|entry| !entry.writing)
+        else {
+            return;
+        };
+        let delta = match text.strip_prefix(entry.text.as_str()) {
+            Some(delta) if entry.mirrored == Some(attempt) => delta,
+            _ => {
+                if !entry.text.is_empty() {
+                    entry.text.clear();
+                    let _ = entry.sender.send(LiveEvent::Restart);
+                }
+                entry.mirrored = Some(attempt);
+                text
+            }
+        };
+        if !delta.is_empty() {
+            entry.text.push_str(delta);
+            let _ = entry.sender.send(LiveEvent::Text(delta.to_owned()));
+        }
+    }
+
+    /// Another process saved the item (`Ok`) or gave up on it (`Err` with why): watchers here are
+    /// told, unless this process writes it and tells them itself.
+    pub fn ended_elsewhere(&self, generation_id: i64, outcome: Result<(), &str>) {
+        let mut entries = self.entries();
+        if entries
+            .get(&generation_id)
+            .is_some_and(|entry| !entry.writing)
+            && let Some(entry) = entries.remove(&generation_id)
+        {
+            let _ = entry.sender.send(match outcome {
+                Ok(()) => LiveEvent::Done,
+                Err(reason) => LiveEvent::Failed(reason.to_owned()),
+            });
+        }
+    }
+
     /// The item has failed for good: its watchers are told why.
     pub(crate) fn failed(&self, generation_id: i64, reason: &str) {
         self.end(generation_id, LiveEvent::Failed(reason.to_owned()));
@@ -207,6 +271,15 @@ impl LiveWriter {
         self.hub.append(self.generation_id, text);
     }
 
+    /// The text written so far.
+    pub fn text(&self) -> String {
+        self.hub
+            .entries()
+            .get(&self.generation_id)
+            .map(|entry| entry.text.clone())
+            .unwrap_or_default()
+    }
+
     /// The item is saved.
     pub fn done(mut self) {
         self.hub.end(self.generation_id, LiveEvent::Done);
@@ -219,6 +292,68 @@ impl Drop for LiveWriter {
         if !self.ended {
             self.hub.interrupted(self.generation_id);
         }
+    }
+}
+
+impl Lyceum {
+    /// Shows the watchers and progress bars of this process what other processes write, from the
+    /// store's change feed, for as long as it runs. Only a shared database (PostgreSQL) needs it: on
+    /// SQLite every writer is in this process and tells the hub itself.
+    pub async fn relay_other_nodes(self: Arc<Self>) -> Result<(), StoreError> {
+        let mut changes = self.store.changes().await?;
+        while let Some(change) = changes.next().await {
+            let relayed = match change {
+                Change::Text(id) => self.mirror_text(id).await,
+                Change::Item(id) => self.relay_item(id).await,
+                Change::Missed => {
+                    let mut relayed = Ok(());
+                    for id in self.hub.watched_elsewhere() {
+                        relayed = relayed
+                            .and(self.relay_item(id).await)
+                            .and(self.mirror_text(id).await);
+                    }
+                    relayed
+                }
+                Change::Queued | Change::Draft(_) => Ok(()),
+            };
+            if let Err(error) = relayed {
+                tracing::warn!(%error, "could not relay another node's progress");
+            }
+        }
+        Ok(())
+    }
+
+    /// Shows watchers here the text another process shares of a generation they watch.
+    pub(crate) async fn mirror_text(&self, generation_id: i64) -> Result<(), StoreError> {
+        if !self.hub.watched_here_written_elsewhere(generation_id) {
+            return Ok(());
+        }
+        if let Some((attempt, text)) = self.store.live_text(generation_id).await? {
+            self.hub.mirror(generation_id, attempt, &text);
+        }
+        Ok(())
+    }
+
+    async fn relay_item(&self, generation_id: i64) -> Result<(), StoreError> {
+        let generation = self.store.generation(generation_id).await?;
+        match generation.status {
+            Status::Ready => self.hub.ended_elsewhere(generation_id, Ok(())),
+            Status::Failed => self.hub.ended_elsewhere(
+                generation_id,
+                Err(generation.error.as_deref().unwrap_or("writing failed")),
+            ),
+            Status::Pending | Status::Generating => {}
+        }
+        self.hub.report(Progress {
+            course_id: generation.course_id,
+            generation_id,
+            kind: generation.kind,
+            status: generation.status,
+            tokens_out: generation
+                .tokens_out
+                .and_then(|tokens| u32::try_from(tokens).ok()),
+        });
+        Ok(())
     }
 }
 
@@ -275,6 +410,42 @@ mod tests {
             drop(hub.watch(id));
         }
         assert_eq!(hub.live_entries(), 0);
+    }
+
+    #[test]
+    fn text_shared_by_another_node_reaches_watchers_as_deltas_and_a_new_attempt_restarts() {
+        let hub = Arc::new(Hub::default());
+        let mut watch = hub.watch(3);
+        hub.mirror(3, 1, "Tides");
+        hub.mirror(3, 1, "Tides rise");
+        hub.mirror(3, 1, "Tides rise");
+        hub.mirror(3, 2, "Tides fall");
+        hub.ended_elsewhere(3, Ok(()));
+        let events: Vec<LiveEvent> = std::iter::from_fn(|| watch.events.try_recv().ok()).collect();
+        assert_eq!(
+            events,
+            [
+                LiveEvent::Text("Tides".into()),
+                LiveEvent::Text(" rise".into()),
+                LiveEvent::Restart,
+                LiveEvent::Text("Tides fall".into()),
+                LiveEvent::Done
+            ]
+        );
+        // What this process writes is its own to tell; nobody watching means nothing to keep.
+        let mut local = hub.watch(4);
+        let writer = hub.writer(4);
+        writer.push("ours");
+        hub.mirror(4, 1, "theirs");
+        hub.ended_elsewhere(4, Err("no"));
+        assert_eq!(
+            local.events.try_recv().unwrap(),
+            LiveEvent::Text("ours".into())
+        );
+        assert!(local.events.try_recv().is_err());
+        assert_eq!(hub.watched_elsewhere(), Vec::<i64>::new());
+        hub.mirror(5, 1, "unwatched");
+        assert_eq!(hub.live_entries(), 1);
     }
 
     #[test]

@@ -13,8 +13,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lyceum_store::generations::GENERATE_JOB;
-use lyceum_store::{Job, StoreError, now_ms};
+use lyceum_store::drafts::Drafted;
+use lyceum_store::{Change, Changes, Job, StoreError, Task, now_ms};
 use tokio::task::JoinSet;
 
 use crate::Lyceum;
@@ -180,6 +180,15 @@ impl Worker {
         let mut tasks = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, Job> = HashMap::new();
         let mut failures = 0_u32;
+        // Told when jobs are queued, by this process or (on PostgreSQL) any other; without it the
+        // worker still looks every `POLL`.
+        let mut queued = match this.app.store.changes().await {
+            Ok(changes) => Some(changes),
+            Err(error) => {
+                tracing::warn!(%error, "cannot follow the queue's changes; looking every {POLL:?}");
+                None
+            }
+        };
         tokio::pin!(shutdown);
         tracing::info!(worker = %this.name, concurrency = this.concurrency, "worker started");
         let result = loop {
@@ -216,7 +225,7 @@ impl Worker {
                         this.panicked(&job, &error).await;
                     }
                 }
-                () = this.app.work.notified() => {}
+                () = jobs_queued(&mut queued) => {}
                 () = tokio::time::sleep(wait) => {}
                 () = &mut shutdown => break Ok(()),
             }
@@ -267,15 +276,28 @@ impl Worker {
     /// instead of being retried when the lease runs out.
     async fn panicked(&self, job: &Job, error: &tokio::task::JoinError) {
         tracing::error!(job = job.id, %error, "a job panicked; its item is marked failed");
-        let Ok(generation_id) = job.payload.parse::<i64>() else {
-            return;
+        let recorded = match &job.task {
+            Task::Generate(generation_id) => {
+                let message = "Lyceum hit an internal error while writing this; it has been logged";
+                self.fail(*generation_id, job.id, message).await
+            }
+            Task::Draft(draft_id) => {
+                let message = "Lyceum hit an internal error while drafting this outline; it has \
+                               been logged. Please try again.";
+                self.app
+                    .store
+                    .finish_draft(draft_id, Drafted::Failed(message), Some(job.id))
+                    .await
+            }
+            Task::Unknown { .. } => Ok(()),
         };
-        let message = "Lyceum hit an internal error while writing this; it has been logged";
-        if let Err(error) = self.fail(generation_id, job.id, message).await {
+        if let Err(error) = recorded {
             tracing::error!(job = job.id, %error, "could not record a panicked job; its lease will run out");
         }
     }
 
+    // The task's kind, not its payload: a draft's id is its author's capability.
+    #[tracing::instrument(name = "job", skip_all, fields(job = job.id, kind = job.task.kind(), attempt = job.attempts))]
     async fn run_job(self: Arc<Self>, job: Job) {
         if let Err(error) = self.try_run_job(&job).await {
             self.app.worker_health.failed(&error);
@@ -284,26 +306,38 @@ impl Worker {
     }
 
     async fn try_run_job(&self, job: &Job) -> Result<(), StoreError> {
-        let store = &self.app.store;
-        if job.kind != GENERATE_JOB {
-            tracing::error!(job = job.id, kind = %job.kind, "unknown job kind; dropping it");
-            return store.complete_job(job.id).await;
+        match &job.task {
+            Task::Generate(generation_id) => self.generate(job, *generation_id).await,
+            Task::Draft(draft_id) => {
+                if job.attempts > self.max_attempts {
+                    let message = "Drafting stopped several times before it could finish. \
+                                   Please try again.";
+                    return self
+                        .app
+                        .store
+                        .finish_draft(draft_id, Drafted::Failed(message), Some(job.id))
+                        .await;
+                }
+                match self
+                    .leased(job, self.app.write_draft(draft_id, job.id))
+                    .await
+                {
+                    Some(result) => result,
+                    None => Ok(()),
+                }
+            }
+            Task::Unknown { kind, .. } => {
+                tracing::error!(job = job.id, %kind, "a job of a kind this version does not know; dropping it");
+                self.app.store.complete_job(job.id).await
+            }
         }
-        let Ok(generation_id) = job.payload.parse::<i64>() else {
-            tracing::error!(
-                job = job.id,
-                "generation job without a generation id; dropping it"
-            );
-            return store.complete_job(job.id).await;
-        };
-        if job.attempts > self.max_attempts {
-            let message = format!(
-                "gave up after {} attempts: the worker stopped each time",
-                job.attempts - 1
-            );
-            return self.fail(generation_id, job.id, &message).await;
-        }
+    }
 
+    /// Runs `work` while renewing the job's lease beside it; `None` when the lease was lost
+    /// (another worker took the job after this one stalled past its lease), and the work stopped,
+    /// so the job is done by one worker only.
+    async fn leased<T>(&self, job: &Job, work: impl Future<Output = T>) -> Option<T> {
+        let store = &self.app.store;
         // The lease is renewed beside the work, never in its place: the work may hold SQLite's write
         // lock in a transaction, and a renewal awaited while the work stands still would wait for
         // that lock until the busy timeout.
@@ -318,19 +352,34 @@ impl Worker {
                 {
                     Ok(true) => {}
                     Ok(false) => return,
-                    // The database is briefly away: keep writing; the lease is renewed next beat.
+                    // The database is briefly away: keep working; the lease is renewed next beat.
                     Err(error) => tracing::warn!(job = job.id, %error, "could not renew a lease"),
                 }
             }
         };
-        let result = tokio::select! {
-            result = self.app.write_item(generation_id, job.id) => result,
+        tokio::select! {
+            result = work => Some(result),
             () = heartbeat => {
-                // Another worker has it (this one stalled past its lease): stop writing, so the
-                // item is written by one worker only.
                 tracing::warn!(job = job.id, "lost the lease on a job; leaving it to the worker that has it");
-                return Ok(());
+                None
             }
+        }
+    }
+
+    async fn generate(&self, job: &Job, generation_id: i64) -> Result<(), StoreError> {
+        let store = &self.app.store;
+        if job.attempts > self.max_attempts {
+            let message = format!(
+                "gave up after {} attempts: the worker stopped each time",
+                job.attempts - 1
+            );
+            return self.fail(generation_id, job.id, &message).await;
+        }
+        let Some(result) = self
+            .leased(job, self.app.write_item(generation_id, job.id))
+            .await
+        else {
+            return Ok(());
         };
         match result {
             Ok(()) => Ok(()),
@@ -382,5 +431,23 @@ impl Worker {
             tokens_out: None,
         });
         Ok(())
+    }
+}
+
+/// Waits until the feed says jobs were queued (or that it missed changes, which may have been
+/// that); never, without a feed.
+async fn jobs_queued(changes: &mut Option<Changes>) {
+    let Some(feed) = changes else {
+        return std::future::pending().await;
+    };
+    loop {
+        match feed.next().await {
+            Some(Change::Queued | Change::Missed) => return,
+            Some(_) => {}
+            None => {
+                *changes = None;
+                return std::future::pending().await;
+            }
+        }
     }
 }

@@ -29,8 +29,18 @@ struct Cli {
     /// A GGUF model file for the local engine, instead of the configured one.
     #[arg(long, global = true, value_name = "PATH")]
     model: Option<PathBuf>,
+    /// How log lines on stderr are written: `text` for people, `json` (one object a line) for a log
+    /// collector. RUST_LOG chooses which are written (default: warnings and errors).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,13 +85,16 @@ fn main() -> ExitCode {
     // Without it, freed pages are purged only when the process allocates again.
     let _ = tikv_jemalloc_ctl::background_thread::write(true);
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER)),
-        )
-        .init();
+        );
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.downcast_ref::<commands::StdoutClosed>().is_some() => ExitCode::SUCCESS,

@@ -256,6 +256,85 @@ impl CourseRequest {
             audience: Audience::default(),
         }
     }
+
+    /// Parses every field as typed (a form, the API, a stored draft); all problems at once, so the
+    /// person fixes them in one go.
+    pub fn parse(fields: &RequestFields) -> Result<Self, Vec<InputError>> {
+        let mut errors = Vec::new();
+        let mut keep = |error: InputError| errors.push(error);
+        let description = Description::parse(&fields.description)
+            .map_err(&mut keep)
+            .ok();
+        let weeks = Weeks::parse(&fields.weeks).map_err(&mut keep).ok();
+        let units = UnitsPerWeek::parse(&fields.units_per_week)
+            .map_err(&mut keep)
+            .ok();
+        let language = Language::parse(&fields.language).map_err(&mut keep).ok();
+        let level = Level::parse(&fields.level).map_err(&mut keep).ok();
+        let audience = Audience::parse(&fields.audience).map_err(&mut keep).ok();
+        match (description, weeks, units, language, level, audience) {
+            (
+                Some(description),
+                Some(weeks),
+                Some(units_per_week),
+                Some(language),
+                Some(level),
+                Some(audience),
+            ) => Ok(Self {
+                description,
+                weeks,
+                units_per_week,
+                language,
+                level,
+                audience,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// The request as text fields, which [`CourseRequest::parse`] reads back to the same request.
+    pub fn fields(&self) -> RequestFields {
+        RequestFields {
+            description: self.description.as_str().to_owned(),
+            weeks: self.weeks.get().to_string(),
+            units_per_week: self.units_per_week.get().to_string(),
+            language: self.language.tag.to_owned(),
+            level: self.level.as_str().to_owned(),
+            audience: self.audience.as_str().to_owned(),
+        }
+    }
+}
+
+/// A course request as typed, every field text until [`CourseRequest::parse`] reads it; what is left
+/// out takes the default.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct RequestFields {
+    /// What the course is about.
+    pub description: String,
+    /// Weeks, 1–26.
+    pub weeks: String,
+    /// Units a week, 1–6.
+    pub units_per_week: String,
+    /// A language tag (`fr`) or name (`French`).
+    pub language: String,
+    /// beginner, intermediate or advanced.
+    pub level: String,
+    /// Who it is for.
+    pub audience: String,
+}
+
+impl Default for RequestFields {
+    fn default() -> Self {
+        Self {
+            description: String::new(),
+            weeks: Weeks::DEFAULT.get().to_string(),
+            units_per_week: UnitsPerWeek::DEFAULT.get().to_string(),
+            language: Language::ENGLISH.name.to_owned(),
+            level: Level::default().as_str().to_owned(),
+            audience: String::new(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -326,6 +405,38 @@ mod tests {
                 .message
                 .contains("beginner")
         );
+    }
+
+    #[test]
+    fn a_request_read_back_from_its_fields_is_the_same_request() {
+        let fields = RequestFields {
+            description: "  Tides and the Moon ".into(),
+            weeks: "3".into(),
+            units_per_week: "2".into(),
+            language: "French".into(),
+            level: "Advanced".into(),
+            audience: "sailors".into(),
+        };
+        let request = CourseRequest::parse(&fields).unwrap();
+        assert_eq!(request.language.tag, "fr");
+        assert_eq!(CourseRequest::parse(&request.fields()).unwrap(), request);
+        let defaults = CourseRequest::parse(&RequestFields {
+            description: "Tides and the Moon".into(),
+            ..RequestFields::default()
+        })
+        .unwrap();
+        assert_eq!(
+            defaults,
+            CourseRequest::new(Description::parse("Tides and the Moon").unwrap())
+        );
+        let errors = CourseRequest::parse(&RequestFields {
+            weeks: "0".into(),
+            level: "expert".into(),
+            ..RequestFields::default()
+        })
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|error| error.field).collect();
+        assert_eq!(fields, ["description", "weeks", "level"]);
     }
 
     #[test]

@@ -13,12 +13,14 @@ pub mod prompts;
 mod quiz;
 mod text;
 
-pub use input::{Audience, CourseRequest, Description, InputError, Level, UnitsPerWeek, Weeks};
+pub use input::{
+    Audience, CourseRequest, Description, InputError, Level, RequestFields, UnitsPerWeek, Weeks,
+};
 pub use language::{LANGUAGES, Language};
 pub use outline::{
     Outline, OutlineError, OutlineModule, OutlinePlan, OutlineUnit, PartsPlan, Planned,
     PlannedWeek, PlannedWeeks, WeekUnits, slugify, titles_to_replace,
 };
-pub use outline_stream::{OutlinePiece, OutlineWatcher};
+pub use outline_stream::{OutlinePiece, OutlineSoFar, OutlineWatcher, UnitSoFar, WeekSoFar};
 pub use quiz::{Question, Quiz, QuizError};
 pub use text::{clean_article, takeaways};

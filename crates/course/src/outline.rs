@@ -45,6 +45,32 @@ pub struct OutlineError {
 }
 
 impl Outline {
+    /// The outline as a drafting page shows it: every title, week by week.
+    pub fn so_far(&self) -> crate::OutlineSoFar {
+        crate::OutlineSoFar {
+            title: Some(self.title.clone()),
+            summary: Some(self.summary.clone()),
+            weeks: self
+                .modules
+                .iter()
+                .zip(1..)
+                .map(|(module, number)| crate::WeekSoFar {
+                    number,
+                    title: module.title.clone(),
+                    units: module
+                        .units
+                        .iter()
+                        .zip(1..)
+                        .map(|(unit, number)| crate::UnitSoFar {
+                            number,
+                            title: unit.title.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
     // Limits that keep titles readable and prompts short.
     /// Most characters in a title (of the course, a week or a unit).
     pub const MAX_TITLE_CHARS: usize = 120;

@@ -1,6 +1,8 @@
 //! Reading an outline while the model is still writing its JSON, so a person sees the course take shape
 //! title by title instead of waiting for the whole answer.
 
+use serde::{Deserialize, Serialize};
+
 /// A piece of the outline that has just been completed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutlinePiece {
@@ -12,6 +14,80 @@ pub enum OutlinePiece {
     Week(usize, String),
     /// A unit's title (week and unit numbers from 1).
     Unit(usize, usize, String),
+}
+
+/// An outline as far as it is drafted, built from its pieces in any order: what a person watching
+/// the draft sees, and what a stored draft keeps until the whole outline is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutlineSoFar {
+    /// The course title, once written.
+    pub title: Option<String>,
+    /// The summary, once written.
+    pub summary: Option<String>,
+    /// The weeks written so far, by number.
+    pub weeks: Vec<WeekSoFar>,
+}
+
+/// A week of an outline being drafted, as far as it is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekSoFar {
+    /// From 1.
+    pub number: usize,
+    /// Its title (empty until written).
+    pub title: String,
+    /// Its units written so far, by number.
+    pub units: Vec<UnitSoFar>,
+}
+
+/// A unit of an outline being drafted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitSoFar {
+    /// Its number in its week, from 1.
+    pub number: usize,
+    /// Its title.
+    pub title: String,
+}
+
+impl OutlineSoFar {
+    /// Adds a piece, or replaces the piece written before in its place.
+    pub fn apply(&mut self, piece: OutlinePiece) {
+        match piece {
+            OutlinePiece::Title(title) => self.title = Some(title),
+            OutlinePiece::Summary(summary) => self.summary = Some(summary),
+            OutlinePiece::Week(week, title) => self.week(week).title = title,
+            OutlinePiece::Unit(week, unit, title) => {
+                let units = &mut self.week(week).units;
+                match units.binary_search_by_key(&unit, |unit| unit.number) {
+                    Ok(found) => units[found].title = title,
+                    Err(at) => units.insert(
+                        at,
+                        UnitSoFar {
+                            number: unit,
+                            title,
+                        },
+                    ),
+                }
+            }
+        }
+    }
+
+    fn week(&mut self, number: usize) -> &mut WeekSoFar {
+        let at = match self.weeks.binary_search_by_key(&number, |week| week.number) {
+            Ok(found) => found,
+            Err(at) => {
+                self.weeks.insert(
+                    at,
+                    WeekSoFar {
+                        number,
+                        title: String::new(),
+                        units: Vec::new(),
+                    },
+                );
+                at
+            }
+        };
+        &mut self.weeks[at]
+    }
 }
 
 /// Feeds on the outline's JSON text as it streams and reports each title as soon as its string closes.
@@ -236,6 +312,37 @@ fn decode_escape(escape: &str) -> Option<Escaped> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_outline_so_far_keeps_pieces_in_order_and_a_replaced_title_in_its_place() {
+        let mut so_far = OutlineSoFar::default();
+        for piece in [
+            OutlinePiece::Title("Tides".into()),
+            OutlinePiece::Week(2, "Neaps".into()),
+            OutlinePiece::Week(1, "Springs".into()),
+            OutlinePiece::Unit(1, 2, "Ranges".into()),
+            OutlinePiece::Unit(1, 1, "The Moon".into()),
+            OutlinePiece::Unit(1, 2, "Tidal ranges".into()),
+        ] {
+            so_far.apply(piece);
+        }
+        assert_eq!(so_far.title.as_deref(), Some("Tides"));
+        let weeks: Vec<(usize, &str, Vec<&str>)> = so_far
+            .weeks
+            .iter()
+            .map(|week| {
+                let units = week.units.iter().map(|unit| unit.title.as_str()).collect();
+                (week.number, week.title.as_str(), units)
+            })
+            .collect();
+        assert_eq!(
+            weeks,
+            [
+                (1, "Springs", vec!["The Moon", "Tidal ranges"]),
+                (2, "Neaps", vec![])
+            ]
+        );
+    }
 
     #[test]
     fn titles_arrive_as_their_strings_close_whatever_the_chunking() {

@@ -98,6 +98,10 @@ impl Engine for Governed {
         self.inner.fits(request)
     }
 
+    fn waiting(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
     fn generate(&self, request: Request) -> TokenStream {
         let counters = Arc::clone(&self.counters);
         counters.requests.fetch_add(1, Ordering::Relaxed);

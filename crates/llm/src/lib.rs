@@ -69,6 +69,11 @@ pub trait Engine: Send + Sync {
         let _ = request;
         Box::pin(std::future::ready(None))
     }
+
+    /// Requests waiting for the engine to take them, for metrics (0 for an engine without a queue).
+    fn waiting(&self) -> usize {
+        0
+    }
 }
 
 /// A boxed future, as [`Engine`]'s methods return them.

@@ -1,13 +1,10 @@
 //! Courses and their parts: creating a course from its confirmed outline (with a pending generation and a
 //! queued job for every overview and unit, in one transaction), and reading courses back.
 
-use lyceum_course::{
-    CourseRequest, Language, Level, Outline, OutlineModule, OutlineUnit, Quiz, slugify,
-};
+use lyceum_course::{CourseRequest, Language, Level, Outline, OutlineModule, OutlineUnit, Quiz};
 
-use crate::generations::{GenerationStats, Status, generate_job};
-use crate::jobs;
-use crate::{Store, StoreError, from_json, now_ms, to_json, with_pool};
+use crate::generations::{GenerationStats, Status};
+use crate::{Store, StoreError, from_json, now_ms, with_pool};
 
 /// What a course is made from: the request as typed, the confirmed (possibly edited) outline and how its
 /// draft was generated.
@@ -180,13 +177,13 @@ fn status(text: Option<String>) -> Result<Status, StoreError> {
 }
 
 /// How many slugs a new course tries before giving up: numbered ones, then random ones.
-const SLUG_TRIES: u32 = 40;
+pub(crate) const SLUG_TRIES: u32 = 40;
 /// Numbered slugs (`-2` … `-20`) come first; titles that keep coming back (or have no letters to
 /// transliterate, all of which are `course`) get a random suffix instead of an ever longer scan.
 const NUMBERED_SLUGS: u32 = 20;
 
 /// The `n`th slug to try for a course whose title gives `base`.
-fn slug_candidate(base: &str, n: u32) -> Result<String, StoreError> {
+pub(crate) fn slug_candidate(base: &str, n: u32) -> Result<String, StoreError> {
     Ok(match n {
         1 => base.to_owned(),
         n if n <= NUMBERED_SLUGS => format!("{base}-{n}"),
@@ -212,111 +209,145 @@ pub struct SitemapEntry {
     pub unit: Option<i64>,
 }
 
-impl Store {
-    /// Stores a confirmed course: its weeks and units, a ready record for the outline, and a pending
-    /// generation with a queued job for every overview and unit, queued in syllabus order (each week's
-    /// overview, then its units). All of it or nothing. The slug comes from the title, with `-2`, `-3`…
-    /// added when taken, and a random suffix once those run out.
-    pub async fn create_course(&self, new: NewCourse<'_>) -> Result<Course, StoreError> {
+/// Inserts a confirmed course in the transaction `$tx`: its weeks and units, a ready record for the
+/// outline, and a pending generation with a queued job for every overview and unit, queued in syllabus
+/// order (each week's overview, then its units). Evaluates to the new course's id. The slug comes from
+/// the title, with `-2`, `-3`… added when taken, and a random suffix once those run out.
+macro_rules! insert_course {
+    ($tx:ident, $new:expr) => {{
+        let new: $crate::courses::NewCourse<'_> = $new;
         let request = new.request;
         let outline = new.outline;
-        let now = now_ms();
-        let base = slugify(&outline.title);
+        let now = $crate::now_ms();
+        let base = lyceum_course::slugify(&outline.title);
         let units_per_week = outline
             .modules
             .iter()
             .map(|module| module.units.len())
             .max()
             .unwrap_or(0);
-        let course_id = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let mut course_id = None;
-            for n in 1..=SLUG_TRIES {
-                let slug = slug_candidate(&base, n)?;
-                course_id = sqlx::query_scalar(
-                    "INSERT INTO courses (slug, description, title, summary, outcomes, language, audience, \
-                     level, weeks, units_per_week, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
-                     ON CONFLICT (slug) DO NOTHING RETURNING id",
-                )
-                .bind(&slug)
-                .bind(request.description.as_str())
-                .bind(&outline.title)
-                .bind(&outline.summary)
-                .bind(to_json(&outline.outcomes))
-                .bind(request.language.tag)
-                .bind(request.audience.as_str())
-                .bind(request.level.as_str())
-                .bind(outline.modules.len() as i64)
-                .bind(units_per_week as i64)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if course_id.is_some() {
-                    break;
-                }
+        let mut course_id = None;
+        for n in 1..=$crate::courses::SLUG_TRIES {
+            let slug = $crate::courses::slug_candidate(&base, n)?;
+            course_id = sqlx::query_scalar(
+                "INSERT INTO courses (slug, description, title, summary, outcomes, language, audience, \
+                 level, weeks, units_per_week, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+                 ON CONFLICT (slug) DO NOTHING RETURNING id",
+            )
+            .bind(&slug)
+            .bind(request.description.as_str())
+            .bind(&outline.title)
+            .bind(&outline.summary)
+            .bind($crate::to_json(&outline.outcomes))
+            .bind(request.language.tag)
+            .bind(request.audience.as_str())
+            .bind(request.level.as_str())
+            .bind(outline.modules.len() as i64)
+            .bind(units_per_week as i64)
+            .bind(now)
+            .fetch_optional(&mut *$tx)
+            .await?;
+            if course_id.is_some() {
+                break;
             }
-            let course_id: i64 = course_id.ok_or_else(|| StoreError::Corrupt(format!("no free slug for {base}")))?;
-            let stats = new.outline_stats;
-            sqlx::query(
-                "INSERT INTO generations (course_id, kind, item_id, status, engine, model, tokens_in, \
-                 tokens_out, duration_ms, attempts, updated_at) \
-                 VALUES ($1, 'outline', $1, 'ready', $2, $3, $4, $5, $6, 1, $7)",
+        }
+        let course_id: i64 = course_id.ok_or_else(|| $crate::StoreError::Corrupt(format!("no free slug for {base}")))?;
+        let stats = new.outline_stats;
+        sqlx::query(
+            "INSERT INTO generations (course_id, kind, item_id, status, engine, model, tokens_in, \
+             tokens_out, duration_ms, attempts, updated_at) \
+             VALUES ($1, 'outline', $1, 'ready', $2, $3, $4, $5, $6, 1, $7)",
+        )
+        .bind(course_id)
+        .bind(&stats.engine)
+        .bind(&stats.model)
+        .bind(stats.tokens_in.map(i64::from))
+        .bind(stats.tokens_out.map(i64::from))
+        .bind(i64::try_from(stats.duration.as_millis()).unwrap_or(i64::MAX))
+        .bind(now)
+        .execute(&mut *$tx)
+        .await?;
+        let mut position = 0_i64;
+        for (m, module) in outline.modules.iter().enumerate() {
+            let module_id: i64 = sqlx::query_scalar(
+                "INSERT INTO modules (course_id, number, title) VALUES ($1, $2, $3) RETURNING id",
             )
             .bind(course_id)
-            .bind(&stats.engine)
-            .bind(&stats.model)
-            .bind(stats.tokens_in.map(i64::from))
-            .bind(stats.tokens_out.map(i64::from))
-            .bind(i64::try_from(stats.duration.as_millis()).unwrap_or(i64::MAX))
-            .bind(now)
-            .execute(&mut *tx)
+            .bind(m as i64 + 1)
+            .bind(&module.title)
+            .fetch_one(&mut *$tx)
             .await?;
-            let mut position = 0_i64;
-            for (m, module) in outline.modules.iter().enumerate() {
-                let module_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO modules (course_id, number, title) VALUES ($1, $2, $3) RETURNING id",
+            let mut items = vec![("overview", module_id)];
+            for (u, unit) in module.units.iter().enumerate() {
+                position += 1;
+                let unit_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO units (course_id, module_id, number, position, title, objectives) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 )
                 .bind(course_id)
-                .bind(m as i64 + 1)
-                .bind(&module.title)
-                .fetch_one(&mut *tx)
+                .bind(module_id)
+                .bind(u as i64 + 1)
+                .bind(position)
+                .bind(&unit.title)
+                .bind($crate::to_json(&unit.objectives))
+                .fetch_one(&mut *$tx)
                 .await?;
-                let mut items = vec![("overview", module_id)];
-                for (u, unit) in module.units.iter().enumerate() {
-                    position += 1;
-                    let unit_id: i64 = sqlx::query_scalar(
-                        "INSERT INTO units (course_id, module_id, number, position, title, objectives) \
-                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                    )
-                    .bind(course_id)
-                    .bind(module_id)
-                    .bind(u as i64 + 1)
-                    .bind(position)
-                    .bind(&unit.title)
-                    .bind(to_json(&unit.objectives))
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    items.push(("unit", unit_id));
-                }
-                for (kind, item_id) in items {
-                    let generation_id: i64 = sqlx::query_scalar(
-                        "INSERT INTO generations (course_id, kind, item_id, status, updated_at) \
-                         VALUES ($1, $2, $3, 'pending', $4) RETURNING id",
-                    )
-                    .bind(course_id)
-                    .bind(kind)
-                    .bind(item_id)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    jobs::insert!(&mut *tx, &generate_job(generation_id, 0, now));
-                }
+                items.push(("unit", unit_id));
             }
+            for (kind, item_id) in items {
+                let generation_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO generations (course_id, kind, item_id, status, updated_at) \
+                     VALUES ($1, $2, $3, 'pending', $4) RETURNING id",
+                )
+                .bind(course_id)
+                .bind(kind)
+                .bind(item_id)
+                .bind(now)
+                .fetch_one(&mut *$tx)
+                .await?;
+                $crate::jobs::insert!(&mut *$tx, &$crate::generations::generate_job(generation_id, 0, now));
+            }
+        }
+        course_id
+    }};
+}
+pub(crate) use insert_course;
+
+impl Store {
+    /// Stores a confirmed course, all of it or nothing (see `insert_course!`).
+    pub async fn create_course(&self, new: NewCourse<'_>) -> Result<Course, StoreError> {
+        let course_id = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let course_id = insert_course!(tx, new);
             tx.commit().await?;
             course_id
         });
+        self.publish(crate::Change::Queued).await;
         self.course_by_id(course_id).await
+    }
+
+    /// Deletes a course with everything of it: weeks, units, quizzes, generation records and their
+    /// queued jobs. Returns whether it existed.
+    pub async fn delete_course(&self, id: i64) -> Result<bool, StoreError> {
+        Ok(with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let deleted = sqlx::query("DELETE FROM courses WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            // Generation records went with the course (ON DELETE CASCADE); their jobs name them
+            // only in their payload.
+            sqlx::query(
+                "DELETE FROM jobs WHERE kind = 'generate' \
+                 AND CAST(payload AS BIGINT) NOT IN (SELECT id FROM generations)",
+            )
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            deleted == 1
+        }))
     }
 
     /// A course by id.

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use lyceum_course::Quiz;
 
-use crate::jobs::{self, NewJob};
+use crate::feed::Change;
+use crate::jobs::{self, NewJob, Task};
 use crate::{Store, StoreError, now_ms, to_json, with_pool};
 
 /// What kind of item a generation writes.
@@ -177,22 +178,8 @@ impl TryFrom<GenerationRow> for Generation {
 const COLUMNS: &str = "id, course_id, kind, item_id, status, engine, model, tokens_in, tokens_out, \
                        duration_ms, error, attempts, updated_at";
 
-/// The job kind that runs a generation; its payload is the generation id.
-pub const GENERATE_JOB: &str = "generate";
-
-/// The dedupe key of a generation's job: one job per generation at a time.
-pub fn job_key(generation_id: i64) -> String {
-    format!("generate:{generation_id}")
-}
-
 pub(crate) fn generate_job(generation_id: i64, priority: i64, now: i64) -> NewJob {
-    NewJob {
-        kind: GENERATE_JOB.into(),
-        payload: generation_id.to_string(),
-        dedupe_key: Some(job_key(generation_id)),
-        priority,
-        run_at: now,
-    }
+    NewJob::new(Task::Generate(generation_id), priority, now)
 }
 
 /// Sets a generation that is not ready to `pending` or `failed` with the error of its last try, on any
@@ -202,7 +189,7 @@ macro_rules! set_unready {
         sqlx::query(concat!(
             "UPDATE generations SET status = '",
             $status,
-            "', error = $2, updated_at = $3 WHERE id = $1 AND status <> 'ready'"
+            "', error = $2, live_text = NULL, updated_at = $3 WHERE id = $1 AND status <> 'ready'"
         ))
         .bind($id)
         .bind($error)
@@ -252,13 +239,14 @@ impl Store {
         if before.status != Status::Ready {
             with_pool!(self, pool => sqlx::query(
                 "UPDATE generations SET status = 'generating', attempts = attempts + 1, error = NULL, \
-                 updated_at = $2 WHERE id = $1 AND status <> 'ready'",
+                 live_text = NULL, updated_at = $2 WHERE id = $1 AND status <> 'ready'",
             )
             .bind(id)
             .bind(now_ms())
             .execute(pool)
             .await?
             .rows_affected());
+            self.publish(Change::Item(id)).await;
         }
         Ok(before)
     }
@@ -291,7 +279,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             let updated = sqlx::query(
                 "UPDATE generations SET status = 'ready', engine = $2, model = $3, tokens_in = $4, \
-                 tokens_out = $5, duration_ms = $6, error = NULL, updated_at = $7 \
+                 tokens_out = $5, duration_ms = $6, error = NULL, live_text = NULL, updated_at = $7 \
                  WHERE id = $1 AND status <> 'ready'",
             )
             .bind(id)
@@ -328,6 +316,7 @@ impl Store {
             }
             tx.commit().await?;
         });
+        self.publish(Change::Item(id)).await;
         Ok(true)
     }
 
@@ -346,13 +335,14 @@ impl Store {
             }
             tx.commit().await?;
         });
+        self.publish(Change::Item(id)).await;
         Ok(())
     }
 
     /// Makes every failed generation of a course pending again and queues it; returns how many.
     pub async fn retry_failed(&self, course_id: i64) -> Result<usize, StoreError> {
         let now = now_ms();
-        with_pool!(self, pool => {
+        let ids = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let ids: Vec<i64> = sqlx::query_scalar(
                 "UPDATE generations SET status = 'pending', error = NULL, updated_at = $2 \
@@ -366,8 +356,53 @@ impl Store {
                 jobs::insert!(&mut *tx, &generate_job(*id, 0, now));
             }
             tx.commit().await?;
-            Ok(ids.len())
-        })
+            ids
+        });
+        for id in &ids {
+            self.publish(Change::Item(*id)).await;
+        }
+        if !ids.is_empty() {
+            self.publish(Change::Queued).await;
+        }
+        Ok(ids.len())
+    }
+
+    /// Failed items of every course, by kind.
+    pub async fn failed_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(with_pool!(self, pool => sqlx::query_as(
+            "SELECT kind, COUNT(*) FROM generations WHERE status = 'failed' GROUP BY kind ORDER BY kind",
+        )
+        .fetch_all(pool)
+        .await?))
+    }
+
+    /// Shares the text so far of an item being written, for watchers on other nodes; nothing once
+    /// it is no longer being written.
+    pub async fn share_live_text(&self, id: i64, text: &str) -> Result<(), StoreError> {
+        let changed = with_pool!(self, pool => sqlx::query(
+            "UPDATE generations SET live_text = $2 WHERE id = $1 AND status = 'generating'",
+        )
+        .bind(id)
+        .bind(text)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if changed > 0 {
+            self.publish(Change::Text(id)).await;
+        }
+        Ok(())
+    }
+
+    /// The shared text so far of an item being written, with the attempt it belongs to; `None`
+    /// when none is shared.
+    pub async fn live_text(&self, id: i64) -> Result<Option<(i64, String)>, StoreError> {
+        let row: Option<(i64, Option<String>)> = with_pool!(self, pool => sqlx::query_as(
+            "SELECT attempts, live_text FROM generations WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
+        Ok(row.and_then(|(attempts, text)| Some((attempts, text?))))
     }
 
     /// Someone is waiting for this item: its queued job moves to the front of the queue. Nothing else
@@ -382,9 +417,12 @@ impl Store {
             .generation_of(kind, item_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("{} {item_id}", kind.as_str())))?;
-        if matches!(generation.status, Status::Pending | Status::Generating) {
-            self.prioritize(&job_key(generation.id), jobs::URGENT)
-                .await?;
+        if matches!(generation.status, Status::Pending | Status::Generating)
+            && self
+                .prioritize(&Task::Generate(generation.id), jobs::URGENT)
+                .await?
+        {
+            self.publish(Change::Queued).await;
         }
         self.generation(generation.id).await
     }
@@ -418,6 +456,7 @@ impl Store {
             }
             tx.commit().await?;
         });
+        self.publish(Change::Item(id)).await;
         Ok(())
     }
 }

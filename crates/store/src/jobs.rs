@@ -1,7 +1,7 @@
 //! The durable job queue: a table. A worker claims the first due job by priority, then age, taking a
 //! lease; it renews the lease while it works and deletes the job when done. A worker that dies simply
 //! stops renewing, and its job is claimed again once the lease runs out. Failed jobs come back after a
-//! backoff. A dedupe key allows one queued job per key.
+//! backoff. Each job does one typed [`Task`], and at most one job per task is queued.
 //!
 //! Claiming is one statement: `UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING` on
 //! PostgreSQL, so concurrent workers skip each other's rows; on SQLite the same `UPDATE … RETURNING`
@@ -14,34 +14,107 @@ use crate::{Backend, Store, StoreError, with_pool};
 /// The priority of work someone is waiting for; ordinary jobs have 0.
 pub const URGENT: i64 = 100;
 
+/// What a job does. Each kind is one variant: the queue stores it as a kind and a payload, and at
+/// most one job per task is queued at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Task {
+    /// Write one generated item: its generation record.
+    Generate(i64),
+    /// Draft an outline: the draft's id.
+    Draft(String),
+    /// A kind this version does not know (queued by a newer one), as stored.
+    Unknown {
+        /// The stored kind.
+        kind: String,
+        /// The stored payload.
+        payload: String,
+    },
+}
+
+impl Task {
+    /// What kind of task it is (`generate`, `draft`, …), as stored and logged.
+    pub fn kind(&self) -> &str {
+        match self {
+            Self::Generate(_) => "generate",
+            Self::Draft(_) => "draft",
+            Self::Unknown { kind, .. } => kind,
+        }
+    }
+
+    pub(crate) fn payload(&self) -> String {
+        match self {
+            Self::Generate(id) => id.to_string(),
+            Self::Draft(id) => id.clone(),
+            Self::Unknown { payload, .. } => payload.clone(),
+        }
+    }
+
+    /// The queue's dedupe key: one queued job per task.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.kind(), self.payload())
+    }
+
+    fn parse(kind: String, payload: String) -> Self {
+        match kind.as_str() {
+            "generate" => match payload.parse() {
+                Ok(id) => Self::Generate(id),
+                Err(_) => Self::Unknown { kind, payload },
+            },
+            "draft" => Self::Draft(payload),
+            _ => Self::Unknown { kind, payload },
+        }
+    }
+}
+
 /// A job to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewJob {
-    /// What the worker does (`generate`, …).
-    pub kind: String,
-    /// Its argument, as text.
-    pub payload: String,
-    /// At most one queued job has this key; a second is dropped.
-    pub dedupe_key: Option<String>,
+    /// What the worker does.
+    pub task: Task,
     /// Higher runs first.
     pub priority: i64,
     /// Not before this time (Unix ms).
     pub run_at: i64,
 }
 
+impl NewJob {
+    /// `task`, due at `now` with `priority`.
+    pub fn new(task: Task, priority: i64, now: i64) -> Self {
+        Self {
+            task,
+            priority,
+            run_at: now,
+        }
+    }
+}
+
 /// A claimed job.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     /// Its id.
     pub id: i64,
     /// What to do.
-    pub kind: String,
-    /// Its argument.
-    pub payload: String,
+    pub task: Task,
     /// Times it has been claimed, this one included.
     pub attempts: i64,
-    /// Its dedupe key.
-    pub dedupe_key: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    kind: String,
+    payload: String,
+    attempts: i64,
+}
+
+impl From<JobRow> for Job {
+    fn from(row: JobRow) -> Self {
+        Self {
+            id: row.id,
+            task: Task::parse(row.kind, row.payload),
+            attempts: row.attempts,
+        }
+    }
 }
 
 /// Inserts a job on any executor (pool or transaction); evaluates to the new id, or `None` when a job
@@ -54,9 +127,9 @@ macro_rules! insert {
             "INSERT INTO jobs (kind, payload, dedupe_key, priority, run_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         )
-        .bind(&job.kind)
-        .bind(&job.payload)
-        .bind(&job.dedupe_key)
+        .bind(job.task.kind())
+        .bind(job.task.payload())
+        .bind(job.task.key())
         .bind(job.priority)
         .bind(job.run_at)
         .bind($crate::now_ms())
@@ -70,12 +143,12 @@ pub(crate) use insert;
 const CLAIM_SQLITE: &str = "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, lease_until = $2 \
      WHERE id = (SELECT id FROM jobs WHERE run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
                  ORDER BY priority DESC, id LIMIT 1) \
-     RETURNING id, kind, payload, attempts, dedupe_key";
+     RETURNING id, kind, payload, attempts";
 
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, lease_until = $2 \
      WHERE id = (SELECT id FROM jobs WHERE run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
                  ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, kind, payload, attempts, dedupe_key";
+     RETURNING id, kind, payload, attempts";
 
 fn ms(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
@@ -99,7 +172,7 @@ impl Store {
         // `fetch_all` runs the statement to its end, where SQLite commits: `fetch_optional` stops at
         // the row and loses an error of the commit (a full disk), so a claim that was never stored
         // would look made, and the same job would be claimed again and again.
-        let jobs: Vec<Job> = match &self.backend {
+        let jobs: Vec<JobRow> = match &self.backend {
             Backend::Sqlite(pool) => {
                 sqlx::query_as(CLAIM_SQLITE)
                     .bind(worker)
@@ -117,7 +190,7 @@ impl Store {
                     .await?
             }
         };
-        Ok(jobs.into_iter().next())
+        Ok(jobs.into_iter().next().map(Job::from))
     }
 
     /// Renews `worker`'s lease on a job; false when the lease was lost (it ran out and another worker
@@ -162,12 +235,12 @@ impl Store {
         Ok(())
     }
 
-    /// Raises the priority of the queued job with this key (never lowers it).
-    pub async fn prioritize(&self, dedupe_key: &str, priority: i64) -> Result<bool, StoreError> {
+    /// Raises the priority of the queued job of this task (never lowers it).
+    pub async fn prioritize(&self, task: &Task, priority: i64) -> Result<bool, StoreError> {
         let updated = with_pool!(self, pool => sqlx::query(
             "UPDATE jobs SET priority = $2 WHERE dedupe_key = $1 AND priority < $2",
         )
-        .bind(dedupe_key)
+        .bind(task.key())
         .bind(priority)
         .execute(pool)
         .await?
@@ -182,6 +255,19 @@ impl Store {
             "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > run_at THEN lease_until ELSE run_at END) FROM jobs",
         )
         .fetch_one(pool)
+        .await?))
+    }
+
+    /// Jobs by kind: how many wait (due or not) and how many a worker holds now (`now`, Unix ms).
+    pub async fn job_counts(&self, now: i64) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        Ok(with_pool!(self, pool => sqlx::query_as(
+            "SELECT kind, \
+             CAST(SUM(CASE WHEN lease_until > $1 THEN 0 ELSE 1 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN lease_until > $1 THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM jobs GROUP BY kind ORDER BY kind",
+        )
+        .bind(now)
+        .fetch_all(pool)
         .await?))
     }
 

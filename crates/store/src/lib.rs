@@ -1,8 +1,9 @@
 //! Persistence for Lyceum: one [`Store`] API over SQLite (the default, a single file) and PostgreSQL (for
 //! many nodes), with migrations per backend.
 //!
-//! It owns courses and their parts ([`courses`]), the generation record of every generated item
-//! ([`generations`]) and the durable job queue ([`jobs`]). Operations that must not be half done — a course
+//! It owns courses and their parts ([`courses`]), outlines being drafted ([`drafts`]), the generation
+//! record of every generated item ([`generations`]), the durable job queue ([`jobs`]) and the feed of
+//! changes that live pages follow on any node ([`feed`]). Operations that must not be half done — a course
 //! with its pending jobs, a saved unit with its quiz job and its finished job — are one transaction. It
 //! knows nothing about engines or prompts, and never decides what to generate.
 //!
@@ -12,6 +13,8 @@
 //! connection writes first.
 
 pub mod courses;
+pub mod drafts;
+pub mod feed;
 pub mod generations;
 pub mod jobs;
 
@@ -24,8 +27,10 @@ use sqlx::sqlite::{
 };
 
 pub use courses::{Course, CourseSummary, Module, NewCourse, SitemapEntry, Unit};
+pub use drafts::{Draft, DraftStatus};
+pub use feed::{Change, Changes};
 pub use generations::{Generation, GenerationStats, ItemKind, Output, Status};
-pub use jobs::{Job, NewJob};
+pub use jobs::{Job, NewJob, Task};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +41,9 @@ pub enum StoreError {
     /// The database URL is not one Lyceum can use (the URL as given, password redacted).
     #[error("unsupported database URL \"{0}\": use sqlite://PATH or postgres://USER@HOST/DB")]
     InvalidUrl(String),
+    /// The thing is not in a state that allows this (a draft confirmed while still drafting).
+    #[error("{0}")]
+    Conflict(String),
     /// A stored value cannot be read back (written by a newer version, or edited by hand).
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
@@ -60,6 +68,7 @@ impl From<sqlx::Error> for StoreError {
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    feed: std::sync::Arc<feed::Feed>,
 }
 
 #[derive(Clone)]
@@ -122,7 +131,10 @@ impl Store {
         } else {
             return Err(StoreError::InvalidUrl(redact_url(url)));
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            feed: std::sync::Arc::default(),
+        })
     }
 
     /// Applies the migrations this version has and the database lacks.
@@ -156,6 +168,12 @@ impl Store {
             .map(|migration| migration.version)
             .filter(|version| !applied.contains(version))
             .collect())
+    }
+
+    /// Whether other processes may share this database (PostgreSQL): what one process writes must
+    /// then be shared through it, not through memory.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
     /// `sqlite` or `postgres`.

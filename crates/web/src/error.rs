@@ -75,6 +75,7 @@ impl WebError {
             }
             Self::CrossSite => StatusCode::FORBIDDEN,
             Self::Generate(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             Self::Store(_) | Self::Render(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -149,6 +150,11 @@ impl IntoResponse for WebError {
                 tracing::info!(reason = %self, "request refused by a per-client limit");
                 return response;
             }
+            Self::Store(StoreError::Conflict(_)) => (
+                "Changed meanwhile",
+                "This changed while you were looking at it (perhaps in another tab). Reload the \
+                 page to see it as it is now.",
+            ),
             Self::Store(_) | Self::Render(_) | Self::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (
@@ -167,5 +173,23 @@ impl IntoResponse for WebError {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, message).into_response(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conflict_is_409_with_a_plain_page_and_other_store_errors_stay_500() {
+        let conflict = WebError::from(StoreError::Conflict("the draft is drafting".into()));
+        assert_eq!(conflict.status(), StatusCode::CONFLICT);
+        assert_eq!(conflict.into_response().status(), StatusCode::CONFLICT);
+        let corrupt = WebError::from(StoreError::Corrupt("bad row".into()));
+        assert_eq!(corrupt.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            WebError::from(StoreError::NotFound("draft".into())).status(),
+            StatusCode::NOT_FOUND
+        );
     }
 }

@@ -40,8 +40,6 @@ pub struct Web {
     pub public_url: Arc<str>,
     /// Course, week and unit pages, once per change of their course.
     pub pages: Arc<page_cache::PageCache>,
-    /// Outlines being drafted.
-    pub drafts: Arc<drafts::Drafts>,
     /// Drafts per client an hour.
     pub draft_limit: Arc<rate_limit::RateLimit>,
     /// Course units asked for per client an hour.
@@ -63,7 +61,6 @@ impl Web {
                 app.hub.progress(),
                 std::time::Duration::from_secs(app.settings.web.page_cache_secs),
             )),
-            drafts: Arc::new(drafts::Drafts::default()),
             draft_limit: Arc::new(rate_limit::RateLimit::per_hour(
                 app.settings.web.drafts_per_hour,
             )),
@@ -87,7 +84,30 @@ pub fn router(web: Web) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(cross_site::same_origin))
         .layer(axum::middleware::from_fn(headers::secure))
+        .route_layer(axum::middleware::from_fn_with_state(web.clone(), count))
         .with_state(web)
+}
+
+/// Counts every request of a route for `/metrics`, by the route's pattern, and how long it took
+/// (to its first byte, for a stream).
+async fn count(
+    axum::extract::State(web): axum::extract::State<Web>,
+    route: axum::extract::MatchedPath,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    // Every log line of the request names its route.
+    let span = tracing::info_span!("request", %method, route = route.as_str());
+    let response = tracing::Instrument::instrument(next.run(request), span).await;
+    web.app.metrics.request(
+        route.as_str(),
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }
 
 /// How often what the privacy page promises to forget is looked through.
@@ -103,12 +123,28 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let forgetting = tokio::spawn(forget_expired(web.clone()));
+    // Several nodes share a PostgreSQL database: show viewers here what the others write.
+    let relaying = web
+        .app
+        .store
+        .is_shared()
+        .then(|| {
+            let app = Arc::clone(&web.app);
+            tokio::spawn(async move {
+                if let Err(error) = app.relay_other_nodes().await {
+                    tracing::error!(%error, "cannot follow other nodes' progress; their live text will not show here");
+                }
+            })
+        });
     // Client addresses are needed for the per-address limit on drafting.
     let service = router(web).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     forgetting.abort();
+    if let Some(relaying) = relaying {
+        relaying.abort();
+    }
     served
 }
 
@@ -120,9 +156,11 @@ pub async fn forget_expired(web: Web) {
     loop {
         tokio::select! {
             _ = records.tick() => {
-                web.drafts.forget_expired();
                 web.draft_limit.forget_expired();
                 web.unit_limit.forget_expired();
+                if let Err(error) = web.app.forget_expired_drafts(lyceum_store::now_ms()).await {
+                    tracing::warn!(%error, "could not delete expired drafts");
+                }
             }
             _ = pages.tick() => web.pages.forget_expired(),
         }

@@ -63,6 +63,7 @@ pub fn router() -> Router<Web> {
         .route("/sitemaps/{file}", get(seo::sitemap))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .fallback(|| async { WebError::NotFound })
 }
 
@@ -132,7 +133,9 @@ async fn cached(
     key: PageKey,
     render: impl Future<Output = Result<Rendered, WebError>>,
 ) -> Result<Html<Bytes>, WebError> {
-    if let Some(html) = web.pages.get(&key) {
+    let hit = web.pages.get(&key);
+    web.app.metrics.page_cache(hit.is_some());
+    if let Some(html) = hit {
         return Ok(Html(html));
     }
     let rendering = web.pages.rendering();

@@ -1,6 +1,7 @@
 //! `lyceum bench`: measure the configured engine on this machine, and the memory of the web app.
 
 mod memory;
+mod nodes;
 
 use crate::commands::outln;
 use std::time::{Duration, Instant};
@@ -35,6 +36,16 @@ pub enum Command {
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
         rounds: u32,
     },
+    /// How long text a worker writes takes to reach a viewer on another web node, through the
+    /// PostgreSQL database of `database.url` (a one-unit course is stored for the run and deleted).
+    Nodes {
+        /// Pieces of text measured.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+        samples: u64,
+        /// Milliseconds between two pieces.
+        #[arg(long, default_value_t = 50)]
+        every_ms: u64,
+    },
     /// Prompt and generation speed, batching, JSON-schema cost and memory of the language model.
     Llm {
         /// Tokens generated per measured sequence.
@@ -57,6 +68,33 @@ pub enum Command {
         #[arg(long, value_delimiter = ',', default_values_t = [1, 8])]
         sequences: Vec<usize>,
     },
+}
+
+/// An engine that is never called, for benchmarks that load no model.
+fn unused_engine() -> anyhow::Result<Arc<dyn Engine>> {
+    Ok(Arc::new(lyceum_llm::openai::OpenAiEngine::new(
+        lyceum_llm::openai::OpenAiConfig {
+            base_url: "http://127.0.0.1:9/v1".into(),
+            api_key: None,
+            model: "none".into(),
+            max_retries: 0,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(1),
+            connect_timeout: Duration::from_millis(1),
+            idle_timeout: Duration::from_millis(1),
+        },
+    )?))
+}
+
+/// The record of an outline no model wrote, for benchmark courses.
+fn no_stats() -> lyceum_store::GenerationStats {
+    lyceum_store::GenerationStats {
+        engine: "none".into(),
+        model: "none".into(),
+        tokens_in: None,
+        tokens_out: None,
+        duration: Duration::ZERO,
+    }
 }
 
 /// What one generation took.
@@ -142,6 +180,14 @@ async fn concurrent(engine: &dyn Engine, sequences: u32, tokens: u32) -> anyhow:
 pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Llm { tokens } => llm(settings, tokens).await,
+        Command::Nodes { samples, every_ms } => {
+            nodes::run(
+                settings,
+                usize::try_from(samples)?,
+                Duration::from_millis(every_ms.max(1)),
+            )
+            .await
+        }
         Command::Memory {
             courses,
             streams,

@@ -6,6 +6,7 @@
 mod api_fuzz;
 mod browser;
 mod generate;
+mod nodes;
 mod serve;
 
 use std::path::Path;
@@ -209,5 +210,32 @@ fn chat_with_a_schema_answers_json_that_follows_it() {
     assert!(
         answer["city"].as_str().unwrap().contains("Paris"),
         "{answer}"
+    );
+}
+
+#[test]
+fn logs_are_one_json_object_a_line_when_a_collector_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = lyceum(
+        dir.path(),
+        &["--log-format", "json", "migrate"],
+        &[("RUST_LOG", "debug")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert!(!lines.is_empty(), "debug logging wrote nothing");
+    for line in lines {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"));
+        assert!(entry["level"].is_string(), "{line}");
+        assert!(entry["fields"].is_object(), "{line}");
+    }
+    let text = lyceum(dir.path(), &["migrate"], &[("RUST_LOG", "debug")]);
+    assert!(
+        text.stderr
+            .lines()
+            .any(|line| serde_json::from_str::<serde_json::Value>(line).is_err()),
+        "the default is text for people:\n{}",
+        text.stderr
     );
 }

@@ -33,6 +33,23 @@ async fn http_get(address: &str, path: &str) -> String {
 pub(crate) struct Served(Option<Child>);
 
 impl Served {
+    /// Holds `child`.
+    pub(crate) fn new(child: Child) -> Self {
+        Self(Some(child))
+    }
+
+    /// Kills it outright (SIGKILL), as a machine that dies does, and waits until it is gone.
+    pub(crate) fn kill(mut self) {
+        self.kill_now();
+    }
+
+    fn kill_now(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// Its process id.
     pub(crate) fn id(&self) -> u32 {
         self.0.as_ref().map_or(0, Child::id)
@@ -55,20 +72,27 @@ impl Served {
 
 impl Drop for Served {
     fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.kill_now();
     }
 }
 
 /// Starts `lyceum serve` on a free loopback port with `env`; the child and its `host:port`.
 pub(crate) async fn spawn_serve(data_dir: &Path, env: &[(&str, String)]) -> (Served, String) {
+    spawn_serve_with(data_dir, env, &[]).await
+}
+
+/// The same with more arguments (`--no-worker`).
+pub(crate) async fn spawn_serve_with(
+    data_dir: &Path,
+    env: &[(&str, String)],
+    args: &[&str],
+) -> (Served, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lyceum"));
     command
         .arg("--data-dir")
         .arg(data_dir)
         .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
         .envs(env.iter().map(|(name, value)| (*name, value.as_str())));
     serve_from(command).await
 }
@@ -81,7 +105,7 @@ async fn serve_from(mut command: Command) -> (Served, String) {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let served = Served(Some(child));
+    let served = Served::new(child);
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
@@ -162,7 +186,11 @@ async fn serve_shows_a_course_while_writing_it_and_sigterm_hands_the_running_job
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(job.payload, overview.id.to_string(), "{job:?}");
+    assert_eq!(
+        job.task,
+        lyceum_store::Task::Generate(overview.id),
+        "{job:?}"
+    );
     assert_eq!(job.attempts, 1, "{job:?}");
 }
 

@@ -1,8 +1,7 @@
 //! Courses, generation records and the transactions that save generated items.
 
 use lyceum_course::{Question, Quiz};
-use lyceum_store::generations::{GENERATE_JOB, job_key};
-use lyceum_store::{ItemKind, Output, Status, Store};
+use lyceum_store::{ItemKind, Output, Status, Store, Task};
 
 use crate::helpers::{create_course, on_each_backend, outline, stats};
 
@@ -42,11 +41,10 @@ async fn a_confirmed_course_has_a_queued_job_for_every_item_in_syllabus_order() 
             .await
             .unwrap()
         {
-            assert_eq!(job.kind, GENERATE_JOB);
-            let generation = store
-                .generation(job.payload.parse().unwrap())
-                .await
-                .unwrap();
+            let Task::Generate(generation) = job.task else {
+                panic!("{job:?}")
+            };
+            let generation = store.generation(generation).await.unwrap();
             let name = match generation.kind {
                 ItemKind::Overview => {
                     let module = modules.iter().find(|m| m.id == generation.item_id).unwrap();
@@ -284,7 +282,7 @@ async fn a_failed_item_keeps_its_error_and_a_retry_queues_it_again() {
                 .await
                 .unwrap()
                 .unwrap();
-            if job.payload == generation.id.to_string() {
+            if job.task == Task::Generate(generation.id) {
                 break job;
             }
             store.complete_job(job.id).await.unwrap();
@@ -317,7 +315,7 @@ async fn a_failed_item_keeps_its_error_and_a_retry_queues_it_again() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(job.dedupe_key, Some(job_key(generation.id)));
+        assert_eq!(job.task, Task::Generate(generation.id));
     })
     .await;
 }
@@ -361,7 +359,27 @@ async fn a_unit_someone_waits_for_jumps_the_queue() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(job.payload, generation.id.to_string());
+        assert_eq!(job.task, Task::Generate(generation.id));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_deleted_course_takes_its_parts_and_queued_jobs_and_leaves_others_alone() {
+    on_each_backend(|store| async move {
+        let kept = create_course(&store, "Kept", 1, 2).await;
+        let gone = create_course(&store, "Gone", 2, 2).await;
+        assert_eq!(store.job_count().await.unwrap(), 3 + 6);
+        assert!(store.delete_course(gone.id).await.unwrap());
+        assert!(!store.delete_course(gone.id).await.unwrap(), "once");
+        assert_eq!(
+            store.job_count().await.unwrap(),
+            3,
+            "only the kept course's jobs"
+        );
+        assert!(store.generations(gone.id).await.unwrap().is_empty());
+        assert_eq!(store.course_count().await.unwrap(), 1);
+        assert_eq!(store.units(kept.id).await.unwrap().len(), 2);
     })
     .await;
 }

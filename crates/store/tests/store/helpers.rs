@@ -24,25 +24,33 @@ where
     test(store.clone()).await;
     store.close().await;
 
-    let Some(admin_url) = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "TEST_DATABASE_URL must be set in CI so the PostgreSQL half of the store suite runs"
-        );
+    let Some(admin_url) = postgres_admin_url() else {
         return;
     };
-    let (store, drop_database) = postgres_database(&admin_url).await;
+    let (store, _, drop_database) = postgres_database(&admin_url).await;
     test(store.clone()).await;
     store.close().await;
     drop_database.await;
 }
 
+/// `TEST_DATABASE_URL`, the server's admin database; `None` when it is not set, which CI does not
+/// allow, so the PostgreSQL half of the store suite cannot be skipped unnoticed.
+pub fn postgres_admin_url() -> Option<String> {
+    let url = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    assert!(
+        url.is_some() || std::env::var("CI").is_err(),
+        "TEST_DATABASE_URL must be set in CI so the PostgreSQL half of the store suite runs"
+    );
+    url
+}
+
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
-async fn postgres_database(admin_url: &str) -> (Store, impl Future<Output = ()>) {
+/// A fresh PostgreSQL database: a store on it, its URL (for more stores, as other nodes have), and
+/// the future that drops it.
+pub async fn postgres_database(admin_url: &str) -> (Store, String, impl Future<Output = ()>) {
     use sqlx::Executor;
     let name = format!(
         "lyceum_test_{}_{}",
@@ -61,7 +69,8 @@ async fn postgres_database(admin_url: &str) -> (Store, impl Future<Output = ()>)
     let base = admin_url
         .rsplit_once('/')
         .map_or(admin_url, |(base, _)| base);
-    let store = Store::open(&format!("{base}/{name}")).await.unwrap();
+    let url = format!("{base}/{name}");
+    let store = Store::open(&url).await.unwrap();
     let cleanup = async move {
         admin
             .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
@@ -69,7 +78,7 @@ async fn postgres_database(admin_url: &str) -> (Store, impl Future<Output = ()>)
             .unwrap();
         admin.close().await;
     };
-    (store, cleanup)
+    (store, url, cleanup)
 }
 
 /// An outline of `weeks` × `units` with distinct titles.
@@ -102,15 +111,20 @@ pub fn stats() -> GenerationStats {
     }
 }
 
-/// Stores a course of `weeks` × `units`.
-pub async fn create_course(store: &Store, title: &str, weeks: usize, units: usize) -> Course {
+/// A request for a course of `weeks` × `units`.
+pub fn request(weeks: u32, units: u32) -> CourseRequest {
     let mut request =
         CourseRequest::new(Description::parse("A topic for the store tests").unwrap());
-    request.weeks = Weeks::new(weeks as u32).unwrap();
-    request.units_per_week = UnitsPerWeek::new(units as u32).unwrap();
+    request.weeks = Weeks::new(weeks).unwrap();
+    request.units_per_week = UnitsPerWeek::new(units).unwrap();
+    request
+}
+
+/// Stores a course of `weeks` × `units`.
+pub async fn create_course(store: &Store, title: &str, weeks: usize, units: usize) -> Course {
     store
         .create_course(NewCourse {
-            request: &request,
+            request: &request(weeks as u32, units as u32),
             outline: &outline(title, weeks, units),
             outline_stats: &stats(),
         })

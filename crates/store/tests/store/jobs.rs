@@ -3,17 +3,20 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use lyceum_store::{NewJob, Status, Store};
+use lyceum_store::{Job, NewJob, Status, Store, Task};
 
 use crate::helpers::on_each_backend;
 
-fn job(payload: &str, key: Option<&str>, run_at: i64) -> NewJob {
-    NewJob {
-        kind: "test".into(),
-        payload: payload.into(),
-        dedupe_key: key.map(Into::into),
-        priority: 0,
-        run_at,
+/// A job that drafts the draft `name` (the queue does not look at what a task refers to).
+fn job(name: &str, run_at: i64) -> NewJob {
+    NewJob::new(Task::Draft(name.into()), 0, run_at)
+}
+
+/// The name of a job made by [`job`].
+fn name(job: Job) -> String {
+    match job.task {
+        Task::Draft(name) => name,
+        other => panic!("not a test job: {other:?}"),
     }
 }
 
@@ -25,7 +28,7 @@ async fn two_workers_claiming_at_once_never_get_the_same_job() {
     on_each_backend(|store| async move {
         for n in 0..60 {
             store
-                .enqueue(&job(&n.to_string(), None, NOW))
+                .enqueue(&job(&n.to_string(), NOW))
                 .await
                 .unwrap()
                 .unwrap();
@@ -40,7 +43,7 @@ async fn two_workers_claiming_at_once_never_get_the_same_job() {
                         .await
                         .unwrap()
                     {
-                        mine.push(job.payload);
+                        mine.push(name(job));
                     }
                     mine
                 })
@@ -60,7 +63,7 @@ async fn two_workers_claiming_at_once_never_get_the_same_job() {
 #[tokio::test]
 async fn an_expired_lease_is_taken_again_and_the_first_worker_loses_it() {
     on_each_backend(|store| async move {
-        store.enqueue(&job("a", None, NOW)).await.unwrap();
+        store.enqueue(&job("a", NOW)).await.unwrap();
         let first = store.claim("dead", LEASE, NOW).await.unwrap().unwrap();
         assert_eq!(first.attempts, 1);
         assert_eq!(
@@ -94,25 +97,52 @@ async fn an_expired_lease_is_taken_again_and_the_first_worker_loses_it() {
 }
 
 #[tokio::test]
-async fn a_dedupe_key_stops_a_duplicate_until_the_first_is_done() {
+async fn a_task_is_queued_once_until_its_job_is_done() {
     on_each_backend(|store| async move {
-        let id = store.enqueue(&job("a", Some("unit:7"), NOW)).await.unwrap();
+        let id = store.enqueue(&job("a", NOW)).await.unwrap();
         assert!(id.is_some());
-        assert_eq!(
-            store.enqueue(&job("b", Some("unit:7"), NOW)).await.unwrap(),
-            None
-        );
-        assert_eq!(store.job_count().await.unwrap(), 1);
+        let urgent = NewJob::new(Task::Draft("a".into()), lyceum_store::jobs::URGENT, NOW);
+        assert_eq!(store.enqueue(&urgent).await.unwrap(), None);
+        store.enqueue(&job("b", NOW)).await.unwrap().unwrap();
+        assert_eq!(store.job_count().await.unwrap(), 2);
         let claimed = store.claim("w", LEASE, NOW).await.unwrap().unwrap();
-        assert_eq!(claimed.payload, "a");
+        assert_eq!(claimed.task, Task::Draft("a".into()));
         store.complete_job(claimed.id).await.unwrap();
-        assert!(
-            store
-                .enqueue(&job("c", Some("unit:7"), NOW))
-                .await
-                .unwrap()
-                .is_some()
+        assert!(store.enqueue(&job("a", NOW)).await.unwrap().is_some());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_job_of_a_kind_this_version_does_not_know_is_claimed_as_unknown_not_an_error() {
+    on_each_backend(|store| async move {
+        store
+            .enqueue(&NewJob::new(
+                Task::Unknown {
+                    kind: "mail".into(),
+                    payload: "42".into(),
+                },
+                0,
+                NOW,
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let claimed = store.claim("w", LEASE, NOW).await.unwrap().unwrap();
+        assert_eq!(
+            claimed.task,
+            Task::Unknown {
+                kind: "mail".into(),
+                payload: "42".into()
+            }
         );
+        store
+            .enqueue(&NewJob::new(Task::Generate(7), 0, NOW))
+            .await
+            .unwrap()
+            .unwrap();
+        let claimed = store.claim("w", LEASE, NOW).await.unwrap().unwrap();
+        assert_eq!(claimed.task, Task::Generate(7));
     })
     .await;
 }
@@ -123,7 +153,9 @@ async fn a_failed_job_waits_for_its_backoff_with_its_item_pending_and_a_released
         let course = crate::helpers::create_course(&store, "Backoff", 1, 1).await;
         let now = lyceum_store::now_ms();
         let claimed = store.claim("w", LEASE, now).await.unwrap().unwrap();
-        let generation: i64 = claimed.payload.parse().unwrap();
+        let Task::Generate(generation) = claimed.task else {
+            panic!("{claimed:?}")
+        };
         store.start_generation(generation).await.unwrap();
         // Another worker's name changes nothing.
         store
@@ -168,17 +200,17 @@ async fn a_failed_job_waits_for_its_backoff_with_its_item_pending_and_a_released
 async fn urgent_jobs_run_first_and_the_rest_in_the_order_queued() {
     on_each_backend(|store| async move {
         for name in ["first", "second", "third"] {
-            store.enqueue(&job(name, Some(name), NOW)).await.unwrap();
+            store.enqueue(&job(name, NOW)).await.unwrap();
         }
         assert!(
             store
-                .prioritize("third", lyceum_store::jobs::URGENT)
+                .prioritize(&Task::Draft("third".into()), lyceum_store::jobs::URGENT)
                 .await
                 .unwrap()
         );
         let mut order = Vec::new();
         while let Some(job) = store.claim("w", LEASE, NOW).await.unwrap() {
-            order.push(job.payload);
+            order.push(name(job));
         }
         assert_eq!(order, ["third", "first", "second"]);
     })

@@ -2,5 +2,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod courses;
+mod drafts;
 mod helpers;
 mod jobs;

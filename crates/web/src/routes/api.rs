@@ -72,6 +72,7 @@ impl From<WebError> for JsonError {
             }
             WebError::Generate(_) => "the writer is busy; try again in a moment".to_owned(),
             WebError::CrossSite => "sent from another site".to_owned(),
+            WebError::Store(StoreError::Conflict(why)) => why.clone(),
             WebError::Store(_) | WebError::Render(_) | WebError::Internal(_) => {
                 tracing::error!(%error, "API request failed");
                 "the request failed; try again later".to_owned()

@@ -8,7 +8,7 @@ use axum::response::Html;
 use lyceum_store::CourseSummary;
 use serde::Deserialize;
 
-use super::new_course::{FormView, NewCourseForm};
+use super::new_course::FormView;
 use super::page;
 use crate::views::{Meta, course_href};
 use crate::{Web, WebError};
@@ -100,7 +100,7 @@ pub struct PageQuery {
 
 /// `GET /`.
 pub async fn home(State(web): State<Web>) -> Result<Html<String>, WebError> {
-    let form = FormView::new(NewCourseForm::default(), Vec::new());
+    let form = FormView::new(lyceum_course::RequestFields::default(), Vec::new());
     page(&Home::load(&web, form).await?)
 }
 

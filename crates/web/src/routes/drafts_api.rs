@@ -1,22 +1,24 @@
 //! The JSON API for making a course, as the pages do it: start drafting an outline, follow it while it
 //! is written, then confirm it as drafted or as edited. Same rules, limits and drafts as the pages.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use lyceum_course::Outline;
+use lyceum_course::{CourseRequest, Outline, RequestFields, WeekSoFar};
+use lyceum_store::{Draft, DraftStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::ApiParams;
 use super::api::{CourseLink, JsonError};
-use super::new_course::{self, NewCourseForm};
-use crate::Web;
+use super::new_course;
 use crate::client::Client;
-use crate::drafts::{DraftState, WeekSoFar};
+use crate::{Web, drafts};
 
 /// What to draft; what is left out takes the form's default.
 #[derive(Debug, Deserialize)]
@@ -31,9 +33,9 @@ pub struct DraftBody {
     audience: Option<String>,
 }
 
-impl From<DraftBody> for NewCourseForm {
+impl From<DraftBody> for RequestFields {
     fn from(body: DraftBody) -> Self {
-        let defaults = NewCourseForm::default();
+        let defaults = RequestFields::default();
         Self {
             description: body.description,
             weeks: body.weeks.map_or(defaults.weeks, |n| n.to_string()),
@@ -68,25 +70,18 @@ pub struct DraftView {
     confirm: String,
 }
 
-impl DraftView {
-    fn new(id: &str, state: &DraftState) -> Self {
-        let (status, error) = new_course::status(state);
+impl From<&Draft> for DraftView {
+    fn from(draft: &Draft) -> Self {
+        let id = &draft.id;
         Self {
-            id: id.to_owned(),
-            status: if state.course.is_some() {
-                "confirmed"
-            } else {
-                status
-            },
-            error,
-            title: state.title.clone(),
-            summary: state.summary.clone(),
-            weeks: state.weeks_so_far(),
-            outline: match &state.result {
-                Some(Ok((outline, _))) => Some(outline.clone()),
-                _ => None,
-            },
-            course: state.course.as_deref().map(CourseLink::new),
+            id: id.clone(),
+            status: draft.status.as_str(),
+            error: draft.error.clone(),
+            title: draft.so_far.title.clone(),
+            summary: draft.so_far.summary.clone(),
+            weeks: draft.so_far.weeks.clone(),
+            outline: draft.outline.clone(),
+            course: draft.course.as_deref().map(CourseLink::new),
             live: format!("/api/drafts/{id}/live"),
             confirm: format!("/api/drafts/{id}/confirm"),
         }
@@ -100,8 +95,7 @@ pub async fn create(
     body: Result<Json<DraftBody>, JsonRejection>,
 ) -> Result<Response, JsonError> {
     let Json(body) = body?;
-    let form = NewCourseForm::from(body);
-    let request = new_course::parse(&form).map_err(|errors| {
+    let request = CourseRequest::parse(&RequestFields::from(body)).map_err(|errors| {
         JsonError::invalid(
             "the course cannot be drafted as asked",
             errors
@@ -110,13 +104,13 @@ pub async fn create(
                 .collect(),
         )
     })?;
-    let id = new_course::start(&web, client, request)?;
-    let draft = new_course::draft(&web, &id)?;
+    let id = new_course::start(&web, client, &request).await?;
+    let draft = new_course::draft(&web, &id).await?;
     let location = format!("/api/drafts/{id}");
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, location)],
-        Json(DraftView::new(&id, &draft.state())),
+        Json(DraftView::from(&draft)),
     )
         .into_response())
 }
@@ -126,8 +120,8 @@ pub async fn get(
     State(web): State<Web>,
     ApiParams(id): ApiParams<String>,
 ) -> Result<Json<DraftView>, JsonError> {
-    let draft = new_course::draft(&web, &id)?;
-    Ok(Json(DraftView::new(&id, &draft.state())))
+    let draft = new_course::draft(&web, &id).await?;
+    Ok(Json(DraftView::from(&draft)))
 }
 
 /// `GET /api/drafts/{id}/live`: `draft` events (the draft as JSON) on every change, then `done` or
@@ -137,11 +131,15 @@ pub async fn live(
     client: Client,
     ApiParams(id): ApiParams<String>,
 ) -> Result<Response, JsonError> {
-    let draft = new_course::draft(&web, &id)?;
+    let draft = new_course::draft(&web, &id).await?;
     let slot = web.streams.open(client)?;
-    Ok(new_course::follow(draft, slot, "draft", move |state| {
-        serde_json::to_string(&DraftView::new(&id, state)).unwrap_or_default()
-    }))
+    Ok(drafts::follow(
+        Arc::clone(&web.app),
+        draft.id,
+        slot,
+        "draft",
+        |draft| serde_json::to_string(&DraftView::from(draft)).unwrap_or_default(),
+    ))
 }
 
 /// What confirming takes: the outline as edited, or nothing to take it as drafted.
@@ -175,20 +173,22 @@ pub async fn confirm(
     if let Some(Err(problems)) = body.outline.as_ref().map(Outline::validate) {
         return Err(invalid_outline(problems.problems));
     }
-    let draft = new_course::draft(&web, &id)?;
-    let state = draft.state();
-    if let Some(slug) = &state.course {
+    let draft = new_course::draft(&web, &id).await?;
+    if let Some(slug) = &draft.course {
         return Ok(Json(CourseLink::new(slug)).into_response());
     }
-    let (drafted, stats) = match state.result {
-        Some(Ok(done)) => done,
-        Some(Err(error)) => {
+    let drafted = match (draft.status, &draft.outline) {
+        (DraftStatus::Ready, Some(drafted)) => drafted.clone(),
+        (DraftStatus::Failed, _) => {
             return Err(JsonError::new(
                 StatusCode::CONFLICT,
-                format!("the outline could not be drafted: {error}"),
+                format!(
+                    "the outline could not be drafted: {}",
+                    draft.error.as_deref().unwrap_or("drafting failed")
+                ),
             ));
         }
-        None => {
+        _ => {
             return Err(JsonError::new(
                 StatusCode::CONFLICT,
                 "the outline is still being drafted; confirm it once its status is ready",
@@ -196,7 +196,7 @@ pub async fn confirm(
         }
     };
     let outline = body.outline.unwrap_or(drafted);
-    match new_course::create_course(&web, &draft, outline, &stats).await? {
+    match new_course::create_course(&web, &draft, outline).await? {
         Ok(course) => {
             let link = CourseLink::new(&course.slug);
             Ok((

@@ -1,5 +1,6 @@
-//! `/healthz` (the process answers) and `/readyz` (it can do its work: the database answers and has
-//! every migration, and this process's worker, if it runs one, reaches its queue). A load balancer
+//! `/healthz` (the process answers), `/readyz` (it can do its work: the database answers and has
+//! every migration, and this process's worker, if it runs one, reaches its queue) and `/metrics`
+//! (Prometheus). A load balancer
 //! sends traffic by `/readyz`; the answer names what is wrong, never an error's details (those are
 //! logged).
 
@@ -55,4 +56,17 @@ pub async fn readyz(State(web): State<Web>) -> Response {
         Json(json!({"ready": ready, "database": database, "worker": worker})),
     )
         .into_response()
+}
+
+/// `GET /metrics`: every metric in the OpenMetrics text format Prometheus reads.
+pub async fn metrics(State(web): State<Web>) -> Result<Response, crate::WebError> {
+    let text = web.app.metrics_text().await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            lyceum_app::metrics::CONTENT_TYPE,
+        )],
+        text,
+    )
+        .into_response())
 }

@@ -2,65 +2,31 @@
 //! it is written, and confirming it, which creates the course and starts writing it.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use lyceum_app::GenerateError;
 use lyceum_course::{
-    Audience, CourseRequest, Description, InputError, LANGUAGES, Language, Level, Outline,
-    OutlineModule, OutlineUnit, UnitsPerWeek, Weeks,
+    CourseRequest, InputError, LANGUAGES, Language, Level, Outline, OutlineModule, OutlineSoFar,
+    OutlineUnit, RequestFields, WeekSoFar,
 };
-use serde::Deserialize;
+use lyceum_store::{Draft, DraftStatus};
 
 use super::catalog::Home;
 use super::{Params, page};
-use crate::client::{Client, StreamSlot};
-use crate::drafts::{Draft, DraftState, WeekSoFar};
+use crate::client::Client;
+use crate::drafts;
 use crate::views::course_href;
 use crate::{Web, WebError};
-
-/// The form as typed; every field is text until it is parsed.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct NewCourseForm {
-    /// What the course is about.
-    pub description: String,
-    /// Weeks, 1–26.
-    pub weeks: String,
-    /// Units a week, 1–6.
-    pub units_per_week: String,
-    /// A language tag or name.
-    pub language: String,
-    /// beginner, intermediate or advanced.
-    pub level: String,
-    /// Who it is for.
-    pub audience: String,
-}
-
-impl Default for NewCourseForm {
-    fn default() -> Self {
-        Self {
-            description: String::new(),
-            weeks: Weeks::DEFAULT.get().to_string(),
-            units_per_week: UnitsPerWeek::DEFAULT.get().to_string(),
-            language: "English".into(),
-            level: Level::default().as_str().into(),
-            audience: String::new(),
-        }
-    }
-}
 
 /// The form with what was typed and what is wrong with it, field by field.
 pub struct FormView {
     /// What was typed.
-    pub values: NewCourseForm,
+    pub values: RequestFields,
     errors: Vec<InputError>,
     /// Every language a course can be written in.
     pub languages: &'static [Language],
@@ -70,7 +36,7 @@ pub struct FormView {
 
 impl FormView {
     /// The form as typed, with these problems.
-    pub fn new(values: NewCourseForm, errors: Vec<InputError>) -> Self {
+    pub fn new(values: RequestFields, errors: Vec<InputError>) -> Self {
         Self {
             values,
             errors,
@@ -93,62 +59,31 @@ impl FormView {
     }
 }
 
-/// Parses every field; all problems at once, so the person fixes them in one go.
-pub(super) fn parse(form: &NewCourseForm) -> Result<CourseRequest, Vec<InputError>> {
-    let mut errors = Vec::new();
-    let mut keep = |error: InputError| errors.push(error);
-    let description = Description::parse(&form.description)
-        .map_err(&mut keep)
-        .ok();
-    let weeks = Weeks::parse(&form.weeks).map_err(&mut keep).ok();
-    let units = UnitsPerWeek::parse(&form.units_per_week)
-        .map_err(&mut keep)
-        .ok();
-    let language = Language::parse(&form.language).map_err(&mut keep).ok();
-    let level = Level::parse(&form.level).map_err(&mut keep).ok();
-    let audience = Audience::parse(&form.audience).map_err(&mut keep).ok();
-    match (description, weeks, units, language, level, audience) {
-        (
-            Some(description),
-            Some(weeks),
-            Some(units),
-            Some(language),
-            Some(level),
-            Some(audience),
-        ) => {
-            let mut request = CourseRequest::new(description);
-            request.weeks = weeks;
-            request.units_per_week = units;
-            request.language = language;
-            request.level = level;
-            request.audience = audience;
-            Ok(request)
-        }
-        _ => Err(errors),
-    }
-}
-
 /// `POST /courses`: starts drafting the outline and goes to its page, or shows the form again with
 /// what to change (422), or says to wait (429).
 pub async fn create(
     State(web): State<Web>,
     client: Client,
-    Form(form): Form<NewCourseForm>,
+    Form(form): Form<RequestFields>,
 ) -> Result<Response, WebError> {
-    let request = match parse(&form) {
+    let request = match CourseRequest::parse(&form) {
         Ok(request) => request,
         Err(errors) => {
             let home = Home::load(&web, FormView::new(form, errors)).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&home)?).into_response());
         }
     };
-    let id = start(&web, client, request)?;
+    let id = start(&web, client, &request).await?;
     Ok(Redirect::to(&format!("/drafts/{id}")).into_response())
 }
 
 /// Starts drafting `request` for `client`, within its limits: drafts and course units an hour, and
 /// drafts at once. The draft's id.
-pub(super) fn start(web: &Web, client: Client, request: CourseRequest) -> Result<String, WebError> {
+pub(super) async fn start(
+    web: &Web,
+    client: Client,
+    request: &CourseRequest,
+) -> Result<String, WebError> {
     let weeks = request.weeks.get();
     let units = (weeks * request.units_per_week.get()) as u32;
     web.draft_limit
@@ -158,12 +93,16 @@ pub(super) fn start(web: &Web, client: Client, request: CourseRequest) -> Result
         web.draft_limit.refund(client, 1);
         return Err(WebError::TooManyRequests(wait));
     }
-    let started = web.drafts.start(
-        web.app.clone(),
-        request,
-        client,
-        web.app.settings.web.drafts_at_once,
-    );
+    let at_once = web.app.settings.web.drafts_at_once;
+    let started = match web
+        .app
+        .start_draft(request, &client.0.to_string(), at_once)
+        .await
+    {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(WebError::TooManyDrafts),
+        Err(error) => Err(error.into()),
+    };
     if started.is_err() {
         web.draft_limit.refund(client, 1);
         web.unit_limit.refund(client, units);
@@ -181,12 +120,12 @@ pub struct OutlineView {
     weeks: Vec<WeekSoFar>,
 }
 
-impl From<&DraftState> for OutlineView {
-    fn from(state: &DraftState) -> Self {
+impl From<&OutlineSoFar> for OutlineView {
+    fn from(so_far: &OutlineSoFar) -> Self {
         Self {
-            title: state.title.clone(),
-            summary: state.summary.clone(),
-            weeks: state.weeks_so_far(),
+            title: so_far.title.clone(),
+            summary: so_far.summary.clone(),
+            weeks: so_far.weeks.clone(),
         }
     }
 }
@@ -346,8 +285,9 @@ struct DraftPage {
     confirm_href: String,
 }
 
-pub(super) fn draft(web: &Web, id: &str) -> Result<Arc<Draft>, WebError> {
-    web.drafts.get(id).ok_or(WebError::NotFound)
+/// The draft with this id.
+pub(super) async fn draft(web: &Web, id: &str) -> Result<Draft, WebError> {
+    Ok(web.app.store.draft(id).await?)
 }
 
 /// `GET /drafts/{id}`.
@@ -355,66 +295,30 @@ pub async fn show(
     State(web): State<Web>,
     Params(id): Params<String>,
 ) -> Result<Response, WebError> {
-    let draft = draft(&web, &id)?;
-    let state = draft.state();
-    if let Some(slug) = &state.course {
+    let draft = draft(&web, &id).await?;
+    if let Some(slug) = &draft.course {
         return Ok(Redirect::to(&format!("/courses/{slug}")).into_response());
     }
-    let edited = match &state.result {
-        Some(Ok((outline, _))) => Some(outline),
-        _ => None,
-    };
-    Ok(page(&draft_page(&id, &draft, &state, edited, Vec::new()))?.into_response())
+    Ok(page(&draft_page(&draft, draft.outline.as_ref(), Vec::new()))?.into_response())
 }
 
-/// `drafting`, `ready` or `failed`, with why it failed.
-pub(super) fn status(state: &DraftState) -> (&'static str, Option<String>) {
-    match &state.result {
-        None => ("drafting", None),
-        Some(Ok(_)) => ("ready", None),
-        Some(Err(error)) => ("failed", Some(error.clone())),
-    }
-}
-
-fn draft_page(
-    id: &str,
-    draft: &Draft,
-    state: &DraftState,
-    edited: Option<&Outline>,
-    problems: Vec<String>,
-) -> DraftPage {
-    let (status, error) = status(state);
+fn draft_page(draft: &Draft, edited: Option<&Outline>, problems: Vec<String>) -> DraftPage {
+    let id = &draft.id;
     DraftPage {
-        outline: OutlineView::from(state),
+        outline: OutlineView::from(&draft.so_far),
         course_title: edited
             .map(|outline| outline.title.clone())
             .unwrap_or_default(),
         edit: edited.map(edit_view).unwrap_or_default(),
         problems,
-        status,
-        error,
+        status: draft.status.as_str(),
+        error: draft.error.clone(),
         weeks: draft.request.weeks.get(),
         units_per_week: draft.request.units_per_week.get(),
         live_href: format!("/drafts/{id}/live"),
         confirm_href: format!("/drafts/{id}/confirm"),
     }
 }
-
-/// Where a draft's live stream is.
-#[derive(Clone, Copy)]
-enum Phase {
-    /// Send the outline so far.
-    Start,
-    /// Wait for a change, then send the outline so far.
-    Wait,
-    /// Drafting has ended and the whole outline was sent: say how it ended.
-    Last,
-    /// Nothing more.
-    End,
-}
-
-/// The shortest time between two renders of a draft's live stream.
-const RENDER_EVERY: Duration = Duration::from_millis(200);
 
 /// `GET /drafts/{id}/live`: the outline so far as HTML (`html`) on every change, then `done` or
 /// `failed`.
@@ -423,66 +327,19 @@ pub async fn live(
     client: Client,
     Params(id): Params<String>,
 ) -> Result<Response, WebError> {
-    let draft = draft(&web, &id)?;
+    let draft = draft(&web, &id).await?;
     let slot = web.streams.open(client)?;
-    Ok(follow(draft, slot, "html", |state| {
-        OutlineView::from(state).render().unwrap_or_default()
-    }))
-}
-
-/// A draft as Server-Sent Events: `event` with `render` of what it has so far, at once and on every
-/// change (at most every [`RENDER_EVERY`]), then `done` or `failed` (data: why). It holds its
-/// client's stream `slot` until it ends.
-pub(super) fn follow(
-    draft: Arc<Draft>,
-    slot: StreamSlot,
-    event: &'static str,
-    render: impl Fn(&DraftState) -> String + Send + Sync + 'static,
-) -> Response {
-    let changes = draft.changes();
-    let render = Arc::new(render);
-    let stream = futures::stream::unfold(
-        (draft, changes, Phase::Start, slot),
-        move |(draft, mut changes, phase, slot)| {
-            let render = Arc::clone(&render);
-            async move {
-                match phase {
-                    Phase::End => return None,
-                    Phase::Wait => {
-                        // No sooner than the next render is due; the draft outlives this stream, so
-                        // its sender does too.
-                        tokio::time::sleep(RENDER_EVERY).await;
-                        let _ = changes.changed().await;
-                    }
-                    Phase::Start | Phase::Last => {}
-                }
-                changes.mark_unchanged();
-                let state = draft.state();
-                let (sent, next) = match (&state.result, phase) {
-                    (Some(Ok(_)), Phase::Last) => {
-                        (Event::default().event("done").data("drafted"), Phase::End)
-                    }
-                    (Some(Err(error)), Phase::Last) => (
-                        Event::default().event("failed").data(error.clone()),
-                        Phase::End,
-                    ),
-                    // Everything once more before the end, so a follower always has all of it.
-                    (result, _) => {
-                        let next = if result.is_some() {
-                            Phase::Last
-                        } else {
-                            Phase::Wait
-                        };
-                        (Event::default().event(event).data(render(&state)), next)
-                    }
-                };
-                Some((Ok::<_, Infallible>(sent), (draft, changes, next, slot)))
-            }
+    Ok(drafts::follow(
+        Arc::clone(&web.app),
+        draft.id,
+        slot,
+        "html",
+        |draft| {
+            OutlineView::from(&draft.so_far)
+                .render()
+                .unwrap_or_default()
         },
-    );
-    Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response()
+    ))
 }
 
 /// `POST /drafts/{id}/confirm`: creates the course from the drafted outline with the person's renames
@@ -492,30 +349,31 @@ pub async fn confirm(
     Params(id): Params<String>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    let draft = draft(&web, &id)?;
-    let state = draft.state();
-    if let Some(slug) = &state.course {
+    let draft = draft(&web, &id).await?;
+    if let Some(slug) = &draft.course {
         return Ok(Redirect::to(&format!("/courses/{slug}")).into_response());
     }
-    let Some(Ok((drafted, stats))) = state.result.clone() else {
+    let Some(drafted) = draft
+        .outline
+        .as_ref()
+        .filter(|_| draft.status == DraftStatus::Ready)
+    else {
         return Ok(Redirect::to(&format!("/drafts/{id}")).into_response());
     };
-    let mut outline = edited_outline(&drafted, &fields);
+    let mut outline = edited_outline(drafted, &fields);
     let action = fields.get("action").map_or("create", String::as_str);
     if reshape(&mut outline, action) {
         // A change of shape is shown for more editing; nothing is stored yet.
-        return Ok(
-            page(&draft_page(&id, &draft, &state, Some(&outline), Vec::new()))?.into_response(),
-        );
+        return Ok(page(&draft_page(&draft, Some(&outline), Vec::new()))?.into_response());
     }
-    match create_course(&web, &draft, outline.clone(), &stats).await? {
+    match create_course(&web, &draft, outline.clone()).await? {
         Ok(course) => Ok(Redirect::to(&course_href(&course)).into_response()),
         Err(problems) => {
             let problems = problems
                 .iter()
                 .map(|(path, message)| problem_text(path, message))
                 .collect();
-            let page = page(&draft_page(&id, &draft, &state, Some(&outline), problems))?;
+            let page = page(&draft_page(&draft, Some(&outline), problems))?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
@@ -527,18 +385,9 @@ pub(super) async fn create_course(
     web: &Web,
     draft: &Draft,
     outline: Outline,
-    stats: &lyceum_store::GenerationStats,
 ) -> Result<Result<lyceum_store::Course, Vec<(String, String)>>, WebError> {
-    let _one_at_a_time = draft.confirming.lock().await;
-    if let Some(slug) = draft.state().course {
-        // Confirmed while this request waited: the same course.
-        return Ok(Ok(web.app.store.course(&slug).await?));
-    }
-    match web.app.confirm_course(&draft.request, outline, stats).await {
-        Ok(course) => {
-            draft.update(|state| state.course = Some(course.slug.clone()));
-            Ok(Ok(course))
-        }
+    match web.app.confirm_draft(draft, outline).await {
+        Ok(course) => Ok(Ok(course)),
         Err(GenerateError::Outline(error)) => Ok(Err(error.problems)),
         Err(other) => Err(other.into()),
     }

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use lyceum_testkit::Action;
 
-use crate::helpers::{Page, TestWeb, spawn_web};
+use crate::helpers::{Page, TestWeb, drain, spawn_web};
 use crate::live::read_events;
 
 const SLUG: &str = "a-course-on-how-bridges-carry-their-loads";
@@ -96,6 +96,8 @@ async fn every_path_in_the_openapi_document_is_served() {
         .html,
     );
     let id = draft["id"].as_str().unwrap().to_owned();
+    // Drafted, so that its live stream ends.
+    web.drain_jobs().await;
 
     let document = json(&web.get("/api/openapi.json").await.html);
     assert_eq!(document["openapi"], "3.1.0");
@@ -165,6 +167,7 @@ async fn a_program_drafts_follows_edits_and_confirms_a_course_through_the_api() 
     assert_eq!(draft["status"], "drafting");
 
     // Confirming before the outline is drafted is a conflict, and stores nothing.
+    let worker = tokio::spawn(drain(web.clone_app()));
     assert_eq!(web.model.held().await, "outline week 1");
     let early = post_json(&web, &format!("/api/drafts/{id}/confirm"), "").await;
     assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.html);
@@ -182,6 +185,7 @@ async fn a_program_drafts_follows_edits_and_confirms_a_course_through_the_api() 
         "done",
     )
     .await;
+    worker.await.unwrap();
     let drafts: Vec<Value> = events
         .iter()
         .filter(|(name, _)| name == "draft")
@@ -338,11 +342,8 @@ async fn two_confirmations_at_once_make_one_course() {
     )
     .await;
     let id = json(&created.html)["id"].as_str().unwrap().to_owned();
-    read_events(
-        web.stream(&format!("/api/drafts/{id}/live")).await.1,
-        "done",
-    )
-    .await;
+    web.follow_while_working(&format!("/api/drafts/{id}/live"), "done")
+        .await;
 
     // A double click: both requests are in flight together.
     let confirm = format!("/api/drafts/{id}/confirm");

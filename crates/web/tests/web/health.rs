@@ -111,3 +111,85 @@ async fn the_worker_outlives_a_database_outage_says_so_and_finishes_the_course()
     app.store.close().await;
     database.drop_database().await;
 }
+
+/// `/metrics` read as Prometheus reads it: every sample by its name and labels. Fails the test on a
+/// line that is neither a comment nor `name{labels} value`.
+async fn metrics(web: &crate::helpers::TestWeb) -> std::collections::HashMap<String, f64> {
+    let page = web.get("/metrics").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+        "{:?}",
+        page.headers
+    );
+    assert!(page.html.ends_with("# EOF\n"), "{}", page.html);
+    let mut samples = std::collections::HashMap::new();
+    for line in page.html.lines().filter(|line| !line.starts_with('#')) {
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("not a sample: {line}"));
+        let name_ends = series.find('{').unwrap_or(series.len());
+        assert!(
+            series[..name_ends]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && (name_ends == series.len() || series.ends_with('}')),
+            "not a series: {line}"
+        );
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("not a number: {line}"));
+        samples.insert(series.to_owned(), value);
+    }
+    samples
+}
+
+#[tokio::test]
+async fn metrics_count_requests_cache_hits_tokens_and_the_queue() {
+    let web = spawn_web().await;
+    let course = web.course("How bridges carry their loads", 1, 2).await;
+    let before = metrics(&web).await;
+    assert_eq!(
+        before.get(r#"lyceum_jobs{kind="generate",state="waiting"}"#),
+        Some(&3.0),
+        "an overview and two units queued: {before:?}"
+    );
+    web.drain_jobs().await;
+    let page = format!("/courses/{}", course.slug);
+    for _ in 0..3 {
+        assert_eq!(web.get(&page).await.status, StatusCode::OK);
+    }
+    let after = metrics(&web).await;
+    let requests =
+        r#"lyceum_http_requests_total{route="/courses/{slug}",method="GET",status="200"}"#;
+    assert_eq!(after.get(requests), Some(&3.0), "{after:?}");
+    assert_eq!(
+        after.get(r#"lyceum_http_request_duration_seconds_count{route="/courses/{slug}"}"#),
+        Some(&3.0)
+    );
+    assert_eq!(
+        after.get(r#"lyceum_page_cache_lookups_total{result="hit"}"#),
+        Some(&2.0),
+        "the first view renders, the next two come from the cache"
+    );
+    assert!(
+        !after.contains_key(r#"lyceum_jobs{kind="generate",state="waiting"}"#),
+        "the queue is empty: {after:?}"
+    );
+    let tokens = after
+        .get(r#"lyceum_generated_tokens_total{engine="openai"}"#)
+        .copied()
+        .unwrap_or(0.0);
+    assert!(
+        tokens > 0.0,
+        "the overview, units and quizzes made tokens: {after:?}"
+    );
+    assert_eq!(
+        after.get(r#"lyceum_http_requests_total{route="/metrics",method="GET",status="200"}"#),
+        Some(&1.0),
+        "the first scrape is counted once it is answered"
+    );
+}

@@ -151,6 +151,15 @@ impl TestWeb {
     pub async fn drain_jobs(&self) {
         drain(self.clone_app()).await;
     }
+
+    /// The events of the stream at `path` up to the first named `until`, while a worker runs the
+    /// queue to empty beside it (drafting what was started, as `lyceum serve` does).
+    pub async fn follow_while_working(&self, path: &str, until: &str) -> Vec<(String, String)> {
+        let (content_type, body) = self.stream(path).await;
+        assert_eq!(content_type, "text/event-stream", "{path}");
+        let ((), events) = tokio::join!(self.drain_jobs(), crate::live::read_events(body, until));
+        events
+    }
 }
 
 /// Runs the application's queue to empty.

@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use lyceum_testkit::Action;
 
 use crate::helpers::{spawn_web, spawn_web_with};
-use crate::live::read_events;
 
 const COURSE: &str = "/courses/a-course-on-how-bridges-carry-their-loads";
 
@@ -116,9 +115,9 @@ async fn a_course_is_drafted_while_the_person_watches_and_created_when_confirmed
         "{draft}"
     );
 
-    let (content_type, body) = web.stream(&format!("{draft}/live")).await;
-    assert_eq!(content_type, "text/event-stream");
-    let events = read_events(body, "done").await;
+    let events = web
+        .follow_while_working(&format!("{draft}/live"), "done")
+        .await;
     assert!(
         events
             .iter()
@@ -397,7 +396,8 @@ async fn drafted(web: &crate::helpers::TestWeb) -> String {
         )
         .await;
     let draft = started.headers["location"].to_str().unwrap().to_owned();
-    read_events(web.stream(&format!("{draft}/live")).await.1, "done").await;
+    web.follow_while_working(&format!("{draft}/live"), "done")
+        .await;
     draft
 }
 
@@ -467,8 +467,9 @@ async fn a_failed_draft_says_so_plainly_without_the_engine_s_details() {
         )
         .await;
     let draft = started.headers["location"].to_str().unwrap().to_owned();
-    let (_, body) = web.stream(&format!("{draft}/live")).await;
-    let events = read_events(body, "failed").await;
+    let events = web
+        .follow_while_working(&format!("{draft}/live"), "failed")
+        .await;
     let (_, reason) = events.last().unwrap();
     assert!(reason.contains("could not be reached"), "{reason}");
     let page = web.get(&draft).await;
@@ -495,8 +496,9 @@ async fn a_description_whose_letters_change_length_when_lowercased_is_drafted() 
         .await;
     assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.html);
     let draft = started.headers["location"].to_str().unwrap().to_owned();
-    let (_, body) = web.stream(&format!("{draft}/live")).await;
-    let events = read_events(body, "done").await;
+    let events = web
+        .follow_while_working(&format!("{draft}/live"), "done")
+        .await;
     assert_eq!(
         events.last().map(|(name, _)| name.as_str()),
         Some("done"),

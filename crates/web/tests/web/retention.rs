@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lyceum_course::{CourseRequest, Description, UnitsPerWeek, Weeks};
+use axum::http::StatusCode;
 use lyceum_web::client::Client;
 
 use crate::helpers::spawn_web;
@@ -10,43 +10,58 @@ use crate::helpers::spawn_web;
 #[tokio::test]
 async fn addresses_after_an_hour_and_drafts_after_a_day_are_forgotten_with_no_new_visitor() {
     let test = spawn_web().await;
-    let mut request =
-        CourseRequest::new(Description::parse("How bridges carry their loads").unwrap());
-    request.weeks = Weeks::new(1).unwrap();
-    request.units_per_week = UnitsPerWeek::new(1).unwrap();
-    let id = test
-        .web
-        .drafts
-        .start(
-            std::sync::Arc::clone(&test.app),
-            request,
-            Client([198, 51, 100, 4].into()),
-            0,
+    let started = test
+        .post_form(
+            "/courses",
+            &[
+                ("description", "How bridges carry their loads"),
+                ("weeks", "1"),
+                ("units_per_week", "1"),
+            ],
         )
-        .unwrap();
-    let draft = test.web.drafts.get(&id).unwrap();
-    let mut changes = draft.changes();
-    while draft.state().result.is_none() {
-        changes.changed().await.unwrap();
-    }
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.html);
+    let draft = started.headers["location"].to_str().unwrap().to_owned();
+    let created_at = test
+        .app
+        .store
+        .draft(draft.trim_start_matches("/drafts/"))
+        .await
+        .unwrap()
+        .created_at;
     test.web
         .draft_limit
         .check(Client([198, 51, 100, 4].into()), 1)
         .unwrap();
 
+    // Drafts are rows with the wall-clock time they started: a day less a minute later the draft
+    // is kept, a day and a minute later it is gone.
+    let minute = 60_000;
+    let day = 24 * 60 * minute;
+    assert_eq!(
+        test.app
+            .forget_expired_drafts(created_at + day - minute)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(test.get(&draft).await.status, StatusCode::OK);
+    assert_eq!(
+        test.app
+            .forget_expired_drafts(created_at + day + minute)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(test.get(&draft).await.status, StatusCode::NOT_FOUND);
+
+    // Addresses are kept in memory and forgotten by the timer that runs on a quiet site.
     tokio::time::pause();
     let forgetting = tokio::spawn(lyceum_web::forget_expired(test.web.clone()));
     // The clock is paused: time passes only when the test says, and the runtime then runs the timers
     // that came due (a paused sleep returns at once, after they ran).
-    let after = |hours: u64| async move {
-        tokio::time::advance(Duration::from_secs(hours * 3600 + 60)).await;
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    };
-    after(1).await;
+    tokio::time::advance(Duration::from_secs(3600 + 60)).await;
+    tokio::time::sleep(Duration::from_millis(1)).await;
     assert_eq!(test.web.draft_limit.remembered(), 0);
-    assert_eq!(test.web.drafts.count(), 1, "a draft is kept for a day");
-    after(23).await;
-    assert_eq!(test.web.drafts.count(), 0);
-    assert!(test.web.drafts.get(&id).is_none());
     forgetting.abort();
 }

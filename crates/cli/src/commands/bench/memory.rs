@@ -6,15 +6,13 @@
 //! memory is not counted), and reads the server's resident set from `/proc/PID/statm`. No model is
 //! loaded: nothing here generates.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use futures::StreamExt;
 use lyceum_app::{Lyceum, Settings};
 use lyceum_course::{CourseRequest, Description, Outline, OutlineModule, OutlineUnit};
-use lyceum_llm::openai::{OpenAiConfig, OpenAiEngine};
-use lyceum_store::{GenerationStats, NewCourse};
+use lyceum_store::NewCourse;
 
 use crate::commands::outln;
 
@@ -46,18 +44,8 @@ pub async fn run(settings: &Settings, plan: Plan) -> anyhow::Result<()> {
     settings.data_dir = dir.path().to_path_buf();
     settings.database.url = String::new();
     let store = lyceum_app::open_store(&settings).await?;
-    // An engine that is never called: no worker runs.
-    let engine = OpenAiEngine::new(OpenAiConfig {
-        base_url: "http://127.0.0.1:9/v1".into(),
-        api_key: None,
-        model: "none".into(),
-        max_retries: 0,
-        initial_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(1),
-        connect_timeout: Duration::from_millis(1),
-        idle_timeout: Duration::from_millis(1),
-    })?;
-    let app = Lyceum::new(settings, store, Arc::new(engine));
+    // No worker runs.
+    let app = Lyceum::new(settings, store, super::unused_engine()?);
     let mut units = Vec::new();
     for n in 0..plan.courses {
         let slug = queued_course(&app, n).await?;
@@ -232,13 +220,7 @@ async fn queued_course(app: &Lyceum, n: usize) -> anyhow::Result<String> {
             })
             .collect(),
     };
-    let stats = GenerationStats {
-        engine: "none".into(),
-        model: "none".into(),
-        tokens_in: None,
-        tokens_out: None,
-        duration: Duration::ZERO,
-    };
+    let stats = super::no_stats();
     let course = app
         .store
         .create_course(NewCourse {
