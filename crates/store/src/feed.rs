@@ -100,6 +100,16 @@ impl Drop for Feed {
     }
 }
 
+impl Feed {
+    /// Stops the PostgreSQL listener task, so its connection goes back to the pool (which waits for
+    /// every connection when it closes).
+    pub(crate) async fn stop(&self) {
+        if let Some(listener) = self.listener.lock().await.take() {
+            listener.abort();
+        }
+    }
+}
+
 impl Store {
     /// Subscribes to every change made from now on, by any process sharing this database.
     pub async fn changes(&self) -> Result<Changes, StoreError> {

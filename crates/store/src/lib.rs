@@ -186,6 +186,7 @@ impl Store {
 
     /// Closes every connection, waiting for those in use.
     pub async fn close(&self) {
+        self.feed.stop().await;
         with_pool!(self, pool => pool.close().await)
     }
 }
