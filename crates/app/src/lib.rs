@@ -6,6 +6,7 @@
 //! for watchers ([`live`]) and exports ([`export`]). Front ends (`lyceum-cli`, `lyceum-web`) call into
 //! it; it never parses command lines or renders pages.
 
+pub mod catalog;
 pub mod courses;
 pub mod drafts;
 pub mod engine;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use lyceum_llm::{Engine, LlmError};
 use lyceum_store::{Store, StoreError};
 
-pub use courses::{Draft, DraftEvent, GenerateError, UnitText};
+pub use courses::{Draft, DraftEvent, Failure, GenerateError, UnitText};
 pub use settings::Settings;
 
 /// The application: settings, store, engine and the live hub, shared by every request and job.

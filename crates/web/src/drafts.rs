@@ -1,5 +1,7 @@
-//! Following a draft live, whichever node started it and whichever worker drafts it: the draft is a
-//! row, and the store's change feed says when it changed. A follower reads the row at once, again on
+//! A draft's life as the site and the API share it: starting one within the client's limits
+//! ([`start`]), following it live whichever node started it and whichever worker drafts it
+//! ([`follow`]), and making its course ([`create_course`]). The draft is a row, and the store's
+//! change feed says when it changed. A follower reads the row at once, again on
 //! every change (at most every [`RENDER_EVERY`]), and now and then in any case, since a notification
 //! can be lost.
 
@@ -9,10 +11,13 @@ use std::time::Duration;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use lyceum_app::GenerateError;
 use lyceum_app::Lyceum;
-use lyceum_store::{Change, Changes, Draft, DraftStatus, StoreError};
+use lyceum_course::{CourseRequest, Outline};
+use lyceum_store::{Change, Changes, Course, Draft, DraftStatus, StoreError};
 
-use crate::client::StreamSlot;
+use crate::client::{Client, StreamSlot};
+use crate::{Web, WebError};
 
 /// The shortest time between two renders of a draft's live stream.
 const RENDER_EVERY: Duration = Duration::from_millis(200);
@@ -32,11 +37,25 @@ enum Phase {
     End,
 }
 
+/// Follows the draft `id` for `client` as Server-Sent Events (see [`stream`]); `NotFound` for no
+/// such draft, `TooManyStreams` when the client holds as many streams open as it may.
+pub async fn follow(
+    web: &Web,
+    client: Client,
+    id: &str,
+    event: &'static str,
+    render: impl Fn(&Draft) -> String + Send + Sync + 'static,
+) -> Result<Response, WebError> {
+    let draft = web.app.store.draft(id).await?;
+    let slot = web.streams.open(client)?;
+    Ok(stream(Arc::clone(&web.app), draft.id, slot, event, render))
+}
+
 /// A draft as Server-Sent Events: `event` with `render` of the draft, at once and on every change,
 /// then `done` or `failed` (data: why). It holds its client's stream `slot` until it ends; a draft
 /// that is deleted (it expired) or cannot be read ends the stream without an end event, and the
 /// page that reloads says why.
-pub fn follow(
+fn stream(
     app: Arc<Lyceum>,
     id: String,
     slot: StreamSlot,
@@ -108,4 +127,48 @@ async fn until_changed(changes: &mut Changes, id: &str) {
         }
     };
     let _ = tokio::time::timeout(REREAD_EVERY, waiting).await;
+}
+
+/// Starts drafting `request` for `client`, within its limits: drafts and course units an hour, and
+/// drafts at once. The draft's id.
+pub async fn start(web: &Web, client: Client, request: &CourseRequest) -> Result<String, WebError> {
+    let weeks = request.weeks.get();
+    let units = (weeks * request.units_per_week.get()) as u32;
+    web.draft_limit
+        .check(client, 1)
+        .map_err(WebError::TooManyRequests)?;
+    if let Err(wait) = web.unit_limit.check(client, units) {
+        web.draft_limit.refund(client, 1);
+        return Err(WebError::TooManyRequests(wait));
+    }
+    let at_once = web.app.settings.web.drafts_at_once;
+    let started = match web
+        .app
+        .start_draft(request, &client.0.to_string(), at_once)
+        .await
+    {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(WebError::TooManyDrafts),
+        Err(error) => Err(error.into()),
+    };
+    if started.is_err() {
+        web.draft_limit.refund(client, 1);
+        web.unit_limit.refund(client, units);
+    }
+    tracing::info!(weeks, "drafting an outline from the web");
+    started
+}
+
+/// Creates the course of `draft` from `outline` and starts writing it (once: a draft confirmed already
+/// gives its course); or the outline's problems as `(path, message)` pairs, with nothing stored.
+pub async fn create_course(
+    web: &Web,
+    draft: &Draft,
+    outline: Outline,
+) -> Result<Result<Course, Vec<(String, String)>>, WebError> {
+    match web.app.confirm_draft(draft, outline).await {
+        Ok(course) => Ok(Ok(course)),
+        Err(GenerateError::Outline(error)) => Ok(Err(error.problems)),
+        Err(other) => Err(other.into()),
+    }
 }

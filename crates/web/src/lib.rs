@@ -9,10 +9,12 @@ pub mod client;
 pub mod cross_site;
 pub mod drafts;
 mod error;
+mod extract;
 pub mod headers;
 pub mod markdown;
 pub mod page_cache;
 pub mod rate_limit;
+mod render;
 mod routes;
 pub mod shared_live;
 mod views;
@@ -122,30 +124,40 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let forgetting = tokio::spawn(forget_expired(web.clone()));
+    let mut forgetting = tokio::spawn(forget_expired(web.clone()));
     // Several nodes share a PostgreSQL database: show viewers here what the others write.
-    let relaying = web
-        .app
-        .store
-        .is_shared()
-        .then(|| {
-            let app = Arc::clone(&web.app);
-            tokio::spawn(async move {
-                if let Err(error) = app.relay_other_nodes().await {
-                    tracing::error!(%error, "cannot follow other nodes' progress; their live text will not show here");
-                }
-            })
-        });
+    let mut relaying = web.app.store.is_shared().then(|| {
+        let app = Arc::clone(&web.app);
+        tokio::spawn(async move {
+            if let Err(error) = app.relay_other_nodes().await {
+                tracing::error!(%error, "cannot follow other nodes' progress; their live text will not show here");
+            }
+        })
+    });
+    let relayed = async {
+        match &mut relaying {
+            Some(task) => task.await,
+            None => std::future::pending().await,
+        }
+    };
     // Client addresses are needed for the per-address limit on drafting.
     let service = router(web).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown);
+    // A background task that panics stops the server with the reason, never silently.
+    let result = tokio::select! {
+        served = served => served,
+        Err(panic) = &mut forgetting => Err(std::io::Error::other(format!(
+            "forgetting expired records failed: {panic}"
+        ))),
+        Err(panic) = relayed => Err(std::io::Error::other(format!(
+            "following other nodes failed: {panic}"
+        ))),
+    };
     forgetting.abort();
     if let Some(relaying) = relaying {
         relaying.abort();
     }
-    served
+    result
 }
 
 /// Forgets expired drafts and rate-limit addresses every [`FORGET_EVERY`], and pages that can no

@@ -14,8 +14,9 @@ use lyceum_app::live::{LiveEvent, Watch};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::{Params, load};
+use super::load;
 use crate::client::Client;
+use crate::extract::Params;
 use crate::shared_live::{End, Frame, end, events, show};
 use crate::{Web, WebError, markdown};
 

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 
-use super::Params;
+use crate::extract::Params;
 use crate::views::href;
 use crate::{Web, WebError};
 

@@ -1,15 +1,19 @@
-//! The home page (featured and newest courses) and the catalog of all courses, featured first, then
-//! newest, paginated.
+//! The home page (featured and newest courses, and the form that starts a new course), the catalog of
+//! all courses, featured first, then newest, paginated, and `POST /courses`, the form's action.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::response::Html;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use lyceum_course::{CourseRequest, InputError, LANGUAGES, Language, Level, RequestFields};
 use lyceum_store::CourseSummary;
-use serde::Deserialize;
 
-use super::new_course::FormView;
-use super::page;
+use crate::client::Client;
+use crate::drafts;
+use crate::extract::PageQuery;
+use crate::render::page;
 use crate::views::{Meta, course_href};
 use crate::{Web, WebError};
 
@@ -18,13 +22,11 @@ const HOME_DESCRIPTION: &str =
 const CATALOG_DESCRIPTION: &str =
     "Every course on this Lyceum: featured ones first, then the newest.";
 
-/// Courses per catalog page.
-const PER_PAGE: i64 = 20;
 /// Courses on the home page.
 const ON_HOME: i64 = 6;
 
 /// A course as a card in a list.
-pub(super) struct Card {
+struct Card {
     title: String,
     summary: String,
     href: String,
@@ -60,7 +62,7 @@ impl From<&CourseSummary> for Card {
 /// The home page: the form to make a course, and the featured and newest courses.
 #[derive(Template)]
 #[template(path = "home.html")]
-pub(super) struct Home {
+struct Home {
     meta: Meta,
     featured: Vec<Card>,
     recent: Vec<Card>,
@@ -69,7 +71,7 @@ pub(super) struct Home {
 
 impl Home {
     /// The home page with `form` as typed.
-    pub(super) async fn load(web: &Web, form: FormView) -> Result<Self, WebError> {
+    async fn load(web: &Web, form: FormView) -> Result<Self, WebError> {
         let store = &web.app.store;
         let cards = |list: Vec<CourseSummary>| list.iter().map(Card::from).collect();
         Ok(Self {
@@ -91,33 +93,10 @@ struct Catalog {
     next: Option<String>,
 }
 
-/// The catalog's query string.
-#[derive(Deserialize)]
-pub struct PageQuery {
-    /// From 1.
-    pub page: Option<i64>,
-}
-
 /// `GET /`.
 pub async fn home(State(web): State<Web>) -> Result<Html<String>, WebError> {
     let form = FormView::new(lyceum_course::RequestFields::default(), Vec::new());
     page(&Home::load(&web, form).await?)
-}
-
-/// Page `number` (from 1) of the catalog, featured first, then newest, and whether a next page follows.
-pub async fn catalog_page(
-    store: &lyceum_store::Store,
-    number: i64,
-) -> Result<(Vec<CourseSummary>, bool), lyceum_store::StoreError> {
-    // A page number too large for an offset is past the end of any catalog.
-    let Some(offset) = number.checked_sub(1).and_then(|n| n.checked_mul(PER_PAGE)) else {
-        return Ok((Vec::new(), false));
-    };
-    // One more than a page says whether there is a next one.
-    let mut courses = store.list_courses(PER_PAGE + 1, offset).await?;
-    let has_next = courses.len() as i64 > PER_PAGE;
-    courses.truncate(PER_PAGE as usize);
-    Ok((courses, has_next))
 }
 
 /// `GET /courses?page=N`: a page past the end is a 404, not an empty list.
@@ -133,7 +112,7 @@ pub async fn list(
     if number < 1 {
         return Err(WebError::NotFound);
     }
-    let (courses, has_next) = catalog_page(&web.app.store, number).await?;
+    let (courses, has_next) = web.app.catalog_page(number).await?;
     if courses.is_empty() && number > 1 {
         return Err(WebError::NotFound);
     }
@@ -155,4 +134,58 @@ pub async fn list(
         previous: (number > 1).then(|| format!("/courses?page={}", number - 1)),
         next: has_next.then(|| format!("/courses?page={}", number + 1)),
     })
+}
+
+/// `POST /courses`: starts drafting the outline and goes to its page, or shows the form again with
+/// what to change (422), or says to wait (429).
+pub async fn create(
+    State(web): State<Web>,
+    client: Client,
+    Form(form): Form<RequestFields>,
+) -> Result<Response, WebError> {
+    let request = match CourseRequest::parse(&form) {
+        Ok(request) => request,
+        Err(errors) => {
+            let home = Home::load(&web, FormView::new(form, errors)).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&home)?).into_response());
+        }
+    };
+    let id = drafts::start(&web, client, &request).await?;
+    Ok(Redirect::to(&format!("/drafts/{id}")).into_response())
+}
+
+/// The form with what was typed and what is wrong with it, field by field.
+pub struct FormView {
+    /// What was typed.
+    pub values: RequestFields,
+    errors: Vec<InputError>,
+    /// Every language a course can be written in.
+    pub languages: &'static [Language],
+    /// The levels, in order.
+    pub levels: [&'static str; 3],
+}
+
+impl FormView {
+    /// The form as typed, with these problems.
+    pub fn new(values: RequestFields, errors: Vec<InputError>) -> Self {
+        Self {
+            values,
+            errors,
+            languages: LANGUAGES,
+            levels: Level::ALL.map(Level::as_str),
+        }
+    }
+
+    /// What is wrong with `field`, if anything.
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|error| error.field == field)
+            .map(|error| error.message.as_str())
+    }
+
+    /// Whether anything is wrong.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
 }

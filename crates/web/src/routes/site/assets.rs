@@ -3,11 +3,11 @@
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 
-use super::Params;
 use crate::WebError;
+use crate::extract::Params;
 
-const STYLE: &str = include_str!("../../assets/style.css");
-const SCRIPT: &str = include_str!("../../assets/app.js");
+const STYLE: &str = include_str!("../../../assets/style.css");
+const SCRIPT: &str = include_str!("../../../assets/app.js");
 
 /// `GET /assets/{name}`.
 pub async fn get(Params(name): Params<String>) -> Response {

@@ -15,9 +15,11 @@ use lyceum_store::{Course, Module, Unit};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::watch;
 
-use super::{Params, Rendered, cached, load};
+use super::load;
 use crate::client::Client;
+use crate::extract::Params;
 use crate::page_cache::PageKey;
+use crate::render::{Rendered, cached};
 use crate::shared_live::{End, Frame, end, events, show};
 use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
 use crate::{Web, WebError, markdown};

@@ -3,8 +3,8 @@
 use askama::Template;
 use axum::response::Html;
 
-use super::page;
 use crate::WebError;
+use crate::render::page;
 
 #[derive(Template)]
 #[template(path = "about.html")]

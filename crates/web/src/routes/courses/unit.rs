@@ -11,8 +11,10 @@ use bytes::Bytes;
 use lyceum_app::UnitText;
 use lyceum_store::Status;
 
-use super::{Params, Rendered, cached, load};
+use super::load;
+use crate::extract::Params;
 use crate::page_cache::PageKey;
+use crate::render::{Rendered, cached};
 use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
 use crate::{Web, WebError, markdown};
 

@@ -1,8 +1,6 @@
 //! The JSON API for making a course, as the pages do it: start drafting an outline, follow it while it
 //! is written, then confirm it as drafted or as edited. Same rules, limits and drafts as the pages.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
@@ -14,10 +12,10 @@ use lyceum_store::{Draft, DraftStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::ApiParams;
-use super::api::{CourseLink, JsonError};
-use super::new_course;
+use super::CourseLink;
 use crate::client::Client;
+use crate::error::JsonError;
+use crate::extract::ApiParams;
 use crate::{Web, drafts};
 
 /// What to draft; what is left out takes the form's default.
@@ -104,8 +102,8 @@ pub async fn create(
                 .collect(),
         )
     })?;
-    let id = new_course::start(&web, client, &request).await?;
-    let draft = new_course::draft(&web, &id).await?;
+    let id = drafts::start(&web, client, &request).await?;
+    let draft = web.app.store.draft(&id).await?;
     let location = format!("/api/drafts/{id}");
     Ok((
         StatusCode::ACCEPTED,
@@ -120,7 +118,7 @@ pub async fn get(
     State(web): State<Web>,
     ApiParams(id): ApiParams<String>,
 ) -> Result<Json<DraftView>, JsonError> {
-    let draft = new_course::draft(&web, &id).await?;
+    let draft = web.app.store.draft(&id).await?;
     Ok(Json(DraftView::from(&draft)))
 }
 
@@ -131,15 +129,8 @@ pub async fn live(
     client: Client,
     ApiParams(id): ApiParams<String>,
 ) -> Result<Response, JsonError> {
-    let draft = new_course::draft(&web, &id).await?;
-    let slot = web.streams.open(client)?;
-    Ok(drafts::follow(
-        Arc::clone(&web.app),
-        draft.id,
-        slot,
-        "draft",
-        |draft| serde_json::to_string(&DraftView::from(draft)).unwrap_or_default(),
-    ))
+    let render = |draft: &Draft| serde_json::to_string(&DraftView::from(draft)).unwrap_or_default();
+    Ok(drafts::follow(&web, client, &id, "draft", render).await?)
 }
 
 /// What confirming takes: the outline as edited, or nothing to take it as drafted.
@@ -173,7 +164,7 @@ pub async fn confirm(
     if let Some(Err(problems)) = body.outline.as_ref().map(Outline::validate) {
         return Err(invalid_outline(problems.problems));
     }
-    let draft = new_course::draft(&web, &id).await?;
+    let draft = web.app.store.draft(&id).await?;
     if let Some(slug) = &draft.course {
         return Ok(Json(CourseLink::new(slug)).into_response());
     }
@@ -196,7 +187,7 @@ pub async fn confirm(
         }
     };
     let outline = body.outline.unwrap_or(drafted);
-    match new_course::create_course(&web, &draft, outline).await? {
+    match drafts::create_course(&web, &draft, outline).await? {
         Ok(course) => {
             let link = CourseLink::new(&course.slug);
             Ok((

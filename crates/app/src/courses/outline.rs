@@ -1,0 +1,335 @@
+//! Drafting a course's outline in steps, the course and its weeks (or parts, for a long course), then
+//! each week's units, reporting every title as soon as it is written and replacing repeated ones.
+
+use std::time::Instant;
+
+use lyceum_course::prompts::{self};
+use lyceum_course::{
+    CourseRequest, Outline, OutlinePiece, OutlinePlan, OutlineWatcher, PartsPlan, Planned,
+    PlannedWeeks, WeekUnits, titles_to_replace,
+};
+use lyceum_store::GenerationStats;
+
+use crate::Lyceum;
+
+use super::GenerateError;
+use super::steps::{StepEvent, Tokens};
+
+/// What a drafting caller sees while the outline is written.
+#[derive(Debug, Clone)]
+pub enum DraftEvent<'a> {
+    /// A title (or the summary) has just been written.
+    Piece(OutlinePiece),
+    /// The step's answer was invalid and is being written again; the pieces it gave since the last
+    /// step began are void.
+    Retry(&'a str),
+    /// A title reported before has been replaced, because it repeated another.
+    Replaced(OutlinePiece),
+}
+
+/// How many times a repeated title is asked for again before drafting gives up.
+const RETITLE_ATTEMPTS: u32 = 3;
+
+/// Which titles [`Lyceum::distinct_titles`] keeps apart, and how it reports a replaced one.
+struct Retitle<'a, P> {
+    /// What the items are: "week", "part" or "unit".
+    noun: &'static str,
+    /// Titles the items must not repeat.
+    taken: &'a [String],
+    /// The piece to report for the item at an index with its new title; `None` for items not shown.
+    piece: P,
+}
+
+/// A title asked for on its own.
+#[derive(serde::Deserialize)]
+struct Titled {
+    title: String,
+}
+
+/// A drafted outline, not stored yet: the person may edit it before confirming.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The outline, normalised and checked against the request's counts.
+    pub outline: Outline,
+    /// How it was generated.
+    pub stats: GenerationStats,
+}
+
+impl Lyceum {
+    /// Drafts the outline for a request in steps — the course and its weeks, then each week's units —
+    /// reporting every title as soon as it is written.
+    #[tracing::instrument(skip_all, fields(weeks = request.weeks.get(), units_per_week = request.units_per_week.get()))]
+    pub async fn draft_outline(
+        &self,
+        request: &CourseRequest,
+        mut on_event: impl FnMut(DraftEvent<'_>) + Send,
+    ) -> Result<Draft, GenerateError> {
+        let (weeks, units_per_week) = (request.weeks.get(), request.units_per_week.get());
+        let started = Instant::now();
+        let mut tokens = Tokens::default();
+        let mut watcher = OutlineWatcher::new();
+        let plan = if weeks <= prompts::PLAN_WEEKS_PER_STEP {
+            let mut plan = self
+                .structured(
+                    prompts::outline_plan(request)?,
+                    "outline",
+                    &mut tokens,
+                    &mut |event| relay(event, &mut watcher, OutlineWatcher::new, &mut on_event),
+                    |plan: OutlinePlan| {
+                        plan.validate_shape(weeks)
+                            .map(|()| plan)
+                            .map_err(|error| error.to_string())
+                    },
+                )
+                .await?;
+            let taken = [plan.title.clone()];
+            self.distinct_titles(
+                request,
+                &mut plan.weeks,
+                Retitle {
+                    noun: "week",
+                    taken: &taken,
+                    piece: |index, title| Some(OutlinePiece::Week(index + 1, title)),
+                },
+                &mut tokens,
+                &mut on_event,
+            )
+            .await?;
+            plan
+        } else {
+            self.plan_in_parts(request, &mut tokens, &mut on_event)
+                .await?
+        };
+        let mut titles: Vec<String> = Vec::new();
+        let mut units = Vec::with_capacity(weeks);
+        for week in 1..=weeks {
+            let mut watcher = OutlineWatcher::for_week(week);
+            let mut drafted = self
+                .structured(
+                    prompts::week_units(request, &plan, week)?,
+                    "outline",
+                    &mut tokens,
+                    &mut |event| {
+                        relay(
+                            event,
+                            &mut watcher,
+                            || OutlineWatcher::for_week(week),
+                            &mut on_event,
+                        )
+                    },
+                    |drafted: WeekUnits| {
+                        drafted
+                            .validate_shape(units_per_week)
+                            .map(|()| drafted)
+                            .map_err(|error| error.to_string())
+                    },
+                )
+                .await?;
+            self.distinct_titles(
+                request,
+                &mut drafted.units,
+                Retitle {
+                    noun: "unit",
+                    taken: &titles,
+                    piece: |index, title| Some(OutlinePiece::Unit(week, index + 1, title)),
+                },
+                &mut tokens,
+                &mut on_event,
+            )
+            .await?;
+            titles.extend(
+                drafted
+                    .units
+                    .iter()
+                    .map(|unit| unit.title.trim().to_owned()),
+            );
+            units.push(drafted.units);
+        }
+        let outline = plan.into_outline(units);
+        outline.validate_counts(weeks, units_per_week)?;
+        Ok(Draft {
+            outline,
+            stats: tokens.stats(self, started),
+        })
+    }
+
+    /// Plans a long course: the course and its parts first, then each part's weeks. A part of one week
+    /// is that week.
+    async fn plan_in_parts(
+        &self,
+        request: &CourseRequest,
+        tokens: &mut Tokens,
+        on_event: &mut (impl FnMut(DraftEvent<'_>) + Send),
+    ) -> Result<OutlinePlan, GenerateError> {
+        let sizes = prompts::part_sizes(request.weeks.get());
+        let mut watcher = OutlineWatcher::new();
+        let drafted = self
+            .structured(
+                prompts::outline_parts(request)?,
+                "outline",
+                tokens,
+                &mut |event| relay(event, &mut watcher, OutlineWatcher::new, on_event),
+                |plan: PartsPlan| {
+                    plan.validate_shape(sizes.len())
+                        .map(|()| plan)
+                        .map_err(|error| error.to_string())
+                },
+            )
+            .await?;
+        let (mut plan, mut parts) = drafted.into_plan();
+        let course_title = [plan.title.clone()];
+        self.distinct_titles(
+            request,
+            &mut parts,
+            Retitle {
+                noun: "part",
+                taken: &course_title,
+                piece: |_, _| None,
+            },
+            tokens,
+            on_event,
+        )
+        .await?;
+        for (index, (part, &size)) in parts.iter().zip(&sizes).enumerate() {
+            let before = plan.weeks.len();
+            if size == 1 {
+                on_event(DraftEvent::Piece(OutlinePiece::Week(
+                    before + 1,
+                    part.title.clone(),
+                )));
+                plan.weeks.push(part.clone());
+                continue;
+            }
+            // The course title, week titles so far, and the later one-week parts' titles, which will be
+            // weeks too.
+            let taken: Vec<String> = std::iter::once(plan.title.clone())
+                .chain(
+                    plan.weeks
+                        .iter()
+                        .chain(
+                            parts
+                                .iter()
+                                .zip(&sizes)
+                                .skip(index + 1)
+                                .filter(|&(_, &size)| size == 1)
+                                .map(|(part, _)| part),
+                        )
+                        .map(|week| week.title.clone()),
+                )
+                .collect();
+            let mut watcher = OutlineWatcher::for_weeks_after(before);
+            let mut weeks = self
+                .structured(
+                    prompts::part_weeks(request, &plan, &parts, index + 1, before + 1, size)?,
+                    "outline",
+                    tokens,
+                    &mut |event| {
+                        relay(
+                            event,
+                            &mut watcher,
+                            || OutlineWatcher::for_weeks_after(before),
+                            on_event,
+                        )
+                    },
+                    |drafted: PlannedWeeks| {
+                        drafted
+                            .validate_shape(size)
+                            .map(|()| drafted.weeks)
+                            .map_err(|error| error.to_string())
+                    },
+                )
+                .await?;
+            self.distinct_titles(
+                request,
+                &mut weeks,
+                Retitle {
+                    noun: "week",
+                    taken: &taken,
+                    piece: |index, title| Some(OutlinePiece::Week(before + index + 1, title)),
+                },
+                tokens,
+                on_event,
+            )
+            .await?;
+            plan.weeks.extend(weeks);
+        }
+        Ok(plan)
+    }
+
+    /// Replaces the titles [`titles_to_replace`] finds (repeats of `retitle.taken` or of each other,
+    /// and placeholders) one at a time, asking for each from what it covers. A title shown before is
+    /// reported again as it changes.
+    async fn distinct_titles<T: Planned>(
+        &self,
+        request: &CourseRequest,
+        items: &mut [T],
+        retitle: Retitle<'_, impl Fn(usize, String) -> Option<OutlinePiece> + Send>,
+        tokens: &mut Tokens,
+        on_event: &mut (impl FnMut(DraftEvent<'_>) + Send),
+    ) -> Result<(), GenerateError> {
+        // Every replacement can make at most one later title a repeat, so this bound is never reached
+        // while answers differ.
+        for _ in 0..items.len() * RETITLE_ATTEMPTS as usize {
+            let Some(&index) = titles_to_replace(items, retitle.taken).first() else {
+                return Ok(());
+            };
+            let mut fixed = false;
+            for attempt in 0..RETITLE_ATTEMPTS {
+                let title = self
+                    .structured(
+                        prompts::retitle(request, retitle.noun, &items[index].covers(), attempt)?,
+                        "outline",
+                        tokens,
+                        &mut |_| {},
+                        |answer: Titled| Ok(answer.title.trim().to_owned()),
+                    )
+                    .await?;
+                let old = items[index].title().to_owned();
+                items[index].set_title(title.clone());
+                if titles_to_replace(items, retitle.taken).first() != Some(&index) {
+                    if let Some(piece) = (retitle.piece)(index, title) {
+                        on_event(DraftEvent::Replaced(piece));
+                    }
+                    fixed = true;
+                    break;
+                }
+                items[index].set_title(old);
+            }
+            if !fixed {
+                break;
+            }
+        }
+        match titles_to_replace(items, retitle.taken).first() {
+            None => Ok(()),
+            Some(&index) => Err(GenerateError::Invalid {
+                what: "outline",
+                problems: format!(
+                    "{} {} keeps the title \"{}\", which repeats another or is a placeholder",
+                    retitle.noun,
+                    index + 1,
+                    items[index].title().trim()
+                ),
+            }),
+        }
+    }
+}
+
+/// Passes a step's text through its watcher as outline pieces; a retry starts a fresh watcher.
+fn relay(
+    event: StepEvent<'_>,
+    watcher: &mut OutlineWatcher,
+    fresh: impl Fn() -> OutlineWatcher,
+    on_event: &mut (impl FnMut(DraftEvent<'_>) + Send),
+) {
+    match event {
+        StepEvent::Text(text) => {
+            for piece in watcher.feed(text) {
+                on_event(DraftEvent::Piece(piece));
+            }
+        }
+        StepEvent::Retry(problems) => {
+            *watcher = fresh();
+            on_event(DraftEvent::Retry(problems));
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Writing one item of a course, what a generation job does: an overview, a unit's article (streamed
+//! to its watchers, and shared with other nodes), a quiz; stored with how it was made.
+
+use std::convert::Infallible;
+use std::time::Instant;
+
+use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
+use lyceum_course::{clean_article, takeaways};
+use lyceum_llm::Request;
+use lyceum_store::{GenerationStats, ItemKind, Output, Status, StoreError};
+
+use crate::Lyceum;
+use crate::live::{LiveWriter, Progress};
+
+use super::GenerateError;
+use super::steps::{Tokens, fit};
+
+/// How often the text of an item being written is shared with other nodes, when it grew.
+const SHARE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl Lyceum {
+    /// Writes one item: what a generation job does. An item already ready is left alone, so a job run
+    /// twice (after a crash) never writes anything twice.
+    #[tracing::instrument(skip(self, job_id))]
+    pub(crate) async fn write_item(
+        &self,
+        generation_id: i64,
+        job_id: i64,
+    ) -> Result<(), GenerateError> {
+        let before = self.store.start_generation(generation_id).await?;
+        if before.status == Status::Ready {
+            self.store.complete_job(job_id).await?;
+            return Ok(());
+        }
+        self.hub.report(Progress {
+            course_id: before.course_id,
+            generation_id,
+            kind: before.kind,
+            status: Status::Generating,
+            tokens_out: None,
+        });
+        let course = self.store.course_by_id(before.course_id).await?;
+        // Read the course's parts once: the prompt needs the outline, and the item is one of them.
+        let modules = self.store.modules(course.id).await?;
+        let units = self.store.units(course.id).await?;
+        let outline = lyceum_store::courses::outline_of(&course, &modules, &units);
+        let unit = || {
+            units
+                .iter()
+                .find(|unit| unit.id == before.item_id)
+                .ok_or_else(|| StoreError::NotFound(format!("unit {}", before.item_id)))
+        };
+        let brief = |detail| CourseBrief {
+            description: &course.description,
+            audience: &course.audience,
+            level: course.level,
+            language: course.language,
+            outline: &outline,
+            detail,
+        };
+        // Seeded per item and attempt: a rerun on the same engine writes the same text, a retry differs.
+        let seed = (generation_id as u32)
+            .wrapping_mul(31)
+            .wrapping_add(before.attempts as u32);
+        let stats = match before.kind {
+            ItemKind::Overview => {
+                let module = modules
+                    .iter()
+                    .find(|module| module.id == before.item_id)
+                    .ok_or_else(|| StoreError::NotFound(format!("module {}", before.item_id)))?;
+                let prompt = fit(self.engine.as_ref(), |detail| {
+                    prompts::overview(&brief(detail), module.number as usize)
+                })
+                .await?
+                .with_seed(seed);
+                let (text, stats, writer) =
+                    self.prose(prompt, "week overview", generation_id).await?;
+                let stats = self
+                    .save(generation_id, Output::Overview(&text), stats, job_id)
+                    .await?;
+                writer.done();
+                stats
+            }
+            ItemKind::Unit => {
+                let unit = unit()?;
+                let previous = units
+                    .iter()
+                    .find(|other| other.position == unit.position - 1)
+                    .and_then(|other| other.body.as_deref())
+                    .map(takeaways);
+                let prompt = fit(self.engine.as_ref(), |detail| {
+                    prompts::unit(
+                        &brief(detail),
+                        unit.week as usize,
+                        unit.number as usize,
+                        previous.as_deref(),
+                    )
+                })
+                .await?
+                .with_seed(seed);
+                let (text, stats, writer) = self.prose(prompt, "unit", generation_id).await?;
+                let stats = self
+                    .save(generation_id, Output::Unit(&text), stats, job_id)
+                    .await?;
+                writer.done();
+                stats
+            }
+            ItemKind::Quiz => {
+                let unit = unit()?;
+                let body = unit
+                    .body
+                    .as_deref()
+                    .ok_or_else(|| StoreError::NotFound(format!("the text of unit {}", unit.id)))?;
+                let prompt = fit(self.engine.as_ref(), |detail| {
+                    prompts::quiz(&brief(detail), &unit.title, body)
+                })
+                .await?
+                .with_seed(seed);
+                let started = Instant::now();
+                let mut tokens = Tokens::default();
+                let quiz = self
+                    .structured(
+                        prompt,
+                        "quiz",
+                        &mut tokens,
+                        &mut |_| {},
+                        |answer: QuizAnswer| {
+                            let quiz = answer.into_quiz();
+                            let kept = quiz.clone().without_bad_questions();
+                            // Show the model every problem of what it wrote, not only of what was kept.
+                            kept.validate()
+                                .map(|()| kept)
+                                .map_err(|_| match quiz.validate() {
+                                    Err(error) => error.to_string(),
+                                    Ok(()) => "too few usable questions".into(),
+                                })
+                        },
+                    )
+                    .await?;
+                let stats = tokens.stats(self, started);
+                let quiz = quiz.with_answers_spread(unit.id as u64);
+                self.save(generation_id, Output::Quiz(&quiz), stats, job_id)
+                    .await?
+            }
+            ItemKind::Outline => {
+                // Outlines are drafted interactively and stored ready; a job for one is left over from
+                // something else and has nothing to do.
+                self.store.complete_job(job_id).await?;
+                return Ok(());
+            }
+        };
+        self.metrics.generated(&stats);
+        self.hub.report(Progress {
+            course_id: before.course_id,
+            generation_id,
+            kind: before.kind,
+            status: Status::Ready,
+            tokens_out: stats.tokens_out,
+        });
+        Ok(())
+    }
+
+    /// Shares the text `writer` has written so far every [`SHARE_EVERY`] when it grew, for
+    /// watchers on other nodes; runs until dropped.
+    async fn share_live_text(&self, generation_id: i64, writer: &LiveWriter) -> Infallible {
+        let mut every = tokio::time::interval(SHARE_EVERY);
+        let mut shared = 0;
+        loop {
+            every.tick().await;
+            let text = writer.text();
+            if text.len() != shared {
+                shared = text.len();
+                if let Err(error) = self.store.share_live_text(generation_id, &text).await {
+                    tracing::warn!(%error, "could not share the text being written");
+                }
+            }
+        }
+    }
+
+    async fn save(
+        &self,
+        generation_id: i64,
+        output: Output<'_>,
+        stats: GenerationStats,
+        job_id: i64,
+    ) -> Result<GenerationStats, GenerateError> {
+        self.store
+            .finish_generation(generation_id, output, &stats, Some(job_id))
+            .await?;
+        Ok(stats)
+    }
+
+    /// Streams a prose item to its watchers and returns the cleaned text, with the live writer for the
+    /// caller to end once the text is stored (watchers told "done" reload it from the store). An empty
+    /// answer is retried once.
+    async fn prose(
+        &self,
+        request: Request,
+        what: &'static str,
+        generation_id: i64,
+    ) -> Result<(String, GenerationStats, LiveWriter), GenerateError> {
+        let started = Instant::now();
+        let writer = self.hub.writer(generation_id);
+        let mut current = request.clone();
+        let mut tokens = Tokens::default();
+        for attempt in 0..2 {
+            let mut relay = |delta: &str| writer.push(delta);
+            let streaming = self.stream(current.clone(), &mut tokens, &mut relay);
+            let text = if self.store.is_shared() {
+                tokio::select! {
+                    text = streaming => text?,
+                    never = self.share_live_text(generation_id, &writer) => match never {},
+                }
+            } else {
+                streaming.await?
+            };
+            let cleaned = clean_article(&text);
+            if cleaned.chars().count() >= 20 {
+                return Ok((cleaned, tokens.stats(self, started), writer));
+            }
+            if attempt == 0 {
+                current = prompts::corrected(&request, Some(&text), "the answer is empty")?;
+            }
+        }
+        Err(GenerateError::Invalid {
+            what,
+            problems: "the answer is empty".into(),
+        })
+    }
+}

@@ -1,0 +1,52 @@
+//! Rendering a page: a template into HTML, and the course pages through the page cache.
+
+use std::future::Future;
+
+use axum::response::Html;
+use bytes::Bytes;
+
+use crate::page_cache::PageKey;
+use crate::{Web, WebError};
+
+/// A rendered page.
+pub fn page(template: &impl askama::Template) -> Result<Html<String>, WebError> {
+    Ok(Html(template.render()?))
+}
+
+/// A page of one course, rendered.
+pub struct Rendered {
+    pub course_id: i64,
+    pub html: String,
+    /// Whether it may be served again: not while it starts writing its unit.
+    pub keep: bool,
+}
+
+impl Rendered {
+    pub fn new(course_id: i64, template: &impl askama::Template) -> Result<Self, WebError> {
+        Ok(Self {
+            course_id,
+            html: template.render()?,
+            keep: true,
+        })
+    }
+}
+
+/// The page at `key` from the page cache, or else as `render` makes it (kept if it may be).
+pub async fn cached(
+    web: &Web,
+    key: PageKey,
+    render: impl Future<Output = Result<Rendered, WebError>>,
+) -> Result<Html<Bytes>, WebError> {
+    let hit = web.pages.get(&key);
+    web.app.metrics.page_cache(hit.is_some());
+    if let Some(html) = hit {
+        return Ok(Html(html));
+    }
+    let rendering = web.pages.rendering();
+    let page = render.await?;
+    let html = Bytes::from(page.html);
+    if page.keep {
+        web.pages.put(key, page.course_id, rendering, html.clone());
+    }
+    Ok(Html(html))
+}

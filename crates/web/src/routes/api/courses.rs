@@ -1,0 +1,130 @@
+//! The courses as JSON: the catalog a page at a time, a course, a week, a unit.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use lyceum_app::export::{self, CourseExport, UnitExport, WeekExport};
+use lyceum_store::CourseSummary;
+use serde::Serialize;
+
+use crate::error::JsonError;
+use crate::extract::{ApiParams, PageQuery};
+use crate::views::course_href;
+use crate::{Web, WebError};
+
+/// A course in the catalog.
+#[derive(Serialize)]
+pub struct CourseItem {
+    slug: String,
+    title: String,
+    summary: String,
+    language: &'static str,
+    level: &'static str,
+    weeks: i64,
+    /// Generated items so far (outline, overviews, units, quizzes), and how many are ready or failed.
+    items: i64,
+    ready: i64,
+    failed: i64,
+    /// Whether an operator features it (featured courses come first).
+    featured: bool,
+    /// The course's page.
+    url: String,
+}
+
+/// A page of the catalog.
+#[derive(Serialize)]
+pub struct CatalogPage {
+    courses: Vec<CourseItem>,
+    page: i64,
+    /// The next page's number, when there is one.
+    next_page: Option<i64>,
+}
+
+impl From<CourseSummary> for CourseItem {
+    fn from(summary: CourseSummary) -> Self {
+        let url = course_href(&summary.course);
+        let course = summary.course;
+        Self {
+            slug: course.slug,
+            title: course.title,
+            summary: course.summary,
+            language: course.language.tag,
+            level: course.level.as_str(),
+            weeks: course.weeks,
+            items: summary.items,
+            ready: summary.ready,
+            failed: summary.failed,
+            featured: course.featured_at.is_some(),
+            url,
+        }
+    }
+}
+
+/// `GET /api/courses?page=N` (20 a page, as on the site).
+pub async fn catalog(
+    State(web): State<Web>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<CatalogPage>, JsonError> {
+    let page = match query {
+        Ok(Query(PageQuery { page })) => page.unwrap_or(1),
+        Err(_) => 0,
+    };
+    if page < 1 {
+        return Err(JsonError::new(
+            StatusCode::BAD_REQUEST,
+            "page is a whole number from 1",
+        ));
+    }
+    let (courses, has_next) = web.app.catalog_page(page).await?;
+    let next_page = has_next.then(|| page + 1);
+    Ok(Json(CatalogPage {
+        courses: courses.into_iter().map(CourseItem::from).collect(),
+        page,
+        next_page,
+    }))
+}
+
+async fn load(web: &Web, slug: &str) -> Result<CourseExport, JsonError> {
+    let course = web.app.store.course(slug).await?;
+    Ok(export::load(&web.app.store, &course).await?)
+}
+
+/// `GET /api/courses/{slug}`: the whole course, every week and unit with its status and text.
+pub async fn course(
+    State(web): State<Web>,
+    ApiParams(slug): ApiParams<String>,
+) -> Result<Json<CourseExport>, JsonError> {
+    Ok(Json(load(&web, &slug).await?))
+}
+
+async fn load_week(web: &Web, slug: &str, week: i64) -> Result<WeekExport, JsonError> {
+    load(web, slug)
+        .await?
+        .weeks
+        .into_iter()
+        .find(|found| found.number == week)
+        .ok_or_else(|| WebError::NotFound.into())
+}
+
+/// `GET /api/courses/{slug}/weeks/{week}`.
+pub async fn week(
+    State(web): State<Web>,
+    ApiParams((slug, week)): ApiParams<(String, i64)>,
+) -> Result<Json<WeekExport>, JsonError> {
+    load_week(&web, &slug, week).await.map(Json)
+}
+
+/// `GET /api/courses/{slug}/weeks/{week}/units/{unit}`.
+pub async fn unit(
+    State(web): State<Web>,
+    ApiParams((slug, week, number)): ApiParams<(String, i64, i64)>,
+) -> Result<Json<UnitExport>, JsonError> {
+    load_week(&web, &slug, week)
+        .await?
+        .units
+        .into_iter()
+        .find(|unit| unit.number == number)
+        .map(Json)
+        .ok_or_else(|| WebError::NotFound.into())
+}

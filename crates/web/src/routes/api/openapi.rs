@@ -1,0 +1,203 @@
+//! `/api/openapi.json`: the OpenAPI 3.1 description of the API.
+
+use axum::Json;
+use axum::extract::State;
+use lyceum_course::{Audience, Description, Outline, UnitsPerWeek, Weeks};
+use serde_json::{Value, json};
+
+use crate::Web;
+
+/// `GET /api/openapi.json`.
+pub async fn get(State(web): State<Web>) -> Json<Value> {
+    Json(openapi_document(&web.public_url))
+}
+
+/// The OpenAPI 3.1 description of the API.
+pub fn openapi_document(public_url: &str) -> Value {
+    let slug =
+        json!({"name": "slug", "in": "path", "required": true, "schema": {"type": "string"}});
+    let week = json!({"name": "week", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1, "maximum": Weeks::MAX}});
+    let unit = json!({"name": "unit", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1, "maximum": UnitsPerWeek::MAX}});
+    let ok = |schema: &str| json!({"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}}, "404": {"$ref": "#/components/responses/NotFound"}});
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}});
+    let draft_ok = |status: &str, description: &str| json!({status: {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Draft"}}}}, "404": {"$ref": "#/components/responses/NotFound"}});
+    let text = json!({"type": "string"});
+    let title = json!({"type": "string", "minLength": 1, "maxLength": Outline::MAX_TITLE_CHARS});
+    let items = |max: usize| json!({"type": "array", "minItems": 1, "maxItems": max, "items": {"type": "string", "minLength": 1, "maxLength": Outline::MAX_ITEM_CHARS}});
+    // Server-Sent Events: each event, as `event:` and its `data:` lines joined.
+    let events = |names: &[&str]| {
+        json!({"200": {"description": "An event stream", "content": {"text/event-stream": {"schema": {
+        "type": "object", "required": ["event", "data"],
+        "properties": {"event": {"enum": names}, "data": {"type": "string"}}
+    }}}}, "404": {"$ref": "#/components/responses/NotFound"}, "429": {"$ref": "#/components/responses/TooManyStreams"}})
+    };
+    let page_events = |names: &[&str]| {
+        let mut responses = events(names);
+        responses["404"] = json!({"description": "No such course or unit: the site's page for it", "content": {"text/html": {"schema": {"type": "string"}}}});
+        responses
+    };
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Lyceum",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Courses written by a language model: make one (draft its outline, follow it, edit and confirm it), read the catalog and each course with its weeks, units and quizzes, and follow the live text of a unit being written. Requests that change something and come from a browser must come from this site's own pages."
+        },
+        "servers": [{"url": public_url}],
+        "paths": {
+            "/api/courses": {"get": {
+                "summary": "The catalog: featured courses first, then the newest, 20 courses a page",
+                "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": i64::MAX, "default": 1}}],
+                "responses": {
+                    "200": {"description": "OK; a page past the end has no courses", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CatalogPage"}}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"}
+                }
+            }},
+            "/api/courses/{slug}": {"get": {
+                "summary": "A whole course with every week, unit and quiz",
+                "parameters": [slug],
+                "responses": ok("Course")
+            }},
+            "/api/courses/{slug}/weeks/{week}": {"get": {
+                "summary": "One week: its overview and units",
+                "parameters": [slug, week],
+                "responses": ok("Week")
+            }},
+            "/api/courses/{slug}/weeks/{week}/units/{unit}": {"get": {
+                "summary": "One unit: its article and quiz when written",
+                "parameters": [slug, week, unit],
+                "responses": ok("Unit")
+            }},
+            "/api/drafts": {"post": {
+                "summary": "Start drafting a course's outline",
+                "description": "Counts against the hourly limit of drafts per client address. The outline is written in the background: follow it at `live`, or read the draft again.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DraftRequest"}}}},
+                "responses": {
+                    "202": {"description": "Drafting started", "headers": {"Location": {"schema": text}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Draft"}}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"},
+                    "413": {"$ref": "#/components/responses/TooLarge"},
+                    "415": {"description": "The body is not sent as `application/json`", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "422": {"$ref": "#/components/responses/Invalid"},
+                    "429": {"description": "Too many drafts from this address", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                }
+            }},
+            "/api/drafts/{id}": {"get": {
+                "summary": "A draft: what is written so far, and the whole outline once drafted",
+                "parameters": [id],
+                "responses": draft_ok("200", "OK")
+            }},
+            "/api/drafts/{id}/live": {"get": {
+                "summary": "The draft as it is written (Server-Sent Events)",
+                "description": "Events: `draft` (data: the Draft as JSON) at once and on every change, then `done` or `failed` (data: the reason).",
+                "parameters": [id],
+                "responses": events(&["draft", "done", "failed"])
+            }},
+            "/api/drafts/{id}/confirm": {"post": {
+                "summary": "Create the course from the outline, as drafted or as edited, and start writing it",
+                "description": "Send `{\"outline\": …}` (the draft's `outline`, edited: renamed, reordered, weeks and units added or removed) or no body to take it as drafted. The edited outline is checked with the same rules as a drafted one.",
+                "parameters": [id],
+                "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"outline": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Outline"}]}}}}}},
+                "responses": {
+                    "201": {"description": "The course was created", "headers": {"Location": {"schema": text}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CourseLink"}}}},
+                    "200": {"description": "It was confirmed before: the same course", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CourseLink"}}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"},
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                    "409": {"description": "Still drafting, or drafting failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "413": {"$ref": "#/components/responses/TooLarge"},
+                    "422": {"$ref": "#/components/responses/Invalid"}
+                }
+            }},
+            "/courses/{slug}/live": {"get": {
+                "summary": "How much of the course is written, as it changes (Server-Sent Events)",
+                "description": "Events: `html` (the progress and the syllabus with each unit's status, as HTML) at once and whenever a unit starts, is written or fails, then `done` once no unit is waiting or being written.",
+                "parameters": [slug],
+                "responses": page_events(&["html", "done"])
+            }},
+            "/courses/{slug}/weeks/{week}/units/{unit}/live": {"get": {
+                "summary": "The unit's text as it is written (Server-Sent Events); opening it moves the unit to the front of the queue",
+                "description": "Events: `html` (sanitised HTML of the text so far), then `done` once it is stored, `failed` (data: the reason) or `reload` (the stream fell behind; read the unit again).",
+                "parameters": [slug, week, unit],
+                "responses": page_events(&["html", "done", "failed", "reload"])
+            }}
+        },
+        "components": {
+            "responses": {
+                "NotFound": {"description": "No such course, week, unit or draft", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "BadRequest": {"description": "The body or the query is not what is described", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "TooLarge": {"description": "The body is larger than the server takes", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "TooManyStreams": {"description": "This address holds as many live streams open as it may", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}, "text/html": {"schema": {"type": "string"}}}},
+                "Invalid": {"description": "What to change, field by field", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            },
+            "schemas": {
+                "Error": {"type": "object", "properties": {"error": text, "problems": {"type": "array", "items": {"type": "object", "properties": {
+                    "field": {"type": "string", "description": "The request field, for a draft request"},
+                    "path": {"type": "string", "description": "Where in the outline, such as modules[0].units[1].title"},
+                    "message": text
+                }, "required": ["message"]}}}, "required": ["error"]},
+                "DraftRequest": {"type": "object", "required": ["description"], "additionalProperties": false, "properties": {
+                    "description": {"type": "string", "minLength": Description::MIN_CHARS, "maxLength": Description::MAX_CHARS},
+                    "weeks": {"type": ["integer", "null"], "minimum": 1, "maximum": Weeks::MAX, "default": 12},
+                    "units_per_week": {"type": ["integer", "null"], "minimum": 1, "maximum": UnitsPerWeek::MAX, "default": 3},
+                    "language": {"type": ["string", "null"], "description": "A BCP-47 tag or a language's name (`lyceum languages` lists them)", "default": "English"},
+                    "level": {"enum": ["beginner", "intermediate", "advanced", null], "default": "beginner"},
+                    "audience": {"type": ["string", "null"], "maxLength": Audience::MAX_CHARS}
+                }},
+                "Draft": {"type": "object", "required": ["id", "status", "weeks", "live", "confirm"], "properties": {
+                    "id": text,
+                    "status": {"enum": ["drafting", "ready", "failed", "confirmed"]},
+                    "error": {"type": ["string", "null"]},
+                    "title": {"type": ["string", "null"]},
+                    "summary": {"type": ["string", "null"]},
+                    "weeks": {"type": "array", "items": {"type": "object", "properties": {
+                        "number": {"type": "integer"}, "title": text,
+                        "units": {"type": "array", "items": {"type": "object", "properties": {"number": {"type": "integer"}, "title": text}}}
+                    }}},
+                    "outline": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Outline"}]},
+                    "course": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/CourseLink"}]},
+                    "live": text, "confirm": text
+                }},
+                "Outline": {"type": "object", "required": ["title", "summary", "outcomes", "modules"], "description": "Titles are distinct and on one line; the rules are checked on confirming, with what to change.", "properties": {
+                    "title": title, "summary": {"type": "string", "minLength": 1, "maxLength": Outline::MAX_SUMMARY_CHARS}, "outcomes": items(Outline::MAX_OUTCOMES),
+                    "modules": {"type": "array", "minItems": 1, "maxItems": Outline::MAX_MODULES, "items": {"type": "object", "required": ["title", "units"], "properties": {
+                        "title": title,
+                        "units": {"type": "array", "minItems": 1, "maxItems": Outline::MAX_UNITS, "items": {"type": "object", "required": ["title", "objectives"], "properties": {"title": title, "objectives": items(Outline::MAX_OBJECTIVES)}}}
+                    }}}
+                }},
+                "CourseLink": {"type": "object", "properties": {"slug": text, "url": text, "api": text}},
+                "CatalogPage": {"type": "object", "required": ["courses", "page"], "properties": {
+                    "courses": {"type": "array", "items": {"$ref": "#/components/schemas/CourseItem"}},
+                    "page": {"type": "integer"},
+                    "next_page": {"type": ["integer", "null"]}
+                }},
+                "CourseItem": {"type": "object", "properties": {
+                    "slug": text, "title": text, "summary": text,
+                    "language": {"type": "string", "description": "BCP-47 tag"},
+                    "level": {"enum": ["beginner", "intermediate", "advanced"]},
+                    "weeks": {"type": "integer"}, "items": {"type": "integer"}, "ready": {"type": "integer"}, "failed": {"type": "integer"},
+                    "featured": {"type": "boolean"},
+                    "url": text
+                }},
+                "Course": {"type": "object", "properties": {
+                    "slug": text, "title": text, "description": text, "summary": text, "outcomes": strings,
+                    "language": text, "level": text, "audience": text,
+                    "weeks": {"type": "array", "items": {"$ref": "#/components/schemas/Week"}}
+                }},
+                "Week": {"type": "object", "properties": {
+                    "number": {"type": "integer"}, "title": text, "overview": {"type": ["string", "null"]},
+                    "units": {"type": "array", "items": {"$ref": "#/components/schemas/Unit"}}
+                }},
+                "Unit": {"type": "object", "properties": {
+                    "number": {"type": "integer"}, "title": text, "objectives": strings,
+                    "status": {"enum": ["pending", "generating", "ready", "failed"]},
+                    "body": {"type": ["string", "null"], "description": "Markdown written by a model: untrusted; sanitise before showing it as HTML"},
+                    "quiz": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Quiz"}]}
+                }},
+                "Quiz": {"type": "object", "properties": {"questions": {"type": "array", "items": {"type": "object", "properties": {
+                    "prompt": text, "options": {"type": "array", "items": text, "minItems": 4, "maxItems": 4},
+                    "answer": {"type": "integer", "minimum": 0, "maximum": 3}, "explanation": text
+                }}}}}
+            }
+        }
+    })
+}
