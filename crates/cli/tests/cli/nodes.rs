@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use lyceum_testkit::browser::Browser;
 use lyceum_testkit::{Action, ScriptedModel};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -147,28 +148,25 @@ impl Deployment {
             b,
         })
     }
+
+    /// Stops both web nodes as a deployment would (SIGTERM) and drops the database.
+    async fn stop(self) {
+        self.web_a.terminate().await;
+        self.web_b.terminate().await;
+        self.database.drop_database().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draft_started_on_one_web_node_survives_its_worker_and_is_confirmed_on_another() {
-    let Some(Deployment {
-        database,
-        model,
-        env,
-        dir,
-        web_a,
-        a,
-        web_b,
-        b,
-    }) = Deployment::start().await
-    else {
+    let Some(nodes) = Deployment::start().await else {
         return;
     };
 
     // Node A starts the draft; the only worker takes it and is killed while the model writes.
-    model.script("outline", Action::Hold);
+    nodes.model.script("outline", Action::Hold);
     let (status, created) = http(
-        &a,
+        &nodes.a,
         "POST",
         "/api/drafts",
         r#"{"description": "How tides rise and fall", "weeks": 2, "units_per_week": 2}"#,
@@ -177,19 +175,19 @@ async fn a_draft_started_on_one_web_node_survives_its_worker_and_is_confirmed_on
     assert_eq!(status, 202, "{created}");
     let draft: Value = serde_json::from_str(&created).unwrap();
     let id = draft["id"].as_str().unwrap().to_owned();
-    let first_worker = spawn_worker(dir.path(), &env);
-    let held = tokio::time::timeout(Duration::from_secs(60), model.held())
+    let first_worker = spawn_worker(nodes.dir.path(), &nodes.env);
+    let held = tokio::time::timeout(Duration::from_secs(60), nodes.model.held())
         .await
         .expect("a worker takes the draft");
     assert!(held.starts_with("outline"), "{held}");
     first_worker.kill();
-    model.release();
+    nodes.model.release();
 
     // Another worker takes it over once the dead one's lease runs out; node B follows it live.
-    let second_worker = spawn_worker(dir.path(), &env);
+    let second_worker = spawn_worker(nodes.dir.path(), &nodes.env);
     let (status, live) = tokio::time::timeout(
         Duration::from_secs(60),
-        http(&b, "GET", &format!("/api/drafts/{id}/live"), ""),
+        http(&nodes.b, "GET", &format!("/api/drafts/{id}/live"), ""),
     )
     .await
     .expect("the draft is finished");
@@ -199,14 +197,14 @@ async fn a_draft_started_on_one_web_node_survives_its_worker_and_is_confirmed_on
 
     // Confirmed on B; confirming again on A gives the same course, which A serves.
     let confirm = format!("/api/drafts/{id}/confirm");
-    let (status, confirmed) = http(&b, "POST", &confirm, "").await;
+    let (status, confirmed) = http(&nodes.b, "POST", &confirm, "").await;
     assert_eq!(status, 201, "{confirmed}");
-    let (status, again) = http(&a, "POST", &confirm, "").await;
+    let (status, again) = http(&nodes.a, "POST", &confirm, "").await;
     assert_eq!(status, 200, "{again}");
     let slug = serde_json::from_str::<Value>(&confirmed).unwrap()["slug"].clone();
     assert_eq!(serde_json::from_str::<Value>(&again).unwrap()["slug"], slug);
     let (status, page) = http(
-        &a,
+        &nodes.a,
         "GET",
         &format!("/courses/{}", slug.as_str().unwrap()),
         "",
@@ -215,51 +213,39 @@ async fn a_draft_started_on_one_web_node_survives_its_worker_and_is_confirmed_on
     assert_eq!(status, 200);
     assert!(page.contains("Topic 2.2 in depth"), "{page}");
 
-    web_a.terminate().await;
-    web_b.terminate().await;
     second_worker.kill();
-    database.drop_database().await;
+    nodes.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_unit_written_by_a_worker_grows_live_on_two_web_nodes_and_both_show_the_progress() {
-    let Some(Deployment {
-        database,
-        model,
-        env,
-        dir,
-        web_a,
-        a,
-        web_b,
-        b,
-    }) = Deployment::start().await
-    else {
+    let Some(nodes) = Deployment::start().await else {
         return;
     };
-    let worker = spawn_worker(dir.path(), &env);
+    let worker = spawn_worker(nodes.dir.path(), &nodes.env);
 
-    model.script("unit 1.1", Action::Hold);
-    let slug = course(&a, "How tides rise and fall").await;
-    let held = tokio::time::timeout(Duration::from_secs(60), model.held())
+    nodes.model.script("unit 1.1", Action::Hold);
+    let slug = course(&nodes.a, "How tides rise and fall").await;
+    let held = tokio::time::timeout(Duration::from_secs(60), nodes.model.held())
         .await
         .expect("the worker reaches unit 1.1");
     assert_eq!(held, "unit 1.1");
 
     // The worker has sent its first piece: viewers on both web nodes see it before it is done.
     let unit = format!("/courses/{slug}/weeks/1/units/1/live");
-    let mut on_a = Streamed::get(&a, &unit).await;
-    let mut on_b = Streamed::get(&b, &unit).await;
+    let mut on_a = Streamed::get(&nodes.a, &unit).await;
+    let mut on_b = Streamed::get(&nodes.b, &unit).await;
     for viewer in [&mut on_a, &mut on_b] {
         let so_far = viewer.until("This unit").await;
         assert!(!so_far.contains("event: done"), "{so_far}");
     }
-    model.release();
+    nodes.model.release();
     for viewer in [&mut on_a, &mut on_b] {
         viewer.until("event: done").await;
     }
 
     // Both nodes follow the course to its end, told by the worker's progress, not by a timer.
-    for web in [&a, &b] {
+    for web in [&nodes.a, &nodes.b] {
         Streamed::get(web, &format!("/courses/{slug}/live"))
             .await
             .until("event: done")
@@ -270,7 +256,128 @@ async fn a_unit_written_by_a_worker_grows_live_on_two_web_nodes_and_both_show_th
     }
 
     worker.kill();
-    web_a.terminate().await;
-    web_b.terminate().await;
-    database.drop_database().await;
+    nodes.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_unit_leaves_the_course_to_another_with_every_item_written_once() {
+    let Some(nodes) = Deployment::start().await else {
+        return;
+    };
+
+    nodes.model.script("unit 1.1", Action::Hold);
+    let first_worker = spawn_worker(nodes.dir.path(), &nodes.env);
+    let slug = course(&nodes.a, "How volcanoes erupt").await;
+    let held = tokio::time::timeout(Duration::from_secs(60), nodes.model.held())
+        .await
+        .expect("the worker reaches unit 1.1");
+    assert_eq!(held, "unit 1.1");
+    // A second worker joins while the first writes unit 1.1, and the first dies mid-unit (SIGKILL,
+    // no cleanup). Its call is never released: its client is dead.
+    let second_worker = spawn_worker(nodes.dir.path(), &nodes.env);
+    first_worker.kill();
+
+    // The second worker takes the dead one's unit once its lease runs out and finishes the course;
+    // both web nodes show it whole.
+    Streamed::get(&nodes.b, &format!("/courses/{slug}/live"))
+        .await
+        .until("event: done")
+        .await;
+    for web in [&nodes.a, &nodes.b] {
+        let (status, page) = http(web, "GET", &format!("/courses/{slug}"), "").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("2 of 2 units written"), "{page}");
+    }
+
+    // Every item was answered in full exactly once; only the killed call was asked again.
+    let calls = nodes.model.calls();
+    let mut keys: Vec<&str> = calls.iter().map(|call| call.key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert!(keys.contains(&"unit 1.2"), "{keys:?}");
+    for key in keys {
+        let (total, completed) = nodes.model.count(key);
+        assert_eq!(completed, 1, "{key} was answered {completed} times");
+        let expected = if key == "unit 1.1" { 2 } else { 1 };
+        assert_eq!(total, expected, "{key} was asked {total} times");
+    }
+
+    second_worker.kill();
+    nodes.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_in_chromium_starts_a_course_on_one_web_node_and_finishes_it_on_the_other() {
+    let Some(nodes) = Deployment::start().await else {
+        return;
+    };
+    let worker = spawn_worker(nodes.dir.path(), &nodes.env);
+    nodes.model.script("outline week 2", Action::Hold);
+    nodes.model.script("unit 1.1", Action::Hold);
+    let browser = Browser::start(1280, 900).await;
+
+    // The form on node A; the draft it starts is followed on node B as it is written.
+    browser.goto(&format!("http://{}", nodes.a)).await;
+    browser
+        .fill("#description", "How glaciers shape valleys")
+        .await;
+    browser.fill("#weeks", "2").await;
+    browser.fill("#units_per_week", "2").await;
+    browser.follow("form.new-course button.primary").await;
+    let draft_on_a = browser.url().await;
+    assert!(draft_on_a.contains("/drafts/"), "{draft_on_a}");
+    assert_eq!(nodes.model.held().await, "outline week 2");
+    browser.goto(&draft_on_a.replace(&nodes.a, &nodes.b)).await;
+    browser
+        .wait_for("document.getElementById('outline').textContent.includes('Topic 1.2 in depth')")
+        .await;
+    assert!(!browser.text("#outline").await.contains("Topic 2.1"));
+    nodes.model.release();
+
+    // Edited and confirmed on B.
+    browser
+        .wait_for("document.querySelector('form.edit-outline')")
+        .await;
+    browser
+        .fill("#unit-1-2", "Moraines and what they leave")
+        .await;
+    browser.follow("form.edit-outline button.primary").await;
+    let course_url = browser.url().await;
+    assert!(
+        course_url.starts_with(&format!("http://{}/courses/", nodes.b)),
+        "{course_url}"
+    );
+
+    // Unit 1.1, written by the worker, grows live on B's page, then shows whole.
+    assert_eq!(nodes.model.held().await, "unit 1.1");
+    browser.goto(&format!("{course_url}/weeks/1/units/1")).await;
+    browser
+        .wait_for(
+            "document.querySelector('#article[data-live]')?.textContent.includes('This unit')",
+        )
+        .await;
+    assert!(!browser.text("#article").await.contains("Key takeaways"));
+    nodes.model.release();
+    browser
+        .wait_for("!document.querySelector('[data-live]') && document.querySelector('#article h2')")
+        .await;
+    assert!(browser.text("#article").await.contains("Key takeaways"));
+
+    // Node A serves the same course, with the person's rename.
+    browser
+        .goto(&format!(
+            "{}/weeks/1/units/2",
+            course_url.replace(&nodes.b, &nodes.a)
+        ))
+        .await;
+    assert!(
+        browser
+            .text("h1")
+            .await
+            .contains("Moraines and what they leave")
+    );
+
+    browser.close().await;
+    worker.kill();
+    nodes.stop().await;
 }
