@@ -95,13 +95,19 @@ pub fn router(web: Web) -> Router {
 async fn count(
     axum::extract::State(web): axum::extract::State<Web>,
     route: axum::extract::MatchedPath,
+    params: Result<axum::extract::RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let started = std::time::Instant::now();
     let method = request.method().clone();
-    // Every log line of the request names its route.
-    let span = tracing::info_span!("request", %method, route = route.as_str());
+    // Every log line of the request names its route and, where it has one, its course. A draft's id
+    // is its capability and stays out of logs.
+    let course = params
+        .iter()
+        .flat_map(|params| params.iter())
+        .find_map(|(name, value)| (name == "slug").then(|| value.to_owned()));
+    let span = tracing::info_span!("request", %method, route = route.as_str(), course);
     let response = tracing::Instrument::instrument(next.run(request), span).await;
     web.app.metrics.request(
         route.as_str(),
