@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use lyceum_course::Quiz;
+use lyceum_course::quality::{self, CourseText, UnitText, WeekText};
+use lyceum_course::{Language, Quiz};
 use lyceum_store::{Course, Status, Store, StoreError};
 use serde::Serialize;
 
@@ -115,6 +116,34 @@ pub async fn load(store: &Store, course: &Course) -> Result<CourseExport, StoreE
         audience: course.audience.clone(),
         weeks,
     })
+}
+
+impl CourseExport {
+    /// What a learner would notice in the course, measured ([`quality::measure`]).
+    pub fn quality(&self) -> quality::Report {
+        let weeks: Vec<WeekText<'_>> = self
+            .weeks
+            .iter()
+            .map(|week| WeekText {
+                title: &week.title,
+                overview: week.overview.as_deref(),
+                units: week
+                    .units
+                    .iter()
+                    .map(|unit| UnitText {
+                        title: &unit.title,
+                        article: unit.body.as_deref(),
+                        quiz: unit.quiz.as_ref(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        quality::measure(&CourseText {
+            // The tag was stored from a parsed language, so it parses again.
+            language: Language::parse(&self.language).unwrap_or(Language::ENGLISH),
+            weeks: &weeks,
+        })
+    }
 }
 
 /// The course as pretty JSON.

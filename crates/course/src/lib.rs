@@ -10,6 +10,7 @@ mod language;
 mod outline;
 mod outline_stream;
 pub mod prompts;
+pub mod quality;
 mod quiz;
 mod text;
 

@@ -5,6 +5,8 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::quality;
+
 /// A course outline. Week `n` is `modules[n - 1]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outline {
@@ -276,8 +278,9 @@ impl OutlinePlan {
         problems.finish()
     }
 
-    /// The outline made of this plan and each week's units, trimmed, without the "Week 3:" some models
-    /// put before week titles (pages number the weeks themselves).
+    /// The outline made of this plan and each week's units, trimmed. A numbered week title ("Week 3:
+    /// Bread") was refused and asked for again while drafting, never cut here: the learner reads what
+    /// the model wrote.
     pub fn into_outline(self, units: Vec<Vec<OutlineUnit>>) -> Outline {
         Outline {
             title: self.title,
@@ -288,7 +291,7 @@ impl OutlinePlan {
                 .into_iter()
                 .zip(units)
                 .map(|(week, units)| OutlineModule {
-                    title: without_week_number(&week.title),
+                    title: week.title,
                     units,
                 })
                 .collect(),
@@ -362,9 +365,11 @@ fn title_key(title: &str) -> String {
     without_week_number(title).to_lowercase()
 }
 
-/// A stand-in such as "...and more..." instead of a title.
+/// A title that cannot stay: a stand-in such as "Week 3" or "...and more...", or numbering before
+/// it ("Unit 2: Cells"; pages number weeks and units themselves). The same detectors measure courses
+/// in [`crate::quality`].
 fn is_placeholder(title: &str) -> bool {
-    title.contains("...") || title.contains('…')
+    quality::is_placeholder_title(title) || quality::is_numbered(title)
 }
 
 impl WeekUnits {
@@ -514,7 +519,15 @@ impl Problems {
     /// A title a model wrote: a text, and not a stand-in such as "...and more...".
     fn generated_title(&mut self, path: &str, title: &str) {
         self.text(path, title, Outline::MAX_TITLE_CHARS);
-        if is_placeholder(title) {
+        if quality::is_numbered(title) {
+            self.push(
+                path.into(),
+                format!(
+                    "\"{}\" starts with numbering; give the title alone, without a number",
+                    title.trim()
+                ),
+            );
+        } else if is_placeholder(title) {
             self.push(
                 path.into(),
                 format!(
@@ -566,7 +579,15 @@ impl Problems {
         for i in titles_to_replace(items, taken) {
             let title = without_week_number(items[i].title());
             let path = format!("{noun}s[{i}].title");
-            if is_placeholder(&title) {
+            if quality::is_numbered(items[i].title()) {
+                self.push(
+                    path,
+                    format!(
+                        "\"{}\" starts with numbering; give the title alone, without a number",
+                        items[i].title().trim()
+                    ),
+                );
+            } else if is_placeholder(&title) {
                 self.push(
                     path,
                     format!("\"{title}\" is a placeholder; give it a real, specific title"),
@@ -791,16 +812,20 @@ mod tests {
         assert_eq!(without_week_number("Week 3"), "Week 3");
         assert_eq!(without_week_number("Weekend baking"), "Weekend baking");
         assert_eq!(without_week_number("Week by week"), "Week by week");
-        let mut numbered = plan_of(&["Week 1: Bread", "Bread"]);
+        // A numbered title is asked for again, never cut: the learner reads what the model wrote.
+        let numbered = plan_of(&["Week 1: Bread", "Butter"]);
+        let text = numbered.validate(2).unwrap_err().to_string();
         assert!(
-            numbered
-                .validate(2)
-                .unwrap_err()
-                .to_string()
-                .contains("weeks[1].title repeats the week title \"Bread\"")
+            text.contains("weeks[0].title \"Week 1: Bread\" starts with numbering"),
+            "{text}"
         );
-        numbered.weeks[1].title = "Week 2: Butter".into();
-        numbered.validate(2).unwrap();
+        assert_eq!(titles_to_replace(&numbered.weeks, &[]), [0]);
+        let repeated = plan_of(&["Bread", "bread"]);
+        let text = repeated.validate(2).unwrap_err().to_string();
+        assert!(
+            text.contains("weeks[1].title repeats the week title \"bread\""),
+            "{text}"
+        );
         assert_eq!(outline.modules[1].units[0].title, "Romulus");
     }
 
@@ -831,7 +856,7 @@ mod tests {
         assert_eq!(parts[0].title, "Kings");
 
         let weeks = PlannedWeeks {
-            weeks: plan_of(&["Romulus and Remus", "Week 2: The Seven Kings"]).weeks,
+            weeks: plan_of(&["Romulus and Remus", "The Seven Kings"]).weeks,
         };
         weeks.validate(2, &["The Republic".into()]).unwrap();
         let text = weeks

@@ -4,6 +4,8 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::quality::{is_numbered, option_key, refers_to_position};
+
 /// The questions of one unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quiz {
@@ -38,7 +40,8 @@ impl Quiz {
     pub const OPTIONS: usize = 4;
 
     /// Checks the counts, that no text is empty, that questions and each question's options are
-    /// distinct, and that the answer is one of the options.
+    /// distinct (numbering, case and punctuation aside), that no option is numbered, that no
+    /// explanation names a position, and that the answer is one of the options.
     pub fn validate(&self) -> Result<(), QuizError> {
         let mut problems = Vec::new();
         let count = self.questions.len();
@@ -71,11 +74,20 @@ impl Quiz {
             for (o, option) in question.options.iter().enumerate() {
                 if option.trim().is_empty() {
                     problems.push(format!("{path}.options[{o}] is empty"));
-                } else if !seen.insert(option.trim().to_lowercase()) {
+                } else if is_numbered(option) {
+                    problems.push(format!(
+                        "{path}.options[{o}] starts with numbering; write the answer's text alone"
+                    ));
+                } else if !seen.insert(option_key(option)) {
                     problems.push(format!(
                         "{path}.options[{o}] repeats another option; the four options must differ"
                     ));
                 }
+            }
+            if refers_to_position(&question.explanation, &question.options) {
+                problems.push(format!(
+                    "{path}.explanation names the answer's position; options are shuffled, so say                      why the answer is right in its own words"
+                ));
             }
             if question.answer >= question.options.len() {
                 problems.push(format!(
@@ -159,6 +171,24 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("questions[2].answer is 4"), "{text}");
+
+        let mut numbered = quiz.clone();
+        numbered.questions[0].options[1] = "3. Key takeaways".into();
+        numbered.questions[1].options[3] = "B!".into();
+        numbered.questions[2].explanation = "The correct answer is 1.".into();
+        let text = numbered.validate().unwrap_err().to_string();
+        assert!(
+            text.contains("questions[0].options[1] starts with numbering"),
+            "{text}"
+        );
+        assert!(
+            text.contains("questions[1].options[3] repeats another option"),
+            "{text}"
+        );
+        assert!(
+            text.contains("questions[2].explanation names the answer's position"),
+            "{text}"
+        );
 
         let short = Quiz {
             questions: vec![question("one")],

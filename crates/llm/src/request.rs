@@ -134,6 +134,7 @@ pub struct Request {
     seed: Option<u32>,
     schema: Option<JsonSchema>,
     frequency_penalty: f32,
+    loop_guard: bool,
 }
 
 /// More stop strings than this are refused: OpenAI's API takes at most four.
@@ -157,6 +158,7 @@ impl Request {
             seed: None,
             schema: None,
             frequency_penalty: 0.0,
+            loop_guard: false,
         })
     }
 
@@ -206,6 +208,14 @@ impl Request {
         Ok(self)
     }
 
+    /// Penalises a sequence that would repeat one already written (llama.cpp's DRY sampler on the
+    /// local engine; a server without such a sampler ignores it): small models writing long prose
+    /// otherwise fall into one sentence pattern with a word changed, list after list.
+    pub fn with_loop_guard(mut self) -> Self {
+        self.loop_guard = true;
+        self
+    }
+
     /// Constrains the answer to JSON matching this schema.
     pub fn with_schema(mut self, schema: JsonSchema) -> Self {
         self.schema = Some(schema);
@@ -235,6 +245,10 @@ impl Request {
     /// The frequency penalty (0 when off).
     pub fn frequency_penalty(&self) -> f32 {
         self.frequency_penalty
+    }
+    /// Whether repeated sequences are penalised ([`Request::with_loop_guard`]).
+    pub fn loop_guard(&self) -> bool {
+        self.loop_guard
     }
     /// The JSON schema the answer must follow, if any.
     pub fn schema(&self) -> Option<&JsonSchema> {

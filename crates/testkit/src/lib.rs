@@ -437,7 +437,10 @@ fn answer(system: &str, task: &str, schema: &Value) -> (String, String) {
         .lines()
         .find_map(|line| line.strip_prefix("Topic: "))
         .unwrap_or("a topic");
-    for (key, name) in [("weeks", WEEK_TITLE), ("parts", "Part {n} overview")] {
+    for (key, name) in [
+        ("weeks", WEEK_TITLE),
+        ("parts", "Overview of stage group {n}"),
+    ] {
         if let Some(list) = properties.get(key) {
             let count = list["minItems"].as_u64().unwrap_or(1) as usize;
             return ("outline".into(), plan(topic, key, name, count).to_string());
@@ -538,7 +541,7 @@ fn number_after(text: &str, marker: &str) -> Option<usize> {
 fn week_units(week: usize, units: usize) -> Value {
     json!({
         "units": (1..=units).map(|u| json!({
-            "title": format!("Topic {week}.{u} in depth"),
+            "title": format!("Depth study {week}.{u}"),
             "objectives": [format!("Describe topic {week}.{u}"), format!("Use topic {week}.{u}")]
         })).collect::<Vec<_>>()
     })
@@ -563,7 +566,7 @@ fn quiz(title: &str) -> Value {
             "prompt": format!("Question {n} about {title}?"),
             "correct": format!("Right answer {n}"),
             "wrong": [format!("Wrong answer {n}a"), format!("Wrong answer {n}b"), format!("Wrong answer {n}c")],
-            "explanation": format!("Answer {n} is what the unit says.")
+            "explanation": format!("The unit on {title} says so in its example {n}.")
         })).collect::<Vec<_>>()
     })
 }

@@ -71,13 +71,37 @@ impl Lyceum {
         tokens: &mut Tokens,
         on_delta: &mut (dyn FnMut(&str) + Send),
     ) -> Result<String, GenerateError> {
+        self.stream_until(request, tokens, on_delta, &|_| false)
+            .await
+    }
+
+    /// [`Lyceum::stream`], but generation stops at the first whole line `stop` refuses, and the text
+    /// ends before it (an article that starts the next unit's heading, say). The engine's token
+    /// counts of a stopped generation are unknown.
+    pub(super) async fn stream_until(
+        &self,
+        request: Request,
+        tokens: &mut Tokens,
+        on_delta: &mut (dyn FnMut(&str) + Send),
+        stop: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<String, GenerateError> {
         let mut stream = self.engine.generate(request);
         let mut text = String::new();
+        let mut line_start = 0;
         while let Some(event) = stream.next().await {
             match event? {
                 Event::Delta(delta) => {
                     on_delta(&delta);
                     text.push_str(&delta);
+                    while let Some(end) = text[line_start..].find('\n') {
+                        let line = &text[line_start..line_start + end];
+                        if stop(line) {
+                            text.truncate(line_start);
+                            tokens.add(lyceum_llm::Usage::default());
+                            return Ok(text);
+                        }
+                        line_start += end + 1;
+                    }
                 }
                 Event::Done(usage) => {
                     tokens.add(usage);

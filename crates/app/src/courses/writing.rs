@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
+use lyceum_course::quality::{Scope, rewrite_reason};
 use lyceum_course::{clean_article, takeaways};
 use lyceum_llm::Request;
 use lyceum_store::{GenerationStats, ItemKind, Output, Status, StoreError};
@@ -14,6 +15,10 @@ use crate::live::{LiveWriter, Progress};
 
 use super::GenerateError;
 use super::steps::{Tokens, fit};
+
+/// How many times at most an article that loops, mixes scripts or is in another language is written
+/// again before it is kept as it is.
+const REWRITES: u32 = 2;
 
 /// How often the text of an item being written is shared with other nodes, when it grew.
 const SHARE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
@@ -73,8 +78,15 @@ impl Lyceum {
                 })
                 .await?
                 .with_seed(seed);
-                let (text, stats, writer) =
-                    self.prose(prompt, "week overview", generation_id).await?;
+                let (text, stats, writer) = self
+                    .prose(
+                        prompt,
+                        "week overview",
+                        generation_id,
+                        &|_| false,
+                        &|text| rewrite_reason(text, course.language),
+                    )
+                    .await?;
                 let stats = self
                     .save(generation_id, Output::Overview(&text), stats, job_id)
                     .await?;
@@ -98,7 +110,24 @@ impl Lyceum {
                 })
                 .await?
                 .with_seed(seed);
-                let (text, stats, writer) = self.prose(prompt, "unit", generation_id).await?;
+                // A small model that finishes a unit often goes on with the next one's heading:
+                // the article ends where it leaves its unit.
+                let scope = Scope::new(
+                    &unit.title,
+                    units
+                        .iter()
+                        .filter(|other| other.id != unit.id)
+                        .map(|other| other.title.as_str()),
+                );
+                let (text, stats, writer) = self
+                    .prose(
+                        prompt,
+                        "unit",
+                        generation_id,
+                        &|line| scope.is_outside_line(line),
+                        &|text| rewrite_reason(text, course.language),
+                    )
+                    .await?;
                 let stats = self
                     .save(generation_id, Output::Unit(&text), stats, job_id)
                     .await?;
@@ -191,21 +220,26 @@ impl Lyceum {
     }
 
     /// Streams a prose item to its watchers and returns the cleaned text, with the live writer for the
-    /// caller to end once the text is stored (watchers told "done" reload it from the store). An empty
-    /// answer is retried once.
+    /// caller to end once the text is stored (watchers told "done" reload it from the store). The text
+    /// ends before the first line `stop` refuses. An empty answer is retried once with what was wrong;
+    /// a text `judge` finds a reason to write again (a loop, mixed scripts, another language) is
+    /// written again with a new seed, at most [`REWRITES`] times, and the last one is kept.
     async fn prose(
         &self,
         request: Request,
         what: &'static str,
         generation_id: i64,
+        stop: &(dyn Fn(&str) -> bool + Sync),
+        judge: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<(String, GenerationStats, LiveWriter), GenerateError> {
         let started = Instant::now();
-        let writer = self.hub.writer(generation_id);
+        let mut writer = self.hub.writer(generation_id);
         let mut current = request.clone();
         let mut tokens = Tokens::default();
-        for attempt in 0..2 {
+        let (mut empty_retried, mut rewrites) = (false, 0);
+        loop {
             let mut relay = |delta: &str| writer.push(delta);
-            let streaming = self.stream(current.clone(), &mut tokens, &mut relay);
+            let streaming = self.stream_until(current.clone(), &mut tokens, &mut relay, stop);
             let text = if self.store.is_shared() {
                 tokio::select! {
                     text = streaming => text?,
@@ -215,16 +249,36 @@ impl Lyceum {
                 streaming.await?
             };
             let cleaned = clean_article(&text);
-            if cleaned.chars().count() >= 20 {
-                return Ok((cleaned, tokens.stats(self, started), writer));
-            }
-            if attempt == 0 {
+            if cleaned.chars().count() < 20 {
+                if empty_retried {
+                    return Err(GenerateError::Invalid {
+                        what,
+                        problems: "the answer is empty".into(),
+                    });
+                }
+                empty_retried = true;
                 current = prompts::corrected(&request, Some(&text), "the answer is empty")?;
+                continue;
+            }
+            match judge(&cleaned) {
+                Some(reason) if rewrites < REWRITES => {
+                    rewrites += 1;
+                    tracing::info!(what, %reason, rewrites, "written again");
+                    // A new sample of the same request: showing the model its loop invites another.
+                    let seed = request.seed().unwrap_or_default();
+                    current = request
+                        .clone()
+                        .with_seed(seed.wrapping_add(7919 * rewrites));
+                    // Watchers start over with the new text.
+                    drop(writer);
+                    writer = self.hub.writer(generation_id);
+                }
+                Some(reason) => {
+                    tracing::warn!(what, %reason, "kept as written after {REWRITES} rewrites");
+                    return Ok((cleaned, tokens.stats(self, started), writer));
+                }
+                None => return Ok((cleaned, tokens.stats(self, started), writer)),
             }
         }
-        Err(GenerateError::Invalid {
-            what,
-            problems: "the answer is empty".into(),
-        })
     }
 }

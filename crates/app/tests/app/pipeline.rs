@@ -164,10 +164,10 @@ async fn a_long_course_is_planned_in_six_parts_then_each_part_s_weeks() {
             "Stage 2 foundations",
             "Stage 3 foundations",
             "Stage 4 foundations",
-            "Part 3 overview",
-            "Part 4 overview",
-            "Part 5 overview",
-            "Part 6 overview"
+            "Overview of stage group 3",
+            "Overview of stage group 4",
+            "Overview of stage group 5",
+            "Overview of stage group 6"
         ]
     );
     let streamed: Vec<usize> = weeks.iter().map(|(week, _)| *week).collect();
@@ -415,4 +415,132 @@ async fn a_unit_opened_before_it_is_written_jumps_the_queue_and_its_watchers_sha
         panic!("the unit is written");
     };
     assert_eq!(text, stored);
+}
+
+#[tokio::test]
+async fn placeholder_and_numbered_week_titles_are_asked_for_again_and_never_cut() {
+    let test = spawn_app(0).await;
+    let plan = serde_json::json!({
+        "title": "A course on bees",
+        "summary": "A complete introduction to bees, from first ideas to practice.",
+        "outcomes": ["Explain the key ideas", "Apply them to real cases", "Judge which method fits"],
+        "weeks": [
+            {"title": "Week 1", "focus": "How a colony is organised."},
+            {"title": "2. Harvest", "focus": "Taking honey without harming the colony."}
+        ]
+    });
+    test.model
+        .script("outline", Action::Answer(plan.to_string()));
+    let draft = test
+        .app
+        .draft_outline(&request(2, 3), |_| {})
+        .await
+        .unwrap();
+    let retitles: Vec<Call> = test
+        .model
+        .calls()
+        .into_iter()
+        .filter(|call| call.key == "retitle week")
+        .collect();
+    assert_eq!(retitles.len(), 2, "{retitles:#?}");
+    assert!(retitles[0].last_user.contains("How a colony is organised"));
+    assert!(retitles[1].last_user.contains("Taking honey"));
+    let weeks: Vec<&str> = draft
+        .outline
+        .modules
+        .iter()
+        .map(|module| module.title.as_str())
+        .collect();
+    assert!(
+        weeks.iter().all(|title| title.starts_with("Retitled")),
+        "the model's new titles, not the old ones cut: {weeks:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_article_that_starts_another_unit_ends_before_that_heading() {
+    let test = spawn_app(0).await;
+    let (_, course) = test.confirmed_course(1, 2).await;
+    test.model.script(
+        "unit 1.1",
+        Action::Answer(
+            "Bees live in colonies of many thousands.\n\n## The idea\n\nA colony works as one \
+             body.\n\n## Unit 1.2: Depth study 1.2\n\nThis belongs to the next unit.\n"
+                .into(),
+        ),
+    );
+    test.drain_jobs().await;
+    let exported = export::load(&test.app.store, &course).await.unwrap();
+    let body = exported.weeks[0].units[0].body.as_deref().unwrap();
+    assert!(body.contains("A colony works as one body."), "{body}");
+    assert!(!body.contains("Unit 1.2"), "{body}");
+    assert!(!body.contains("next unit"), "{body}");
+    // The next unit is written on its own, as usual.
+    let next = exported.weeks[0].units[1].body.as_deref().unwrap();
+    assert!(next.contains("Depth study 1.2"), "{next}");
+}
+
+#[tokio::test]
+async fn a_quiz_whose_explanations_name_positions_is_asked_for_again() {
+    let test = spawn_app(0).await;
+    let (_, course) = test.confirmed_course(1, 1).await;
+    let positional = serde_json::json!({
+        "questions": (1..=5).map(|n| serde_json::json!({
+            "prompt": format!("Question {n} about bees?"),
+            "correct": format!("Worker bee duty {n}"),
+            "wrong": [format!("Drone duty {n}"), format!("Queen duty {n}"), format!("Wasp duty {n}")],
+            "explanation": "The correct answer is 1."
+        })).collect::<Vec<_>>()
+    });
+    test.model
+        .script("quiz", Action::Answer(positional.to_string()));
+    test.drain_jobs().await;
+    let quizzes: Vec<Call> = test
+        .model
+        .calls()
+        .into_iter()
+        .filter(|call| call.key.starts_with("quiz"))
+        .collect();
+    assert_eq!(quizzes.len(), 2, "{quizzes:#?}");
+    assert!(
+        quizzes[1]
+            .last_user
+            .contains("explanation names the answer's position"),
+        "{}",
+        quizzes[1].last_user
+    );
+    let exported = export::load(&test.app.store, &course).await.unwrap();
+    let quiz = exported.weeks[0].units[0].quiz.as_ref().unwrap();
+    for question in &quiz.questions {
+        assert!(
+            !lyceum_course::quality::refers_to_position(&question.explanation, &question.options),
+            "{question:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_article_that_loops_is_written_again_with_a_new_seed() {
+    let test = spawn_app(0).await;
+    let (_, course) = test.confirmed_course(1, 1).await;
+    let looping: String = (1..=15)
+        .map(|n| format!("Exercise {n}: write down the basic rules of the topic again. "))
+        .collect();
+    test.model.script("unit 1.1", Action::Answer(looping));
+    test.drain_jobs().await;
+    let units: Vec<Call> = test
+        .model
+        .calls()
+        .into_iter()
+        .filter(|call| call.key == "unit 1.1")
+        .collect();
+    assert_eq!(units.len(), 2, "{units:#?}");
+    let exported = export::load(&test.app.store, &course).await.unwrap();
+    let body = exported.weeks[0].units[0].body.as_deref().unwrap();
+    assert!(!body.contains("Exercise 3"), "the loop was kept: {body}");
+    assert_eq!(
+        lyceum_course::quality::rewrite_reason(body, lyceum_course::Language::ENGLISH),
+        None,
+        "{body}"
+    );
 }

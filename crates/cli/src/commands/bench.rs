@@ -2,6 +2,7 @@
 
 mod memory;
 mod nodes;
+mod quality;
 
 use crate::commands::outln;
 use std::time::{Duration, Instant};
@@ -45,6 +46,27 @@ pub enum Command {
         /// Milliseconds between two pieces.
         #[arg(long, default_value_t = 50)]
         every_ms: u64,
+    },
+    /// Writes a course per topic of a fixed set (several subjects and languages) on the configured
+    /// engine and prints what a learner would notice: placeholder, numbered or repeated titles,
+    /// headings of other units, looping or mixed-script articles, articles in another language or
+    /// carrying prompt text, repeated or numbered quiz options, explanations naming a position.
+    Quality {
+        /// Weeks per course.
+        #[arg(long, default_value_t = 2)]
+        weeks: u32,
+        /// Units per week.
+        #[arg(long, default_value_t = 3)]
+        units_per_week: u32,
+        /// Only the topics in these languages (tags, comma-separated; all when not given).
+        #[arg(long, value_delimiter = ',')]
+        languages: Vec<String>,
+        /// Measure these stored courses (slugs, comma-separated) instead of writing new ones.
+        #[arg(long = "course", value_delimiter = ',')]
+        courses: Vec<String>,
+        /// Also write the figures as JSON to this file, to compare runs.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
     },
     /// Prompt and generation speed, batching, JSON-schema cost and memory of the language model.
     Llm {
@@ -180,6 +202,25 @@ async fn concurrent(engine: &dyn Engine, sequences: u32, tokens: u32) -> anyhow:
 pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Llm { tokens } => llm(settings, tokens).await,
+        Command::Quality {
+            weeks,
+            units_per_week,
+            languages,
+            courses,
+            json,
+        } => {
+            quality::run(
+                settings,
+                quality::Plan {
+                    weeks,
+                    units_per_week,
+                    languages,
+                    courses,
+                    json,
+                },
+            )
+            .await
+        }
         Command::Nodes { samples, every_ms } => {
             nodes::run(
                 settings,

@@ -87,7 +87,7 @@ async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
     );
     assert_eq!(model.held().await, "outline week 2");
     browser
-        .wait_for("document.getElementById('outline').textContent.includes('Topic 1.2 in depth')")
+        .wait_for("document.getElementById('outline').textContent.includes('Depth study 1.2')")
         .await;
     let partial = browser.text("#outline").await;
     assert!(
@@ -95,7 +95,7 @@ async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
         "{partial}"
     );
     assert!(
-        !partial.contains("Topic 2.1"),
+        !partial.contains("Depth study 2.1"),
         "week 2 is not written yet: {partial}"
     );
     assert!(
@@ -120,7 +120,7 @@ async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
     assert!(course_url.contains("/courses/"), "{course_url}");
     let syllabus = browser.text(".course .syllabus").await;
     assert!(syllabus.contains("Arches and their thrust"), "{syllabus}");
-    assert!(!syllabus.contains("Topic 1.2 in depth"), "{syllabus}");
+    assert!(!syllabus.contains("Depth study 1.2"), "{syllabus}");
     violations.extend(serious_violations(&browser, &axe, "course").await);
     browser.screenshot(&screenshot_path("course-1280")).await;
 
@@ -155,7 +155,7 @@ async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
         article.len() > first.len() * 4,
         "{first:?} grew into {article:?}"
     );
-    assert!(browser.text("h1").await.contains("Topic 1.1 in depth"));
+    assert!(browser.text("h1").await.contains("Depth study 1.1"));
     violations.extend(serious_violations(&browser, &axe, "unit").await);
     browser.screenshot(&screenshot_path("unit-1280")).await;
 

@@ -7,6 +7,7 @@ mod api_fuzz;
 mod browser;
 mod generate;
 mod nodes;
+mod quality;
 mod serve;
 
 use std::path::Path;

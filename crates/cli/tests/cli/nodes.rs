@@ -193,7 +193,7 @@ async fn a_draft_started_on_one_web_node_survives_its_worker_and_is_confirmed_on
     .expect("the draft is finished");
     assert_eq!(status, 200);
     assert!(live.contains("event: done"), "{live}");
-    assert!(live.contains("Topic 2.2 in depth"), "{live}");
+    assert!(live.contains("Depth study 2.2"), "{live}");
 
     // Confirmed on B; confirming again on A gives the same course, which A serves.
     let confirm = format!("/api/drafts/{id}/confirm");
@@ -211,7 +211,7 @@ async fn a_draft_started_on_one_web_node_survives_its_worker_and_is_confirmed_on
     )
     .await;
     assert_eq!(status, 200);
-    assert!(page.contains("Topic 2.2 in depth"), "{page}");
+    assert!(page.contains("Depth study 2.2"), "{page}");
 
     second_worker.kill();
     nodes.stop().await;
@@ -329,9 +329,9 @@ async fn a_person_in_chromium_starts_a_course_on_one_web_node_and_finishes_it_on
     assert_eq!(nodes.model.held().await, "outline week 2");
     browser.goto(&draft_on_a.replace(&nodes.a, &nodes.b)).await;
     browser
-        .wait_for("document.getElementById('outline').textContent.includes('Topic 1.2 in depth')")
+        .wait_for("document.getElementById('outline').textContent.includes('Depth study 1.2')")
         .await;
-    assert!(!browser.text("#outline").await.contains("Topic 2.1"));
+    assert!(!browser.text("#outline").await.contains("Depth study 2.1"));
     nodes.model.release();
 
     // Edited and confirmed on B.

@@ -370,6 +370,19 @@ impl<'m> Batcher<'m> {
                 0.0,
             ));
         }
+        if request.loop_guard() {
+            // DRY with the settings its authors suggest: a repeat of 2 tokens or more is penalised
+            // more the longer it runs, over the whole context; a new line, a colon, a quote or
+            // Markdown emphasis starts a fresh sequence, so headings and list items may share openings.
+            chain.push(LlamaSampler::dry(
+                self.model,
+                0.8,
+                1.75,
+                2,
+                -1,
+                ["\n", ":", "\"", "*"],
+            ));
+        }
         if request.temperature() <= 0.0 {
             chain.push(LlamaSampler::greedy());
         } else {

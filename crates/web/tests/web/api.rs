@@ -43,7 +43,7 @@ async fn the_api_gives_the_catalog_a_course_a_week_and_a_unit_as_json() {
             .await
             .html,
     );
-    assert_eq!(unit["title"], "Topic 2.1 in depth");
+    assert_eq!(unit["title"], "Depth study 2.1");
     assert_eq!(unit["status"], "ready");
     assert!(unit["body"].as_str().unwrap().contains("## Key takeaways"));
     assert_eq!(
@@ -193,7 +193,7 @@ async fn a_program_drafts_follows_edits_and_confirms_a_course_through_the_api() 
         .collect();
     let last = drafts.last().unwrap();
     assert_eq!(last["status"], "ready");
-    assert_eq!(last["weeks"][1]["units"][1]["title"], "Topic 2.2 in depth");
+    assert_eq!(last["weeks"][1]["units"][1]["title"], "Depth study 2.2");
     let mut outline = last["outline"].clone();
     assert_eq!(outline["modules"].as_array().unwrap().len(), 2);
     assert_eq!(

@@ -86,7 +86,7 @@ async fn viewers_of_a_unit_being_written_see_its_text_grow_and_then_the_stored_a
     let mut first = Events::new(first.1);
     let mut seen = Vec::new();
     while let Some(event) = first.next().await {
-        let has_piece = event.0 == "html" && event.1.contains("This unit, T");
+        let has_piece = event.0 == "html" && event.1.contains("This unit, D");
         seen.push(event);
         if has_piece {
             break;
@@ -94,13 +94,13 @@ async fn viewers_of_a_unit_being_written_see_its_text_grow_and_then_the_stored_a
     }
     assert!(
         seen.last()
-            .is_some_and(|(_, html)| html.contains("This unit, T")),
+            .is_some_and(|(_, html)| html.contains("This unit, D")),
         "{seen:?}"
     );
 
     // The page shows it too, and points its script at the live stream; a second viewer joins.
     let page = web.get(UNIT).await;
-    assert!(page.html.contains("This unit, T"), "{}", page.html);
+    assert!(page.html.contains("This unit, D"), "{}", page.html);
     assert!(
         page.html.contains(&format!("data-live=\"{UNIT}/live\"")),
         "{}",
@@ -125,7 +125,7 @@ async fn viewers_of_a_unit_being_written_see_its_text_grow_and_then_the_stored_a
             .map(|(_, data)| data)
             .collect();
         assert!(
-            html.iter().any(|data| data.contains("This unit, T")),
+            html.iter().any(|data| data.contains("This unit, D")),
             "{events:?}"
         );
         assert!(
@@ -136,7 +136,7 @@ async fn viewers_of_a_unit_being_written_see_its_text_grow_and_then_the_stored_a
     }
     // The viewer who came later got the text so far at once.
     assert_eq!(second[0].0, "html");
-    assert!(second[0].1.contains("This unit, T"), "{second:?}");
+    assert!(second[0].1.contains("This unit, D"), "{second:?}");
     worker.await.unwrap();
     assert_eq!(
         web.model.count("unit 1.1"),

@@ -126,7 +126,7 @@ async fn a_course_is_drafted_while_the_person_watches_and_created_when_confirmed
     );
 
     let ready = web.get(&draft).await;
-    assert!(ready.html.contains("Topic 2.2 in depth"), "{}", ready.html);
+    assert!(ready.html.contains("Depth study 2.2"), "{}", ready.html);
     assert!(
         ready.html.contains(&format!("action=\"{draft}/confirm\"")),
         "{}",
@@ -216,7 +216,7 @@ async fn titles_renamed_before_confirming_are_kept_and_bad_ones_are_explained() 
     assert!(
         ready
             .html
-            .contains("name=\"unit-1-2\" value=\"Topic 1.2 in depth\""),
+            .contains("name=\"unit-1-2\" value=\"Depth study 1.2\""),
         "{}",
         ready.html
     );
@@ -273,7 +273,7 @@ async fn titles_renamed_before_confirming_are_kept_and_bad_ones_are_explained() 
     assert!(page.html.contains("Week 2: Long spans"));
     assert!(page.html.contains("Why arches stand"));
     assert!(
-        page.html.contains("Topic 1.1 in depth"),
+        page.html.contains("Depth study 1.1"),
         "untouched titles stay"
     );
 }
@@ -304,11 +304,11 @@ async fn weeks_and_units_are_reordered_added_and_removed_before_confirming() {
             .map(|(_, v)| v.as_str())
     };
     assert_eq!(value("week-1"), Some("Stage 2 foundations"));
-    assert_eq!(value("unit-1-1"), Some("Topic 2.2 in depth"));
+    assert_eq!(value("unit-1-1"), Some("Depth study 2.2"));
     assert_eq!(value("unit-1-2"), None);
     assert_eq!(value("week-2"), Some("Stage 1 foundations"));
-    assert_eq!(value("unit-2-1"), Some("Topic 1.2 in depth"));
-    assert_eq!(value("unit-2-2"), Some("Topic 1.1 in depth"));
+    assert_eq!(value("unit-2-1"), Some("Depth study 1.2"));
+    assert_eq!(value("unit-2-2"), Some("Depth study 1.1"));
     assert_eq!(
         value("unit-2-1-objectives"),
         Some("Describe topic 1.2\nUse topic 1.2")
@@ -363,14 +363,11 @@ async fn weeks_and_units_are_reordered_added_and_removed_before_confirming() {
         [
             (
                 "Stage 2 foundations".to_owned(),
-                vec!["Topic 2.2 in depth".to_owned()]
+                vec!["Depth study 2.2".to_owned()]
             ),
             (
                 "Stage 1 foundations".to_owned(),
-                vec![
-                    "Topic 1.2 in depth".to_owned(),
-                    "Topic 1.1 in depth".to_owned()
-                ]
+                vec!["Depth study 1.2".to_owned(), "Depth study 1.1".to_owned()]
             ),
             (
                 "Bridges that move".to_owned(),

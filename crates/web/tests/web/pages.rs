@@ -73,7 +73,7 @@ async fn every_page_of_a_written_course_shows_its_content_and_links() {
         "{}",
         week.html
     );
-    assert!(week.html.contains("Topic 1.3 in depth"));
+    assert!(week.html.contains("Depth study 1.3"));
     assert!(week.html.contains("Next week"));
 
     let unit = web.get(&format!("{COURSE}/weeks/1/units/3")).await;
@@ -95,11 +95,11 @@ async fn every_page_of_a_written_course_shows_its_content_and_links() {
         "the syllabus marks this unit: {}",
         unit.html
     );
-    assert!(unit.html.contains("Previous: Topic 1.2 in depth"));
+    assert!(unit.html.contains("Previous: Depth study 1.2"));
     // "Next up" crosses into the next week.
     assert!(
         unit.html.contains(&format!(
-            "<a rel=\"next\" href=\"{COURSE}/weeks/2/units/1\">Next up: Topic 2.1 in depth</a>"
+            "<a rel=\"next\" href=\"{COURSE}/weeks/2/units/1\">Next up: Depth study 2.1</a>"
         )),
         "{}",
         unit.html

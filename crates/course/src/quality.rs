@@ -1,0 +1,1362 @@
+//! What a learner notices in a written course, measured: titles that are placeholders, numbered or
+//! repeated; article headings that belong to another unit; articles that loop, mix scripts, are in
+//! another language or carry the prompt's own instructions; quiz options that repeat or carry numbers,
+//! and explanations that point at a position instead of an answer.
+//!
+//! [`measure`] reads a course and returns a [`Report`]: every finding with its place and the text that
+//! caused it, and per-article figures. The same detectors refuse such text while a course is written
+//! ([`is_placeholder_title`], [`is_numbered`], [`refers_to_position`]), so what is measured here and what
+//! is refused there cannot disagree.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::{Language, Quiz, prompts};
+
+/// An article whose share of repeated 4-word sequences is above this reads as a loop.
+pub const MAX_REPEATED_4GRAMS: f64 = 0.15;
+/// An article with a larger share of letters from a script foreign to its language mixes scripts.
+pub const MAX_FOREIGN_SCRIPT: f64 = 0.005;
+
+/// A written course, as [`measure`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct CourseText<'a> {
+    /// The language it was asked for in.
+    pub language: Language,
+    /// Its weeks in order.
+    pub weeks: &'a [WeekText<'a>],
+}
+
+/// A week of a [`CourseText`].
+#[derive(Debug, Clone)]
+pub struct WeekText<'a> {
+    /// The week's title.
+    pub title: &'a str,
+    /// Its overview, when written.
+    pub overview: Option<&'a str>,
+    /// Its units in order.
+    pub units: Vec<UnitText<'a>>,
+}
+
+/// A unit of a [`WeekText`].
+#[derive(Debug, Clone)]
+pub struct UnitText<'a> {
+    /// The unit's title.
+    pub title: &'a str,
+    /// Its article, when written.
+    pub article: Option<&'a str>,
+    /// Its quiz, when written.
+    pub quiz: Option<&'a Quiz>,
+}
+
+/// One thing a learner would notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// A title that is no title: "Week 3", "Übung 2", "…".
+    PlaceholderTitle,
+    /// A title that starts with numbering: "Unit 2: Cells", "1. Cells".
+    NumberedTitle,
+    /// A title equal to an earlier one once case, digits and punctuation are set aside.
+    DuplicateTitle,
+    /// A title that says one word twice: "Types and Types", "Day 2: Day 2".
+    RepeatedWordInTitle,
+    /// An article heading that names another unit, or numbers units of its own.
+    OffScopeHeading,
+    /// An article whose share of repeated 4-word sequences is over [`MAX_REPEATED_4GRAMS`].
+    RepetitiveArticle,
+    /// An article with more than [`MAX_FOREIGN_SCRIPT`] of its letters in a foreign script.
+    MixedScript,
+    /// An article identified as another language than the course's.
+    WrongLanguage,
+    /// An article or overview carrying the prompt's own instructions.
+    PromptText,
+    /// A quiz option equal to another of its question once numbering, case and punctuation are set aside.
+    DuplicateOption,
+    /// A quiz option that starts with numbering: "3. Key takeaways", "B) Cells".
+    NumberedOption,
+    /// An explanation that names the answer's position ("The correct answer is 1") instead of its text.
+    PositionalExplanation,
+}
+
+impl Check {
+    /// Every check, in report order.
+    pub const ALL: [Check; 12] = [
+        Check::PlaceholderTitle,
+        Check::NumberedTitle,
+        Check::DuplicateTitle,
+        Check::RepeatedWordInTitle,
+        Check::OffScopeHeading,
+        Check::RepetitiveArticle,
+        Check::MixedScript,
+        Check::WrongLanguage,
+        Check::PromptText,
+        Check::DuplicateOption,
+        Check::NumberedOption,
+        Check::PositionalExplanation,
+    ];
+
+    /// Its name in reports and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::PlaceholderTitle => "placeholder_title",
+            Check::NumberedTitle => "numbered_title",
+            Check::DuplicateTitle => "duplicate_title",
+            Check::RepeatedWordInTitle => "repeated_word_in_title",
+            Check::OffScopeHeading => "off_scope_heading",
+            Check::RepetitiveArticle => "repetitive_article",
+            Check::MixedScript => "mixed_script",
+            Check::WrongLanguage => "wrong_language",
+            Check::PromptText => "prompt_text",
+            Check::DuplicateOption => "duplicate_option",
+            Check::NumberedOption => "numbered_option",
+            Check::PositionalExplanation => "positional_explanation",
+        }
+    }
+}
+
+/// A finding: which check, where ("week 2", "unit 1.3", "unit 1.3 question 2"), and the text at fault.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// What was found.
+    pub check: Check,
+    /// Where.
+    pub place: String,
+    /// The text at fault, cut to 120 characters.
+    pub text: String,
+}
+
+/// The figures of one article.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArticleFigures {
+    /// "unit 1.3".
+    pub place: String,
+    /// Words of prose, code and formulas aside (characters, in scripts written without spaces).
+    pub words: usize,
+    /// Share of its 4-word sequences that occur more than once in it.
+    pub repeated_4grams: f64,
+    /// Share of its letters in a script foreign to the course's language.
+    pub foreign_script: f64,
+    /// The language it reads as (ISO 639-3), when that is clear.
+    pub language: Option<&'static str>,
+}
+
+impl ArticleFigures {
+    /// The figures of the article at `place` of a course in `language`.
+    pub fn of(place: &str, article: &str, language: Language) -> Self {
+        let prose = prose(article);
+        let tokens = tokens(&prose);
+        Self {
+            place: place.to_owned(),
+            words: tokens.len(),
+            repeated_4grams: repeated_4grams(&tokens),
+            foreign_script: foreign_script(&prose, language),
+            language: identify(&prose),
+        }
+    }
+
+    /// What is wrong with the article for a course in `language`: a loop, mixed scripts, another
+    /// language. Each with a sentence saying what was measured.
+    pub fn problems(&self, language: Language) -> Vec<(Check, String)> {
+        let mut problems = Vec::new();
+        if self.repeated_4grams > MAX_REPEATED_4GRAMS {
+            problems.push((
+                Check::RepetitiveArticle,
+                format!(
+                    "{:.0}% of its 4-word sequences repeat",
+                    self.repeated_4grams * 100.0
+                ),
+            ));
+        }
+        if self.foreign_script > MAX_FOREIGN_SCRIPT {
+            problems.push((
+                Check::MixedScript,
+                format!(
+                    "{:.1}% of its letters are in a script foreign to {}",
+                    self.foreign_script * 100.0,
+                    language.name
+                ),
+            ));
+        }
+        if let (Some(found), Some(expected)) = (self.language, iso639_3(language))
+            && !same_language(found, expected)
+        {
+            problems.push((
+                Check::WrongLanguage,
+                format!("reads as {found}, not {expected} ({})", language.name),
+            ));
+        }
+        problems
+    }
+}
+
+/// Why a written article should be written again, if it should: it loops, mixes scripts or is in
+/// another language than `language` (see [`ArticleFigures::problems`]).
+pub fn rewrite_reason(article: &str, language: Language) -> Option<String> {
+    let problems: Vec<String> = ArticleFigures::of("", article, language)
+        .problems(language)
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// Everything [`measure`] found in one course.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Report {
+    /// Titles looked at (weeks and units).
+    pub titles: usize,
+    /// Quiz questions looked at.
+    pub questions: usize,
+    /// Each article's figures.
+    pub articles: Vec<ArticleFigures>,
+    /// Each finding.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// How many findings of `check` there are.
+    pub fn count(&self, check: Check) -> usize {
+        self.findings
+            .iter()
+            .filter(|finding| finding.check == check)
+            .count()
+    }
+
+    /// The highest share of repeated 4-word sequences of any article.
+    pub fn worst_repetition(&self) -> f64 {
+        self.articles
+            .iter()
+            .map(|article| article.repeated_4grams)
+            .fold(0.0, f64::max)
+    }
+
+    /// The highest share of foreign-script letters of any article.
+    pub fn worst_foreign_script(&self) -> f64 {
+        self.articles
+            .iter()
+            .map(|article| article.foreign_script)
+            .fold(0.0, f64::max)
+    }
+
+    /// Words of the shortest, the mean and the longest article (zeros without articles).
+    pub fn words(&self) -> (usize, usize, usize) {
+        let words: Vec<usize> = self.articles.iter().map(|article| article.words).collect();
+        let min = words.iter().copied().min().unwrap_or(0);
+        let max = words.iter().copied().max().unwrap_or(0);
+        let mean = words.iter().sum::<usize>() / words.len().max(1);
+        (min, mean, max)
+    }
+
+    /// This report and `other` as one (for a total over several courses).
+    pub fn merge(&mut self, other: Report) {
+        self.titles += other.titles;
+        self.questions += other.questions;
+        self.articles.extend(other.articles);
+        self.findings.extend(other.findings);
+    }
+}
+
+/// Measures a written course.
+pub fn measure(course: &CourseText<'_>) -> Report {
+    let mut report = Report::default();
+    let mut seen = HashSet::new();
+    let titles: Vec<(usize, usize, &str)> = units(course)
+        .map(|(week, number, unit)| (week, number, unit.title))
+        .collect();
+    for (w, week) in course.weeks.iter().enumerate() {
+        let place = format!("week {}", w + 1);
+        report.title(&place, week.title, &mut seen);
+        if let Some(overview) = week.overview {
+            report.prompt_text(&place, overview);
+        }
+    }
+    for (week, number, unit) in units(course) {
+        let place = format!("unit {week}.{number}");
+        report.title(&place, unit.title, &mut seen);
+        if let Some(article) = unit.article {
+            let others = titles
+                .iter()
+                .filter(|(w, n, _)| (*w, *n) != (week, number))
+                .map(|(_, _, title)| *title);
+            let scope = Scope::new(unit.title, others);
+            report.article(&place, article, course.language, &scope);
+        }
+        if let Some(quiz) = unit.quiz {
+            report.quiz(&place, quiz);
+        }
+    }
+    report
+}
+
+fn units<'c>(course: &'c CourseText<'_>) -> impl Iterator<Item = (usize, usize, &'c UnitText<'c>)> {
+    course.weeks.iter().enumerate().flat_map(|(w, week)| {
+        week.units
+            .iter()
+            .enumerate()
+            .map(move |(u, unit)| (w + 1, u + 1, unit))
+    })
+}
+
+impl Report {
+    fn find(&mut self, check: Check, place: &str, text: &str) {
+        self.findings.push(Finding {
+            check,
+            place: place.to_owned(),
+            text: excerpt(text),
+        });
+    }
+
+    fn title(&mut self, place: &str, title: &str, seen: &mut HashSet<String>) {
+        self.titles += 1;
+        if is_placeholder_title(title) {
+            self.find(Check::PlaceholderTitle, place, title);
+        } else if is_numbered(title) {
+            self.find(Check::NumberedTitle, place, title);
+        }
+        let key = key(title);
+        if !key.is_empty() && !seen.insert(key) {
+            self.find(Check::DuplicateTitle, place, title);
+        }
+        if repeats_a_word(title) {
+            self.find(Check::RepeatedWordInTitle, place, title);
+        }
+    }
+
+    fn prompt_text(&mut self, place: &str, text: &str) {
+        let lower = text.to_lowercase();
+        if let Some(marker) = prompts::INSTRUCTION_MARKERS
+            .iter()
+            .find(|marker| lower.contains(&marker.to_lowercase()))
+        {
+            self.find(Check::PromptText, place, marker);
+        }
+    }
+
+    fn article(&mut self, place: &str, article: &str, language: Language, scope: &Scope) {
+        for heading in headings(article) {
+            if scope.is_outside(heading) {
+                self.find(Check::OffScopeHeading, place, heading);
+            }
+        }
+        self.prompt_text(place, article);
+        let figures = ArticleFigures::of(place, article, language);
+        for (check, text) in figures.problems(language) {
+            self.find(check, place, &text);
+        }
+        self.articles.push(figures);
+    }
+
+    fn quiz(&mut self, place: &str, quiz: &Quiz) {
+        for (q, question) in quiz.questions.iter().enumerate() {
+            self.questions += 1;
+            let place = format!("{place} question {}", q + 1);
+            let mut seen = HashSet::new();
+            for option in &question.options {
+                if is_numbered(option) {
+                    self.find(Check::NumberedOption, &place, option);
+                }
+                if !seen.insert(option_key(option)) {
+                    self.find(Check::DuplicateOption, &place, option);
+                }
+            }
+            if refers_to_position(&question.explanation, &question.options) {
+                self.find(Check::PositionalExplanation, &place, &question.explanation);
+            }
+        }
+    }
+}
+
+/// What a unit's article may have headings for: its own subject, not another unit of the course.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// The other units' titles as [`key`]s, those long enough to tell apart from a common phrase.
+    others: Vec<String>,
+}
+
+impl Scope {
+    /// The scope of the unit titled `own` in a course whose other units have `other_titles`. A title
+    /// that reads as its own once digits are set aside ("Cells 1" and "Cells 2") names no other unit.
+    pub fn new<'t>(own: &str, other_titles: impl IntoIterator<Item = &'t str>) -> Self {
+        let own = key(own);
+        Self {
+            others: other_titles
+                .into_iter()
+                .map(key)
+                .filter(|key| key.len() >= 8 && !own.contains(key.as_str()))
+                .collect(),
+        }
+    }
+
+    /// Whether a heading (its text, or a whole `#` line) leaves the unit: it names another unit,
+    /// or numbers a part of the course ("Unit 2.1", "Woche 2", "Leçon 3"). Sections of one unit
+    /// ("Step 1: Install Python", "Exercise 2") stay.
+    pub fn is_outside(&self, heading: &str) -> bool {
+        let heading = heading.trim().trim_start_matches('#').trim();
+        let heading_key = key(heading);
+        let words = words(heading);
+        let numbers_a_part = matches!(words.as_slice(), [part, number, ..]
+            if COURSE_PARTS.contains(&part.as_str()) && (is_number(number) || is_roman(number)));
+        numbers_a_part
+            || self
+                .others
+                .iter()
+                .any(|other| heading_key.contains(other.as_str()))
+    }
+
+    /// Whether a line of Markdown is a heading outside the unit (see [`Scope::is_outside`]).
+    pub fn is_outside_line(&self, line: &str) -> bool {
+        let line = line.trim_start();
+        line.starts_with('#')
+            && line.trim_start_matches('#').starts_with(' ')
+            && self.is_outside(line)
+    }
+}
+
+/// The [`STRUCTURE_WORDS`] that name a part of a whole course (a week, a unit, a lesson), not a
+/// section of one unit (a step, an exercise, a part).
+const COURSE_PARTS: &[&str] = &[
+    "week",
+    "unit",
+    "lesson",
+    "module",
+    "chapter",
+    "session",
+    "woche",
+    "einheit",
+    "lerneinheit",
+    "lektion",
+    "modul",
+    "kapitel",
+    "semaine",
+    "unité",
+    "leçon",
+    "chapitre",
+    "séance",
+    "semana",
+    "unidad",
+    "lección",
+    "módulo",
+    "capítulo",
+    "sesión",
+    "unidade",
+    "lição",
+    "aula",
+    "settimana",
+    "unità",
+    "lezione",
+    "modulo",
+    "capitolo",
+    "неделя",
+    "урок",
+    "модуль",
+    "глава",
+    "занятие",
+];
+
+/// Words that name a part of a course rather than its subject, in the languages a placeholder was seen
+/// in and their neighbours: "Week 3", "Übung 2", "Leçon 4" are no titles.
+const STRUCTURE_WORDS: &[&str] = &[
+    // English
+    "week",
+    "unit",
+    "lesson",
+    "module",
+    "part",
+    "chapter",
+    "section",
+    "topic",
+    "day",
+    "exercise",
+    "session",
+    "step",
+    "title",
+    "untitled",
+    "placeholder",
+    "tbd",
+    "todo",
+    // German
+    "woche",
+    "einheit",
+    "lerneinheit",
+    "lektion",
+    "modul",
+    "teil",
+    "kapitel",
+    "abschnitt",
+    "thema",
+    "tag",
+    "übung",
+    "titel",
+    // French
+    "semaine",
+    "unité",
+    "leçon",
+    "partie",
+    "chapitre",
+    "séance",
+    "jour",
+    "exercice",
+    "étape",
+    "sujet",
+    "titre",
+    // Spanish, Portuguese, Italian
+    "semana",
+    "unidad",
+    "lección",
+    "módulo",
+    "parte",
+    "capítulo",
+    "sección",
+    "tema",
+    "día",
+    "ejercicio",
+    "sesión",
+    "título",
+    "unidade",
+    "lição",
+    "aula",
+    "dia",
+    "exercício",
+    "settimana",
+    "unità",
+    "lezione",
+    "modulo",
+    "capitolo",
+    "giorno",
+    "esercizio",
+    "titolo",
+    // Russian
+    "неделя",
+    "урок",
+    "модуль",
+    "часть",
+    "глава",
+    "раздел",
+    "тема",
+    "день",
+    "упражнение",
+    "занятие",
+];
+
+/// A title that is no title: only words such as "Week", "Unit", "Übung" and numbers ("Week 3",
+/// "Übung 2", "Title"), or an ellipsis standing for what was not written.
+pub fn is_placeholder_title(title: &str) -> bool {
+    let words = words(title);
+    title.contains("...")
+        || title.contains('…')
+        || words.iter().all(|word| {
+            is_number(word) || is_roman(word) || STRUCTURE_WORDS.contains(&word.as_str())
+        })
+}
+
+/// A title or option that starts with numbering: "1. Cells", "2) Cells", "B) Cells", "1.2 Cells",
+/// "Unit 2: Cells", "Teil 1.1 Cells", "Part IV – Cells". Pages number weeks, units and options
+/// themselves.
+pub fn is_numbered(text: &str) -> bool {
+    let text = text.trim_start_matches(['#', '*', '(', '[', ' ']);
+    let first: String = text.chars().take_while(|c| !c.is_whitespace()).collect();
+    let rest = text[first.len()..].trim_start();
+    let first_word = first.trim_end_matches(|c: char| !c.is_alphanumeric());
+    // "1." "1)" "1:" "1.2" "3 - …": a number marked as a label. A bare count ("42") or a year ("1984 and
+    // the surveillance state", "1914: the war begins") is a title's own.
+    if is_number(first_word) && (first_word.len() <= 2 || first_word.contains('.')) {
+        let marked = first.len() > first_word.len() || first_word.contains('.');
+        return marked || rest.starts_with(['-', '–', '—', ':']);
+    }
+    // "B) Cells", "c. Cells": a single option letter marked as a label.
+    let mut letter = first.chars();
+    if let (Some(label), Some(mark), None) = (letter.next(), letter.next(), letter.next())
+        && matches!(label.to_ascii_lowercase(), 'a'..='e')
+        && matches!(mark, ')' | '.' | ':')
+        && !rest.is_empty()
+    {
+        return true;
+    }
+    // "Unit 2: Cells", "Week 3 - Cells", "Part IV: Cells".
+    let words = words(text);
+    matches!(words.as_slice(), [structure, number, ..]
+        if STRUCTURE_WORDS.contains(&structure.as_str()) && (is_number(number) || is_roman(number)))
+}
+
+/// An explanation that names the correct option's position instead of its text: "The correct answer
+/// is 1", "Option B is right", "(c) is correct", "the second option", "Antwort 3", "la respuesta 2".
+/// Options are shuffled after they are written, so a position the model names is wrong as often as not.
+/// A number or letter that is itself one of the `options` ("The answer is 4: the heart has four
+/// chambers") is the answer's text, not its position.
+pub fn refers_to_position(explanation: &str, options: &[String]) -> bool {
+    let is_option = |label: &str| options.iter().any(|option| key_or_number(option) == label);
+    const POSITION_NOUNS: &[&str] = &[
+        "answer",
+        "option",
+        "choice",
+        "antwort",
+        "réponse",
+        "respuesta",
+        "opción",
+        "resposta",
+        "opção",
+        "risposta",
+        "opzione",
+        "ответ",
+        "вариант",
+    ];
+    const ORDINALS: &[&str] = &["first", "second", "third", "fourth", "last"];
+    let raw: Vec<&str> = explanation.split_whitespace().collect();
+    let clean: Vec<String> = raw
+        .iter()
+        .map(|word| {
+            word.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .collect();
+    for (i, word) in clean.iter().enumerate() {
+        if ORDINALS.contains(&word.as_str())
+            && clean
+                .get(i + 1)
+                .is_some_and(|next| POSITION_NOUNS.contains(&next.as_str()))
+        {
+            return true;
+        }
+        if !POSITION_NOUNS.contains(&word.as_str()) {
+            continue;
+        }
+        // The next few words: "answer is 1", "option (b)", "respuesta correcta es la 2".
+        for j in i + 1..(i + 5).min(clean.len()) {
+            let label = &clean[j];
+            if is_option(label) {
+                continue;
+            }
+            if label.len() == 1 && label.chars().all(|c| matches!(c, '1'..='5')) {
+                return true;
+            }
+            let marked = raw[j] != label.as_str() || j + 1 == raw.len();
+            if label.len() == 1 && matches!(label.as_str(), "a" | "b" | "c" | "d") && marked {
+                return true;
+            }
+        }
+    }
+    // "(c) is correct", "B) is the right answer".
+    raw.iter().any(|word| {
+        let inner = word.trim_start_matches('(');
+        inner.len() == 2
+            && inner.ends_with(')')
+            && inner.starts_with(|c: char| matches!(c.to_ascii_lowercase(), 'a'..='d' | '1'..='5'))
+            && !is_option(&inner[..1].to_lowercase())
+    })
+}
+
+/// What two options of a question are compared by: without numbering before them, lowercase letters
+/// and digits with single spaces ("3. Key takeaways" and "key takeaways!" are the same; "1914" and
+/// "1918" differ).
+pub fn option_key(option: &str) -> String {
+    let trimmed = option.trim_start_matches(['#', '*', '(', '[', ' ']);
+    let text = if is_numbered(trimmed) {
+        trimmed
+            .split_once(char::is_whitespace)
+            .map_or(trimmed, |(_, rest)| rest)
+    } else {
+        trimmed
+    };
+    normalized(text, char::is_alphanumeric)
+}
+
+/// An option as a position label would be compared with it: its key, or its number.
+fn key_or_number(option: &str) -> String {
+    let option = option.trim().trim_end_matches('.');
+    if is_number(option) {
+        option.to_owned()
+    } else {
+        key(option)
+    }
+}
+
+/// A title cut to what two titles are compared by: lowercase letters and single spaces, without
+/// digits or punctuation ("Week 2: Cells!" and "cells" are the same).
+fn key(text: &str) -> String {
+    normalized(text, char::is_alphabetic)
+}
+
+/// `text` lowercase, with the characters `keep` refuses as spaces and runs of spaces as one.
+fn normalized(text: &str, keep: impl Fn(char) -> bool) -> String {
+    let kept: String = text
+        .chars()
+        .map(|c| {
+            if keep(c) {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The words of a short text, lowercase, without the punctuation around them.
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|word| {
+            word.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|word| !word.is_empty())
+        .collect()
+}
+
+fn is_number(word: &str) -> bool {
+    word.chars().any(|c| c.is_ascii_digit()) && word.chars().all(|c| c.is_ascii_digit() || c == '.')
+}
+
+fn is_roman(word: &str) -> bool {
+    !word.is_empty() && word.len() <= 4 && word.chars().all(|c| matches!(c, 'i' | 'v' | 'x'))
+}
+
+/// "Types and Types", "Day 2: Day 2": a word of four letters or more, or a pair of words, said twice.
+fn repeats_a_word(title: &str) -> bool {
+    let words = words(title);
+    let mut long = HashSet::new();
+    let mut pairs = HashSet::new();
+    words
+        .iter()
+        .any(|word| word.chars().count() >= 4 && !long.insert(word))
+        || words.windows(2).any(|pair| !pairs.insert(pair))
+}
+
+/// The `#` headings of a Markdown text, outside code blocks.
+fn headings(text: &str) -> Vec<&str> {
+    let mut in_code = false;
+    text.lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            if line.starts_with("```") || line.starts_with("~~~") {
+                in_code = !in_code;
+                return None;
+            }
+            let heading = line.trim_start_matches('#');
+            (!in_code && line.starts_with('#') && heading.starts_with(' '))
+                .then(|| heading.trim().trim_end_matches('#').trim())
+        })
+        .collect()
+}
+
+/// A Markdown text without its code blocks, inline code and formulas: the prose a learner reads.
+fn prose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            continue;
+        }
+        let mut rest = line;
+        // Inline code and formulas: `…`, $…$ and $$…$$.
+        while let Some(start) = rest.find(['`', '$']) {
+            out.push_str(&rest[..start]);
+            let mark = &rest[start..start + 1];
+            let after = &rest[start + 1..];
+            let after = after.strip_prefix(mark).unwrap_or(after);
+            match after.find(mark) {
+                Some(end) => {
+                    rest = after[end + 1..]
+                        .strip_prefix(mark)
+                        .unwrap_or(&after[end + 1..]);
+                    out.push(' ');
+                }
+                None => {
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out.push('\n');
+    }
+    out
+}
+
+/// Lowercase tokens of prose: words, or single characters in scripts written without spaces.
+fn tokens(prose: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut word = String::new();
+    for c in prose.chars() {
+        if c.is_alphanumeric() && !unspaced(c) {
+            word.extend(c.to_lowercase());
+            continue;
+        }
+        if !word.is_empty() {
+            tokens.push(std::mem::take(&mut word));
+        }
+        if unspaced(c) {
+            tokens.push(c.to_string());
+        }
+    }
+    if !word.is_empty() {
+        tokens.push(word);
+    }
+    tokens
+}
+
+/// The share of 4-token sequences that occur more than once.
+fn repeated_4grams(tokens: &[String]) -> f64 {
+    let grams: Vec<&[String]> = tokens.windows(4).collect();
+    if grams.is_empty() {
+        return 0.0;
+    }
+    let mut counts: HashMap<&[String], usize> = HashMap::new();
+    for gram in &grams {
+        *counts.entry(gram).or_default() += 1;
+    }
+    let repeated = grams.iter().filter(|gram| counts[*gram] > 1).count();
+    repeated as f64 / grams.len() as f64
+}
+
+/// Writing systems, as far as telling a course's language from stray letters needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Script {
+    Latin,
+    Greek,
+    Cyrillic,
+    Armenian,
+    Hebrew,
+    Arabic,
+    Devanagari,
+    Bengali,
+    Gurmukhi,
+    Gujarati,
+    Tamil,
+    Telugu,
+    Kannada,
+    Malayalam,
+    Sinhala,
+    Thai,
+    Lao,
+    Myanmar,
+    Georgian,
+    Hangul,
+    Ethiopic,
+    Khmer,
+    Kana,
+    Han,
+    Other,
+}
+
+fn script(c: char) -> Script {
+    match c as u32 {
+        0x41..=0x24F | 0x1E00..=0x1EFF => Script::Latin,
+        0x370..=0x3FF | 0x1F00..=0x1FFF => Script::Greek,
+        0x400..=0x52F => Script::Cyrillic,
+        0x530..=0x58F => Script::Armenian,
+        0x590..=0x5FF => Script::Hebrew,
+        0x600..=0x6FF | 0x750..=0x77F | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => Script::Arabic,
+        0x900..=0x97F => Script::Devanagari,
+        0x980..=0x9FF => Script::Bengali,
+        0xA00..=0xA7F => Script::Gurmukhi,
+        0xA80..=0xAFF => Script::Gujarati,
+        0xB80..=0xBFF => Script::Tamil,
+        0xC00..=0xC7F => Script::Telugu,
+        0xC80..=0xCFF => Script::Kannada,
+        0xD00..=0xD7F => Script::Malayalam,
+        0xD80..=0xDFF => Script::Sinhala,
+        0xE00..=0xE7F => Script::Thai,
+        0xE80..=0xEFF => Script::Lao,
+        0x1000..=0x109F => Script::Myanmar,
+        0x10A0..=0x10FF => Script::Georgian,
+        0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7AF => Script::Hangul,
+        0x1200..=0x139F => Script::Ethiopic,
+        0x1780..=0x17FF => Script::Khmer,
+        0x3040..=0x30FF => Script::Kana,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF => Script::Han,
+        _ => Script::Other,
+    }
+}
+
+/// Scripts written without spaces between words.
+fn unspaced(c: char) -> bool {
+    matches!(
+        script(c),
+        Script::Han | Script::Kana | Script::Thai | Script::Lao | Script::Khmer | Script::Myanmar
+    )
+}
+
+/// The scripts a language is written in. Latin letters are at home in every language (names, terms,
+/// units); letters of any other script are foreign unless listed.
+fn scripts(language: Language) -> &'static [Script] {
+    let primary = language.tag.split('-').next().unwrap_or(language.tag);
+    match primary {
+        "be" | "bg" | "kk" | "mk" | "mn" | "ru" | "sr" | "uk" => &[Script::Cyrillic],
+        "el" => &[Script::Greek],
+        "hy" => &[Script::Armenian],
+        "he" => &[Script::Hebrew],
+        "ar" | "fa" | "ur" => &[Script::Arabic],
+        "hi" | "mr" | "ne" => &[Script::Devanagari],
+        "bn" => &[Script::Bengali],
+        "pa" => &[Script::Gurmukhi],
+        "gu" => &[Script::Gujarati],
+        "ta" => &[Script::Tamil],
+        "te" => &[Script::Telugu],
+        "kn" => &[Script::Kannada],
+        "ml" => &[Script::Malayalam],
+        "si" => &[Script::Sinhala],
+        "th" => &[Script::Thai],
+        "lo" => &[Script::Lao],
+        "my" => &[Script::Myanmar],
+        "ka" => &[Script::Georgian],
+        "am" => &[Script::Ethiopic],
+        "km" => &[Script::Khmer],
+        "ko" => &[Script::Hangul, Script::Han],
+        "ja" => &[Script::Kana, Script::Han],
+        "zh" => &[Script::Han],
+        _ => &[],
+    }
+}
+
+/// The share of a prose text's letters in a script foreign to `language`. A word of one Greek letter
+/// is a symbol (θ, π), not a foreign word.
+fn foreign_script(prose: &str, language: Language) -> f64 {
+    let allowed = scripts(language);
+    let (mut letters, mut foreign) = (0usize, 0usize);
+    for word in prose.split(|c: char| !c.is_alphabetic()) {
+        let count = word.chars().count();
+        letters += count;
+        if count == 1 && word.chars().all(|c| script(c) == Script::Greek) {
+            continue;
+        }
+        foreign += word
+            .chars()
+            .filter(|&c| {
+                let script = script(c);
+                script != Script::Latin && script != Script::Other && !allowed.contains(&script)
+            })
+            .count();
+    }
+    foreign as f64 / letters.max(1) as f64
+}
+
+/// The language prose reads as (ISO 639-3), when the identification is reliable.
+fn identify(prose: &str) -> Option<&'static str> {
+    let info = whatlang::detect(prose)?;
+    info.is_reliable().then(|| info.lang().code())
+}
+
+/// The ISO 639-3 code language identification gives `language`, where it knows the language.
+fn iso639_3(language: Language) -> Option<&'static str> {
+    let primary = language.tag.split('-').next().unwrap_or(language.tag);
+    let code = match primary {
+        "af" => "afr",
+        "am" => "amh",
+        "ar" => "ara",
+        "az" => "aze",
+        "be" => "bel",
+        "bg" => "bul",
+        "bn" => "ben",
+        "bs" | "hr" => "hrv",
+        "ca" => "cat",
+        "cs" => "ces",
+        "cy" => "cym",
+        "da" => "dan",
+        "de" => "deu",
+        "el" => "ell",
+        "en" => "eng",
+        "es" => "spa",
+        "et" => "est",
+        "fa" => "pes",
+        "fi" => "fin",
+        "fil" => "tgl",
+        "fr" => "fra",
+        "gu" => "guj",
+        "he" => "heb",
+        "hi" => "hin",
+        "hu" => "hun",
+        "hy" => "hye",
+        "id" => "ind",
+        "it" => "ita",
+        "ja" => "jpn",
+        "ka" => "kat",
+        "km" => "khm",
+        "kn" => "kan",
+        "ko" => "kor",
+        "lt" => "lit",
+        "lv" => "lav",
+        "mk" => "mkd",
+        "ml" => "mal",
+        "mr" => "mar",
+        "my" => "mya",
+        "nb" => "nob",
+        "ne" => "nep",
+        "nl" => "nld",
+        "pa" => "pan",
+        "pl" => "pol",
+        "pt" => "por",
+        "ro" => "ron",
+        "ru" => "rus",
+        "si" => "sin",
+        "sk" => "slk",
+        "sl" => "slv",
+        "sr" => "srp",
+        "sv" => "swe",
+        "ta" => "tam",
+        "te" => "tel",
+        "th" => "tha",
+        "tr" => "tur",
+        "uk" => "ukr",
+        "ur" => "urd",
+        "uz" => "uzb",
+        "vi" => "vie",
+        "zh" => "cmn",
+        "zu" => "zul",
+        _ => return None,
+    };
+    Some(code)
+}
+
+/// Languages identification cannot reliably tell apart count as one.
+fn same_language(found: &str, expected: &str) -> bool {
+    const CLOSE: &[&[&str]] = &[
+        &["hrv", "srp", "slv"],
+        &["dan", "nob", "swe"],
+        &["ind", "msa"],
+    ];
+    found == expected
+        || CLOSE
+            .iter()
+            .any(|group| group.contains(&found) && group.contains(&expected))
+}
+
+fn excerpt(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(120) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Question;
+
+    fn language(tag: &str) -> Language {
+        Language::parse(tag).expect("a listed language")
+    }
+
+    #[test]
+    fn placeholder_titles_are_found_in_several_languages() {
+        for title in [
+            "Week 1",
+            "Unit 2",
+            "Woche 3",
+            "Übung 2",
+            "Leçon 4",
+            "Semana 1",
+            "Неделя 2",
+            "Title",
+            "Part IV",
+            "…and more",
+            "Basics...",
+        ] {
+            assert!(is_placeholder_title(title), "{title}");
+        }
+        for title in [
+            "How antibodies recognise a virus",
+            "Die Hauptsätze der Thermodynamik",
+            "Week-long fermentation",
+            "Day trading",
+        ] {
+            assert!(!is_placeholder_title(title), "{title}");
+        }
+    }
+
+    #[test]
+    fn numbering_is_found_before_titles_and_options_but_not_inside_them() {
+        for text in [
+            "1. Cells",
+            "2) Cells",
+            "3: Cells",
+            "1.2 Cells and tissues",
+            "Unit 2: Introduction to cells",
+            "Week 3 - Cells",
+            "Teil 1.1 Grundlagen",
+            "Part IV: Revolution",
+            "B) Mitochondria",
+            "c. Mitochondria",
+            "## 3. Key Takeaways",
+        ] {
+            assert!(is_numbered(text), "{text}");
+        }
+        for text in [
+            "Cells and tissues",
+            "1984 and the surveillance state",
+            "1914: the war begins",
+            "3D printing for beginners",
+            "A brief history of bread",
+            "Vitamin C and colds",
+            "42",
+            "Weekly planning",
+        ] {
+            assert!(!is_numbered(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn explanations_that_name_a_position_are_found() {
+        let options: Vec<String> = ["Antigens", "4", "C", "Vitamins"].map(String::from).into();
+        for text in [
+            "The correct answer is 1.",
+            "Option B is right because the text says so.",
+            "(d) is correct: white cells fight infection.",
+            "The answer is (d).",
+            "The second option is the one the unit describes.",
+            "Die richtige Antwort ist 3.",
+            "La respuesta correcta es la 2.",
+            "The correct answer is B",
+        ] {
+            assert!(refers_to_position(text, &options), "{text}");
+        }
+        for text in [
+            "The correct answer is a protein that marks infected cells.",
+            "Antibodies bind to antigens, which lets other cells find the virus.",
+            "The answer is 37 degrees, the body's usual temperature.",
+            "Option pricing depends on volatility.",
+            "The answer is 4: the heart has four chambers.",
+            "The answer is C, the vitamin the unit names.",
+            "White blood cells fight infections; the first line of defence is the skin.",
+        ] {
+            assert!(!refers_to_position(text, &options), "{text}");
+        }
+    }
+
+    #[test]
+    fn options_are_compared_without_numbering_case_or_punctuation() {
+        assert_eq!(option_key("3. Key Takeaways"), option_key("key takeaways!"));
+        assert_eq!(option_key("B) Antigens"), "antigens");
+        assert_ne!(option_key("1914"), option_key("1918"));
+        assert_ne!(option_key("Vitamin C"), option_key("Vitamin D"));
+    }
+
+    #[test]
+    fn headings_of_other_units_are_outside_a_unit_and_its_own_sections_are_not() {
+        let scope = Scope::new("What a cold virus does", ["Antibodies and memory", "Fever"]);
+        for heading in [
+            "## Antibodies and memory",
+            "### How antibodies and memory work",
+            "## Unit 2.1",
+            "## Woche 2: Grundlagen",
+            "# Leçon 3",
+        ] {
+            assert!(scope.is_outside_line(heading), "{heading}");
+        }
+        for line in [
+            "## Step 1: Install Python",
+            "## Exercise 2",
+            "## Fever and chills",
+            "## Key takeaways",
+            "Antibodies and memory are covered later.",
+            "#hashtag",
+        ] {
+            assert!(!scope.is_outside_line(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn repeated_words_in_titles_are_found() {
+        assert!(repeats_a_word("Types and Types"));
+        assert!(repeats_a_word("Day 2: Day 2: Basics"));
+        assert!(!repeats_a_word("Supply and the demand curve"));
+        assert!(!repeats_a_word("Cells and cell division"));
+    }
+
+    #[test]
+    fn repetition_is_low_for_prose_and_high_for_a_loop() {
+        let prose = "Your immune system has two parts. The innate part reacts within hours to anything \
+                     foreign, with fever and inflammation. The adaptive part takes days: it learns the \
+                     shape of one virus and makes antibodies that fit it. Memory cells keep that shape, \
+                     so a second infection by the same virus is stopped before you notice it.";
+        assert!(repeated_4grams(&tokens(prose)) < 0.05);
+        let looped = (1..=12)
+            .map(|n| format!("Exercise {n}: write the basic rules of the topic. "))
+            .collect::<String>();
+        assert!(repeated_4grams(&tokens(&looped)) > 0.5);
+        assert_eq!(repeated_4grams(&tokens("too short")), 0.0);
+    }
+
+    #[test]
+    fn foreign_letters_are_measured_but_latin_terms_and_symbols_are_not() {
+        let english = language("en");
+        assert_eq!(
+            foreign_script("The angle θ is small; π is about 3.14.", english),
+            0.0
+        );
+        assert!(foreign_script("The immune system 免疫系统 fights a cold.", english) > 0.1);
+        let russian = language("ru");
+        assert_eq!(foreign_script("Функция print выводит текст.", russian), 0.0);
+        assert!(foreign_script("Функция 打印 выводит текст.", russian) > 0.05);
+        let japanese = language("ja");
+        assert_eq!(
+            foreign_script("免疫システムはウイルスと戦います。", japanese),
+            0.0
+        );
+    }
+
+    #[test]
+    fn prose_leaves_out_code_and_formulas() {
+        let text = "Intro with `inline code` and $x^2$.\n```python\nprint('免疫')\n```\nAfter $$a+b$$ end.";
+        let prose = prose(text);
+        assert!(prose.contains("Intro with"));
+        assert!(prose.contains("After"));
+        assert!(prose.contains("end."));
+        assert!(!prose.contains("print"));
+        assert!(!prose.contains("inline"));
+        assert!(!prose.contains("x^2"));
+        assert!(!prose.contains("a+b"));
+    }
+
+    #[test]
+    fn languages_are_identified_where_the_text_is_clear() {
+        assert_eq!(
+            identify(
+                "Das Immunsystem schützt den Körper vor Krankheitserregern. Wenn ein Virus in die \
+                 Nase gelangt, reagieren zuerst die angeborenen Abwehrzellen."
+            ),
+            Some("deu")
+        );
+        assert_eq!(
+            identify(
+                "The immune system protects the body from germs. When a virus reaches the nose, \
+                 the innate defences react first."
+            ),
+            Some("eng")
+        );
+        assert_eq!(iso639_3(language("de")), Some("deu"));
+        assert_eq!(iso639_3(language("pt-BR")), Some("por"));
+        assert_eq!(iso639_3(language("zh-Hans")), Some("cmn"));
+    }
+
+    fn good_quiz() -> Quiz {
+        Quiz {
+            questions: vec![Question {
+                prompt: "What do antibodies bind to?".into(),
+                options: vec![
+                    "Antigens".into(),
+                    "Red blood cells".into(),
+                    "Vitamins".into(),
+                    "Hormones".into(),
+                ],
+                answer: 0,
+                explanation: "Antibodies fit the shape of an antigen on the virus.".into(),
+            }],
+        }
+    }
+
+    const GOOD_ARTICLE: &str = "A cold starts when a rhinovirus reaches the lining of your nose. Within \
+        hours the innate immune system answers with inflammation: the sore throat and the runny nose \
+        are its work, not the virus's.\n\n## How the body recognises the virus\n\nCells that meet the \
+        virus show pieces of it to helper T cells. These decide which B cells multiply, and those B \
+        cells make antibodies shaped to fit the virus.\n\n## Key takeaways\n\n- Symptoms come from the \
+        response.\n- Antibodies fit one virus.\n";
+
+    #[test]
+    fn a_good_course_has_no_findings() {
+        let quiz = good_quiz();
+        let weeks = [WeekText {
+            title: "How the body meets a virus",
+            overview: Some("This week follows a cold from the first sneeze to recovery."),
+            units: vec![
+                UnitText {
+                    title: "What a cold virus does",
+                    article: Some(GOOD_ARTICLE),
+                    quiz: Some(&quiz),
+                },
+                UnitText {
+                    title: "Antibodies and memory",
+                    article: None,
+                    quiz: None,
+                },
+            ],
+        }];
+        let report = measure(&CourseText {
+            language: language("en"),
+            weeks: &weeks,
+        });
+        assert_eq!(report.findings, vec![]);
+        assert_eq!(report.titles, 3);
+        assert_eq!(report.questions, 1);
+        assert_eq!(report.articles.len(), 1);
+        assert_eq!(report.articles[0].language, Some("eng"));
+        assert!(report.articles[0].words > 60);
+    }
+
+    #[test]
+    fn a_bad_course_has_each_finding_in_its_place() {
+        let mut quiz = good_quiz();
+        quiz.questions[0].options = vec![
+            "3. Key Takeaways".into(),
+            "Antigens".into(),
+            "antigens!".into(),
+            "Hormones".into(),
+        ];
+        quiz.questions[0].explanation = "The correct answer is 1.".into();
+        let looping = (1..=15)
+            .map(|n| format!("Übung {n}: Schreiben Sie die Grundlagen des Themas auf. "))
+            .collect::<String>();
+        let drifting = format!(
+            "{GOOD_ARTICLE}\n## Antibodies and memory\n\nMore.\n\n## Unit 2.1\n\nAnswer with JSON only.\n"
+        );
+        let weeks = [
+            WeekText {
+                title: "Week 1",
+                overview: None,
+                units: vec![
+                    UnitText {
+                        title: "Unit 1: What a cold virus does",
+                        article: Some(&drifting),
+                        quiz: Some(&quiz),
+                    },
+                    UnitText {
+                        title: "Antibodies and memory",
+                        article: Some(&looping),
+                        quiz: None,
+                    },
+                ],
+            },
+            WeekText {
+                title: "Types and Types",
+                overview: None,
+                units: vec![UnitText {
+                    title: "Antibodies and Memory!",
+                    article: None,
+                    quiz: None,
+                }],
+            },
+        ];
+        let report = measure(&CourseText {
+            language: language("en"),
+            weeks: &weeks,
+        });
+        let found: Vec<(Check, &str)> = report
+            .findings
+            .iter()
+            .map(|finding| (finding.check, finding.place.as_str()))
+            .collect();
+        for expected in [
+            (Check::PlaceholderTitle, "week 1"),
+            (Check::RepeatedWordInTitle, "week 2"),
+            (Check::NumberedTitle, "unit 1.1"),
+            (Check::DuplicateTitle, "unit 2.1"),
+            (Check::OffScopeHeading, "unit 1.1"),
+            (Check::PromptText, "unit 1.1"),
+            (Check::RepetitiveArticle, "unit 1.2"),
+            (Check::WrongLanguage, "unit 1.2"),
+            (Check::NumberedOption, "unit 1.1 question 1"),
+            (Check::DuplicateOption, "unit 1.1 question 1"),
+            (Check::PositionalExplanation, "unit 1.1 question 1"),
+        ] {
+            assert!(found.contains(&expected), "{expected:?} not in {found:?}");
+        }
+        assert_eq!(report.count(Check::OffScopeHeading), 2, "{found:?}");
+        assert_eq!(report.count(Check::MixedScript), 0);
+    }
+}
