@@ -158,6 +158,9 @@ pub struct WorkerSettings {
     pub max_attempts: u32,
     /// Seconds before the first retry of a failed job; doubled for each further try.
     pub retry_backoff_secs: u64,
+    /// Times at most an article that loops, mixes scripts or is in another language is written
+    /// again (with a new seed) before it is kept as written; 0 keeps the first.
+    pub rewrites: u32,
 }
 
 impl Default for WorkerSettings {
@@ -167,6 +170,7 @@ impl Default for WorkerSettings {
             lease_secs: 60,
             max_attempts: 3,
             retry_backoff_secs: 10,
+            rewrites: 2,
         }
     }
 }
@@ -528,6 +532,10 @@ const DOCS: &[(&str, &str)] = &[
     (
         "worker.retry_backoff_secs",
         "Seconds before retrying a failed job, doubled for each further try.",
+    ),
+    (
+        "worker.rewrites",
+        "Times at most an article that loops (over 15% of its 4-word sequences repeated), mixes scripts or is in another language is written again with a new seed; 0 keeps the first. Each costs a unit's time.",
     ),
     (
         "models.hub_url",

@@ -561,8 +561,10 @@ pub fn is_numbered(text: &str) -> bool {
     let first_word = first.trim_end_matches(|c: char| !c.is_alphanumeric());
     // "1." "1)" "1:" "1.2" "3 - …": a number marked as a label. A bare count ("42") or a year ("1984 and
     // the surveillance state", "1914: the war begins") is a title's own.
+    // "1.2 Cells" is numbered like a section; "2.5 kilograms" or a bare "1.2" is a value.
     if is_number(first_word) && (first_word.len() <= 2 || first_word.contains('.')) {
-        let marked = first.len() > first_word.len() || first_word.contains('.');
+        let marked = first.len() > first_word.len()
+            || (first_word.contains('.') && rest.starts_with(char::is_uppercase));
         return marked || rest.starts_with(['-', '–', '—', ':']);
     }
     // "B) Cells", "c. Cells": a single option letter marked as a label.
@@ -1095,6 +1097,8 @@ mod tests {
             "A brief history of bread",
             "Vitamin C and colds",
             "42",
+            "1.2",
+            "2.5 kilograms of flour",
             "Weekly planning",
         ] {
             assert!(!is_numbered(text), "{text}");

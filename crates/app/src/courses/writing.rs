@@ -16,10 +16,6 @@ use crate::live::{LiveWriter, Progress};
 use super::GenerateError;
 use super::steps::{Tokens, fit};
 
-/// How many times at most an article that loops, mixes scripts or is in another language is written
-/// again before it is kept as it is.
-const REWRITES: u32 = 2;
-
 /// How often the text of an item being written is shared with other nodes, when it grew.
 const SHARE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
@@ -223,7 +219,7 @@ impl Lyceum {
     /// caller to end once the text is stored (watchers told "done" reload it from the store). The text
     /// ends before the first line `stop` refuses. An empty answer is retried once with what was wrong;
     /// a text `judge` finds a reason to write again (a loop, mixed scripts, another language) is
-    /// written again with a new seed, at most [`REWRITES`] times, and the last one is kept.
+    /// written again with a new seed, at most `worker.rewrites` times, and the last one is kept.
     async fn prose(
         &self,
         request: Request,
@@ -237,6 +233,7 @@ impl Lyceum {
         let mut current = request.clone();
         let mut tokens = Tokens::default();
         let (mut empty_retried, mut rewrites) = (false, 0);
+        let most = self.settings.worker.rewrites;
         loop {
             let mut relay = |delta: &str| writer.push(delta);
             let streaming = self.stream_until(current.clone(), &mut tokens, &mut relay, stop);
@@ -261,7 +258,7 @@ impl Lyceum {
                 continue;
             }
             match judge(&cleaned) {
-                Some(reason) if rewrites < REWRITES => {
+                Some(reason) if rewrites < most => {
                     rewrites += 1;
                     tracing::info!(what, %reason, rewrites, "written again");
                     // A new sample of the same request: showing the model its loop invites another.
@@ -274,7 +271,7 @@ impl Lyceum {
                     writer = self.hub.writer(generation_id);
                 }
                 Some(reason) => {
-                    tracing::warn!(what, %reason, "kept as written after {REWRITES} rewrites");
+                    tracing::warn!(what, %reason, rewrites, "kept as written");
                     return Ok((cleaned, tokens.stats(self, started), writer));
                 }
                 None => return Ok((cleaned, tokens.stats(self, started), writer)),
