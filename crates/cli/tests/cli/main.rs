@@ -240,3 +240,39 @@ fn logs_are_one_json_object_a_line_when_a_collector_asks() {
         text.stderr
     );
 }
+
+#[test]
+fn model_list_shows_every_installable_model_and_install_refuses_an_unknown_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = lyceum(dir.path(), &["model", "list"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for name in ["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] {
+        assert!(
+            run.stdout
+                .contains(&format!("lyceum model install --model {name}")),
+            "{}",
+            run.stdout
+        );
+    }
+    assert!(
+        run.stdout.contains("* qwen2.5-coder-0.5b"),
+        "{}",
+        run.stdout
+    );
+    let chosen = lyceum(
+        dir.path(),
+        &["--model", "qwen2.5-coder-1.5b", "model", "list"],
+        &[],
+    );
+    assert!(
+        chosen.stdout.contains("* qwen2.5-coder-1.5b"),
+        "{}",
+        chosen.stdout
+    );
+
+    lyceum(dir.path(), &["model", "install", "--model", "llama-9000"], &[]).assert_fails(
+        2,
+        "llama-9000 is not a model Lyceum installs; name one of qwen2.5-coder-0.5b, qwen2.5-coder-1.5b",
+    );
+    assert!(!dir.path().join("models").exists(), "nothing is written");
+}
