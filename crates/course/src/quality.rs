@@ -18,6 +18,8 @@ use crate::{Language, Quiz, prompts};
 pub const MAX_REPEATED_4GRAMS: f64 = 0.15;
 /// An article with a larger share of letters from a script foreign to its language mixes scripts.
 pub const MAX_FOREIGN_SCRIPT: f64 = 0.005;
+/// An article of fewer words (of prose) teaches too little to be a unit; the prompt asks for 400 to 700.
+pub const MIN_ARTICLE_WORDS: usize = 150;
 
 /// A written course, as [`measure`] reads it.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +74,8 @@ pub enum Check {
     WrongLanguage,
     /// An article or overview carrying the prompt's own instructions.
     PromptText,
+    /// An article of fewer than [`MIN_ARTICLE_WORDS`] words.
+    ShortArticle,
     /// A quiz option equal to another of its question once numbering, case and punctuation are set aside.
     DuplicateOption,
     /// A quiz option that starts with numbering: "3. Key takeaways", "B) Cells".
@@ -82,7 +86,7 @@ pub enum Check {
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 12] = [
+    pub const ALL: [Check; 13] = [
         Check::PlaceholderTitle,
         Check::NumberedTitle,
         Check::DuplicateTitle,
@@ -92,6 +96,7 @@ impl Check {
         Check::MixedScript,
         Check::WrongLanguage,
         Check::PromptText,
+        Check::ShortArticle,
         Check::DuplicateOption,
         Check::NumberedOption,
         Check::PositionalExplanation,
@@ -109,6 +114,7 @@ impl Check {
             Check::MixedScript => "mixed_script",
             Check::WrongLanguage => "wrong_language",
             Check::PromptText => "prompt_text",
+            Check::ShortArticle => "short_article",
             Check::DuplicateOption => "duplicate_option",
             Check::NumberedOption => "numbered_option",
             Check::PositionalExplanation => "positional_explanation",
@@ -207,6 +213,8 @@ pub fn rewrite_reason(article: &str, language: Language) -> Option<String> {
 pub struct Report {
     /// Titles looked at (weeks and units).
     pub titles: usize,
+    /// Units, written or not.
+    pub units: usize,
     /// Quiz questions looked at.
     pub questions: usize,
     /// Each article's figures.
@@ -252,6 +260,7 @@ impl Report {
     /// This report and `other` as one (for a total over several courses).
     pub fn merge(&mut self, other: Report) {
         self.titles += other.titles;
+        self.units += other.units;
         self.questions += other.questions;
         self.articles.extend(other.articles);
         self.findings.extend(other.findings);
@@ -275,12 +284,13 @@ pub fn measure(course: &CourseText<'_>) -> Report {
     for (week, number, unit) in units(course) {
         let place = format!("unit {week}.{number}");
         report.title(&place, unit.title, &mut seen);
+        report.units += 1;
         if let Some(article) = unit.article {
             let others = titles
                 .iter()
                 .filter(|(w, n, _)| (*w, *n) != (week, number))
                 .map(|(_, _, title)| *title);
-            let scope = Scope::new(unit.title, others);
+            let scope = Scope::new(week, number, unit.title, others);
             report.article(&place, article, course.language, &scope);
         }
         if let Some(quiz) = unit.quiz {
@@ -345,6 +355,10 @@ impl Report {
         for (check, text) in figures.problems(language) {
             self.find(check, place, &text);
         }
+        if figures.words < MIN_ARTICLE_WORDS {
+            let text = format!("{} words", figures.words);
+            self.find(Check::ShortArticle, place, &text);
+        }
         self.articles.push(figures);
     }
 
@@ -371,16 +385,27 @@ impl Report {
 /// What a unit's article may have headings for: its own subject, not another unit of the course.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
+    /// The unit's week and its number in the week, from 1.
+    week: usize,
+    number: usize,
     /// The other units' titles as [`key`]s, those long enough to tell apart from a common phrase.
     others: Vec<String>,
 }
 
 impl Scope {
-    /// The scope of the unit titled `own` in a course whose other units have `other_titles`. A title
-    /// that reads as its own once digits are set aside ("Cells 1" and "Cells 2") names no other unit.
-    pub fn new<'t>(own: &str, other_titles: impl IntoIterator<Item = &'t str>) -> Self {
+    /// The scope of unit `week`.`number` titled `own` in a course whose other units have
+    /// `other_titles`. A title that reads as its own once digits are set aside ("Cells 1" and
+    /// "Cells 2") names no other unit.
+    pub fn new<'t>(
+        week: usize,
+        number: usize,
+        own: &str,
+        other_titles: impl IntoIterator<Item = &'t str>,
+    ) -> Self {
         let own = key(own);
         Self {
+            week,
+            number,
             others: other_titles
                 .into_iter()
                 .map(key)
@@ -389,20 +414,28 @@ impl Scope {
         }
     }
 
-    /// Whether a heading (its text, or a whole `#` line) leaves the unit: it names another unit,
-    /// or numbers a part of the course ("Unit 2.1", "Woche 2", "Leçon 3"). Sections of one unit
-    /// ("Step 1: Install Python", "Exercise 2") stay.
+    /// Whether a heading (its text, or a whole `#` line) leaves the unit: it is another unit's title
+    /// (after numbering: "1.2 Cells", "Unit 1.2: Cells"), or numbers another part of the course
+    /// ("Unit 2.1" in unit 1.1, "Woche 2", "Leçon 3"). The unit's own heading ("Unit 1.1: Cells",
+    /// "Week 1") and its sections ("Step 1: Install Python", "Exercise 2") stay.
     pub fn is_outside(&self, heading: &str) -> bool {
         let heading = heading.trim().trim_start_matches('#').trim();
         let heading_key = key(heading);
         let words = words(heading);
-        let numbers_a_part = matches!(words.as_slice(), [part, number, ..]
-            if COURSE_PARTS.contains(&part.as_str()) && (is_number(number) || is_roman(number)));
-        numbers_a_part
+        let own = [
+            format!("{}.{}", self.week, self.number),
+            self.week.to_string(),
+            self.number.to_string(),
+        ];
+        let numbers_another_part = matches!(words.as_slice(), [part, number, ..]
+            if COURSE_PARTS.contains(&part.as_str())
+                && (is_number(number) || is_roman(number))
+                && !own.iter().any(|own| own == number.trim_end_matches('.')));
+        numbers_another_part
             || self
                 .others
                 .iter()
-                .any(|other| heading_key.contains(other.as_str()))
+                .any(|other| heading_key == *other || heading_key.ends_with(&format!(" {other}")))
     }
 
     /// Whether a line of Markdown is a heading outside the unit (see [`Scope::is_outside`]).
@@ -1143,10 +1176,16 @@ mod tests {
 
     #[test]
     fn headings_of_other_units_are_outside_a_unit_and_its_own_sections_are_not() {
-        let scope = Scope::new("What a cold virus does", ["Antibodies and memory", "Fever"]);
+        let scope = Scope::new(
+            1,
+            1,
+            "What a cold virus does",
+            ["Antibodies and memory", "Fever"],
+        );
         for heading in [
             "## Antibodies and memory",
-            "### How antibodies and memory work",
+            "## 1.2 Antibodies and memory",
+            "### Unit 1.2: Antibodies and memory",
             "## Unit 2.1",
             "## Woche 2: Grundlagen",
             "# Leçon 3",
@@ -1154,6 +1193,9 @@ mod tests {
             assert!(scope.is_outside_line(heading), "{heading}");
         }
         for line in [
+            "## Unit 1.1: What a cold virus does",
+            "## Week 1",
+            "### How antibodies and memory work together against a cold",
             "## Step 1: Install Python",
             "## Exercise 2",
             "## Fever and chills",
@@ -1259,7 +1301,14 @@ mod tests {
         hours the innate immune system answers with inflammation: the sore throat and the runny nose \
         are its work, not the virus's.\n\n## How the body recognises the virus\n\nCells that meet the \
         virus show pieces of it to helper T cells. These decide which B cells multiply, and those B \
-        cells make antibodies shaped to fit the virus.\n\n## Key takeaways\n\n- Symptoms come from the \
+        cells make antibodies shaped to fit the virus.\n\n## Why recovery takes a week\n\nThe adaptive \
+        response needs time: a few B cells that happen to fit must first be found, then copied many \
+        thousands of times. Until enough antibodies circulate, the virus keeps infecting new cells in \
+        the nose and throat. Rest and fluids do not speed this up, but they spare the energy your body \
+        spends on fever. Antibiotics do nothing against a virus; they only treat the bacterial \
+        infections that sometimes follow a cold, such as sinusitis or an ear infection. Once the \
+        antibodies win, memory cells remain, which is why the same strain rarely makes you ill twice, \
+        while the two hundred other cold viruses still can.\n\n## Key takeaways\n\n- Symptoms come from the \
         response.\n- Antibodies fit one virus.\n";
 
     #[test]

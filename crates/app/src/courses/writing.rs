@@ -109,6 +109,8 @@ impl Lyceum {
                 // A small model that finishes a unit often goes on with the next one's heading:
                 // the article ends where it leaves its unit.
                 let scope = Scope::new(
+                    unit.week as usize,
+                    unit.number as usize,
                     &unit.title,
                     units
                         .iter()

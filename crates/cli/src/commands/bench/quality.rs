@@ -196,6 +196,7 @@ fn figures(report: &Report) -> Value {
     let (fewest, mean, most) = report.words();
     let mut figures = json!({
         "titles": report.titles,
+        "units": report.units,
         "articles": report.articles.len(),
         "questions": report.questions,
         "worst_repeated_4grams": report.worst_repetition(),
@@ -221,9 +222,11 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
         count(Check::RepeatedWordInTitle),
     );
     outln!(
-        "  articles {:3}: off-scope headings {}, repetitive {} (worst {:.0}% repeated 4-grams), \
-         mixed script {} (worst {:.1}%), wrong language {}, prompt text {}; words {fewest}/{mean}/{most}",
+        "  articles {:3} of {} units: off-scope headings {}, repetitive {} (worst {:.0}% repeated \
+         4-grams), mixed script {} (worst {:.1}%), wrong language {}, prompt text {}, short {}; words \
+         {fewest}/{mean}/{most}",
         report.articles.len(),
+        report.units,
         count(Check::OffScopeHeading),
         count(Check::RepetitiveArticle),
         report.worst_repetition() * 100.0,
@@ -231,6 +234,7 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
         report.worst_foreign_script() * 100.0,
         count(Check::WrongLanguage),
         count(Check::PromptText),
+        count(Check::ShortArticle),
     );
     outln!(
         "  questions {:3}: duplicate options {}, numbered options {}, positional explanations {}",
