@@ -886,6 +886,18 @@ mod tests {
         assert!(part_weeks(&request, &plan, &parts, 7, 13, 2).is_err());
     }
 
+    /// A one-week course on Rome of two units.
+    fn rome_outline() -> Outline {
+        serde_json::from_value(json!({
+            "title": "Rome", "summary": "All of it.", "outcomes": ["Know Rome"],
+            "modules": [{"title": "Kings", "units": [
+                {"title": "Romulus", "objectives": ["Tell the myth"]},
+                {"title": "Tarquin", "objectives": ["Explain the fall"]}
+            ]}]
+        }))
+        .unwrap()
+    }
+
     /// A beginner's English course described as `description`, at full detail.
     fn english_brief<'a>(description: &'a str, outline: &'a Outline) -> CourseBrief<'a> {
         CourseBrief {
@@ -928,14 +940,7 @@ mod tests {
             "weeks": [{"title": "Kings", "focus": "The kings."}, {"title": "Republic", "focus": "The Republic."}]
         }))
         .unwrap();
-        let outline: Outline = serde_json::from_value(json!({
-            "title": "Rome", "summary": "All of it.", "outcomes": ["Know Rome"],
-            "modules": [{"title": "Kings", "units": [
-                {"title": "Romulus", "objectives": ["Tell the myth"]},
-                {"title": "Tarquin", "objectives": ["Explain the fall"]}
-            ]}]
-        }))
-        .unwrap();
+        let outline = rome_outline();
         let brief = english_brief("Roman history", &outline);
         let prompts = [
             outline_plan(&request).unwrap(),
@@ -1062,14 +1067,7 @@ mod tests {
 
     #[test]
     fn course_prompts_share_one_system_message() {
-        let outline: Outline = serde_json::from_value(json!({
-            "title": "Rome", "summary": "All of it.", "outcomes": ["Know Rome"],
-            "modules": [{"title": "Kings", "units": [
-                {"title": "Romulus", "objectives": ["Tell the myth"]},
-                {"title": "Tarquin", "objectives": ["Explain the fall"]}
-            ]}]
-        }))
-        .unwrap();
+        let outline = rome_outline();
         let brief = CourseBrief {
             description: "Roman history",
             audience: "",
