@@ -20,7 +20,7 @@ pub use input::{
 pub use language::{LANGUAGES, Language};
 pub use outline::{
     Outline, OutlineError, OutlineModule, OutlinePlan, OutlineUnit, PartsPlan, Planned,
-    PlannedWeek, PlannedWeeks, WeekUnits, slugify, titles_to_replace,
+    PlannedWeek, PlannedWeeks, WeekUnits, WithoutInstructions, slugify, titles_to_replace,
 };
 pub use outline_stream::{OutlinePiece, OutlineSoFar, OutlineWatcher, UnitSoFar, WeekSoFar};
 pub use quiz::{Question, Quiz, QuizError};

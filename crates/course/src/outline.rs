@@ -407,11 +407,73 @@ impl WeekUnits {
                 &unit.objectives,
                 Outline::MAX_OBJECTIVES,
             );
+            problems.own_words(&format!("{path}.title"), &unit.title);
+            for (o, objective) in unit.objectives.iter().enumerate() {
+                problems.own_words(&format!("{path}.objectives[{o}]"), objective);
+            }
         }
         if let Some(taken) = taken {
             problems.repeats("unit", &self.units, taken);
         }
         problems.finish()
+    }
+}
+
+/// Cuts the instructions a model copied out of each text of a drafted step (see
+/// [`quality::without_instructions`]); what is left is validated as usual, and a text left empty is
+/// asked for again.
+pub trait WithoutInstructions {
+    /// The step with copied instructions cut from every text.
+    fn without_instructions(self) -> Self;
+}
+
+fn cut_instructions(text: &mut String) {
+    *text = quality::without_instructions(text);
+}
+
+fn cut_course_instructions(title: &mut String, summary: &mut String, outcomes: &mut [String]) {
+    cut_instructions(title);
+    cut_instructions(summary);
+    outcomes.iter_mut().for_each(cut_instructions);
+}
+
+fn cut_week_instructions(weeks: &mut [PlannedWeek]) {
+    for week in weeks {
+        cut_instructions(&mut week.title);
+        cut_instructions(&mut week.focus);
+    }
+}
+
+impl WithoutInstructions for OutlinePlan {
+    fn without_instructions(mut self) -> Self {
+        cut_course_instructions(&mut self.title, &mut self.summary, &mut self.outcomes);
+        cut_week_instructions(&mut self.weeks);
+        self
+    }
+}
+
+impl WithoutInstructions for PartsPlan {
+    fn without_instructions(mut self) -> Self {
+        cut_course_instructions(&mut self.title, &mut self.summary, &mut self.outcomes);
+        cut_week_instructions(&mut self.parts);
+        self
+    }
+}
+
+impl WithoutInstructions for PlannedWeeks {
+    fn without_instructions(mut self) -> Self {
+        cut_week_instructions(&mut self.weeks);
+        self
+    }
+}
+
+impl WithoutInstructions for WeekUnits {
+    fn without_instructions(mut self) -> Self {
+        for unit in &mut self.units {
+            cut_instructions(&mut unit.title);
+            unit.objectives.iter_mut().for_each(cut_instructions);
+        }
+        self
     }
 }
 
@@ -538,11 +600,28 @@ impl Problems {
         }
     }
 
+    /// Text a model wrote that copies the request's own instructions ("(no numbering)") instead of
+    /// planning the course: a learner would read them, and the units written from them repeat them.
+    fn own_words(&mut self, path: &str, text: &str) {
+        if let Some(marker) = quality::instruction_marker(text) {
+            self.push(
+                path.into(),
+                format!(
+                    "repeats the instructions (\"{marker}\"); write what the course teaches instead"
+                ),
+            );
+        }
+    }
+
     /// The title, summary and outcomes of a planned course.
     fn course(&mut self, title: &str, summary: &str, outcomes: &[String]) {
         self.generated_title("title", title);
         self.paragraphs("summary", summary, Outline::MAX_SUMMARY_CHARS);
+        self.own_words("summary", summary);
         self.list("outcomes", outcomes, Outline::MAX_OUTCOMES);
+        for (i, outcome) in outcomes.iter().enumerate() {
+            self.own_words(&format!("outcomes[{i}]"), outcome);
+        }
     }
 
     /// Exactly `expected` planned weeks or parts (`noun`) with titles; with `taken`, titles that are
@@ -568,6 +647,8 @@ impl Problems {
                 &item.title,
                 Outline::MAX_TITLE_CHARS,
             );
+            self.own_words(&format!("{key}[{i}].title"), &item.title);
+            self.own_words(&format!("{key}[{i}].focus"), &item.focus);
         }
         if let Some(taken) = taken {
             self.repeats(noun, items, taken);
@@ -827,6 +908,55 @@ mod tests {
             "{text}"
         );
         assert_eq!(outline.modules[1].units[0].title, "Romulus");
+    }
+
+    #[test]
+    fn a_plan_that_copies_its_instructions_is_asked_for_again() {
+        let mut plan = plan_of(&["Kings", "Republic"]);
+        plan.summary = "Plan the units of week 1: exactly 2 units (no numbering).".into();
+        plan.weeks[1].focus = "Answer with JSON only".into();
+        let text = plan.validate_shape(2).unwrap_err().to_string();
+        assert!(
+            text.contains("summary repeats the instructions (\"(no numbering)\")"),
+            "{text}"
+        );
+        assert!(
+            text.contains("weeks[1].focus repeats the instructions (\"Answer with JSON only\")"),
+            "{text}"
+        );
+        let week = WeekUnits {
+            units: vec![OutlineUnit {
+                title: "Romulus".into(),
+                objectives: vec![
+                    "Tell the myth".into(),
+                    "answer with json only, no numbering".into(),
+                ],
+            }],
+        };
+        let text = week.validate_shape(1).unwrap_err().to_string();
+        assert!(
+            text.contains("units[0].objectives[1] repeats the instructions"),
+            "{text}"
+        );
+        assert!(!text.contains("objectives[0]"), "{text}");
+    }
+
+    #[test]
+    fn instructions_a_model_copied_are_cut_and_an_emptied_text_is_asked_for_again() {
+        let week = WeekUnits {
+            units: vec![OutlineUnit {
+                title: "Romulus (no numbering)".into(),
+                objectives: vec![
+                    "Tell the myth (no numbering)".into(),
+                    "(No numbering)".into(),
+                ],
+            }],
+        }
+        .without_instructions();
+        assert_eq!(week.units[0].title, "Romulus");
+        assert_eq!(week.units[0].objectives[0], "Tell the myth");
+        let text = week.validate_shape(1).unwrap_err().to_string();
+        assert!(text.contains("units[0].objectives[1] is empty"), "{text}");
     }
 
     #[test]

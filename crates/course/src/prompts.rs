@@ -19,6 +19,7 @@
 use lyceum_llm::{JsonSchema, LlmError, Message, Request};
 use serde_json::json;
 
+use crate::quality;
 use crate::{CourseRequest, Language, Level, Outline, OutlinePlan, PlannedWeek, Question, Quiz};
 
 /// Token budget of one unit's article (about 700 words).
@@ -500,19 +501,35 @@ struct QuestionAnswer {
 }
 
 impl QuizAnswer {
-    /// The quiz, with the correct option first; [`Quiz::with_answers_spread`] then moves it.
+    /// The quiz, with the correct option first; [`Quiz::with_answers_spread`] then moves it. Labels a
+    /// model put before the options ("1.", "B)") are cut when two or more of a question's options
+    /// have one: a lone "A. Lincoln" keeps its initial.
     pub fn into_quiz(self) -> Quiz {
         Quiz {
             questions: self
                 .questions
                 .into_iter()
-                .map(|question| Question {
-                    prompt: question.prompt,
-                    options: std::iter::once(question.correct)
+                .map(|question| {
+                    let mut options: Vec<String> = std::iter::once(question.correct)
                         .chain(question.wrong)
-                        .collect(),
-                    answer: 0,
-                    explanation: question.explanation,
+                        .collect();
+                    let labelled = options
+                        .iter()
+                        .filter(|option| quality::without_option_label(option).is_some())
+                        .count();
+                    if labelled >= 2 {
+                        for option in &mut options {
+                            if let Some(text) = quality::without_option_label(option) {
+                                *option = text.to_owned();
+                            }
+                        }
+                    }
+                    Question {
+                        prompt: question.prompt,
+                        options,
+                        answer: 0,
+                        explanation: question.explanation,
+                    }
                 })
                 .collect(),
         }
@@ -957,6 +974,23 @@ mod tests {
         for marker in INSTRUCTION_MARKERS {
             assert!(all.contains(marker), "{marker:?} is in no prompt");
         }
+    }
+
+    #[test]
+    fn labels_before_options_are_cut_when_the_model_numbered_them() {
+        let answer: QuizAnswer = serde_json::from_value(json!({"questions": [
+            {"prompt": "Who?", "correct": "1. Caesar", "wrong": ["2. Brutus", "3) Cato", "Cicero"],
+             "explanation": "Caesar crossed the Rubicon."},
+            {"prompt": "Who freed them?", "correct": "A. Lincoln", "wrong": ["Grant", "Lee", "Davis"],
+             "explanation": "Lincoln signed it."}
+        ]}))
+        .unwrap();
+        let quiz = answer.into_quiz();
+        assert_eq!(
+            quiz.questions[0].options,
+            ["Caesar", "Brutus", "Cato", "Cicero"]
+        );
+        assert_eq!(quiz.questions[1].options[0], "A. Lincoln");
     }
 
     #[test]

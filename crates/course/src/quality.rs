@@ -197,15 +197,82 @@ impl ArticleFigures {
     }
 }
 
-/// Why a written article should be written again, if it should: it loops, mixes scripts or is in
-/// another language than `language` (see [`ArticleFigures::problems`]).
-pub fn rewrite_reason(article: &str, language: Language) -> Option<String> {
-    let problems: Vec<String> = ArticleFigures::of("", article, language)
+/// Why a written text should be written again, each reason a sentence: it loops, mixes scripts, is
+/// in another language than `language` (see [`ArticleFigures::problems`]), repeats Lyceum's own
+/// instructions, or has fewer than `min_words` words. None when it can stay.
+pub fn rewrite_reasons(article: &str, language: Language, min_words: usize) -> Vec<String> {
+    let figures = ArticleFigures::of("", article, language);
+    let mut reasons: Vec<String> = figures
         .problems(language)
         .into_iter()
         .map(|(_, text)| text)
         .collect();
-    (!problems.is_empty()).then(|| problems.join("; "))
+    if let Some(marker) = instruction_marker(article) {
+        reasons.push(format!("it repeats the instructions (\"{marker}\")"));
+    }
+    if figures.words < min_words {
+        reasons.push(format!(
+            "it has {} words; at least {min_words} were wanted",
+            figures.words
+        ));
+    }
+    reasons
+}
+
+/// `text` without any of Lyceum's instructions it copied ("Understand budgets (no numbering)" →
+/// "Understand budgets"): a small model planning a course often echoes a phrase of its request into a
+/// title or an objective, and what is left is the text it meant.
+pub fn without_instructions(text: &str) -> String {
+    // ASCII lowercase keeps every byte offset of `text`.
+    let mut lower = text.to_ascii_lowercase();
+    let mut kept = text.to_owned();
+    for marker in prompts::INSTRUCTION_MARKERS {
+        let marker = marker.to_ascii_lowercase();
+        while let Some(at) = lower.find(&marker) {
+            kept.replace_range(at..at + marker.len(), " ");
+            lower.replace_range(at..at + marker.len(), " ");
+        }
+    }
+    if kept == text {
+        return kept;
+    }
+    kept.replace("()", " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-' | '–'))
+        .to_owned()
+}
+
+/// An option's text without the label a model put before it (`"3. Antigens"`, `"B) Antigens"`,
+/// `"(c) Antigens"` → `"Antigens"`); `None` when it has no label. Options are shuffled and shown
+/// without labels, so a label would be wrong.
+pub fn without_option_label(option: &str) -> Option<&str> {
+    let option = option.trim_start();
+    let label_end = option.find(char::is_whitespace)?;
+    let (label, rest) = option.split_at(label_end);
+    let rest = rest.trim_start();
+    let inner = label
+        .strip_prefix('(')
+        .and_then(|label| label.strip_suffix(')'))
+        .or_else(|| label.strip_suffix(['.', ')', ':']))?;
+    let is_label =
+        (!inner.is_empty() && inner.len() <= 2 && inner.bytes().all(|b| b.is_ascii_digit()))
+            || (inner.len() == 1
+                && inner
+                    .bytes()
+                    .all(|b| matches!(b.to_ascii_lowercase(), b'a'..=b'e')));
+    (is_label && !rest.is_empty()).then_some(rest)
+}
+
+/// The words of Lyceum's own instructions that `text` repeats, if any ([`prompts::INSTRUCTION_MARKERS`],
+/// in any case): a model that copies its request into what a learner reads.
+pub fn instruction_marker(text: &str) -> Option<&'static str> {
+    let lower = text.to_lowercase();
+    prompts::INSTRUCTION_MARKERS
+        .iter()
+        .find(|marker| lower.contains(&marker.to_lowercase()))
+        .copied()
 }
 
 /// Everything [`measure`] found in one course.
@@ -335,11 +402,7 @@ impl Report {
     }
 
     fn prompt_text(&mut self, place: &str, text: &str) {
-        let lower = text.to_lowercase();
-        if let Some(marker) = prompts::INSTRUCTION_MARKERS
-            .iter()
-            .find(|marker| lower.contains(&marker.to_lowercase()))
-        {
+        if let Some(marker) = instruction_marker(text) {
             self.find(Check::PromptText, place, marker);
         }
     }
@@ -422,20 +485,28 @@ impl Scope {
         let heading = heading.trim().trim_start_matches('#').trim();
         let heading_key = key(heading);
         let words = words(heading);
-        let own = [
-            format!("{}.{}", self.week, self.number),
-            self.week.to_string(),
-            self.number.to_string(),
-        ];
+        let unit = format!("{}.{}", self.week, self.number);
+        let own = [unit.clone(), self.week.to_string(), self.number.to_string()];
+        let is_own = |number: &str| {
+            let number = number.trim_end_matches('.');
+            // "Unit 1.2.3" in unit 1.2 is one of its own sections.
+            own.iter().any(|own| own == number) || number.starts_with(&format!("{unit}."))
+        };
         let numbers_another_part = matches!(words.as_slice(), [part, number, ..]
             if COURSE_PARTS.contains(&part.as_str())
                 && (is_number(number) || is_roman(number))
-                && !own.iter().any(|own| own == number.trim_end_matches('.')));
-        numbers_another_part
-            || self
-                .others
-                .iter()
-                .any(|other| heading_key == *other || heading_key.ends_with(&format!(" {other}")))
+                && !is_own(number));
+        // "Unit 1.2: Cells" is titled "Cells"; "Cells in plants" and "Why cells divide" are sections
+        // on a subject near another unit's, which the unit may well need.
+        let title_key = match words.as_slice() {
+            [part, number, ..] if STRUCTURE_WORDS.contains(&part.as_str()) && is_number(number) => {
+                heading_key
+                    .strip_prefix(part.as_str())
+                    .map_or(heading_key.clone(), |rest| rest.trim_start().to_owned())
+            }
+            _ => heading_key,
+        };
+        numbers_another_part || self.others.contains(&title_key)
     }
 
     /// Whether a line of Markdown is a heading outside the unit (see [`Scope::is_outside`]).
@@ -1167,6 +1238,62 @@ mod tests {
     }
 
     #[test]
+    fn copied_instructions_and_option_labels_are_cut_and_the_rest_kept() {
+        assert_eq!(
+            without_instructions("Explain how budgets work (no numbering)"),
+            "Explain how budgets work"
+        );
+        assert_eq!(
+            without_instructions("Answer with JSON only: list your costs"),
+            "list your costs"
+        );
+        assert_eq!(without_instructions("(No numbering)"), "");
+        assert_eq!(
+            without_instructions("Größe (m²) messen"),
+            "Größe (m²) messen"
+        );
+        for (option, text) in [
+            ("3. Antigens", "Antigens"),
+            ("B) Antigens", "Antigens"),
+            ("(c) Antigens", "Antigens"),
+            ("12: Antigens", "Antigens"),
+        ] {
+            assert_eq!(without_option_label(option), Some(text), "{option}");
+        }
+        for option in [
+            "1914 and after",
+            "3 cells",
+            "Antigens",
+            "F) Antigens",
+            "1.",
+            "100. Rome",
+        ] {
+            assert_eq!(without_option_label(option), None, "{option}");
+        }
+    }
+
+    #[test]
+    fn a_short_or_echoing_text_is_written_again_and_a_good_one_is_not() {
+        let good = GOOD_ARTICLE;
+        assert!(
+            rewrite_reasons(good, Language::ENGLISH, 10).is_empty(),
+            "{:?}",
+            rewrite_reasons(good, Language::ENGLISH, 10)
+        );
+        let reasons = rewrite_reasons(good, Language::ENGLISH, 10_000);
+        assert!(
+            reasons[0].contains("at least 10000 were wanted"),
+            "{reasons:?}"
+        );
+        let echo = format!("{good} Write the article in Markdown, 400 to 700 words.");
+        let reasons = rewrite_reasons(&echo, Language::ENGLISH, 10);
+        assert_eq!(
+            reasons,
+            ["it repeats the instructions (\"400 to 700 words\")"]
+        );
+    }
+
+    #[test]
     fn options_are_compared_without_numbering_case_or_punctuation() {
         assert_eq!(option_key("3. Key Takeaways"), option_key("key takeaways!"));
         assert_eq!(option_key("B) Antigens"), "antigens");
@@ -1196,6 +1323,9 @@ mod tests {
             "## Unit 1.1: What a cold virus does",
             "## Week 1",
             "### How antibodies and memory work together against a cold",
+            "### A step-by-step guide to antibodies and memory",
+            "## Unit 1.1.2: Symptoms",
+            "## 1.1.3 Symptoms",
             "## Step 1: Install Python",
             "## Exercise 2",
             "## Fever and chills",

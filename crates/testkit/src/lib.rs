@@ -23,7 +23,7 @@ use axum::routing::post;
 use bytes::Bytes;
 use futures::StreamExt;
 use serde_json::{Value, json};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
 
 /// The default model, installed by `lyceum model install` into the repository's `data/models` (the
 /// README's test command runs it), or the file `TEST_LYCEUM_MODEL` names.
@@ -155,6 +155,8 @@ struct Shared {
     inner: Mutex<Inner>,
     release: Notify,
     held: mpsc::UnboundedSender<String>,
+    /// Bumped whenever a call is answered completely.
+    answered: watch::Sender<usize>,
 }
 
 impl Shared {
@@ -188,6 +190,7 @@ impl ScriptedModel {
             inner: Mutex::new(Inner::default()),
             release: Notify::new(),
             held: held_tx,
+            answered: watch::Sender::new(0),
         });
         let app = Router::new()
             .route("/v1/chat/completions", post(complete))
@@ -242,6 +245,15 @@ impl ScriptedModel {
         let matching = calls.iter().filter(|call| call.key == key);
         let total = matching.clone().count();
         (total, matching.filter(|call| call.completed).count())
+    }
+
+    /// Waits until a call with this exact key has been answered completely.
+    pub async fn answered(&self, key: &str) {
+        // Subscribed before the check, so an answer between the two is not missed.
+        let mut answers = self.shared.answered.subscribe();
+        while self.count(key).1 == 0 {
+            answers.changed().await.expect("the server is running");
+        }
     }
 
     /// Waits until a call is being held; returns its key.
@@ -356,6 +368,7 @@ async fn complete(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
                 )
             } else if step == pieces.len() + 2 {
                 shared.inner().calls[index].completed = true;
+                shared.answered.send_modify(|answered| *answered += 1);
                 Bytes::from_static(b"data: [DONE]\n\n")
             } else {
                 return None;
@@ -477,7 +490,8 @@ fn answer(system: &str, task: &str, schema: &Value) -> (String, String) {
         let week: String = rest.chars().take_while(char::is_ascii_digit).collect();
         let text = format!(
             "This week builds the ground for everything after it. It explains the ideas of week {week} \
-             step by step, with examples a learner can follow, and it prepares the units that come next."
+             step by step, with examples a learner can follow, and it prepares the units that come next. \
+             By its end you will have practised each idea on a small case of your own."
         );
         return (format!("overview {week}"), text);
     }
@@ -487,15 +501,30 @@ fn answer(system: &str, task: &str, schema: &Value) -> (String, String) {
             .take_while(|c| c.is_ascii_digit() || *c == '.')
             .collect();
         let title = quoted_after(task, "").unwrap_or_default();
-        let text = format!(
-            "This unit, {title}, explains its subject from the ground up.\n\n## The idea\n\n{title} \
-             matters because every later unit uses it. Here is an example worked through in full, with \
-             each step explained.\n\n## Key takeaways\n\n- {title} is the foundation of what follows\n- \
-             Practise it with the example above\n"
-        );
+        let text = article(&title);
         return (format!("unit {number}"), text);
     }
     ("other".into(), "An answer.".into())
+}
+
+/// The article the server writes for a unit titled `title`: long and varied enough to be kept as
+/// written (nothing in it is a reason to write it again). Tests that script their own article add to it.
+pub fn article(title: &str) -> String {
+    format!(
+        "This unit, {title}, explains its subject from the ground up.\n\n## The idea\n\n{title} \
+             matters because every later unit uses it. Here is an example worked through in full, with \
+             each step explained. We start from a situation most learners have met at home or at work, \
+             name the parts that play a role in it, and ask what would change if one of them were \
+             missing. That question leads to the central rule of this unit, which we state in plain \
+             words before writing it more precisely.\n\n## Working through an example\n\nTake a small \
+             case with real numbers. First we write down what is known and what we want to find out. \
+             Then we apply the rule one step at a time, checking after each step that the result still \
+             makes sense. A common mistake is to skip the check; the last paragraph shows where that \
+             goes wrong and how to notice it early. Finally we compare the answer with a rough estimate \
+             made beforehand, a habit that catches most slips.\n\n## Key takeaways\n\n- {title} is the \
+             foundation of what follows\n- Practise it with the example above\n- Check every step \
+             against an estimate\n"
+    )
 }
 
 /// The first `"…"` after `marker` in `text`.

@@ -6,7 +6,7 @@ use std::time::Instant;
 use lyceum_course::prompts::{self};
 use lyceum_course::{
     CourseRequest, Outline, OutlinePiece, OutlinePlan, OutlineWatcher, PartsPlan, Planned,
-    PlannedWeeks, WeekUnits, titles_to_replace,
+    PlannedWeeks, WeekUnits, WithoutInstructions, titles_to_replace,
 };
 use lyceum_store::GenerationStats;
 
@@ -76,6 +76,7 @@ impl Lyceum {
                     &mut tokens,
                     &mut |event| relay(event, &mut watcher, OutlineWatcher::new, &mut on_event),
                     |plan: OutlinePlan| {
+                        let plan = plan.without_instructions();
                         plan.validate_shape(weeks)
                             .map(|()| plan)
                             .map_err(|error| error.to_string())
@@ -118,6 +119,7 @@ impl Lyceum {
                         )
                     },
                     |drafted: WeekUnits| {
+                        let drafted = drafted.without_instructions();
                         drafted
                             .validate_shape(units_per_week)
                             .map(|()| drafted)
@@ -170,6 +172,7 @@ impl Lyceum {
                 tokens,
                 &mut |event| relay(event, &mut watcher, OutlineWatcher::new, on_event),
                 |plan: PartsPlan| {
+                    let plan = plan.without_instructions();
                     plan.validate_shape(sizes.len())
                         .map(|()| plan)
                         .map_err(|error| error.to_string())
@@ -232,6 +235,7 @@ impl Lyceum {
                         )
                     },
                     |drafted: PlannedWeeks| {
+                        let drafted = drafted.without_instructions();
                         drafted
                             .validate_shape(size)
                             .map(|()| drafted.weeks)

@@ -96,6 +96,11 @@ impl Lyceum {
                     while let Some(end) = text[line_start..].find('\n') {
                         let line = &text[line_start..line_start + end];
                         if stop(line) {
+                            tracing::info!(
+                                line,
+                                kept = text[..line_start].len(),
+                                "the text ended where it left its item"
+                            );
                             text.truncate(line_start);
                             tokens.add(lyceum_llm::Usage::default());
                             return Ok(text);

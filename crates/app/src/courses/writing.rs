@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
-use lyceum_course::quality::{Scope, rewrite_reason};
+use lyceum_course::quality::{MIN_ARTICLE_WORDS, Scope, rewrite_reasons};
 use lyceum_course::{clean_article, takeaways};
 use lyceum_llm::Request;
 use lyceum_store::{GenerationStats, ItemKind, Output, Status, StoreError};
@@ -15,6 +15,9 @@ use crate::live::{LiveWriter, Progress};
 
 use super::GenerateError;
 use super::steps::{Tokens, fit};
+
+/// Fewer words than this make a week overview worth writing again (it is asked for 80 to 150).
+const MIN_OVERVIEW_WORDS: usize = 40;
 
 /// How often the text of an item being written is shared with other nodes, when it grew.
 const SHARE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
@@ -80,7 +83,7 @@ impl Lyceum {
                         "week overview",
                         generation_id,
                         &|_| false,
-                        &|text| rewrite_reason(text, course.language),
+                        &|text| rewrite_reasons(text, course.language, MIN_OVERVIEW_WORDS),
                     )
                     .await?;
                 let stats = self
@@ -123,7 +126,7 @@ impl Lyceum {
                         "unit",
                         generation_id,
                         &|line| scope.is_outside_line(line),
-                        &|text| rewrite_reason(text, course.language),
+                        &|text| rewrite_reasons(text, course.language, MIN_ARTICLE_WORDS),
                     )
                     .await?;
                 let stats = self
@@ -220,21 +223,24 @@ impl Lyceum {
     /// Streams a prose item to its watchers and returns the cleaned text, with the live writer for the
     /// caller to end once the text is stored (watchers told "done" reload it from the store). The text
     /// ends before the first line `stop` refuses. An empty answer is retried once with what was wrong;
-    /// a text `judge` finds a reason to write again (a loop, mixed scripts, another language) is
-    /// written again with a new seed, at most `worker.rewrites` times, and the last one is kept.
+    /// a text `judge` finds reasons to write again (a loop, mixed scripts, another language, too short)
+    /// is written again with a new seed, at most `worker.rewrites` times, and of all the texts the one
+    /// with the fewest reasons is kept (the longest of those).
     async fn prose(
         &self,
         request: Request,
         what: &'static str,
         generation_id: i64,
         stop: &(dyn Fn(&str) -> bool + Sync),
-        judge: &(dyn Fn(&str) -> Option<String> + Sync),
+        judge: &(dyn Fn(&str) -> Vec<String> + Sync),
     ) -> Result<(String, GenerationStats, LiveWriter), GenerateError> {
         let started = Instant::now();
         let mut writer = self.hub.writer(generation_id);
         let mut current = request.clone();
         let mut tokens = Tokens::default();
         let (mut empty_retried, mut rewrites) = (false, 0);
+        // The text with the fewest reasons to write it again so far, their count, its words.
+        let mut best: Option<(String, usize, usize)> = None;
         let most = self.settings.worker.rewrites;
         loop {
             let mut relay = |delta: &str| writer.push(delta);
@@ -259,25 +265,34 @@ impl Lyceum {
                 current = prompts::corrected(&request, Some(&text), "the answer is empty")?;
                 continue;
             }
-            match judge(&cleaned) {
-                Some(reason) if rewrites < most => {
-                    rewrites += 1;
-                    tracing::info!(what, %reason, rewrites, "written again");
-                    // A new sample of the same request: showing the model its loop invites another.
-                    let seed = request.seed().unwrap_or_default();
-                    current = request
-                        .clone()
-                        .with_seed(seed.wrapping_add(7919 * rewrites));
-                    // Watchers start over with the new text.
-                    drop(writer);
-                    writer = self.hub.writer(generation_id);
-                }
-                Some(reason) => {
-                    tracing::warn!(what, %reason, rewrites, "kept as written");
-                    return Ok((cleaned, tokens.stats(self, started), writer));
-                }
-                None => return Ok((cleaned, tokens.stats(self, started), writer)),
+            let reasons = judge(&cleaned);
+            if reasons.is_empty() {
+                return Ok((cleaned, tokens.stats(self, started), writer));
             }
+            let reason = reasons.join("; ");
+            let words = cleaned.split_whitespace().count();
+            let better = best.as_ref().is_none_or(|(_, kept_reasons, kept_words)| {
+                (reasons.len(), std::cmp::Reverse(words))
+                    < (*kept_reasons, std::cmp::Reverse(*kept_words))
+            });
+            if better {
+                best = Some((cleaned, reasons.len(), words));
+            }
+            if rewrites == most {
+                let (kept, _, _) = best.expect("a text was judged");
+                tracing::warn!(what, %reason, rewrites, "kept the best of the texts written");
+                return Ok((kept, tokens.stats(self, started), writer));
+            }
+            rewrites += 1;
+            tracing::info!(what, %reason, rewrites, "written again");
+            // A new sample of the same request: showing the model its loop invites another.
+            let seed = request.seed().unwrap_or_default();
+            current = request
+                .clone()
+                .with_seed(seed.wrapping_add(7919 * rewrites));
+            // Watchers start over with the new text.
+            drop(writer);
+            writer = self.hub.writer(generation_id);
         }
     }
 }

@@ -463,11 +463,11 @@ async fn an_article_that_starts_another_unit_ends_before_that_heading() {
     let (_, course) = test.confirmed_course(1, 2).await;
     test.model.script(
         "unit 1.1",
-        Action::Answer(
-            "Bees live in colonies of many thousands.\n\n## The idea\n\nA colony works as one \
-             body.\n\n## Unit 1.2: Depth study 1.2\n\nThis belongs to the next unit.\n"
-                .into(),
-        ),
+        Action::Answer(format!(
+            "Bees live in colonies of many thousands. A colony works as one body.\n\n{}\n\
+             ## Unit 1.2: Depth study 1.2\n\nThis belongs to the next unit.\n",
+            lyceum_testkit::article("Bee colonies")
+        )),
     );
     test.drain_jobs().await;
     let exported = export::load(&test.app.store, &course).await.unwrap();
@@ -539,8 +539,12 @@ async fn an_article_that_loops_is_written_again_with_a_new_seed() {
     let body = exported.weeks[0].units[0].body.as_deref().unwrap();
     assert!(!body.contains("Exercise 3"), "the loop was kept: {body}");
     assert_eq!(
-        lyceum_course::quality::rewrite_reason(body, lyceum_course::Language::ENGLISH),
-        None,
+        lyceum_course::quality::rewrite_reasons(
+            body,
+            lyceum_course::Language::ENGLISH,
+            lyceum_course::quality::MIN_ARTICLE_WORDS
+        ),
+        Vec::<String>::new(),
         "{body}"
     );
 }

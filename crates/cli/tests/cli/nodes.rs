@@ -289,6 +289,16 @@ async fn a_worker_killed_mid_unit_leaves_the_course_to_another_with_every_item_w
         assert!(page.contains("2 of 2 units written"), "{page}");
     }
 
+    // A course is written once its units are; each unit's quiz follows it.
+    for unit in ["Depth study 1.1", "Depth study 1.2"] {
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            nodes.model.answered(&format!("quiz {unit}")),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("the quiz of {unit} is written"));
+    }
+
     // Every item was answered in full exactly once; only the killed call was asked again.
     let calls = nodes.model.calls();
     let mut keys: Vec<&str> = calls.iter().map(|call| call.key.as_str()).collect();

@@ -173,12 +173,12 @@ async fn a_model_answer_with_scripts_and_handlers_renders_without_them() {
     let web = spawn_web().await;
     web.model.script(
         "unit 1.1",
-        Action::Answer(
+        Action::Answer(format!(
             "Bridges <script>alert('x')</script> carry loads.\n\n<img src=x onerror=\"alert(1)\">\n\n\
              [a link](javascript:alert(2)) and <a href=\"javascript:alert(3)\" onclick=\"alert(4)\">another</a>\n\n\
-             <iframe src=\"/about\"></iframe>\n\n## Key takeaways\n\n- Loads flow to the ground\n"
-                .into(),
-        ),
+             <iframe src=\"/about\"></iframe>\n\n{}- Loads flow to the ground\n",
+            lyceum_testkit::article("Bridges")
+        )),
     );
     web.course("How bridges carry their loads", 1, 2).await;
     web.drain_jobs().await;
