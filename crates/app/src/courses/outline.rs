@@ -101,7 +101,12 @@ impl Lyceum {
             self.plan_in_parts(request, &mut tokens, &mut on_event)
                 .await?
         };
-        let mut titles: Vec<String> = Vec::new();
+        // A unit titled like a week ("Week 1: Budgets" over "1.1 Budgets") is asked for again too.
+        let mut titles: Vec<String> = plan
+            .weeks
+            .iter()
+            .map(|week| week.title.trim().to_owned())
+            .collect();
         let mut units = Vec::with_capacity(weeks);
         for week in 1..=weeks {
             let mut watcher = OutlineWatcher::for_week(week);

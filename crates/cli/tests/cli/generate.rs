@@ -71,8 +71,9 @@ pub(crate) fn scripted_env(model: &ScriptedModel) -> Vec<(&'static str, String)>
         ("LYCEUM_ENGINE__OPENAI__MAX_RETRIES", "0".into()),
         // One job at a time, so the killed process has exactly one item in flight.
         ("LYCEUM_WORKER__CONCURRENCY", "1".into()),
-        // A short lease, so the restarted worker takes over the dead one's job quickly.
-        ("LYCEUM_WORKER__LEASE_SECS", "1".into()),
+        // A short lease, so the restarted worker takes over the dead one's job quickly; not shorter,
+        // or a loaded machine delays a renewal past it and the job is taken from a live worker.
+        ("LYCEUM_WORKER__LEASE_SECS", "2".into()),
     ]
 }
 
