@@ -419,50 +419,34 @@ impl WeekUnits {
     }
 }
 
-/// Cuts the instructions a model copied out of each text of a drafted step (see
-/// [`quality::without_instructions`]); what is left is validated as usual, and a text left empty is
-/// asked for again.
+/// Drops the items of a drafted step's lists (outcomes, objectives) that copy Lyceum's own
+/// instructions ("Plan the units of week 1: …"), as long as one is left: a small model planning a
+/// course often echoes its request as one more objective, and the others are what it meant. Any
+/// other text that copies them is refused by validation and asked for again.
 pub trait WithoutInstructions {
-    /// The step with copied instructions cut from every text.
+    /// The step without list items that copy instructions.
     fn without_instructions(self) -> Self;
 }
 
-fn cut_instructions(text: &mut String) {
-    *text = quality::without_instructions(text);
-}
-
-fn cut_course_instructions(title: &mut String, summary: &mut String, outcomes: &mut [String]) {
-    cut_instructions(title);
-    cut_instructions(summary);
-    outcomes.iter_mut().for_each(cut_instructions);
-}
-
-fn cut_week_instructions(weeks: &mut [PlannedWeek]) {
-    for week in weeks {
-        cut_instructions(&mut week.title);
-        cut_instructions(&mut week.focus);
+fn drop_copied(items: &mut Vec<String>) {
+    if items
+        .iter()
+        .any(|item| quality::instruction_marker(item).is_none())
+    {
+        items.retain(|item| quality::instruction_marker(item).is_none());
     }
 }
 
 impl WithoutInstructions for OutlinePlan {
     fn without_instructions(mut self) -> Self {
-        cut_course_instructions(&mut self.title, &mut self.summary, &mut self.outcomes);
-        cut_week_instructions(&mut self.weeks);
+        drop_copied(&mut self.outcomes);
         self
     }
 }
 
 impl WithoutInstructions for PartsPlan {
     fn without_instructions(mut self) -> Self {
-        cut_course_instructions(&mut self.title, &mut self.summary, &mut self.outcomes);
-        cut_week_instructions(&mut self.parts);
-        self
-    }
-}
-
-impl WithoutInstructions for PlannedWeeks {
-    fn without_instructions(mut self) -> Self {
-        cut_week_instructions(&mut self.weeks);
+        drop_copied(&mut self.outcomes);
         self
     }
 }
@@ -470,8 +454,7 @@ impl WithoutInstructions for PlannedWeeks {
 impl WithoutInstructions for WeekUnits {
     fn without_instructions(mut self) -> Self {
         for unit in &mut self.units {
-            cut_instructions(&mut unit.title);
-            unit.objectives.iter_mut().for_each(cut_instructions);
+            drop_copied(&mut unit.objectives);
         }
         self
     }
@@ -942,21 +925,30 @@ mod tests {
     }
 
     #[test]
-    fn instructions_a_model_copied_are_cut_and_an_emptied_text_is_asked_for_again() {
+    fn objectives_that_copy_the_instructions_are_dropped_while_others_remain() {
         let week = WeekUnits {
-            units: vec![OutlineUnit {
-                title: "Romulus (no numbering)".into(),
-                objectives: vec![
-                    "Tell the myth (no numbering)".into(),
-                    "(No numbering)".into(),
-                ],
-            }],
+            units: vec![
+                OutlineUnit {
+                    title: "Romulus".into(),
+                    objectives: vec![
+                        "Tell the myth".into(),
+                        "Plan the units of week 1: exactly 2 units".into(),
+                    ],
+                },
+                OutlineUnit {
+                    title: "Remus".into(),
+                    objectives: vec!["Answer with JSON only".into()],
+                },
+            ],
         }
         .without_instructions();
-        assert_eq!(week.units[0].title, "Romulus");
-        assert_eq!(week.units[0].objectives[0], "Tell the myth");
-        let text = week.validate_shape(1).unwrap_err().to_string();
-        assert!(text.contains("units[0].objectives[1] is empty"), "{text}");
+        assert_eq!(week.units[0].objectives, ["Tell the myth"]);
+        let text = week.validate_shape(2).unwrap_err().to_string();
+        assert!(
+            text.contains("units[1].objectives[0] repeats the instructions"),
+            "{text}"
+        );
+        assert!(!text.contains("units[0]"), "{text}");
     }
 
     #[test]

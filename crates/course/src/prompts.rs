@@ -462,6 +462,8 @@ pub fn quiz_schema() -> Result<JsonSchema, LlmError> {
 pub const INSTRUCTION_MARKERS: &[&str] = &[
     "Answer with JSON only",
     "(no numbering)",
+    "Plan the units of week",
+    "short learning objectives",
     "(no title heading)",
     "Do not teach what other units",
     "learner_request",

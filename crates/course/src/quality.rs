@@ -219,31 +219,6 @@ pub fn rewrite_reasons(article: &str, language: Language, min_words: usize) -> V
     reasons
 }
 
-/// `text` without any of Lyceum's instructions it copied ("Understand budgets (no numbering)" →
-/// "Understand budgets"): a small model planning a course often echoes a phrase of its request into a
-/// title or an objective, and what is left is the text it meant.
-pub fn without_instructions(text: &str) -> String {
-    // ASCII lowercase keeps every byte offset of `text`.
-    let mut lower = text.to_ascii_lowercase();
-    let mut kept = text.to_owned();
-    for marker in prompts::INSTRUCTION_MARKERS {
-        let marker = marker.to_ascii_lowercase();
-        while let Some(at) = lower.find(&marker) {
-            kept.replace_range(at..at + marker.len(), " ");
-            lower.replace_range(at..at + marker.len(), " ");
-        }
-    }
-    if kept == text {
-        return kept;
-    }
-    kept.replace("()", " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-' | '–'))
-        .to_owned()
-}
-
 /// An option's text without the label a model put before it (`"3. Antigens"`, `"B) Antigens"`,
 /// `"(c) Antigens"` → `"Antigens"`); `None` when it has no label. Options are shuffled and shown
 /// without labels, so a label would be wrong.
@@ -1238,20 +1213,7 @@ mod tests {
     }
 
     #[test]
-    fn copied_instructions_and_option_labels_are_cut_and_the_rest_kept() {
-        assert_eq!(
-            without_instructions("Explain how budgets work (no numbering)"),
-            "Explain how budgets work"
-        );
-        assert_eq!(
-            without_instructions("Answer with JSON only: list your costs"),
-            "list your costs"
-        );
-        assert_eq!(without_instructions("(No numbering)"), "");
-        assert_eq!(
-            without_instructions("Größe (m²) messen"),
-            "Größe (m²) messen"
-        );
+    fn option_labels_are_cut_and_the_rest_kept() {
         for (option, text) in [
             ("3. Antigens", "Antigens"),
             ("B) Antigens", "Antigens"),

@@ -240,7 +240,6 @@ impl Lyceum {
                         )
                     },
                     |drafted: PlannedWeeks| {
-                        let drafted = drafted.without_instructions();
                         drafted
                             .validate_shape(size)
                             .map(|()| drafted.weeks)
