@@ -138,6 +138,8 @@ async fn write(settings: &Settings, plan: &Plan) -> anyhow::Result<(String, Vec<
     settings.engine.local.model = settings.local_model_path();
     settings.data_dir = dir.path().to_path_buf();
     settings.database.url = String::new();
+    // A quiz the model got wrong twice is tried again at once: the figures, not the pacing, matter.
+    settings.worker.retry_backoff_secs = 0;
     let app = Lyceum::open(settings)
         .await
         .context("Failed to start Lyceum")?;
