@@ -114,9 +114,9 @@ pub fn outline_plan(request: &CourseRequest) -> Result<Request, LlmError> {
     let weeks = request.weeks.get();
     let user = format!(
         "Plan a course for this learner lasting exactly {weeks} week{}, from foundations to \
-         applications. Give the course a clear title, a summary of two or three sentences, 3 to 5 \
-         learning outcomes, and for every week a distinct, specific title (no numbering) and one \
-         sentence on what it covers. Answer with JSON only.",
+         applications. Give the course a plain title that names the learner's topic, a summary of two \
+         or three sentences on that topic alone, 3 to 5 learning outcomes, and for every week a \
+         distinct, specific title (no numbering) and one sentence on what it covers. Answer with JSON only.",
         plural(weeks),
     );
     Ok(planner(request, user, 300 + 60 * weeks as u32, 0)?
@@ -135,9 +135,9 @@ pub fn outline_parts(request: &CourseRequest) -> Result<Request, LlmError> {
     let parts = part_sizes(weeks).len();
     let user = format!(
         "Plan a course for this learner lasting exactly {weeks} weeks, in {parts} parts from foundations \
-         to applications. Give the course a clear title, a summary of two or three sentences, 3 to 5 \
-         learning outcomes, and for each part a distinct, specific title (no numbering) and one sentence \
-         on what it covers. Answer with JSON only.",
+         to applications. Give the course a plain title that names the learner's topic, a summary of two \
+         or three sentences on that topic alone, 3 to 5 learning outcomes, and for each part a \
+         distinct, specific title (no numbering) and one sentence on what it covers. Answer with JSON only.",
     );
     Ok(planner(request, user, 300 + 60 * parts as u32, 0)?
         .with_schema(plan_schema("parts", parts)?))
@@ -416,7 +416,8 @@ pub fn quiz(brief: &CourseBrief<'_>, unit_title: &str, body: &str) -> Result<Req
         "Write a quiz of 5 multiple-choice questions on the unit \"{}\", whose text is between \
          <unit_text> tags. Ask only about what the text teaches, each question about something different. \
          For each question give the correct answer in `correct` and three plausible but wrong answers in \
-         `wrong`: short plain answers, all four different from one another. `explanation` says in one or \
+         `wrong`: short plain answers of about the same length, all four different from one another, and \
+         each question with answers of its own. `explanation` says in one or \
          two sentences why the correct answer is right. Answer with JSON only.\n\n{}",
         title(unit_title, &brief.detail.budget()),
         data_block("unit_text", &cut(body, brief.detail.budget().unit_text)),
@@ -663,7 +664,8 @@ fn title(text: &str, budget: &Budget) -> String {
 /// English alone drifts back into English.
 fn language_rule(language: Language) -> String {
     let rule = format!(
-        "Write everything in {} ({}, language tag {}), whatever language the learner's request is in:          titles, objectives and text.",
+        "Write everything in {} ({}, language tag {}), whatever language the learner's request \
+         is in: titles, objectives and text.",
         language.name, language.native, language.tag
     );
     match in_language(language) {

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::{Language, Quiz, prompts};
+use crate::{Language, Question, Quiz, prompts};
 
 /// An article whose share of repeated 4-word sequences is above this reads as a loop.
 pub const MAX_REPEATED_4GRAMS: f64 = 0.15;
@@ -82,11 +82,19 @@ pub enum Check {
     NumberedOption,
     /// An explanation that names the answer's position ("The correct answer is 1") instead of its text.
     PositionalExplanation,
+    /// A quiz option carrying the syntax it was written in: `Savings']}`, `["Income`.
+    SyntaxInOption,
+    /// A quiz option, of three words or more, that another option of its question starts with.
+    StutteredOption,
+    /// A question whose options are, but for one at most, an earlier question's.
+    RecycledOptions,
+    /// A correct option so much longer than the others that it gives itself away.
+    GiveawayAnswer,
 }
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 13] = [
+    pub const ALL: [Check; 17] = [
         Check::PlaceholderTitle,
         Check::NumberedTitle,
         Check::DuplicateTitle,
@@ -100,6 +108,10 @@ impl Check {
         Check::DuplicateOption,
         Check::NumberedOption,
         Check::PositionalExplanation,
+        Check::SyntaxInOption,
+        Check::StutteredOption,
+        Check::RecycledOptions,
+        Check::GiveawayAnswer,
     ];
 
     /// Its name in reports and JSON.
@@ -118,6 +130,10 @@ impl Check {
             Check::DuplicateOption => "duplicate_option",
             Check::NumberedOption => "numbered_option",
             Check::PositionalExplanation => "positional_explanation",
+            Check::SyntaxInOption => "syntax_in_option",
+            Check::StutteredOption => "stuttered_option",
+            Check::RecycledOptions => "recycled_options",
+            Check::GiveawayAnswer => "giveaway_answer",
         }
     }
 }
@@ -409,9 +425,26 @@ impl Report {
                 if is_numbered(option) {
                     self.find(Check::NumberedOption, &place, option);
                 }
+                if carries_syntax(option) {
+                    self.find(Check::SyntaxInOption, &place, option);
+                }
                 if !seen.insert(option_key(option)) {
                     self.find(Check::DuplicateOption, &place, option);
                 }
+            }
+            if let Some(option) = stuttered_option(&question.options) {
+                self.find(Check::StutteredOption, &place, option);
+            }
+            if recycled_from(quiz, q).is_some() {
+                self.find(
+                    Check::RecycledOptions,
+                    &place,
+                    &question.options.join(" | "),
+                );
+            }
+            if gives_answer_away(question) {
+                let answer = &question.options[question.answer];
+                self.find(Check::GiveawayAnswer, &place, answer);
             }
             if refers_to_position(&question.explanation, &question.options) {
                 self.find(Check::PositionalExplanation, &place, &question.explanation);
@@ -741,6 +774,66 @@ pub fn option_key(option: &str) -> String {
         trimmed
     };
     normalized(text, char::is_alphanumeric)
+}
+
+/// An option that carries the syntax of the JSON it was written in: a brace, a bracket next to a
+/// quote, or a quote before a colon (`Savings']}`, `["Income`, `answer": "Debt`). A learner reads
+/// these as a broken page. A bracket alone ("the interval [0, 1]") is an option's own.
+pub fn carries_syntax(option: &str) -> bool {
+    const DEBRIS: &[&str] = &["[\"", "\"]", "['", "']", "\":", "':", "\\\""];
+    option.contains(['{', '}']) || DEBRIS.iter().any(|debris| option.contains(debris))
+}
+
+/// The option of three words or more that another option of the same question starts with ("Track
+/// your spending" beside "Track your spending every week"): the model said one answer twice, the
+/// second time longer. A one- or two-word option inside a longer one ("Income", "Income tax") is
+/// a fair distractor.
+pub fn stuttered_option(options: &[String]) -> Option<&str> {
+    let keys: Vec<String> = options.iter().map(|option| option_key(option)).collect();
+    options.iter().zip(&keys).find_map(|(option, short)| {
+        let stutters = short.split(' ').count() >= 3
+            && keys.iter().any(|long| {
+                long.len() > short.len()
+                    && long.starts_with(short.as_str())
+                    && long[short.len()..].starts_with(' ')
+            });
+        stutters.then_some(option.as_str())
+    })
+}
+
+/// The earlier question whose options question `q` repeats, all but one at most: a quiz that asks
+/// new questions over the same four answers teaches the answers' names, not the unit.
+pub fn recycled_from(quiz: &Quiz, q: usize) -> Option<usize> {
+    let keys = |question: &Question| -> HashSet<String> {
+        question
+            .options
+            .iter()
+            .map(|option| option_key(option))
+            .collect()
+    };
+    let own = keys(quiz.questions.get(q)?);
+    let needed = own.len().saturating_sub(1).max(2);
+    quiz.questions[..q]
+        .iter()
+        .position(|earlier| keys(earlier).intersection(&own).count() >= needed)
+}
+
+/// A correct option twice as long as the longest other option and 40 characters longer: a learner
+/// picks it without reading the unit.
+pub fn gives_answer_away(question: &Question) -> bool {
+    let length = |option: &String| option.trim().chars().count();
+    let Some(answer) = question.options.get(question.answer).map(length) else {
+        return false;
+    };
+    let longest_other = question
+        .options
+        .iter()
+        .enumerate()
+        .filter(|(o, _)| *o != question.answer)
+        .map(|(_, option)| length(option))
+        .max()
+        .unwrap_or(0);
+    answer >= 2 * longest_other && answer >= longest_other + 40
 }
 
 /// An option as a position label would be compared with it: its key, or its number.
@@ -1118,7 +1211,7 @@ fn excerpt(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Question;
+    use Question;
 
     fn language(tag: &str) -> Language {
         Language::parse(tag).expect("a listed language")
@@ -1444,6 +1537,17 @@ mod tests {
             "Hormones".into(),
         ];
         quiz.questions[0].explanation = "The correct answer is 1.".into();
+        let mut broken = good_quiz().questions.remove(0);
+        broken.options = vec![
+            "Antibodies made by B cells fit the shape of one virus and mark it for removal".into(),
+            "Vitamins']}".into(),
+            "Red blood cells".into(),
+            "Red blood cells carry oxygen".into(),
+        ];
+        let mut recycled = broken.clone();
+        recycled.prompt = "What carries oxygen?".into();
+        recycled.options[1] = "Platelets".into();
+        quiz.questions.extend([broken, recycled]);
         let looping = (1..=15)
             .map(|n| format!("Übung {n}: Schreiben Sie die Grundlagen des Themas auf. "))
             .collect::<String>();
@@ -1498,10 +1602,106 @@ mod tests {
             (Check::NumberedOption, "unit 1.1 question 1"),
             (Check::DuplicateOption, "unit 1.1 question 1"),
             (Check::PositionalExplanation, "unit 1.1 question 1"),
+            (Check::SyntaxInOption, "unit 1.1 question 2"),
+            (Check::StutteredOption, "unit 1.1 question 2"),
+            (Check::GiveawayAnswer, "unit 1.1 question 2"),
+            (Check::RecycledOptions, "unit 1.1 question 3"),
         ] {
             assert!(found.contains(&expected), "{expected:?} not in {found:?}");
         }
         assert_eq!(report.count(Check::OffScopeHeading), 2, "{found:?}");
         assert_eq!(report.count(Check::MixedScript), 0);
+        assert_eq!(report.count(Check::RecycledOptions), 1, "{found:?}");
+        assert_eq!(report.count(Check::SyntaxInOption), 1, "{found:?}");
+    }
+
+    #[test]
+    fn broken_options_are_told_from_fair_ones() {
+        for option in [
+            "Savings']}",
+            "[\"Income",
+            "answer\": \"Debt",
+            "{Debt}",
+            "Rent\\\"",
+        ] {
+            assert!(carries_syntax(option), "{option}");
+        }
+        for option in [
+            "The interval [0, 1]",
+            "Ratio 3:1",
+            "It's the budget's core",
+            "\"Pay yourself first\"",
+        ] {
+            assert!(!carries_syntax(option), "{option}");
+        }
+
+        let options = |texts: &[&str]| {
+            texts
+                .iter()
+                .map(|text| text.to_string())
+                .collect::<Vec<_>>()
+        };
+        let stutter = options(&[
+            "Track your spending",
+            "Track your spending every week",
+            "Rent",
+            "Food",
+        ]);
+        assert_eq!(stuttered_option(&stutter), Some("Track your spending"));
+        for fair in [
+            options(&["Income", "Income tax", "Savings", "Debt"]),
+            options(&["Fixed costs", "Fixed costs and savings", "Rent", "Food"]),
+            options(&["Track your spend", "Track your spending", "Rent", "Food"]),
+        ] {
+            assert_eq!(stuttered_option(&fair), None, "{fair:?}");
+        }
+
+        let question = |prompt: &str, texts: &[&str], answer: usize| Question {
+            prompt: prompt.into(),
+            options: options(texts),
+            answer,
+            explanation: "Because the unit says so.".into(),
+        };
+        let quiz = Quiz {
+            questions: vec![
+                question(
+                    "What is a need?",
+                    &["Rent", "Cinema", "Holidays", "Games"],
+                    0,
+                ),
+                question(
+                    "What is a want?",
+                    &["rent!", "Cinema", "Holidays", "Games"],
+                    1,
+                ),
+                question("What is fixed?", &["Rent", "Cinema", "Food", "Fuel"], 0),
+            ],
+        };
+        assert_eq!(recycled_from(&quiz, 0), None);
+        assert_eq!(recycled_from(&quiz, 1), Some(0));
+        assert_eq!(recycled_from(&quiz, 2), None, "two shared options are fair");
+
+        let long = "Keep a record of every payment for a month and compare it with your plan";
+        assert!(gives_answer_away(&question(
+            "How?",
+            &[long, "Guess", "Hope", "Borrow"],
+            0
+        )));
+        assert!(!gives_answer_away(&question(
+            "How?",
+            &[long, "Guess", "Hope", "Borrow"],
+            1
+        )));
+        let close = "Write down each payment and compare it with the plan";
+        assert!(!gives_answer_away(&question(
+            "How?",
+            &[long, close, "Hope", "Borrow"],
+            0
+        )));
+        assert!(!gives_answer_away(&question(
+            "How?",
+            &["Paying rent", "Rent", "Hope", "Food"],
+            0
+        )));
     }
 }

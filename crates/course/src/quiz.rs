@@ -4,7 +4,9 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::quality::{is_numbered, option_key, refers_to_position};
+use crate::quality::{
+    carries_syntax, is_numbered, option_key, recycled_from, refers_to_position, stuttered_option,
+};
 
 /// The questions of one unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,15 +80,30 @@ impl Quiz {
                     problems.push(format!(
                         "{path}.options[{o}] starts with numbering; write the answer's text alone"
                     ));
+                } else if carries_syntax(option) {
+                    problems.push(format!(
+                        "{path}.options[{o}] carries JSON syntax; write the answer's text alone"
+                    ));
                 } else if !seen.insert(option_key(option)) {
                     problems.push(format!(
                         "{path}.options[{o}] repeats another option; the four options must differ"
                     ));
                 }
             }
+            if let Some(option) = stuttered_option(&question.options) {
+                problems.push(format!(
+                    "{path}.options says \"{option}\" twice, once longer; the four options must differ"
+                ));
+            }
+            if let Some(earlier) = recycled_from(self, q) {
+                problems.push(format!(
+                    "{path}.options are those of questions[{earlier}]; give each question its own options"
+                ));
+            }
             if refers_to_position(&question.explanation, &question.options) {
                 problems.push(format!(
-                    "{path}.explanation names the answer's position; options are shuffled, so say                      why the answer is right in its own words"
+                    "{path}.explanation names the answer's position; options are shuffled, so say \
+                     why the answer is right in its own words"
                 ));
             }
             if question.answer >= question.options.len() {
@@ -104,19 +121,29 @@ impl Quiz {
     }
 
     /// The quiz without its unusable questions (an empty text, repeated options, an answer out of
-    /// range, a repeated question); [`Quiz::validate`] then says whether enough are left. Small models
-    /// often get one question of five wrong, and the other four are still good.
-    pub fn without_bad_questions(mut self) -> Self {
+    /// range, a repeated question, an earlier question's options); [`Quiz::validate`] then says
+    /// whether enough are left. Small models often get one question of five wrong, and the other four
+    /// are still good.
+    pub fn without_bad_questions(self) -> Self {
+        let mut kept = Quiz {
+            questions: Vec::with_capacity(self.questions.len()),
+        };
         let mut prompts = HashSet::new();
-        self.questions.retain(|question| {
+        for question in self.questions {
             let single = Quiz {
                 questions: vec![question.clone()],
             };
             let problems = single.validate().err().map_or(0, |error| error.0.len());
             // Alone, a question only breaks the count rule; anything more is a problem of its own.
-            problems <= 1 && prompts.insert(question.prompt.trim().to_lowercase())
-        });
-        self
+            if problems > 1 || !prompts.insert(question.prompt.trim().to_lowercase()) {
+                continue;
+            }
+            kept.questions.push(question);
+            if recycled_from(&kept, kept.questions.len() - 1).is_some() {
+                kept.questions.pop();
+            }
+        }
+        kept
     }
 
     /// The same quiz with each question's options rotated so the correct one lands at a position chosen
@@ -144,10 +171,13 @@ impl Quiz {
 mod tests {
     use super::*;
 
+    /// A question whose options are its own: "{prompt} apple", "{prompt} pear", and so on.
     fn question(prompt: &str) -> Question {
         Question {
             prompt: prompt.into(),
-            options: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+            options: ["apple", "pear", "plum", "fig"]
+                .map(|fruit| format!("{prompt} {fruit}"))
+                .into(),
             answer: 0,
             explanation: "because".into(),
         }
@@ -161,7 +191,7 @@ mod tests {
         quiz.validate().unwrap();
 
         let mut bad = quiz.clone();
-        bad.questions[1].options[2] = "A ".into();
+        bad.questions[1].options[2] = "TWO Apple ".into();
         bad.questions[2].answer = 4;
         bad.questions[0].prompt = "two".into();
         let text = bad.validate().unwrap_err().to_string();
@@ -174,7 +204,7 @@ mod tests {
 
         let mut numbered = quiz.clone();
         numbered.questions[0].options[1] = "3. Key takeaways".into();
-        numbered.questions[1].options[3] = "B!".into();
+        numbered.questions[1].options[3] = "two pear!".into();
         numbered.questions[2].explanation = "The correct answer is 1.".into();
         let text = numbered.validate().unwrap_err().to_string();
         assert!(
@@ -190,6 +220,26 @@ mod tests {
             "{text}"
         );
 
+        let mut broken = quiz.clone();
+        broken.questions[0].options[3] = "Savings']}".into();
+        broken.questions[1].options[0] = "two apple tart".into();
+        broken.questions[1].options[1] = "Two apple tart with cream".into();
+        broken.questions[2].options = broken.questions[0].options.clone();
+        broken.questions[2].options[0] = "Rent".into();
+        let text = broken.validate().unwrap_err().to_string();
+        assert!(
+            text.contains("questions[0].options[3] carries JSON syntax"),
+            "{text}"
+        );
+        assert!(
+            text.contains("questions[1].options says \"two apple tart\" twice"),
+            "{text}"
+        );
+        assert!(
+            text.contains("questions[2].options are those of questions[0]"),
+            "{text}"
+        );
+
         let short = Quiz {
             questions: vec![question("one")],
         };
@@ -199,11 +249,12 @@ mod tests {
     #[test]
     fn bad_questions_are_dropped_and_the_rest_kept() {
         let mut quiz = Quiz {
-            questions: (0..5).map(|i| question(&i.to_string())).collect(),
+            questions: (0..6).map(|i| question(&i.to_string())).collect(),
         };
-        quiz.questions[1].options[3] = "a".into();
+        quiz.questions[1].options[3] = "1 apple".into();
         quiz.questions[3].prompt = "0".into();
         quiz.questions[4].answer = 9;
+        quiz.questions[5].options = quiz.questions[2].options.clone();
         let kept = quiz.without_bad_questions();
         let prompts: Vec<&str> = kept.questions.iter().map(|q| q.prompt.as_str()).collect();
         assert_eq!(prompts, ["0", "2"]);
@@ -219,7 +270,8 @@ mod tests {
         let positions: HashSet<usize> = spread.questions.iter().map(|q| q.answer).collect();
         assert!(positions.len() > 1, "answers all at {positions:?}");
         for question in &spread.questions {
-            assert_eq!(question.options[question.answer], "a");
+            let right = format!("{} apple", question.prompt);
+            assert_eq!(question.options[question.answer], right);
         }
         assert_eq!(spread, quiz.with_answers_spread(7));
     }

@@ -239,11 +239,16 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
         count(Check::ShortArticle),
     );
     outln!(
-        "  questions {:3}: duplicate options {}, numbered options {}, positional explanations {}",
+        "  questions {:3}: duplicate options {}, numbered options {}, positional explanations {}, \
+         syntax in options {}, stuttered options {}, recycled options {}, give-away answers {}",
         report.questions,
         count(Check::DuplicateOption),
         count(Check::NumberedOption),
         count(Check::PositionalExplanation),
+        count(Check::SyntaxInOption),
+        count(Check::StutteredOption),
+        count(Check::RecycledOptions),
+        count(Check::GiveawayAnswer),
     );
     for finding in report.findings.iter().take(12) {
         outln!(
