@@ -67,6 +67,10 @@ pub enum Command {
         /// Also write the figures as JSON to this file, to compare runs.
         #[arg(long)]
         json: Option<std::path::PathBuf>,
+        /// Write the courses into this data directory and keep them, to read afterwards
+        /// (`lyceum --data-dir DIR serve`), instead of a throwaway one.
+        #[arg(long, conflicts_with = "courses")]
+        keep: Option<std::path::PathBuf>,
     },
     /// Prompt and generation speed, batching, JSON-schema cost and memory of the language model.
     Llm {
@@ -208,6 +212,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             languages,
             courses,
             json,
+            keep,
         } => {
             quality::run(
                 settings,
@@ -217,6 +222,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                     languages,
                     courses,
                     json,
+                    keep,
                 },
             )
             .await

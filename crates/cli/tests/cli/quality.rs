@@ -20,6 +20,7 @@ async fn the_quality_bench_reports_a_looping_article_in_another_language_at_its_
         model.script("unit 1.2", Action::Answer(looping.clone()));
     }
     let json = dir.path().join("quality.json");
+    let kept = dir.path().join("kept");
     let env: Vec<(String, String)> = scripted_env(&model)
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value))
@@ -27,6 +28,7 @@ async fn the_quality_bench_reports_a_looping_article_in_another_language_at_its_
     let run = tokio::task::spawn_blocking({
         let dir = dir.path().to_path_buf();
         let json = json.to_str().unwrap().to_owned();
+        let kept = kept.to_str().unwrap().to_owned();
         move || {
             let env: Vec<(&str, &str)> =
                 env.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
@@ -41,6 +43,8 @@ async fn the_quality_bench_reports_a_looping_article_in_another_language_at_its_
                 "2",
                 "--json",
                 &json,
+                "--keep",
+                &kept,
             ];
             lyceum(&dir, &args, &env)
         }
@@ -83,4 +87,35 @@ async fn the_quality_bench_reports_a_looping_article_in_another_language_at_its_
         "the finding is printed too:\n{}",
         run.stdout
     );
+
+    // The kept courses can be read afterwards, and measured again from the store with the same figures.
+    let listed = lyceum(&kept, &["courses", "list"], &[]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let slugs: Vec<&str> = courses
+        .iter()
+        .map(|course| course["slug"].as_str().unwrap())
+        .collect();
+    for slug in &slugs {
+        assert!(
+            listed.stdout.contains(slug),
+            "{slug} not in {}",
+            listed.stdout
+        );
+    }
+    let again = dir.path().join("again.json");
+    let remeasured = lyceum(
+        &kept,
+        &[
+            "bench",
+            "quality",
+            "--course",
+            &slugs.join(","),
+            "--json",
+            again.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(remeasured.code, 0, "{}", remeasured.stderr);
+    let again: Value = serde_json::from_str(&std::fs::read_to_string(&again).unwrap()).unwrap();
+    assert_eq!(again["total"], figures["total"]);
 }

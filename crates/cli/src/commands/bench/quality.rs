@@ -45,6 +45,8 @@ pub struct Plan {
     pub courses: Vec<String>,
     /// Where to write the figures as JSON too.
     pub json: Option<PathBuf>,
+    /// The data directory to write the courses into and keep (a throwaway one when `None`).
+    pub keep: Option<PathBuf>,
 }
 
 /// One measured course.
@@ -133,10 +135,18 @@ async fn write(settings: &Settings, plan: &Plan) -> anyhow::Result<(String, Vec<
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let dir = tempfile::tempdir()?;
+    let throwaway = tempfile::tempdir()?;
+    let dir = match &plan.keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("could not create {}", dir.display()))?;
+            dir.clone()
+        }
+        None => throwaway.path().to_path_buf(),
+    };
     let mut settings = settings.clone();
     settings.engine.local.model = settings.local_model_path();
-    settings.data_dir = dir.path().to_path_buf();
+    settings.data_dir = dir;
     settings.database.url = String::new();
     // A quiz the model got wrong twice is tried again at once: the figures, not the pacing, matter.
     settings.worker.retry_backoff_secs = 0;
