@@ -580,6 +580,14 @@ impl Problems {
                     title.trim()
                 ),
             );
+        } else if let Some(word) = quality::doubled_word(title) {
+            self.push(
+                path.into(),
+                format!(
+                    "\"{}\" says \"{word}\" twice in a row; write the title without the repeat",
+                    title.trim()
+                ),
+            );
         }
     }
 
@@ -891,6 +899,16 @@ mod tests {
             "{text}"
         );
         assert_eq!(outline.modules[1].units[0].title, "Romulus");
+
+        let mut stuttered = plan_of(&["Kings", "Republic"]);
+        stuttered.title = "Introduction to Cold Cold War Immunology".into();
+        let text = stuttered.validate_shape(2).unwrap_err().to_string();
+        assert!(
+            text.contains(
+                "title \"Introduction to Cold Cold War Immunology\" says \"cold\" twice in a row"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub const MIN_ARTICLE_WORDS: usize = 150;
 /// A written course, as [`measure`] reads it.
 #[derive(Debug, Clone, Copy)]
 pub struct CourseText<'a> {
+    /// The course's title.
+    pub title: &'a str,
     /// The language it was asked for in.
     pub language: Language,
     /// Its weeks in order.
@@ -213,6 +215,17 @@ impl ArticleFigures {
     }
 }
 
+/// How much an article says, as the number of different words of its prose (numbers aside). Of
+/// two texts that both fall short, the one to keep: a loop of 400 words that changes one number per
+/// sentence says less than 90 plain words.
+pub fn different_words(article: &str) -> usize {
+    tokens(&prose(article))
+        .into_iter()
+        .filter(|token| token.chars().any(char::is_alphabetic))
+        .collect::<HashSet<_>>()
+        .len()
+}
+
 /// Why a written text should be written again, each reason a sentence: it loops, mixes scripts, is
 /// in another language than `language` (see [`ArticleFigures::problems`]), repeats Lyceum's own
 /// instructions, or has fewer than `min_words` words. None when it can stay.
@@ -332,6 +345,7 @@ pub fn measure(course: &CourseText<'_>) -> Report {
     let titles: Vec<(usize, usize, &str)> = units(course)
         .map(|(week, number, unit)| (week, number, unit.title))
         .collect();
+    report.title("course", course.title, &mut seen);
     for (w, week) in course.weeks.iter().enumerate() {
         let place = format!("week {}", w + 1);
         report.title(&place, week.title, &mut seen);
@@ -886,8 +900,21 @@ fn is_roman(word: &str) -> bool {
     !word.is_empty() && word.len() <= 4 && word.chars().all(|c| matches!(c, 'i' | 'v' | 'x'))
 }
 
-/// "Types and Types", "Day 2: Day 2": a word of four letters or more, or a pair of words, said twice.
+/// The word a title says twice in a row ("Cold Cold War"): the model stuttered.
+pub fn doubled_word(title: &str) -> Option<String> {
+    let words = words(title);
+    words
+        .windows(2)
+        .find(|pair| pair[0] == pair[1] && pair[0].chars().any(char::is_alphabetic))
+        .map(|pair| pair[0].clone())
+}
+
+/// "Types and Types", "Day 2: Day 2", "Cold Cold War": a word of four letters or more, a pair of
+/// words, or any word twice in a row.
 fn repeats_a_word(title: &str) -> bool {
+    if doubled_word(title).is_some() {
+        return true;
+    }
     let words = words(title);
     let mut long = HashSet::new();
     let mut pairs = HashSet::new();
@@ -1395,6 +1422,10 @@ mod tests {
     #[test]
     fn repeated_words_in_titles_are_found() {
         assert!(repeats_a_word("Types and Types"));
+        assert!(repeats_a_word("Introduction to Cold Cold War Immunology"));
+        assert_eq!(doubled_word("Cold cold War").as_deref(), Some("cold"));
+        assert_eq!(doubled_word("Step 1 1"), None);
+        assert_eq!(doubled_word("How a cold spreads"), None);
         assert!(repeats_a_word("Day 2: Day 2: Basics"));
         assert!(!repeats_a_word("Supply and the demand curve"));
         assert!(!repeats_a_word("Cells and cell division"));
@@ -1412,6 +1443,12 @@ mod tests {
             .collect::<String>();
         assert!(repeated_4grams(&tokens(&looped)) > 0.5);
         assert_eq!(repeated_4grams(&tokens("too short")), 0.0);
+        assert!(
+            different_words(&looped) < 12,
+            "{}",
+            different_words(&looped)
+        );
+        assert!(different_words(prose) > 40, "{}", different_words(prose));
     }
 
     #[test]
@@ -1516,11 +1553,12 @@ mod tests {
             ],
         }];
         let report = measure(&CourseText {
+            title: "How the immune system fights a cold",
             language: language("en"),
             weeks: &weeks,
         });
         assert_eq!(report.findings, vec![]);
-        assert_eq!(report.titles, 3);
+        assert_eq!(report.titles, 4);
         assert_eq!(report.questions, 1);
         assert_eq!(report.articles.len(), 1);
         assert_eq!(report.articles[0].language, Some("eng"));
@@ -1582,6 +1620,7 @@ mod tests {
             },
         ];
         let report = measure(&CourseText {
+            title: "Introduction to Cold Cold War Immunology",
             language: language("en"),
             weeks: &weeks,
         });
@@ -1591,6 +1630,7 @@ mod tests {
             .map(|finding| (finding.check, finding.place.as_str()))
             .collect();
         for expected in [
+            (Check::RepeatedWordInTitle, "course"),
             (Check::PlaceholderTitle, "week 1"),
             (Check::RepeatedWordInTitle, "week 2"),
             (Check::NumberedTitle, "unit 1.1"),

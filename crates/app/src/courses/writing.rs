@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
-use lyceum_course::quality::{MIN_ARTICLE_WORDS, Scope, rewrite_reasons};
+use lyceum_course::quality::{self, MIN_ARTICLE_WORDS, Scope, rewrite_reasons};
 use lyceum_course::{clean_article, takeaways};
 use lyceum_llm::Request;
 use lyceum_store::{GenerationStats, ItemKind, Output, Status, StoreError};
@@ -239,7 +239,8 @@ impl Lyceum {
         let mut current = request.clone();
         let mut tokens = Tokens::default();
         let (mut empty_retried, mut rewrites) = (false, 0);
-        // The text with the fewest reasons to write it again so far, their count, its words.
+        // The text with the fewest reasons to write it again so far, their count, and how much it
+        // says (its different words): a long loop is not kept over a short plain text.
         let mut best: Option<(String, usize, usize)> = None;
         let most = self.settings.worker.rewrites;
         loop {
@@ -270,7 +271,7 @@ impl Lyceum {
                 return Ok((cleaned, tokens.stats(self, started), writer));
             }
             let reason = reasons.join("; ");
-            let words = cleaned.split_whitespace().count();
+            let words = quality::different_words(&cleaned);
             let better = best.as_ref().is_none_or(|(_, kept_reasons, kept_words)| {
                 (reasons.len(), std::cmp::Reverse(words))
                     < (*kept_reasons, std::cmp::Reverse(*kept_words))

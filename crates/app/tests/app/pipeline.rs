@@ -574,3 +574,34 @@ async fn an_article_that_loops_is_written_again_with_a_new_seed() {
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_texts_that_all_fall_short_the_one_that_says_most_is_kept_not_the_longest_loop() {
+    let test = spawn_app(0).await;
+    let (_, course) = test.confirmed_course(1, 1).await;
+    let looping: String = (1..=40)
+        .map(|n| format!("Exercise {n}: write down the basic rules of the topic again. "))
+        .collect();
+    // Plain, but under the 150 words an article needs: a reason to write it again, not a loop.
+    let short: String = lyceum_testkit::article("Tides")
+        .split_whitespace()
+        .take(90)
+        .collect::<Vec<_>>()
+        .join(" ");
+    test.model
+        .script("unit 1.1", Action::Answer(looping.clone()));
+    test.model.script("unit 1.1", Action::Answer(short.clone()));
+    test.model.script("unit 1.1", Action::Answer(looping));
+    test.drain_jobs().await;
+    let written = test
+        .model
+        .calls()
+        .into_iter()
+        .filter(|call| call.key == "unit 1.1")
+        .count();
+    assert_eq!(written, 3, "written twice again, then the best kept");
+    let exported = export::load(&test.app.store, &course).await.unwrap();
+    let body = exported.weeks[0].units[0].body.as_deref().unwrap();
+    assert!(!body.contains("Exercise"), "the loop was kept: {body}");
+    assert!(body.contains(&short[..40]), "{body}");
+}
