@@ -1238,7 +1238,6 @@ fn excerpt(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Question;
 
     fn language(tag: &str) -> Language {
         Language::parse(tag).expect("a listed language")

@@ -271,13 +271,13 @@ impl Lyceum {
                 return Ok((cleaned, tokens.stats(self, started), writer));
             }
             let reason = reasons.join("; ");
-            let words = quality::different_words(&cleaned);
-            let better = best.as_ref().is_none_or(|(_, kept_reasons, kept_words)| {
-                (reasons.len(), std::cmp::Reverse(words))
-                    < (*kept_reasons, std::cmp::Reverse(*kept_words))
+            let said = quality::different_words(&cleaned);
+            let better = best.as_ref().is_none_or(|(_, kept_reasons, kept_said)| {
+                (reasons.len(), std::cmp::Reverse(said))
+                    < (*kept_reasons, std::cmp::Reverse(*kept_said))
             });
             if better {
-                best = Some((cleaned, reasons.len(), words));
+                best = Some((cleaned, reasons.len(), said));
             }
             if rewrites == most {
                 let (kept, _, _) = best.expect("a text was judged");

@@ -135,14 +135,18 @@ async fn write(settings: &Settings, plan: &Plan) -> anyhow::Result<(String, Vec<
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let throwaway = tempfile::tempdir()?;
+    // Lives to the end of the run, then is deleted with what was written into it.
+    let throwaway;
     let dir = match &plan.keep {
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("could not create {}", dir.display()))?;
             dir.clone()
         }
-        None => throwaway.path().to_path_buf(),
+        None => {
+            throwaway = tempfile::tempdir()?;
+            throwaway.path().to_path_buf()
+        }
     };
     let mut settings = settings.clone();
     settings.engine.local.model = settings.local_model_path();
