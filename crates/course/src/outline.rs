@@ -347,15 +347,17 @@ impl PlannedWeeks {
     }
 }
 
-/// The planned weeks or parts whose titles cannot stay, in order: placeholders, and titles that repeat
-/// one of `taken` or an earlier item ("Week 3:" before a title does not hide a repeat). The first of
+/// The planned weeks, parts or units whose titles cannot stay, in order: those with a
+/// [`title_problem`], and titles that repeat one of `taken` or an earlier item ("Week 3:" before a title does not hide a repeat). The first of
 /// two equal titles stays.
 pub fn titles_to_replace<T: Planned>(items: &[T], taken: &[String]) -> Vec<usize> {
     let mut seen: HashSet<String> = taken.iter().map(|title| title_key(title)).collect();
     items
         .iter()
         .enumerate()
-        .filter(|(_, item)| is_placeholder(item.title()) || !seen.insert(title_key(item.title())))
+        .filter(|(_, item)| {
+            title_problem(item.title()).is_some() || !seen.insert(title_key(item.title()))
+        })
         .map(|(index, _)| index)
         .collect()
 }
@@ -365,11 +367,26 @@ fn title_key(title: &str) -> String {
     without_week_number(title).to_lowercase()
 }
 
-/// A title that cannot stay: a stand-in such as "Week 3" or "...and more...", or numbering before
-/// it ("Unit 2: Cells"; pages number weeks and units themselves). The same detectors measure courses
-/// in [`crate::quality`].
-fn is_placeholder(title: &str) -> bool {
-    quality::is_placeholder_title(title) || quality::is_numbered(title)
+/// Why a title a model wrote cannot stay, if it cannot: numbering before it ("Unit 2: Cells"; pages
+/// number weeks and units themselves), a stand-in such as "Week 3" or "...and more...", or a word said
+/// twice in a row ("Formation, Formation"). The same detectors measure courses in [`crate::quality`].
+fn title_problem(title: &str) -> Option<String> {
+    let title = title.trim();
+    if quality::is_numbered(title) {
+        Some(format!(
+            "\"{title}\" starts with numbering; give the title alone, without a number"
+        ))
+    } else if quality::is_placeholder_title(title) {
+        Some(format!(
+            "\"{title}\" is a placeholder; give it a real, specific title"
+        ))
+    } else {
+        quality::doubled_word(title).map(|word| {
+            format!(
+                "\"{title}\" says \"{word}\" twice in a row; write the title without the repeat"
+            )
+        })
+    }
 }
 
 impl WeekUnits {
@@ -564,30 +581,8 @@ impl Problems {
     /// A title a model wrote: a text, and not a stand-in such as "...and more...".
     fn generated_title(&mut self, path: &str, title: &str) {
         self.text(path, title, Outline::MAX_TITLE_CHARS);
-        if quality::is_numbered(title) {
-            self.push(
-                path.into(),
-                format!(
-                    "\"{}\" starts with numbering; give the title alone, without a number",
-                    title.trim()
-                ),
-            );
-        } else if is_placeholder(title) {
-            self.push(
-                path.into(),
-                format!(
-                    "\"{}\" is a placeholder; give it a real, specific title",
-                    title.trim()
-                ),
-            );
-        } else if let Some(word) = quality::doubled_word(title) {
-            self.push(
-                path.into(),
-                format!(
-                    "\"{}\" says \"{word}\" twice in a row; write the title without the repeat",
-                    title.trim()
-                ),
-            );
+        if let Some(problem) = title_problem(title) {
+            self.push(path.into(), problem);
         }
     }
 
@@ -649,23 +644,14 @@ impl Problems {
     /// Problems for the titles [`titles_to_replace`] finds among `items`, which are `noun`s.
     fn repeats<T: Planned>(&mut self, noun: &str, items: &[T], taken: &[String]) {
         for i in titles_to_replace(items, taken) {
-            let title = without_week_number(items[i].title());
             let path = format!("{noun}s[{i}].title");
-            if quality::is_numbered(items[i].title()) {
-                self.push(
-                    path,
-                    format!(
-                        "\"{}\" starts with numbering; give the title alone, without a number",
-                        items[i].title().trim()
-                    ),
-                );
-            } else if is_placeholder(&title) {
-                self.push(
-                    path,
-                    format!("\"{title}\" is a placeholder; give it a real, specific title"),
-                );
-            } else if !title.is_empty() {
-                self.push(path, format!("repeats the {noun} title \"{title}\""));
+            if let Some(problem) = title_problem(items[i].title()) {
+                self.push(path, problem);
+            } else {
+                let title = without_week_number(items[i].title());
+                if !title.is_empty() {
+                    self.push(path, format!("repeats the {noun} title \"{title}\""));
+                }
             }
         }
     }
@@ -909,6 +895,22 @@ mod tests {
             ),
             "{text}"
         );
+        // A unit's title that stutters is asked for again like a repeat, one title at a time.
+        let week = WeekUnits {
+            units: ["Volcanoes: Formation, Formation, and Eruptions", "Lava"]
+                .map(|title| OutlineUnit {
+                    title: title.into(),
+                    objectives: vec!["Explain it".into()],
+                })
+                .into(),
+        };
+        let text = week.validate(2, &[]).unwrap_err().to_string();
+        assert!(
+            text.contains("units[0].title \"Volcanoes: Formation, Formation, and Eruptions\" says \"formation\" twice in a row"),
+            "{text}"
+        );
+        week.validate_shape(2).unwrap();
+        assert_eq!(titles_to_replace(&week.units, &[]), [0]);
     }
 
     #[test]

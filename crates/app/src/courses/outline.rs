@@ -265,7 +265,7 @@ impl Lyceum {
     }
 
     /// Replaces the titles [`titles_to_replace`] finds (repeats of `retitle.taken` or of each other,
-    /// and placeholders) one at a time, asking for each from what it covers. A title shown before is
+    /// placeholders, numbered or stuttered titles) one at a time, asking for each from what it covers. A title shown before is
     /// reported again as it changes.
     async fn distinct_titles<T: Planned>(
         &self,
@@ -312,7 +312,7 @@ impl Lyceum {
             Some(&index) => Err(GenerateError::Invalid {
                 what: "outline",
                 problems: format!(
-                    "{} {} keeps the title \"{}\", which repeats another or is a placeholder",
+                    "{} {} keeps the title \"{}\", which repeats another, is a placeholder or says a word twice",
                     retitle.noun,
                     index + 1,
                     items[index].title().trim()
