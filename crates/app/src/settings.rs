@@ -483,7 +483,7 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "engine.local.model",
-        "The GGUF model file, or a model `lyceum model list` names (qwen2.5-coder-1.5b) under <data_dir>/models/; unset: the default model.",
+        "The GGUF model file, or a model `lyceum model list` names (qwen2.5-coder-1.5b, fast) under <data_dir>/models/; unset: the default model.",
     ),
     (
         "engine.local.threads",
@@ -662,17 +662,19 @@ mod tests {
         };
         assert_eq!(
             settings.local_model_path(),
-            PathBuf::from("/srv/lyceum/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
-        );
-        settings.engine.local.model = PathBuf::from("qwen2.5-coder-1.5b");
-        assert_eq!(
-            settings.local_model_path(),
             PathBuf::from("/srv/lyceum/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
         );
-        assert_eq!(
-            settings.listed_model().map(|spec| spec.name),
-            Some("qwen2.5-coder-1.5b")
-        );
+        for name in ["fast", "qwen2.5-coder-0.5b"] {
+            settings.engine.local.model = PathBuf::from(name);
+            assert_eq!(
+                settings.local_model_path(),
+                PathBuf::from("/srv/lyceum/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+            );
+            assert_eq!(
+                settings.listed_model().map(|spec| spec.name),
+                Some("qwen2.5-coder-0.5b")
+            );
+        }
         settings.engine.local.model = PathBuf::from("/models/mine.gguf");
         assert_eq!(
             settings.local_model_path(),

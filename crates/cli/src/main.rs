@@ -27,7 +27,7 @@ struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// The local engine's model instead of the configured one: a GGUF file, or a model `lyceum model
-    /// list` names (`lyceum model install --model qwen2.5-coder-1.5b` installs that one).
+    /// list` names (`fast` is the smaller, quicker one; `lyceum model install --model fast` installs it).
     #[arg(long, global = true, value_name = "PATH|NAME")]
     model: Option<PathBuf>,
     /// How log lines on stderr are written: `text` for people, `json` (one object a line) for a log

@@ -123,7 +123,7 @@ pub fn outline_plan(request: &CourseRequest) -> Result<Request, LlmError> {
         .with_schema(plan_schema("weeks", weeks)?))
 }
 
-/// How many weeks one planning step lists at most: the small default model loses its way after about
+/// How many weeks one planning step lists at most: the small 0.5B model loses its way after about
 /// six and starts repeating titles.
 pub const PLAN_WEEKS_PER_STEP: usize = 6;
 
@@ -154,7 +154,7 @@ pub fn part_sizes(weeks: usize) -> Vec<usize> {
 }
 
 /// The weeks of part `part` (from 1) of a long course: `count` of them, starting at week `first_week`.
-/// Only this part is described: the small default model copies titles it is shown, even from a list
+/// Only this part is described: the small 0.5B model copies titles it is shown, even from a list
 /// it is told to avoid. A repeat of an earlier week is caught by [`crate::PlannedWeeks::validate`] and
 /// named in the retry.
 pub fn part_weeks(
@@ -187,7 +187,7 @@ pub fn part_weeks(
 }
 
 /// A new title for a planned week or part (`noun`) whose title repeated another's, asked from what it
-/// covers alone: shown other titles, the small default model copies them. `attempt` varies the sample.
+/// covers alone: shown other titles, the small 0.5B model copies them. `attempt` varies the sample.
 pub fn retitle(
     request: &CourseRequest,
     noun: &str,
@@ -210,7 +210,7 @@ pub fn title_schema() -> Result<JsonSchema, LlmError> {
 }
 
 /// The second step of an outline, once per week: that week's units, on that week's focus. Neither the
-/// other weeks nor their units are listed: the small default model copies nearby titles, even a list it
+/// other weeks nor their units are listed: the small 0.5B model copies nearby titles, even a list it
 /// is told to avoid. A unit that repeats an earlier one anyway is caught by
 /// [`crate::WeekUnits::validate`] and named in the retry.
 pub fn week_units(

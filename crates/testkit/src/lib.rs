@@ -25,9 +25,10 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc, watch};
 
-/// The default model, installed by `lyceum model install` into the repository's `data/models` (the
+/// The model the real-model tests run on: the fast one (Qwen2.5-Coder-0.5B), which keeps them
+/// short, installed by `lyceum model install --model fast` into the repository's `data/models` (the
 /// README's test command runs it), or the file `TEST_LYCEUM_MODEL` names.
-pub fn default_model() -> std::path::PathBuf {
+pub fn test_model() -> std::path::PathBuf {
     let path = std::env::var_os("TEST_LYCEUM_MODEL").map_or_else(
         || {
             std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -37,7 +38,7 @@ pub fn default_model() -> std::path::PathBuf {
     );
     assert!(
         path.exists(),
-        "the default model is not at {}; run `lyceum model install`",
+        "the tests' model is not at {}; run `lyceum model install --model fast`",
         path.display()
     );
     path

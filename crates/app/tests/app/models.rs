@@ -52,6 +52,7 @@ fn write_wheels(dir: &Path) -> Vec<u8> {
 fn spec(size: u64, sha256: &'static str) -> ModelSpec {
     ModelSpec {
         name: "tiny",
+        alias: None,
         summary: "a test model",
         file_name: "tiny.gguf",
         size,

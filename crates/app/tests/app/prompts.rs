@@ -1,6 +1,6 @@
 //! Every prompt Lyceum sends fits a local sequence (the default `engine.local.context_per_sequence`)
 //! for the largest course and the longest texts a person may type, in several scripts, counted with the
-//! default model's own tokenizer and chat template; and a course of a usual size keeps every detail.
+//! tests' model's own tokenizer and chat template; and a course of a usual size keeps every detail.
 
 use lyceum_app::Settings;
 use lyceum_app::courses::{fit, retry};
@@ -86,7 +86,7 @@ fn brief<'a>(request: &'a CourseRequest, outline: &'a Outline, detail: Detail) -
 
 fn engine() -> LocalEngine {
     LocalEngine::load(LocalConfig {
-        model_path: lyceum_testkit::default_model(),
+        model_path: lyceum_testkit::test_model(),
         threads: 1,
         max_sequences: 1,
         context_per_sequence: Settings::default().engine.local.context_per_sequence,

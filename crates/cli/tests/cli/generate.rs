@@ -7,7 +7,7 @@ use std::time::Duration;
 use lyceum_course::Quiz;
 use lyceum_testkit::{Action, ScriptedModel};
 
-use crate::{default_model, lyceum};
+use crate::{lyceum, test_model};
 
 #[test]
 fn bad_course_input_is_refused_with_what_to_change_and_nothing_is_written() {
@@ -180,7 +180,7 @@ async fn a_course_killed_midway_finishes_after_a_restart_with_every_item_written
 #[test]
 fn generate_with_the_local_model_writes_a_valid_one_week_course() {
     let dir = tempfile::tempdir().unwrap();
-    let model = default_model();
+    let model = test_model();
     let run = lyceum(
         dir.path(),
         &[
@@ -225,7 +225,7 @@ fn assert_one_week_written(stdout: &str, units: usize) {
     }
 }
 
-/// llama-cpp-python's OpenAI-compatible server on the default model, stopped when dropped.
+/// llama-cpp-python's OpenAI-compatible server on the tests' model, stopped when dropped.
 struct LlamaServer {
     child: std::process::Child,
     base_url: String,
@@ -263,7 +263,7 @@ impl LlamaServer {
             .arg("--port")
             .arg(port.to_string())
             .arg("--model")
-            .arg(default_model())
+            .arg(test_model())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

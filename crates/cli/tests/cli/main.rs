@@ -13,7 +13,7 @@ mod serve;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use lyceum_testkit::default_model;
+use lyceum_testkit::test_model;
 
 struct Run {
     code: i32,
@@ -166,7 +166,7 @@ fn config_prints_the_effective_settings_with_secrets_redacted() {
 #[test]
 fn chat_streams_an_answer_from_the_local_model() {
     let dir = tempfile::tempdir().unwrap();
-    let model = default_model();
+    let model = test_model();
     let run = lyceum(
         dir.path(),
         &[
@@ -193,7 +193,7 @@ fn chat_with_a_schema_answers_json_that_follows_it() {
         r#"{"type":"object","properties":{"city":{"type":"string","maxLength":40}},"required":["city"],"additionalProperties":false}"#,
     )
     .unwrap();
-    let model = default_model();
+    let model = test_model();
     let run = lyceum(
         dir.path(),
         &[
@@ -255,24 +255,20 @@ fn model_list_shows_every_installable_model_and_install_refuses_an_unknown_name(
         );
     }
     assert!(
-        run.stdout.contains("* qwen2.5-coder-0.5b"),
+        run.stdout.contains("* qwen2.5-coder-1.5b"),
         "{}",
         run.stdout
     );
-    let chosen = lyceum(
-        dir.path(),
-        &["--model", "qwen2.5-coder-1.5b", "model", "list"],
-        &[],
-    );
+    let chosen = lyceum(dir.path(), &["--model", "fast", "model", "list"], &[]);
     assert!(
-        chosen.stdout.contains("* qwen2.5-coder-1.5b"),
+        chosen.stdout.contains("* qwen2.5-coder-0.5b"),
         "{}",
         chosen.stdout
     );
 
     lyceum(dir.path(), &["model", "install", "--model", "llama-9000"], &[]).assert_fails(
         2,
-        "llama-9000 is not a model Lyceum installs; name one of qwen2.5-coder-0.5b, qwen2.5-coder-1.5b",
+        "llama-9000 is not a model Lyceum installs; name one of qwen2.5-coder-1.5b, qwen2.5-coder-0.5b (fast)",
     );
     assert!(!dir.path().join("models").exists(), "nothing is written");
 }

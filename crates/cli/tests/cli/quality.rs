@@ -11,7 +11,7 @@ use crate::lyceum;
 async fn the_quality_bench_reports_a_looping_article_in_another_language_at_its_place() {
     let dir = tempfile::tempdir().unwrap();
     let model = ScriptedModel::start().await;
-    // One unit of the English courses loops in German, as the default model once did, and keeps
+    // One unit of the English courses loops in German, as the 0.5B model once did, and keeps
     // doing so when it is written again (twice), so it is kept as written and measured.
     let looping: String = (1..=15)
         .map(|n| format!("Übung {n}: Schreiben Sie die Grundlagen des Themas auf. "))

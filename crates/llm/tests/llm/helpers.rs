@@ -1,4 +1,4 @@
-//! A scripted OpenAI-compatible server (the network edge) and the path of the real default model.
+//! A scripted OpenAI-compatible server (the network edge) and the path of the real fast model (0.5B).
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -162,8 +162,10 @@ pub fn answer_stream(text: &str) -> Reply {
     }
 }
 
-/// The default model, installed by `lyceum model install` (the README's test command runs it).
-pub fn default_model() -> PathBuf {
+/// The model the real-model tests run on: the fast one (Qwen2.5-Coder-0.5B), which keeps them
+/// short, installed by `lyceum model install --model fast` into the repository's `data/models` (the
+/// README's test command runs it), or the file `TEST_LYCEUM_MODEL` names.
+pub fn test_model() -> PathBuf {
     let path = std::env::var_os("TEST_LYCEUM_MODEL").map_or_else(
         || {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -173,7 +175,7 @@ pub fn default_model() -> PathBuf {
     );
     assert!(
         path.exists(),
-        "the default model is not at {}; run `lyceum model install`",
+        "the tests' model is not at {}; run `lyceum model install --model fast`",
         path.display()
     );
     path

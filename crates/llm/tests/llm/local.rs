@@ -1,15 +1,15 @@
-//! The local engine with the real default model.
+//! The local engine with the real fast model (0.5B).
 
 use futures::StreamExt;
 use lyceum_llm::local::{LocalConfig, LocalEngine};
 use lyceum_llm::{Engine, Event, JsonSchema, Message, Request, complete};
 use serde_json::json;
 
-use crate::helpers::default_model;
+use crate::helpers::test_model;
 
 fn engine(max_sequences: usize) -> LocalEngine {
     LocalEngine::load(LocalConfig {
-        model_path: default_model(),
+        model_path: test_model(),
         threads: std::thread::available_parallelism().map_or(2, usize::from),
         max_sequences,
         context_per_sequence: 2048,
