@@ -9,7 +9,7 @@ use crate::quality::{
 };
 
 /// The questions of one unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quiz {
     /// Three to five questions.
     pub questions: Vec<Question>,
@@ -146,6 +146,16 @@ impl Quiz {
         kept
     }
 
+    /// The usable questions of this quiz, then those of `more` that ask something new, at most
+    /// [`Quiz::MAX_QUESTIONS`]: what two answers of a small model make together when neither is
+    /// good enough alone.
+    pub fn joined(mut self, more: Quiz) -> Self {
+        self.questions.extend(more.questions);
+        let mut kept = self.without_bad_questions();
+        kept.questions.truncate(Self::MAX_QUESTIONS);
+        kept
+    }
+
     /// The same quiz with each question's options rotated so the correct one lands at a position chosen
     /// by `seed`: small models put the right answer first far too often.
     pub fn with_answers_spread(mut self, seed: u64) -> Self {
@@ -259,6 +269,34 @@ mod tests {
         let prompts: Vec<&str> = kept.questions.iter().map(|q| q.prompt.as_str()).collect();
         assert_eq!(prompts, ["0", "2"]);
         assert!(kept.validate().is_err(), "two questions are too few");
+    }
+
+    #[test]
+    fn two_answers_too_poor_alone_make_one_quiz_without_repeats() {
+        // Each answer has two usable questions: the others recycle options or are empty.
+        let mut first = Quiz {
+            questions: vec![question("one"), question("two"), question("three")],
+        };
+        first.questions[2].options = first.questions[0].options.clone();
+        let mut second = Quiz {
+            questions: vec![question("two"), question("four"), question("five")],
+        };
+        second.questions[2].prompt = " ".into();
+        assert!(first.clone().without_bad_questions().validate().is_err());
+        assert!(second.clone().without_bad_questions().validate().is_err());
+
+        let joined = first.joined(second);
+        joined.validate().unwrap();
+        let prompts: Vec<&str> = joined.questions.iter().map(|q| q.prompt.as_str()).collect();
+        assert_eq!(prompts, ["one", "two", "four"]);
+
+        let many = Quiz {
+            questions: (0..4).map(|i| question(&i.to_string())).collect(),
+        };
+        let more = Quiz {
+            questions: (4..8).map(|i| question(&i.to_string())).collect(),
+        };
+        assert_eq!(many.joined(more).questions.len(), Quiz::MAX_QUESTIONS);
     }
 
     #[test]

@@ -22,14 +22,15 @@ pub(super) enum StepEvent<'a> {
 
 impl Lyceum {
     /// Runs a structured step: decode, check the schema, parse into `T`, turn it into `U` with `check`;
-    /// on a problem, ask once more with the problems shown. Token counts are added to `tokens`.
+    /// on a problem, ask once more with the problems shown. `check` sees every answer in turn, so it
+    /// may keep what was usable in an earlier one. Token counts are added to `tokens`.
     pub(super) async fn structured<T: DeserializeOwned, U>(
         &self,
         request: Request,
         what: &'static str,
         tokens: &mut Tokens,
         on_event: &mut (dyn FnMut(StepEvent<'_>) + Send),
-        check: impl Fn(T) -> Result<U, String>,
+        mut check: impl FnMut(T) -> Result<U, String>,
     ) -> Result<U, GenerateError> {
         let schema = request.schema().cloned();
         let mut current = request.clone();
@@ -50,7 +51,7 @@ impl Lyceum {
                 None => serde_json::from_str(text.trim()).map_err(|error| error.to_string()),
             }
             .and_then(|value| serde_json::from_value::<T>(value).map_err(|error| error.to_string()))
-            .and_then(&check);
+            .and_then(&mut check);
             match parsed {
                 Ok(value) => return Ok(value),
                 Err(found) => {

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
 use lyceum_course::quality::{self, MIN_ARTICLE_WORDS, Scope, rewrite_reasons};
-use lyceum_course::{clean_article, takeaways};
+use lyceum_course::{Quiz, clean_article, takeaways};
 use lyceum_llm::Request;
 use lyceum_store::{GenerationStats, ItemKind, Output, Status, StoreError};
 
@@ -148,6 +148,8 @@ impl Lyceum {
                 .with_seed(seed);
                 let started = Instant::now();
                 let mut tokens = Tokens::default();
+                // The good questions of a rejected answer count towards the next one's.
+                let mut usable = Quiz::default();
                 let quiz = self
                     .structured(
                         prompt,
@@ -156,14 +158,14 @@ impl Lyceum {
                         &mut |_| {},
                         |answer: QuizAnswer| {
                             let quiz = answer.into_quiz();
-                            let kept = quiz.clone().without_bad_questions();
+                            usable = std::mem::take(&mut usable).joined(quiz.clone());
                             // Show the model every problem of what it wrote, not only of what was kept.
-                            kept.validate()
-                                .map(|()| kept)
-                                .map_err(|_| match quiz.validate() {
+                            usable.validate().map(|()| usable.clone()).map_err(|_| {
+                                match quiz.validate() {
                                     Err(error) => error.to_string(),
                                     Ok(()) => "too few usable questions".into(),
-                                })
+                                }
+                            })
                         },
                     )
                     .await?;

@@ -546,6 +546,52 @@ async fn a_quiz_whose_explanations_name_positions_is_asked_for_again() {
 }
 
 #[tokio::test]
+async fn the_good_questions_of_two_poor_quiz_answers_make_the_quiz() {
+    let test = spawn_app(0).await;
+    let (_, course) = test.confirmed_course(1, 1).await;
+    // Two answers of a small model: in each, questions after the second recycle the first's options.
+    let answer = |topic: &str| {
+        let question = |n: usize, options: usize| {
+            serde_json::json!({
+                "prompt": format!("What does {topic} {n} show?"),
+                "correct": format!("{topic} fact {options}"),
+                "wrong": [
+                    format!("{topic} myth {options}"),
+                    format!("{topic} guess {options}"),
+                    format!("{topic} rumour {options}")
+                ],
+                "explanation": format!("The unit shows {topic} fact {options}.")
+            })
+        };
+        let questions = [(1, 1), (2, 2), (3, 1), (4, 1), (5, 2)].map(|(n, o)| question(n, o));
+        serde_json::json!({ "questions": questions }).to_string()
+    };
+    test.model.script("quiz", Action::Answer(answer("pollen")));
+    test.model.script("quiz", Action::Answer(answer("nectar")));
+    test.drain_jobs().await;
+    let quizzes = test
+        .model
+        .calls()
+        .into_iter()
+        .filter(|call| call.key.starts_with("quiz"));
+    assert_eq!(quizzes.count(), 2);
+    let exported = export::load(&test.app.store, &course).await.unwrap();
+    let quiz = exported.weeks[0].units[0].quiz.as_ref().unwrap();
+    quiz.validate().unwrap();
+    let mut prompts: Vec<&str> = quiz.questions.iter().map(|q| q.prompt.as_str()).collect();
+    prompts.sort_unstable();
+    assert_eq!(
+        prompts,
+        [
+            "What does nectar 1 show?",
+            "What does nectar 2 show?",
+            "What does pollen 1 show?",
+            "What does pollen 2 show?"
+        ]
+    );
+}
+
+#[tokio::test]
 async fn an_article_that_loops_is_written_again_with_a_new_seed() {
     let test = spawn_app(0).await;
     let (_, course) = test.confirmed_course(1, 1).await;
