@@ -372,14 +372,15 @@ impl<'m> Batcher<'m> {
         }
         if request.loop_guard() {
             // DRY with the settings its authors suggest: a repeat of 2 tokens or more is penalised
-            // more the longer it runs, over the whole context; a new line, a colon, a quote or
+            // more the longer it runs, over the whole answer; a new line, a colon, a quote or
             // Markdown emphasis starts a fresh sequence, so headings and list items may share openings.
+            // The window must be positive: llama.cpp turns a negative one into 0, which disables DRY.
             chain.push(LlamaSampler::dry(
                 self.model,
                 0.8,
                 1.75,
                 2,
-                -1,
+                request.max_tokens().get() as i32,
                 ["\n", ":", "\"", "*"],
             ));
         }

@@ -246,3 +246,32 @@ async fn text_that_spells_a_special_token_stays_text() {
         "the count is the prompt's"
     );
 }
+
+#[tokio::test]
+async fn the_loop_guard_keeps_a_greedy_answer_from_repeating_a_sentence() {
+    let engine = engine(2);
+    let ask = |guarded: bool| {
+        let request = Request::new(
+            vec![Message::user(
+                "Write the sentence \"The river carries sand down to the sea.\" ten times, \
+                 one after another on one line, and nothing else.",
+            )],
+            160,
+        )
+        .unwrap()
+        .with_temperature(0.0)
+        .unwrap();
+        let request = if guarded {
+            request.with_loop_guard()
+        } else {
+            request
+        };
+        complete(&engine, request)
+    };
+    let (free, guarded) = tokio::join!(ask(false), ask(true));
+    let count = |text: &str| text.matches("carries sand down to the sea").count();
+    let (free, guarded) = (free.unwrap().text, guarded.unwrap().text);
+    // Unguarded, the model does as told; guarded, a long repeat costs more with every token.
+    assert!(count(&free) >= 5, "{free}");
+    assert!(count(&guarded) <= 2, "{guarded}");
+}
