@@ -368,8 +368,9 @@ fn title_key(title: &str) -> String {
 }
 
 /// Why a title a model wrote cannot stay, if it cannot: numbering before it ("Unit 2: Cells"; pages
-/// number weeks and units themselves), a stand-in such as "Week 3" or "...and more...", or a word said
-/// twice in a row ("Formation, Formation"). The same detectors measure courses in [`crate::quality`].
+/// number weeks and units themselves), a stand-in such as "Week 3" or "...and more...", a word said
+/// twice in a row ("Formation, Formation"), a title that breaks off ("Budgets and"), or one that
+/// copies the request ("Plan the units of week 1"): each is asked for again on its own. The same detectors measure courses in [`crate::quality`].
 fn title_problem(title: &str) -> Option<String> {
     let title = title.trim();
     if quality::is_numbered(title) {
@@ -380,12 +381,17 @@ fn title_problem(title: &str) -> Option<String> {
         Some(format!(
             "\"{title}\" is a placeholder; give it a real, specific title"
         ))
+    } else if let Some(marker) = quality::instruction_marker(title) {
+        Some(format!(
+            "\"{title}\" repeats the instructions (\"{marker}\"); give a title on what it teaches"
+        ))
+    } else if let Some(word) = quality::doubled_word(title) {
+        Some(format!(
+            "\"{title}\" says \"{word}\" twice in a row; write the title without the repeat"
+        ))
     } else {
-        quality::doubled_word(title).map(|word| {
-            format!(
-                "\"{title}\" says \"{word}\" twice in a row; write the title without the repeat"
-            )
-        })
+        quality::dangling_word(title)
+            .map(|word| format!("\"{title}\" breaks off after \"{word}\"; write the whole title"))
     }
 }
 
@@ -424,7 +430,6 @@ impl WeekUnits {
                 &unit.objectives,
                 Outline::MAX_OBJECTIVES,
             );
-            problems.own_words(&format!("{path}.title"), &unit.title);
             for (o, objective) in unit.objectives.iter().enumerate() {
                 problems.own_words(&format!("{path}.objectives[{o}]"), objective);
             }
@@ -633,7 +638,6 @@ impl Problems {
                 &item.title,
                 Outline::MAX_TITLE_CHARS,
             );
-            self.own_words(&format!("{key}[{i}].title"), &item.title);
             self.own_words(&format!("{key}[{i}].focus"), &item.focus);
         }
         if let Some(taken) = taken {
@@ -911,6 +915,13 @@ mod tests {
         );
         week.validate_shape(2).unwrap();
         assert_eq!(titles_to_replace(&week.units, &[]), [0]);
+        let cut = plan_of(&["Kings and", "Republic"]);
+        let text = cut.validate(2).unwrap_err().to_string();
+        assert!(
+            text.contains("\"Kings and\" breaks off after \"and\""),
+            "{text}"
+        );
+        assert_eq!(titles_to_replace(&cut.weeks, &[]), [0]);
     }
 
     #[test]
@@ -969,6 +980,26 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("units[0]"), "{text}");
+    }
+
+    #[test]
+    fn a_title_that_copies_the_instructions_is_asked_for_again_alone() {
+        let week = WeekUnits {
+            units: ["Evaporation", "Plan the units of week 1"]
+                .map(|title| OutlineUnit {
+                    title: title.into(),
+                    objectives: vec!["Explain clouds".into()],
+                })
+                .into(),
+        };
+        // The step keeps its shape; the one title is replaced like a repeated one.
+        week.validate_shape(2).unwrap();
+        assert_eq!(titles_to_replace(&week.units, &[]), [1]);
+        let text = week.validate(2, &[]).unwrap_err().to_string();
+        assert!(
+            text.contains("units[1].title \"Plan the units of week 1\" repeats the instructions"),
+            "{text}"
+        );
     }
 
     #[test]
