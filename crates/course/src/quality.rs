@@ -20,6 +20,9 @@ pub const MAX_REPEATED_4GRAMS: f64 = 0.15;
 pub const MAX_FOREIGN_SCRIPT: f64 = 0.005;
 /// An article of fewer words (of prose) teaches too little to be a unit; the prompt asks for 400 to 700.
 pub const MIN_ARTICLE_WORDS: usize = 150;
+/// An article may say what it covers in its introduction and what it covered at its end; more
+/// sentences about itself than this describe the unit instead of teaching it.
+pub const MAX_SELF_REFERENCES: usize = 2;
 
 /// A written course, as [`measure`] reads it.
 #[derive(Debug, Clone, Copy)]
@@ -92,11 +95,25 @@ pub enum Check {
     RecycledOptions,
     /// A correct option so much longer than the others that it gives itself away.
     GiveawayAnswer,
+    /// A title that breaks off on a word that needs another after it: "Budgets and", "Types of".
+    FragmentTitle,
+    /// An article heading a learner reads as broken: "## ## Costs", "### ## 1.1", an empty one, or
+    /// the prompt's own words ("Introduction paragraph", "Article").
+    BrokenHeading,
+    /// An article heading with nothing under it before the next heading of its rank.
+    EmptySection,
+    /// An article heading said twice in one article ("Key takeaways" twice).
+    RepeatedHeading,
+    /// An article that talks about itself ("This section will explain…") more than
+    /// [`MAX_SELF_REFERENCES`] times instead of teaching.
+    AboutItself,
+    /// A quiz question that asks nothing: a statement without a question mark or an instruction.
+    StatementQuestion,
 }
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 17] = [
+    pub const ALL: [Check; 23] = [
         Check::PlaceholderTitle,
         Check::NumberedTitle,
         Check::DuplicateTitle,
@@ -114,6 +131,12 @@ impl Check {
         Check::StutteredOption,
         Check::RecycledOptions,
         Check::GiveawayAnswer,
+        Check::FragmentTitle,
+        Check::BrokenHeading,
+        Check::EmptySection,
+        Check::RepeatedHeading,
+        Check::AboutItself,
+        Check::StatementQuestion,
     ];
 
     /// Its name in reports and JSON.
@@ -136,6 +159,12 @@ impl Check {
             Check::StutteredOption => "stuttered_option",
             Check::RecycledOptions => "recycled_options",
             Check::GiveawayAnswer => "giveaway_answer",
+            Check::FragmentTitle => "fragment_title",
+            Check::BrokenHeading => "broken_heading",
+            Check::EmptySection => "empty_section",
+            Check::RepeatedHeading => "repeated_heading",
+            Check::AboutItself => "about_itself",
+            Check::StatementQuestion => "statement_question",
         }
     }
 }
@@ -215,6 +244,34 @@ impl ArticleFigures {
     }
 }
 
+/// What is wrong with an article's form, each with the text at fault: broken headings
+/// ([`is_broken_heading`]), a heading said twice, a heading with nothing under it, and more than
+/// [`MAX_SELF_REFERENCES`] sentences about the article itself.
+pub fn structure_problems(article: &str) -> Vec<(Check, String)> {
+    let mut problems = Vec::new();
+    for heading in headings(article) {
+        if is_broken_heading(heading) {
+            problems.push((Check::BrokenHeading, heading.to_owned()));
+        }
+    }
+    for heading in repeated_headings(article) {
+        problems.push((Check::RepeatedHeading, heading.to_owned()));
+    }
+    for heading in empty_sections(article) {
+        problems.push((Check::EmptySection, heading.to_owned()));
+    }
+    let about_itself = self_references(article);
+    if about_itself.len() > MAX_SELF_REFERENCES {
+        let text = format!(
+            "{} sentences such as \"{}\"",
+            about_itself.len(),
+            about_itself[0]
+        );
+        problems.push((Check::AboutItself, text));
+    }
+    problems
+}
+
 /// How much an article says, as the number of different words of its prose (numbers aside). Of
 /// two texts that both fall short, the one to keep: a loop of 400 words that changes one number per
 /// sentence says less than 90 plain words.
@@ -245,6 +302,26 @@ pub fn rewrite_reasons(article: &str, language: Language, min_words: usize) -> V
             figures.words
         ));
     }
+    reasons
+}
+
+/// Why a unit's article should be written again: the [`rewrite_reasons`] of any text, and what is
+/// wrong with its form ([`structure_problems`]), each a sentence.
+pub fn article_rewrite_reasons(article: &str, language: Language) -> Vec<String> {
+    let mut reasons = rewrite_reasons(article, language, MIN_ARTICLE_WORDS);
+    reasons.extend(
+        structure_problems(article)
+            .into_iter()
+            .map(|(check, text)| match check {
+                Check::BrokenHeading => format!("the heading \"{text}\" is no section title"),
+                Check::RepeatedHeading => format!("the heading \"{text}\" comes twice"),
+                Check::EmptySection => format!("the section \"{text}\" has nothing under it"),
+                Check::AboutItself => {
+                    format!("it talks about itself instead of teaching ({text})")
+                }
+                other => format!("{}: {text}", other.name()),
+            }),
+    );
     reasons
 }
 
@@ -286,6 +363,8 @@ pub struct Report {
     pub titles: usize,
     /// Units, written or not.
     pub units: usize,
+    /// Quizzes written.
+    pub quizzes: usize,
     /// Quiz questions looked at.
     pub questions: usize,
     /// Each article's figures.
@@ -332,6 +411,7 @@ impl Report {
     pub fn merge(&mut self, other: Report) {
         self.titles += other.titles;
         self.units += other.units;
+        self.quizzes += other.quizzes;
         self.questions += other.questions;
         self.articles.extend(other.articles);
         self.findings.extend(other.findings);
@@ -404,6 +484,9 @@ impl Report {
         if repeats_a_word(title) {
             self.find(Check::RepeatedWordInTitle, place, title);
         }
+        if dangling_word(title).is_some() {
+            self.find(Check::FragmentTitle, place, title);
+        }
     }
 
     fn prompt_text(&mut self, place: &str, text: &str) {
@@ -418,6 +501,9 @@ impl Report {
                 self.find(Check::OffScopeHeading, place, heading);
             }
         }
+        for (check, text) in structure_problems(article) {
+            self.find(check, place, &text);
+        }
         self.prompt_text(place, article);
         let figures = ArticleFigures::of(place, article, language);
         for (check, text) in figures.problems(language) {
@@ -431,6 +517,7 @@ impl Report {
     }
 
     fn quiz(&mut self, place: &str, quiz: &Quiz) {
+        self.quizzes += 1;
         for (q, question) in quiz.questions.iter().enumerate() {
             self.questions += 1;
             let place = format!("{place} question {}", q + 1);
@@ -462,6 +549,9 @@ impl Report {
             }
             if refers_to_position(&question.explanation, &question.options) {
                 self.find(Check::PositionalExplanation, &place, &question.explanation);
+            }
+            if asks_nothing(&question.prompt) {
+                self.find(Check::StatementQuestion, &place, &question.prompt);
             }
         }
     }
@@ -791,11 +881,92 @@ pub fn option_key(option: &str) -> String {
 }
 
 /// An option that carries the syntax of the JSON it was written in: a brace, a bracket next to a
-/// quote, or a quote before a colon (`Savings']}`, `["Income`, `answer": "Debt`). A learner reads
-/// these as a broken page. A bracket alone ("the interval [0, 1]") is an option's own.
+/// quote, a quote before a colon, or a bracket left open or closed alone (`Savings']}`, `["Income`,
+/// `answer": "Debt`, `[0`). A learner reads these as a broken page. Brackets that pair up ("the
+/// interval [0, 1)", "f(x)") are an option's own.
 pub fn carries_syntax(option: &str) -> bool {
     const DEBRIS: &[&str] = &["[\"", "\"]", "['", "']", "\":", "':", "\\\""];
-    option.contains(['{', '}']) || DEBRIS.iter().any(|debris| option.contains(debris))
+    let count = |brackets: [char; 2]| option.matches(brackets).count();
+    option.contains(['{', '}'])
+        || DEBRIS.iter().any(|debris| option.contains(debris))
+        || count(['(', '[']) != count([')', ']'])
+}
+
+/// A quiz question that asks nothing: no question mark and no instruction ("Choose…", "Nenne…",
+/// "Complete: …"), such as "Budgeting is a plan for your money." A learner cannot tell what to answer.
+pub fn asks_nothing(prompt: &str) -> bool {
+    const INSTRUCTIONS: &[&str] = &[
+        "choose",
+        "select",
+        "pick",
+        "identify",
+        "name",
+        "complete",
+        "fill",
+        "match",
+        "give",
+        "find",
+        "state",
+        "list",
+        "order",
+        "arrange",
+        "calculate",
+        "compute",
+        "determine",
+        "estimate",
+        "wähle",
+        "wählen",
+        "wählt",
+        "nenne",
+        "nennen",
+        "bestimme",
+        "bestimmen",
+        "berechne",
+        "berechnen",
+        "ergänze",
+        "ergänzen",
+        "ordne",
+        "gib",
+        "geben",
+        "finde",
+        "choisissez",
+        "choisis",
+        "sélectionnez",
+        "indiquez",
+        "indique",
+        "identifiez",
+        "complétez",
+        "complète",
+        "calculez",
+        "nommez",
+        "trouvez",
+        "elige",
+        "elija",
+        "selecciona",
+        "seleccione",
+        "indica",
+        "indique",
+        "identifica",
+        "completa",
+        "complete",
+        "calcula",
+        "nombra",
+        "encuentra",
+        "выберите",
+        "выбери",
+        "укажите",
+        "назовите",
+        "определите",
+        "вычислите",
+        "найдите",
+        "дополните",
+    ];
+    let prompt = prompt.trim();
+    let first = words(prompt).into_iter().next().unwrap_or_default();
+    !prompt.contains(['?', '？', '؟'])
+        && !prompt.ends_with([':', '：'])
+        && !prompt.contains("__")
+        && !INSTRUCTIONS.contains(&first.as_str())
 }
 
 /// The option of three words or more that another option of the same question starts with ("Track
@@ -924,8 +1095,173 @@ fn repeats_a_word(title: &str) -> bool {
         || words.windows(2).any(|pair| !pairs.insert(pair))
 }
 
+/// The word a title breaks off on, one that needs another after it ("Budgets and", "Types of",
+/// "Kosten und"): the model stopped mid-title.
+pub fn dangling_word(title: &str) -> Option<String> {
+    const NEEDS_MORE: &[&str] = &[
+        // English
+        "and", "or", "of", "to", "the", "a", "an", "for", "with", "in", "on", "at", "by", "from",
+        "vs", "versus", "into", "about", "its", "their", "your", // German
+        "und", "oder", "der", "die", "das", "des", "dem", "den", "ein", "eine", "von", "mit",
+        "für", "zu", "zur", "zum", "im", "über", "auf", // French
+        "et", "ou", "de", "du", "des", "la", "le", "les", "un", "une", "à", "au", "aux", "pour",
+        "avec", "en", "sur", // Spanish, Portuguese, Italian
+        "y", "o", "del", "el", "los", "las", "una", "para", "con", "e", "da", "do", "dos", "das",
+        "com", "il", "lo", "gli", "di", "per", // Russian
+        "и", "или", "в", "во", "на", "с", "со", "для", "о", "об", "по", "к",
+    ];
+    let title = title.trim();
+    if title.ends_with(['.', '!', '?', '"', '\'', ')', '»']) {
+        return None;
+    }
+    // "Vitamin A", "Vitamin E": a capital letter alone is a name, not an article or "and".
+    let written = title.split_whitespace().last()?;
+    if written.chars().count() == 1 && written.chars().all(char::is_uppercase) {
+        return None;
+    }
+    let words = words(title);
+    let last = words.last()?;
+    (words.len() > 1 && NEEDS_MORE.contains(&last.as_str())).then(|| last.clone())
+}
+
+/// Whether a heading (its text, after the `#`s) is the title of the text it opens, numbered or not
+/// ("Unit 1.2: Cells and tissues" over "Cells and tissues").
+pub fn is_title_heading(heading: &str, title: &str) -> bool {
+    let (heading, title) = (key(heading), key(title));
+    !title.is_empty()
+        && heading.strip_suffix(title.as_str()).is_some_and(|before| {
+            before
+                .split_whitespace()
+                .all(|word| STRUCTURE_WORDS.contains(&word))
+        })
+}
+
+/// Words of the prompt that a small model sometimes writes as headings: what it was asked to
+/// write, not a section of the subject.
+const PROMPT_HEADINGS: &[&str] = &[
+    "introduction paragraph",
+    "short introduction paragraph",
+    "introductory paragraph",
+    "article",
+    "the article",
+    "markdown",
+    "heading",
+    "headings",
+    "section",
+    "sections",
+    "section heading",
+    "title",
+    "title heading",
+    "no title heading",
+    "untitled",
+];
+
+/// A heading (its text, after the `#`s) a learner reads as broken: empty, still carrying `#`s
+/// ("## ## Costs" leaves "## Costs"), or the prompt's own words ("Introduction paragraph").
+pub fn is_broken_heading(heading: &str) -> bool {
+    let heading = heading.trim();
+    heading.is_empty()
+        || heading.starts_with('#')
+        || PROMPT_HEADINGS.contains(&normalized(heading, char::is_alphabetic).as_str())
+}
+
+/// The headings of a Markdown text with nothing under them: the next line with text is a heading
+/// of the same rank or higher, or there is none.
+fn empty_sections(text: &str) -> Vec<&str> {
+    let mut empty = Vec::new();
+    // The open heading's rank and text, until a line of content closes it.
+    let mut open: Option<(usize, &str)> = None;
+    let mut in_code = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
+        if fence {
+            in_code = !in_code;
+        }
+        let rank = trimmed.len() - trimmed.trim_start_matches('#').len();
+        let is_heading = !in_code && !fence && rank > 0 && trimmed[rank..].starts_with(' ');
+        if !is_heading {
+            open = None;
+            continue;
+        }
+        if let Some((open_rank, heading)) = open
+            && rank <= open_rank
+        {
+            empty.push(heading);
+        }
+        open = Some((rank, trimmed[rank..].trim()));
+    }
+    empty.extend(open.map(|(_, heading)| heading));
+    empty
+}
+
+/// Phrases with which a text points at itself, in the languages a course is most often written in.
+const SELF_REFERENCES: &[&str] = &[
+    "this unit",
+    "this section",
+    "this article",
+    "this lesson",
+    "this chapter",
+    "this module",
+    "this text",
+    "diese einheit",
+    "dieser einheit",
+    "diesen abschnitt",
+    "dieser abschnitt",
+    "diesem abschnitt",
+    "dieser artikel",
+    "diesem artikel",
+    "diese lektion",
+    "dieser lektion",
+    "diesem kapitel",
+    "cette unité",
+    "cette section",
+    "cet article",
+    "cette leçon",
+    "ce chapitre",
+    "ce module",
+    "esta unidad",
+    "esta sección",
+    "este artículo",
+    "esta lección",
+    "este capítulo",
+    "este módulo",
+    "этом разделе",
+    "этот раздел",
+    "этой статье",
+    "эта статья",
+    "этом уроке",
+    "этот урок",
+    "этой главе",
+];
+
+/// The sentences of an article's prose that talk about the article itself ("This section will
+/// explain…", "In diesem Abschnitt…").
+fn self_references(article: &str) -> Vec<String> {
+    prose(article)
+        .split(['.', '!', '?', '\n'])
+        .map(str::trim)
+        .filter(|sentence| {
+            let lower = sentence.to_lowercase();
+            SELF_REFERENCES.iter().any(|phrase| lower.contains(phrase))
+        })
+        .map(excerpt)
+        .collect()
+}
+
 /// The `#` headings of a Markdown text, outside code blocks.
 fn headings(text: &str) -> Vec<&str> {
+    ranked_headings(text)
+        .into_iter()
+        .map(|(_, heading)| heading)
+        .collect()
+}
+
+/// The `#` headings of a Markdown text, outside code blocks, with their rank (the number of `#`s).
+fn ranked_headings(text: &str) -> Vec<(usize, &str)> {
     let mut in_code = false;
     text.lines()
         .filter_map(|line| {
@@ -935,10 +1271,36 @@ fn headings(text: &str) -> Vec<&str> {
                 return None;
             }
             let heading = line.trim_start_matches('#');
-            (!in_code && line.starts_with('#') && heading.starts_with(' '))
-                .then(|| heading.trim().trim_end_matches('#').trim())
+            (!in_code && line.starts_with('#') && heading.starts_with(' ')).then(|| {
+                let rank = line.len() - heading.len();
+                (rank, heading.trim().trim_end_matches('#').trim())
+            })
         })
         .collect()
+}
+
+/// The headings that repeat an earlier one under the same parent heading ("Key takeaways" twice at
+/// the end): an "Example" under each of several sections is how articles are made.
+fn repeated_headings(text: &str) -> Vec<&str> {
+    let mut seen = HashSet::new();
+    // The headings above the current one: (rank, key).
+    let mut parents: Vec<(usize, String)> = Vec::new();
+    let mut repeated = Vec::new();
+    for (rank, heading) in ranked_headings(text) {
+        while parents.last().is_some_and(|(above, _)| *above >= rank) {
+            parents.pop();
+        }
+        let key = key(heading);
+        let parent = parents
+            .last()
+            .map(|(_, key)| key.clone())
+            .unwrap_or_default();
+        if !key.is_empty() && !seen.insert((parent, key.clone())) {
+            repeated.push(heading);
+        }
+        parents.push((rank, key));
+    }
+    repeated
 }
 
 /// A Markdown text without its code blocks, inline code and formulas: the prose a learner reads.
@@ -1241,6 +1603,21 @@ mod tests {
 
     fn language(tag: &str) -> Language {
         Language::parse(tag).expect("a listed language")
+    }
+
+    /// The report of an English course, and each finding's check and place.
+    fn measured(title: &str, weeks: &[WeekText<'_>]) -> (Report, Vec<(Check, String)>) {
+        let report = measure(&CourseText {
+            title,
+            language: language("en"),
+            weeks,
+        });
+        let found = report
+            .findings
+            .iter()
+            .map(|finding| (finding.check, finding.place.clone()))
+            .collect();
+        (report, found)
     }
 
     #[test]
@@ -1558,7 +1935,7 @@ mod tests {
         });
         assert_eq!(report.findings, vec![]);
         assert_eq!(report.titles, 4);
-        assert_eq!(report.questions, 1);
+        assert_eq!((report.quizzes, report.questions), (1, 1));
         assert_eq!(report.articles.len(), 1);
         assert_eq!(report.articles[0].language, Some("eng"));
         assert!(report.articles[0].words > 60);
@@ -1618,16 +1995,7 @@ mod tests {
                 }],
             },
         ];
-        let report = measure(&CourseText {
-            title: "Introduction to Cold Cold War Immunology",
-            language: language("en"),
-            weeks: &weeks,
-        });
-        let found: Vec<(Check, &str)> = report
-            .findings
-            .iter()
-            .map(|finding| (finding.check, finding.place.as_str()))
-            .collect();
+        let (report, found) = measured("Introduction to Cold Cold War Immunology", &weeks);
         for expected in [
             (Check::RepeatedWordInTitle, "course"),
             (Check::PlaceholderTitle, "week 1"),
@@ -1646,12 +2014,140 @@ mod tests {
             (Check::GiveawayAnswer, "unit 1.1 question 2"),
             (Check::RecycledOptions, "unit 1.1 question 3"),
         ] {
-            assert!(found.contains(&expected), "{expected:?} not in {found:?}");
+            assert!(
+                found.contains(&(expected.0, expected.1.to_owned())),
+                "{expected:?} not in {found:?}"
+            );
         }
         assert_eq!(report.count(Check::OffScopeHeading), 2, "{found:?}");
         assert_eq!(report.count(Check::MixedScript), 0);
         assert_eq!(report.count(Check::RecycledOptions), 1, "{found:?}");
         assert_eq!(report.count(Check::SyntaxInOption), 1, "{found:?}");
+    }
+
+    #[test]
+    fn titles_that_break_off_are_found() {
+        for (title, word) in [
+            ("Budgets and", "and"),
+            ("Types of", "of"),
+            ("Kosten und", "und"),
+            ("Les bases de", "de"),
+            ("Ahorro para", "para"),
+            ("Бюджет и", "и"),
+        ] {
+            assert_eq!(dangling_word(title).as_deref(), Some(word), "{title}");
+        }
+        for title in [
+            "Budgets and savings",
+            "What to read next?",
+            "Vitamin A",
+            "Vitamin E",
+            "\"Pay yourself first\"",
+            "And",
+            "Plan B",
+        ] {
+            assert_eq!(dangling_word(title), None, "{title}");
+        }
+    }
+
+    #[test]
+    fn broken_empty_and_repeated_headings_are_found() {
+        for heading in [
+            "## Costs",
+            "## 1.1",
+            "",
+            "Introduction paragraph",
+            "Article",
+            "Title heading",
+        ] {
+            assert!(is_broken_heading(heading), "{heading:?}");
+        }
+        for heading in [
+            "Costs",
+            "Introduction",
+            "Articles of Confederation",
+            "1.1 Costs",
+        ] {
+            assert!(!is_broken_heading(heading), "{heading:?}");
+        }
+
+        let article = "Intro.\n\n## Fixed costs\n\n### Rent\n\nText.\n\n## Variable costs\n\n\
+            ## Saving\n\n```\n## not a heading\n```\n\n## Key takeaways\n";
+        assert_eq!(empty_sections(article), ["Variable costs", "Key takeaways"]);
+        assert_eq!(empty_sections(GOOD_ARTICLE), Vec::<&str>::new());
+        let examples = "## Income\n\n### Example\n\nA wage.\n\n## Costs\n\n### Example\n\nRent.\n\n\
+            ## Key takeaways\n\n- One\n\n### Example\n\nOne.\n\n### Example\n\nTwo.\n";
+        assert_eq!(repeated_headings(examples), ["Example"]);
+
+        let mut quiz = good_quiz();
+        quiz.questions[0].prompt = "Antibodies fit one virus.".into();
+        let weeks = [WeekText {
+            title: "Money in and out",
+            overview: None,
+            units: vec![UnitText {
+                title: "Fixed and variable costs of",
+                article: Some(
+                    "Intro.\n\n## ## Rent\n\nThis section lists rent. This section lists food. \
+                     This section ends.\n\n## Introduction paragraph\n\nText.\n\n\
+                     ## Key takeaways\n\n- One\n\n## Key Takeaways\n\n- Two\n\n## Next steps\n",
+                ),
+                quiz: Some(&quiz),
+            }],
+        }];
+        let (_, found) = measured("Budgeting for students", &weeks);
+        for (check, place, count) in [
+            (Check::FragmentTitle, "unit 1.1", 1),
+            (Check::BrokenHeading, "unit 1.1", 2),
+            (Check::RepeatedHeading, "unit 1.1", 1),
+            (Check::EmptySection, "unit 1.1", 1),
+            (Check::AboutItself, "unit 1.1", 1),
+            (Check::StatementQuestion, "unit 1.1 question 1", 1),
+        ] {
+            let seen = found
+                .iter()
+                .filter(|found| found.0 == check && found.1 == place)
+                .count();
+            assert_eq!(seen, count, "{check:?} in {place}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn articles_that_talk_about_themselves_are_told_from_ones_that_teach() {
+        let describing = "This unit aims to introduce budgets. In this section, we will explore \
+            fixed costs. This section will then explain variable costs! Finally, this article \
+            summarises the key points.";
+        assert_eq!(self_references(describing).len(), 4);
+        assert_eq!(self_references(GOOD_ARTICLE).len(), 0);
+        let german =
+            "In diesem Abschnitt lernen Sie Kosten kennen. Dieser Abschnitt erklärt Miete.";
+        assert_eq!(self_references(german).len(), 2);
+        // One sentence to say what the unit covers, one to close it, is how good units read.
+        let framed =
+            format!("In this unit you will plan a month. {GOOD_ARTICLE} This unit showed how.");
+        assert_eq!(self_references(&framed).len(), 2);
+        assert!(self_references(&framed).len() <= MAX_SELF_REFERENCES);
+    }
+
+    #[test]
+    fn questions_that_ask_nothing_are_found() {
+        for prompt in [
+            "Budgeting is a plan for your money.",
+            "Fixed costs",
+            "Die Miete ist ein Fixkosten.",
+        ] {
+            assert!(asks_nothing(prompt), "{prompt}");
+        }
+        for prompt in [
+            "What is a fixed cost?",
+            "¿Qué es un gasto fijo?",
+            "Choose the fixed cost.",
+            "Nenne die Fixkosten.",
+            "Complete the sentence: a budget is a ___ for your money",
+            "Which of these is a fixed cost:",
+            "什么是固定成本？",
+        ] {
+            assert!(!asks_nothing(prompt), "{prompt}");
+        }
     }
 
     #[test]
@@ -1662,11 +2158,16 @@ mod tests {
             "answer\": \"Debt",
             "{Debt}",
             "Rent\\\"",
+            "[0",
+            "Income (after tax",
+            "Savings]",
         ] {
             assert!(carries_syntax(option), "{option}");
         }
         for option in [
             "The interval [0, 1]",
+            "The interval [0, 1)",
+            "Income (after tax)",
             "Ratio 3:1",
             "It's the budget's core",
             "\"Pay yourself first\"",

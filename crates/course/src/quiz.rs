@@ -181,12 +181,12 @@ impl Quiz {
 mod tests {
     use super::*;
 
-    /// A question whose options are its own: "{prompt} apple", "{prompt} pear", and so on.
-    fn question(prompt: &str) -> Question {
+    /// The question "{name}?" whose options are its own: "{name} apple", "{name} pear", and so on.
+    fn question(name: &str) -> Question {
         Question {
-            prompt: prompt.into(),
+            prompt: format!("{name}?"),
             options: ["apple", "pear", "plum", "fig"]
-                .map(|fruit| format!("{prompt} {fruit}"))
+                .map(|fruit| format!("{name} {fruit}"))
                 .into(),
             answer: 0,
             explanation: "because".into(),
@@ -203,7 +203,7 @@ mod tests {
         let mut bad = quiz.clone();
         bad.questions[1].options[2] = "TWO Apple ".into();
         bad.questions[2].answer = 4;
-        bad.questions[0].prompt = "two".into();
+        bad.questions[0].prompt = "two?".into();
         let text = bad.validate().unwrap_err().to_string();
         assert!(text.contains("questions[1].prompt repeats"), "{text}");
         assert!(
@@ -262,12 +262,12 @@ mod tests {
             questions: (0..6).map(|i| question(&i.to_string())).collect(),
         };
         quiz.questions[1].options[3] = "1 apple".into();
-        quiz.questions[3].prompt = "0".into();
+        quiz.questions[3].prompt = "0?".into();
         quiz.questions[4].answer = 9;
         quiz.questions[5].options = quiz.questions[2].options.clone();
         let kept = quiz.without_bad_questions();
         let prompts: Vec<&str> = kept.questions.iter().map(|q| q.prompt.as_str()).collect();
-        assert_eq!(prompts, ["0", "2"]);
+        assert_eq!(prompts, ["0?", "2?"]);
         assert!(kept.validate().is_err(), "two questions are too few");
     }
 
@@ -288,7 +288,7 @@ mod tests {
         let joined = first.joined(second);
         joined.validate().unwrap();
         let prompts: Vec<&str> = joined.questions.iter().map(|q| q.prompt.as_str()).collect();
-        assert_eq!(prompts, ["one", "two", "four"]);
+        assert_eq!(prompts, ["one?", "two?", "four?"]);
 
         let many = Quiz {
             questions: (0..4).map(|i| question(&i.to_string())).collect(),
@@ -308,7 +308,7 @@ mod tests {
         let positions: HashSet<usize> = spread.questions.iter().map(|q| q.answer).collect();
         assert!(positions.len() > 1, "answers all at {positions:?}");
         for question in &spread.questions {
-            let right = format!("{} apple", question.prompt);
+            let right = format!("{} apple", question.prompt.trim_end_matches('?'));
             assert_eq!(question.options[question.answer], right);
         }
         assert_eq!(spread, quiz.with_answers_spread(7));

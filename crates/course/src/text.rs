@@ -1,11 +1,14 @@
 //! Tidying generated prose before it is stored, and pulling out what later prompts need from it.
 
+use crate::quality;
+
 /// The most characters of a previous unit passed on to the next unit's prompt.
 const MAX_TAKEAWAY_CHARS: usize = 700;
 
-/// A generated article or overview as it is stored: trimmed, without a fence wrapped around the whole
-/// text, and without a leading `#` heading (pages show the title themselves).
-pub fn clean_article(raw: &str) -> String {
+/// A generated article or overview titled `title` as it is stored: trimmed, without a fence wrapped
+/// around the whole text, and without a leading `#` heading or a leading heading of any rank that
+/// repeats the title ("## Unit 1.2: Cells" over "Cells"): pages show the title themselves.
+pub fn clean_article(raw: &str, title: &str) -> String {
     let mut text = raw.trim();
     if let Some(inner) = text.strip_prefix("```") {
         // A model sometimes wraps its whole answer in ```markdown … ```.
@@ -19,7 +22,12 @@ pub fn clean_article(raw: &str) -> String {
             }
         }
     }
-    if text.starts_with("# ") {
+    let first_line = text.lines().next().unwrap_or_default();
+    let first_heading = first_line.trim_start_matches('#');
+    let repeats_title = first_heading.len() < first_line.len()
+        && first_heading.starts_with(' ')
+        && quality::is_title_heading(first_heading, title);
+    if text.starts_with("# ") || repeats_title {
         text = text
             .split_once('\n')
             .map_or("", |(_, rest)| rest)
@@ -62,16 +70,32 @@ mod tests {
     #[test]
     fn fences_and_title_headings_are_removed() {
         assert_eq!(
-            clean_article("```markdown\n# Unit 1\n\nBody text.\n```\n"),
+            clean_article("```markdown\n# Unit 1\n\nBody text.\n```\n", "Cells"),
             "Body text."
         );
         assert_eq!(
-            clean_article("  Intro.\n\n## Part\nMore.  "),
+            clean_article("  Intro.\n\n## Part\nMore.  ", "Cells"),
             "Intro.\n\n## Part\nMore."
         );
         assert_eq!(
-            clean_article("```rust\nfn main() {}\n```"),
+            clean_article("```rust\nfn main() {}\n```", "Cells"),
             "```rust\nfn main() {}\n```"
+        );
+        for heading in [
+            "## Cells and tissues",
+            "### Unit 1.2: Cells and Tissues",
+            "## Cells and Tissues!",
+        ] {
+            let text = format!("{heading}\n\n### Introduction\n\nCells make tissues.");
+            assert_eq!(
+                clean_article(&text, "Cells and tissues"),
+                "### Introduction\n\nCells make tissues.",
+                "{heading}"
+            );
+        }
+        assert_eq!(
+            clean_article("## Why cells divide\n\nText.", "Cells and tissues"),
+            "## Why cells divide\n\nText."
         );
     }
 

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
-use lyceum_course::quality::{self, MIN_ARTICLE_WORDS, Scope, rewrite_reasons};
+use lyceum_course::quality::{self, Scope, article_rewrite_reasons, rewrite_reasons};
 use lyceum_course::{Quiz, clean_article, takeaways};
 use lyceum_llm::Request;
 use lyceum_store::{GenerationStats, ItemKind, Output, Status, StoreError};
@@ -81,6 +81,7 @@ impl Lyceum {
                     .prose(
                         prompt,
                         "week overview",
+                        &module.title,
                         generation_id,
                         &|_| false,
                         &|text| rewrite_reasons(text, course.language, MIN_OVERVIEW_WORDS),
@@ -124,9 +125,10 @@ impl Lyceum {
                     .prose(
                         prompt,
                         "unit",
+                        &unit.title,
                         generation_id,
                         &|line| scope.is_outside_line(line),
-                        &|text| rewrite_reasons(text, course.language, MIN_ARTICLE_WORDS),
+                        &|text| article_rewrite_reasons(text, course.language),
                     )
                     .await?;
                 let stats = self
@@ -222,7 +224,7 @@ impl Lyceum {
         Ok(stats)
     }
 
-    /// Streams a prose item to its watchers and returns the cleaned text, with the live writer for the
+    /// Streams a prose item titled `title` to its watchers and returns the cleaned text, with the live writer for the
     /// caller to end once the text is stored (watchers told "done" reload it from the store). The text
     /// ends before the first line `stop` refuses. An empty answer is retried once with what was wrong;
     /// a text `judge` finds reasons to write again (a loop, mixed scripts, another language, too short)
@@ -232,6 +234,7 @@ impl Lyceum {
         &self,
         request: Request,
         what: &'static str,
+        title: &str,
         generation_id: i64,
         stop: &(dyn Fn(&str) -> bool + Sync),
         judge: &(dyn Fn(&str) -> Vec<String> + Sync),
@@ -256,7 +259,7 @@ impl Lyceum {
             } else {
                 streaming.await?
             };
-            let cleaned = clean_article(&text);
+            let cleaned = clean_article(&text, title);
             if cleaned.chars().count() < 20 {
                 if empty_retried {
                     return Err(GenerateError::Invalid {

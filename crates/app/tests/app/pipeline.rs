@@ -611,14 +611,35 @@ async fn an_article_that_loops_is_written_again_with_a_new_seed() {
     let body = exported.weeks[0].units[0].body.as_deref().unwrap();
     assert!(!body.contains("Exercise 3"), "the loop was kept: {body}");
     assert_eq!(
-        lyceum_course::quality::rewrite_reasons(
-            body,
-            lyceum_course::Language::ENGLISH,
-            lyceum_course::quality::MIN_ARTICLE_WORDS
-        ),
+        lyceum_course::quality::article_rewrite_reasons(body, lyceum_course::Language::ENGLISH),
         Vec::<String>::new(),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn an_article_with_broken_sections_is_written_again() {
+    let test = spawn_app(0).await;
+    let (_, course) = test.confirmed_course(1, 1).await;
+    // Long and varied enough to keep, but its form is broken: a heading still marked "##", the
+    // prompt's words as a heading, and a closing section with nothing in it.
+    let broken = lyceum_testkit::article("Budgets")
+        .replace("## The idea", "## ## The idea")
+        .replace("## Working through an example", "## Introduction paragraph")
+        + "\n## Further practice\n";
+    test.model.script("unit 1.1", Action::Answer(broken));
+    test.drain_jobs().await;
+    let units = test
+        .model
+        .calls()
+        .into_iter()
+        .filter(|call| call.key == "unit 1.1")
+        .count();
+    assert_eq!(units, 2, "the broken article was kept");
+    let exported = export::load(&test.app.store, &course).await.unwrap();
+    let body = exported.weeks[0].units[0].body.as_deref().unwrap();
+    assert!(!body.contains("## ##"), "{body}");
+    assert!(!body.contains("Further practice"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -215,6 +215,7 @@ fn figures(report: &Report) -> Value {
         "units": report.units,
         "articles": report.articles.len(),
         "questions": report.questions,
+        "quizzes": report.quizzes,
         "worst_repeated_4grams": report.worst_repetition(),
         "worst_foreign_script": report.worst_foreign_script(),
         "article_words": {"min": fewest, "mean": mean, "max": most},
@@ -230,16 +231,18 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
     let (fewest, mean, most) = report.words();
     outln!("{heading}");
     outln!(
-        "  titles {:3}: placeholder {}, numbered {}, duplicate {}, a word twice {}",
+        "  titles {:3}: placeholder {}, numbered {}, duplicate {}, a word twice {}, cut off {}",
         report.titles,
         count(Check::PlaceholderTitle),
         count(Check::NumberedTitle),
         count(Check::DuplicateTitle),
         count(Check::RepeatedWordInTitle),
+        count(Check::FragmentTitle),
     );
     outln!(
         "  articles {:3} of {} units: off-scope headings {}, repetitive {} (worst {:.0}% repeated \
-         4-grams), mixed script {} (worst {:.1}%), wrong language {}, prompt text {}, short {}; words \
+         4-grams), mixed script {} (worst {:.1}%), wrong language {}, prompt text {}, short {}, broken \
+         headings {}, empty sections {}, repeated headings {}, about itself {}; words \
          {fewest}/{mean}/{most}",
         report.articles.len(),
         report.units,
@@ -251,11 +254,18 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
         count(Check::WrongLanguage),
         count(Check::PromptText),
         count(Check::ShortArticle),
+        count(Check::BrokenHeading),
+        count(Check::EmptySection),
+        count(Check::RepeatedHeading),
+        count(Check::AboutItself),
     );
     outln!(
-        "  questions {:3}: duplicate options {}, numbered options {}, positional explanations {}, \
-         syntax in options {}, stuttered options {}, recycled options {}, give-away answers {}",
+        "  questions {:3} in {} quizzes of {} units: duplicate options {}, numbered options {}, \
+         positional explanations {}, syntax in options {}, stuttered options {}, recycled options {}, \
+         give-away answers {}, statements {}",
         report.questions,
+        report.quizzes,
+        report.units,
         count(Check::DuplicateOption),
         count(Check::NumberedOption),
         count(Check::PositionalExplanation),
@@ -263,6 +273,7 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
         count(Check::StutteredOption),
         count(Check::RecycledOptions),
         count(Check::GiveawayAnswer),
+        count(Check::StatementQuestion),
     );
     for finding in report.findings.iter().take(12) {
         outln!(
