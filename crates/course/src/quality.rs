@@ -945,10 +945,8 @@ pub fn asks_nothing(prompt: &str) -> bool {
         "selecciona",
         "seleccione",
         "indica",
-        "indique",
         "identifica",
         "completa",
-        "complete",
         "calcula",
         "nombra",
         "encuentra",
@@ -1098,17 +1096,27 @@ fn repeats_a_word(title: &str) -> bool {
 /// The word a title breaks off on, one that needs another after it ("Budgets and", "Types of",
 /// "Kosten und"): the model stopped mid-title.
 pub fn dangling_word(title: &str) -> Option<String> {
-    const NEEDS_MORE: &[&str] = &[
-        // English
-        "and", "or", "of", "to", "the", "a", "an", "for", "with", "in", "on", "at", "by", "from",
-        "vs", "versus", "into", "about", "its", "their", "your", // German
-        "und", "oder", "der", "die", "das", "des", "dem", "den", "ein", "eine", "von", "mit",
-        "für", "zu", "zur", "zum", "im", "über", "auf", // French
-        "et", "ou", "de", "du", "des", "la", "le", "les", "un", "une", "à", "au", "aux", "pour",
-        "avec", "en", "sur", // Spanish, Portuguese, Italian
-        "y", "o", "del", "el", "los", "las", "una", "para", "con", "e", "da", "do", "dos", "das",
-        "com", "il", "lo", "gli", "di", "per", // Russian
-        "и", "или", "в", "во", "на", "с", "со", "для", "о", "об", "по", "к",
+    /// Per language: English; German; French; Spanish, Portuguese, Italian; Russian.
+    const NEEDS_MORE: &[&[&str]] = &[
+        &[
+            "and", "or", "of", "to", "the", "a", "an", "for", "with", "in", "on", "at", "by",
+            "from", "vs", "versus", "into", "about", "its", "their", "your",
+        ],
+        &[
+            "und", "oder", "der", "die", "das", "des", "dem", "den", "ein", "eine", "von", "mit",
+            "für", "zu", "zur", "zum", "im", "über", "auf",
+        ],
+        &[
+            "et", "ou", "de", "du", "des", "la", "le", "les", "un", "une", "à", "au", "aux",
+            "pour", "avec", "en", "sur",
+        ],
+        &[
+            "y", "o", "del", "el", "los", "las", "una", "para", "con", "e", "da", "do", "dos",
+            "das", "com", "il", "lo", "gli", "di", "per",
+        ],
+        &[
+            "и", "или", "в", "во", "на", "с", "со", "для", "о", "об", "по", "к",
+        ],
     ];
     let title = title.trim();
     if title.ends_with(['.', '!', '?', '"', '\'', ')', '»']) {
@@ -1121,7 +1129,10 @@ pub fn dangling_word(title: &str) -> Option<String> {
     }
     let words = words(title);
     let last = words.last()?;
-    (words.len() > 1 && NEEDS_MORE.contains(&last.as_str())).then(|| last.clone())
+    let needs_more = NEEDS_MORE
+        .iter()
+        .any(|language| language.contains(&last.as_str()));
+    (words.len() > 1 && needs_more).then(|| last.clone())
 }
 
 /// Whether a heading (its text, after the `#`s) is the title of the text it opens, numbered or not
@@ -1162,7 +1173,7 @@ pub fn is_broken_heading(heading: &str) -> bool {
     let heading = heading.trim();
     heading.is_empty()
         || heading.starts_with('#')
-        || PROMPT_HEADINGS.contains(&normalized(heading, char::is_alphabetic).as_str())
+        || PROMPT_HEADINGS.contains(&key(heading).as_str())
 }
 
 /// The headings of a Markdown text with nothing under them: the next line with text is a heading
