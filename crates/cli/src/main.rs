@@ -145,6 +145,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     language.native
                 );
             }
+            if let Some(hint) = settings.language_hint() {
+                outln!("\n{hint}");
+            }
             Ok(())
         }
         Command::Chat(args) => runtime.block_on(commands::chat::run(&settings, args)),

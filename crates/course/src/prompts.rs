@@ -401,8 +401,9 @@ pub fn unit(
         "\nWrite the article in Markdown, 400 to 700 words. Start with a short introduction paragraph \
          (no title heading). Use ## headings for sections, concrete examples, and a code block, table \
          or formula where the subject calls for one. Do not teach what other units of the syllabus \
-         cover. End with a section \"## Key takeaways\" of 3 to 5 bullet points.",
+         cover. ",
     );
+    user.push_str(&takeaways_rule(brief.language));
     Ok(Request::new(
         vec![Message::system(course_system(brief)), Message::user(user)],
         UNIT_MAX_TOKENS,
@@ -668,45 +669,76 @@ fn language_rule(language: Language) -> String {
          is in: titles, objectives and text.",
         language.name, language.native, language.tag
     );
-    match in_language(language) {
-        Some(own) => format!("{rule} {own}"),
+    match in_language(language).filter(|_| language != Language::ENGLISH) {
+        Some(own) => format!("{rule} {}", own.write_everything),
         None => rule,
     }
 }
 
-/// "Write everything in <language>." in that language, for the languages whose sentence is known.
-fn in_language(language: Language) -> Option<&'static str> {
-    let sentence = match language.tag {
-        "de" => "Schreibe alles auf Deutsch.",
-        "fr" => "Écris tout en français.",
-        "es" => "Escribe todo en español.",
-        "it" => "Scrivi tutto in italiano.",
-        "pt-BR" | "pt-PT" => "Escreva tudo em português.",
-        "nl" => "Schrijf alles in het Nederlands.",
-        "pl" => "Pisz wszystko po polsku.",
-        "cs" => "Piš vše česky.",
-        "sv" => "Skriv allt på svenska.",
-        "da" => "Skriv alt på dansk.",
-        "nb" => "Skriv alt på norsk bokmål.",
-        "fi" => "Kirjoita kaikki suomeksi.",
-        "tr" => "Her şeyi Türkçe yaz.",
-        "ro" => "Scrie totul în limba română.",
-        "hu" => "Írj mindent magyarul.",
-        "id" => "Tulis semuanya dalam bahasa Indonesia.",
-        "vi" => "Hãy viết tất cả bằng tiếng Việt.",
-        "ru" => "Пиши всё на русском языке.",
-        "uk" => "Пиши все українською мовою.",
-        "el" => "Γράψε τα πάντα στα ελληνικά.",
-        "ar" => "اكتب كل شيء باللغة العربية.",
-        "he" => "כתוב הכול בעברית.",
-        "hi" => "सब कुछ हिंदी में लिखें।",
-        "ja" => "すべて日本語で書いてください。",
-        "ko" => "모든 내용을 한국어로 작성하세요.",
-        "zh-Hans" => "请全部用简体中文书写。",
-        "zh-Hant" => "請全部用繁體中文書寫。",
+/// The words a prompt says in the course's own language.
+#[derive(Debug, Clone, Copy)]
+struct OwnWords {
+    /// "Write everything in <language>."
+    write_everything: &'static str,
+    /// The heading of an article's closing section, "Key takeaways".
+    key_takeaways: &'static str,
+}
+
+/// [`OwnWords`] for the languages whose words are known.
+fn in_language(language: Language) -> Option<OwnWords> {
+    let (write_everything, key_takeaways) = match language.tag {
+        "en" => ("Write everything in English.", "Key takeaways"),
+        "de" => ("Schreibe alles auf Deutsch.", "Das Wichtigste in Kürze"),
+        "fr" => ("Écris tout en français.", "Points clés"),
+        "es" => ("Escribe todo en español.", "Puntos clave"),
+        "it" => ("Scrivi tutto in italiano.", "Punti chiave"),
+        "pt-BR" | "pt-PT" => ("Escreva tudo em português.", "Pontos-chave"),
+        "nl" => (
+            "Schrijf alles in het Nederlands.",
+            "De belangrijkste punten",
+        ),
+        "pl" => ("Pisz wszystko po polsku.", "Najważniejsze wnioski"),
+        "cs" => ("Piš vše česky.", "Hlavní body"),
+        "sv" => ("Skriv allt på svenska.", "Viktiga punkter"),
+        "da" => ("Skriv alt på dansk.", "Vigtigste pointer"),
+        "nb" => ("Skriv alt på norsk bokmål.", "Viktige punkter"),
+        "fi" => ("Kirjoita kaikki suomeksi.", "Tärkeimmät opit"),
+        "tr" => ("Her şeyi Türkçe yaz.", "Önemli noktalar"),
+        "ro" => ("Scrie totul în limba română.", "Idei principale"),
+        "hu" => ("Írj mindent magyarul.", "A legfontosabbak"),
+        "id" => ("Tulis semuanya dalam bahasa Indonesia.", "Poin penting"),
+        "vi" => ("Hãy viết tất cả bằng tiếng Việt.", "Những điểm chính"),
+        "ru" => ("Пиши всё на русском языке.", "Главные выводы"),
+        "uk" => ("Пиши все українською мовою.", "Головні висновки"),
+        "el" => ("Γράψε τα πάντα στα ελληνικά.", "Βασικά σημεία"),
+        "ar" => ("اكتب كل شيء باللغة العربية.", "النقاط الرئيسية"),
+        "he" => ("כתוב הכול בעברית.", "עיקרי הדברים"),
+        "hi" => ("सब कुछ हिंदी में लिखें।", "मुख्य बातें"),
+        "ja" => ("すべて日本語で書いてください。", "要点"),
+        "ko" => ("모든 내용을 한국어로 작성하세요.", "핵심 정리"),
+        "zh-Hans" => ("请全部用简体中文书写。", "要点总结"),
+        "zh-Hant" => ("請全部用繁體中文書寫。", "要點總結"),
         _ => return None,
     };
-    Some(sentence)
+    Some(OwnWords {
+        write_everything,
+        key_takeaways,
+    })
+}
+
+/// The instruction for an article's closing section, its heading in the course's language.
+fn takeaways_rule(language: Language) -> String {
+    match in_language(language) {
+        Some(own) => format!(
+            "End with a section \"## {}\" of 3 to 5 bullet points.",
+            own.key_takeaways
+        ),
+        None => format!(
+            "End with a section of 3 to 5 bullet points under a ## heading that says \"Key \
+             takeaways\" in {}.",
+            language.name
+        ),
+    }
 }
 
 /// The learner's request as a data block; the caller's system message says it is data.
@@ -950,7 +982,33 @@ mod tests {
             .iter()
             .filter(|language| in_language(**language).is_some())
             .count();
-        assert_eq!(known, 28, "every sentence's tag is a listed language");
+        assert_eq!(known, 29, "every sentence's tag is a listed language");
+    }
+
+    #[test]
+    fn an_article_s_closing_heading_is_asked_for_in_the_course_language() {
+        let outline = rome_outline();
+        let asked = |tag: &str| {
+            let brief = CourseBrief {
+                language: Language::parse(tag).unwrap(),
+                ..english_brief("Rome", &outline)
+            };
+            unit(&brief, 1, 1, None).unwrap().messages()[1]
+                .content
+                .clone()
+        };
+        assert!(asked("en").contains("\"## Key takeaways\""));
+        let german = asked("de");
+        assert!(
+            german.contains("\"## Das Wichtigste in Kürze\""),
+            "{german}"
+        );
+        assert!(!german.contains("## Key takeaways"), "{german}");
+        let swahili = asked("sw");
+        assert!(
+            swahili.contains("heading that says \"Key takeaways\" in Swahili"),
+            "{swahili}"
+        );
     }
 
     #[test]

@@ -58,6 +58,7 @@ fn spec(size: u64, sha256: &'static str) -> ModelSpec {
         size,
         sha256,
         parts: PARTS,
+        writes_well: &["en"],
     }
 }
 

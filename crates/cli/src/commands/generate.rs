@@ -69,6 +69,9 @@ pub async fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     } else {
         Box::new(std::io::stdout())
     };
+    if let Some(caution) = settings.language_caution(request.language) {
+        writeln!(out, "Caution: {caution}")?;
+    }
     let info = app.engine.info().clone();
     writeln!(
         out,

@@ -49,6 +49,8 @@ struct DraftPage {
     edit: Vec<EditWeek>,
     /// What is wrong with the person's edits.
     problems: Vec<String>,
+    /// Why the course's language may come out poorly on this model.
+    caution: Option<String>,
     /// `drafting`, `ready` or `failed`.
     status: &'static str,
     error: Option<String>,
@@ -67,10 +69,21 @@ pub async fn show(
     if let Some(slug) = &draft.course {
         return Ok(Redirect::to(&format!("/courses/{slug}")).into_response());
     }
-    Ok(page(&draft_page(&draft, draft.outline.as_ref(), Vec::new()))?.into_response())
+    let page = page(&draft_page(
+        &web,
+        &draft,
+        draft.outline.as_ref(),
+        Vec::new(),
+    ))?;
+    Ok(page.into_response())
 }
 
-fn draft_page(draft: &Draft, edited: Option<&Outline>, problems: Vec<String>) -> DraftPage {
+fn draft_page(
+    web: &Web,
+    draft: &Draft,
+    edited: Option<&Outline>,
+    problems: Vec<String>,
+) -> DraftPage {
     let id = &draft.id;
     DraftPage {
         outline: OutlineView::from(&draft.so_far),
@@ -79,6 +92,7 @@ fn draft_page(draft: &Draft, edited: Option<&Outline>, problems: Vec<String>) ->
             .unwrap_or_default(),
         edit: edited.map(edit_view).unwrap_or_default(),
         problems,
+        caution: web.app.settings.language_caution(draft.request.language),
         status: draft.status.as_str(),
         error: draft.error.clone(),
         weeks: draft.request.weeks.get(),
@@ -125,7 +139,7 @@ pub async fn confirm(
     let action = fields.get("action").map_or("create", String::as_str);
     if reshape(&mut outline, action) {
         // A change of shape is shown for more editing; nothing is stored yet.
-        return Ok(page(&draft_page(&draft, Some(&outline), Vec::new()))?.into_response());
+        return Ok(page(&draft_page(&web, &draft, Some(&outline), Vec::new()))?.into_response());
     }
     match drafts::create_course(&web, &draft, outline.clone()).await? {
         Ok(course) => Ok(Redirect::to(&course_href(&course)).into_response()),
@@ -134,7 +148,7 @@ pub async fn confirm(
                 .iter()
                 .map(|(path, message)| problem_text(path, message))
                 .collect();
-            let page = page(&draft_page(&draft, Some(&outline), problems))?;
+            let page = page(&draft_page(&web, &draft, Some(&outline), problems))?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }

@@ -43,6 +43,24 @@ pub async fn spawn_web_with(configure: impl FnOnce(&mut lyceum_app::Settings)) -
     settings.worker.concurrency = 1;
     configure(&mut settings);
     let app = Lyceum::open(settings).await.unwrap();
+    serve(app, model, dir)
+}
+
+/// The same, with settings that say the built-in model answers while the scripted server still does:
+/// what the pages say about the local model, without loading one.
+pub async fn spawn_web_said_local() -> TestWeb {
+    let opened = spawn_web().await;
+    let mut settings = opened.app.settings.clone();
+    settings.engine.kind = lyceum_app::settings::EngineKind::Local;
+    let app = Lyceum::new(
+        settings,
+        opened.app.store.clone(),
+        Arc::clone(&opened.app.engine),
+    );
+    serve(app, opened.model, opened._dir)
+}
+
+fn serve(app: Arc<Lyceum>, model: ScriptedModel, dir: tempfile::TempDir) -> TestWeb {
     // Every request comes from one client address, as the per-address limit sees it.
     let web = Web::new(Arc::clone(&app));
     let router = lyceum_web::router(web.clone()).layer(MockConnectInfo(

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 
 use lyceum_testkit::Action;
 
-use crate::helpers::{spawn_web, spawn_web_with};
+use crate::helpers::{spawn_web, spawn_web_said_local, spawn_web_with};
 
 const COURSE: &str = "/courses/a-course-on-how-bridges-carry-their-loads";
 
@@ -160,6 +160,53 @@ async fn a_course_is_drafted_while_the_person_watches_and_created_when_confirmed
 
     web.drain_jobs().await;
     assert!(web.get(COURSE).await.html.contains("4 of 4 units written"));
+}
+
+#[tokio::test]
+async fn a_language_the_built_in_model_writes_poorly_is_cautioned_before_anything_is_written() {
+    let web = spawn_web_said_local().await;
+    let home = web.get("/").await;
+    assert!(
+        home.html.contains(
+            "id=\"language-hint\">The built-in model writes well in English only; courses in other \
+             languages come out with mistakes.</p>"
+        ) && home.html.contains("aria-describedby=\"language-hint\""),
+        "{}",
+        home.html
+    );
+    let caution =
+        "The built-in model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) writes German with mistakes";
+    let german = web
+        .post_form(
+            "/courses",
+            &form("How bridges carry their loads", "1", "German"),
+        )
+        .await;
+    let draft = german.headers["location"].to_str().unwrap().to_owned();
+    let page = web.get(&draft).await;
+    assert!(page.html.contains(caution), "{}", page.html);
+    let api: serde_json::Value =
+        serde_json::from_str(&web.get(&format!("/api{draft}")).await.html).unwrap();
+    assert!(
+        api["caution"].as_str().unwrap().starts_with(caution),
+        "{api}"
+    );
+
+    let english = web
+        .post_form(
+            "/courses",
+            &form("How bridges carry their loads", "1", "English"),
+        )
+        .await;
+    let draft = english.headers["location"].to_str().unwrap().to_owned();
+    assert!(!web.get(&draft).await.html.contains("language-caution"));
+    let api: serde_json::Value =
+        serde_json::from_str(&web.get(&format!("/api{draft}")).await.html).unwrap();
+    assert!(api["caution"].is_null(), "{api}");
+
+    // A server's languages were never measured here: no caution, no hint.
+    let served = spawn_web().await;
+    assert!(!served.get("/").await.html.contains("language-hint"));
 }
 
 #[tokio::test]

@@ -1,12 +1,15 @@
 //! The JSON API for making a course, as the pages do it: start drafting an outline, follow it while it
 //! is written, then confirm it as drafted or as edited. Same rules, limits and drafts as the pages.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use lyceum_app::Settings;
 use lyceum_course::{CourseRequest, Outline, RequestFields, WeekSoFar};
 use lyceum_store::{Draft, DraftStatus};
 use serde::{Deserialize, Serialize};
@@ -55,6 +58,8 @@ pub struct DraftView {
     status: &'static str,
     /// Why drafting failed.
     error: Option<String>,
+    /// Why a course in its language may come out poorly on the configured model.
+    caution: Option<String>,
     /// What is written so far, piece by piece, while drafting.
     title: Option<String>,
     summary: Option<String>,
@@ -68,13 +73,14 @@ pub struct DraftView {
     confirm: String,
 }
 
-impl From<&Draft> for DraftView {
-    fn from(draft: &Draft) -> Self {
+impl DraftView {
+    fn new(draft: &Draft, settings: &Settings) -> Self {
         let id = &draft.id;
         Self {
             id: id.clone(),
             status: draft.status.as_str(),
             error: draft.error.clone(),
+            caution: settings.language_caution(draft.request.language),
             title: draft.so_far.title.clone(),
             summary: draft.so_far.summary.clone(),
             weeks: draft.so_far.weeks.clone(),
@@ -108,7 +114,7 @@ pub async fn create(
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, location)],
-        Json(DraftView::from(&draft)),
+        Json(DraftView::new(&draft, &web.app.settings)),
     )
         .into_response())
 }
@@ -119,7 +125,7 @@ pub async fn get(
     ApiParams(id): ApiParams<String>,
 ) -> Result<Json<DraftView>, JsonError> {
     let draft = web.app.store.draft(&id).await?;
-    Ok(Json(DraftView::from(&draft)))
+    Ok(Json(DraftView::new(&draft, &web.app.settings)))
 }
 
 /// `GET /api/drafts/{id}/live`: `draft` events (the draft as JSON) on every change, then `done` or
@@ -129,7 +135,10 @@ pub async fn live(
     client: Client,
     ApiParams(id): ApiParams<String>,
 ) -> Result<Response, JsonError> {
-    let render = |draft: &Draft| serde_json::to_string(&DraftView::from(draft)).unwrap_or_default();
+    let app = Arc::clone(&web.app);
+    let render = move |draft: &Draft| {
+        serde_json::to_string(&DraftView::new(draft, &app.settings)).unwrap_or_default()
+    };
     Ok(drafts::follow(&web, client, &id, "draft", render).await?)
 }
 

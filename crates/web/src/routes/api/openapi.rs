@@ -147,6 +147,7 @@ pub fn openapi_document(public_url: &str) -> Value {
                     "id": text,
                     "status": {"enum": ["drafting", "ready", "failed", "confirmed"]},
                     "error": {"type": ["string", "null"]},
+                    "caution": {"type": ["string", "null"], "description": "Why a course in the asked-for language may come out poorly on the configured model, and what to do about it."},
                     "title": {"type": ["string", "null"]},
                     "summary": {"type": ["string", "null"]},
                     "weeks": {"type": "array", "items": {"type": "object", "properties": {

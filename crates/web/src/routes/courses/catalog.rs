@@ -78,7 +78,10 @@ impl Home {
             meta: Meta::new(&web.public_url, "/", "website", "Lyceum", HOME_DESCRIPTION),
             featured: cards(store.featured_courses(ON_HOME).await?),
             recent: cards(store.newest_courses(ON_HOME).await?),
-            form,
+            form: FormView {
+                language_hint: web.app.settings.language_hint(),
+                ..form
+            },
         })
     }
 }
@@ -163,6 +166,8 @@ pub struct FormView {
     pub languages: &'static [Language],
     /// The levels, in order.
     pub levels: [&'static str; 3],
+    /// Which languages the configured model writes well, when it is known to write others poorly.
+    pub language_hint: Option<String>,
 }
 
 impl FormView {
@@ -173,6 +178,7 @@ impl FormView {
             errors,
             languages: LANGUAGES,
             levels: Level::ALL.map(Level::as_str),
+            language_hint: None,
         }
     }
 
