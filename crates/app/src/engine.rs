@@ -12,21 +12,29 @@ use crate::settings::{EngineKind, Settings};
 /// The engine the settings choose. Loading a local model blocks for a second or two.
 pub fn build(settings: &Settings) -> Result<Governed, LlmError> {
     let engine = &settings.engine;
-    let (inner, max_concurrent): (Arc<dyn Engine>, usize) = match engine.kind {
-        EngineKind::Local => {
-            let config = local_config(settings);
-            let max_sequences = config.max_sequences;
-            (Arc::new(LocalEngine::load(config)?), max_sequences)
-        }
-        EngineKind::Openai => (
-            Arc::new(OpenAiEngine::new(openai_config(settings))?),
-            engine.openai.max_concurrent,
-        ),
-    };
+    let (inner, max_concurrent, max_interactive): (Arc<dyn Engine>, usize, usize) =
+        match engine.kind {
+            EngineKind::Local => {
+                let config = local_config(settings);
+                // Interactive requests may take any free slot, and the reserved ones besides.
+                let (background, slots) = (
+                    config.max_sequences,
+                    config.max_sequences + config.interactive_sequences,
+                );
+                (Arc::new(LocalEngine::load(config)?), background, slots)
+            }
+            // A server batches what it is sent: interactive requests may double the connections.
+            EngineKind::Openai => (
+                Arc::new(OpenAiEngine::new(openai_config(settings))?),
+                engine.openai.max_concurrent,
+                engine.openai.max_concurrent,
+            ),
+        };
     Ok(Governed::new(
         inner,
         GovernorConfig {
             max_concurrent,
+            max_interactive,
             max_queued: engine.max_queued,
         },
     ))
@@ -39,6 +47,7 @@ pub fn local_config(settings: &Settings) -> LocalConfig {
         model_path: settings.local_model_path(),
         threads: settings.local_threads(),
         max_sequences: local.max_sequences.max(1),
+        interactive_sequences: local.interactive_sequences.max(1),
         context_per_sequence: local.context_per_sequence,
     }
 }

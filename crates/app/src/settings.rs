@@ -209,8 +209,10 @@ pub struct LocalSettings {
     pub model: PathBuf,
     /// CPU threads; 0 means one per core.
     pub threads: usize,
-    /// Generations decoded together in one batch.
+    /// Background generations decoded together in one batch.
     pub max_sequences: usize,
+    /// Slots besides those, only for interactive generations (a person waiting), at least 1.
+    pub interactive_sequences: usize,
     /// Tokens (prompt and answer) each generation may hold.
     pub context_per_sequence: u32,
 }
@@ -274,6 +276,7 @@ impl Default for LocalSettings {
             model: PathBuf::new(),
             threads: 0,
             max_sequences: 8,
+            interactive_sequences: 1,
             context_per_sequence: 4096,
         }
     }
@@ -548,7 +551,11 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "engine.local.max_sequences",
-        "Generations decoded together in one batch.",
+        "Background generations (writing courses) decoded together in one batch.",
+    ),
+    (
+        "engine.local.interactive_sequences",
+        "Slots besides those for interactive generations (a person waiting for the text), at least 1; each holds context_per_sequence tokens of cache.",
     ),
     (
         "engine.local.context_per_sequence",

@@ -1,5 +1,6 @@
 //! The background worker: claims jobs from the store's queue, runs up to `concurrency` at once (so the
-//! engine can batch them), renews each job's lease while it runs, and retries or fails what goes wrong.
+//! engine can batch them) and jobs someone waits for besides, renews each job's lease while it runs,
+//! and retries or fails what goes wrong.
 //!
 //! A worker that is killed simply stops renewing its leases; another worker (or this one restarted)
 //! takes the jobs over when the leases run out. Jobs are idempotent, so nothing is written twice.
@@ -13,6 +14,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use lyceum_llm::Priority;
 use lyceum_store::drafts::Drafted;
 use lyceum_store::{Change, Changes, Job, StoreError, Task, now_ms};
 use tokio::task::JoinSet;
@@ -121,6 +123,8 @@ pub struct Worker {
     app: Arc<Lyceum>,
     name: String,
     concurrency: usize,
+    /// Jobs someone is waiting for that it takes besides, when its `concurrency` is full.
+    urgent_extra: usize,
     lease: Duration,
     max_attempts: i64,
     backoff: Duration,
@@ -146,6 +150,11 @@ impl Worker {
             0 => engine_slots.max(1),
             n => n,
         };
+        // As many as the engine keeps slots for interactive requests, which such jobs make.
+        let urgent_extra = match settings.engine.kind {
+            EngineKind::Local => settings.engine.local.interactive_sequences.max(1),
+            EngineKind::Openai => 1,
+        };
         let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
         // Containers share hostnames and pids; the random part keeps every worker's leases its own.
         let mut random = [0u8; 4];
@@ -154,6 +163,7 @@ impl Worker {
         Self {
             name: format!("{}:{}:{random}", host.trim(), std::process::id()),
             concurrency,
+            urgent_extra,
             lease: Duration::from_secs(settings.worker.lease_secs.max(1)),
             max_attempts: i64::from(settings.worker.max_attempts.max(1)),
             backoff: Duration::from_secs(settings.worker.retry_backoff_secs),
@@ -253,10 +263,17 @@ impl Worker {
         until: Until,
     ) -> Result<Option<Duration>, StoreError> {
         let store = &self.app.store;
-        while tasks.len() < self.concurrency {
-            let Some(job) = store.claim(&self.name, self.lease, now_ms()).await? else {
-                break;
+        loop {
+            let now = now_ms();
+            // Full, a worker still takes what a person waits for (a draft, a unit they opened).
+            let job = if tasks.len() < self.concurrency {
+                store.claim(&self.name, self.lease, now).await?
+            } else if tasks.len() < self.concurrency + self.urgent_extra {
+                store.claim_urgent(&self.name, self.lease, now).await?
+            } else {
+                None
             };
+            let Some(job) = job else { break };
             let handle = tasks.spawn(Arc::clone(self).run_job(job.clone()));
             running.insert(handle.id(), job);
         }
@@ -376,7 +393,10 @@ impl Worker {
             return self.fail(generation_id, job.id, &message).await;
         }
         let Some(result) = self
-            .leased(job, self.app.write_item(generation_id, job.id))
+            .leased(
+                job,
+                self.app.write_item(generation_id, job.id, priority(job)),
+            )
             .await
         else {
             return Ok(());
@@ -449,5 +469,14 @@ async fn jobs_queued(changes: &mut Option<Changes>) {
                 return std::future::pending().await;
             }
         }
+    }
+}
+
+/// Interactive for a job someone is waiting for (they opened its unit), so its text comes first.
+fn priority(job: &Job) -> Priority {
+    if job.is_urgent() {
+        Priority::Interactive
+    } else {
+        Priority::Background
     }
 }

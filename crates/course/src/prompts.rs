@@ -16,7 +16,7 @@
 //! syllabus (all units, then weeks alone, with the unit's own week in its prompt), objectives, the
 //! previous unit's takeaways and the unit text of a quiz to smaller byte budgets.
 
-use lyceum_llm::{JsonSchema, LlmError, Message, Request};
+use lyceum_llm::{JsonSchema, LlmError, Message, Priority, Request};
 use serde_json::json;
 
 use crate::quality;
@@ -242,7 +242,7 @@ pub fn week_units(
 
 /// A planning request: the planner's system message with the learner's request, a seed from the
 /// description (offset per step, so the same request drafts the same outline), and a penalty on
-/// repeated words.
+/// repeated words. Interactive: an outline is drafted while the person who asked watches it appear.
 fn planner(
     request: &CourseRequest,
     user: String,
@@ -259,6 +259,7 @@ fn planner(
     .with_seed(seed_of(request.description.as_str()).wrapping_add(seed_offset))
     .with_temperature(0.6)?
     .with_frequency_penalty(OUTLINE_FREQUENCY_PENALTY)
+    .map(|request| request.with_priority(Priority::Interactive))
 }
 
 fn planner_system(request: &CourseRequest) -> String {
@@ -565,7 +566,8 @@ pub fn corrected(
     let mut retry = Request::new(messages, request.max_tokens().get())?
         .with_temperature(request.temperature())?
         .with_frequency_penalty(request.frequency_penalty())?
-        .with_stop(request.stop().to_vec())?;
+        .with_stop(request.stop().to_vec())?
+        .with_priority(request.priority());
     if let Some(schema) = request.schema() {
         retry = retry.with_schema(schema.clone());
     }

@@ -1,4 +1,5 @@
-//! The wrapper every engine runs behind: a concurrency limit with a bounded wait queue, and usage
+//! The wrapper every engine runs behind: a concurrency limit with a bounded wait queue (interactive
+//! requests have slots of their own, so they never wait behind background work), and usage
 //! accounting per engine. Per-user quotas will live here too.
 
 use std::sync::Arc;
@@ -7,13 +8,16 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use futures::{FutureExt, StreamExt};
 use tokio::sync::Semaphore;
 
-use crate::{Engine, EngineInfo, Event, LlmError, Request, TokenStream, failed};
+use crate::{Engine, EngineInfo, Event, LlmError, Priority, Request, TokenStream, failed};
 
 /// Limits for [`Governed`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GovernorConfig {
-    /// Generations running at once.
+    /// Background generations running at once.
     pub max_concurrent: usize,
+    /// Interactive generations running at once (at least 1), not counted against `max_concurrent`: a
+    /// person waiting never queues behind background work.
+    pub max_interactive: usize,
     /// Generations allowed to wait for a free slot; one more is refused as overloaded.
     pub max_queued: usize,
 }
@@ -49,6 +53,7 @@ struct Counters {
 pub struct Governed {
     inner: Arc<dyn Engine>,
     slots: Arc<Semaphore>,
+    interactive: Arc<Semaphore>,
     queued: Arc<AtomicUsize>,
     max_queued: usize,
     counters: Arc<Counters>,
@@ -60,6 +65,7 @@ impl Governed {
         Self {
             inner,
             slots: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            interactive: Arc::new(Semaphore::new(config.max_interactive.max(1))),
             queued: Arc::new(AtomicUsize::new(0)),
             max_queued: config.max_queued,
             counters: Arc::new(Counters::default()),
@@ -107,12 +113,15 @@ impl Engine for Governed {
         counters.requests.fetch_add(1, Ordering::Relaxed);
         let waiting = self.queued.fetch_add(1, Ordering::AcqRel);
         let ticket = QueueTicket(Arc::clone(&self.queued));
-        if waiting >= self.max_queued && self.slots.available_permits() == 0 {
+        let slots = Arc::clone(match request.priority() {
+            Priority::Background => &self.slots,
+            Priority::Interactive => &self.interactive,
+        });
+        if waiting >= self.max_queued && slots.available_permits() == 0 {
             drop(ticket);
             counters.failed.fetch_add(1, Ordering::Relaxed);
             return failed(LlmError::Overloaded { queued: waiting });
         }
-        let slots = Arc::clone(&self.slots);
         let inner = Arc::clone(&self.inner);
         let started = async move {
             let permit = slots.acquire_owned().await;

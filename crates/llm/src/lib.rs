@@ -19,7 +19,7 @@ use futures::{Stream, StreamExt};
 
 pub use error::LlmError;
 pub use governor::{Governed, GovernorConfig, UsageSnapshot};
-pub use request::{JsonSchema, Message, Request, Role};
+pub use request::{JsonSchema, Message, Priority, Request, Role};
 
 /// What a generation stream yields: text as it is written, then exactly one `Done`.
 #[derive(Debug, Clone, PartialEq)]

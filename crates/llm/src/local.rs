@@ -7,6 +7,8 @@
 
 mod batcher;
 
+pub use batcher::backend;
+
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,8 +27,10 @@ pub struct LocalConfig {
     pub model_path: PathBuf,
     /// CPU threads for llama.cpp.
     pub threads: usize,
-    /// Sequences decoded together in one batch.
+    /// Background sequences decoded together in one batch.
     pub max_sequences: usize,
+    /// Slots besides those that only interactive requests take, so a person waiting starts at once.
+    pub interactive_sequences: usize,
     /// Context tokens (prompt plus answer) each sequence may hold.
     pub context_per_sequence: u32,
 }

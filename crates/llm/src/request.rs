@@ -124,6 +124,18 @@ impl JsonSchema {
     }
 }
 
+/// Who waits for an answer, which decides what runs first when the engine is busy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Priority {
+    /// Work nobody watches token by token (a course being written): runs in the slots the engine
+    /// gives such work, in the order it came.
+    #[default]
+    Background,
+    /// A person is waiting for the text (a tutor's answer, the unit they opened): starts ahead of any
+    /// waiting background work, in slots background work may not take, and its prompt is decoded first.
+    Interactive,
+}
+
 /// A validated generation request. Build it with [`Request::new`] and the `with_*` methods.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -135,6 +147,7 @@ pub struct Request {
     schema: Option<JsonSchema>,
     frequency_penalty: f32,
     loop_guard: bool,
+    priority: Priority,
 }
 
 /// More stop strings than this are refused: OpenAI's API takes at most four.
@@ -159,6 +172,7 @@ impl Request {
             schema: None,
             frequency_penalty: 0.0,
             loop_guard: false,
+            priority: Priority::Background,
         })
     }
 
@@ -216,6 +230,12 @@ impl Request {
         self
     }
 
+    /// Who waits for the answer ([`Priority::Background`] unless set).
+    pub fn with_priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
+        self
+    }
+
     /// Constrains the answer to JSON matching this schema.
     pub fn with_schema(mut self, schema: JsonSchema) -> Self {
         self.schema = Some(schema);
@@ -249,6 +269,10 @@ impl Request {
     /// Whether repeated sequences are penalised ([`Request::with_loop_guard`]).
     pub fn loop_guard(&self) -> bool {
         self.loop_guard
+    }
+    /// Who waits for the answer.
+    pub fn priority(&self) -> Priority {
+        self.priority
     }
     /// The JSON schema the answer must follow, if any.
     pub fn schema(&self) -> Option<&JsonSchema> {

@@ -97,6 +97,15 @@ pub struct Job {
     pub task: Task,
     /// Times it has been claimed, this one included.
     pub attempts: i64,
+    /// Its priority when claimed: [`URGENT`] when someone was waiting for it.
+    pub priority: i64,
+}
+
+impl Job {
+    /// Whether someone was waiting for it when it was claimed.
+    pub fn is_urgent(&self) -> bool {
+        self.priority >= URGENT
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -105,6 +114,7 @@ struct JobRow {
     kind: String,
     payload: String,
     attempts: i64,
+    priority: i64,
 }
 
 impl From<JobRow> for Job {
@@ -113,6 +123,7 @@ impl From<JobRow> for Job {
             id: row.id,
             task: Task::parse(row.kind, row.payload),
             attempts: row.attempts,
+            priority: row.priority,
         }
     }
 }
@@ -142,13 +153,13 @@ pub(crate) use insert;
 
 const CLAIM_SQLITE: &str = "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, lease_until = $2 \
      WHERE id = (SELECT id FROM jobs WHERE run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
-                 ORDER BY priority DESC, id LIMIT 1) \
-     RETURNING id, kind, payload, attempts";
+                 AND priority >= $4 ORDER BY priority DESC, id LIMIT 1) \
+     RETURNING id, kind, payload, attempts, priority";
 
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET attempts = attempts + 1, locked_by = $1, lease_until = $2 \
      WHERE id = (SELECT id FROM jobs WHERE run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
-                 ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, kind, payload, attempts";
+                 AND priority >= $4 ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, kind, payload, attempts, priority";
 
 fn ms(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
@@ -168,6 +179,27 @@ impl Store {
         lease: Duration,
         now: i64,
     ) -> Result<Option<Job>, StoreError> {
+        self.claim_from(worker, lease, now, i64::MIN).await
+    }
+
+    /// [`Store::claim`], but only a job someone is waiting for ([`URGENT`]): what a worker whose
+    /// slots are full still takes.
+    pub async fn claim_urgent(
+        &self,
+        worker: &str,
+        lease: Duration,
+        now: i64,
+    ) -> Result<Option<Job>, StoreError> {
+        self.claim_from(worker, lease, now, URGENT).await
+    }
+
+    async fn claim_from(
+        &self,
+        worker: &str,
+        lease: Duration,
+        now: i64,
+        min_priority: i64,
+    ) -> Result<Option<Job>, StoreError> {
         let until = now.saturating_add(ms(lease));
         // `fetch_all` runs the statement to its end, where SQLite commits: `fetch_optional` stops at
         // the row and loses an error of the commit (a full disk), so a claim that was never stored
@@ -178,6 +210,7 @@ impl Store {
                     .bind(worker)
                     .bind(until)
                     .bind(now)
+                    .bind(min_priority)
                     .fetch_all(pool)
                     .await?
             }
@@ -186,6 +219,7 @@ impl Store {
                     .bind(worker)
                     .bind(until)
                     .bind(now)
+                    .bind(min_priority)
                     .fetch_all(pool)
                     .await?
             }

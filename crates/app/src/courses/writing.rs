@@ -7,7 +7,7 @@ use std::time::Instant;
 use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
 use lyceum_course::quality::{self, Scope, article_rewrite_reasons, rewrite_reasons};
 use lyceum_course::{Quiz, clean_article, takeaways};
-use lyceum_llm::Request;
+use lyceum_llm::{Priority, Request};
 use lyceum_store::{GenerationStats, ItemKind, Output, Status, StoreError};
 
 use crate::Lyceum;
@@ -23,13 +23,14 @@ const MIN_OVERVIEW_WORDS: usize = 40;
 const SHARE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl Lyceum {
-    /// Writes one item: what a generation job does. An item already ready is left alone, so a job run
-    /// twice (after a crash) never writes anything twice.
-    #[tracing::instrument(skip(self, job_id))]
+    /// Writes one item: what a generation job does, its requests at `priority`. An item already ready
+    /// is left alone, so a job run twice (after a crash) never writes anything twice.
+    #[tracing::instrument(skip(self, job_id, priority))]
     pub(crate) async fn write_item(
         &self,
         generation_id: i64,
         job_id: i64,
+        priority: Priority,
     ) -> Result<(), GenerateError> {
         let before = self.store.start_generation(generation_id).await?;
         if before.status == Status::Ready {
@@ -76,7 +77,8 @@ impl Lyceum {
                     prompts::overview(&brief(detail), module.number as usize)
                 })
                 .await?
-                .with_seed(seed);
+                .with_seed(seed)
+                .with_priority(priority);
                 let (text, stats, writer) = self
                     .prose(
                         prompt,
@@ -109,7 +111,8 @@ impl Lyceum {
                     )
                 })
                 .await?
-                .with_seed(seed);
+                .with_seed(seed)
+                .with_priority(priority);
                 // A small model that finishes a unit often goes on with the next one's heading:
                 // the article ends where it leaves its unit.
                 let scope = Scope::new(
@@ -147,7 +150,8 @@ impl Lyceum {
                     prompts::quiz(&brief(detail), &unit.title, body)
                 })
                 .await?
-                .with_seed(seed);
+                .with_seed(seed)
+                .with_priority(priority);
                 let started = Instant::now();
                 let mut tokens = Tokens::default();
                 // The good questions of a rejected answer count towards the next one's.

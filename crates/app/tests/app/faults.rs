@@ -1,11 +1,9 @@
 //! Faults at the network edge: a model server that stalls, drops the connection mid-answer, sends
 //! an event that is not JSON, or asks to slow down. The course is still written whole, each item once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use lyceum_app::live::LiveEvent;
-use lyceum_app::worker::{Until, Worker};
 use lyceum_store::{ItemKind, Status};
 use lyceum_testkit::Action;
 
@@ -83,16 +81,7 @@ async fn a_worker_whose_lease_was_taken_stops_writing_and_saves_nothing() {
     .await;
     test.model.script("unit 1.1", Action::Hold);
     let (_, course) = test.confirmed_course(1, 1).await;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(
-        Worker::new(Arc::clone(&test.app)).run(Until::Shutdown, async {
-            let _ = stopped.await;
-        }),
-    );
-    let held = tokio::time::timeout(Duration::from_secs(30), test.model.held())
-        .await
-        .expect("the worker reaches unit 1.1");
-    assert_eq!(held, "unit 1.1");
+    let (stop, worker) = test.worker_holding("unit 1.1").await;
     let unit = test.app.store.units(course.id).await.unwrap().remove(0);
     let generation = test
         .app

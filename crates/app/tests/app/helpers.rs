@@ -42,6 +42,28 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Starts a worker that runs until the returned sender is used, and waits until the scripted
+    /// model holds the call `key` (scripted with `Action::Hold`).
+    pub async fn worker_holding(
+        &self,
+        key: &str,
+    ) -> (
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<Result<(), lyceum_store::StoreError>>,
+    ) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let worker = tokio::spawn(
+            Worker::new(Arc::clone(&self.app)).run(Until::Shutdown, async {
+                let _ = stopped.await;
+            }),
+        );
+        let held = tokio::time::timeout(std::time::Duration::from_secs(30), self.model.held())
+            .await
+            .unwrap_or_else(|_| panic!("the worker reaches {key}"));
+        assert_eq!(held, key);
+        (stop, worker)
+    }
+
     /// Drafts and confirms a course of `weeks` × `units` as drafted.
     pub async fn confirmed_course(
         &self,

@@ -1,6 +1,8 @@
 //! Course generation end to end against the scripted model server: outline, overviews, units, quizzes,
 //! retries, failures and live watchers.
 
+use std::time::Duration;
+
 use lyceum_app::export;
 use lyceum_app::live::LiveEvent;
 use lyceum_app::{DraftEvent, GenerateError, UnitText};
@@ -441,6 +443,38 @@ async fn a_unit_opened_before_it_is_written_jumps_the_queue_and_its_watchers_sha
         panic!("the unit is written");
     };
     assert_eq!(text, stored);
+}
+
+#[tokio::test]
+async fn a_unit_opened_while_every_worker_slot_is_busy_is_written_at_once_beside_them() {
+    let test = spawn_app(1).await;
+    test.model.script("unit 1.1", Action::Hold);
+    let (_, course) = test.confirmed_course(2, 3).await;
+    let (stop, worker) = test.worker_holding("unit 1.1").await;
+    // The worker's only slot is busy with unit 1.1; the person opens unit 2.3.
+    let last = test
+        .app
+        .store
+        .units(course.id)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let UnitText::Live(watch) = test.app.open_unit(last.id).await.unwrap() else {
+        panic!("the unit cannot be ready yet");
+    };
+    let text = tokio::time::timeout(Duration::from_secs(30), collect(watch))
+        .await
+        .expect("unit 2.3 is written while unit 1.1 still holds the worker's slot");
+    assert!(!text.is_empty());
+    assert_eq!(
+        test.model.count("unit 1.1"),
+        (1, 0),
+        "unit 1.1 is still held"
+    );
+    test.model.release();
+    stop.send(()).unwrap();
+    worker.await.unwrap().unwrap();
 }
 
 #[tokio::test]

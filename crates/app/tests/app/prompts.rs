@@ -89,6 +89,7 @@ fn engine() -> LocalEngine {
         model_path: lyceum_testkit::test_model(),
         threads: 1,
         max_sequences: 1,
+        interactive_sequences: 1,
         context_per_sequence: Settings::default().engine.local.context_per_sequence,
     })
     .unwrap()

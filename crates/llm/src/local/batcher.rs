@@ -1,6 +1,10 @@
 //! The engine thread: admits waiting requests into free sequence slots, decodes every active sequence
 //! in one batch per step, samples each, and streams the text back.
 //!
+//! Interactive requests (a person waits for the text) wait ahead of background ones, may take any free
+//! slot while background ones hold at most `max_sequences`, so `interactive_sequences` slots are
+//! always theirs, and have their prompts decoded first; other prompts are decoded oldest first.
+//!
 //! A slot keeps the KV cache of its last prompt when its request ends. A new request goes to the free
 //! slot whose cached prompt shares the longest prefix with its own, and only the rest of its prompt is
 //! computed. Requests about one course share a long system message (the syllabus), so after the first
@@ -27,7 +31,7 @@ use llguidance::{Matcher, ParserFactory};
 use super::{Job, LocalConfig, Message};
 use crate::stop::StopMatcher;
 use crate::utf8::Utf8Decoder;
-use crate::{Event, LlmError, Request, Usage};
+use crate::{Event, LlmError, Priority, Request, Usage};
 
 /// Tokens decoded per `llama_decode` call at most; prompts longer than this are fed in chunks.
 const BATCH_TOKENS: u32 = 1024;
@@ -45,8 +49,9 @@ fn without_special_tokens(text: &str) -> String {
     text.replace("<|", "<\u{200B}|")
 }
 
-/// llama.cpp may be initialised once per process; every engine shares this.
-fn backend() -> Result<&'static LlamaBackend, LlmError> {
+/// llama.cpp may be initialised once per process; every engine, and anything else in the process
+/// that calls llama.cpp (the raw baseline of `lyceum bench llm`), shares this.
+pub fn backend() -> Result<&'static LlamaBackend, LlmError> {
     static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {
@@ -95,6 +100,9 @@ pub(super) fn run(
 /// One request being answered in a slot of the batch.
 struct Sequence {
     events: tokio::sync::mpsc::UnboundedSender<Result<Event, LlmError>>,
+    priority: Priority,
+    /// When it was admitted, counted in admissions: prompts are decoded oldest first.
+    admitted: u64,
     sampler: LlamaSampler,
     prompt: Vec<LlamaToken>,
     /// Prompt tokens already decoded.
@@ -128,7 +136,12 @@ struct Batcher<'m> {
     slots: Vec<Option<Sequence>>,
     /// The prompt tokens whose KV each slot holds at positions `0..len`, for reuse by its next request.
     cached: Vec<Vec<LlamaToken>>,
+    /// Interactive requests first, then background ones, each in arrival order.
     waiting: VecDeque<Job>,
+    /// How many slots background requests may hold at once; the rest are for interactive ones.
+    background_slots: usize,
+    /// Admissions so far.
+    admissions: u64,
     batch: LlamaBatch<'static>,
     context_per_sequence: u32,
     tokens_decoded: &'m AtomicU64,
@@ -148,7 +161,8 @@ impl<'m> Batcher<'m> {
         let template = model
             .chat_template(None)
             .map_err(|error| invalid(format!("it has no usable chat template: {error}")))?;
-        let sequences = config.max_sequences.max(1);
+        let background_slots = config.max_sequences.max(1);
+        let sequences = background_slots + config.interactive_sequences.max(1);
         let threads = i32::try_from(config.threads.max(1)).unwrap_or(i32::MAX);
         let n_ctx = u32::try_from(sequences)
             .ok()
@@ -178,6 +192,8 @@ impl<'m> Batcher<'m> {
             slots: (0..sequences).map(|_| None).collect(),
             cached: vec![Vec::new(); sequences],
             waiting: VecDeque::new(),
+            background_slots,
+            admissions: 0,
             batch: LlamaBatch::new(BATCH_TOKENS as usize, 1),
             context_per_sequence: config.context_per_sequence,
             tokens_decoded,
@@ -205,7 +221,17 @@ impl<'m> Batcher<'m> {
     /// Queues a request, or answers a token count at once.
     fn take(&mut self, message: Message) {
         match message {
-            Message::Generate(job) => self.waiting.push_back(job),
+            Message::Generate(job) => {
+                let at = match job.request.priority() {
+                    Priority::Background => self.waiting.len(),
+                    Priority::Interactive => self
+                        .waiting
+                        .iter()
+                        .position(|waiting| waiting.request.priority() == Priority::Background)
+                        .unwrap_or(self.waiting.len()),
+                };
+                self.waiting.insert(at, job);
+            }
             Message::Count(request, reply) => {
                 let _ = reply.send(self.tokenize(&request).map(|tokens| tokens.len()));
             }
@@ -243,12 +269,25 @@ impl<'m> Batcher<'m> {
             .clear_kv_cache_seq(u32::try_from(id).ok(), None, None);
     }
 
-    /// Moves waiting requests into free slots, each into the one whose cache shares most of its prompt.
+    /// Moves waiting requests into free slots, each into the one whose cache shares most of its prompt;
+    /// background requests only while they hold fewer than their share of the slots.
     fn admit(&mut self) {
         while self.slots.iter().any(Option::is_none) {
             let Some(job) = self.waiting.pop_front() else {
                 return;
             };
+            let background = self
+                .slots
+                .iter()
+                .flatten()
+                .filter(|seq| seq.priority == Priority::Background)
+                .count();
+            if job.request.priority() == Priority::Background && background >= self.background_slots
+            {
+                // Everything behind it is background too.
+                self.waiting.push_front(job);
+                return;
+            }
             let (prompt, sampler) = match self.start(&job.request) {
                 Ok(started) => started,
                 Err(error) => {
@@ -260,8 +299,11 @@ impl<'m> Batcher<'m> {
                 self.waiting.push_front(job);
                 return;
             };
+            self.admissions += 1;
             self.slots[id] = Some(Sequence {
                 events: job.events,
+                priority: job.request.priority(),
+                admitted: self.admissions,
                 sampler,
                 prompt,
                 fed: reused,
@@ -418,8 +460,20 @@ impl<'m> Batcher<'m> {
                 budget -= 1;
             }
         }
-        for (id, seq) in self.slots.iter_mut().enumerate() {
-            let Some(seq) = seq else { continue };
+        // Prompts are decoded interactive first, then oldest first: the text someone waits for, and
+        // then the request that has waited longest, get their first token soonest.
+        let mut order: Vec<usize> = (0..self.slots.len())
+            .filter(|&id| self.slots[id].is_some())
+            .collect();
+        order.sort_by_key(|&id| {
+            self.slots[id]
+                .as_ref()
+                .map(|seq| (seq.priority != Priority::Interactive, seq.admitted))
+        });
+        for id in order {
+            let Some(seq) = self.slots[id].as_mut() else {
+                continue;
+            };
             let remaining = seq.prompt.len() - seq.fed;
             if remaining == 0 || budget == 0 {
                 continue;

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
-use futures::StreamExt;
-use lyceum_llm::{Engine, Event, Governed, GovernorConfig, LlmError, Message, Request, complete};
+use futures::{FutureExt, StreamExt};
+use lyceum_llm::{
+    Engine, Event, Governed, GovernorConfig, LlmError, Message, Priority, Request, complete,
+};
 
 use crate::helpers::{Reply, ScriptedServer, answer_stream, delta};
 
@@ -21,6 +23,7 @@ async fn a_full_queue_is_refused_as_overloaded_and_a_dropped_stream_frees_its_sl
         Arc::new(server.engine(0)),
         GovernorConfig {
             max_concurrent: 1,
+            max_interactive: 1,
             max_queued: 1,
         },
     );
@@ -50,4 +53,44 @@ async fn a_full_queue_is_refused_as_overloaded_and_a_dropped_stream_frees_its_sl
     let usage = engine.usage();
     assert_eq!((usage.requests, usage.completed, usage.failed), (3, 1, 1));
     assert_eq!((usage.prompt_tokens, usage.completion_tokens), (9, 4));
+}
+
+#[tokio::test]
+async fn an_interactive_request_does_not_wait_behind_background_ones() {
+    let server = ScriptedServer::start(vec![
+        Reply::Stream {
+            chunks: vec![delta("writing a course")],
+            stall: true,
+        },
+        answer_stream("hello"),
+        answer_stream("the queued one"),
+    ])
+    .await;
+    let engine = Governed::new(
+        Arc::new(server.engine(0)),
+        GovernorConfig {
+            max_concurrent: 1,
+            max_interactive: 1,
+            max_queued: 4,
+        },
+    );
+    let ask = || Request::new(vec![Message::user("hi")], 16).unwrap();
+    let mut background = engine.generate(ask());
+    assert_eq!(
+        background.next().await.unwrap().unwrap(),
+        Event::Delta("writing a course".into())
+    );
+    let mut queued = engine.generate(ask());
+    assert!(queued.next().now_or_never().is_none());
+    let answer = complete(&engine, ask().with_priority(Priority::Interactive))
+        .await
+        .unwrap();
+    assert_eq!(answer.text, "hello");
+    // The queued background request still waits for the only background slot.
+    assert!(queued.next().now_or_never().is_none());
+    drop(background);
+    assert_eq!(
+        queued.next().await.unwrap().unwrap(),
+        Event::Delta("the queued one".into())
+    );
 }

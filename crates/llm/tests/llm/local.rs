@@ -1,8 +1,8 @@
 //! The local engine with the real fast model (0.5B).
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use lyceum_llm::local::{LocalConfig, LocalEngine};
-use lyceum_llm::{Engine, Event, JsonSchema, Message, Request, complete};
+use lyceum_llm::{Engine, Event, JsonSchema, Message, Priority, Request, complete};
 use serde_json::json;
 
 use crate::helpers::test_model;
@@ -12,6 +12,7 @@ fn engine(max_sequences: usize) -> LocalEngine {
         model_path: test_model(),
         threads: std::thread::available_parallelism().map_or(2, usize::from),
         max_sequences,
+        interactive_sequences: 1,
         context_per_sequence: 2048,
     })
     .unwrap()
@@ -207,6 +208,48 @@ async fn dropping_a_stream_frees_its_slot_for_a_waiting_request() {
         "{decoded} tokens decoded: the cancelled generation kept running"
     );
     assert!(decoded >= 3 + u64::from(usage.completion_tokens.unwrap()));
+}
+
+#[tokio::test]
+async fn an_interactive_request_starts_at_once_ahead_of_waiting_background_work() {
+    // Both background slots busy with long answers, and a third background request waiting.
+    let engine = engine(2);
+    let count = |from: u32| {
+        Request::new(
+            vec![Message::user(format!(
+                "Count from {from} to 5000, one number per line."
+            ))],
+            1500,
+        )
+        .unwrap()
+        .with_temperature(0.0)
+        .unwrap()
+    };
+    let mut busy = [engine.generate(count(1)), engine.generate(count(100))];
+    for stream in &mut busy {
+        assert!(matches!(stream.next().await, Some(Ok(Event::Delta(_)))));
+    }
+    let mut waiting = engine.generate(count(200));
+    let asked = Request::new(vec![Message::user("Say hello.")], 8)
+        .unwrap()
+        .with_priority(Priority::Interactive);
+    let answer = engine.generate(asked).collect::<Vec<_>>().await;
+    assert!(
+        matches!(answer.last(), Some(Ok(Event::Done(_)))),
+        "{answer:?}"
+    );
+    // It was answered while the background slots stayed busy: the waiting request has not started,
+    // and both long answers go on.
+    assert!(
+        waiting.next().now_or_never().is_none(),
+        "the waiting background request started before the interactive one finished"
+    );
+    for stream in &mut busy {
+        assert!(matches!(stream.next().await, Some(Ok(Event::Delta(_)))));
+    }
+    // A dropped background answer frees its slot for the waiting one.
+    drop(busy);
+    assert!(matches!(waiting.next().await, Some(Ok(Event::Delta(_)))));
 }
 
 #[tokio::test]
