@@ -3,6 +3,7 @@
 mod memory;
 mod nodes;
 mod quality;
+mod raw;
 
 use crate::commands::outln;
 use std::time::{Duration, Instant};
@@ -13,9 +14,11 @@ use anyhow::Context;
 use clap::Subcommand;
 use futures::StreamExt;
 use lyceum_app::live::LiveEvent;
+use lyceum_app::settings::EngineKind;
 use lyceum_app::worker::{Until, Worker};
 use lyceum_app::{Lyceum, Settings, UnitText};
 use lyceum_course::{CourseRequest, Description, UnitsPerWeek, Weeks};
+use lyceum_llm::local::LocalEngine;
 use lyceum_llm::{Engine, Event, JsonSchema, Message, Request};
 use lyceum_store::Status;
 use serde_json::json;
@@ -72,11 +75,15 @@ pub enum Command {
         #[arg(long, conflicts_with = "courses")]
         keep: Option<std::path::PathBuf>,
     },
-    /// Prompt and generation speed, batching, JSON-schema cost and memory of the language model.
+    /// Prompt and generation speed, batching, JSON-schema cost and memory of the language model;
+    /// for the local engine, each batch width beside a raw llama.cpp decode loop in the same run.
     Llm {
         /// Tokens generated per measured sequence.
         #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(16..))]
         tokens: u32,
+        /// Sequences generated at once, each width measured on its own engine (comma-separated).
+        #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8, 16, 32])]
+        widths: Vec<u32>,
     },
     /// A whole course on the configured engine (outline, overviews, units, quizzes), once per batch
     /// size: total time, tokens/s, and the time from confirming the outline to unit 1.1's first text.
@@ -162,12 +169,16 @@ async fn measure(engine: &dyn Engine, request: Request) -> anyhow::Result<Run> {
 }
 
 fn essay(tokens: u32, seed: u32) -> anyhow::Result<Request> {
-    let messages = vec![Message::user(format!(
-        "Write a long, detailed essay (at least 2000 words) on the history of algebra, part {seed}."
-    ))];
+    let messages = vec![Message::user(essay_text(seed))];
     Ok(Request::new(messages, tokens)?
         .with_temperature(0.7)?
         .with_seed(seed))
+}
+
+fn essay_text(seed: u32) -> String {
+    format!(
+        "Write a long, detailed essay (at least 2000 words) on the history of algebra, part {seed}."
+    )
 }
 
 /// A prompt of about 500 tokens.
@@ -205,7 +216,7 @@ async fn concurrent(engine: &dyn Engine, sequences: u32, tokens: u32) -> anyhow:
 
 pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Llm { tokens } => llm(settings, tokens).await,
+        Command::Llm { tokens, widths } => llm(settings, tokens, &widths).await,
         Command::Quality {
             weeks,
             units_per_week,
@@ -346,7 +357,7 @@ async fn course(
     Ok(())
 }
 
-async fn llm(settings: &Settings, tokens: u32) -> anyhow::Result<()> {
+async fn llm(settings: &Settings, tokens: u32, widths: &[u32]) -> anyhow::Result<()> {
     let engine = load_engine(settings).await?;
     let info = engine.info().clone();
     outln!(
@@ -374,14 +385,16 @@ async fn llm(settings: &Settings, tokens: u32) -> anyhow::Result<()> {
         single.completion_tokens,
         single.first_token.as_secs_f64() * 1e3
     );
-    let mut aggregates = Vec::new();
-    for sequences in [4, 8] {
-        let rate = concurrent(&engine, sequences, tokens).await?;
-        aggregates.push(rate);
-        outln!(
-            "aggregate, {sequences} seqs      {rate:8.1} tokens/s  ({:.2}x one sequence)",
-            rate / single.generation_rate()
-        );
+    if settings.engine.kind == EngineKind::Local {
+        widths_against_raw(settings, tokens, widths).await?;
+    } else {
+        for sequences in widths {
+            let rate = concurrent(&engine, *sequences, tokens).await?;
+            outln!(
+                "aggregate, {sequences:2} seqs     {rate:8.1} tokens/s  ({:.2}x one sequence)",
+                rate / single.generation_rate()
+            );
+        }
     }
     let question = "Outline a short course on the water cycle: a title and exactly 3 units, each with a title \
                     and exactly 3 chapter titles. Answer in JSON.";
@@ -415,6 +428,32 @@ async fn llm(settings: &Settings, tokens: u32) -> anyhow::Result<()> {
         usage.prompt_tokens,
         usage.completion_tokens
     );
+    Ok(())
+}
+
+/// For each width, the local engine with that many sequences and a raw llama.cpp loop over the same
+/// model, threads, prompts and sampling, one after the other in this run, and the engine's share.
+async fn widths_against_raw(
+    settings: &Settings,
+    tokens: u32,
+    widths: &[u32],
+) -> anyhow::Result<()> {
+    outln!("width   engine tokens/s   raw llama.cpp tokens/s   engine / raw");
+    for &width in widths {
+        let mut config = lyceum_app::engine::local_config(settings);
+        config.max_sequences = width.max(1) as usize;
+        let (model_path, threads) = (config.model_path.clone(), config.threads);
+        let context = config.context_per_sequence;
+        let engine = tokio::task::spawn_blocking(move || LocalEngine::load(config)).await??;
+        let rate = concurrent(&engine, width.max(1), tokens).await?;
+        drop(engine);
+        let prompts: Vec<String> = (0..width.max(1)).map(essay_text).collect();
+        let raw = tokio::task::spawn_blocking(move || {
+            raw::aggregate(&model_path, threads, &prompts, tokens, context)
+        })
+        .await??;
+        outln!("{width:5}   {rate:15.1}   {raw:22.1}   {:12.2}", rate / raw);
+    }
     Ok(())
 }
 

@@ -1,0 +1,106 @@
+//! The raw llama.cpp baseline of `lyceum bench llm`: the same model, threads, prompts, sampling and
+//! number of sequences the engine is measured with, in a minimal decode loop of llama-cpp-2 calls and
+//! nothing of Lyceum's, so the engine's figure reads as a share of what llama.cpp itself does here.
+
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
+use llama_cpp_2::sampling::LlamaSampler;
+
+/// Tokens per `llama_decode` call, as the engine feeds them.
+const BATCH_TOKENS: usize = 1024;
+
+/// Generated tokens per second, prompt decoding included, when every user message of `prompts` is
+/// answered at once with `tokens` tokens each (end-of-text is not a stop: each writes all of them).
+pub fn aggregate(
+    model_path: &Path,
+    threads: usize,
+    prompts: &[String],
+    tokens: u32,
+    context_per_sequence: u32,
+) -> anyhow::Result<f64> {
+    let backend = lyceum_llm::local::backend()?;
+    let model = LlamaModel::load_from_file(backend, model_path, &LlamaModelParams::default())
+        .with_context(|| format!("llama.cpp could not load {}", model_path.display()))?;
+    let template = model.chat_template(None)?;
+    let width = u32::try_from(prompts.len())?;
+    let threads = i32::try_from(threads.max(1))?;
+    let params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(width * context_per_sequence))
+        .with_n_batch(BATCH_TOKENS as u32)
+        .with_n_ubatch(512)
+        .with_n_seq_max(width)
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads);
+    let mut ctx = model.new_context(backend, params)?;
+    let mut prompt_tokens = Vec::new();
+    for text in prompts {
+        let chat = [LlamaChatMessage::new("user".into(), text.clone())?];
+        let templated = model.apply_chat_template(&template, &chat, true)?;
+        prompt_tokens.push(model.vocab().tokenize(templated.as_bytes(), true, true));
+    }
+    let mut samplers: Vec<LlamaSampler> = (0..width)
+        .map(|seed| {
+            LlamaSampler::chain_simple([
+                LlamaSampler::top_k(40),
+                LlamaSampler::top_p(0.95, 1),
+                LlamaSampler::min_p(0.05, 1),
+                LlamaSampler::temp(0.7),
+                LlamaSampler::dist(seed),
+            ])
+        })
+        .collect();
+    let mut batch = LlamaBatch::new(BATCH_TOKENS, 1);
+    let started = Instant::now();
+
+    // Every prompt, in chunks of at most BATCH_TOKENS; a sequence samples its first token as soon as
+    // the chunk holding its prompt's last token is decoded.
+    let mut next = vec![None; prompts.len()];
+    let mut queue: Vec<(usize, usize)> = prompt_tokens
+        .iter()
+        .enumerate()
+        .flat_map(|(seq, prompt)| (0..prompt.len()).map(move |at| (seq, at)))
+        .collect();
+    queue.reverse();
+    while !queue.is_empty() {
+        batch.clear();
+        let mut ends = Vec::new();
+        while let Some(&(seq, at)) = queue.last() {
+            if batch.n_tokens() as usize == BATCH_TOKENS {
+                break;
+            }
+            queue.pop();
+            let last = at + 1 == prompt_tokens[seq].len();
+            batch.add(prompt_tokens[seq][at], at as i32, &[seq as i32], last)?;
+            if last {
+                ends.push((seq, batch.n_tokens() - 1));
+            }
+        }
+        ctx.decode(&mut batch)?;
+        for (seq, at) in ends {
+            next[seq] = Some(samplers[seq].sample(&ctx, at));
+        }
+    }
+
+    // One token per sequence per decode until each has written `tokens`.
+    let mut positions: Vec<i32> = prompt_tokens.iter().map(|p| p.len() as i32).collect();
+    for _ in 1..tokens {
+        batch.clear();
+        for (seq, token) in next.iter().enumerate() {
+            let token = token.context("a sequence has no token to decode")?;
+            batch.add(token, positions[seq], &[seq as i32], true)?;
+            positions[seq] += 1;
+        }
+        ctx.decode(&mut batch)?;
+        for (seq, sampler) in samplers.iter_mut().enumerate() {
+            next[seq] = Some(sampler.sample(&ctx, seq as i32));
+        }
+    }
+    Ok(f64::from(width * tokens) / started.elapsed().as_secs_f64())
+}
