@@ -120,9 +120,26 @@ async fn a_plain_request_streams_text_and_reports_usage() {
 }
 
 #[tokio::test]
-async fn concurrent_requests_in_one_batch_each_get_their_own_answer() {
-    let engine = engine(4);
-    let words = ["banana", "volcano", "telescope", "umbrella"];
+async fn sixteen_concurrent_requests_in_one_batch_each_get_their_own_answer() {
+    let engine = engine(16);
+    let words = [
+        "banana",
+        "volcano",
+        "telescope",
+        "umbrella",
+        "giraffe",
+        "lantern",
+        "pineapple",
+        "compass",
+        "dolphin",
+        "harmonica",
+        "cactus",
+        "kettle",
+        "penguin",
+        "saxophone",
+        "tornado",
+        "walnut",
+    ];
     let answers = futures::future::join_all(
         words
             .iter()
