@@ -108,6 +108,10 @@ impl Engine for Governed {
         self.queued.load(Ordering::Relaxed)
     }
 
+    fn profile(&self) -> Option<crate::Profile> {
+        self.inner.profile()
+    }
+
     fn generate(&self, request: Request) -> TokenStream {
         let counters = Arc::clone(&self.counters);
         counters.requests.fetch_add(1, Ordering::Relaxed);

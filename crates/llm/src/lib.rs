@@ -74,6 +74,30 @@ pub trait Engine: Send + Sync {
     fn waiting(&self) -> usize {
         0
     }
+
+    /// Where the engine's time went since it started, when it decodes itself (the local engine).
+    fn profile(&self) -> Option<Profile> {
+        None
+    }
+}
+
+/// Where a batching engine's time went since it started: what `lyceum bench course` reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Profile {
+    /// Decode calls.
+    pub steps: u64,
+    /// Sequences in those calls, summed: divided by `steps`, the average batch occupancy.
+    pub busy: u64,
+    /// Prompt tokens decoded.
+    pub prompt_decoded: u64,
+    /// Prompt tokens found already in a slot's cache.
+    pub prompt_reused: u64,
+    /// Tokens sampled.
+    pub generated: u64,
+    /// Seconds in decode calls that carried prompt tokens (and maybe generated ones too).
+    pub prompt_secs: f64,
+    /// Seconds in decode calls that carried generated tokens only.
+    pub generation_secs: f64,
 }
 
 /// A boxed future, as [`Engine`]'s methods return them.

@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::time::Duration;
 
 use tokio::sync::mpsc as async_mpsc;
 
-use crate::{Engine, EngineInfo, Event, LlmError, Request, TokenStream, failed};
+use crate::{Engine, EngineInfo, Event, LlmError, Profile, Request, TokenStream, failed};
 
 /// How to run a local model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +58,48 @@ pub struct LocalEngine {
     jobs: mpsc::Sender<Message>,
     info: EngineInfo,
     context_per_sequence: u32,
-    tokens_decoded: Arc<AtomicU64>,
+    counters: Arc<Counters>,
+}
+
+/// What the engine thread has done since it started; it writes, anyone reads.
+#[derive(Debug, Default)]
+struct Counters {
+    steps: AtomicU64,
+    busy: AtomicU64,
+    prompt_decoded: AtomicU64,
+    prompt_reused: AtomicU64,
+    generated: AtomicU64,
+    prompt_nanos: AtomicU64,
+    generation_nanos: AtomicU64,
+}
+
+impl Counters {
+    /// Counts one decode call of `busy` sequences that carried `prompt` prompt tokens and took `took`.
+    fn step(&self, busy: usize, prompt: usize, took: Duration) {
+        let add = |counter: &AtomicU64, n: u64| counter.fetch_add(n, Ordering::Relaxed);
+        add(&self.steps, 1);
+        add(&self.busy, busy as u64);
+        add(&self.prompt_decoded, prompt as u64);
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        if prompt > 0 {
+            add(&self.prompt_nanos, nanos);
+        } else {
+            add(&self.generation_nanos, nanos);
+        }
+    }
+
+    fn profile(&self) -> Profile {
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        Profile {
+            steps: read(&self.steps),
+            busy: read(&self.busy),
+            prompt_decoded: read(&self.prompt_decoded),
+            prompt_reused: read(&self.prompt_reused),
+            generated: read(&self.generated),
+            prompt_secs: read(&self.prompt_nanos) as f64 / 1e9,
+            generation_secs: read(&self.generation_nanos) as f64 / 1e9,
+        }
+    }
 }
 
 impl LocalEngine {
@@ -71,8 +113,8 @@ impl LocalEngine {
         let context_per_sequence = config.context_per_sequence;
         let (jobs, job_rx) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
-        let tokens_decoded = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&tokens_decoded);
+        let counters = Arc::new(Counters::default());
+        let counter = Arc::clone(&counters);
         std::thread::Builder::new()
             .name("lyceum-llm-local".into())
             .spawn(move || batcher::run(&config, &job_rx, &ready_tx, &counter))
@@ -89,7 +131,7 @@ impl LocalEngine {
                 model,
             },
             context_per_sequence,
-            tokens_decoded,
+            counters,
         })
     }
 
@@ -106,7 +148,7 @@ impl LocalEngine {
 
     /// Tokens sampled since the engine started, including those of cancelled generations.
     pub fn tokens_decoded(&self) -> u64 {
-        self.tokens_decoded.load(Ordering::Relaxed)
+        self.counters.generated.load(Ordering::Relaxed)
     }
 }
 
@@ -126,6 +168,10 @@ impl Engine for LocalEngine {
         }
         // Dropping the stream drops the receiver; the engine thread sees that and frees the slot.
         Box::pin(futures::stream::poll_fn(move |cx| receiver.poll_recv(cx)))
+    }
+
+    fn profile(&self) -> Option<Profile> {
+        Some(self.counters.profile())
     }
 
     fn fits(&self, request: &Request) -> crate::BoxFuture<'_, Option<bool>> {

@@ -354,6 +354,25 @@ async fn course(
             time.as_secs_f64()
         )),
     );
+    let retried: i64 = records.iter().map(|g| (g.attempts - 1).max(0)).sum();
+    outln!("  items tried again by the worker: {retried} attempts");
+    if let Some(profile) = app.engine.profile() {
+        let prompt = profile.prompt_decoded + profile.prompt_reused;
+        outln!(
+            "  engine: {} decode steps, {:.1} sequences busy on average; prompts {} tokens, {} decoded \
+             and {} ({:.0}%) reused from a slot's cache; steps with prompt tokens {:.0} s, steps \
+             generating only {:.0} s; {} tokens sampled",
+            profile.steps,
+            profile.busy as f64 / profile.steps.max(1) as f64,
+            prompt,
+            profile.prompt_decoded,
+            profile.prompt_reused,
+            100.0 * profile.prompt_reused as f64 / prompt.max(1) as f64,
+            profile.prompt_secs,
+            profile.generation_secs,
+            profile.generated,
+        );
+    }
     Ok(())
 }
 

@@ -14,8 +14,9 @@
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{OnceLock, mpsc};
+use std::time::Instant;
 
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
@@ -28,7 +29,7 @@ use llama_cpp_2::token::LlamaToken;
 use llguidance::api::TopLevelGrammar;
 use llguidance::{Matcher, ParserFactory};
 
-use super::{Job, LocalConfig, Message};
+use super::{Counters, Job, LocalConfig, Message};
 use crate::stop::StopMatcher;
 use crate::utf8::Utf8Decoder;
 use crate::{Event, LlmError, Priority, Request, Usage};
@@ -67,7 +68,7 @@ pub(super) fn run(
     config: &LocalConfig,
     jobs: &mpsc::Receiver<Message>,
     ready: &mpsc::SyncSender<Result<(), LlmError>>,
-    tokens_decoded: &AtomicU64,
+    counters: &Counters,
 ) {
     let loaded = (|| {
         let backend = backend()?;
@@ -86,7 +87,7 @@ pub(super) fn run(
             return;
         }
     };
-    match Batcher::new(config, backend, &model, tokens_decoded) {
+    match Batcher::new(config, backend, &model, counters) {
         Ok(mut batcher) => {
             let _ = ready.send(Ok(()));
             batcher.run(jobs);
@@ -144,7 +145,7 @@ struct Batcher<'m> {
     admissions: u64,
     batch: LlamaBatch<'static>,
     context_per_sequence: u32,
-    tokens_decoded: &'m AtomicU64,
+    counters: &'m Counters,
 }
 
 impl<'m> Batcher<'m> {
@@ -152,7 +153,7 @@ impl<'m> Batcher<'m> {
         config: &LocalConfig,
         backend: &LlamaBackend,
         model: &'m LlamaModel,
-        tokens_decoded: &'m AtomicU64,
+        counters: &'m Counters,
     ) -> Result<Self, LlmError> {
         let invalid = |reason: String| LlmError::ModelInvalid {
             path: config.model_path.clone(),
@@ -196,7 +197,7 @@ impl<'m> Batcher<'m> {
             admissions: 0,
             batch: LlamaBatch::new(BATCH_TOKENS as usize, 1),
             context_per_sequence: config.context_per_sequence,
-            tokens_decoded,
+            counters,
         })
     }
 
@@ -300,6 +301,9 @@ impl<'m> Batcher<'m> {
                 return;
             };
             self.admissions += 1;
+            self.counters
+                .prompt_reused
+                .fetch_add(reused as u64, Ordering::Relaxed);
             self.slots[id] = Some(Sequence {
                 events: job.events,
                 priority: job.request.priority(),
@@ -444,6 +448,8 @@ impl<'m> Batcher<'m> {
     fn step(&mut self) {
         self.batch.clear();
         let mut budget = BATCH_TOKENS as usize;
+        // Generated tokens in this batch, and sequences with any token in it.
+        let (mut generating, mut busy) = (0, 0);
         for (id, seq) in self.slots.iter_mut().enumerate() {
             let Some(seq) = seq else { continue };
             seq.logits_at = None;
@@ -458,6 +464,8 @@ impl<'m> Batcher<'m> {
                 seq.logits_at = Some(self.batch.n_tokens() - 1);
                 seq.n_past += 1;
                 budget -= 1;
+                generating += 1;
+                busy += 1;
             }
         }
         // Prompts are decoded interactive first, then oldest first: the text someone waits for, and
@@ -495,11 +503,16 @@ impl<'m> Batcher<'m> {
             }
             seq.fed += take;
             budget -= take;
+            busy += 1;
         }
         if self.batch.n_tokens() == 0 {
             return;
         }
-        if let Err(error) = self.ctx.decode(&mut self.batch) {
+        let prompt = self.batch.n_tokens() as usize - generating;
+        let started = Instant::now();
+        let decoded = self.ctx.decode(&mut self.batch);
+        self.counters.step(busy, prompt, started.elapsed());
+        if let Err(error) = decoded {
             tracing::error!(%error, "llama.cpp decode failed; failing the active generations");
             for id in 0..self.slots.len() {
                 if let Some(seq) = &self.slots[id] {
@@ -528,7 +541,7 @@ impl<'m> Batcher<'m> {
             return Outcome::Continue;
         };
         let token = seq.sampler.sample(&self.ctx, at);
-        self.tokens_decoded.fetch_add(1, Ordering::Relaxed);
+        self.counters.generated.fetch_add(1, Ordering::Relaxed);
         let vocab = self.model.vocab();
         let mut finished = vocab.is_eog(token);
         let mut text = String::new();

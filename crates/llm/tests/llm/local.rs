@@ -117,6 +117,27 @@ async fn a_plain_request_streams_text_and_reports_usage() {
         "{completion} tokens for {} deltas",
         deltas.len()
     );
+    // The profile accounts for every prompt token and every step: one decode of the prompt, then
+    // one per token, each sampling one (the end-of-text token too, when the answer ended by itself).
+    let profile = engine.profile().unwrap();
+    assert_eq!(
+        profile.prompt_decoded + profile.prompt_reused,
+        u64::from(usage.prompt_tokens.unwrap())
+    );
+    let completion = u64::from(completion);
+    assert!(
+        (completion..=completion + 1).contains(&profile.generated),
+        "{profile:?}"
+    );
+    assert_eq!(
+        (profile.steps, profile.busy),
+        (profile.generated, profile.generated),
+        "{profile:?}"
+    );
+    assert!(
+        profile.prompt_secs > 0.0 && profile.generation_secs > 0.0,
+        "{profile:?}"
+    );
 }
 
 #[tokio::test]
