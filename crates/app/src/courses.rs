@@ -10,6 +10,8 @@ mod outline;
 mod steps;
 mod writing;
 
+pub(crate) use writing::UnitPrompts;
+
 use lyceum_course::{CourseRequest, InputError, Outline, OutlineError};
 use lyceum_llm::LlmError;
 use lyceum_store::{Course, GenerationStats, ItemKind, NewCourse, Status, StoreError};

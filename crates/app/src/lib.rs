@@ -39,6 +39,8 @@ pub struct Lyceum {
     pub worker_health: worker::WorkerHealth,
     /// What `/metrics` reports.
     pub metrics: metrics::Metrics,
+    /// What this node's unit prompts carried, for their quizzes.
+    unit_prompts: courses::UnitPrompts,
 }
 
 /// Why the application could not start.
@@ -86,6 +88,7 @@ impl Lyceum {
             hub: Arc::new(live::Hub::default()),
             worker_health: worker::WorkerHealth::default(),
             metrics: metrics::Metrics::default(),
+            unit_prompts: courses::UnitPrompts::default(),
         })
     }
 }

@@ -62,6 +62,18 @@ pub struct Metrics {
     failed_items: Family<KindLabels, Gauge>,
     engine_waiting: Gauge,
     page_cache: Family<CacheLabels, Counter>,
+    discarded_answers: Counter,
+    discarded_tokens: Counter,
+}
+
+/// Model answers written and then not kept: structured answers rejected by their checks, prose
+/// written again (empty, looping, in the wrong language) or kept in favour of a better text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Discarded {
+    /// Answers thrown away.
+    pub answers: u64,
+    /// Their generated tokens, where the engine said how many.
+    pub tokens: u64,
 }
 
 impl Default for Metrics {
@@ -121,6 +133,18 @@ impl Default for Metrics {
             "Course pages asked of the page cache, by result (hit or miss)",
             page_cache.clone(),
         );
+        let discarded_answers = Counter::default();
+        registry.register(
+            "discarded_answers",
+            "Model answers generated and then thrown away (rejected by a check, or written again)",
+            discarded_answers.clone(),
+        );
+        let discarded_tokens = Counter::default();
+        registry.register(
+            "discarded_tokens",
+            "Tokens of the model answers thrown away",
+            discarded_tokens.clone(),
+        );
         Self {
             registry,
             requests,
@@ -131,6 +155,8 @@ impl Default for Metrics {
             failed_items,
             engine_waiting,
             page_cache,
+            discarded_answers,
+            discarded_tokens,
         }
     }
 }
@@ -157,6 +183,21 @@ impl Metrics {
     pub fn page_cache(&self, hit: bool) {
         let result = if hit { "hit" } else { "miss" };
         self.page_cache.get_or_create(&CacheLabels { result }).inc();
+    }
+
+    /// Counts a model answer thrown away, with its generated tokens when known.
+    pub(crate) fn discarded(&self, tokens: Option<u32>) {
+        self.discarded_answers.inc();
+        self.discarded_tokens
+            .inc_by(u64::from(tokens.unwrap_or_default()));
+    }
+
+    /// The answers thrown away since this process started.
+    pub fn discarded_so_far(&self) -> Discarded {
+        Discarded {
+            answers: self.discarded_answers.get(),
+            tokens: self.discarded_tokens.get(),
+        }
     }
 
     /// Counts what a finished generation produced.

@@ -215,6 +215,8 @@ pub struct LocalSettings {
     pub interactive_sequences: usize,
     /// Tokens (prompt and answer) each generation may hold.
     pub context_per_sequence: u32,
+    /// How those tokens' keys and values are stored: `q8_0` (half the memory) or `f16`.
+    pub kv_cache: lyceum_llm::local::KvCache,
 }
 
 /// The OpenAI-compatible engine.
@@ -278,6 +280,7 @@ impl Default for LocalSettings {
             max_sequences: 8,
             interactive_sequences: 1,
             context_per_sequence: 4096,
+            kv_cache: lyceum_llm::local::KvCache::default(),
         }
     }
 }
@@ -560,6 +563,10 @@ const DOCS: &[(&str, &str)] = &[
     (
         "engine.local.context_per_sequence",
         "Tokens (prompt and answer) each generation may hold.",
+    ),
+    (
+        "engine.local.kv_cache",
+        "How the cache of those tokens is stored: q8_0 (8 bits, half the memory of f16, a little slower) or f16.",
     ),
     (
         "engine.openai.base_url",

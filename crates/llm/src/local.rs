@@ -7,7 +7,7 @@
 
 mod batcher;
 
-pub use batcher::backend;
+pub use batcher::{backend, context_params, model_params};
 
 use std::fs::File;
 use std::io::Read;
@@ -34,6 +34,21 @@ pub struct LocalConfig {
     pub interactive_sequences: usize,
     /// Context tokens (prompt plus answer) each sequence may hold.
     pub context_per_sequence: u32,
+    /// How the keys and values of those tokens are stored.
+    pub kv_cache: KvCache,
+}
+
+/// How the engine stores the keys and values of the tokens in its context.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum KvCache {
+    /// 8 bits a value (with flash attention, which llama.cpp turns on for it): half the memory of
+    /// `f16` for a loss that measures at noise level, a little slower to attend over.
+    #[default]
+    #[serde(rename = "q8_0")]
+    Q8,
+    /// 16 bits a value, llama.cpp's default.
+    #[serde(rename = "f16")]
+    F16,
 }
 
 /// A request on its way to the engine thread, with the channel its events go back on.

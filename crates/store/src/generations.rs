@@ -311,7 +311,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 if let Some(quiz_id) = quiz_id {
-                    jobs::insert!(&mut *tx, &generate_job(quiz_id, 0, now));
+                    jobs::insert!(&mut *tx, &generate_job(quiz_id, jobs::FOLLOW_UP, now));
                 }
             }
             tx.commit().await?;

@@ -14,6 +14,10 @@ use crate::{Backend, Store, StoreError, with_pool};
 /// The priority of work someone is waiting for; ordinary jobs have 0.
 pub const URGENT: i64 = 100;
 
+/// The priority of a unit's quiz, queued as its unit is stored: ahead of ordinary work, so the worker
+/// that wrote the unit takes it next while its engine still holds the unit's conversation.
+pub const FOLLOW_UP: i64 = 1;
+
 /// What a job does. Each kind is one variant: the queue stores it as a kind and a payload, and at
 /// most one job per task is queued at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -116,6 +116,8 @@ pub struct Call {
     pub completed: bool,
     /// The last user message, as sent.
     pub last_user: String,
+    /// Every message, as (role, content).
+    pub messages: Vec<(String, String)>,
 }
 
 /// What the server does instead of answering normally, for the next call matching a key prefix.
@@ -295,13 +297,23 @@ async fn complete(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         .first()
         .and_then(|message| message["content"].as_str())
         .unwrap_or("");
-    // A retry repeats the original task as an earlier user message; classify by the first one.
-    let task = messages
+    // A retry repeats the original task as an earlier user message; classify by the first one (a
+    // quiz continues its unit's conversation, so it is told by its schema and names its unit later).
+    let users: Vec<&str> = messages
         .iter()
-        .find(|message| message["role"] == "user")
-        .and_then(|message| message["content"].as_str())
-        .unwrap_or("");
-    let (key, mut content) = answer(system, task, &schema);
+        .filter(|message| message["role"] == "user")
+        .filter_map(|message| message["content"].as_str())
+        .collect();
+    let (key, mut content) = answer(system, &users, &schema);
+    let prompt_tokens =
+        (system.len() + users.iter().map(|user| user.len()).sum::<usize>()) as u32 / 4;
+    let messages = messages
+        .iter()
+        .map(|message| {
+            let text = |field: &str| message[field].as_str().unwrap_or_default().to_owned();
+            (text("role"), text("content"))
+        })
+        .collect();
 
     let index = {
         let mut inner = shared.inner();
@@ -309,6 +321,7 @@ async fn complete(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             key: key.clone(),
             completed: false,
             last_user,
+            messages,
         });
         inner.calls.len() - 1
     };
@@ -346,7 +359,6 @@ async fn complete(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
 
     let pieces = split(&content);
     let completion_tokens = pieces.len() as u32;
-    let prompt_tokens = (system.len() + task.len()) as u32 / 4;
     let stream = futures::stream::unfold(0_usize, move |step| {
         let shared = Arc::clone(&shared);
         let pieces = pieces.clone();
@@ -434,7 +446,8 @@ fn split(content: &str) -> Vec<String> {
 }
 
 /// Classifies a request and writes a valid answer for it.
-fn answer(system: &str, task: &str, schema: &Value) -> (String, String) {
+fn answer(system: &str, users: &[&str], schema: &Value) -> (String, String) {
+    let task = users.first().copied().unwrap_or_default();
     let properties = &schema["properties"];
     if properties.get("weeks").is_some() && properties.get("title").is_none() {
         let count = properties["weeks"]["minItems"].as_u64().unwrap_or(1) as usize;
@@ -484,7 +497,10 @@ fn answer(system: &str, task: &str, schema: &Value) -> (String, String) {
         );
     }
     if properties.get("questions").is_some() {
-        let title = quoted_after(task, "on the unit ").unwrap_or_default();
+        let title = users
+            .iter()
+            .find_map(|user| quoted_after(user, "on the unit "))
+            .unwrap_or_default();
         return (format!("quiz {title}"), quiz(&title).to_string());
     }
     if let Some(rest) = task.strip_prefix("Write the overview of week ") {

@@ -107,31 +107,46 @@ impl Lyceum {
             .iter()
             .map(|week| week.title.trim().to_owned())
             .collect();
+        // Each week's units are planned at once: the steps are independent of each other, and an
+        // engine answers them together in one batch. Their titles are made distinct afterwards.
+        let events = std::sync::Mutex::new(&mut on_event);
+        let drafted = futures::future::try_join_all((1..=weeks).map(|week| {
+            let (events, plan) = (&events, &plan);
+            async move {
+                let mut tokens = Tokens::default();
+                let mut watcher = OutlineWatcher::for_week(week);
+                let drafted = self
+                    .structured(
+                        prompts::week_units(request, plan, week)?,
+                        "outline",
+                        &mut tokens,
+                        &mut |event| {
+                            let mut on_event = events
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                            relay(
+                                event,
+                                &mut watcher,
+                                || OutlineWatcher::for_week(week),
+                                &mut **on_event,
+                            );
+                        },
+                        |drafted: WeekUnits| {
+                            let drafted = drafted.without_instructions();
+                            drafted
+                                .validate_shape(units_per_week)
+                                .map(|()| drafted)
+                                .map_err(|error| error.to_string())
+                        },
+                    )
+                    .await?;
+                Ok::<_, GenerateError>((drafted, tokens))
+            }
+        }))
+        .await?;
         let mut units = Vec::with_capacity(weeks);
-        for week in 1..=weeks {
-            let mut watcher = OutlineWatcher::for_week(week);
-            let mut drafted = self
-                .structured(
-                    prompts::week_units(request, &plan, week)?,
-                    "outline",
-                    &mut tokens,
-                    &mut |event| {
-                        relay(
-                            event,
-                            &mut watcher,
-                            || OutlineWatcher::for_week(week),
-                            &mut on_event,
-                        )
-                    },
-                    |drafted: WeekUnits| {
-                        let drafted = drafted.without_instructions();
-                        drafted
-                            .validate_shape(units_per_week)
-                            .map(|()| drafted)
-                            .map_err(|error| error.to_string())
-                    },
-                )
-                .await?;
+        for (week, (mut drafted, week_tokens)) in (1..=weeks).zip(drafted) {
+            tokens.join(week_tokens);
             self.distinct_titles(
                 request,
                 &mut drafted.units,

@@ -39,6 +39,7 @@ impl Lyceum {
             if attempt > 0 {
                 on_event(StepEvent::Retry(&problems));
             }
+            let before = tokens.completion();
             let text = self
                 .stream(current.clone(), tokens, &mut |delta| {
                     on_event(StepEvent::Text(delta))
@@ -55,6 +56,7 @@ impl Lyceum {
             match parsed {
                 Ok(value) => return Ok(value),
                 Err(found) => {
+                    self.metrics.discarded(tokens.since(before));
                     tracing::info!(what, attempt, problems = %found, "model answer rejected");
                     tracing::debug!(what, answer = %text, "rejected answer");
                     problems = found;
@@ -173,6 +175,27 @@ impl Tokens {
             .completion
             .zip(usage.completion_tokens)
             .map(|(a, b)| a + b);
+    }
+
+    /// The tokens generated so far.
+    pub(super) fn completion(&self) -> Option<u32> {
+        self.completion
+    }
+
+    /// The tokens generated since the count was `before`.
+    pub(super) fn since(&self, before: Option<u32>) -> Option<u32> {
+        self.completion
+            .zip(before)
+            .map(|(now, before)| now - before)
+    }
+
+    /// Adds the counts of steps that ran beside these.
+    pub(super) fn join(&mut self, other: Tokens) {
+        self.add(lyceum_llm::Usage {
+            prompt_tokens: other.prompt,
+            completion_tokens: other.completion,
+            cached_tokens: None,
+        });
     }
 
     pub(super) fn stats(&self, app: &Lyceum, started: Instant) -> GenerationStats {

@@ -19,6 +19,41 @@ use super::steps::{Tokens, fit};
 /// Fewer words than this make a week overview worth writing again (it is asked for 80 to 150).
 const MIN_OVERVIEW_WORDS: usize = 40;
 
+/// How many units' prompts a node remembers for their quizzes.
+const REMEMBERED_UNIT_PROMPTS: usize = 256;
+
+/// What each unit this node wrote lately was told of the unit before it (its takeaways, or nothing
+/// when that one was not written yet), by unit id. A unit's quiz repeats the unit's request exactly,
+/// so the engine finds the unit's prompt and text still in its cache; a unit written on another node,
+/// or long ago, gets a quiz on a request built from the store, the same but for that part.
+#[derive(Debug, Default)]
+pub(crate) struct UnitPrompts(std::sync::Mutex<std::collections::VecDeque<(i64, Option<String>)>>);
+
+impl UnitPrompts {
+    fn remember(&self, unit_id: i64, previous: Option<String>) {
+        let mut remembered = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        remembered.retain(|(id, _)| *id != unit_id);
+        if remembered.len() == REMEMBERED_UNIT_PROMPTS {
+            remembered.pop_front();
+        }
+        remembered.push_back((unit_id, previous));
+    }
+
+    fn recall(&self, unit_id: i64) -> Option<Option<String>> {
+        let remembered = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        remembered
+            .iter()
+            .find(|(id, _)| *id == unit_id)
+            .map(|(_, previous)| previous.clone())
+    }
+}
+
 /// How often the text of an item being written is shared with other nodes, when it grew.
 const SHARE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
@@ -54,6 +89,14 @@ impl Lyceum {
                 .iter()
                 .find(|unit| unit.id == before.item_id)
                 .ok_or_else(|| StoreError::NotFound(format!("unit {}", before.item_id)))
+        };
+        // The takeaways of the unit before, written by now, that a unit's prompt carries.
+        let takeaways_before = |unit: &lyceum_store::Unit| {
+            units
+                .iter()
+                .find(|other| other.position == unit.position - 1)
+                .and_then(|other| other.body.as_deref())
+                .map(takeaways)
         };
         let brief = |detail| CourseBrief {
             description: &course.description,
@@ -97,11 +140,8 @@ impl Lyceum {
             }
             ItemKind::Unit => {
                 let unit = unit()?;
-                let previous = units
-                    .iter()
-                    .find(|other| other.position == unit.position - 1)
-                    .and_then(|other| other.body.as_deref())
-                    .map(takeaways);
+                let previous = takeaways_before(unit);
+                self.unit_prompts.remember(unit.id, previous.clone());
                 let prompt = fit(self.engine.as_ref(), |detail| {
                     prompts::unit(
                         &brief(detail),
@@ -146,8 +186,20 @@ impl Lyceum {
                     .body
                     .as_deref()
                     .ok_or_else(|| StoreError::NotFound(format!("the text of unit {}", unit.id)))?;
+                // The unit's request as it was sent, when this node wrote it: the engine may still
+                // hold its cache. Otherwise one built from the store now.
+                let previous = self
+                    .unit_prompts
+                    .recall(unit.id)
+                    .unwrap_or_else(|| takeaways_before(unit));
                 let prompt = fit(self.engine.as_ref(), |detail| {
-                    prompts::quiz(&brief(detail), &unit.title, body)
+                    prompts::quiz(
+                        &brief(detail),
+                        unit.week as usize,
+                        unit.number as usize,
+                        previous.as_deref(),
+                        body,
+                    )
                 })
                 .await?
                 .with_seed(seed)
@@ -248,12 +300,13 @@ impl Lyceum {
         let mut current = request.clone();
         let mut tokens = Tokens::default();
         let (mut empty_retried, mut rewrites) = (false, 0);
-        // The text with the fewest reasons to write it again so far, their count, and how much it
-        // says (its different words): a long loop is not kept over a short plain text.
-        let mut best: Option<(String, usize, usize)> = None;
+        // The text with the fewest reasons to write it again so far, their count, how much it says
+        // (its different words: a long loop is not kept over a short plain text), and its tokens.
+        let mut best: Option<(String, usize, usize, Option<u32>)> = None;
         let most = self.settings.worker.rewrites;
         loop {
             let mut relay = |delta: &str| writer.push(delta);
+            let before = tokens.completion();
             let streaming = self.stream_until(current.clone(), &mut tokens, &mut relay, stop);
             let text = if self.store.is_shared() {
                 tokio::select! {
@@ -264,7 +317,9 @@ impl Lyceum {
                 streaming.await?
             };
             let cleaned = clean_article(&text, title);
+            let spent = tokens.since(before);
             if cleaned.chars().count() < 20 {
+                self.metrics.discarded(spent);
                 if empty_retried {
                     return Err(GenerateError::Invalid {
                         what,
@@ -277,19 +332,26 @@ impl Lyceum {
             }
             let reasons = judge(&cleaned);
             if reasons.is_empty() {
+                if let Some((_, _, _, kept)) = best {
+                    self.metrics.discarded(kept);
+                }
                 return Ok((cleaned, tokens.stats(self, started), writer));
             }
             let reason = reasons.join("; ");
             let said = quality::different_words(&cleaned);
-            let better = best.as_ref().is_none_or(|(_, kept_reasons, kept_said)| {
+            let better = best.as_ref().is_none_or(|(_, kept_reasons, kept_said, _)| {
                 (reasons.len(), std::cmp::Reverse(said))
                     < (*kept_reasons, std::cmp::Reverse(*kept_said))
             });
             if better {
-                best = Some((cleaned, reasons.len(), said));
+                if let Some((_, _, _, kept)) = best.replace((cleaned, reasons.len(), said, spent)) {
+                    self.metrics.discarded(kept);
+                }
+            } else {
+                self.metrics.discarded(spent);
             }
             if rewrites == most {
-                let (kept, _, _) = best.expect("a text was judged");
+                let (kept, _, _, _) = best.expect("a text was judged");
                 tracing::warn!(what, %reason, rewrites, "kept the best of the texts written");
                 return Ok((kept, tokens.stats(self, started), writer));
             }

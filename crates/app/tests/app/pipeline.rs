@@ -54,6 +54,26 @@ async fn a_two_week_course_of_three_units_is_written_and_stored_completely() {
         };
         assert_eq!(count, expected, "{kind}");
     }
+    // Each quiz continues the conversation that wrote its unit, word for word, so an engine that
+    // keeps the unit's cache computes only the quiz instruction.
+    for week in &exported.weeks {
+        for unit in &week.units {
+            let call = |key: String| {
+                calls
+                    .iter()
+                    .find(|call| call.key == key)
+                    .unwrap_or_else(|| panic!("no call {key}: {calls:#?}"))
+            };
+            let written = call(format!("unit {}.{}", week.number, unit.number));
+            let quiz = call(format!("quiz {}", unit.title));
+            assert_eq!(quiz.messages[..2], written.messages[..], "{}", unit.title);
+            assert_eq!(
+                quiz.messages[2],
+                ("assistant".to_owned(), unit.body.clone().unwrap())
+            );
+            assert!(quiz.last_user.contains("whose text you wrote above"));
+        }
+    }
     let records = test.app.store.generations(course.id).await.unwrap();
     assert_eq!(records.len(), 15);
     for record in records {
@@ -61,6 +81,50 @@ async fn a_two_week_course_of_three_units_is_written_and_stored_completely() {
         assert_eq!(record.engine.as_deref(), Some("openai"));
         assert_eq!(record.model.as_deref(), Some("scripted"));
         assert!(record.tokens_out.unwrap() > 0);
+    }
+}
+
+#[tokio::test]
+async fn each_week_s_units_are_planned_at_once_and_kept_in_week_order() {
+    let test = spawn_app(0).await;
+    test.model.script("outline week 1", Action::Hold);
+    let app = std::sync::Arc::clone(&test.app);
+    let drafting = tokio::spawn(async move {
+        let mut pieces = Vec::new();
+        let draft = app
+            .draft_outline(&request(3, 2), |event| {
+                if let DraftEvent::Piece(piece) = event {
+                    pieces.push(piece);
+                }
+            })
+            .await;
+        (draft, pieces)
+    });
+    let held = tokio::time::timeout(Duration::from_secs(30), test.model.held())
+        .await
+        .expect("week 1's units are asked for");
+    assert_eq!(held, "outline week 1");
+    // Weeks 2 and 3 are planned while week 1's answer is still on its way.
+    for week in ["outline week 2", "outline week 3"] {
+        tokio::time::timeout(Duration::from_secs(30), test.model.answered(week))
+            .await
+            .unwrap_or_else(|_| panic!("{week} waited for week 1"));
+    }
+    test.model.release();
+    let (draft, pieces) = drafting.await.unwrap();
+    let outline = draft.unwrap().outline;
+    for (week, module) in outline.modules.iter().enumerate() {
+        assert_eq!(module.units.len(), 2);
+        for (number, unit) in module.units.iter().enumerate() {
+            assert!(
+                pieces.contains(&OutlinePiece::Unit(
+                    week + 1,
+                    number + 1,
+                    unit.title.clone()
+                )),
+                "{unit:?} was not shown as it came: {pieces:?}"
+            );
+        }
     }
 }
 
@@ -562,6 +626,7 @@ async fn a_quiz_whose_explanations_name_positions_is_asked_for_again() {
         .filter(|call| call.key.starts_with("quiz"))
         .collect();
     assert_eq!(quizzes.len(), 2, "{quizzes:#?}");
+    assert_eq!(test.app.metrics.discarded_so_far().answers, 1);
     assert!(
         quizzes[1]
             .last_user
@@ -641,6 +706,7 @@ async fn an_article_that_loops_is_written_again_with_a_new_seed() {
         .filter(|call| call.key == "unit 1.1")
         .collect();
     assert_eq!(units.len(), 2, "{units:#?}");
+    assert_eq!(test.app.metrics.discarded_so_far().answers, 1);
     let exported = export::load(&test.app.store, &course).await.unwrap();
     let body = exported.weeks[0].units[0].body.as_deref().unwrap();
     assert!(!body.contains("Exercise 3"), "the loop was kept: {body}");
@@ -701,6 +767,10 @@ async fn of_texts_that_all_fall_short_the_one_that_says_most_is_kept_not_the_lon
         .filter(|call| call.key == "unit 1.1")
         .count();
     assert_eq!(written, 3, "written twice again, then the best kept");
+    // The two texts not kept are counted as thrown away, with their tokens.
+    let discarded = test.app.metrics.discarded_so_far();
+    assert_eq!(discarded.answers, 2, "{discarded:?}");
+    assert!(discarded.tokens > 0, "{discarded:?}");
     let exported = export::load(&test.app.store, &course).await.unwrap();
     let body = exported.weeks[0].units[0].body.as_deref().unwrap();
     assert!(!body.contains("Exercise"), "the loop was kept: {body}");

@@ -91,6 +91,7 @@ fn engine() -> LocalEngine {
         max_sequences: 1,
         interactive_sequences: 1,
         context_per_sequence: Settings::default().engine.local.context_per_sequence,
+        kv_cache: Default::default(),
     })
     .unwrap()
 }
@@ -168,7 +169,9 @@ async fn every_prompt_of_the_largest_course_fits_a_local_sequence_in_every_scrip
                 fit(&engine, |detail| {
                     prompts::quiz(
                         &brief(&request, &outline, detail),
-                        &outline.modules[25].units[5].title,
+                        26,
+                        6,
+                        Some(&takeaways),
                         &body,
                     )
                 })
@@ -240,9 +243,9 @@ async fn a_course_of_a_usual_size_keeps_its_whole_syllabus_in_every_prompt() {
             .collect(),
     };
     let body = "A unit's text of some length. ".repeat(120);
-    let full = prompts::quiz(&brief(&request, &outline, Detail::Full), "Unit", &body).unwrap();
+    let full = prompts::quiz(&brief(&request, &outline, Detail::Full), 12, 3, None, &body).unwrap();
     let sent = fit(&engine, |detail| {
-        prompts::quiz(&brief(&request, &outline, detail), "Unit", &body)
+        prompts::quiz(&brief(&request, &outline, detail), 12, 3, None, &body)
     })
     .await
     .unwrap();
@@ -255,5 +258,54 @@ async fn a_course_of_a_usual_size_keeps_its_whole_syllabus_in_every_prompt() {
         full.messages()[0]
             .content
             .contains("12.3 Players, recordings")
+    );
+}
+
+#[tokio::test]
+async fn a_units_quiz_finds_the_unit_prompt_and_text_in_the_engine_cache() {
+    let engine = engine();
+    let mut request = CourseRequest::new(
+        Description::parse("How bread rises: yeast, gluten and baking at home.").unwrap(),
+    );
+    request.weeks = Weeks::new(1).unwrap();
+    request.units_per_week = UnitsPerWeek::new(2).unwrap();
+    let outline = Outline {
+        title: "Bread at Home".into(),
+        summary: "Why dough rises and how to bake a loaf.".into(),
+        outcomes: vec!["Bake a loaf that rises".into()],
+        modules: vec![OutlineModule {
+            title: "Dough".into(),
+            units: ["Yeast and fermentation", "Gluten and kneading"]
+                .map(|title| OutlineUnit {
+                    title: title.into(),
+                    objectives: vec![format!("Explain {}", title.to_lowercase())],
+                })
+                .to_vec(),
+        }],
+    };
+    let brief = brief(&request, &outline, Detail::Full);
+    // The unit's own request, shortened: only the cache matters here.
+    let unit = prompts::unit(&brief, 1, 2, Some("- Yeast eats sugar")).unwrap();
+    let written = lyceum_llm::complete(
+        &engine,
+        Request::new(unit.messages().to_vec(), 120).unwrap(),
+    )
+    .await
+    .unwrap();
+    let quiz = prompts::quiz(&brief, 1, 2, Some("- Yeast eats sugar"), &written.text).unwrap();
+    let asked = lyceum_llm::complete(&engine, Request::new(quiz.messages().to_vec(), 4).unwrap())
+        .await
+        .unwrap();
+    let unit_prompt = written.usage.prompt_tokens.unwrap();
+    let unit_text = written.usage.completion_tokens.unwrap();
+    let cached = asked.usage.cached_tokens.unwrap();
+    assert!(
+        cached >= unit_prompt + unit_text * 9 / 10,
+        "the quiz found {cached} tokens in the cache; the unit was {unit_prompt} prompt and \
+         {unit_text} text tokens"
+    );
+    assert!(
+        cached < asked.usage.prompt_tokens.unwrap(),
+        "the instruction is computed"
     );
 }

@@ -355,7 +355,13 @@ async fn course(
         )),
     );
     let retried: i64 = records.iter().map(|g| (g.attempts - 1).max(0)).sum();
-    outln!("  items tried again by the worker: {retried} attempts");
+    let discarded = app.metrics.discarded_so_far();
+    outln!(
+        "  thrown away: {} answers ({} generated tokens) rejected or written again; items tried \
+         again by the worker: {retried} attempts",
+        discarded.answers,
+        discarded.tokens,
+    );
     if let Some(profile) = app.engine.profile() {
         let prompt = profile.prompt_decoded + profile.prompt_reused;
         outln!(
@@ -462,13 +468,13 @@ async fn widths_against_raw(
         let mut config = lyceum_app::engine::local_config(settings);
         config.max_sequences = width.max(1) as usize;
         let (model_path, threads) = (config.model_path.clone(), config.threads);
-        let context = config.context_per_sequence;
+        let (context, kv_cache) = (config.context_per_sequence, config.kv_cache);
         let engine = tokio::task::spawn_blocking(move || LocalEngine::load(config)).await??;
         let rate = concurrent(&engine, width.max(1), tokens).await?;
         drop(engine);
         let prompts: Vec<String> = (0..width.max(1)).map(essay_text).collect();
         let raw = tokio::task::spawn_blocking(move || {
-            raw::aggregate(&model_path, threads, &prompts, tokens, context)
+            raw::aggregate(&model_path, threads, &prompts, tokens, context, kv_cache)
         })
         .await??;
         outln!("{width:5}   {rate:15.1}   {raw:22.1}   {:12.2}", rate / raw);

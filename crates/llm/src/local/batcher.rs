@@ -5,10 +5,11 @@
 //! slot while background ones hold at most `max_sequences`, so `interactive_sequences` slots are
 //! always theirs, and have their prompts decoded first; other prompts are decoded oldest first.
 //!
-//! A slot keeps the KV cache of its last prompt when its request ends. A new request goes to the free
-//! slot whose cached prompt shares the longest prefix with its own, and only the rest of its prompt is
-//! computed. Requests about one course share a long system message (the syllabus), so after the first
-//! round most of each prompt is already there. Each sequence keeps its own KV stream: a unified cache
+//! A slot keeps the KV cache of its last prompt and answer when its request ends. A new request goes
+//! to the free slot whose cache shares the longest prefix with its prompt, and only the rest of its
+//! prompt is computed. Requests about one course share a long system message (the syllabus), so after
+//! the first round most of each prompt is already there; a request that continues a conversation (a
+//! unit's quiz after the unit) finds the earlier answer there too. Each sequence keeps its own KV stream: a unified cache
 //! could share one prefix between running sequences too, but makes every sequence attend over all of
 //! them.
 
@@ -19,7 +20,7 @@ use std::sync::{OnceLock, mpsc};
 use std::time::Instant;
 
 use llama_cpp_2::context::LlamaContext;
-use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::params::{KvCacheType, LlamaContextParams};
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
@@ -29,7 +30,7 @@ use llama_cpp_2::token::LlamaToken;
 use llguidance::api::TopLevelGrammar;
 use llguidance::{Matcher, ParserFactory};
 
-use super::{Counters, Job, LocalConfig, Message};
+use super::{Counters, Job, KvCache, LocalConfig, Message};
 use crate::stop::StopMatcher;
 use crate::utf8::Utf8Decoder;
 use crate::{Event, LlmError, Priority, Request, Usage};
@@ -63,6 +64,26 @@ pub fn backend() -> Result<&'static LlamaBackend, LlmError> {
         .map_err(|error| LlmError::Engine(format!("could not initialise llama.cpp: {error}")))
 }
 
+/// How the engine loads a model: read into memory rather than mapped. On a CPU llama.cpp repacks
+/// most weights into a faster layout in a buffer of their own; a mapped file would stay resident
+/// beside that copy (measured on the 1.5B: 1,060 MiB mapped plus 597 MiB repacked), read in it is
+/// held once.
+pub fn model_params() -> LlamaModelParams {
+    LlamaModelParams::default().with_use_mmap(false)
+}
+
+/// The context settings every engine context starts from, with its keys and values stored as
+/// `kv_cache` says.
+pub fn context_params(kv_cache: KvCache) -> LlamaContextParams {
+    let stored = match kv_cache {
+        KvCache::Q8 => KvCacheType::Q8_0,
+        KvCache::F16 => KvCacheType::F16,
+    };
+    LlamaContextParams::default()
+        .with_type_k(stored)
+        .with_type_v(stored)
+}
+
 /// Runs the engine thread until every `LocalEngine` handle is dropped and the work is done.
 pub(super) fn run(
     config: &LocalConfig,
@@ -72,9 +93,8 @@ pub(super) fn run(
 ) {
     let loaded = (|| {
         let backend = backend()?;
-        let model =
-            LlamaModel::load_from_file(backend, &config.model_path, &LlamaModelParams::default())
-                .map_err(|error| LlmError::ModelInvalid {
+        let model = LlamaModel::load_from_file(backend, &config.model_path, &model_params())
+            .map_err(|error| LlmError::ModelInvalid {
                 path: config.model_path.clone(),
                 reason: format!("llama.cpp could not load it: {error}"),
             })?;
@@ -108,6 +128,8 @@ struct Sequence {
     prompt: Vec<LlamaToken>,
     /// Prompt tokens already decoded.
     fed: usize,
+    /// Sampled tokens decoded into the KV cache after the prompt, in order.
+    answer: Vec<LlamaToken>,
     /// Position of the next token in this sequence's KV cache.
     n_past: i32,
     /// The token sampled last step, to be decoded this step.
@@ -135,7 +157,7 @@ struct Batcher<'m> {
     template: LlamaChatTemplate,
     grammars: ParserFactory,
     slots: Vec<Option<Sequence>>,
-    /// The prompt tokens whose KV each slot holds at positions `0..len`, for reuse by its next request.
+    /// The tokens whose KV each slot holds at positions `0..len`, for reuse by its next request.
     cached: Vec<Vec<LlamaToken>>,
     /// Interactive requests first, then background ones, each in arrival order.
     waiting: VecDeque<Job>,
@@ -170,7 +192,7 @@ impl<'m> Batcher<'m> {
             .and_then(|n| n.checked_mul(config.context_per_sequence))
             .and_then(NonZeroU32::new)
             .ok_or_else(|| LlmError::InvalidRequest("context size out of range".into()))?;
-        let params = LlamaContextParams::default()
+        let params = context_params(config.kv_cache)
             .with_n_ctx(Some(n_ctx))
             .with_n_batch(BATCH_TOKENS)
             .with_n_ubatch(MICRO_BATCH_TOKENS)
@@ -252,10 +274,15 @@ impl<'m> Batcher<'m> {
         }
     }
 
-    /// Ends the sequence in slot `id`, keeping the KV cache of the prompt tokens it decoded.
+    /// Ends the sequence in slot `id`, keeping the KV cache of the tokens it decoded: its prompt, and
+    /// its answer once the whole prompt was in.
     fn release(&mut self, id: usize) {
         if let Some(mut seq) = self.slots[id].take() {
-            seq.prompt.truncate(seq.fed);
+            if seq.fed == seq.prompt.len() {
+                seq.prompt.append(&mut seq.answer);
+            } else {
+                seq.prompt.truncate(seq.fed);
+            }
             self.cached[id] = seq.prompt;
         }
     }
@@ -311,6 +338,7 @@ impl<'m> Batcher<'m> {
                 sampler,
                 prompt,
                 fed: reused,
+                answer: Vec::new(),
                 n_past: i32::try_from(reused).unwrap_or(0),
                 next: None,
                 logits_at: None,
@@ -463,6 +491,7 @@ impl<'m> Batcher<'m> {
                 }
                 seq.logits_at = Some(self.batch.n_tokens() - 1);
                 seq.n_past += 1;
+                seq.answer.push(token);
                 budget -= 1;
                 generating += 1;
                 busy += 1;

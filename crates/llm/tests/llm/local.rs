@@ -14,6 +14,7 @@ fn engine(max_sequences: usize) -> LocalEngine {
         max_sequences,
         interactive_sequences: 1,
         context_per_sequence: 2048,
+        kv_cache: Default::default(),
     })
     .unwrap()
 }

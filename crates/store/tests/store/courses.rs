@@ -257,6 +257,13 @@ async fn a_saved_unit_queues_its_quiz_and_is_never_saved_twice() {
             .unwrap();
         assert_eq!(quiz_generation.status, Status::Pending);
         assert_eq!(store.job_count().await.unwrap(), jobs_before + 1);
+        // It is taken ahead of the course's items queued before it, while the unit is fresh.
+        let next = store
+            .claim("w", LEASE, lyceum_store::now_ms())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(next.task, Task::Generate(quiz_generation.id));
         assert!(
             store
                 .finish_generation(quiz_generation.id, Output::Quiz(&quiz()), &stats(), None)

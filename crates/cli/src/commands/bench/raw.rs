@@ -1,5 +1,5 @@
-//! The raw llama.cpp baseline of `lyceum bench llm`: the same model, threads, prompts, sampling and
-//! number of sequences the engine is measured with, in a minimal decode loop of llama-cpp-2 calls and
+//! The raw llama.cpp baseline of `lyceum bench llm`: the same model, threads, prompts, sampling,
+//! number of sequences and model and cache settings the engine is measured with, in a minimal decode loop of llama-cpp-2 calls and
 //! nothing of Lyceum's, so the engine's figure reads as a share of what llama.cpp itself does here.
 
 use std::num::NonZeroU32;
@@ -7,9 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
-use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_batch::LlamaBatch;
-use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 
@@ -24,14 +22,15 @@ pub fn aggregate(
     prompts: &[String],
     tokens: u32,
     context_per_sequence: u32,
+    kv_cache: lyceum_llm::local::KvCache,
 ) -> anyhow::Result<f64> {
     let backend = lyceum_llm::local::backend()?;
-    let model = LlamaModel::load_from_file(backend, model_path, &LlamaModelParams::default())
+    let model = LlamaModel::load_from_file(backend, model_path, &lyceum_llm::local::model_params())
         .with_context(|| format!("llama.cpp could not load {}", model_path.display()))?;
     let template = model.chat_template(None)?;
     let width = u32::try_from(prompts.len())?;
     let threads = i32::try_from(threads.max(1))?;
-    let params = LlamaContextParams::default()
+    let params = lyceum_llm::local::context_params(kv_cache)
         .with_n_ctx(NonZeroU32::new(width * context_per_sequence))
         .with_n_batch(BATCH_TOKENS as u32)
         .with_n_ubatch(512)
