@@ -215,7 +215,7 @@ pub struct LocalSettings {
     pub interactive_sequences: usize,
     /// Tokens (prompt and answer) each generation may hold.
     pub context_per_sequence: u32,
-    /// How those tokens' keys and values are stored: `q8_0` (half the memory) or `f16`.
+    /// How those tokens' keys and values are stored: `f16`, or `q8_0` (half the memory).
     pub kv_cache: lyceum_llm::local::KvCache,
 }
 
@@ -277,7 +277,7 @@ impl Default for LocalSettings {
         Self {
             model: PathBuf::new(),
             threads: 0,
-            max_sequences: 8,
+            max_sequences: 4,
             interactive_sequences: 1,
             context_per_sequence: 4096,
             kv_cache: lyceum_llm::local::KvCache::default(),
@@ -566,7 +566,7 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "engine.local.kv_cache",
-        "How the cache of those tokens is stored: q8_0 (8 bits, half the memory of f16, a little slower) or f16.",
+        "How the cache of those tokens is stored: f16, or q8_0 (8 bits: half the memory, so twice the sequences fit, but the default model writes somewhat worse with it).",
     ),
     (
         "engine.openai.base_url",
@@ -823,6 +823,19 @@ mod tests {
         );
         let error = Settings::load(None, env(&[("LYCEUM_ENGINE__KIND", "remote")])).unwrap_err();
         assert!(error.to_string().contains("remote"), "{error}");
+        let error =
+            Settings::load(None, env(&[("LYCEUM_ENGINE__LOCAL__KV_CACHE", "q4")])).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains("q4") && message.contains("f16") && message.contains("q8_0"),
+            "the choices are named: {message}"
+        );
+        let settings =
+            Settings::load(None, env(&[("LYCEUM_ENGINE__LOCAL__KV_CACHE", "q8_0")])).unwrap();
+        assert_eq!(
+            crate::engine::local_config(&settings).kv_cache,
+            lyceum_llm::local::KvCache::Q8
+        );
     }
 
     #[test]
@@ -861,7 +874,11 @@ mod tests {
         }
         assert_eq!(
             reparsed["engine"]["local"]["max_sequences"].as_integer(),
-            Some(8)
+            Some(4)
+        );
+        assert_eq!(
+            reparsed["engine"]["local"]["kv_cache"].as_str(),
+            Some("f16")
         );
     }
 

@@ -100,6 +100,21 @@ pub struct Profile {
     pub generation_secs: f64,
 }
 
+impl Profile {
+    /// What was done between `earlier`, a profile of the same engine, and this one.
+    pub fn since(&self, earlier: &Self) -> Self {
+        Self {
+            steps: self.steps - earlier.steps,
+            busy: self.busy - earlier.busy,
+            prompt_decoded: self.prompt_decoded - earlier.prompt_decoded,
+            prompt_reused: self.prompt_reused - earlier.prompt_reused,
+            generated: self.generated - earlier.generated,
+            prompt_secs: self.prompt_secs - earlier.prompt_secs,
+            generation_secs: self.generation_secs - earlier.generation_secs,
+        }
+    }
+}
+
 /// A boxed future, as [`Engine`]'s methods return them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 

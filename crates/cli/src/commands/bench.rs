@@ -303,6 +303,7 @@ async fn course(
     let started = Instant::now();
     let draft = app.draft_outline(request, |_| {}).await?;
     let outline_time = started.elapsed();
+    let outlined = app.engine.profile();
     let course = app
         .confirm_course(request, draft.outline, &draft.stats)
         .await?;
@@ -362,22 +363,28 @@ async fn course(
         discarded.answers,
         discarded.tokens,
     );
-    if let Some(profile) = app.engine.profile() {
-        let prompt = profile.prompt_decoded + profile.prompt_reused;
-        outln!(
-            "  engine: {} decode steps, {:.1} sequences busy on average; prompts {} tokens, {} decoded \
-             and {} ({:.0}%) reused from a slot's cache; steps with prompt tokens {:.0} s, steps \
-             generating only {:.0} s; {} tokens sampled",
-            profile.steps,
-            profile.busy as f64 / profile.steps.max(1) as f64,
-            prompt,
-            profile.prompt_decoded,
-            profile.prompt_reused,
-            100.0 * profile.prompt_reused as f64 / prompt.max(1) as f64,
-            profile.prompt_secs,
-            profile.generation_secs,
-            profile.generated,
-        );
+    if let (Some(outlined), Some(done)) = (outlined, app.engine.profile()) {
+        for (phase, profile) in [
+            ("outline", outlined),
+            ("writing", done.since(&outlined)),
+            ("in all", done),
+        ] {
+            let prompt = profile.prompt_decoded + profile.prompt_reused;
+            outln!(
+                "  engine, {phase}: {} decode steps, {:.1} sequences busy on average; prompts {} \
+                 tokens, {} decoded and {} ({:.0}%) reused from a slot's cache; steps with prompt \
+                 tokens {:.0} s, steps generating only {:.0} s; {} tokens sampled",
+                profile.steps,
+                profile.busy as f64 / profile.steps.max(1) as f64,
+                prompt,
+                profile.prompt_decoded,
+                profile.prompt_reused,
+                100.0 * profile.prompt_reused as f64 / prompt.max(1) as f64,
+                profile.prompt_secs,
+                profile.generation_secs,
+                profile.generated,
+            );
+        }
     }
     Ok(())
 }
