@@ -95,6 +95,12 @@ async fn every_page_of_a_written_course_shows_its_content_and_links() {
         "the syllabus marks this unit: {}",
         unit.html
     );
+    assert!(
+        unit.html
+            .contains("Written by a language model and checked by no person"),
+        "a learner is told where the text comes from: {}",
+        unit.html
+    );
     assert!(unit.html.contains("Previous: Depth study 1.2"));
     // "Next up" crosses into the next week.
     assert!(
