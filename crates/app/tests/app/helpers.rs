@@ -57,11 +57,22 @@ impl TestApp {
                 let _ = stopped.await;
             }),
         );
+        self.held(key).await;
+        (stop, worker)
+    }
+
+    /// Waits until the scripted model holds the call `key` (scripted with `Action::Hold`).
+    pub async fn held(&self, key: &str) {
         let held = tokio::time::timeout(std::time::Duration::from_secs(30), self.model.held())
             .await
-            .unwrap_or_else(|_| panic!("the worker reaches {key}"));
+            .unwrap_or_else(|_| panic!("{key} is never asked for"));
         assert_eq!(held, key);
-        (stop, worker)
+    }
+
+    /// The last unit of a course, in syllabus order.
+    pub async fn last_unit(&self, course_id: i64) -> lyceum_store::Unit {
+        let mut units = self.app.store.units(course_id).await.unwrap();
+        units.pop().expect("the course has units")
     }
 
     /// Drafts and confirms a course of `weeks` × `units` as drafted.

@@ -100,10 +100,7 @@ async fn each_week_s_units_are_planned_at_once_and_kept_in_week_order() {
             .await;
         (draft, pieces)
     });
-    let held = tokio::time::timeout(Duration::from_secs(30), test.model.held())
-        .await
-        .expect("week 1's units are asked for");
-    assert_eq!(held, "outline week 1");
+    test.held("outline week 1").await;
     // Weeks 2 and 3 are planned while week 1's answer is still on its way.
     for week in ["outline week 2", "outline week 3"] {
         tokio::time::timeout(Duration::from_secs(30), test.model.answered(week))
@@ -466,14 +463,7 @@ async fn a_unit_opened_before_it_is_written_jumps_the_queue_and_its_watchers_sha
 {
     let test = spawn_app(1).await;
     let (_, course) = test.confirmed_course(2, 3).await;
-    let last = test
-        .app
-        .store
-        .units(course.id)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let last = test.last_unit(course.id).await;
     let UnitText::Live(first) = test.app.open_unit(last.id).await.unwrap() else {
         panic!("the unit cannot be ready yet");
     };
@@ -491,16 +481,7 @@ async fn a_unit_opened_before_it_is_written_jumps_the_queue_and_its_watchers_sha
         "after the outline's three steps, the opened unit is written first: {calls:#?}"
     );
     assert_eq!(test.model.count("unit 2.3"), (1, 1));
-    let stored = test
-        .app
-        .store
-        .units(course.id)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap()
-        .body
-        .unwrap();
+    let stored = test.last_unit(course.id).await.body.unwrap();
     assert_eq!(first.trim(), stored);
     assert_eq!(second, first);
     let UnitText::Ready(text) = test.app.open_unit(last.id).await.unwrap() else {
@@ -516,14 +497,7 @@ async fn a_unit_opened_while_every_worker_slot_is_busy_is_written_at_once_beside
     let (_, course) = test.confirmed_course(2, 3).await;
     let (stop, worker) = test.worker_holding("unit 1.1").await;
     // The worker's only slot is busy with unit 1.1; the person opens unit 2.3.
-    let last = test
-        .app
-        .store
-        .units(course.id)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let last = test.last_unit(course.id).await;
     let UnitText::Live(watch) = test.app.open_unit(last.id).await.unwrap() else {
         panic!("the unit cannot be ready yet");
     };

@@ -9,24 +9,31 @@ use lyceum_llm::{
 
 use crate::helpers::{Reply, ScriptedServer, answer_stream, delta};
 
-#[tokio::test]
-async fn a_full_queue_is_refused_as_overloaded_and_a_dropped_stream_frees_its_slot() {
-    let server = ScriptedServer::start(vec![
-        Reply::Stream {
-            chunks: vec![delta("holding")],
-            stall: true,
-        },
-        answer_stream("second"),
-    ])
-    .await;
-    let engine = Governed::new(
+/// A reply that sends `text` and then stalls, holding its slot.
+fn stalling(text: &str) -> Reply {
+    Reply::Stream {
+        chunks: vec![delta(text)],
+        stall: true,
+    }
+}
+
+/// The server's engine behind a governor of one background slot (and one interactive one), with
+/// `max_queued` requests allowed to wait.
+fn one_slot(server: &ScriptedServer, max_queued: usize) -> Governed {
+    Governed::new(
         Arc::new(server.engine(0)),
         GovernorConfig {
             max_concurrent: 1,
             max_interactive: 1,
-            max_queued: 1,
+            max_queued,
         },
-    );
+    )
+}
+
+#[tokio::test]
+async fn a_full_queue_is_refused_as_overloaded_and_a_dropped_stream_frees_its_slot() {
+    let server = ScriptedServer::start(vec![stalling("holding"), answer_stream("second")]).await;
+    let engine = one_slot(&server, 1);
     let ask = || Request::new(vec![Message::user("hi")], 16).unwrap();
 
     let mut first = engine.generate(ask());
@@ -58,22 +65,12 @@ async fn a_full_queue_is_refused_as_overloaded_and_a_dropped_stream_frees_its_sl
 #[tokio::test]
 async fn an_interactive_request_does_not_wait_behind_background_ones() {
     let server = ScriptedServer::start(vec![
-        Reply::Stream {
-            chunks: vec![delta("writing a course")],
-            stall: true,
-        },
+        stalling("writing a course"),
         answer_stream("hello"),
         answer_stream("the queued one"),
     ])
     .await;
-    let engine = Governed::new(
-        Arc::new(server.engine(0)),
-        GovernorConfig {
-            max_concurrent: 1,
-            max_interactive: 1,
-            max_queued: 4,
-        },
-    );
+    let engine = one_slot(&server, 4);
     let ask = || Request::new(vec![Message::user("hi")], 16).unwrap();
     let mut background = engine.generate(ask());
     assert_eq!(
