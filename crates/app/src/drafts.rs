@@ -118,6 +118,10 @@ impl Lyceum {
         };
         self.store
             .finish_draft(draft_id, outcome, Some(job_id))
-            .await
+            .await?;
+        if let Ok(done) = &drafted {
+            self.warm_first_unit(&draft.request, &done.outline).await;
+        }
+        Ok(())
     }
 }

@@ -171,10 +171,11 @@ pub fn part_weeks(
         .get(part.wrapping_sub(1))
         .ok_or_else(|| LlmError::InvalidRequest(format!("the plan has no part {part}")))?;
     let user = format!(
-        "The course \"{}\" runs for {} weeks in {} parts. Part {part} is \"{}\": {} It spans {count} \
-         weeks (weeks {first_week} to {}). Plan those {count} weeks, going from the foundations of this \
-         part to its applications: for each, a distinct, specific title (no numbering) on a part of this \
-         subject, and one sentence on what it covers. Answer with JSON only.",
+        "The course \"{}\" runs for {} weeks in {} parts. Part {part} is \"{}\": {}\n\n\
+         Plan the {count} weeks of this part (weeks {first_week} to {}), each teaching a different piece \
+         of it, earlier weeks the basics and later ones their use. For each week give a title that \
+         names what it teaches, without a week or part number, and a focus sentence saying what the \
+         learner studies that week. Answer with JSON only.",
         quoted(&plan.title),
         request.weeks.get(),
         parts.len(),
@@ -189,7 +190,8 @@ pub fn part_weeks(
 }
 
 /// A new title for a planned week or part (`noun`) whose title repeated another's, asked from what it
-/// covers alone: shown other titles, the small 0.5B model copies them. `attempt` varies the sample.
+/// covers alone: shown other titles, the small 0.5B model copies them (even one it is told is taken).
+/// `attempt` varies the sample.
 pub fn retitle(
     request: &CourseRequest,
     noun: &str,
@@ -947,7 +949,9 @@ mod tests {
         );
         let text = &weeks.messages()[1].content;
         assert!(
-            text.contains("Part 3 is \"Age 3\": Age 3 of Rome. It spans 2 weeks (weeks 5 to 6)."),
+            text.contains(
+                "Part 3 is \"Age 3\": Age 3 of Rome.\n\nPlan the 2 weeks of this part (weeks 5 to 6),"
+            ),
             "{text}"
         );
         assert!(!text.contains("Age 2"), "other parts are not shown: {text}");

@@ -112,6 +112,10 @@ impl Engine for Governed {
         self.inner.profile()
     }
 
+    fn keeps_prompts(&self) -> bool {
+        self.inner.keeps_prompts()
+    }
+
     fn generate(&self, request: Request) -> TokenStream {
         let counters = Arc::clone(&self.counters);
         counters.requests.fetch_add(1, Ordering::Relaxed);

@@ -13,6 +13,7 @@ mod request;
 mod stop;
 mod utf8;
 
+use std::num::NonZeroU32;
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
@@ -78,6 +79,12 @@ pub trait Engine: Send + Sync {
     /// Where the engine's time went since it started, when it decodes itself (the local engine).
     fn profile(&self) -> Option<Profile> {
         None
+    }
+
+    /// Whether a prompt decoded once stays cached for the next request that starts with it, so
+    /// [`prefill`] is worth its work (the local engine; a remote server's caching is unknown).
+    fn keeps_prompts(&self) -> bool {
+        false
     }
 }
 
@@ -148,6 +155,17 @@ pub async fn complete(engine: &dyn Engine, request: Request) -> Result<Completio
     Err(LlmError::Protocol(
         "the generation stream ended without finishing".into(),
     ))
+}
+
+/// Decodes `request`'s prompt ahead of the request itself, on an engine that [keeps
+/// prompts](Engine::keeps_prompts): the request that follows finds its whole prompt cached and starts
+/// writing at once. Returns whether anything was decoded; an engine that keeps nothing is sent nothing.
+pub async fn prefill(engine: &dyn Engine, request: Request) -> Result<bool, LlmError> {
+    if !engine.keeps_prompts() {
+        return Ok(false);
+    }
+    complete(engine, request.with_max_tokens(NonZeroU32::MIN)).await?;
+    Ok(true)
 }
 
 /// A stream that yields one error: how engines report a request they refuse before starting work.

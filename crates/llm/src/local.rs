@@ -190,6 +190,10 @@ impl Engine for LocalEngine {
         Some(self.counters.profile())
     }
 
+    fn keeps_prompts(&self) -> bool {
+        true
+    }
+
     fn fits(&self, request: &Request) -> crate::BoxFuture<'_, Option<bool>> {
         let request = request.clone();
         Box::pin(async move {

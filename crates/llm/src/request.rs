@@ -230,6 +230,12 @@ impl Request {
         self
     }
 
+    /// Another limit on the tokens to generate.
+    pub fn with_max_tokens(mut self, max_tokens: NonZeroU32) -> Self {
+        self.max_tokens = max_tokens;
+        self
+    }
+
     /// Who waits for the answer ([`Priority::Background`] unless set).
     pub fn with_priority(mut self, priority: Priority) -> Self {
         self.priority = priority;

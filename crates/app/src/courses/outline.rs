@@ -308,6 +308,7 @@ impl Lyceum {
                     )
                     .await?;
                 let old = items[index].title().to_owned();
+                tracing::debug!(noun = retitle.noun, %old, new = %title, attempt, "retitling");
                 items[index].set_title(title.clone());
                 if titles_to_replace(items, retitle.taken).first() != Some(&index) {
                     if let Some(piece) = (retitle.piece)(index, title) {

@@ -4,17 +4,17 @@
 use std::convert::Infallible;
 use std::time::Instant;
 
-use lyceum_course::prompts::{self, CourseBrief, QuizAnswer};
+use lyceum_course::prompts::{self, CourseBrief, Detail, QuizAnswer};
 use lyceum_course::quality::{self, Scope, article_rewrite_reasons, rewrite_reasons};
-use lyceum_course::{Quiz, clean_article, takeaways};
+use lyceum_course::{CourseRequest, Outline, Quiz, clean_article, takeaways};
 use lyceum_llm::{Priority, Request};
 use lyceum_store::{GenerationStats, ItemKind, Output, Status, StoreError};
 
 use crate::Lyceum;
 use crate::live::{LiveWriter, Progress};
 
-use super::GenerateError;
 use super::steps::{Tokens, fit};
+use super::{GenerateError, confirmable};
 
 /// Fewer words than this make a week overview worth writing again (it is asked for 80 to 150).
 const MIN_OVERVIEW_WORDS: usize = 40;
@@ -57,7 +57,58 @@ impl UnitPrompts {
 /// How often the text of an item being written is shared with other nodes, when it grew.
 const SHARE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// The request that writes unit `week`.`number`, with as much of the course (`brief` at a detail) as
+/// the engine fits.
+async fn unit_request<'a>(
+    engine: &dyn lyceum_llm::Engine,
+    brief: impl Fn(Detail) -> CourseBrief<'a>,
+    week: usize,
+    number: usize,
+    previous: Option<&str>,
+) -> Result<Request, lyceum_llm::LlmError> {
+    fit(engine, |detail| {
+        prompts::unit(&brief(detail), week, number, previous)
+    })
+    .await
+}
+
 impl Lyceum {
+    /// The request that will write unit 1.1 of a course made from `request` and `outline` once it is
+    /// confirmed (an outline that cannot be confirmed has none).
+    pub async fn first_unit_request(
+        &self,
+        request: &CourseRequest,
+        outline: &Outline,
+    ) -> Result<Request, GenerateError> {
+        let outline = confirmable(outline.clone())?;
+        let brief = |detail| CourseBrief {
+            description: request.description.as_str(),
+            audience: request.audience.as_str(),
+            level: request.level,
+            language: request.language,
+            outline: &outline,
+            detail,
+        };
+        Ok(unit_request(self.engine.as_ref(), brief, 1, 1, None).await?)
+    }
+
+    /// Decodes unit 1.1's prompt for a drafted outline while its author reads it, on an engine that
+    /// keeps prompts: confirmed as drafted, unit 1.1 starts writing at once, where decoding its prompt
+    /// (the whole syllabus) would take seconds. An edited outline shares the prompt up to its first
+    /// change. Best effort: a failure is logged, and the unit is written as it would have been.
+    pub async fn warm_first_unit(&self, request: &CourseRequest, outline: &Outline) {
+        if !self.engine.keeps_prompts() {
+            return;
+        }
+        let warmed = async {
+            let prompt = self.first_unit_request(request, outline).await?;
+            Ok::<_, GenerateError>(lyceum_llm::prefill(self.engine.as_ref(), prompt).await?)
+        };
+        if let Err(error) = warmed.await {
+            tracing::warn!(%error, "could not decode unit 1.1's prompt ahead");
+        }
+    }
+
     /// Writes one item: what a generation job does, its requests at `priority`. An item already ready
     /// is left alone, so a job run twice (after a crash) never writes anything twice.
     #[tracing::instrument(skip(self, job_id, priority))]
@@ -142,14 +193,13 @@ impl Lyceum {
                 let unit = unit()?;
                 let previous = takeaways_before(unit);
                 self.unit_prompts.remember(unit.id, previous.clone());
-                let prompt = fit(self.engine.as_ref(), |detail| {
-                    prompts::unit(
-                        &brief(detail),
-                        unit.week as usize,
-                        unit.number as usize,
-                        previous.as_deref(),
-                    )
-                })
+                let prompt = unit_request(
+                    self.engine.as_ref(),
+                    brief,
+                    unit.week as usize,
+                    unit.number as usize,
+                    previous.as_deref(),
+                )
                 .await?
                 .with_seed(seed)
                 .with_priority(priority);

@@ -85,6 +85,38 @@ async fn a_two_week_course_of_three_units_is_written_and_stored_completely() {
 }
 
 #[tokio::test]
+async fn unit_1_1_s_request_is_known_word_for_word_before_the_outline_is_confirmed() {
+    // What the worker decodes ahead while the person reads the outline must be the prompt the unit
+    // is then written with, or the engine finds nothing of it in its cache.
+    let test = spawn_app(0).await;
+    let request = request(2, 3);
+    let draft = test.app.draft_outline(&request, |_| {}).await.unwrap();
+    let ahead = test
+        .app
+        .first_unit_request(&request, &draft.outline)
+        .await
+        .unwrap();
+    test.app
+        .confirm_course(&request, draft.outline, &draft.stats)
+        .await
+        .unwrap();
+    test.drain_jobs().await;
+
+    let calls = test.model.calls();
+    let written = calls
+        .iter()
+        .find(|call| call.key == "unit 1.1")
+        .unwrap_or_else(|| panic!("no call for unit 1.1: {calls:#?}"));
+    let expected: Vec<(String, String)> = ahead
+        .messages()
+        .iter()
+        .map(|message| (message.role.as_str().to_owned(), message.content.clone()))
+        .collect();
+    assert_eq!(written.messages, expected);
+    assert!(expected[0].1.contains("<course_syllabus>"), "{expected:?}");
+}
+
+#[tokio::test]
 async fn each_week_s_units_are_planned_at_once_and_kept_in_week_order() {
     let test = spawn_app(0).await;
     test.model.script("outline week 1", Action::Hold);

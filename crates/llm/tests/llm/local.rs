@@ -31,6 +31,13 @@ fn repeat(system: Option<&str>, word: &str) -> Request {
         .unwrap()
 }
 
+/// A long system message for prompts to share.
+fn museum() -> String {
+    (1..=40)
+        .map(|n| format!("Room {n} holds exhibit number {}. ", n * 7))
+        .collect()
+}
+
 fn outline_schema() -> JsonSchema {
     let title = json!({"type": "string", "minLength": 3, "maxLength": 80});
     let unit = json!({"type": "object",
@@ -183,9 +190,7 @@ async fn sixteen_concurrent_requests_in_one_batch_each_get_their_own_answer() {
 #[tokio::test]
 async fn a_shared_prompt_prefix_is_computed_once_and_answers_stay_apart() {
     let engine = engine(2);
-    let museum: String = (1..=40)
-        .map(|n| format!("Room {n} holds exhibit number {}. ", n * 7))
-        .collect();
+    let museum = museum();
     let ask = |system: &str, word: &str| complete(&engine, repeat(Some(system), word));
     let first = ask(&museum, "banana").await.unwrap();
     let second = ask(&museum, "volcano").await.unwrap();
@@ -216,6 +221,30 @@ async fn a_shared_prompt_prefix_is_computed_once_and_answers_stay_apart() {
     // Another prompt takes the other slot, so the museum's cache is still there afterwards.
     assert_eq!(other.usage.cached_tokens, Some(0));
     assert_eq!(third.usage.cached_tokens, Some(reused));
+}
+
+#[tokio::test]
+async fn a_prefilled_prompt_is_found_whole_by_the_request_that_follows() {
+    let engine = engine(2);
+    let museum = museum();
+    assert!(
+        lyceum_llm::prefill(&engine, repeat(Some(&museum), "lantern"))
+            .await
+            .unwrap()
+    );
+    let asked = complete(&engine, repeat(Some(&museum), "lantern"))
+        .await
+        .unwrap();
+    assert!(
+        asked.text.to_lowercase().contains("lantern"),
+        "{}",
+        asked.text
+    );
+    // All but the last prompt token, which is decoded again for its logits.
+    assert_eq!(
+        asked.usage.cached_tokens.map(|cached| cached + 1),
+        asked.usage.prompt_tokens
+    );
 }
 
 #[tokio::test]
