@@ -6,6 +6,7 @@
 //! for watchers ([`live`]) and exports ([`export`]). Front ends (`lyceum-cli`, `lyceum-web`) call into
 //! it; it never parses command lines or renders pages.
 
+pub mod accounts;
 pub mod catalog;
 pub mod courses;
 pub mod drafts;

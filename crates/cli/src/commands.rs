@@ -7,6 +7,7 @@ pub mod courses;
 pub mod generate;
 pub mod model;
 pub mod serve;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

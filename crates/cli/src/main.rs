@@ -53,6 +53,9 @@ enum Command {
     /// List, inspect and retry stored courses.
     #[command(subcommand)]
     Courses(commands::courses::Command),
+    /// Add, list and disable accounts.
+    #[command(subcommand)]
+    Users(commands::users::Command),
     /// Write a stored course to a folder as Markdown or JSON.
     Export(commands::courses::ExportArgs),
     /// Run the background worker that writes queued courses.
@@ -125,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => runtime.block_on(commands::serve::run(&settings, args)),
         Command::Generate(args) => runtime.block_on(commands::generate::run(&settings, args)),
         Command::Courses(command) => runtime.block_on(commands::courses::run(&settings, command)),
+        Command::Users(command) => runtime.block_on(commands::users::run(&settings, command)),
         Command::Export(args) => runtime.block_on(commands::courses::export(&settings, args)),
         Command::Worker(args) => runtime.block_on(commands::courses::worker(&settings, args)),
         Command::Migrate => runtime.block_on(async {

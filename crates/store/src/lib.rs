@@ -12,6 +12,7 @@
 //! write, so it takes the write lock at once and waits (`busy_timeout`) instead of failing when another
 //! connection writes first.
 
+pub mod accounts;
 pub mod courses;
 pub mod drafts;
 pub mod feed;
@@ -26,6 +27,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use accounts::{ApiToken, NewSession, NewUser, Session, User};
 pub use courses::{Course, CourseSummary, Module, NewCourse, SitemapEntry, Unit};
 pub use drafts::{Draft, DraftStatus};
 pub use feed::{Change, Changes};

@@ -25,6 +25,9 @@ pub enum WebError {
     /// Something failed that is not the person's doing.
     #[error("{0}")]
     Internal(String),
+    /// Too many sign-in attempts from one address or for one account; wait this long.
+    #[error("too many sign-in attempts")]
+    TooManySignIns(std::time::Duration),
     /// One client already has as many outlines drafting as it may.
     #[error("too many drafts at once")]
     TooManyDrafts,
@@ -78,9 +81,10 @@ impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::TooManyRequests(_) | Self::TooManyDrafts | Self::TooManyStreams => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            Self::TooManyRequests(_)
+            | Self::TooManySignIns(_)
+            | Self::TooManyDrafts
+            | Self::TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
             Self::CrossSite => StatusCode::FORBIDDEN,
             Self::Generate(error) => match error.failure() {
                 Failure::Input => StatusCode::UNPROCESSABLE_ENTITY,
@@ -97,7 +101,7 @@ impl WebError {
     /// Seconds a refused client should wait before asking again, for `Retry-After`.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            Self::TooManyRequests(wait) => Some(wait.as_secs().max(1)),
+            Self::TooManyRequests(wait) | Self::TooManySignIns(wait) => Some(wait.as_secs().max(1)),
             Self::TooManyDrafts | Self::TooManyStreams => Some(10),
             Self::Generate(error) if error.failure() == Failure::Busy => Some(30),
             _ => None,
@@ -131,6 +135,15 @@ impl WebError {
                 "You have many pages open that follow writing live. Close some of them, then reload \
                  this one."
                     .into(),
+            ),
+            Self::TooManySignIns(wait) => (
+                "Please wait a little",
+                format!(
+                    "There were too many attempts to sign in, from this address or to this account. \
+                     Please try again in {} minutes.",
+                    wait.as_secs().div_ceil(60).max(1)
+                )
+                .into(),
             ),
             Self::TooManyRequests(_) => (
                 "Please wait a little",
@@ -167,7 +180,10 @@ impl WebError {
             Self::Generate(error) if error.failure() != Failure::Input => {
                 tracing::warn!(error = %self, "writing could not be started");
             }
-            Self::TooManyRequests(_) | Self::TooManyDrafts | Self::TooManyStreams => {
+            Self::TooManyRequests(_)
+            | Self::TooManySignIns(_)
+            | Self::TooManyDrafts
+            | Self::TooManyStreams => {
                 tracing::info!(reason = %self, "request refused by a per-client limit");
             }
             Self::Store(_) | Self::Render(_) | Self::Internal(_)
@@ -186,6 +202,10 @@ impl WebError {
             Self::NotFound => "not found".into(),
             Self::TooManyRequests(_) => {
                 "this address has asked for as many courses as it may in an hour; try again later"
+                    .into()
+            }
+            Self::TooManySignIns(_) => {
+                "too many sign-in attempts from this address or for this account; try again later"
                     .into()
             }
             Self::TooManyDrafts => {

@@ -5,6 +5,7 @@
 //! Every response carries the security headers of [`headers`]. This crate owns no business rules and
 //! no SQL: it asks `lyceum-app` and `lyceum-store`.
 
+pub mod auth;
 pub mod client;
 pub mod cross_site;
 pub mod drafts;
@@ -31,6 +32,12 @@ pub use error::WebError;
 /// Largest request body accepted, in bytes; more is refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Sign-in attempts one address may make an hour: enough for a household behind one address.
+pub const SIGN_INS_PER_CLIENT: u32 = 30;
+/// Sign-in attempts one account may be tried with an hour, from anywhere: guessing a password this
+/// slowly gets nowhere, and its owner is locked out for an hour at most.
+pub const SIGN_INS_PER_ACCOUNT: u32 = 10;
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct Web {
@@ -46,6 +53,10 @@ pub struct Web {
     pub draft_limit: Arc<rate_limit::RateLimit>,
     /// Course units asked for per client an hour.
     pub unit_limit: Arc<rate_limit::RateLimit>,
+    /// Sign-in attempts per client an hour.
+    pub sign_in_limit: Arc<rate_limit::RateLimit>,
+    /// Sign-in attempts per account (by email) an hour.
+    pub account_sign_in_limit: Arc<rate_limit::RateLimit<String>>,
     /// Live streams open per client.
     pub streams: Arc<client::StreamSlots>,
     /// Units being written, rendered once per change for all their viewers (by unit id).
@@ -69,6 +80,8 @@ impl Web {
             unit_limit: Arc::new(rate_limit::RateLimit::per_hour(
                 app.settings.web.units_per_hour,
             )),
+            sign_in_limit: Arc::new(rate_limit::RateLimit::per_hour(SIGN_INS_PER_CLIENT)),
+            account_sign_in_limit: Arc::new(rate_limit::RateLimit::per_hour(SIGN_INS_PER_ACCOUNT)),
             streams: Arc::new(client::StreamSlots::new(
                 app.settings.web.streams_per_client,
             )),
@@ -176,6 +189,11 @@ pub async fn forget_expired(web: Web) {
             _ = records.tick() => {
                 web.draft_limit.forget_expired();
                 web.unit_limit.forget_expired();
+                web.sign_in_limit.forget_expired();
+                web.account_sign_in_limit.forget_expired();
+                if let Err(error) = lyceum_app::accounts::forget_ended_sessions(&web.app.store).await {
+                    tracing::warn!(%error, "could not delete ended sessions");
+                }
                 if let Err(error) = web.app.forget_expired_drafts(lyceum_store::now_ms()).await {
                     tracing::warn!(%error, "could not delete expired drafts");
                 }

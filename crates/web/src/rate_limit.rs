@@ -1,8 +1,10 @@
 //! A per-client limit on costly requests (drafting an outline runs the model for a minute, and the
-//! course it makes runs it for every unit): at most `limit` per hour from one client, counted in fixed
-//! one-hour windows. A request may cost more than one (a course's units).
+//! course it makes runs it for every unit) and on guesses (sign-in attempts, per address and per
+//! account): at most `limit` per hour for one key, counted in fixed one-hour windows. A request may
+//! cost more than one (a course's units).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -12,13 +14,13 @@ use crate::client::Client;
 
 const WINDOW: Duration = Duration::from_secs(3600);
 
-/// Counts requests per client.
-pub struct RateLimit {
+/// Counts requests per key: a client, unless said otherwise.
+pub struct RateLimit<K = Client> {
     limit: u32,
-    windows: Mutex<HashMap<Client, (Instant, u32)>>,
+    windows: Mutex<HashMap<K, (Instant, u32)>>,
 }
 
-impl RateLimit {
+impl<K: Hash + Eq> RateLimit<K> {
     /// At most `limit` requests an hour per address; 0 means no limit.
     pub fn per_hour(limit: u32) -> Self {
         Self {
@@ -29,7 +31,7 @@ impl RateLimit {
 
     /// Counts a request of `cost` from `client`, or says how long until it may ask again. A cost
     /// above the whole limit is refused for good, which the caller's own bounds prevent.
-    pub fn check(&self, client: Client, cost: u32) -> Result<(), Duration> {
+    pub fn check(&self, client: K, cost: u32) -> Result<(), Duration> {
         if self.limit == 0 {
             return Ok(());
         }
@@ -46,7 +48,7 @@ impl RateLimit {
     }
 
     /// Gives back what [`RateLimit::check`] counted for a request that was not carried out.
-    pub fn refund(&self, client: Client, cost: u32) {
+    pub fn refund(&self, client: K, cost: u32) {
         if let Some((_, count)) = self.windows().get_mut(&client) {
             *count = count.saturating_sub(cost);
         }
@@ -64,7 +66,7 @@ impl RateLimit {
         self.windows().len()
     }
 
-    fn windows(&self) -> MutexGuard<'_, HashMap<Client, (Instant, u32)>> {
+    fn windows(&self) -> MutexGuard<'_, HashMap<K, (Instant, u32)>> {
         self.windows
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

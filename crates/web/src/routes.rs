@@ -1,6 +1,7 @@
 //! The router: every address of the site and its API, and the handler that answers it. Handlers
 //! live in a tree by resource: [`courses`], [`drafts`], [`api`], and the [`site`]'s own pages.
 
+mod account;
 mod api;
 mod courses;
 mod drafts;
@@ -45,7 +46,26 @@ pub fn router() -> Router<Web> {
         .route("/api/drafts/{id}", get(api::drafts::get))
         .route("/api/drafts/{id}/live", get(api::drafts::live))
         .route("/api/drafts/{id}/confirm", post(api::drafts::confirm))
+        .route("/api/me", get(api::me::get))
         .route("/api/openapi.json", get(api::openapi::get))
+        .route(
+            "/account/sign-in",
+            get(account::sign_in_page).post(account::sign_in),
+        )
+        .route(
+            "/account/sign-up",
+            get(account::sign_up_page).post(account::sign_up),
+        )
+        .route("/account/sign-out", post(account::sign_out))
+        .route("/account", get(account::show))
+        .route("/account/sessions/{id}/end", post(account::end_session))
+        .route(
+            "/account/sessions/end-others",
+            post(account::end_other_sessions),
+        )
+        .route("/account/password", post(account::change_password))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/about", get(site::pages::about))
         .route("/terms", get(site::pages::terms))
         .route("/privacy", get(site::pages::privacy))

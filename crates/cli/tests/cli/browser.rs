@@ -46,15 +46,97 @@ async fn fits_the_width(browser: &Browser, page: &str) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
+/// axe-core's script, as `./scripts/test` installs it.
+fn axe_source() -> String {
     let axe_path = browser::axe_core_path();
-    let axe = std::fs::read_to_string(&axe_path).unwrap_or_else(|error| {
+    std::fs::read_to_string(&axe_path).unwrap_or_else(|error| {
         panic!(
             "axe-core is not at {} ({error}): ./scripts/test installs it with npm",
             axe_path.display()
         )
-    });
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_makes_an_account_signs_out_and_back_in_in_chromium() {
+    let axe = axe_source();
+    let dir = tempfile::tempdir().unwrap();
+    let model = ScriptedModel::start().await;
+    let (_served, address) = spawn_serve(dir.path(), &scripted_env(&model)).await;
+    let site = format!("http://{address}");
+    let browser = Browser::start(1280, 900).await;
+    let mut violations = Vec::new();
+
+    browser.goto(&site).await;
+    browser.follow("header.site a[href='/account']").await;
+    assert!(browser.url().await.ends_with("/account/sign-in"));
+    violations.extend(serious_violations(&browser, &axe, "sign in").await);
+    browser.follow("main a[href='/account/sign-up']").await;
+    violations.extend(serious_violations(&browser, &axe, "sign up").await);
+    browser.fill("#name", "Ada").await;
+    browser.fill("#email", "ada@example.org").await;
+    // Long enough for the browser's own check, too easy to guess for the server's.
+    browser.fill("#password", "password1234").await;
+    browser.follow("main button[type=submit]").await;
+    assert!(
+        browser
+            .text("main [role=alert]")
+            .await
+            .contains("easy to guess"),
+        "a guessable password is refused with the reason"
+    );
+    violations.extend(serious_violations(&browser, &axe, "sign up (refused)").await);
+    browser
+        .fill("#password", "copper lantern orbit mossy")
+        .await;
+    browser.follow("main button[type=submit]").await;
+    assert!(browser.url().await.ends_with("/account"));
+    let account = browser.text("main").await;
+    assert!(account.contains("ada@example.org"), "{account}");
+    assert!(account.contains("(this browser)"), "{account}");
+    violations.extend(serious_violations(&browser, &axe, "account").await);
+    browser.click("#theme-toggle").await;
+    violations.extend(serious_violations(&browser, &axe, "account (dark)").await);
+    browser.click("#theme-toggle").await;
+
+    browser
+        .follow("form[action='/account/sign-out'] button")
+        .await;
+    browser.goto(&format!("{site}/account")).await;
+    assert!(browser.url().await.ends_with("/account/sign-in"));
+    browser.fill("#email", "ada@example.org").await;
+    browser.fill("#password", "a wrong password here").await;
+    browser.follow("main button[type=submit]").await;
+    assert!(
+        browser
+            .text("main [role=alert]")
+            .await
+            .contains("do not match an account")
+    );
+    browser
+        .fill("#password", "copper lantern orbit mossy")
+        .await;
+    browser.follow("main button[type=submit]").await;
+    assert!(browser.url().await.ends_with("/account"));
+
+    browser.resize(390, 844).await;
+    for (name, path) in [("account", "/account"), ("sign in", "/account/sign-in")] {
+        browser.goto(&format!("{site}{path}")).await;
+        fits_the_width(&browser, name).await;
+    }
+    violations.extend(serious_violations(&browser, &axe, "account (390 px)").await);
+    browser.screenshot(&screenshot_path("account-390")).await;
+    browser.close().await;
+    assert!(
+        violations.is_empty(),
+        "axe-core found serious or critical violations:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
+    let axe = axe_source();
     let dir = tempfile::tempdir().unwrap();
     let model = ScriptedModel::start().await;
     // Week 2's units are held back, so the outline is seen arriving; unit 1.1 is held mid-answer.

@@ -9,6 +9,7 @@ mod generate;
 mod nodes;
 mod quality;
 mod serve;
+mod users;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,6 +1,7 @@
 //! The store suite: every test runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used)]
 
+mod accounts;
 mod courses;
 mod drafts;
 mod helpers;

@@ -4,6 +4,7 @@
 
 pub mod courses;
 pub mod drafts;
+pub mod me;
 pub mod openapi;
 
 use serde::Serialize;

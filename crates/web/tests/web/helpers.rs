@@ -89,6 +89,15 @@ impl TestWeb {
         Self::page(self.response(path).await).await
     }
 
+    /// `path` read with these request headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
+        let mut request = Request::get(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Self::page(self.send(request.body(Body::empty()).unwrap()).await).await
+    }
+
     /// A form posted to `path` from a page of this site, with owned fields.
     pub async fn post_fields(&self, path: &str, fields: &[(String, String)]) -> Page {
         let fields: Vec<(&str, &str)> = fields
@@ -100,17 +109,13 @@ impl TestWeb {
 
     /// A form posted to `path` from a page of this site: `fields` URL-encoded.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body: Vec<String> = fields
-            .iter()
-            .map(|(name, value)| format!("{name}={}", encode(value)))
-            .collect();
         self.post(
             path,
             &[
                 ("sec-fetch-site", "same-origin"),
                 ("content-type", "application/x-www-form-urlencoded"),
             ],
-            body.join("&"),
+            form_body(fields),
         )
         .await
     }
@@ -186,6 +191,15 @@ pub async fn drain(app: Arc<Lyceum>) {
         .run(Until::Idle, std::future::pending())
         .await
         .unwrap();
+}
+
+/// Form URL encoding of `fields`.
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| format!("{name}={}", encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Form URL encoding: letters, digits and `-_.~` as they are, everything else as `%XX` bytes.

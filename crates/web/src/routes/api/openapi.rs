@@ -37,7 +37,20 @@ pub fn openapi_document(public_url: &str) -> Value {
         responses
     };
     let strings = json!({"type": "array", "items": {"type": "string"}});
-    json!({
+    // Added after: one `json!` this deep reaches the macro recursion limit.
+    let me = json!({"get": {
+        "summary": "The account an API token stands for",
+        "description": "Make a token on the account page (`/account`); it is shown once. Send it as `Authorization: Bearer <token>`.",
+        "security": [{"bearer": []}],
+        "responses": {
+            "200": {"description": "The token's account", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Me"}}}},
+            "401": {"description": "No token, or one that is unknown, revoked or of a disabled account", "headers": {"WWW-Authenticate": {"schema": text}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        }
+    }});
+    let me_schema = json!({"type": "object", "required": ["id", "email", "display_name", "is_admin"], "properties": {
+        "id": {"type": "integer"}, "email": text, "display_name": text, "is_admin": {"type": "boolean"}
+    }});
+    let mut spec = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Lyceum",
@@ -200,5 +213,9 @@ pub fn openapi_document(public_url: &str) -> Value {
                 }}}}}
             }
         }
-    })
+    });
+    spec["paths"]["/api/me"] = me;
+    spec["components"]["schemas"]["Me"] = me_schema;
+    spec["components"]["securitySchemes"] = json!({"bearer": {"type": "http", "scheme": "bearer", "description": "An API token from the account page"}});
+    spec
 }
