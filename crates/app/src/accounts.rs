@@ -8,8 +8,13 @@ use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use lyceum_store::{ApiToken, NewSession, NewUser, Session, Store, StoreError, User, now_ms};
+use lyceum_store::{
+    ApiToken, NewPasskey, NewSession, NewUser, Session, Store, StoreError, User, now_ms,
+};
+use serde_json::json;
 use sha2::{Digest, Sha256};
+
+use crate::dates::rfc3339;
 
 /// A session ends this long after sign-in, however much it is used.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -36,6 +41,12 @@ pub enum AccountError {
     /// Sign-up with an email that has an account.
     #[error("an account with this email exists already; sign in instead")]
     EmailTaken,
+    /// A passkey ceremony that was never started here, was finished already, or ran out of time.
+    #[error("that passkey request ran out of time; please try again")]
+    PasskeyExpired,
+    /// The browser's passkey answer did not verify.
+    #[error("the passkey could not be used; please try again, or use another passkey")]
+    PasskeyRefused,
     /// Wrong email or password, or a disabled account: deliberately one answer for all three.
     #[error("that email and password do not match an account")]
     WrongCredentials,
@@ -197,6 +208,15 @@ pub struct SignUp<'a> {
 
 /// Makes an account after checking what was typed; the password must be strong enough.
 pub async fn create_account(store: &Store, sign_up: SignUp<'_>) -> Result<User, AccountError> {
+    create_account_with(store, sign_up, None).await
+}
+
+/// The same, with the account's first passkey, stored together.
+pub(crate) async fn create_account_with(
+    store: &Store,
+    sign_up: SignUp<'_>,
+    passkey: Option<NewPasskey<'_>>,
+) -> Result<User, AccountError> {
     let email = normalize_email(sign_up.email)?;
     let name = normalize_name(sign_up.display_name)?;
     let hash = match sign_up.password {
@@ -213,6 +233,7 @@ pub async fn create_account(store: &Store, sign_up: SignUp<'_>) -> Result<User, 
                 display_name: &name,
                 password_hash: hash.as_deref(),
                 is_admin: sign_up.is_admin,
+                passkey,
             },
             now_ms(),
         )
@@ -318,12 +339,135 @@ pub async fn api_token_user(store: &Store, token: &str) -> Result<Option<User>, 
     store.user_by_api_token(&secret_hash(token), now_ms()).await
 }
 
-/// Deletes sessions that ended; how many.
+/// Renames `user`; the name as stored.
+pub async fn rename(store: &Store, user: &User, raw: &str) -> Result<String, AccountError> {
+    let name = normalize_name(raw)?;
+    store.set_display_name(user.id, &name).await?;
+    Ok(name)
+}
+
+/// Deletes `user`'s account and everything stored about them; the courses they made stay published
+/// as a former learner's (`keep_courses`) or are deleted. Their sessions and tokens stop at once.
+pub async fn delete_account(
+    store: &Store,
+    user: &User,
+    keep_courses: bool,
+) -> Result<(), AccountError> {
+    if !store.delete_user(user.id, keep_courses).await? {
+        return Err(StoreError::NotFound(format!("user {}", user.id)).into());
+    }
+    tracing::info!(user = user.id, keep_courses, "account deleted");
+    Ok(())
+}
+
+/// Everything Lyceum stores about `user`, as the JSON of "download my data": the account, its
+/// sessions, passkeys and API tokens (their names and use, not keys or tokens), drafts, and the
+/// courses they made (with their addresses under `public_url`). No secret or hash is in it.
+pub async fn personal_data(
+    store: &Store,
+    user: &User,
+    public_url: &str,
+) -> Result<serde_json::Value, StoreError> {
+    let has_password = store
+        .user_by_email(&user.email)
+        .await?
+        .is_some_and(|(_, hash)| hash.is_some());
+    let sessions: Vec<_> = store
+        .sessions(user.id, now_ms())
+        .await?
+        .into_iter()
+        .map(|session| {
+            json!({
+                "browser": session.user_agent,
+                "started_at": rfc3339(session.created_at),
+                "last_seen_at": rfc3339(session.last_seen_at),
+                "expires_at": rfc3339(session.expires_at),
+            })
+        })
+        .collect();
+    let tokens: Vec<_> = store
+        .api_tokens(user.id)
+        .await?
+        .into_iter()
+        .map(|token| {
+            json!({
+                "name": token.name,
+                "created_at": rfc3339(token.created_at),
+                "last_used_at": token.last_used_at.map(rfc3339),
+            })
+        })
+        .collect();
+    let passkeys: Vec<_> = store
+        .passkeys(user.id)
+        .await?
+        .into_iter()
+        .map(|passkey| {
+            json!({
+                "name": passkey.name,
+                "created_at": rfc3339(passkey.created_at),
+                "last_used_at": passkey.last_used_at.map(rfc3339),
+            })
+        })
+        .collect();
+    let drafts: Vec<_> = store
+        .drafts_of(user.id)
+        .await?
+        .into_iter()
+        .map(|draft| {
+            let fields = draft.request.fields();
+            json!({
+                "description": fields.description,
+                "weeks": draft.request.weeks.get(),
+                "units_per_week": draft.request.units_per_week.get(),
+                "language": fields.language,
+                "level": fields.level,
+                "audience": fields.audience,
+                "status": draft.status.as_str(),
+                "course": draft.course,
+                "started_at": rfc3339(draft.created_at),
+            })
+        })
+        .collect();
+    let courses: Vec<_> = store
+        .courses_made_by(user.id)
+        .await?
+        .into_iter()
+        .map(|summary| {
+            let course = summary.course;
+            json!({
+                "title": course.title,
+                "slug": course.slug,
+                "url": format!("{public_url}/courses/{}", course.slug),
+                "description": course.description,
+                "created_at": rfc3339(course.created_at),
+                "hidden_by_an_admin": course.hidden_at.is_some(),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "exported_at": rfc3339(now_ms()),
+        "account": {
+            "email": user.email,
+            "display_name": user.display_name,
+            "is_admin": user.is_admin,
+            "has_password": has_password,
+            "created_at": rfc3339(user.created_at),
+        },
+        "sessions": sessions,
+        "passkeys": passkeys,
+        "api_tokens": tokens,
+        "drafts": drafts,
+        "courses_made": courses,
+    }))
+}
+
+/// Deletes sessions that ended and passkey challenges left unanswered; how many.
 pub async fn forget_ended_sessions(store: &Store) -> Result<u64, StoreError> {
     let now = now_ms();
-    store
+    let sessions = store
         .forget_sessions(now, now - SESSION_IDLE.as_millis() as i64)
-        .await
+        .await?;
+    Ok(sessions + store.forget_ceremonies(now).await?)
 }
 
 /// A short, recognisable description of a browser from its User-Agent ("Firefox on Linux"), so that a

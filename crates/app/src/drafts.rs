@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use lyceum_course::{CourseRequest, Outline, OutlineSoFar};
+use lyceum_course::{Outline, OutlineSoFar};
 use lyceum_store::drafts::Drafted;
-use lyceum_store::{Course, Draft, DraftStatus, NewCourse, StoreError};
+use lyceum_store::{Course, Draft, DraftRefused, DraftStatus, NewCourse, NewDraft, StoreError};
 use tokio::sync::watch;
 
 use crate::courses::{confirmable, confirmed};
@@ -17,16 +17,14 @@ use crate::{DraftEvent, GenerateError, Lyceum};
 pub const KEEP_DRAFTS: Duration = Duration::from_secs(24 * 3600);
 
 impl Lyceum {
-    /// Starts drafting `request` for `owner` (a client address), who may have at most `at_once`
-    /// drafts drafting (0: no limit). The draft's id, or `None` when `owner` has too many.
-    #[tracing::instrument(skip_all, fields(weeks = request.weeks.get()))]
+    /// Starts drafting `new.request` for its owner, within their limits: the draft's id, or which
+    /// limit they have reached.
+    #[tracing::instrument(skip_all, fields(weeks = new.request.weeks.get()))]
     pub async fn start_draft(
         &self,
-        request: &CourseRequest,
-        owner: &str,
-        at_once: u32,
-    ) -> Result<Option<String>, GenerateError> {
-        Ok(self.store.create_draft(owner, request, at_once).await?)
+        new: &NewDraft<'_>,
+    ) -> Result<Result<String, DraftRefused>, GenerateError> {
+        Ok(self.store.create_draft(new).await?)
     }
 
     /// Makes a ready draft into its course from `outline` (as drafted, or as edited), and starts

@@ -9,12 +9,14 @@
 pub mod accounts;
 pub mod catalog;
 pub mod courses;
+pub mod dates;
 pub mod drafts;
 pub mod engine;
 pub mod export;
 pub mod live;
 pub mod metrics;
 pub mod models;
+pub mod passkeys;
 pub mod settings;
 pub mod worker;
 

@@ -44,8 +44,11 @@ pub struct WebSettings {
     /// Course units one client may ask for per hour (0: no limit): a draft of W weeks of U units
     /// counts W × U, since each unit, its quiz and its week's overview are written for it.
     pub units_per_hour: u32,
-    /// Outlines one client may have drafting at the same time (0: no limit).
+    /// Outlines one client (or one signed-in account) may have drafting at the same time (0: no limit).
     pub drafts_at_once: u32,
+    /// Outlines one signed-in account may start in a day (0: no limit), counted in the store, so on
+    /// every node; signed-in people are not held to the per-address hourly limits.
+    pub drafts_per_day_per_account: u32,
     /// Live streams (an outline, a course or a unit being written) one client may hold open at once
     /// (0: no limit).
     pub streams_per_client: u32,
@@ -67,6 +70,7 @@ impl Default for WebSettings {
             drafts_per_hour: 10,
             units_per_hour: 200,
             drafts_at_once: 2,
+            drafts_per_day_per_account: 20,
             streams_per_client: 24,
             trusted_proxies: Vec::new(),
             page_cache_secs: 5,
@@ -490,10 +494,16 @@ impl Settings {
         }
     }
 
-    /// The site's public address without a trailing slash: `web.public_url`, or `http://` and `web.bind`.
+    /// The site's public address without a trailing slash: `web.public_url`, or `http://` and `web.bind`,
+    /// where a loopback address is named `localhost`: browsers allow passkeys there, never on an IP.
     pub fn public_url(&self) -> String {
         let url = if self.web.public_url.trim().is_empty() {
-            format!("http://{}", self.web.bind)
+            match self.web.bind.parse::<std::net::SocketAddr>() {
+                Ok(address) if address.ip().is_loopback() => {
+                    format!("http://localhost:{}", address.port())
+                }
+                _ => format!("http://{}", self.web.bind),
+            }
         } else {
             self.web.public_url.trim().to_owned()
         };
@@ -635,7 +645,11 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "web.drafts_at_once",
-        "Outlines one client address may have drafting at the same time; 0 for no limit.",
+        "Outlines one client address (or signed-in account) may have drafting at the same time; 0 for no limit.",
+    ),
+    (
+        "web.drafts_per_day_per_account",
+        "Outlines one signed-in account may start in a day, on every node together; 0 for no limit.",
     ),
     (
         "web.streams_per_client",

@@ -46,7 +46,7 @@ enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the web app and the worker: read courses at http://127.0.0.1:8080 (see --bind).
+    /// Run the web app and the worker: read courses at http://localhost:8080 (see --bind).
     Serve(commands::serve::Args),
     /// Make a course: draft its outline, store it, write every unit, overview and quiz.
     Generate(commands::generate::Args),

@@ -2,6 +2,7 @@
 //! what the application gives it — a password's argon2id string, the SHA-256 of a session's or
 //! token's secret — and never sees a password or a secret itself.
 
+use crate::passkeys::NewPasskey;
 use crate::{Store, StoreError, with_pool};
 
 /// An account.
@@ -20,7 +21,7 @@ pub struct User {
 }
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: i64,
     email: String,
     display_name: String,
@@ -42,7 +43,8 @@ impl From<UserRow> for User {
     }
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.is_admin, u.disabled_at, u.created_at";
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.email, u.display_name, u.is_admin, u.disabled_at, u.created_at";
 
 /// What a new account is made of.
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub struct NewUser<'a> {
     /// The argon2id PHC string, when the account has a password.
     pub password_hash: Option<&'a str>,
     pub is_admin: bool,
+    /// Its first passkey, when it signs up with one.
+    pub passkey: Option<NewPasskey<'a>>,
 }
 
 /// A signed-in browser, as its owner sees it on the account page.
@@ -122,20 +126,29 @@ pub struct ApiToken {
 }
 
 impl Store {
-    /// Makes an account; [`StoreError::Conflict`] when the email has one already.
+    /// Makes an account (with its first passkey, if it has one), in one transaction;
+    /// [`StoreError::Conflict`] when the email has an account already.
     pub async fn create_user(&self, new: &NewUser<'_>, now: i64) -> Result<User, StoreError> {
         let id: Option<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar(
-                "INSERT INTO users (email, display_name, password_hash, is_admin, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING RETURNING id",
+            let mut tx = pool.begin().await?;
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO users (email, display_name, password_hash, is_admin, created_at, \
+                 passkey_handle) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (email) DO NOTHING RETURNING id",
             )
             .bind(new.email)
             .bind(new.display_name)
             .bind(new.password_hash)
             .bind(i64::from(new.is_admin))
             .bind(now)
-            .fetch_optional(pool)
-            .await?
+            .bind(new.passkey.map(|passkey| passkey.handle))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let (Some(id), Some(passkey)) = (id, new.passkey) {
+                crate::passkeys::insert_passkey!(tx, id, passkey, now);
+            }
+            tx.commit().await?;
+            id
         });
         match id {
             Some(id) => self.user(id).await,
@@ -192,9 +205,26 @@ impl Store {
 
     /// Sets (or replaces) an account's password, as its argon2id string.
     pub async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError> {
+        self.set_user_text(user_id, "password_hash", password_hash)
+            .await
+    }
+
+    /// Renames an account (the name is checked by the caller).
+    pub async fn set_display_name(&self, user_id: i64, name: &str) -> Result<(), StoreError> {
+        self.set_user_text(user_id, "display_name", name).await
+    }
+
+    /// Sets text column `column` of account `user_id`.
+    async fn set_user_text(
+        &self,
+        user_id: i64,
+        column: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        let sql = format!("UPDATE users SET {column} = $1 WHERE id = $2");
         let changed = with_pool!(self, pool => {
-            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-                .bind(password_hash)
+            sqlx::query(&sql)
+                .bind(value)
                 .bind(user_id)
                 .execute(pool)
                 .await?
@@ -204,6 +234,38 @@ impl Store {
             0 => Err(StoreError::NotFound(format!("user {user_id}"))),
             _ => Ok(()),
         }
+    }
+
+    /// Deletes an account and everything stored about its person: sessions, tokens, drafts (with
+    /// their queued drafting) go with it. The courses it made stay published as a former learner's
+    /// (`keep_courses`) or are deleted with what is queued to write them. Whether there was one.
+    pub async fn delete_user(&self, user_id: i64, keep_courses: bool) -> Result<bool, StoreError> {
+        let deleted = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "DELETE FROM jobs WHERE kind = 'draft' AND payload IN \
+                 (SELECT id FROM drafts WHERE user_id = $1)",
+            )
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            if keep_courses {
+                sqlx::query("UPDATE courses SET owner_id = NULL, former_owner = 1 WHERE owner_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            } else {
+                crate::courses::delete_courses!(tx, "c.owner_id = $1", user_id);
+            }
+            let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            deleted
+        });
+        Ok(deleted > 0)
     }
 
     /// Stops an account from signing in, at `now`, and ends its sessions and API tokens at once.

@@ -47,7 +47,70 @@ pub struct Course {
     pub created_at: i64,
     /// When an operator featured it (Unix ms), if featured.
     pub featured_at: Option<i64>,
+    /// When an admin hid it (Unix ms): shown to nobody and listed nowhere until shown again.
+    pub hidden_at: Option<i64>,
+    /// Who made it: an account, a former one, or nobody signed in.
+    pub maker: Maker,
 }
+
+/// Who made a course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Maker {
+    /// Someone not signed in (or before there were accounts).
+    Anonymous,
+    /// An account: its id and display name.
+    Account { id: i64, name: String },
+    /// An account since deleted, whose owner left the course published.
+    Former,
+}
+
+impl Maker {
+    /// The account's id, when an account made it.
+    pub fn account(&self) -> Option<i64> {
+        match self {
+            Self::Account { id, .. } => Some(*id),
+            Self::Anonymous | Self::Former => None,
+        }
+    }
+}
+
+/// Which courses a list holds, in which order.
+#[derive(Debug, Clone, Copy)]
+enum Listing {
+    Catalog,
+    Newest,
+    Featured,
+    MadeBy(i64),
+    All,
+}
+
+/// Deletes, in the open transaction `$tx`, the courses `c` matching `$filter` (SQL written here, with
+/// one parameter `$1` bound to `$param`) and the jobs still queued to write them; how many courses
+/// went.
+macro_rules! delete_courses {
+    ($tx:ident, $filter:expr, $param:expr) => {{
+        sqlx::query(concat!(
+            "DELETE FROM jobs WHERE kind = 'generate' AND payload IN (SELECT CAST(g.id AS TEXT) \
+             FROM generations g JOIN courses c ON c.id = g.course_id WHERE ",
+            $filter,
+            ")"
+        ))
+        .bind($param)
+        .execute(&mut *$tx)
+        .await?;
+        let deleted = sqlx::query(concat!(
+            "DELETE FROM courses WHERE id IN (SELECT c.id FROM courses c WHERE ",
+            $filter,
+            ")"
+        ))
+        .bind($param)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        deleted
+    }};
+}
+pub(crate) use delete_courses;
 
 /// A week of a course.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +176,10 @@ struct CourseRow {
     units_per_week: i64,
     created_at: i64,
     featured_at: Option<i64>,
+    hidden_at: Option<i64>,
+    owner_id: Option<i64>,
+    owner_name: Option<String>,
+    former_owner: i64,
 }
 
 impl TryFrom<CourseRow> for Course {
@@ -135,6 +202,12 @@ impl TryFrom<CourseRow> for Course {
             units_per_week: row.units_per_week,
             created_at: row.created_at,
             featured_at: row.featured_at,
+            hidden_at: row.hidden_at,
+            maker: match (row.owner_id, row.owner_name) {
+                (Some(id), Some(name)) => Maker::Account { id, name },
+                _ if row.former_owner != 0 => Maker::Former,
+                _ => Maker::Anonymous,
+            },
         })
     }
 }
@@ -170,7 +243,9 @@ struct SummaryRow {
 }
 
 const COURSE_COLUMNS: &str = "c.id, c.slug, c.description, c.title, c.summary, c.outcomes, c.language, \
-                              c.audience, c.level, c.weeks, c.units_per_week, c.created_at, c.featured_at";
+                              c.audience, c.level, c.weeks, c.units_per_week, c.created_at, c.featured_at, \
+                              c.hidden_at, c.owner_id, c.former_owner, \
+                              (SELECT o.display_name FROM users o WHERE o.id = c.owner_id) AS owner_name";
 
 fn status(text: Option<String>) -> Result<Status, StoreError> {
     Status::parse(text.as_deref().unwrap_or("pending"))
@@ -327,29 +402,6 @@ impl Store {
         self.course_by_id(course_id).await
     }
 
-    /// Deletes a course with everything of it: weeks, units, quizzes, generation records and their
-    /// queued jobs. Returns whether it existed.
-    pub async fn delete_course(&self, id: i64) -> Result<bool, StoreError> {
-        Ok(with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let deleted = sqlx::query("DELETE FROM courses WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            // Generation records went with the course (ON DELETE CASCADE); their jobs name them
-            // only in their payload.
-            sqlx::query(
-                "DELETE FROM jobs WHERE kind = 'generate' \
-                 AND CAST(payload AS BIGINT) NOT IN (SELECT id FROM generations)",
-            )
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            deleted == 1
-        }))
-    }
-
     /// A course by id.
     pub async fn course_by_id(&self, id: i64) -> Result<Course, StoreError> {
         let sql = format!("SELECT {COURSE_COLUMNS} FROM courses c WHERE c.id = $1");
@@ -368,11 +420,13 @@ impl Store {
             .try_into()
     }
 
-    /// How many courses are stored.
+    /// How many courses are listed (stored and not hidden).
     pub async fn course_count(&self) -> Result<i64, StoreError> {
-        Ok(
-            with_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM courses").fetch_one(pool).await?),
+        Ok(with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM courses WHERE hidden_at IS NULL"
         )
+        .fetch_one(pool)
+        .await?))
     }
 
     /// Every page of the courses `offset..offset + limit`, oldest first (so a page keeps its courses
@@ -380,7 +434,7 @@ impl Store {
     /// in one query.
     pub async fn sitemap(&self, limit: i64, offset: i64) -> Result<Vec<SitemapEntry>, StoreError> {
         Ok(with_pool!(self, pool => sqlx::query_as(
-            "WITH page AS (SELECT id, slug FROM courses ORDER BY id LIMIT $1 OFFSET $2) \
+            "WITH page AS (SELECT id, slug FROM courses WHERE hidden_at IS NULL ORDER BY id LIMIT $1 OFFSET $2) \
              SELECT slug, week, unit FROM ( \
                SELECT p.slug, CAST(NULL AS BIGINT) AS week, CAST(NULL AS BIGINT) AS unit FROM page p \
                UNION ALL \
@@ -399,54 +453,78 @@ impl Store {
     }
 
     /// The catalog: featured courses first (the most recently featured first), then the newest, with
-    /// their progress.
+    /// their progress. Hidden courses are not listed.
     pub async fn list_courses(
         &self,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<CourseSummary>, StoreError> {
-        self.summaries(
-            "",
-            "(c.featured_at IS NULL), c.featured_at DESC, c.created_at DESC, c.id DESC",
-            limit,
-            offset,
-        )
-        .await
+        self.summaries(Listing::Catalog, limit, offset).await
     }
 
     /// The newest courses, featured or not, with their progress.
     pub async fn newest_courses(&self, limit: i64) -> Result<Vec<CourseSummary>, StoreError> {
-        self.summaries("", "c.created_at DESC, c.id DESC", limit, 0)
-            .await
+        self.summaries(Listing::Newest, limit, 0).await
     }
 
     /// Featured courses only, the most recently featured first, with their progress.
     pub async fn featured_courses(&self, limit: i64) -> Result<Vec<CourseSummary>, StoreError> {
-        self.summaries(
-            "WHERE c.featured_at IS NOT NULL",
-            "c.featured_at DESC, c.id DESC",
-            limit,
-            0,
-        )
-        .await
+        self.summaries(Listing::Featured, limit, 0).await
     }
 
-    /// Courses with their progress; `filter` and `order` are SQL written here, never input.
-    async fn summaries(
+    /// The courses an account made, hidden ones too, newest first.
+    pub async fn courses_made_by(&self, user_id: i64) -> Result<Vec<CourseSummary>, StoreError> {
+        self.summaries(Listing::MadeBy(user_id), i64::MAX, 0).await
+    }
+
+    /// Every course, hidden ones too, newest first: what admins look after.
+    pub async fn all_courses(
         &self,
-        filter: &str,
-        order: &str,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<CourseSummary>, StoreError> {
+        self.summaries(Listing::All, limit, offset).await
+    }
+
+    /// Courses with their progress.
+    async fn summaries(
+        &self,
+        listing: Listing,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<CourseSummary>, StoreError> {
+        let newest = "c.created_at DESC, c.id DESC";
+        let (filter, order) = match listing {
+            Listing::Catalog => (
+                "c.hidden_at IS NULL",
+                "(c.featured_at IS NULL), c.featured_at DESC, c.created_at DESC, c.id DESC",
+            ),
+            Listing::Newest => ("c.hidden_at IS NULL", newest),
+            Listing::Featured => (
+                "c.hidden_at IS NULL AND c.featured_at IS NOT NULL",
+                "c.featured_at DESC, c.id DESC",
+            ),
+            Listing::MadeBy(_) => ("c.owner_id = $3", newest),
+            Listing::All => ("$3 = 0", newest),
+        };
+        let owner = match listing {
+            Listing::MadeBy(user_id) => user_id,
+            _ => 0,
+        };
         let sql = format!(
             "SELECT {COURSE_COLUMNS}, COUNT(g.id) AS items, \
              SUM(CASE WHEN g.status = 'ready' THEN 1 ELSE 0 END) AS ready, \
              SUM(CASE WHEN g.status = 'failed' THEN 1 ELSE 0 END) AS failed \
-             FROM courses c LEFT JOIN generations g ON g.course_id = c.id {filter} \
+             FROM courses c LEFT JOIN generations g ON g.course_id = c.id WHERE {filter} \
              GROUP BY c.id ORDER BY {order} LIMIT $1 OFFSET $2"
         );
-        let rows: Vec<SummaryRow> = with_pool!(self, pool => sqlx::query_as(&sql).bind(limit).bind(offset).fetch_all(pool).await?);
+        // Only the listings that name `$3` bind it: PostgreSQL refuses a parameter the query lacks.
+        let binds_owner = sql.contains("$3");
+        let rows: Vec<SummaryRow> = with_pool!(self, pool => {
+            let query = sqlx::query_as(&sql).bind(limit).bind(offset);
+            let query = if binds_owner { query.bind(owner) } else { query };
+            query.fetch_all(pool).await?
+        });
         rows.into_iter()
             .map(|row| {
                 Ok(CourseSummary {
@@ -459,22 +537,44 @@ impl Store {
             .collect()
     }
 
-    /// Features a course (or stops featuring it); the course as it is now.
-    pub async fn set_featured(&self, slug: &str, featured: bool) -> Result<Course, StoreError> {
-        let at = featured.then(now_ms);
-        let updated = with_pool!(self, pool => sqlx::query(
-            "UPDATE courses SET featured_at = $2, updated_at = $3 WHERE slug = $1",
-        )
-        .bind(slug)
-        .bind(at)
-        .bind(now_ms())
-        .execute(pool)
-        .await?
-        .rows_affected());
+    /// Hides a course from everyone (or shows it again); the course as it is now.
+    pub async fn set_hidden(&self, slug: &str, hidden: bool) -> Result<Course, StoreError> {
+        self.mark_course(slug, "hidden_at", hidden).await
+    }
+
+    /// Sets the time column `mark` of course `slug` to now (`on`) or clears it; the course as it is now.
+    async fn mark_course(&self, slug: &str, mark: &str, on: bool) -> Result<Course, StoreError> {
+        let at = on.then(now_ms);
+        let sql = format!("UPDATE courses SET {mark} = $2, updated_at = $3 WHERE slug = $1");
+        let updated = with_pool!(self, pool => sqlx::query(&sql)
+            .bind(slug)
+            .bind(at)
+            .bind(now_ms())
+            .execute(pool)
+            .await?
+            .rows_affected());
         if updated == 0 {
             return Err(StoreError::NotFound(format!("course \"{slug}\"")));
         }
         self.course(slug).await
+    }
+
+    /// Deletes a course with everything of it: weeks, units, quizzes, generation records and the
+    /// jobs still queued to write them. Returns whether it existed. A worker writing one of its items
+    /// finds it gone and drops the job.
+    pub async fn delete_course(&self, course_id: i64) -> Result<bool, StoreError> {
+        let deleted = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let deleted = delete_courses!(tx, "c.id = $1", course_id);
+            tx.commit().await?;
+            deleted
+        });
+        Ok(deleted > 0)
+    }
+
+    /// Features a course (or stops featuring it); the course as it is now.
+    pub async fn set_featured(&self, slug: &str, featured: bool) -> Result<Course, StoreError> {
+        self.mark_course(slug, "featured_at", featured).await
     }
 
     /// A course's weeks in order.

@@ -52,8 +52,10 @@ impl DraftStatus {
 pub struct Draft {
     /// Its id: 32 random hex digits, the capability to see and confirm it.
     pub id: String,
-    /// Who asked.
+    /// Who asked: a client address, or `account:<id>` for someone signed in.
     pub owner: String,
+    /// The account that asked, when signed in: the course made from it is theirs.
+    pub user_id: Option<i64>,
     /// What was asked for.
     pub request: CourseRequest,
     /// Where it is.
@@ -76,6 +78,7 @@ pub struct Draft {
 struct DraftRow {
     id: String,
     owner: String,
+    user_id: Option<i64>,
     description: String,
     weeks: i64,
     units_per_week: i64,
@@ -129,6 +132,7 @@ impl TryFrom<DraftRow> for Draft {
                 .transpose()?,
             id: row.id,
             owner: row.owner,
+            user_id: row.user_id,
             request,
             stats,
             error: row.error,
@@ -147,9 +151,35 @@ pub enum Drafted<'a> {
     Failed(&'a str),
 }
 
-const COLUMNS: &str = "d.id, d.owner, d.description, d.weeks, d.units_per_week, d.language, d.level, \
+const COLUMNS: &str = "d.id, d.owner, d.user_id, d.description, d.weeks, d.units_per_week, d.language, d.level, \
      d.audience, d.status, d.so_far, d.outline, d.engine, d.model, d.tokens_in, d.tokens_out, \
      d.duration_ms, d.error, c.slug AS course, d.created_at";
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// A draft to start, and the limits of the person starting it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDraft<'a> {
+    /// What to draft.
+    pub request: &'a CourseRequest,
+    /// Who asks, for the drafts-at-once limit: a client address, or `account:<id>`.
+    pub owner: &'a str,
+    /// The account that asks, when signed in.
+    pub user_id: Option<i64>,
+    /// Drafts the owner may have drafting at once (0: no limit).
+    pub at_once: u32,
+    /// Drafts the account may start in a day (`None`: no limit; needs `user_id`).
+    pub per_day: Option<u32>,
+}
+
+/// Why a draft was not started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftRefused {
+    /// Its owner has as many drafts drafting as they may.
+    Drafting,
+    /// Its account has started as many drafts in the last day as it may.
+    Today,
+}
 
 fn new_id() -> Result<String, StoreError> {
     let mut bytes = [0u8; 16];
@@ -159,29 +189,28 @@ fn new_id() -> Result<String, StoreError> {
 }
 
 impl Store {
-    /// Stores a new draft of `request` for `owner` and queues its drafting ahead of background work;
-    /// its id, or `None`, storing nothing, when `owner` already has `at_once` drafts drafting (0: no
-    /// limit).
+    /// Stores a new draft and queues its drafting ahead of background work; its id, or which limit of
+    /// `new` its owner has reached, storing nothing.
     pub async fn create_draft(
         &self,
-        owner: &str,
-        request: &CourseRequest,
-        at_once: u32,
-    ) -> Result<Option<String>, StoreError> {
+        new: &NewDraft<'_>,
+    ) -> Result<Result<String, DraftRefused>, StoreError> {
+        let (owner, request, at_once) = (new.owner, new.request, new.at_once);
         let id = new_id()?;
         let now = now_ms();
         let fields = request.fields();
-        let created = with_pool!(self, pool => {
+        with_pool!(self, pool => {
             // The insert comes first, so that on SQLite the transaction holds the write lock before
             // it counts.
             let mut tx = pool.begin().await?;
             sqlx::query(
-                "INSERT INTO drafts (id, owner, description, weeks, units_per_week, language, level, \
-                 audience, status, so_far, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'drafting', $9, $10, $10)",
+                "INSERT INTO drafts (id, owner, user_id, description, weeks, units_per_week, language, \
+                 level, audience, status, so_far, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'drafting', $10, $11, $11)",
             )
             .bind(&id)
             .bind(owner)
+            .bind(new.user_id)
             .bind(&fields.description)
             .bind(request.weeks.get() as i64)
             .bind(request.units_per_week.get() as i64)
@@ -198,19 +227,33 @@ impl Store {
             .bind(owner)
             .fetch_one(&mut *tx)
             .await?;
-            if at_once > 0 && drafting > i64::from(at_once) {
-                tx.rollback().await?;
-                false
+            // Drafts are kept a day, so those of the last day are all still here.
+            let today: i64 = match (new.user_id, new.per_day) {
+                (Some(user_id), Some(_)) => sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM drafts WHERE user_id = $1 AND created_at > $2",
+                )
+                .bind(user_id)
+                .bind(now - DAY_MS)
+                .fetch_one(&mut *tx)
+                .await?,
+                _ => 0,
+            };
+            let refused = if new.per_day.is_some_and(|per_day| today > i64::from(per_day)) {
+                Some(DraftRefused::Today)
+            } else if at_once > 0 && drafting > i64::from(at_once) {
+                Some(DraftRefused::Drafting)
             } else {
-                jobs::insert!(&mut *tx, &NewJob::new(Task::Draft(id.clone()), jobs::URGENT, now));
-                tx.commit().await?;
-                true
+                None
+            };
+            if let Some(refused) = refused {
+                tx.rollback().await?;
+                return Ok(Err(refused));
             }
+            jobs::insert!(&mut *tx, &NewJob::new(Task::Draft(id.clone()), jobs::URGENT, now));
+            tx.commit().await?;
         });
-        if created {
-            self.publish(Change::Queued).await;
-        }
-        Ok(created.then_some(id))
+        self.publish(Change::Queued).await;
+        Ok(Ok(id))
     }
 
     /// A draft by id.
@@ -222,6 +265,17 @@ impl Store {
             with_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
         row.ok_or_else(|| StoreError::NotFound("draft".into()))?
             .try_into()
+    }
+
+    /// The drafts an account started (kept a day), newest first.
+    pub async fn drafts_of(&self, user_id: i64) -> Result<Vec<Draft>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM drafts d LEFT JOIN courses c ON c.id = d.course_id \
+             WHERE d.user_id = $1 ORDER BY d.created_at DESC, d.id"
+        );
+        let rows: Vec<DraftRow> =
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await?);
+        rows.into_iter().map(Draft::try_from).collect()
     }
 
     /// Starts a try at drafting: what was written by an earlier try (a worker that died) is thrown
@@ -316,6 +370,14 @@ impl Store {
                     .bind(course_id)
                     .execute(&mut *tx)
                     .await?;
+                sqlx::query(
+                    "UPDATE courses SET owner_id = (SELECT user_id FROM drafts WHERE id = $1) \
+                     WHERE id = $2",
+                )
+                .bind(id)
+                .bind(course_id)
+                .execute(&mut *tx)
+                .await?;
                 tx.commit().await?;
                 Some(course_id)
             }

@@ -18,6 +18,7 @@ pub mod drafts;
 pub mod feed;
 pub mod generations;
 pub mod jobs;
+pub mod passkeys;
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -28,11 +29,12 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{ApiToken, NewSession, NewUser, Session, User};
-pub use courses::{Course, CourseSummary, Module, NewCourse, SitemapEntry, Unit};
-pub use drafts::{Draft, DraftStatus};
+pub use courses::{Course, CourseSummary, Maker, Module, NewCourse, SitemapEntry, Unit};
+pub use drafts::{Draft, DraftRefused, DraftStatus, NewDraft};
 pub use feed::{Change, Changes};
 pub use generations::{Generation, GenerationStats, ItemKind, Output, Status};
 pub use jobs::{Job, NewJob, Task};
+pub use passkeys::{Ceremony, NewPasskey, Passkey};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

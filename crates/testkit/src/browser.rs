@@ -288,6 +288,38 @@ impl Browser {
         }
     }
 
+    /// Gives the browser a virtual passkey authenticator (WebDriver's WebAuthn extension): a platform
+    /// authenticator that keeps discoverable passkeys and verifies its user at once, as a device's
+    /// fingerprint reader would. Its id.
+    pub async fn add_passkey_authenticator(&self) -> String {
+        let id = self
+            .command(
+                "POST",
+                "webauthn/authenticator",
+                json!({
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": true,
+                    "hasUserVerification": true,
+                    "isUserVerified": true,
+                }),
+            )
+            .await;
+        id.as_str().expect("an authenticator id").to_owned()
+    }
+
+    /// How many passkeys the virtual authenticator `id` holds.
+    pub async fn passkeys_held(&self, id: &str) -> usize {
+        let held = self
+            .command(
+                "GET",
+                &format!("webauthn/authenticator/{id}/credentials"),
+                Value::Null,
+            )
+            .await;
+        held.as_array().map_or(0, Vec::len)
+    }
+
     /// Sets the window's viewport to `width` × `height` CSS pixels.
     pub async fn resize(&self, width: u32, height: u32) {
         // The window's outer size includes no chrome when headless, but set it and check.

@@ -2,7 +2,8 @@
 // the choice in this browser; loaded in <head> so the page never flashes the wrong theme. A unit being
 // written shows its text as it grows, from the server's live stream of sanitised HTML, then reloads
 // into the stored version; a course page keeps its progress and syllabus current the same way. On
-// narrow screens the syllabus starts folded.
+// narrow screens the syllabus starts folded. Deleting a course asks first. Passkey buttons run the
+// browser's WebAuthn ceremony with the server's JSON steps.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -69,7 +70,111 @@
     });
   }
 
+  // Bytes as WebAuthn's JSON writes them (base64url, unpadded), both ways.
+  function bytesOf(text) {
+    var binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) { bytes[i] = binary.charCodeAt(i); }
+    return bytes.buffer;
+  }
+
+  function textOf(buffer) {
+    var bytes = new Uint8Array(buffer);
+    var binary = "";
+    for (var i = 0; i < bytes.length; i++) { binary += String.fromCharCode(bytes[i]); }
+    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  // POSTs JSON; the answer, or an Error with what the server said was wrong.
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        if (response.ok) { return answer; }
+        var problems = (answer.problems || []).map(function (problem) { return problem.message; });
+        throw new Error(problems.length ? problems.join("; ") : (answer.error ||
+          "the server could not be reached (" + response.status + "); please try again"));
+      });
+    });
+  }
+
+  // What the browser made or signed, as the server reads it.
+  function answerOf(credential) {
+    var response = credential.response;
+    var fields = { clientDataJSON: textOf(response.clientDataJSON) };
+    if (response.attestationObject) {
+      fields.attestationObject = textOf(response.attestationObject);
+    } else {
+      fields.authenticatorData = textOf(response.authenticatorData);
+      fields.signature = textOf(response.signature);
+      fields.userHandle = response.userHandle ? textOf(response.userHandle) : null;
+    }
+    return {
+      id: credential.id,
+      rawId: textOf(credential.rawId),
+      type: credential.type,
+      extensions: credential.getClientExtensionResults(),
+      response: fields
+    };
+  }
+
+  // A passkey button: "sign-up", "sign-in" or "add" (its data-passkey). Start, let the browser make or
+  // use a passkey, finish, then go where the server says.
+  function passkey(button, error) {
+    var kind = button.dataset.passkey;
+    var steps = "/account/passkeys/" + kind;
+    var start = { token: button.dataset.token };
+    if (kind === "sign-up") {
+      start.name = document.getElementById("name").value;
+      start.email = document.getElementById("email").value;
+    }
+    button.disabled = true;
+    error.hidden = true;
+    post(steps + "/start", start).then(function (challenge) {
+      var options = challenge.options.publicKey;
+      options.challenge = bytesOf(options.challenge);
+      var asked;
+      if (kind === "sign-in") {
+        (options.allowCredentials || []).forEach(function (key) { key.id = bytesOf(key.id); });
+        asked = navigator.credentials.get({ publicKey: options });
+      } else {
+        options.user.id = bytesOf(options.user.id);
+        (options.excludeCredentials || []).forEach(function (key) { key.id = bytesOf(key.id); });
+        asked = navigator.credentials.create({ publicKey: options });
+      }
+      return asked.then(function (credential) {
+        return post(steps + "/finish", {
+          token: start.token,
+          ceremony: challenge.ceremony,
+          credential: answerOf(credential)
+        });
+      });
+    }).then(function (done) {
+      window.location.assign(done.location);
+    }).catch(function (problem) {
+      button.disabled = false;
+      error.textContent = problem.name === "NotAllowedError"
+        ? "No passkey was used: the request was cancelled or timed out. Try again when ready."
+        : problem.name === "InvalidStateError"
+          ? "This device has a passkey for this account already."
+          : "That did not work: " + problem.message + ".";
+      error.hidden = false;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    // Passkey buttons show only where the browser can use passkeys.
+    var box = document.querySelector("[data-passkey-box]");
+    if (box && window.PublicKeyCredential && window.fetch) {
+      box.hidden = false;
+      var button = box.querySelector("[data-passkey]");
+      var error = box.querySelector("#passkey-error");
+      button.addEventListener("click", function () { passkey(button, error); });
+    }
     // On a phone the syllabus sits above the article: fold it, so the article comes first.
     var sidebar = document.querySelector("details.sidebar");
     if (sidebar && window.matchMedia("(max-width: 56rem)").matches) { sidebar.open = false; }
@@ -79,15 +184,20 @@
     if (progress && window.EventSource) { followCourse(progress); }
     var outline = document.querySelector("[data-draft-live]");
     if (outline && window.EventSource) { followDraft(outline); }
-    var button = document.getElementById("theme-toggle");
-    if (!button) { return; }
-    button.hidden = false;
-    label(button);
-    button.addEventListener("click", function () {
+    // A button that deletes something asks first (its data-confirm is the question).
+    document.addEventListener("submit", function (event) {
+      var asking = event.submitter && event.submitter.dataset.confirm;
+      if (asking && !window.confirm(asking)) { event.preventDefault(); }
+    });
+    var toggle = document.getElementById("theme-toggle");
+    if (!toggle) { return; }
+    toggle.hidden = false;
+    label(toggle);
+    toggle.addEventListener("click", function () {
       var next = current() === "dark" ? "light" : "dark";
       root.dataset.theme = next;
       try { localStorage.setItem("theme", next); } catch (e) { /* the choice lasts this page only */ }
-      label(button);
+      label(toggle);
     });
   });
 })();

@@ -11,13 +11,14 @@
 //! repeats (a page on another site can set neither).
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use lyceum_app::accounts::{self, SESSION_LIFETIME};
 use lyceum_store::{Session, User};
 
+use crate::error::JsonError;
 use crate::{Web, WebError};
 
 /// The session cookie's name on an https site.
@@ -81,6 +82,65 @@ impl FromRequestParts<Web> for SignedIn {
             Err(error) => Err(error.into_response()),
         }
     }
+}
+
+/// The account an API request's bearer token (`Authorization: Bearer <token>`) stands for; `None`
+/// without a token. A token that stands for nobody (unknown, revoked, of a disabled account) is
+/// refused with 401 rather than taken as no one.
+#[derive(Debug, Clone)]
+pub struct ApiCaller(pub Option<User>);
+
+impl FromRequestParts<Web> for ApiCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(AUTHORIZATION) else {
+            return Ok(Self(None));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim);
+        let user = match token {
+            Some(token) => accounts::api_token_user(&web.app.store, token)
+                .await
+                .map_err(|error| JsonError::from(error).into_response())?,
+            None => None,
+        };
+        match user {
+            Some(user) => Ok(Self(Some(user))),
+            None => Err(unauthorized(
+                "that API token is not valid: it may have been revoked",
+            )),
+        }
+    }
+}
+
+/// An API request with a valid bearer token; anyone else gets 401.
+#[derive(Debug, Clone)]
+pub struct ApiUser(pub User);
+
+impl FromRequestParts<Web> for ApiUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Self::Rejection> {
+        match ApiCaller::from_request_parts(parts, web).await? {
+            ApiCaller(Some(user)) => Ok(Self(user)),
+            ApiCaller(None) => Err(unauthorized(
+                "send an API token from your account page as `Authorization: Bearer <token>`",
+            )),
+        }
+    }
+}
+
+/// A 401 that asks for a bearer token.
+fn unauthorized(message: &str) -> Response {
+    let mut response = JsonError::new(StatusCode::UNAUTHORIZED, message).into_response();
+    response
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
 }
 
 /// Whether two tokens are equal, in time that does not depend on where they differ.

@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use lyceum_app::GenerateError;
 use lyceum_app::Lyceum;
 use lyceum_course::{CourseRequest, Outline};
-use lyceum_store::{Change, Changes, Course, Draft, DraftStatus, StoreError};
+use lyceum_store::{
+    Change, Changes, Course, Draft, DraftRefused, DraftStatus, NewDraft, StoreError, User,
+};
 
 use crate::client::{Client, StreamSlot};
 use crate::{Web, WebError};
@@ -129,33 +131,54 @@ async fn until_changed(changes: &mut Changes, id: &str) {
     let _ = tokio::time::timeout(REREAD_EVERY, waiting).await;
 }
 
-/// Starts drafting `request` for `client`, within its limits: drafts and course units an hour, and
-/// drafts at once. The draft's id.
-pub async fn start(web: &Web, client: Client, request: &CourseRequest) -> Result<String, WebError> {
+/// Starts drafting `request` for `client`, within its limits, and the draft's id. Someone signed in
+/// (`account`) is counted by account: drafts a day and drafts at once, in the store. Anyone else is
+/// counted by address: drafts and course units an hour, and drafts at once.
+pub async fn start(
+    web: &Web,
+    client: Client,
+    account: Option<&User>,
+    request: &CourseRequest,
+) -> Result<String, WebError> {
+    let settings = &web.app.settings.web;
     let weeks = request.weeks.get();
     let units = (weeks * request.units_per_week.get()) as u32;
-    web.draft_limit
-        .check(client, 1)
-        .map_err(WebError::TooManyRequests)?;
-    if let Err(wait) = web.unit_limit.check(client, units) {
-        web.draft_limit.refund(client, 1);
-        return Err(WebError::TooManyRequests(wait));
-    }
-    let at_once = web.app.settings.web.drafts_at_once;
-    let started = match web
-        .app
-        .start_draft(request, &client.0.to_string(), at_once)
-        .await
-    {
-        Ok(Some(id)) => Ok(id),
-        Ok(None) => Err(WebError::TooManyDrafts),
+    let owner = match account {
+        Some(user) => format!("account:{}", user.id),
+        None => {
+            web.draft_limit
+                .check(client, 1)
+                .map_err(WebError::TooManyRequests)?;
+            if let Err(wait) = web.unit_limit.check(client, units) {
+                web.draft_limit.refund(client, 1);
+                return Err(WebError::TooManyRequests(wait));
+            }
+            client.0.to_string()
+        }
+    };
+    let per_day = settings.drafts_per_day_per_account;
+    let new = NewDraft {
+        request,
+        owner: &owner,
+        user_id: account.map(|user| user.id),
+        at_once: settings.drafts_at_once,
+        per_day: (account.is_some() && per_day > 0).then_some(per_day),
+    };
+    let started = match web.app.start_draft(&new).await {
+        Ok(Ok(id)) => Ok(id),
+        Ok(Err(DraftRefused::Drafting)) => Err(WebError::TooManyDrafts),
+        Ok(Err(DraftRefused::Today)) => Err(WebError::TooManyDraftsToday(per_day)),
         Err(error) => Err(error.into()),
     };
-    if started.is_err() {
+    if started.is_err() && account.is_none() {
         web.draft_limit.refund(client, 1);
         web.unit_limit.refund(client, units);
     }
-    tracing::info!(weeks, "drafting an outline from the web");
+    tracing::info!(
+        weeks,
+        signed_in = account.is_some(),
+        "drafting an outline from the web"
+    );
     started
 }
 

@@ -31,6 +31,15 @@ pub enum WebError {
     /// One client already has as many outlines drafting as it may.
     #[error("too many drafts at once")]
     TooManyDrafts,
+    /// A signed-in account has started as many outlines today as it may (this many).
+    #[error("too many drafts today")]
+    TooManyDraftsToday(u32),
+    /// A form asked for something its page does not offer (only a hand-made request does); why.
+    #[error("bad form: {0}")]
+    BadForm(String),
+    /// The signed-in person may not do this (it is for admins).
+    #[error("forbidden")]
+    Forbidden,
     /// One client already holds as many live streams open as it may.
     #[error("too many live streams")]
     TooManyStreams,
@@ -84,8 +93,10 @@ impl WebError {
             Self::TooManyRequests(_)
             | Self::TooManySignIns(_)
             | Self::TooManyDrafts
+            | Self::TooManyDraftsToday(_)
             | Self::TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
-            Self::CrossSite => StatusCode::FORBIDDEN,
+            Self::CrossSite | Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::BadForm(_) => StatusCode::BAD_REQUEST,
             Self::Generate(error) => match error.failure() {
                 Failure::Input => StatusCode::UNPROCESSABLE_ENTITY,
                 Failure::Busy => StatusCode::TOO_MANY_REQUESTS,
@@ -103,6 +114,7 @@ impl WebError {
         match self {
             Self::TooManyRequests(wait) | Self::TooManySignIns(wait) => Some(wait.as_secs().max(1)),
             Self::TooManyDrafts | Self::TooManyStreams => Some(10),
+            Self::TooManyDraftsToday(_) => Some(3600),
             Self::Generate(error) if error.failure() == Failure::Busy => Some(30),
             _ => None,
         }
@@ -129,6 +141,19 @@ impl WebError {
                 "Your other outlines are still being drafted. Please wait until one of them is done, \
                  then start this one."
                     .into(),
+            ),
+            Self::TooManyDraftsToday(most) => (
+                "That is all for today",
+                format!(
+                    "Your account has started {most} outlines in the last day, the most one account \
+                     may. Please come back tomorrow; the courses you made are on your account page."
+                )
+                .into(),
+            ),
+            Self::BadForm(why) => ("That cannot be done", format!("Lyceum did not act: {why}.").into()),
+            Self::Forbidden => (
+                "Not yours to change",
+                "Only an admin of this site, or the person who made it, can do this.".into(),
             ),
             Self::TooManyStreams => (
                 "Please wait a little",
@@ -183,6 +208,7 @@ impl WebError {
             Self::TooManyRequests(_)
             | Self::TooManySignIns(_)
             | Self::TooManyDrafts
+            | Self::TooManyDraftsToday(_)
             | Self::TooManyStreams => {
                 tracing::info!(reason = %self, "request refused by a per-client limit");
             }
@@ -212,6 +238,13 @@ impl WebError {
                 "this address has as many outlines drafting as it may; wait for one to finish"
                     .into()
             }
+            Self::TooManyDraftsToday(most) => format!(
+                "this account has started {most} outlines in the last day, the most it may; try \
+                 again tomorrow"
+            )
+            .into(),
+            Self::Forbidden => "only an admin or the course's maker may do this".into(),
+            Self::BadForm(why) => why.clone().into(),
             Self::TooManyStreams => {
                 "this address holds as many live streams open as it may; close one first".into()
             }

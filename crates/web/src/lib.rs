@@ -63,6 +63,8 @@ pub struct Web {
     pub live_units: Arc<shared_live::SharedLive<i64>>,
     /// Courses being written, rendered once per change for all their viewers (by course id).
     pub live_courses: Arc<shared_live::SharedLive<i64>>,
+    /// The site as passkeys know it; `None` where browsers refuse passkeys (not https, not localhost).
+    pub passkeys: Option<Arc<lyceum_app::passkeys::Webauthn>>,
 }
 
 impl Web {
@@ -70,6 +72,7 @@ impl Web {
     pub fn new(app: Arc<Lyceum>) -> Self {
         Self {
             public_url: app.settings.public_url().into(),
+            passkeys: lyceum_app::passkeys::relying_party(&app.settings.public_url()).map(Arc::new),
             pages: Arc::new(page_cache::PageCache::new(
                 app.hub.progress(),
                 std::time::Duration::from_secs(app.settings.web.page_cache_secs),

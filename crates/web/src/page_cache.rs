@@ -162,6 +162,14 @@ impl PageCache {
         self.len() == 0
     }
 
+    /// Many courses may have changed (an account went, and the name on its courses): render every
+    /// page again. A page being rendered at this moment may still be kept, until its age limit.
+    pub fn clear(&self) {
+        let mut inner = self.inner();
+        inner.pages.clear();
+        inner.epoch += 1;
+    }
+
     /// Course `course_id` changed: render its pages again.
     pub fn changed(&self, course_id: i64) {
         self.inner().change(course_id);

@@ -8,7 +8,7 @@ mod drafts;
 mod site;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::{Web, WebError};
 
@@ -25,6 +25,8 @@ pub fn router() -> Router<Web> {
         .route("/drafts/{id}/confirm", post(drafts::confirm))
         .route("/courses/{slug}", get(courses::course::course))
         .route("/courses/{slug}/retry", post(courses::course::retry))
+        .route("/courses/{slug}/manage", post(courses::manage::manage))
+        .route("/admin/courses", get(courses::manage::admin_courses))
         .route("/courses/{slug}/live", get(courses::course::live))
         .route("/courses/{slug}/weeks/{week}", get(courses::course::week))
         .route(
@@ -46,7 +48,13 @@ pub fn router() -> Router<Web> {
         .route("/api/drafts/{id}", get(api::drafts::get))
         .route("/api/drafts/{id}/live", get(api::drafts::live))
         .route("/api/drafts/{id}/confirm", post(api::drafts::confirm))
-        .route("/api/me", get(api::me::get))
+        .route("/api/me", get(api::me::get).patch(api::me::update))
+        .route("/api/me/courses", get(api::me::courses))
+        .route("/api/me/data", get(api::me::data))
+        .route("/api/me/sessions", get(api::me::sessions))
+        .route("/api/me/sessions/{id}", delete(api::me::end_session))
+        .route("/api/me/tokens", get(api::me::tokens))
+        .route("/api/me/tokens/{id}", delete(api::me::revoke_token))
         .route("/api/openapi.json", get(api::openapi::get))
         .route(
             "/account/sign-in",
@@ -63,7 +71,38 @@ pub fn router() -> Router<Web> {
             "/account/sessions/end-others",
             post(account::end_other_sessions),
         )
+        .route(
+            "/account/passkeys/sign-up/start",
+            post(account::passkeys::sign_up_start),
+        )
+        .route(
+            "/account/passkeys/sign-up/finish",
+            post(account::passkeys::sign_up_finish),
+        )
+        .route(
+            "/account/passkeys/sign-in/start",
+            post(account::passkeys::sign_in_start),
+        )
+        .route(
+            "/account/passkeys/sign-in/finish",
+            post(account::passkeys::sign_in_finish),
+        )
+        .route(
+            "/account/passkeys/add/start",
+            post(account::passkeys::add_start),
+        )
+        .route(
+            "/account/passkeys/add/finish",
+            post(account::passkeys::add_finish),
+        )
+        .route(
+            "/account/passkeys/{id}/remove",
+            post(account::passkeys::remove),
+        )
         .route("/account/password", post(account::change_password))
+        .route("/account/name", post(account::rename))
+        .route("/account/data", get(account::data))
+        .route("/account/delete", post(account::delete))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/about", get(site::pages::about))

@@ -1,6 +1,6 @@
 //! What the templates show of a course: its syllabus with links and each item's status in words.
 
-use lyceum_store::{Course, Module, Status, Unit};
+use lyceum_store::{Course, CourseSummary, Maker, Module, Status, Unit};
 
 /// What search engines and link previews get: the canonical address, a title and a description.
 pub struct Meta {
@@ -76,6 +76,32 @@ pub fn status_label(status: Status) -> &'static str {
         Status::Generating => "writing",
         Status::Ready => "ready",
         Status::Failed => "failed",
+    }
+}
+
+/// Who made a course, as its page says: a display name, "a former learner", or nothing when no one
+/// signed in made it.
+pub fn maker_name(maker: &Maker) -> Option<String> {
+    match maker {
+        Maker::Account { name, .. } => Some(name.clone()),
+        Maker::Former => Some("a former learner".into()),
+        Maker::Anonymous => None,
+    }
+}
+
+/// How far a course's writing has got, in a few words: "14 of 40 parts written, 1 failed".
+pub fn progress_text(summary: &CourseSummary) -> String {
+    let failed = match summary.failed {
+        0 => String::new(),
+        n => format!(", {n} failed"),
+    };
+    if summary.ready == summary.items {
+        format!("all {} parts written", summary.items)
+    } else {
+        format!(
+            "{} of {} parts written{failed}",
+            summary.ready, summary.items
+        )
     }
 }
 

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 /// Arguments of `lyceum serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Address and port to listen on, instead of `web.bind` (default 127.0.0.1:8080).
+    /// Address and port to listen on, instead of `web.bind` (default 127.0.0.1:8080, shown as localhost).
     #[arg(long, value_name = "ADDR")]
     bind: Option<String>,
     /// Serve pages only; `lyceum worker` writes what is queued, here or on another machine.
@@ -40,7 +40,10 @@ pub async fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     let worker = (!args.no_worker).then(|| {
         tokio::spawn(Worker::new(Arc::clone(&app)).run(Until::Shutdown, signalled(stopped.clone())))
     });
-    outln!("Lyceum is running at http://{address}/ (Ctrl-C stops it)");
+    outln!(
+        "Lyceum is running at {}/ (Ctrl-C stops it)",
+        app.settings.public_url()
+    );
     lyceum_web::serve(lyceum_web::Web::new(app), listener, async move {
         stop_signal().await;
         tracing::info!("stopping: finishing requests in flight and handing back running jobs");

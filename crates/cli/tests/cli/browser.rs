@@ -134,6 +134,143 @@ async fn a_person_makes_an_account_signs_out_and_back_in_in_chromium() {
     );
 }
 
+/// Waits until the page shown is `/account`, or the passkey box says why not (a failed test says it).
+async fn passkey_lands_on_the_account_page(browser: &Browser) {
+    browser
+        .wait_for(
+            "location.pathname === '/account' && document.readyState !== 'loading' \
+             || !document.getElementById('passkey-error').hidden",
+        )
+        .await;
+    if !browser.url().await.ends_with("/account") {
+        panic!(
+            "the passkey was refused: {}",
+            browser.text("#passkey-error").await
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_up_and_in_with_a_passkey_while_another_uses_a_password_in_chromium() {
+    let axe = axe_source();
+    let dir = tempfile::tempdir().unwrap();
+    let model = ScriptedModel::start().await;
+    let (_served, address) = spawn_serve(dir.path(), &scripted_env(&model)).await;
+    // Browsers allow passkeys on localhost but never on an IP address, so a local site names itself so.
+    assert!(address.starts_with("localhost:"), "{address}");
+    let site = format!("http://{address}");
+    let browser = Browser::start(1280, 900).await;
+    let authenticator = browser.add_passkey_authenticator().await;
+    let mut violations = Vec::new();
+
+    browser.goto(&format!("{site}/account/sign-up")).await;
+    browser.fill("#name", "Grace").await;
+    browser.fill("#email", "grace@example.org").await;
+    violations.extend(serious_violations(&browser, &axe, "sign up (with passkeys)").await);
+    browser.click("[data-passkey=sign-up]").await;
+    passkey_lands_on_the_account_page(&browser).await;
+    assert_eq!(browser.passkeys_held(&authenticator).await, 1);
+    let account = browser.text("main").await;
+    assert!(account.contains("grace@example.org"), "{account}");
+    assert!(
+        account.contains("last used never"),
+        "the passkey is listed: {account}"
+    );
+    violations.extend(serious_violations(&browser, &axe, "account (a passkey)").await);
+    browser.click("#theme-toggle").await;
+    violations.extend(serious_violations(&browser, &axe, "account (a passkey, dark)").await);
+    browser.click("#theme-toggle").await;
+
+    // Her only passkey is her only way in: removing it is refused with the reason.
+    browser
+        .eval("window.confirm = () => true;", json!([]))
+        .await;
+    browser.follow("form[action$='/remove'] button").await;
+    assert!(
+        browser
+            .text("main [role=alert]")
+            .await
+            .contains("only way to sign in"),
+        "{}",
+        browser.text("main").await
+    );
+
+    browser
+        .follow("form[action='/account/sign-out'] button")
+        .await;
+    browser.goto(&format!("{site}/account/sign-in")).await;
+    violations.extend(serious_violations(&browser, &axe, "sign in (with passkeys)").await);
+    browser.click("[data-passkey=sign-in]").await;
+    passkey_lands_on_the_account_page(&browser).await;
+    let account = browser.text("main").await;
+    assert!(account.contains("grace@example.org"), "{account}");
+    assert!(
+        !account.contains("last used never"),
+        "the sign-in is recorded: {account}"
+    );
+
+    // Someone else, with a password, in a second browser session: each sees only their own account.
+    let other = Browser::start(1280, 900).await;
+    other.goto(&format!("{site}/account/sign-up")).await;
+    other.fill("#name", "Alan").await;
+    other.fill("#email", "alan@example.org").await;
+    other.fill("#password", "copper lantern orbit mossy").await;
+    other
+        .follow("main form[action='/account/sign-up'] button[type=submit]")
+        .await;
+    assert!(other.url().await.ends_with("/account"));
+    let theirs = other.text("main").await;
+    assert!(
+        theirs.contains("alan@example.org") && !theirs.contains("grace"),
+        "{theirs}"
+    );
+    assert!(theirs.contains("No passkeys yet."), "{theirs}");
+    browser.goto(&format!("{site}/account")).await;
+    let hers = browser.text("main").await;
+    assert!(
+        hers.contains("grace@example.org") && !hers.contains("alan"),
+        "{hers}"
+    );
+
+    // He adds a passkey to his password account, then removes it.
+    let his_authenticator = other.add_passkey_authenticator().await;
+    other.click("[data-passkey=add]").await;
+    other
+        .wait_for(
+            "document.querySelector(\"form[action$='/remove']\") !== null \
+             || !document.getElementById('passkey-error').hidden",
+        )
+        .await;
+    assert_eq!(other.passkeys_held(&his_authenticator).await, 1);
+    assert!(!other.text("main").await.contains("No passkeys yet."));
+    other.eval("window.confirm = () => true;", json!([])).await;
+    other.follow("form[action$='/remove'] button").await;
+    assert!(other.text("main").await.contains("No passkeys yet."));
+    other.close().await;
+
+    browser.resize(390, 844).await;
+    browser
+        .follow("form[action='/account/sign-out'] button")
+        .await;
+    for (name, path) in [
+        ("sign up", "/account/sign-up"),
+        ("sign in", "/account/sign-in"),
+    ] {
+        browser.goto(&format!("{site}{path}")).await;
+        fits_the_width(&browser, name).await;
+        violations.extend(serious_violations(&browser, &axe, &format!("{name} (390 px)")).await);
+    }
+    browser
+        .screenshot(&screenshot_path("sign-in-passkey-390"))
+        .await;
+    browser.close().await;
+    assert!(
+        violations.is_empty(),
+        "axe-core found serious or critical violations:\n{}",
+        violations.join("\n")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
     let axe = axe_source();

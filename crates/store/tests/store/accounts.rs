@@ -14,6 +14,7 @@ async fn person(store: &Store, email: &str) -> i64 {
                 display_name: "Ada",
                 password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"),
                 is_admin: false,
+                passkey: None,
             },
             1_000,
         )
@@ -48,6 +49,7 @@ async fn an_email_has_one_account_and_its_password_can_be_changed() {
                     display_name: "Someone else",
                     password_hash: None,
                     is_admin: true,
+                    passkey: None,
                 },
                 2_000,
             )

@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use lyceum_course::{OutlinePiece, OutlineSoFar};
 use lyceum_store::drafts::Drafted;
-use lyceum_store::{Change, Changes, DraftStatus, NewCourse, Store, StoreError, Task};
+use lyceum_store::{
+    Change, Changes, DraftRefused, DraftStatus, NewCourse, Store, StoreError, Task,
+};
 
 use crate::helpers::{
-    on_each_backend, outline, postgres_admin_url, postgres_database, request, stats,
+    anonymous, on_each_backend, outline, postgres_admin_url, postgres_database, request, stats,
 };
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -24,7 +26,7 @@ async fn next_change(changes: &mut Changes) -> Change {
 /// A draft drafted to the end by hand, as a worker would, in a store with no other job; its id.
 async fn ready_draft(store: &Store, owner: &str) -> String {
     let id = store
-        .create_draft(owner, &request(2, 2), 0)
+        .create_draft(&anonymous(owner, &request(2, 2), 0))
         .await
         .unwrap()
         .unwrap();
@@ -50,7 +52,7 @@ async fn a_draft_is_queued_drafted_piece_by_piece_and_announced_at_every_step() 
     on_each_backend(|store| async move {
         let mut changes = store.changes().await.unwrap();
         let id = store
-            .create_draft("198.51.100.4", &request(2, 2), 1)
+            .create_draft(&anonymous("198.51.100.4", &request(2, 2), 1))
             .await
             .unwrap()
             .unwrap();
@@ -113,18 +115,21 @@ async fn an_owner_may_have_so_many_drafts_drafting_and_a_refused_one_stores_noth
     on_each_backend(|store| async move {
         let owner = "203.0.113.7";
         let first = store
-            .create_draft(owner, &request(1, 1), 2)
+            .create_draft(&anonymous(owner, &request(1, 1), 2))
             .await
             .unwrap()
             .unwrap();
         store
-            .create_draft(owner, &request(1, 1), 2)
+            .create_draft(&anonymous(owner, &request(1, 1), 2))
             .await
             .unwrap()
             .unwrap();
         assert_eq!(
-            store.create_draft(owner, &request(1, 1), 2).await.unwrap(),
-            None
+            store
+                .create_draft(&anonymous(owner, &request(1, 1), 2))
+                .await
+                .unwrap(),
+            Err(DraftRefused::Drafting)
         );
         assert_eq!(
             store.job_count().await.unwrap(),
@@ -133,10 +138,10 @@ async fn an_owner_may_have_so_many_drafts_drafting_and_a_refused_one_stores_noth
         );
         assert!(
             store
-                .create_draft("192.0.2.1", &request(1, 1), 2)
+                .create_draft(&anonymous("192.0.2.1", &request(1, 1), 2))
                 .await
                 .unwrap()
-                .is_some(),
+                .is_ok(),
             "another owner has places of their own"
         );
         store
@@ -145,10 +150,10 @@ async fn an_owner_may_have_so_many_drafts_drafting_and_a_refused_one_stores_noth
             .unwrap();
         assert!(
             store
-                .create_draft(owner, &request(1, 1), 2)
+                .create_draft(&anonymous(owner, &request(1, 1), 2))
                 .await
                 .unwrap()
-                .is_some(),
+                .is_ok(),
             "a finished draft frees its place"
         );
         let failed = store.draft(&first).await.unwrap();
@@ -218,7 +223,7 @@ async fn drafts_older_than_the_cutoff_are_forgotten_with_their_jobs() {
     on_each_backend(|store| async move {
         let ready = ready_draft(&store, "198.51.100.4").await;
         let drafting = store
-            .create_draft("198.51.100.4", &request(1, 1), 0)
+            .create_draft(&anonymous("198.51.100.4", &request(1, 1), 0))
             .await
             .unwrap()
             .unwrap();
@@ -252,7 +257,7 @@ async fn a_change_made_through_one_node_s_store_reaches_another_node_s_followers
     let mut changes = reader.changes().await.unwrap();
     let mut second_follower = reader.changes().await.unwrap();
     let id = writer
-        .create_draft("198.51.100.4", &request(1, 1), 0)
+        .create_draft(&anonymous("198.51.100.4", &request(1, 1), 0))
         .await
         .unwrap()
         .unwrap();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use lyceum_course::{
     CourseRequest, Description, Outline, OutlineModule, OutlineUnit, UnitsPerWeek, Weeks,
 };
-use lyceum_store::{Course, GenerationStats, NewCourse, Store};
+use lyceum_store::{Course, GenerationStats, NewCourse, NewDraft, Store};
 
 /// Runs `test` against a fresh SQLite store, then against a fresh PostgreSQL one when
 /// `TEST_DATABASE_URL` is set. Under CI the variable is required, so the PostgreSQL half cannot be
@@ -118,6 +118,17 @@ pub fn request(weeks: u32, units: u32) -> CourseRequest {
     request.weeks = Weeks::new(weeks).unwrap();
     request.units_per_week = UnitsPerWeek::new(units).unwrap();
     request
+}
+
+/// A draft of `request` for `owner`, not signed in, who may have `at_once` drafting.
+pub fn anonymous<'a>(owner: &'a str, request: &'a CourseRequest, at_once: u32) -> NewDraft<'a> {
+    NewDraft {
+        request,
+        owner,
+        user_id: None,
+        at_once,
+        per_day: None,
+    }
 }
 
 /// Stores a course of `weeks` × `units`.

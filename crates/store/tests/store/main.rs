@@ -6,3 +6,5 @@ mod courses;
 mod drafts;
 mod helpers;
 mod jobs;
+mod ownership;
+mod passkeys;

@@ -1,18 +1,22 @@
-//! Signing up, in and out, and the account page: sessions, password and API tokens.
+//! Signing up, in and out, and the account page: sessions, passkeys, password and API tokens.
+
+pub mod passkeys;
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::header::USER_AGENT;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use lyceum_app::accounts::{self, AccountError, SignUp};
+use lyceum_app::dates::utc_minute as when;
 use lyceum_store::now_ms;
 use serde::Deserialize;
 
 use crate::auth::{self, Signed, SignedIn, Viewer};
 use crate::client::Client;
 use crate::render::page;
+use crate::views::{course_href, progress_text};
 use crate::{Web, WebError};
 
 impl From<AccountError> for WebError {
@@ -29,6 +33,8 @@ impl From<AccountError> for WebError {
 #[template(path = "account/sign_in.html")]
 struct SignInPage {
     token: String,
+    /// Whether browsers allow passkeys on this site.
+    passkeys_here: bool,
     email: String,
     error: Option<String>,
 }
@@ -38,6 +44,7 @@ struct SignInPage {
 #[template(path = "account/sign_up.html")]
 struct SignUpPage {
     token: String,
+    passkeys_here: bool,
     name: String,
     email: String,
     error: Option<String>,
@@ -119,8 +126,10 @@ pub async fn sign_in_page(
     Viewer(viewer): Viewer,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
+    let passkeys_here = web.passkeys.is_some();
     form_page(&web, viewer, &headers, |token| SignInPage {
         token,
+        passkeys_here,
         email: String::new(),
         error: None,
     })
@@ -148,6 +157,7 @@ pub async fn sign_in(
         Err(AccountError::WrongCredentials) => {
             let html = page(&SignInPage {
                 token: form.token,
+                passkeys_here: web.passkeys.is_some(),
                 email: form.email,
                 error: Some(AccountError::WrongCredentials.to_string()),
             })?;
@@ -157,27 +167,24 @@ pub async fn sign_in(
     };
     // The person got in: their own failed attempts no longer count against the account.
     web.account_sign_in_limit.refund(key, 1);
-    start(&web, viewer, user, &headers).await
+    start_session(&web, viewer, user, &headers, Redirect::to("/account")).await
 }
 
-/// Ends the session this browser had (signed in as anyone) and starts a new one for `user`: a session
-/// id is never carried across a sign-in.
-async fn start(
+/// Ends the session this browser had (signed in as anyone) and starts a new one for `user`, set by
+/// `response`: a session id is never carried across a sign-in.
+async fn start_session(
     web: &Web,
     viewer: Option<Signed>,
     user: lyceum_store::User,
     headers: &HeaderMap,
+    response: impl IntoResponse,
 ) -> Result<Response, WebError> {
     let store = &web.app.store;
     if let Some(old) = viewer {
         store.end_session(old.user.id, old.session.id).await?;
     }
     let signed = accounts::start_session(store, user, user_agent(headers)).await?;
-    Ok(auth::with_session(
-        web,
-        &signed.secret,
-        Redirect::to("/account"),
-    ))
+    Ok(auth::with_session(web, &signed.secret, response))
 }
 
 /// `GET /account/sign-up`.
@@ -186,8 +193,10 @@ pub async fn sign_up_page(
     Viewer(viewer): Viewer,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
+    let passkeys_here = web.passkeys.is_some();
     form_page(&web, viewer, &headers, |token| SignUpPage {
         token,
+        passkeys_here,
         name: String::new(),
         email: String::new(),
         error: None,
@@ -222,6 +231,7 @@ pub async fn sign_up(
         Err(refused) => {
             let html = page(&SignUpPage {
                 token: form.token,
+                passkeys_here: web.passkeys.is_some(),
                 name: form.name,
                 email: form.email,
                 error: Some(refused.to_string()),
@@ -229,7 +239,7 @@ pub async fn sign_up(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
     };
-    start(&web, viewer, user, &headers).await
+    start_session(&web, viewer, user, &headers, Redirect::to("/account")).await
 }
 
 /// `POST /account/sign-out`: ends this session.
@@ -264,6 +274,23 @@ struct TokenView {
     last_used: String,
 }
 
+/// A passkey as the account page lists it.
+struct PasskeyView {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: String,
+}
+
+/// A course as "Made by me" lists it.
+struct MadeView {
+    title: String,
+    href: String,
+    progress: String,
+    created: String,
+    hidden: bool,
+}
+
 /// The account page.
 #[derive(Template)]
 #[template(path = "account/account.html")]
@@ -271,7 +298,12 @@ struct AccountPage {
     name: String,
     email: String,
     csrf: String,
+    is_admin: bool,
     has_password: bool,
+    /// Whether browsers allow passkeys on this site.
+    passkeys_here: bool,
+    passkeys: Vec<PasskeyView>,
+    courses: Vec<MadeView>,
     sessions: Vec<SessionView>,
     tokens: Vec<TokenView>,
     /// A token made just now, shown this once.
@@ -312,11 +344,38 @@ impl AccountPage {
                 last_used: token.last_used_at.map_or("never".into(), when),
             })
             .collect();
+        let passkeys = store
+            .passkeys(user.id)
+            .await?
+            .into_iter()
+            .map(|passkey| PasskeyView {
+                id: passkey.id,
+                name: passkey.name,
+                created: when(passkey.created_at),
+                last_used: passkey.last_used_at.map_or("never".into(), when),
+            })
+            .collect();
+        let courses = store
+            .courses_made_by(user.id)
+            .await?
+            .into_iter()
+            .map(|summary| MadeView {
+                href: course_href(&summary.course),
+                progress: progress_text(&summary),
+                created: when(summary.course.created_at),
+                hidden: summary.course.hidden_at.is_some(),
+                title: summary.course.title,
+            })
+            .collect();
         Ok(Self {
             name: user.display_name.clone(),
             email: user.email.clone(),
             csrf: signed.session.csrf_token.clone(),
+            is_admin: user.is_admin,
             has_password,
+            passkeys_here: web.passkeys.is_some(),
+            passkeys,
+            courses,
             sessions,
             tokens,
             new_token: None,
@@ -336,27 +395,6 @@ async fn account_page(
     let mut account = AccountPage::load(web, signed).await?;
     edit(&mut account);
     Ok((status, page(&account)?).into_response())
-}
-
-/// A time (Unix ms) as a date and minute in UTC.
-fn when(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rest / 3600,
-        rest % 3600 / 60
-    )
 }
 
 /// `GET /account`.
@@ -494,14 +532,112 @@ pub async fn revoke_token(
     Ok(Redirect::to("/account").into_response())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::when;
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
 
-    #[test]
-    fn times_read_as_utc_dates() {
-        assert_eq!(when(0), "1970-01-01 00:00 UTC");
-        assert_eq!(when(1_796_330_000_000), "2026-12-03 20:33 UTC");
-        assert_eq!(when(951_782_400_000), "2000-02-29 00:00 UTC");
+/// `POST /account/name`: changes the name shown on the account's courses.
+pub async fn rename(
+    State(web): State<Web>,
+    SignedIn(mut signed): SignedIn,
+    Form(form): Form<NameForm>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&form.csrf)?;
+    match accounts::rename(&web.app.store, &signed.user, &form.name).await {
+        Ok(name) => {
+            signed.user.display_name = name;
+            account_page(&web, &signed, StatusCode::OK, |account| {
+                account.notice = Some("Name saved.".into());
+            })
+            .await
+        }
+        Err(AccountError::Store(error)) => Err(error.into()),
+        Err(refused) => {
+            account_page(&web, &signed, StatusCode::UNPROCESSABLE_ENTITY, |account| {
+                account.error = Some(format!("The name was not saved: {refused}."));
+            })
+            .await
+        }
     }
+}
+
+/// `GET /account/data`: everything stored about the person, as a JSON file to keep.
+pub async fn data(
+    State(web): State<Web>,
+    SignedIn(signed): SignedIn,
+) -> Result<Response, WebError> {
+    let data = accounts::personal_data(&web.app.store, &signed.user, &web.public_url).await?;
+    let body = serde_json::to_string_pretty(&data)
+        .map_err(|error| WebError::Internal(error.to_string()))?;
+    Ok((
+        [
+            (CONTENT_TYPE, "application/json; charset=utf-8"),
+            (
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"lyceum-my-data.json\"",
+            ),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    csrf: String,
+    /// The account's email, typed again.
+    #[serde(default)]
+    confirm: String,
+    /// `keep` or `delete`: what becomes of the courses the person made.
+    #[serde(default)]
+    courses: String,
+}
+
+/// Says an account was deleted.
+#[derive(Template)]
+#[template(path = "account/deleted.html")]
+struct DeletedPage {
+    kept: bool,
+}
+
+/// `POST /account/delete`: deletes the account once its email is typed again.
+pub async fn delete(
+    State(web): State<Web>,
+    SignedIn(signed): SignedIn,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&form.csrf)?;
+    let keep = match form.courses.as_str() {
+        "keep" => true,
+        "delete" => false,
+        _ => {
+            return account_page(&web, &signed, StatusCode::UNPROCESSABLE_ENTITY, |account| {
+                account.error = Some(
+                    "The account was not deleted: choose whether to keep or delete your courses."
+                        .into(),
+                );
+            })
+            .await;
+        }
+    };
+    if form.confirm.trim().to_lowercase() != signed.user.email {
+        return account_page(&web, &signed, StatusCode::UNPROCESSABLE_ENTITY, |account| {
+            account.error = Some(
+                "The account was not deleted: type your email address exactly as shown above to \
+                 confirm."
+                    .into(),
+            );
+        })
+        .await;
+    }
+    accounts::delete_account(&web.app.store, &signed.user, keep).await?;
+    web.pages.clear();
+    let html = page(&DeletedPage { kept: keep })?;
+    Ok(auth::without_session(&web, html))
 }

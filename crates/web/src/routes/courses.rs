@@ -4,16 +4,25 @@
 pub mod catalog;
 pub mod course;
 pub mod live;
+pub mod manage;
 pub mod unit;
 
 use lyceum_store::{Course, Module, Unit};
 
 use crate::{Web, WebError};
 
-/// A course with its weeks and units, or `NotFound`.
+/// The course `slug`; `NotFound` for none, and for one an admin hid, as for everyone.
+pub async fn shown(web: &Web, slug: &str) -> Result<Course, WebError> {
+    match web.app.store.course(slug).await? {
+        course if course.hidden_at.is_none() => Ok(course),
+        _ => Err(WebError::NotFound),
+    }
+}
+
+/// A shown course with its weeks and units, or `NotFound`.
 pub async fn load(web: &Web, slug: &str) -> Result<(Course, Vec<Module>, Vec<Unit>), WebError> {
     let store = &web.app.store;
-    let course = store.course(slug).await?;
+    let course = shown(web, slug).await?;
     let modules = store.modules(course.id).await?;
     let units = store.units(course.id).await?;
     Ok((course, modules, units))

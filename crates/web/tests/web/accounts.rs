@@ -3,121 +3,9 @@
 
 use axum::http::StatusCode;
 
-use crate::helpers::{Page, TestWeb, form_body, spawn_web};
+use crate::helpers::{Browser, Page, TestWeb, location, spawn_web};
 
-const PASSWORD: &str = "copper lantern orbit mossy";
-
-/// One browser: the cookies it was given, sent back with every request.
-struct Browser<'a> {
-    web: &'a TestWeb,
-    cookies: Vec<(String, String)>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(web: &'a TestWeb) -> Self {
-        Self {
-            web,
-            cookies: Vec::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&mut self, page: &Page) {
-        for value in page.headers.get_all("set-cookie") {
-            let value = value.to_str().unwrap();
-            let (pair, attributes) = value.split_once(';').unwrap_or((value, ""));
-            let (name, cookie) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(kept, _)| kept != name);
-            if !attributes.contains("Max-Age=0") {
-                self.cookies.push((name.to_owned(), cookie.to_owned()));
-            }
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let cookies = self.cookie_header();
-        let page = self.web.get_with(path, &[("cookie", &cookies)]).await;
-        self.keep(&page);
-        page
-    }
-
-    /// A form posted from a page of this site.
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let cookies = self.cookie_header();
-        let page = self
-            .web
-            .post(
-                path,
-                &[
-                    ("sec-fetch-site", "same-origin"),
-                    ("content-type", "application/x-www-form-urlencoded"),
-                    ("cookie", &cookies),
-                    (
-                        "user-agent",
-                        "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
-                    ),
-                ],
-                form_body(fields),
-            )
-            .await;
-        self.keep(&page);
-        page
-    }
-
-    /// The value of the first hidden field `name` on `page`.
-    fn hidden(page: &Page, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = page
-            .html
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no field {name} in {}", page.html))
-            + marker.len();
-        page.html[start..].split('"').next().unwrap().to_owned()
-    }
-
-    async fn sign_up(&mut self, name: &str, email: &str, password: &str) -> Page {
-        let form = self.get("/account/sign-up").await;
-        let token = Self::hidden(&form, "token");
-        self.post(
-            "/account/sign-up",
-            &[
-                ("name", name),
-                ("email", email),
-                ("password", password),
-                ("token", &token),
-            ],
-        )
-        .await
-    }
-
-    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
-        let form = self.get("/account/sign-in").await;
-        let token = Self::hidden(&form, "token");
-        self.post(
-            "/account/sign-in",
-            &[("email", email), ("password", password), ("token", &token)],
-        )
-        .await
-    }
-
-    /// The account page's CSRF token.
-    async fn csrf(&mut self) -> String {
-        let page = self.get("/account").await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
-        Self::hidden(&page, "csrf")
-    }
-}
-
-fn location(page: &Page) -> &str {
-    page.headers["location"].to_str().unwrap()
-}
+pub const PASSWORD: &str = "copper lantern orbit mossy";
 
 #[tokio::test]
 async fn a_person_signs_up_sees_only_their_account_signs_out_and_back_in() {
@@ -384,6 +272,111 @@ async fn an_api_token_is_shown_once_stands_for_its_owner_and_is_revoked_by_them_
     assert_eq!(revoked.status, StatusCode::SEE_OTHER);
     let revoked = web.get_with("/api/me", &[("authorization", &bearer)]).await;
     assert_eq!(revoked.status, StatusCode::UNAUTHORIZED);
+}
+
+/// A JSON request with a bearer token.
+async fn api(web: &TestWeb, bearer: &str, method: &str, path: &str, body: &str) -> Page {
+    let headers = [
+        ("authorization", bearer),
+        ("content-type", "application/json"),
+    ];
+    web.call(method, path, &headers, body.into()).await
+}
+
+/// An API token of the account with this email, made as the account page makes one.
+async fn token_of(web: &TestWeb, email: &str) -> (String, i64) {
+    let (user, _) = web.app.store.user_by_email(email).await.unwrap().unwrap();
+    let (token, stored) = lyceum_app::accounts::create_api_token(&web.app.store, &user, "script")
+        .await
+        .unwrap();
+    (format!("Bearer {token}"), stored.id)
+}
+
+#[tokio::test]
+async fn a_token_looks_after_its_own_account_through_the_api_and_reaches_no_other() {
+    let web = spawn_web().await;
+    let mut ada = Browser::new(&web);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    Browser::new(&web)
+        .sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
+        .await;
+    let (hers, her_token) = token_of(&web, "ada@example.org").await;
+    let (his, _) = token_of(&web, "bob@example.org").await;
+    let json = |page: &Page| -> serde_json::Value {
+        serde_json::from_str(&page.html).unwrap_or_else(|_| panic!("{}", page.html))
+    };
+
+    let blank = api(&web, &hers, "PATCH", "/api/me", r#"{"display_name": "  "}"#).await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(&blank)["problems"][0]["field"], "display_name");
+    let unknown = api(&web, &hers, "PATCH", "/api/me", r#"{"name": "Ada L."}"#).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.html);
+    let renamed = api(
+        &web,
+        &hers,
+        "PATCH",
+        "/api/me",
+        r#"{"display_name": "Ada L."}"#,
+    )
+    .await;
+    assert_eq!(json(&renamed)["display_name"], "Ada L.");
+    let data = api(&web, &hers, "GET", "/api/me/data", "").await;
+    assert_eq!(json(&data)["account"]["display_name"], "Ada L.");
+    assert!(
+        !data.html.contains(hers.trim_start_matches("Bearer ")),
+        "no token in the data"
+    );
+    assert_eq!(
+        json(&api(&web, &hers, "GET", "/api/me/courses", "").await),
+        serde_json::json!([])
+    );
+    let tokens = api(&web, &hers, "GET", "/api/me/tokens", "").await;
+    assert_eq!(json(&tokens)[0]["name"], "script");
+    assert!(!tokens.html.contains(hers.trim_start_matches("Bearer ")));
+
+    // Her browser's session, seen and ended through the API; his token cannot touch it.
+    let sessions = json(&api(&web, &hers, "GET", "/api/me/sessions", "").await);
+    assert_eq!(sessions.as_array().unwrap().len(), 1, "{sessions}");
+    assert_eq!(sessions[0]["browser"], "Firefox on Linux");
+    let session = format!("/api/me/sessions/{}", sessions[0]["id"]);
+    let his_try = web
+        .call(
+            "DELETE",
+            &session,
+            &[("authorization", &his)],
+            String::new(),
+        )
+        .await;
+    assert_eq!(his_try.status, StatusCode::NOT_FOUND);
+    assert_eq!(ada.get("/account").await.status, StatusCode::OK);
+    let ended = web
+        .call(
+            "DELETE",
+            &session,
+            &[("authorization", &hers)],
+            String::new(),
+        )
+        .await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT);
+    assert_eq!(location(&ada.get("/account").await), "/account/sign-in");
+
+    // Her token, revoked by her own request: not by his, and it stops at once.
+    let revoke = format!("/api/me/tokens/{her_token}");
+    let his_try = web
+        .call("DELETE", &revoke, &[("authorization", &his)], String::new())
+        .await;
+    assert_eq!(his_try.status, StatusCode::NOT_FOUND);
+    let revoked = web
+        .call(
+            "DELETE",
+            &revoke,
+            &[("authorization", &hers)],
+            String::new(),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let after = web.get_with("/api/me", &[("authorization", &hers)]).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

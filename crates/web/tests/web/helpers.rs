@@ -122,7 +122,18 @@ impl TestWeb {
 
     /// A request posted to `path` with these headers and body.
     pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: String) -> Page {
-        let mut request = Request::post(path);
+        self.call("POST", path, headers, body).await
+    }
+
+    /// A request of any method to `path` with these headers and body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: String,
+    ) -> Page {
+        let mut request = Request::builder().method(method).uri(path);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -213,4 +224,126 @@ fn encode(value: &str) -> String {
             _ => format!("%{byte:02X}"),
         })
         .collect()
+}
+
+/// One browser: the cookies it was given, sent back with every request.
+pub struct Browser<'a> {
+    web: &'a TestWeb,
+    pub cookies: Vec<(String, String)>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(web: &'a TestWeb) -> Self {
+        Self {
+            web,
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, page: &Page) {
+        for value in page.headers.get_all("set-cookie") {
+            let value = value.to_str().unwrap();
+            let (pair, attributes) = value.split_once(';').unwrap_or((value, ""));
+            let (name, cookie) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(kept, _)| kept != name);
+            if !attributes.contains("Max-Age=0") {
+                self.cookies.push((name.to_owned(), cookie.to_owned()));
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let cookies = self.cookie_header();
+        let page = self.web.get_with(path, &[("cookie", &cookies)]).await;
+        self.keep(&page);
+        page
+    }
+
+    /// A form posted from a page of this site.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.send(path, "application/x-www-form-urlencoded", form_body(fields))
+            .await
+    }
+
+    /// JSON posted by a page's script.
+    pub async fn post_json(&mut self, path: &str, body: &serde_json::Value) -> Page {
+        self.send(path, "application/json", body.to_string()).await
+    }
+
+    async fn send(&mut self, path: &str, content_type: &str, body: String) -> Page {
+        let cookies = self.cookie_header();
+        let page = self
+            .web
+            .post(
+                path,
+                &[
+                    ("sec-fetch-site", "same-origin"),
+                    ("content-type", content_type),
+                    ("cookie", &cookies),
+                    (
+                        "user-agent",
+                        "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+                    ),
+                ],
+                body,
+            )
+            .await;
+        self.keep(&page);
+        page
+    }
+
+    /// The value of the first hidden field `name` on `page`.
+    pub fn hidden(page: &Page, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = page
+            .html
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no field {name} in {}", page.html))
+            + marker.len();
+        page.html[start..].split('"').next().unwrap().to_owned()
+    }
+
+    pub async fn sign_up(&mut self, name: &str, email: &str, password: &str) -> Page {
+        let form = self.get("/account/sign-up").await;
+        let token = Self::hidden(&form, "token");
+        self.post(
+            "/account/sign-up",
+            &[
+                ("name", name),
+                ("email", email),
+                ("password", password),
+                ("token", &token),
+            ],
+        )
+        .await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/account/sign-in").await;
+        let token = Self::hidden(&form, "token");
+        self.post(
+            "/account/sign-in",
+            &[("email", email), ("password", password), ("token", &token)],
+        )
+        .await
+    }
+
+    /// The account page's CSRF token.
+    pub async fn csrf(&mut self) -> String {
+        let page = self.get("/account").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        Self::hidden(&page, "csrf")
+    }
+}
+
+pub fn location(page: &Page) -> &str {
+    page.headers["location"].to_str().unwrap()
 }

@@ -10,5 +10,7 @@ mod helpers;
 mod limits;
 mod live;
 mod new_course;
+mod ownership;
 mod pages;
+mod passkeys;
 mod retention;

@@ -312,7 +312,7 @@ async fn search_engines_get_canonical_links_a_course_schema_and_a_sitemap() {
     assert_eq!(course.status, StatusCode::OK, "{}", course.html);
     assert!(
         course.html.contains(&format!(
-            "<link rel=\"canonical\" href=\"http://127.0.0.1:8080{slug}\">"
+            "<link rel=\"canonical\" href=\"http://localhost:8080{slug}\">"
         )),
         "{}",
         course.html
@@ -336,7 +336,7 @@ async fn search_engines_get_canonical_links_a_course_schema_and_a_sitemap() {
         schema["name"],
         "A course on Bridges </script><script>alert(1)</script> and loads"
     );
-    assert_eq!(schema["url"], format!("http://127.0.0.1:8080{slug}"));
+    assert_eq!(schema["url"], format!("http://localhost:8080{slug}"));
     assert!(!course.html.contains("<script>alert"), "{}", course.html);
     assert_eq!(
         course.html.matches("<script").count(),
@@ -354,7 +354,7 @@ async fn search_engines_get_canonical_links_a_course_schema_and_a_sitemap() {
     assert!(
         robots
             .html
-            .contains("Sitemap: http://127.0.0.1:8080/sitemap.xml"),
+            .contains("Sitemap: http://localhost:8080/sitemap.xml"),
         "{}",
         robots.html
     );
@@ -366,7 +366,7 @@ async fn search_engines_get_canonical_links_a_course_schema_and_a_sitemap() {
     assert!(
         index
             .html
-            .contains("<sitemap><loc>http://127.0.0.1:8080/sitemaps/1.xml</loc></sitemap>"),
+            .contains("<sitemap><loc>http://localhost:8080/sitemaps/1.xml</loc></sitemap>"),
         "{}",
         index.html
     );
@@ -379,7 +379,7 @@ async fn search_engines_get_canonical_links_a_course_schema_and_a_sitemap() {
     assert!(
         sitemap
             .html
-            .contains("<loc>http://127.0.0.1:8080/about</loc>")
+            .contains("<loc>http://localhost:8080/about</loc>")
     );
     for missing in [
         "/sitemaps/2.xml",
@@ -402,7 +402,7 @@ async fn search_engines_get_canonical_links_a_course_schema_and_a_sitemap() {
         assert!(
             sitemap
                 .html
-                .contains(&format!("<loc>http://127.0.0.1:8080{path}</loc>")),
+                .contains(&format!("<loc>http://localhost:8080{path}</loc>")),
             "{path} missing: {}",
             sitemap.html
         );

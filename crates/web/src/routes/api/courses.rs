@@ -86,7 +86,7 @@ pub async fn catalog(
 }
 
 async fn load(web: &Web, slug: &str) -> Result<CourseExport, JsonError> {
-    let course = web.app.store.course(slug).await?;
+    let course = crate::routes::courses::shown(web, slug).await?;
     Ok(export::load(&web.app.store, &course).await?)
 }
 

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::CourseLink;
+use crate::auth::ApiCaller;
 use crate::client::Client;
 use crate::error::JsonError;
 use crate::extract::ApiParams;
@@ -96,6 +97,7 @@ impl DraftView {
 pub async fn create(
     State(web): State<Web>,
     client: Client,
+    ApiCaller(caller): ApiCaller,
     body: Result<Json<DraftBody>, JsonRejection>,
 ) -> Result<Response, JsonError> {
     let Json(body) = body?;
@@ -108,7 +110,7 @@ pub async fn create(
                 .collect(),
         )
     })?;
-    let id = drafts::start(&web, client, &request).await?;
+    let id = drafts::start(&web, client, caller.as_ref(), &request).await?;
     let draft = web.app.store.draft(&id).await?;
     let location = format!("/api/drafts/{id}");
     Ok((

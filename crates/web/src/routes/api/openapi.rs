@@ -38,14 +38,56 @@ pub fn openapi_document(public_url: &str) -> Value {
     };
     let strings = json!({"type": "array", "items": {"type": "string"}});
     // Added after: one `json!` this deep reaches the macro recursion limit.
-    let me = json!({"get": {
-        "summary": "The account an API token stands for",
-        "description": "Make a token on the account page (`/account`); it is shown once. Send it as `Authorization: Bearer <token>`.",
-        "security": [{"bearer": []}],
-        "responses": {
-            "200": {"description": "The token's account", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Me"}}}},
-            "401": {"description": "No token, or one that is unknown, revoked or of a disabled account", "headers": {"WWW-Authenticate": {"schema": text}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-        }
+    let unauthorized = json!({"description": "No token, or one that is unknown, revoked or of a disabled account", "headers": {"WWW-Authenticate": {"schema": text}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let answer = |schema: serde_json::Value| json!({"description": "OK", "content": {"application/json": {"schema": schema}}});
+    let list_of = |schema: &str| {
+        answer(
+            json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{schema}")}}),
+        )
+    };
+    let mine = |summary: &str, mut responses: serde_json::Value| {
+        responses["401"] = unauthorized.clone();
+        json!({"summary": summary, "security": [{"bearer": []}], "responses": responses})
+    };
+    let by_id = |what: &str| {
+        let mut operation = mine(
+            &format!("Deletes one of the account's {what}"),
+            json!({
+                "204": {"description": "Deleted"},
+                "404": {"$ref": "#/components/responses/NotFound"}
+            }),
+        );
+        operation["parameters"] =
+            json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+        json!({"delete": operation})
+    };
+    let mut me_get = mine(
+        "The account an API token stands for",
+        json!({"200": answer(json!({"$ref": "#/components/schemas/Me"}))}),
+    );
+    me_get["description"] = json!(
+        "Make a token on the account page (`/account`); it is shown once. Send it as `Authorization: Bearer <token>`. A token reaches only its own account; passwords, passkeys, new tokens and deleting the account are on the account page."
+    );
+    let mut me_patch = mine(
+        "Renames the account (the name shown on its courses)",
+        json!({
+            "200": answer(json!({"$ref": "#/components/schemas/Me"})),
+            "400": {"$ref": "#/components/responses/BadRequest"},
+            "413": {"$ref": "#/components/responses/TooLarge"},
+            "422": {"$ref": "#/components/responses/Invalid"}
+        }),
+    );
+    me_patch["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["display_name"], "additionalProperties": false,
+        "properties": {"display_name": {"type": "string", "minLength": 1, "maxLength": 80}}
+    }}}});
+    let me = json!({"get": me_get, "patch": me_patch});
+    let when = json!({"type": "string", "format": "date-time"});
+    let session_schema = json!({"type": "object", "required": ["id", "browser", "started_at", "last_seen_at", "expires_at"], "properties": {
+        "id": {"type": "integer"}, "browser": text, "started_at": when, "last_seen_at": when, "expires_at": when
+    }});
+    let token_schema = json!({"type": "object", "required": ["id", "name", "created_at", "last_used_at"], "properties": {
+        "id": {"type": "integer"}, "name": text, "created_at": when, "last_used_at": {"type": ["string", "null"], "format": "date-time"}
     }});
     let me_schema = json!({"type": "object", "required": ["id", "email", "display_name", "is_admin"], "properties": {
         "id": {"type": "integer"}, "email": text, "display_name": text, "is_admin": {"type": "boolean"}
@@ -215,7 +257,16 @@ pub fn openapi_document(public_url: &str) -> Value {
         }
     });
     spec["paths"]["/api/me"] = me;
+    spec["paths"]["/api/me/courses"] = json!({"get": mine("The courses the account made, newest first", json!({"200": list_of("CourseItem")}))});
+    spec["paths"]["/api/me/data"] = json!({"get": mine("Everything stored about the account's person, as the account page's download", json!({"200": answer(json!({"type": "object"}))}))});
+    spec["paths"]["/api/me/sessions"] =
+        json!({"get": mine("Where the account is signed in", json!({"200": list_of("Session")}))});
+    spec["paths"]["/api/me/sessions/{id}"] = by_id("sessions (signs that browser out)");
+    spec["paths"]["/api/me/tokens"] = json!({"get": mine("The account's API tokens (never the tokens themselves)", json!({"200": list_of("Token")}))});
+    spec["paths"]["/api/me/tokens/{id}"] = by_id("API tokens (revokes it at once)");
     spec["components"]["schemas"]["Me"] = me_schema;
+    spec["components"]["schemas"]["Session"] = session_schema;
+    spec["components"]["schemas"]["Token"] = token_schema;
     spec["components"]["securitySchemes"] = json!({"bearer": {"type": "http", "scheme": "bearer", "description": "An API token from the account page"}});
     spec
 }

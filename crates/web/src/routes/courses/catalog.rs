@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use lyceum_course::{CourseRequest, InputError, LANGUAGES, Language, Level, RequestFields};
 use lyceum_store::CourseSummary;
 
+use crate::auth::Viewer;
 use crate::client::Client;
 use crate::drafts;
 use crate::extract::PageQuery;
@@ -144,6 +145,7 @@ pub async fn list(
 pub async fn create(
     State(web): State<Web>,
     client: Client,
+    Viewer(viewer): Viewer,
     Form(form): Form<RequestFields>,
 ) -> Result<Response, WebError> {
     let request = match CourseRequest::parse(&form) {
@@ -153,7 +155,8 @@ pub async fn create(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&home)?).into_response());
         }
     };
-    let id = drafts::start(&web, client, &request).await?;
+    let account = viewer.as_ref().map(|signed| &signed.user);
+    let id = drafts::start(&web, client, account, &request).await?;
     Ok(Redirect::to(&format!("/drafts/{id}")).into_response())
 }
 

@@ -21,7 +21,9 @@ use crate::extract::Params;
 use crate::page_cache::PageKey;
 use crate::render::{Rendered, cached};
 use crate::shared_live::{End, Frame, end, events, show};
-use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
+use crate::views::{
+    Meta, UnitLink, WeekView, course_href, maker_name, status_label, syllabus, unit_link,
+};
 use crate::{Web, WebError, markdown};
 
 #[derive(Template)]
@@ -37,6 +39,8 @@ struct CoursePage {
     lang: &'static str,
     level: &'static str,
     audience: String,
+    /// Who made it, when known.
+    maker: Option<String>,
     /// How much is written, and the syllabus with each unit's status.
     progress: String,
     weeks: usize,
@@ -129,6 +133,7 @@ async fn render_course(web: &Web, slug: &str) -> Result<Rendered, WebError> {
             lang: course.language.tag,
             level: course.level.as_str(),
             audience: course.audience,
+            maker: maker_name(&course.maker),
             outcomes: course.outcomes,
             summary: course.summary.clone(),
             title: course.title.clone(),
@@ -149,7 +154,7 @@ pub async fn live(
     Params(slug): Params<String>,
 ) -> Result<Response, WebError> {
     let slot = web.streams.open(client)?;
-    let course = web.app.store.course(&slug).await?;
+    let course = super::shown(&web, &slug).await?;
     // Subscribed before the first read, so no change after it is missed.
     let changes = web.app.hub.progress();
     let producer = web.clone();
@@ -224,7 +229,7 @@ pub async fn retry(
     State(web): State<Web>,
     Params(slug): Params<String>,
 ) -> Result<Redirect, WebError> {
-    let course = web.app.store.course(&slug).await?;
+    let course = super::shown(&web, &slug).await?;
     let queued = web.app.retry_failed(&course).await?;
     web.pages.changed(course.id);
     tracing::info!(course = %course.slug, queued, "failed items queued again");

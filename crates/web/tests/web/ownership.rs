@@ -1,0 +1,432 @@
+//! Whose courses: a course made signed in is its maker's ("Made by me", "made by" on its page), counts
+//! against their account's day rather than their address's hour, goes or stays when they delete the
+//! account; their data downloads as JSON; admins feature, hide and delete any course.
+
+use axum::http::StatusCode;
+use lyceum_app::accounts::{self, SignUp};
+
+use crate::accounts::PASSWORD;
+use crate::helpers::{Browser, TestWeb, location, spawn_web, spawn_web_with};
+
+/// Starts a 1 × 2 course on `topic` from the home page's form in `browser`, drafts it and confirms
+/// it; the course's address.
+async fn make_course(web: &TestWeb, browser: &mut Browser<'_>, topic: &str) -> String {
+    let started = browser.post("/courses", &form(topic)).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.html);
+    let draft = location(&started).to_owned();
+    web.drain_jobs().await;
+    let confirmed = browser.post(&format!("{draft}/confirm"), &[]).await;
+    assert_eq!(
+        confirmed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        confirmed.html
+    );
+    location(&confirmed).to_owned()
+}
+
+fn form(topic: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("description", topic),
+        ("weeks", "1"),
+        ("units_per_week", "2"),
+        ("language", "English"),
+        ("level", "beginner"),
+        ("audience", ""),
+    ]
+}
+
+#[tokio::test]
+async fn a_course_made_signed_in_is_its_maker_s_and_says_so() {
+    let web = spawn_web().await;
+    let mut ada = Browser::new(&web);
+    ada.sign_up("Ada Lovelace", "ada@example.org", PASSWORD)
+        .await;
+    let mut bob = Browser::new(&web);
+    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
+        .await;
+    let mut someone = Browser::new(&web);
+
+    let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
+    let theirs = make_course(&web, &mut someone, "How bridges carry their loads").await;
+
+    let page = web.get(&hers).await;
+    assert!(page.html.contains("made by Ada Lovelace"), "{}", page.html);
+    let page = web.get(&theirs).await;
+    assert!(!page.html.contains("made by"), "{}", page.html);
+
+    let account = ada.get("/account").await;
+    assert!(
+        account.html.contains("A course on How tides rise and fall"),
+        "{}",
+        account.html
+    );
+    assert!(!account.html.contains("How bridges carry their loads"));
+    // Written meanwhile: draining the second course's draft wrote the first course too.
+    assert!(
+        account.html.contains("all 6 parts written"),
+        "{}",
+        account.html
+    );
+    let bobs = bob.get("/account").await;
+    assert!(!bobs.html.contains("How tides rise and fall"));
+    assert!(bobs.html.contains("No courses yet."));
+
+    // A new name is saved (and refused when blank) and shown on the course.
+    let csrf = ada.csrf().await;
+    let refused = ada
+        .post("/account/name", &[("csrf", &csrf), ("name", "  ")])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.html.contains("enter a name to show"),
+        "{}",
+        refused.html
+    );
+    let renamed = ada
+        .post("/account/name", &[("csrf", &csrf), ("name", "Ada L.")])
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK);
+    assert!(renamed.html.contains("Name saved."));
+    web.web.pages.clear();
+    assert!(web.get(&hers).await.html.contains("made by Ada L."));
+
+    // Through the API, a token's owner makes the draft; a token that is not valid is refused.
+    let token = accounts::create_api_token(
+        &web.app.store,
+        &web.app
+            .store
+            .user_by_email("bob@example.org")
+            .await
+            .unwrap()
+            .unwrap()
+            .0,
+        "script",
+    )
+    .await
+    .unwrap()
+    .0;
+    let body = r#"{"description": "How lighthouses guide ships", "weeks": 1, "units_per_week": 1}"#;
+    let bearer = format!("Bearer {token}");
+    let json = [
+        ("content-type", "application/json"),
+        ("authorization", bearer.as_str()),
+    ];
+    let made = web.post("/api/drafts", &json, body.into()).await;
+    assert_eq!(made.status, StatusCode::ACCEPTED, "{}", made.html);
+    let id = location(&made).rsplit('/').next().unwrap().to_owned();
+    let draft = web.app.store.draft(&id).await.unwrap();
+    assert_eq!(draft.user_id, Some(bobs_id(&web).await));
+    let forged = [
+        ("content-type", "application/json"),
+        ("authorization", "Bearer lyceum_0000"),
+    ];
+    let refused = web.post("/api/drafts", &forged, body.into()).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.html);
+    assert_eq!(refused.headers["www-authenticate"], "Bearer");
+}
+
+async fn bobs_id(web: &TestWeb) -> i64 {
+    let found = web.app.store.user_by_email("bob@example.org").await;
+    found.unwrap().unwrap().0.id
+}
+
+#[tokio::test]
+async fn a_signed_in_person_is_held_to_their_account_s_day_not_their_address_s_hour() {
+    let web = spawn_web_with(|settings| {
+        settings.web.drafts_per_hour = 1;
+        settings.web.drafts_per_day_per_account = 2;
+        settings.web.drafts_at_once = 0;
+    })
+    .await;
+    let mut someone = Browser::new(&web);
+    let mut ada = Browser::new(&web);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    let topic = form("How tides rise and fall");
+
+    assert_eq!(
+        someone.post("/courses", &topic).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let again = someone.post("/courses", &topic).await;
+    assert_eq!(
+        again.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address's hour is used"
+    );
+
+    for _ in 0..2 {
+        let started = ada.post("/courses", &topic).await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.html);
+    }
+    let refused = ada.post("/courses", &topic).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        refused.html.contains("That is all for today"),
+        "{}",
+        refused.html
+    );
+    assert!(refused.html.contains("started 2 outlines in the last day"));
+    assert_eq!(refused.headers["retry-after"], "3600");
+}
+
+#[tokio::test]
+async fn my_data_downloads_as_json_with_my_courses_and_no_secret() {
+    let web = spawn_web().await;
+    let mut ada = Browser::new(&web);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    make_course(&web, &mut ada, "How tides rise and fall").await;
+    let csrf = ada.csrf().await;
+    let with_token = ada
+        .post("/account/tokens", &[("csrf", &csrf), ("name", "laptop")])
+        .await;
+    let token = with_token
+        .html
+        .split("<code class=\"token\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let file = ada.get("/account/data").await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(
+        file.headers["content-disposition"],
+        "attachment; filename=\"lyceum-my-data.json\""
+    );
+    assert_eq!(file.headers["cache-control"], "no-store");
+    let data: serde_json::Value = serde_json::from_str(&file.html).unwrap();
+    assert_eq!(data["account"]["email"], "ada@example.org");
+    assert_eq!(data["account"]["has_password"], true);
+    assert_eq!(data["sessions"][0]["browser"], "Firefox on Linux");
+    assert_eq!(data["api_tokens"][0]["name"], "laptop");
+    assert_eq!(
+        data["courses_made"][0]["title"],
+        "A course on How tides rise and fall"
+    );
+    assert_eq!(data["drafts"][0]["status"], "confirmed");
+    assert_eq!(data["drafts"][0]["description"], "How tides rise and fall");
+    let session = ada
+        .cookies
+        .iter()
+        .find(|(name, _)| name == "lyceum_session");
+    for secret in [
+        token.as_str(),
+        &csrf,
+        &session.unwrap().1,
+        "$argon2id",
+        PASSWORD,
+    ] {
+        assert!(!file.html.contains(secret), "{secret} is in {}", file.html);
+    }
+    assert_eq!(
+        Browser::new(&web).get("/account/data").await.status,
+        StatusCode::SEE_OTHER,
+        "nobody's data without signing in"
+    );
+}
+
+#[tokio::test]
+async fn deleting_an_account_needs_its_email_and_keeps_or_deletes_its_courses() {
+    let web = spawn_web().await;
+    let mut ada = Browser::new(&web);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    let mut phone = Browser::new(&web);
+    phone.sign_in("ada@example.org", PASSWORD).await;
+    let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
+    let mut bob = Browser::new(&web);
+    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
+        .await;
+    let his = make_course(&web, &mut bob, "How bridges carry their loads").await;
+
+    let csrf = ada.csrf().await;
+    let refused = ada
+        .post(
+            "/account/delete",
+            &[
+                ("csrf", &csrf),
+                ("confirm", "bob@example.org"),
+                ("courses", "keep"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.html.contains("type your email address exactly"),
+        "{}",
+        refused.html
+    );
+    assert_eq!(
+        ada.get("/account").await.status,
+        StatusCode::OK,
+        "nothing deleted"
+    );
+
+    let deleted = ada
+        .post(
+            "/account/delete",
+            &[
+                ("csrf", &csrf),
+                ("confirm", " Ada@Example.org "),
+                ("courses", "keep"),
+            ],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.html);
+    assert!(deleted.html.contains("Your account is deleted"));
+    assert_eq!(ada.get("/account").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        phone.get("/account").await.status,
+        StatusCode::SEE_OTHER,
+        "every session ended"
+    );
+    let again = Browser::new(&web)
+        .sign_in("ada@example.org", PASSWORD)
+        .await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    let page = web.get(&hers).await;
+    assert!(
+        page.html.contains("made by a former learner"),
+        "{}",
+        page.html
+    );
+
+    let csrf = bob.csrf().await;
+    let deleted = bob
+        .post(
+            "/account/delete",
+            &[
+                ("csrf", &csrf),
+                ("confirm", "bob@example.org"),
+                ("courses", "delete"),
+            ],
+        )
+        .await;
+    assert!(
+        deleted
+            .html
+            .contains("The courses you made are deleted too.")
+    );
+    assert_eq!(web.get(&his).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(web.app.store.list_courses(10, 0).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn admins_feature_hide_and_delete_any_course_and_nobody_else_can() {
+    let web = spawn_web().await;
+    accounts::create_account(
+        &web.app.store,
+        SignUp {
+            email: "root@example.org",
+            display_name: "Root",
+            password: Some(PASSWORD),
+            is_admin: true,
+        },
+    )
+    .await
+    .unwrap();
+    let mut admin = Browser::new(&web);
+    admin.sign_in("root@example.org", PASSWORD).await;
+    let mut ada = Browser::new(&web);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    let mut bob = Browser::new(&web);
+    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
+        .await;
+    let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
+    let manage = format!("{hers}/manage");
+
+    assert_eq!(
+        bob.get("/admin/courses").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        Browser::new(&web).get("/admin/courses").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let csrf = bob.csrf().await;
+    for action in ["feature", "hide", "delete"] {
+        let refused = bob
+            .post(&manage, &[("csrf", &csrf), ("action", action)])
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{action}");
+    }
+    let odd = bob
+        .post(&manage, &[("csrf", &csrf), ("action", "burn")])
+        .await;
+    assert_eq!(odd.status, StatusCode::BAD_REQUEST);
+
+    let csrf = admin.csrf().await;
+    let list = admin.get("/admin/courses").await;
+    assert!(
+        list.html.contains("A course on How tides rise and fall"),
+        "{}",
+        list.html
+    );
+    let featured = admin
+        .post(
+            &manage,
+            &[("csrf", &csrf), ("action", "feature"), ("from", "admin")],
+        )
+        .await;
+    assert_eq!(location(&featured), "/admin/courses");
+    assert!(web.get("/").await.html.contains("Featured</span>"));
+
+    admin
+        .post(
+            &manage,
+            &[("csrf", &csrf), ("action", "hide"), ("from", "admin")],
+        )
+        .await;
+    assert_eq!(web.get(&hers).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        web.get(&format!("{hers}/weeks/1")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        web.get(&format!("/api{hers}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !web.get("/courses")
+            .await
+            .html
+            .contains("How tides rise and fall")
+    );
+    assert!(!web.get("/").await.html.contains("How tides rise and fall"));
+    assert!(
+        admin
+            .get("/admin/courses")
+            .await
+            .html
+            .contains(">hidden</span>")
+    );
+    let account = ada.get("/account").await;
+    assert!(
+        account.html.contains("hidden by an admin"),
+        "{}",
+        account.html
+    );
+
+    admin
+        .post(
+            &manage,
+            &[("csrf", &csrf), ("action", "show"), ("from", "admin")],
+        )
+        .await;
+    assert_eq!(web.get(&hers).await.status, StatusCode::OK);
+
+    // Its maker deletes it from their account page.
+    let csrf = ada.csrf().await;
+    let deleted = ada
+        .post(
+            &manage,
+            &[("csrf", &csrf), ("action", "delete"), ("from", "account")],
+        )
+        .await;
+    assert_eq!(location(&deleted), "/account");
+    assert_eq!(web.get(&hers).await.status, StatusCode::NOT_FOUND);
+    web.drain_jobs().await;
+    assert_eq!(web.app.store.job_count().await.unwrap(), 0);
+}
