@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::generate::scripted_env;
 use crate::serve::spawn_serve;
+use crate::users::add_with_password;
 
 /// `target/screenshots/NAME.png`, next to the test binaries of this build.
 fn screenshot_path(name: &str) -> PathBuf {
@@ -263,6 +264,116 @@ async fn a_person_signs_up_and_in_with_a_passkey_while_another_uses_a_password_i
     browser
         .screenshot(&screenshot_path("sign-in-passkey-390"))
         .await;
+    browser.close().await;
+    assert!(
+        violations.is_empty(),
+        "axe-core found serious or critical violations:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_hides_and_shows_a_course_then_deletes_their_account_in_chromium() {
+    let axe = axe_source();
+    let dir = tempfile::tempdir().unwrap();
+    let model = ScriptedModel::start().await;
+    let env = scripted_env(&model);
+    let generated = std::process::Command::new(env!("CARGO_BIN_EXE_lyceum"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "generate",
+            "How tides rise and fall",
+            "--weeks",
+            "1",
+            "--units-per-week",
+            "2",
+        ])
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let password = "copper lantern orbit mossy";
+    let (code, said) = add_with_password(
+        dir.path(),
+        &["root@example.org", "--admin", "--name", "Root"],
+        password,
+    );
+    assert_eq!(code, 0, "{said}");
+    let (_served, address) = spawn_serve(dir.path(), &env).await;
+    let site = format!("http://{address}");
+    let browser = Browser::start(1280, 900).await;
+    let mut violations = Vec::new();
+
+    browser.goto(&format!("{site}/account/sign-in")).await;
+    browser.fill("#email", "root@example.org").await;
+    browser.fill("#password", password).await;
+    browser
+        .follow("main form[action='/account/sign-in'] button[type=submit]")
+        .await;
+    browser.follow("main a[href='/admin/courses']").await;
+    let listed = browser.text("main").await;
+    assert!(listed.contains("How tides rise and fall"), "{listed}");
+    violations.extend(serious_violations(&browser, &axe, "every course").await);
+    browser.click("#theme-toggle").await;
+    violations.extend(serious_violations(&browser, &axe, "every course (dark)").await);
+    browser.click("#theme-toggle").await;
+
+    // Hidden: gone from the catalog and its own address until shown again.
+    browser.follow("main button[value=hide]").await;
+    assert!(browser.text("main").await.contains("hidden"));
+    let course = browser
+        .eval(
+            "return document.querySelector('main td strong').textContent;",
+            json!([]),
+        )
+        .await;
+    browser.goto(&format!("{site}/courses")).await;
+    let catalog = browser.text("main").await;
+    assert!(!catalog.contains(course.as_str().unwrap()), "{catalog}");
+    browser.goto(&format!("{site}/admin/courses")).await;
+    browser.follow("main button[value=show]").await;
+    browser.goto(&format!("{site}/courses")).await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains(course.as_str().unwrap())
+    );
+
+    browser.resize(390, 844).await;
+    browser.goto(&format!("{site}/admin/courses")).await;
+    fits_the_width(&browser, "every course").await;
+    violations.extend(serious_violations(&browser, &axe, "every course (390 px)").await);
+    browser
+        .screenshot(&screenshot_path("admin-courses-390"))
+        .await;
+    browser.resize(1280, 900).await;
+
+    // The admin leaves: typing the email again deletes the account and signs this browser out.
+    browser.goto(&format!("{site}/account")).await;
+    browser.fill("#confirm-email", "root@example.org").await;
+    browser
+        .eval("window.confirm = () => true;", json!([]))
+        .await;
+    browser
+        .follow("form[action='/account/delete'] button.danger")
+        .await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("Your account is deleted")
+    );
+    violations.extend(serious_violations(&browser, &axe, "account deleted").await);
+    browser.click("#theme-toggle").await;
+    violations.extend(serious_violations(&browser, &axe, "account deleted (dark)").await);
+    browser.goto(&format!("{site}/account")).await;
+    assert!(browser.url().await.ends_with("/account/sign-in"));
     browser.close().await;
     assert!(
         violations.is_empty(),

@@ -6,7 +6,11 @@ use std::process::{Command, Stdio};
 use crate::lyceum;
 
 /// `lyceum users add` with `password` on standard input.
-fn add_with_password(dir: &std::path::Path, args: &[&str], password: &str) -> (i32, String) {
+pub(crate) fn add_with_password(
+    dir: &std::path::Path,
+    args: &[&str],
+    password: &str,
+) -> (i32, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lyceum"))
         .arg("--data-dir")
         .arg(dir)
