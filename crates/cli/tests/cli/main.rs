@@ -8,6 +8,7 @@ mod browser;
 mod generate;
 mod nodes;
 mod quality;
+mod secrets;
 mod serve;
 mod users;
 

@@ -87,23 +87,30 @@ pub(crate) async fn spawn_serve_with(
     env: &[(&str, String)],
     args: &[&str],
 ) -> (Served, String) {
+    spawn_serve_logging(data_dir, env, args, Stdio::null()).await
+}
+
+/// The same, its log written to `log`.
+pub(crate) async fn spawn_serve_logging(
+    data_dir: &Path,
+    env: &[(&str, String)],
+    args: &[&str],
+    log: impl Into<Stdio>,
+) -> (Served, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lyceum"));
     command
         .arg("--data-dir")
         .arg(data_dir)
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(args)
-        .envs(env.iter().map(|(name, value)| (*name, value.as_str())));
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .stderr(log);
     serve_from(command).await
 }
 
 /// Starts `command`, a `lyceum serve` on port 0, and reads the address it prints.
 async fn serve_from(mut command: Command) -> (Served, String) {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let served = Served::new(child);
     let line = tokio::task::spawn_blocking(move || {
@@ -228,7 +235,8 @@ async fn a_full_disk_pauses_the_worker_visibly_and_the_course_finishes_once_ther
         .arg("--data-dir")
         .arg(dir.path())
         .args(["serve", "--bind", "127.0.0.1:0"])
-        .envs(env.iter().map(|(name, value)| (*name, value.as_str())));
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .stderr(Stdio::null());
     let (served, address) = serve_from(command).await;
 
     let unready = until_readyz(&address, "HTTP/1.1 503").await;
