@@ -361,8 +361,9 @@ pub async fn delete_account(
 }
 
 /// Everything Lyceum stores about `user`, as the JSON of "download my data": the account, its
-/// sessions, passkeys and API tokens (their names and use, not keys or tokens), drafts, and the
-/// courses they made (with their addresses under `public_url`). No secret or hash is in it.
+/// sessions, passkeys and API tokens (their names and use, not keys or tokens), drafts, the courses
+/// they made (with their addresses under `public_url`) and their quiz attempts. No secret or hash is
+/// in it.
 pub async fn personal_data(
     store: &Store,
     user: &User,
@@ -406,6 +407,21 @@ pub async fn personal_data(
                 "name": passkey.name,
                 "created_at": rfc3339(passkey.created_at),
                 "last_used_at": passkey.last_used_at.map(rfc3339),
+            })
+        })
+        .collect();
+    let attempts: Vec<_> = store
+        .attempts(user.id, None)
+        .await?
+        .into_iter()
+        .map(|attempt| {
+            json!({
+                "unit_id": attempt.unit_id,
+                "quiz_version": attempt.quiz_version,
+                "answers": attempt.answers,
+                "score": attempt.score,
+                "total": attempt.total,
+                "answered_at": rfc3339(attempt.created_at),
             })
         })
         .collect();
@@ -458,6 +474,7 @@ pub async fn personal_data(
         "api_tokens": tokens,
         "drafts": drafts,
         "courses_made": courses,
+        "quiz_attempts": attempts,
     }))
 }
 

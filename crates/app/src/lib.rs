@@ -13,6 +13,7 @@ pub mod dates;
 pub mod drafts;
 pub mod engine;
 pub mod export;
+pub mod learning;
 pub mod live;
 pub mod metrics;
 pub mod models;

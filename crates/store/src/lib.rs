@@ -18,6 +18,7 @@ pub mod drafts;
 pub mod feed;
 pub mod generations;
 pub mod jobs;
+pub mod learning;
 pub mod passkeys;
 
 use std::str::FromStr;
@@ -34,6 +35,7 @@ pub use drafts::{Draft, DraftRefused, DraftStatus, NewDraft};
 pub use feed::{Change, Changes};
 pub use generations::{Generation, GenerationStats, ItemKind, Output, Status};
 pub use jobs::{Job, NewJob, Task};
+pub use learning::{Attempt, NewAttempt};
 pub use passkeys::{Ceremony, NewPasskey, Passkey};
 
 /// Why a store operation failed.

@@ -34,6 +34,10 @@ pub fn router() -> Router<Web> {
             get(courses::unit::get),
         )
         .route(
+            "/courses/{slug}/weeks/{week}/units/{unit}/quiz",
+            post(courses::unit::answer),
+        )
+        .route(
             "/courses/{slug}/weeks/{week}/units/{unit}/live",
             get(courses::live::get),
         )
@@ -43,6 +47,10 @@ pub fn router() -> Router<Web> {
         .route(
             "/api/courses/{slug}/weeks/{week}/units/{unit}",
             get(api::courses::unit),
+        )
+        .route(
+            "/api/courses/{slug}/weeks/{week}/units/{unit}/quiz",
+            post(api::courses::answer_quiz),
         )
         .route("/api/drafts", post(api::drafts::create))
         .route("/api/drafts/{id}", get(api::drafts::get))

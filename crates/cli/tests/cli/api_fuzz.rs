@@ -6,7 +6,7 @@ use std::process::Command;
 
 use lyceum_testkit::ScriptedModel;
 
-use crate::generate::scripted_env;
+use crate::generate::{generate_tides, scripted_env};
 use crate::serve::spawn_serve;
 
 /// schemathesis's `st`, which `./scripts/setup --tests` installs; `None` outside CI when it is not.
@@ -32,25 +32,7 @@ async fn schemathesis_finds_no_server_error_and_no_response_the_document_does_no
 
     // A written course, so that the course, week and unit operations find something real through
     // the catalog's links.
-    let generate = Command::new(env!("CARGO_BIN_EXE_lyceum"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args([
-            "generate",
-            "How tides rise and fall",
-            "--weeks",
-            "1",
-            "--units-per-week",
-            "2",
-        ])
-        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
-        .output()
-        .unwrap();
-    assert!(
-        generate.status.success(),
-        "{}",
-        String::from_utf8_lossy(&generate.stderr)
-    );
+    generate_tides(dir.path(), &env);
 
     let (served, address) = spawn_serve(dir.path(), &env).await;
     let report = dir.path().join("schemathesis.xml");

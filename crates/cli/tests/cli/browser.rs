@@ -10,7 +10,7 @@ use lyceum_testkit::browser::{self, Browser, Violation};
 use lyceum_testkit::{Action, ScriptedModel};
 use serde_json::json;
 
-use crate::generate::scripted_env;
+use crate::generate::{generate_tides, scripted_env};
 use crate::serve::spawn_serve;
 use crate::users::add_with_password;
 
@@ -278,25 +278,7 @@ async fn an_admin_hides_and_shows_a_course_then_deletes_their_account_in_chromiu
     let dir = tempfile::tempdir().unwrap();
     let model = ScriptedModel::start().await;
     let env = scripted_env(&model);
-    let generated = std::process::Command::new(env!("CARGO_BIN_EXE_lyceum"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args([
-            "generate",
-            "How tides rise and fall",
-            "--weeks",
-            "1",
-            "--units-per-week",
-            "2",
-        ])
-        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
-        .output()
-        .unwrap();
-    assert!(
-        generated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&generated.stderr)
-    );
+    generate_tides(dir.path(), &env);
     let password = "copper lantern orbit mossy";
     let (code, said) = add_with_password(
         dir.path(),
@@ -374,6 +356,104 @@ async fn an_admin_hides_and_shows_a_course_then_deletes_their_account_in_chromiu
     violations.extend(serious_violations(&browser, &axe, "account deleted (dark)").await);
     browser.goto(&format!("{site}/account")).await;
     assert!(browser.url().await.ends_with("/account/sign-in"));
+    browser.close().await;
+    assert!(
+        violations.is_empty(),
+        "axe-core found serious or critical violations:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// Chooses, in the unit page's quiz, option `choice(question)` of every question (numbered from 1).
+async fn choose(browser: &Browser, choices: &[u64]) {
+    for (index, choice) in choices.iter().enumerate() {
+        browser
+            .click(&format!("input[name=q{}][value=\"{choice}\"]", index + 1))
+            .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_takes_a_unit_s_quiz_and_learns_the_answers_in_chromium() {
+    let axe = axe_source();
+    let dir = tempfile::tempdir().unwrap();
+    let model = ScriptedModel::start().await;
+    let env = scripted_env(&model);
+    generate_tides(dir.path(), &env);
+    let (_served, address) = spawn_serve(dir.path(), &env).await;
+    let site = format!("http://{address}");
+    let browser = Browser::start(1280, 900).await;
+    let mut violations = Vec::new();
+
+    browser.goto(&format!("{site}/courses")).await;
+    browser.follow("main a[href^='/courses/']").await;
+    browser.follow("a[href$='/weeks/1/units/1']").await;
+    let questions = browser
+        .eval(
+            "return document.querySelectorAll('.quiz fieldset').length;",
+            json!([]),
+        )
+        .await
+        .as_u64()
+        .unwrap();
+    assert!(questions >= 3, "the unit page has its quiz");
+    violations.extend(serious_violations(&browser, &axe, "unit with its quiz").await);
+
+    // Every first option: some right, some not, each with the right answer and why.
+    choose(&browser, &[0].repeat(questions as usize)).await;
+    browser.follow(".quiz button[type=submit]").await;
+    let result = browser.text(".quiz [role=status]").await;
+    assert!(result.starts_with("You got "), "{result}");
+    assert!(
+        result.contains(&format!(" of {questions} right.")),
+        "{result}"
+    );
+    violations.extend(serious_violations(&browser, &axe, "quiz result").await);
+    browser.click("#theme-toggle").await;
+    violations.extend(serious_violations(&browser, &axe, "quiz result (dark)").await);
+    browser.click("#theme-toggle").await;
+
+    // Learn from the result: choose the answers it named, and get them all right.
+    let right = browser
+        .eval(
+            "return [...document.querySelectorAll('.quiz fieldset')].map(set => {
+               const said = set.querySelector('.outcome').textContent;
+               const labels = [...set.querySelectorAll('label')];
+               const chosen = labels.findIndex(l => l.querySelector('input').checked);
+               if (set.querySelector('.outcome.right')) { return chosen; }
+               return labels.findIndex(l => said.includes('“' + l.textContent.trim() + '”'));
+             });",
+            json!([]),
+        )
+        .await;
+    let right: Vec<u64> = right
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|index| {
+            index
+                .as_u64()
+                .expect("every right answer is one of the options")
+        })
+        .collect();
+    choose(&browser, &right).await;
+    browser.follow(".quiz button[type=submit]").await;
+    let result = browser.text(".quiz [role=status]").await;
+    assert!(
+        result.starts_with(&format!("You got {questions} of {questions} right.")),
+        "{result}"
+    );
+
+    browser.resize(390, 844).await;
+    fits_the_width(&browser, "quiz result").await;
+    violations.extend(serious_violations(&browser, &axe, "quiz result (390 px)").await);
+    browser
+        .eval(
+            "document.getElementById('quiz').scrollIntoView();",
+            json!([]),
+        )
+        .await;
+    browser.screenshot(&screenshot_path("quiz-390")).await;
     browser.close().await;
     assert!(
         violations.is_empty(),

@@ -64,6 +64,30 @@ fn spawn_generate<'a>(
         .unwrap()
 }
 
+/// Writes a 1 × 2 course on "How tides rise and fall" into `data_dir` with the scripted engine of
+/// `env`, as `lyceum generate` does: a real course, every unit and quiz stored, for a site to serve.
+pub(crate) fn generate_tides(data_dir: &std::path::Path, env: &[(&str, String)]) {
+    let generated = Command::new(env!("CARGO_BIN_EXE_lyceum"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args([
+            "generate",
+            "How tides rise and fall",
+            "--weeks",
+            "1",
+            "--units-per-week",
+            "2",
+        ])
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+}
+
 pub(crate) fn scripted_env(model: &ScriptedModel) -> Vec<(&'static str, String)> {
     vec![
         ("LYCEUM_ENGINE__KIND", "openai".into()),

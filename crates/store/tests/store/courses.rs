@@ -1,9 +1,8 @@
 //! Courses, generation records and the transactions that save generated items.
 
-use lyceum_course::{Question, Quiz};
 use lyceum_store::{ItemKind, Output, Status, Store, Task};
 
-use crate::helpers::{create_course, on_each_backend, outline, stats};
+use crate::helpers::{create_course, on_each_backend, outline, quiz, stats};
 
 const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -192,19 +191,6 @@ async fn featured_courses_come_first_in_the_catalog_and_can_be_unfeatured() {
         ));
     })
     .await;
-}
-
-fn quiz() -> Quiz {
-    Quiz {
-        questions: (0..3)
-            .map(|i| Question {
-                prompt: format!("Question {i}?"),
-                options: vec!["a".into(), "b".into(), "c".into(), "d".into()],
-                answer: 2,
-                explanation: "Because.".into(),
-            })
-            .collect(),
-    }
 }
 
 async fn unit_generation(

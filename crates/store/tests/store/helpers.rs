@@ -142,3 +142,17 @@ pub async fn create_course(store: &Store, title: &str, weeks: usize, units: usiz
         .await
         .unwrap()
 }
+
+/// A valid three-question quiz whose answers are all option 2.
+pub fn quiz() -> lyceum_course::Quiz {
+    lyceum_course::Quiz {
+        questions: (0..3)
+            .map(|i| lyceum_course::Question {
+                prompt: format!("Question {i}?"),
+                options: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+                answer: 2,
+                explanation: "Because.".into(),
+            })
+            .collect(),
+    }
+}

@@ -6,5 +6,6 @@ mod courses;
 mod drafts;
 mod helpers;
 mod jobs;
+mod learning;
 mod ownership;
 mod passkeys;

@@ -13,4 +13,5 @@ mod new_course;
 mod ownership;
 mod pages;
 mod passkeys;
+mod quiz;
 mod retention;

@@ -1,13 +1,17 @@
-//! The courses as JSON: the catalog a page at a time, a course, a week, a unit.
+//! The courses as JSON: the catalog a page at a time, a course, a week, a unit, and checking answers
+//! to a unit's quiz.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use lyceum_app::export::{self, CourseExport, UnitExport, WeekExport};
+use lyceum_app::learning::{self, QuizRefused};
 use lyceum_store::CourseSummary;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use crate::auth::ApiCaller;
 use crate::error::JsonError;
 use crate::extract::{ApiParams, PageQuery};
 use crate::views::course_href;
@@ -127,4 +131,94 @@ pub async fn unit(
         .find(|unit| unit.number == number)
         .map(Json)
         .ok_or_else(|| WebError::NotFound.into())
+}
+
+/// What `POST …/units/{unit}/quiz` checks: the option chosen for each question, in order.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuizAnswers {
+    answers: Vec<Option<usize>>,
+}
+
+/// One question's result.
+#[derive(Serialize)]
+pub struct QuestionResult {
+    chosen: usize,
+    right: bool,
+    /// The right option's index, and why it is right.
+    answer: usize,
+    explanation: String,
+}
+
+/// A checked quiz.
+#[derive(Serialize)]
+pub struct QuizResult {
+    score: usize,
+    total: usize,
+    /// Whether the attempt was kept: the request carried a token.
+    saved: bool,
+    /// The token's learner's best score at this version of the quiz.
+    best: Option<usize>,
+    questions: Vec<QuestionResult>,
+}
+
+/// `POST /api/courses/{slug}/weeks/{week}/units/{unit}/quiz`: checks answers to the unit's quiz, as
+/// its page does; with a token, the attempt is kept for the token's account.
+pub async fn answer_quiz(
+    State(web): State<Web>,
+    ApiCaller(caller): ApiCaller,
+    ApiParams((slug, week, number)): ApiParams<(String, i64, i64)>,
+    body: Result<Json<QuizAnswers>, JsonRejection>,
+) -> Result<Json<QuizResult>, JsonError> {
+    let Json(body) = body?;
+    let (_, _, units) = crate::routes::courses::load(&web, &slug).await?;
+    let unit = units
+        .iter()
+        .find(|unit| unit.week == week && unit.number == number)
+        .ok_or(WebError::NotFound)?;
+    let checked =
+        learning::answer_quiz(&web.app.store, caller.as_ref(), unit.id, &body.answers).await;
+    let (quiz, graded) = match checked {
+        Ok(checked) => checked,
+        Err(QuizRefused::NoQuiz) => return Err(WebError::NotFound.into()),
+        Err(QuizRefused::Store(error)) => return Err(error.into()),
+        Err(refused @ QuizRefused::TooMany(_)) => {
+            return Err(JsonError::invalid(
+                "the answers were not checked",
+                vec![json!({"field": "answers", "message": refused.to_string()})],
+            ));
+        }
+        Err(QuizRefused::Unanswered(questions)) => {
+            return Err(JsonError::invalid(
+                "the answers were not checked",
+                questions
+                    .iter()
+                    .map(|number| {
+                        json!({
+                            "field": format!("answers[{}]", number - 1),
+                            "message": "choose one of the question's 4 options: 0 to 3",
+                        })
+                    })
+                    .collect(),
+            ));
+        }
+    };
+    let questions = quiz
+        .questions
+        .into_iter()
+        .zip(graded.answers.iter().zip(&graded.right))
+        .map(|(question, (&chosen, &right))| QuestionResult {
+            chosen,
+            right,
+            answer: question.answer,
+            explanation: question.explanation,
+        })
+        .collect();
+    Ok(Json(QuizResult {
+        score: graded.score,
+        total: graded.total,
+        saved: graded.saved,
+        best: graded.best,
+        questions,
+    }))
 }

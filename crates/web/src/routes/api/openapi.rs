@@ -74,6 +74,7 @@ pub fn openapi_document(public_url: &str) -> Value {
             "200": answer(json!({"$ref": "#/components/schemas/Me"})),
             "400": {"$ref": "#/components/responses/BadRequest"},
             "413": {"$ref": "#/components/responses/TooLarge"},
+            "415": {"description": "The body is not sent as `application/json`", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
             "422": {"$ref": "#/components/responses/Invalid"}
         }),
     );
@@ -256,6 +257,31 @@ pub fn openapi_document(public_url: &str) -> Value {
             }
         }
     });
+    spec["paths"]["/api/courses/{slug}/weeks/{week}/units/{unit}/quiz"] = json!({"post": {
+        "summary": "Check answers to a unit's quiz",
+        "description": "As the unit's page does. With an API token the attempt is kept for the token's account, and `best` is its best score at this version of the quiz.",
+        "parameters": [slug, week, unit],
+        "security": [{}, {"bearer": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["answers"], "additionalProperties": false,
+            "properties": {"answers": {"type": "array", "maxItems": 5, "description": "The index (0 to 3) of the option chosen for each question, in order", "items": {"type": ["integer", "null"], "minimum": 0}}}
+        }}}},
+        "responses": {
+            "200": answer(json!({"$ref": "#/components/schemas/QuizResult"})),
+            "400": {"$ref": "#/components/responses/BadRequest"},
+            "401": unauthorized.clone(),
+            "404": {"$ref": "#/components/responses/NotFound"},
+            "413": {"$ref": "#/components/responses/TooLarge"},
+            "415": {"description": "The body is not sent as `application/json`", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            "422": {"$ref": "#/components/responses/Invalid"}
+        }
+    }});
+    spec["components"]["schemas"]["QuizResult"] = json!({"type": "object", "required": ["score", "total", "saved", "best", "questions"], "properties": {
+        "score": {"type": "integer"}, "total": {"type": "integer"}, "saved": {"type": "boolean"}, "best": {"type": ["integer", "null"]},
+        "questions": {"type": "array", "items": {"type": "object", "required": ["chosen", "right", "answer", "explanation"], "properties": {
+            "chosen": {"type": "integer"}, "right": {"type": "boolean"}, "answer": {"type": "integer"}, "explanation": text
+        }}}
+    }});
     spec["paths"]["/api/me"] = me;
     spec["paths"]["/api/me/courses"] = json!({"get": mine("The courses the account made, newest first", json!({"200": list_of("CourseItem")}))});
     spec["paths"]["/api/me/data"] = json!({"get": mine("Everything stored about the account's person, as the account page's download", json!({"200": answer(json!({"type": "object"}))}))});
