@@ -260,6 +260,10 @@ async fn a_person_signs_up_and_in_with_a_passkey_while_another_uses_a_password_i
         browser.goto(&format!("{site}{path}")).await;
         fits_the_width(&browser, name).await;
         violations.extend(serious_violations(&browser, &axe, &format!("{name} (390 px)")).await);
+        browser.click("#theme-toggle").await;
+        violations
+            .extend(serious_violations(&browser, &axe, &format!("{name} (390 px, dark)")).await);
+        browser.click("#theme-toggle").await;
     }
     browser
         .screenshot(&screenshot_path("sign-in-passkey-390"))
@@ -354,6 +358,10 @@ async fn an_admin_hides_and_shows_a_course_then_deletes_their_account_in_chromiu
     violations.extend(serious_violations(&browser, &axe, "account deleted").await);
     browser.click("#theme-toggle").await;
     violations.extend(serious_violations(&browser, &axe, "account deleted (dark)").await);
+    browser.click("#theme-toggle").await;
+    browser.resize(390, 844).await;
+    fits_the_width(&browser, "account deleted").await;
+    violations.extend(serious_violations(&browser, &axe, "account deleted (390 px)").await);
     browser.goto(&format!("{site}/account")).await;
     assert!(browser.url().await.ends_with("/account/sign-in"));
     browser.close().await;
