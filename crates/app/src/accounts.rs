@@ -362,8 +362,8 @@ pub async fn delete_account(
 
 /// Everything Lyceum stores about `user`, as the JSON of "download my data": the account, its
 /// sessions, passkeys and API tokens (their names and use, not keys or tokens), drafts, the courses
-/// they made (with their addresses under `public_url`) and their quiz attempts. No secret or hash is
-/// in it.
+/// they made (with their addresses under `public_url`), the courses they started, units done and quiz
+/// attempts. No secret or hash is in it.
 pub async fn personal_data(
     store: &Store,
     user: &User,
@@ -425,6 +425,30 @@ pub async fn personal_data(
             })
         })
         .collect();
+    let started: Vec<_> = store
+        .enrolments(user.id)
+        .await?
+        .into_iter()
+        .map(|enrolment| {
+            json!({
+                "course_id": enrolment.course_id,
+                "started_at": rfc3339(enrolment.started_at),
+                "last_active_at": rfc3339(enrolment.last_active_at),
+            })
+        })
+        .collect();
+    let done: Vec<_> = store
+        .units_done(user.id, None)
+        .await?
+        .into_iter()
+        .map(|done| {
+            json!({
+                "unit_id": done.unit_id,
+                "how": done.how.as_str(),
+                "done_at": rfc3339(done.done_at),
+            })
+        })
+        .collect();
     let drafts: Vec<_> = store
         .drafts_of(user.id)
         .await?
@@ -474,6 +498,8 @@ pub async fn personal_data(
         "api_tokens": tokens,
         "drafts": drafts,
         "courses_made": courses,
+        "courses_started": started,
+        "units_done": done,
         "quiz_attempts": attempts,
     }))
 }

@@ -1,9 +1,10 @@
 //! Learning: a unit's quiz answered on its page and graded here, never in the browser, so the right
-//! answers reach a learner only with their result. A signed-in learner's attempts are kept; anyone
-//! else sees their score and nothing is stored.
+//! answers reach a learner only with their result. A signed-in learner's attempts are kept, and
+//! passing a quiz (two thirds right or better) makes its unit done; anyone else sees their score and
+//! nothing is stored.
 
 use lyceum_course::Quiz;
-use lyceum_store::{NewAttempt, Store, StoreError, User, now_ms};
+use lyceum_store::{DoneHow, NewAttempt, Store, StoreError, User, now_ms};
 use sha2::{Digest, Sha256};
 
 /// Why answers were not graded.
@@ -43,6 +44,8 @@ pub struct Graded {
     pub right: Vec<bool>,
     pub score: usize,
     pub total: usize,
+    /// Whether the score passes: two thirds right or better.
+    pub passed: bool,
     /// Whether the attempt was kept (the learner is signed in).
     pub saved: bool,
     /// The learner's best score at this version of the quiz, this attempt included.
@@ -83,9 +86,11 @@ pub fn grade(quiz: &Quiz, choices: &[Option<usize>]) -> Result<Graded, QuizRefus
         .zip(&answers)
         .map(|(question, &answer)| question.answer == answer)
         .collect();
+    let (score, total) = (right.iter().filter(|&&right| right).count(), right.len());
     Ok(Graded {
-        score: right.iter().filter(|&&right| right).count(),
-        total: right.len(),
+        score,
+        total,
+        passed: 3 * score >= 2 * total,
         answers,
         right,
         saved: false,
@@ -116,6 +121,11 @@ pub async fn answer_quiz(
             })
             .await?;
         graded.saved = true;
+        if graded.passed {
+            store
+                .mark_done(learner.id, unit_id, DoneHow::Quiz, now_ms())
+                .await?;
+        }
         graded.best = store
             .attempts(learner.id, Some(unit_id))
             .await?
@@ -153,7 +163,9 @@ mod tests {
     fn answers_are_graded_against_the_stored_answers() {
         let graded = grade(&quiz(), &[Some(0), Some(2), Some(1)]).unwrap();
         assert_eq!(graded.right, [true, false, true]);
-        assert_eq!((graded.score, graded.total), (2, 3));
+        assert_eq!((graded.score, graded.total, graded.passed), (2, 3, true));
+        let failed = grade(&quiz(), &[Some(1), Some(2), Some(1)]).unwrap();
+        assert_eq!((failed.score, failed.passed), (1, false));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! What learners do with a course: their quiz attempts, graded by the application and kept per
-//! signed-in learner.
+//! What learners do with a course: the courses they started, the units they finished (marked done
+//! or passed the quiz of), and their quiz attempts, graded by the application.
 
 use lyceum_course::Quiz;
 
@@ -119,5 +119,198 @@ impl Store {
                 .await?
         });
         rows.into_iter().map(Attempt::try_from).collect()
+    }
+}
+
+/// A learner's start of a course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Enrolment {
+    pub course_id: i64,
+    pub started_at: i64,
+    /// The last unit opened, marked or quizzed.
+    pub last_active_at: i64,
+}
+
+/// How a unit came to be done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoneHow {
+    /// The learner said so.
+    Marked,
+    /// The learner passed its quiz.
+    Quiz,
+}
+
+impl DoneHow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Marked => "marked",
+            Self::Quiz => "quiz",
+        }
+    }
+}
+
+/// A unit a learner finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Done {
+    pub unit_id: i64,
+    pub how: DoneHow,
+    pub done_at: i64,
+}
+
+/// Starts (or, when started, marks as active) course `$course_id` for `$user_id` in `$tx`.
+macro_rules! enrol_in {
+    ($tx:expr, $user_id:expr, $course_id:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO enrolments (user_id, course_id, started_at, last_active_at) \
+             VALUES ($1, $2, $3, $3) \
+             ON CONFLICT (user_id, course_id) DO UPDATE SET last_active_at = excluded.last_active_at",
+        )
+        .bind($user_id)
+        .bind($course_id)
+        .bind($now)
+        .execute($tx)
+        .await?
+    };
+}
+
+impl Store {
+    /// Starts course `course_id` for learner `user_id` (when started already, it only becomes their
+    /// most recent).
+    pub async fn enrol(&self, user_id: i64, course_id: i64, now: i64) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            enrol_in!(pool, user_id, course_id, now);
+        });
+        Ok(())
+    }
+
+    /// Whether and since when `user_id` has started `course_id`.
+    pub async fn enrolment(
+        &self,
+        user_id: i64,
+        course_id: i64,
+    ) -> Result<Option<Enrolment>, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT course_id, started_at, last_active_at FROM enrolments \
+                 WHERE user_id = $1 AND course_id = $2",
+            )
+            .bind(user_id)
+            .bind(course_id)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
+    /// The courses `user_id` has started, the most recently active first.
+    pub async fn enrolments(&self, user_id: i64) -> Result<Vec<Enrolment>, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT course_id, started_at, last_active_at FROM enrolments WHERE user_id = $1 \
+                 ORDER BY last_active_at DESC, course_id DESC",
+            )
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Notes that `user_id` is active in `course_id`, if they started it.
+    pub async fn touch_enrolment(
+        &self,
+        user_id: i64,
+        course_id: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE enrolments SET last_active_at = $3 WHERE user_id = $1 AND course_id = $2",
+            )
+            .bind(user_id)
+            .bind(course_id)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Marks unit `unit_id` done for `user_id` (starting its course for them if need be). A unit done
+    /// already keeps how and when it was first done.
+    pub async fn mark_done(
+        &self,
+        user_id: i64,
+        unit_id: i64,
+        how: DoneHow,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let course_id: Option<i64> =
+                sqlx::query_scalar("SELECT course_id FROM units WHERE id = $1")
+                    .bind(unit_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(course_id) = course_id else {
+                return Err(StoreError::NotFound(format!("unit {unit_id}")));
+            };
+            enrol_in!(&mut *tx, user_id, course_id, now);
+            sqlx::query(
+                "INSERT INTO units_done (user_id, unit_id, how, done_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (user_id, unit_id) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(unit_id)
+            .bind(how.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Marks unit `unit_id` not done for `user_id`; whether it was done.
+    pub async fn mark_not_done(&self, user_id: i64, unit_id: i64) -> Result<bool, StoreError> {
+        let undone = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM units_done WHERE user_id = $1 AND unit_id = $2")
+                .bind(user_id)
+                .bind(unit_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(undone > 0)
+    }
+
+    /// The units of course `course_id` that `user_id` has done (every course's when `None`).
+    pub async fn units_done(
+        &self,
+        user_id: i64,
+        course_id: Option<i64>,
+    ) -> Result<Vec<Done>, StoreError> {
+        let rows: Vec<(i64, String, i64)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT d.unit_id, d.how, d.done_at FROM units_done d JOIN units u ON u.id = d.unit_id \
+                 WHERE d.user_id = $1 AND ($2 IS NULL OR u.course_id = $2) ORDER BY u.position",
+            )
+            .bind(user_id)
+            .bind(course_id)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(unit_id, how, done_at)| {
+                let how = match how.as_str() {
+                    "marked" => DoneHow::Marked,
+                    "quiz" => DoneHow::Quiz,
+                    other => return Err(StoreError::Corrupt(format!("unit done as {other:?}"))),
+                };
+                Ok(Done {
+                    unit_id,
+                    how,
+                    done_at,
+                })
+            })
+            .collect()
     }
 }

@@ -25,6 +25,7 @@ pub fn router() -> Router<Web> {
         .route("/drafts/{id}/confirm", post(drafts::confirm))
         .route("/courses/{slug}", get(courses::course::course))
         .route("/courses/{slug}/retry", post(courses::course::retry))
+        .route("/courses/{slug}/enrol", post(courses::course::enrol))
         .route("/courses/{slug}/manage", post(courses::manage::manage))
         .route("/admin/courses", get(courses::manage::admin_courses))
         .route("/courses/{slug}/live", get(courses::course::live))
@@ -36,6 +37,10 @@ pub fn router() -> Router<Web> {
         .route(
             "/courses/{slug}/weeks/{week}/units/{unit}/quiz",
             post(courses::unit::answer),
+        )
+        .route(
+            "/courses/{slug}/weeks/{week}/units/{unit}/done",
+            post(courses::unit::mark),
         )
         .route(
             "/courses/{slug}/weeks/{week}/units/{unit}/live",

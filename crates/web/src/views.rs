@@ -67,6 +67,8 @@ pub struct UnitLink {
     pub status: &'static str,
     /// Whether this is the page being shown.
     pub current: bool,
+    /// Whether the learner reading has done it.
+    pub done: bool,
 }
 
 /// How a person reads an item's status.
@@ -159,5 +161,17 @@ pub fn unit_link(course: &Course, unit: &Unit, current: Option<i64>) -> UnitLink
         href: unit_href(course, unit),
         status: status_label(unit.status),
         current: current == Some(unit.id),
+        done: false,
+    }
+}
+
+/// Marks in `weeks` the units whose ids are in `done`.
+pub fn mark_done(weeks: &mut [WeekView], units: &[Unit], done: &std::collections::HashSet<i64>) {
+    for week in weeks {
+        // The week's units in the order `syllabus` listed them.
+        let ids = units.iter().filter(|unit| unit.week == week.number);
+        for (link, unit) in week.units.iter_mut().zip(ids) {
+            link.done = done.contains(&unit.id);
+        }
     }
 }

@@ -382,7 +382,8 @@ async fn choose(browser: &Browser, choices: &[u64]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reader_takes_a_unit_s_quiz_and_learns_the_answers_in_chromium() {
+async fn a_reader_takes_a_quiz_then_signs_in_starts_the_course_and_sees_progress_move_in_chromium()
+{
     let axe = axe_source();
     let dir = tempfile::tempdir().unwrap();
     let model = ScriptedModel::start().await;
@@ -395,6 +396,7 @@ async fn a_reader_takes_a_unit_s_quiz_and_learns_the_answers_in_chromium() {
 
     browser.goto(&format!("{site}/courses")).await;
     browser.follow("main a[href^='/courses/']").await;
+    let course = browser.url().await;
     browser.follow("a[href$='/weeks/1/units/1']").await;
     let questions = browser
         .eval(
@@ -452,7 +454,53 @@ async fn a_reader_takes_a_unit_s_quiz_and_learns_the_answers_in_chromium() {
         "{result}"
     );
 
+    // Signed in, the same answers move the learner's progress through the course.
+    browser.goto(&format!("{site}/account/sign-up")).await;
+    browser.fill("#name", "Ada").await;
+    browser.fill("#email", "ada@example.org").await;
+    browser
+        .fill("#password", "copper lantern orbit mossy")
+        .await;
+    browser
+        .follow("main form[action='/account/sign-up'] button[type=submit]")
+        .await;
+    browser.goto(&course).await;
+    browser.follow(".learner button[type=submit]").await;
+    assert!(browser.text(".learner").await.contains("0 of 2 units done"));
+    browser.follow("a.continue").await;
+    assert!(browser.url().await.ends_with("/weeks/1/units/1"));
+    choose(&browser, &right).await;
+    browser.follow(".quiz button[type=submit]").await;
+    assert!(
+        browser
+            .text(".done-form")
+            .await
+            .contains("Done: you passed its quiz"),
+        "{}",
+        browser.text("main").await
+    );
+    browser.goto(&course).await;
+    let progress = browser.text(".learner").await;
+    assert!(progress.contains("1 of 2 units done"), "{progress}");
+    violations.extend(serious_violations(&browser, &axe, "course with progress").await);
+    browser.click("#theme-toggle").await;
+    violations.extend(serious_violations(&browser, &axe, "course with progress (dark)").await);
+    browser.click("#theme-toggle").await;
+    browser.follow("a.continue").await;
+    assert!(browser.url().await.ends_with("/weeks/1/units/2"));
+    violations.extend(serious_violations(&browser, &axe, "unit, signed in").await);
+
     browser.resize(390, 844).await;
+    fits_the_width(&browser, "unit, signed in").await;
+    browser.goto(&course).await;
+    fits_the_width(&browser, "course with progress").await;
+    violations.extend(serious_violations(&browser, &axe, "course with progress (390 px)").await);
+    browser
+        .screenshot(&screenshot_path("course-progress-390"))
+        .await;
+    browser.follow("a.continue").await;
+    choose(&browser, &[0].repeat(questions as usize)).await;
+    browser.follow(".quiz button[type=submit]").await;
     fits_the_width(&browser, "quiz result").await;
     violations.extend(serious_violations(&browser, &axe, "quiz result (390 px)").await);
     browser

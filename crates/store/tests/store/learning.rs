@@ -1,7 +1,7 @@
 //! Learners' quiz attempts on both backends.
 
 use lyceum_course::Quiz;
-use lyceum_store::{ItemKind, NewAttempt, NewUser, Output, Store};
+use lyceum_store::{Done, DoneHow, ItemKind, NewAttempt, NewUser, Output, Store};
 
 use crate::helpers::{create_course, on_each_backend, quiz, stats};
 
@@ -107,6 +107,100 @@ async fn a_learner_s_attempts_are_theirs_newest_first_and_go_with_the_account_or
         assert!(store.attempts(ada, None).await.unwrap().is_empty());
         assert!(store.delete_course(course.id).await.unwrap());
         assert!(store.attempts(bob, None).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_learner_starts_courses_and_finishes_units_their_own_way_once() {
+    on_each_backend(|store| async move {
+        let tides = create_course(&store, "Tides", 1, 2).await;
+        let bridges = create_course(&store, "Bridges", 1, 1).await;
+        let units = store.units(tides.id).await.unwrap();
+        let bridge = store.units(bridges.id).await.unwrap()[0].id;
+        let ada = learner(&store, "ada@example.org").await;
+        let bob = learner(&store, "bob@example.org").await;
+        assert_eq!(store.enrolment(ada, tides.id).await.unwrap(), None);
+
+        store.enrol(ada, tides.id, 1_000).await.unwrap();
+        store.enrol(ada, tides.id, 2_000).await.unwrap();
+        let started = store.enrolment(ada, tides.id).await.unwrap().unwrap();
+        assert_eq!((started.started_at, started.last_active_at), (1_000, 2_000));
+
+        // Marking a unit of a course not started starts it; a unit done stays done the first way.
+        store
+            .mark_done(ada, bridge, DoneHow::Quiz, 3_000)
+            .await
+            .unwrap();
+        store
+            .mark_done(ada, bridge, DoneHow::Marked, 4_000)
+            .await
+            .unwrap();
+        let done = store.units_done(ada, Some(bridges.id)).await.unwrap();
+        assert_eq!(
+            done,
+            [Done {
+                unit_id: bridge,
+                how: DoneHow::Quiz,
+                done_at: 3_000
+            }]
+        );
+        let courses: Vec<i64> = store
+            .enrolments(ada)
+            .await
+            .unwrap()
+            .iter()
+            .map(|enrolment| enrolment.course_id)
+            .collect();
+        assert_eq!(
+            courses,
+            [bridges.id, tides.id],
+            "the most recently active first"
+        );
+        store.touch_enrolment(ada, tides.id, 5_000).await.unwrap();
+        store.touch_enrolment(bob, tides.id, 5_000).await.unwrap();
+        assert_eq!(store.enrolments(ada).await.unwrap()[0].course_id, tides.id);
+        assert!(
+            store.enrolments(bob).await.unwrap().is_empty(),
+            "touching starts nothing"
+        );
+
+        store
+            .mark_done(ada, units[1].id, DoneHow::Marked, 6_000)
+            .await
+            .unwrap();
+        store
+            .mark_done(bob, units[0].id, DoneHow::Marked, 6_000)
+            .await
+            .unwrap();
+        let mine: Vec<i64> = store
+            .units_done(ada, Some(tides.id))
+            .await
+            .unwrap()
+            .iter()
+            .map(|done| done.unit_id)
+            .collect();
+        assert_eq!(mine, [units[1].id]);
+        assert_eq!(store.units_done(ada, None).await.unwrap().len(), 2);
+        assert!(store.mark_not_done(ada, units[1].id).await.unwrap());
+        assert!(!store.mark_not_done(ada, units[1].id).await.unwrap());
+        assert_eq!(
+            store.units_done(bob, None).await.unwrap().len(),
+            1,
+            "Bob's stays"
+        );
+        let missing = store.mark_done(ada, 999_999, DoneHow::Marked, 7_000).await;
+        assert!(
+            matches!(missing, Err(lyceum_store::StoreError::NotFound(_))),
+            "{missing:?}"
+        );
+
+        // Gone with the course, and with the account.
+        assert!(store.delete_course(bridges.id).await.unwrap());
+        assert_eq!(store.units_done(ada, None).await.unwrap().len(), 0);
+        assert_eq!(store.enrolments(ada).await.unwrap().len(), 1);
+        assert!(store.delete_user(bob, true).await.unwrap());
+        assert!(store.units_done(bob, None).await.unwrap().is_empty());
     })
     .await;
 }

@@ -7,7 +7,23 @@ use lyceum_course::Quiz;
 use lyceum_store::{Course, Unit};
 
 use crate::accounts::PASSWORD;
-use crate::helpers::{Browser, TestWeb, spawn_web};
+use crate::helpers::{Browser, TestWeb, location, spawn_web};
+
+/// The form fields that answer every question of `quiz` right.
+fn right_answers(quiz: &Quiz) -> Vec<(String, String)> {
+    quiz.questions
+        .iter()
+        .enumerate()
+        .map(|(index, question)| (format!("q{}", index + 1), question.answer.to_string()))
+        .collect()
+}
+
+fn as_fields(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect()
+}
 
 /// A 1 × 2 course on `topic`, written: the course, its first unit and that unit's quiz.
 async fn written(web: &TestWeb, topic: &str) -> (Course, Unit, Quiz) {
@@ -108,21 +124,10 @@ async fn a_quiz_is_answered_on_the_unit_page_and_graded_on_the_server() {
     // Signed in: the attempt is kept, with the best score so far.
     let mut ada = Browser::new(&web);
     ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
-    let fields: Vec<(&str, &str)> = choices
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let fields = as_fields(&choices);
     ada.post(&format!("{path}/quiz"), &fields).await;
-    let right: Vec<(String, String)> = quiz
-        .questions
-        .iter()
-        .enumerate()
-        .map(|(index, question)| (format!("q{}", index + 1), question.answer.to_string()))
-        .collect();
-    let fields: Vec<(&str, &str)> = right
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let right = right_answers(&quiz);
+    let fields = as_fields(&right);
     let kept = ada.post(&format!("{path}/quiz"), &fields).await;
     assert!(
         kept.html.contains(&format!(
@@ -231,4 +236,112 @@ async fn a_program_checks_quiz_answers_through_the_api_and_a_token_keeps_them() 
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_learner_starts_a_course_finishes_units_and_sees_only_their_own_progress() {
+    let web = spawn_web().await;
+    let (course, first, _) = written(&web, "How tides rise and fall").await;
+    let units = web.app.store.units(course.id).await.unwrap();
+    let second_quiz = web.app.store.quiz(units[1].id).await.unwrap().unwrap();
+    let course_path = format!("/courses/{}", course.slug);
+    let first_path = format!("{course_path}/weeks/1/units/1");
+    let second_path = format!("{course_path}/weeks/1/units/2");
+
+    let signed_out = web.get(&course_path).await;
+    assert!(signed_out.html.contains("to start this course"));
+    assert!(!signed_out.html.contains("Your progress"));
+
+    let mut ada = Browser::new(&web);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    let page = ada.get(&course_path).await;
+    assert!(page.html.contains("Start this course"), "{}", page.html);
+    let csrf = Browser::hidden(&page, "csrf");
+    let forged = ada
+        .post(
+            &format!("{course_path}/enrol"),
+            &[("csrf", "not the token")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let started = ada
+        .post(&format!("{course_path}/enrol"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&started), course_path);
+    let page = ada.get(&course_path).await;
+    assert!(page.html.contains("0 of 2 units done"), "{}", page.html);
+    assert!(
+        page.html
+            .contains(&format!("Continue: 1.1 {}", first.title))
+    );
+
+    // Unit 1.1 marked done; unit 1.2 done by passing its quiz.
+    assert!(ada.get(&first_path).await.html.contains("Mark as done"));
+    let marked = ada
+        .post(
+            &format!("{first_path}/done"),
+            &[("csrf", &csrf), ("action", "done")],
+        )
+        .await;
+    assert_eq!(location(&marked), first_path);
+    let page = ada.get(&first_path).await;
+    assert!(page.html.contains("✓ Done.") && page.html.contains("Mark as not done"));
+    let page = ada.get(&course_path).await;
+    assert!(page.html.contains("1 of 2 units done"), "{}", page.html);
+    assert!(
+        page.html
+            .contains(&format!("Continue: 1.2 {}", units[1].title))
+    );
+    assert_eq!(page.html.matches("✓ done").count(), 1);
+    let right = right_answers(&second_quiz);
+    let fields = as_fields(&right);
+    let passed = ada.post(&format!("{second_path}/quiz"), &fields).await;
+    assert!(
+        passed.html.contains("✓ Done: you passed its quiz."),
+        "{}",
+        passed.html
+    );
+    let page = ada.get(&course_path).await;
+    assert!(page.html.contains("2 of 2 units done") && page.html.contains("Every unit is done"));
+
+    let undone = ada
+        .post(
+            &format!("{first_path}/done"),
+            &[("csrf", &csrf), ("action", "undo")],
+        )
+        .await;
+    assert_eq!(undone.status, StatusCode::SEE_OTHER);
+    assert!(
+        ada.get(&course_path)
+            .await
+            .html
+            .contains("1 of 2 units done")
+    );
+    let bad = ada
+        .post(
+            &format!("{first_path}/done"),
+            &[("csrf", &csrf), ("action", "finish")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    // Someone else sees none of it and cannot change it with Ada's token.
+    let mut bob = Browser::new(&web);
+    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
+        .await;
+    let page = bob.get(&course_path).await;
+    assert!(page.html.contains("Start this course") && !page.html.contains("units done"));
+    assert!(!page.html.contains("✓ done"));
+    let theirs = bob
+        .post(
+            &format!("{first_path}/done"),
+            &[("csrf", &csrf), ("action", "done")],
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::FORBIDDEN);
+    let signed_out = web.get(&course_path).await;
+    assert!(
+        !signed_out.html.contains("units done"),
+        "the shared page stays everyone's"
+    );
 }

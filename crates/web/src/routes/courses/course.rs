@@ -1,13 +1,13 @@
 //! A course's page (title, summary, outcomes, the syllabus with each unit's status, overall progress)
 //! and a week's page (its overview and units).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Response;
-use axum::response::{Html, Redirect};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use lyceum_app::live::Progress;
 use lyceum_store::Status;
@@ -16,13 +16,14 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::watch;
 
 use super::load;
+use crate::auth::{Signed, SignedIn, Viewer};
 use crate::client::Client;
 use crate::extract::Params;
 use crate::page_cache::PageKey;
 use crate::render::{Rendered, cached};
 use crate::shared_live::{End, Frame, end, events, show};
 use crate::views::{
-    Meta, UnitLink, WeekView, course_href, maker_name, status_label, syllabus, unit_link,
+    Meta, UnitLink, WeekView, course_href, maker_name, mark_done, status_label, syllabus, unit_link,
 };
 use crate::{Web, WebError, markdown};
 
@@ -46,6 +47,21 @@ struct CoursePage {
     weeks: usize,
     /// The live stream of the progress, while units are waiting or being written.
     live: Option<String>,
+    /// The signed-in learner's own progress; `None` for a reader signed out.
+    learner: Option<LearnerView>,
+}
+
+/// A signed-in learner's progress through a course.
+struct LearnerView {
+    csrf: String,
+    /// Where "Start this course" posts.
+    enrol: String,
+    enrolled: bool,
+    done: usize,
+    total: usize,
+    percent: usize,
+    /// The first unit not done yet.
+    next: Option<UnitLink>,
 }
 
 /// How much of a course is written, and its syllabus with each unit's status: on the course page, and
@@ -62,11 +78,13 @@ struct CourseProgress {
 }
 
 impl CourseProgress {
-    fn new(course: &Course, modules: &[Module], units: &[Unit]) -> Self {
+    fn new(course: &Course, modules: &[Module], units: &[Unit], done: &HashSet<i64>) -> Self {
         let count = |status| units.iter().filter(|unit| unit.status == status).count();
         let (ready, failed, total) = (count(Status::Ready), count(Status::Failed), units.len());
+        let mut weeks = syllabus(course, modules, units, None);
+        mark_done(&mut weeks, units, done);
         Self {
-            weeks: syllabus(course, modules, units, None),
+            weeks,
             percent: (ready * 100).checked_div(total).unwrap_or(0),
             ready,
             total,
@@ -98,22 +116,75 @@ struct WeekPage {
     next: Option<String>,
 }
 
-/// `GET /courses/{slug}`.
+/// `GET /courses/{slug}`: the same page for every reader signed out (from the page cache); a
+/// signed-in learner's shows their progress.
 pub async fn course(
     State(web): State<Web>,
+    Viewer(viewer): Viewer,
     Params(slug): Params<String>,
 ) -> Result<Html<Bytes>, WebError> {
-    cached(
-        &web,
-        PageKey::Course(slug.clone()),
-        render_course(&web, &slug),
-    )
-    .await
+    match viewer {
+        None => {
+            cached(
+                &web,
+                PageKey::Course(slug.clone()),
+                render_course(&web, &slug, None),
+            )
+            .await
+        }
+        Some(signed) => {
+            let rendered = render_course(&web, &slug, Some(&signed)).await?;
+            Ok(Html(Bytes::from(rendered.html)))
+        }
+    }
 }
 
-async fn render_course(web: &Web, slug: &str) -> Result<Rendered, WebError> {
+/// The learner's progress through a course of `units`: their view, and the ids of the units done.
+async fn learner_progress(
+    web: &Web,
+    signed: &Signed,
+    course: &Course,
+    units: &[Unit],
+) -> Result<(LearnerView, HashSet<i64>), WebError> {
+    let store = &web.app.store;
+    let user = signed.user.id;
+    let enrolled = store.enrolment(user, course.id).await?.is_some();
+    let done: HashSet<i64> = store
+        .units_done(user, Some(course.id))
+        .await?
+        .iter()
+        .map(|done| done.unit_id)
+        .collect();
+    let total = units.len();
+    let view = LearnerView {
+        csrf: signed.session.csrf_token.clone(),
+        enrol: format!("{}/enrol", course_href(course)),
+        enrolled,
+        done: done.len(),
+        total,
+        percent: (done.len() * 100).checked_div(total).unwrap_or(0),
+        next: units
+            .iter()
+            .find(|unit| !done.contains(&unit.id))
+            .map(|unit| unit_link(course, unit, None)),
+    };
+    Ok((view, done))
+}
+
+async fn render_course(
+    web: &Web,
+    slug: &str,
+    learner: Option<&Signed>,
+) -> Result<Rendered, WebError> {
     let (course, modules, units) = load(web, slug).await?;
-    let progress = CourseProgress::new(&course, &modules, &units);
+    let (learner, done) = match learner {
+        Some(signed) => {
+            let (view, done) = learner_progress(web, signed, &course, &units).await?;
+            (Some(view), done)
+        }
+        None => (None, HashSet::new()),
+    };
+    let progress = CourseProgress::new(&course, &modules, &units, &done);
     let href = course_href(&course);
     Rendered::new(
         course.id,
@@ -127,6 +198,7 @@ async fn render_course(web: &Web, slug: &str) -> Result<Rendered, WebError> {
             ),
             json_ld: course_json_ld(&web.public_url, &course, &href),
             live: progress.writing().then(|| format!("{href}/live")),
+            learner,
             progress: progress.render()?,
             weeks: modules.len(),
             language: course.language.native,
@@ -184,7 +256,8 @@ async fn render_progress(
                 return;
             }
         };
-        let progress = CourseProgress::new(&course, &modules, &units);
+        // Shared by every viewer, so it marks nobody's units done.
+        let progress = CourseProgress::new(&course, &modules, &units, &HashSet::new());
         show(&frames, progress.render().unwrap_or_default());
         if !progress.writing() {
             end(&frames, End::Done);
@@ -279,4 +352,26 @@ async fn render_week(web: &Web, slug: &str, week: i64) -> Result<Rendered, WebEr
             next: (week < last).then(|| crate::views::week_href(&course, week + 1)),
         },
     )
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /courses/{slug}/enrol`: "Start this course".
+pub async fn enrol(
+    State(web): State<Web>,
+    SignedIn(signed): SignedIn,
+    Params(slug): Params<String>,
+    axum::Form(form): axum::Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&form.csrf)?;
+    let course = super::shown(&web, &slug).await?;
+    web.app
+        .store
+        .enrol(signed.user.id, course.id, lyceum_store::now_ms())
+        .await?;
+    Ok(Redirect::to(&course_href(&course)).into_response())
 }

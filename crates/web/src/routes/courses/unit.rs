@@ -10,15 +10,15 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::CACHE_CONTROL;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use lyceum_app::UnitText;
 use lyceum_app::learning::{self, Graded, QuizRefused};
 use lyceum_course::Quiz;
-use lyceum_store::{Course, Module, Status, Unit};
+use lyceum_store::{Course, DoneHow, Module, Status, Unit, now_ms};
 
 use super::load;
-use crate::auth::Viewer;
+use crate::auth::{Signed, SignedIn, Viewer};
 use crate::extract::Params;
 use crate::page_cache::PageKey;
 use crate::render::{Rendered, cached};
@@ -47,6 +47,16 @@ struct UnitPage {
     previous: Option<UnitLink>,
     next: Option<UnitLink>,
     quiz: Option<QuizView>,
+    /// The signed-in learner's "done" for this unit; `None` for a reader signed out.
+    learner: Option<UnitLearner>,
+}
+
+/// Whether a signed-in learner has done the unit, and the form that changes it.
+struct UnitLearner {
+    csrf: String,
+    action: String,
+    /// `marked` or `quiz` once done.
+    done: Option<&'static str>,
 }
 
 /// The quiz as the page shows it: blank, answered with the result, or sent back unchecked.
@@ -134,15 +144,71 @@ impl QuizView {
     }
 }
 
-/// `GET /courses/{slug}/weeks/{week}/units/{unit}`.
+/// `GET /courses/{slug}/weeks/{week}/units/{unit}`: the same page for every reader signed out (from
+/// the page cache); a signed-in learner's says whether they have done it.
 pub async fn get(
     State(web): State<Web>,
+    Viewer(viewer): Viewer,
     Params((slug, week, number)): Params<(String, i64, i64)>,
 ) -> Result<Html<Bytes>, WebError> {
-    cached(&web, PageKey::Unit(slug.clone(), week, number), async {
-        render(&web, find(&web, &slug, week, number).await?, Answers::None).await
-    })
-    .await
+    let Some(signed) = viewer else {
+        return cached(&web, PageKey::Unit(slug.clone(), week, number), async {
+            render(
+                &web,
+                find(&web, &slug, week, number).await?,
+                Answers::None,
+                None,
+            )
+            .await
+        })
+        .await;
+    };
+    let found = find(&web, &slug, week, number).await?;
+    web.app
+        .store
+        .touch_enrolment(signed.user.id, found.course.id, now_ms())
+        .await?;
+    let rendered = render(&web, found, Answers::None, Some(&signed)).await?;
+    Ok(Html(Bytes::from(rendered.html)))
+}
+
+#[derive(serde::Deserialize)]
+pub struct DoneForm {
+    #[serde(default)]
+    csrf: String,
+    /// `done` or `undo`.
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /courses/{slug}/weeks/{week}/units/{unit}/done`: marks the unit done (starting the course if
+/// need be) or not done, and goes back to it.
+pub async fn mark(
+    State(web): State<Web>,
+    SignedIn(signed): SignedIn,
+    Params((slug, week, number)): Params<(String, i64, i64)>,
+    Form(form): Form<DoneForm>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&form.csrf)?;
+    let found = find(&web, &slug, week, number).await?;
+    let unit = &found.units[found.index];
+    let store = &web.app.store;
+    match form.action.as_str() {
+        "done" => {
+            store
+                .mark_done(signed.user.id, unit.id, DoneHow::Marked, now_ms())
+                .await?
+        }
+        "undo" => {
+            store.mark_not_done(signed.user.id, unit.id).await?;
+        }
+        _ => {
+            return Err(WebError::BadForm(
+                "action must be \"done\" or \"undo\"".into(),
+            ));
+        }
+    }
+    Ok(Redirect::to(&crate::views::unit_href(&found.course, unit)).into_response())
 }
 
 /// `POST /courses/{slug}/weeks/{week}/units/{unit}/quiz`: checks the answers (`q1` … `q5`, each the
@@ -165,8 +231,14 @@ pub async fn answer(
         .collect();
     let found = find(&web, &slug, week, number).await?;
     let unit_id = found.units[found.index].id;
-    let learner = viewer.map(|signed| signed.user);
-    let checked = learning::answer_quiz(&web.app.store, learner.as_ref(), unit_id, &choices).await;
+
+    let checked = learning::answer_quiz(
+        &web.app.store,
+        viewer.as_ref().map(|signed| &signed.user),
+        unit_id,
+        &choices,
+    )
+    .await;
     let (answers, status) = match checked {
         Ok((_, graded)) => (Answers::Graded(graded), StatusCode::OK),
         Err(QuizRefused::NoQuiz) => return Err(WebError::NotFound),
@@ -176,7 +248,7 @@ pub async fn answer(
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     };
-    let rendered = render(&web, found, answers).await?;
+    let rendered = render(&web, found, answers, viewer.as_ref()).await?;
     Ok((status, [(CACHE_CONTROL, "no-store")], Html(rendered.html)).into_response())
 }
 
@@ -202,7 +274,12 @@ async fn find(web: &Web, slug: &str, week: i64, number: i64) -> Result<Found, We
     })
 }
 
-async fn render(web: &Web, found: Found, answers: Answers) -> Result<Rendered, WebError> {
+async fn render(
+    web: &Web,
+    found: Found,
+    answers: Answers,
+    signed: Option<&Signed>,
+) -> Result<Rendered, WebError> {
     let Found {
         course,
         modules,
@@ -238,6 +315,24 @@ async fn render(web: &Web, found: Found, answers: Answers) -> Result<Rendered, W
         _ => None,
     }
     .map(|quiz| QuizView::new(&quiz, format!("{href}/quiz"), answers));
+    let learner = match signed {
+        Some(signed) => {
+            let done = web
+                .app
+                .store
+                .units_done(signed.user.id, Some(course.id))
+                .await?
+                .into_iter()
+                .find(|done| done.unit_id == unit.id)
+                .map(|done| done.how.as_str());
+            Some(UnitLearner {
+                csrf: signed.session.csrf_token.clone(),
+                action: format!("{href}/done"),
+                done,
+            })
+        }
+        None => None,
+    };
     let title = format!("{week}.{number} {}", unit.title);
     let description = format!("{} {}", unit.title, unit.objectives.join(". "));
     let mut rendered = Rendered::new(
@@ -264,6 +359,7 @@ async fn render(web: &Web, found: Found, answers: Answers) -> Result<Rendered, W
                 .get(index + 1)
                 .map(|after| unit_link(&course, after, None)),
             quiz,
+            learner,
         },
     )?;
     // A page that is not the stored article asks for the unit when opened: never served from memory.
