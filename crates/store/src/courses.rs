@@ -162,7 +162,7 @@ pub struct CourseSummary {
 }
 
 #[derive(sqlx::FromRow)]
-struct CourseRow {
+pub(crate) struct CourseRow {
     id: i64,
     slug: String,
     description: String,
@@ -242,7 +242,7 @@ struct SummaryRow {
     failed: Option<i64>,
 }
 
-const COURSE_COLUMNS: &str = "c.id, c.slug, c.description, c.title, c.summary, c.outcomes, c.language, \
+pub(crate) const COURSE_COLUMNS: &str = "c.id, c.slug, c.description, c.title, c.summary, c.outcomes, c.language, \
                               c.audience, c.level, c.weeks, c.units_per_week, c.created_at, c.featured_at, \
                               c.hidden_at, c.owner_id, c.former_owner, \
                               (SELECT o.display_name FROM users o WHERE o.id = c.owner_id) AS owner_name";

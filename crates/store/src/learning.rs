@@ -3,6 +3,7 @@
 
 use lyceum_course::Quiz;
 
+use crate::courses::{COURSE_COLUMNS, Course, CourseRow};
 use crate::{Store, StoreError, from_json, with_pool};
 
 /// One graded attempt at a unit's quiz.
@@ -309,6 +310,81 @@ impl Store {
                     unit_id,
                     how,
                     done_at,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A course a learner started, with how far they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LearnerCourse {
+    pub course: Course,
+    pub enrolment: Enrolment,
+    pub units: i64,
+    pub done: i64,
+    /// The first unit not done, in syllabus order: its week, number and title.
+    pub next: Option<(i64, i64, String)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LearnerCourseRow {
+    #[sqlx(flatten)]
+    course: CourseRow,
+    started_at: i64,
+    last_active_at: i64,
+    units: i64,
+    done: i64,
+    next_week: Option<i64>,
+    next_number: Option<i64>,
+    next_title: Option<String>,
+}
+
+impl Store {
+    /// The courses `user_id` started (hidden ones left out), the most recently active first, with
+    /// how many units each has, how many they have done, and the first one not done.
+    pub async fn learner_courses(&self, user_id: i64) -> Result<Vec<LearnerCourse>, StoreError> {
+        let next = |column: &str| {
+            format!(
+                "(SELECT {column} FROM units u JOIN modules m ON m.id = u.module_id \
+                 WHERE u.course_id = c.id AND NOT EXISTS \
+                 (SELECT 1 FROM units_done d WHERE d.unit_id = u.id AND d.user_id = $1) \
+                 ORDER BY u.position LIMIT 1)"
+            )
+        };
+        let sql = format!(
+            "SELECT {COURSE_COLUMNS}, e.started_at, e.last_active_at, \
+             (SELECT COUNT(*) FROM units u WHERE u.course_id = c.id) AS units, \
+             (SELECT COUNT(*) FROM units_done d JOIN units u ON u.id = d.unit_id \
+              WHERE u.course_id = c.id AND d.user_id = $1) AS done, \
+             {} AS next_week, {} AS next_number, {} AS next_title \
+             FROM enrolments e JOIN courses c ON c.id = e.course_id \
+             WHERE e.user_id = $1 AND c.hidden_at IS NULL \
+             ORDER BY e.last_active_at DESC, c.id DESC",
+            next("m.number"),
+            next("u.number"),
+            next("u.title"),
+        );
+        let rows: Vec<LearnerCourseRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|row| {
+                let course: Course = row.course.try_into()?;
+                let next = match (row.next_week, row.next_number, row.next_title) {
+                    (Some(week), Some(number), Some(title)) => Some((week, number, title)),
+                    _ => None,
+                };
+                Ok(LearnerCourse {
+                    enrolment: Enrolment {
+                        course_id: course.id,
+                        started_at: row.started_at,
+                        last_active_at: row.last_active_at,
+                    },
+                    course,
+                    units: row.units,
+                    done: row.done,
+                    next,
                 })
             })
             .collect()

@@ -35,7 +35,7 @@ pub use drafts::{Draft, DraftRefused, DraftStatus, NewDraft};
 pub use feed::{Change, Changes};
 pub use generations::{Generation, GenerationStats, ItemKind, Output, Status};
 pub use jobs::{Job, NewJob, Task};
-pub use learning::{Attempt, Done, DoneHow, Enrolment, NewAttempt};
+pub use learning::{Attempt, Done, DoneHow, Enrolment, LearnerCourse, NewAttempt};
 pub use passkeys::{Ceremony, NewPasskey, Passkey};
 
 /// Why a store operation failed.

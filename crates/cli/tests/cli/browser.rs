@@ -489,9 +489,22 @@ async fn a_reader_takes_a_quiz_then_signs_in_starts_the_course_and_sees_progress
     browser.follow("a.continue").await;
     assert!(browser.url().await.ends_with("/weeks/1/units/2"));
     violations.extend(serious_violations(&browser, &axe, "unit, signed in").await);
+    // The home page leads back to it.
+    browser.goto(&site).await;
+    let mine = browser.text("main").await;
+    assert!(mine.contains("Continue where you left off"), "{mine}");
+    assert!(mine.contains("continue with 1.2"), "{mine}");
+    violations.extend(serious_violations(&browser, &axe, "home, signed in").await);
+    browser.click("#theme-toggle").await;
+    violations.extend(serious_violations(&browser, &axe, "home, signed in (dark)").await);
+    browser.click("#theme-toggle").await;
+    browser.follow("main a[href$='/weeks/1/units/2']").await;
 
     browser.resize(390, 844).await;
     fits_the_width(&browser, "unit, signed in").await;
+    browser.goto(&site).await;
+    fits_the_width(&browser, "home, signed in").await;
+    violations.extend(serious_violations(&browser, &axe, "home, signed in (390 px)").await);
     browser.goto(&course).await;
     fits_the_width(&browser, "course with progress").await;
     violations.extend(serious_violations(&browser, &axe, "course with progress (390 px)").await);

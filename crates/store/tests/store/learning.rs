@@ -204,3 +204,48 @@ async fn a_learner_starts_courses_and_finishes_units_their_own_way_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_learner_s_courses_say_how_far_they_are_and_what_comes_next() {
+    on_each_backend(|store| async move {
+        let tides = create_course(&store, "Tides", 2, 2).await;
+        let bridges = create_course(&store, "Bridges", 1, 1).await;
+        let hidden = create_course(&store, "Hidden", 1, 1).await;
+        let units = store.units(tides.id).await.unwrap();
+        let ada = learner(&store, "ada@example.org").await;
+        store.enrol(ada, tides.id, 1_000).await.unwrap();
+        store.enrol(ada, hidden.id, 1_500).await.unwrap();
+        store.set_hidden(&hidden.slug, true).await.unwrap();
+        let bridge = store.units(bridges.id).await.unwrap()[0].id;
+        store
+            .mark_done(ada, bridge, DoneHow::Marked, 2_000)
+            .await
+            .unwrap();
+        for unit in &units[..2] {
+            store
+                .mark_done(ada, unit.id, DoneHow::Marked, 3_000)
+                .await
+                .unwrap();
+        }
+
+        let courses = store.learner_courses(ada).await.unwrap();
+        let seen: Vec<(&str, i64, i64)> = courses
+            .iter()
+            .map(|c| (c.course.title.as_str(), c.units, c.done))
+            .collect();
+        assert_eq!(
+            seen,
+            [(tides.title.as_str(), 4, 2), (bridges.title.as_str(), 1, 1)]
+        );
+        assert_eq!(
+            courses[0].next,
+            Some((2, 1, units[2].title.clone())),
+            "week 2's first unit"
+        );
+        assert_eq!(courses[1].next, None, "every unit done");
+        assert_eq!(courses[0].enrolment.last_active_at, 3_000);
+        let bob = learner(&store, "bob@example.org").await;
+        assert!(store.learner_courses(bob).await.unwrap().is_empty());
+    })
+    .await;
+}

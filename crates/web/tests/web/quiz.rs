@@ -304,6 +304,14 @@ async fn a_learner_starts_a_course_finishes_units_and_sees_only_their_own_progre
     let page = ada.get(&course_path).await;
     assert!(page.html.contains("2 of 2 units done") && page.html.contains("Every unit is done"));
 
+    let home = ada.get("/").await;
+    assert!(home.html.contains("Continue where you left off"));
+    assert!(
+        home.html.contains("Completed") && home.html.contains(&course.title),
+        "{}",
+        home.html
+    );
+
     let undone = ada
         .post(
             &format!("{first_path}/done"),
@@ -317,6 +325,14 @@ async fn a_learner_starts_a_course_finishes_units_and_sees_only_their_own_progre
             .html
             .contains("1 of 2 units done")
     );
+    let home = ada.get("/").await;
+    assert!(
+        home.html
+            .contains(&format!("continue with 1.1 {}", first.title)),
+        "{}",
+        home.html
+    );
+    assert!(!home.html.contains("Completed"));
     let bad = ada
         .post(
             &format!("{first_path}/done"),
@@ -343,5 +359,14 @@ async fn a_learner_starts_a_course_finishes_units_and_sees_only_their_own_progre
     assert!(
         !signed_out.html.contains("units done"),
         "the shared page stays everyone's"
+    );
+    let bobs_home = bob.get("/").await;
+    assert!(bobs_home.html.contains("Courses you start show here"));
+    assert!(!bobs_home.html.contains("continue with"));
+    assert!(
+        !web.get("/")
+            .await
+            .html
+            .contains("Continue where you left off")
     );
 }

@@ -1,4 +1,5 @@
-//! The home page (featured and newest courses, and the form that starts a new course), the catalog of
+//! The home page (a signed-in learner's own courses, featured and newest courses, and the form that
+//! starts a new course), the catalog of
 //! all courses, featured first, then newest, paginated, and `POST /courses`, the form's action.
 
 use askama::Template;
@@ -10,7 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use lyceum_course::{CourseRequest, InputError, LANGUAGES, Language, Level, RequestFields};
 use lyceum_store::CourseSummary;
 
-use crate::auth::Viewer;
+use crate::auth::{Signed, Viewer};
 use crate::client::Client;
 use crate::drafts;
 use crate::extract::PageQuery;
@@ -68,14 +69,77 @@ struct Home {
     featured: Vec<Card>,
     recent: Vec<Card>,
     form: FormView,
+    /// A signed-in learner's own courses.
+    mine: Option<MyCourses>,
+}
+
+/// "Continue where you left off" and "My courses" on a signed-in learner's home page.
+struct MyCourses {
+    /// Started and not finished, the most recently active first.
+    continuing: Vec<Continuing>,
+    /// Every unit done.
+    completed: Vec<(String, String)>,
+    /// Made by them: title and address.
+    made: Vec<(String, String)>,
+}
+
+/// A course to continue: where it is and where the learner goes next.
+struct Continuing {
+    title: String,
+    href: String,
+    done: i64,
+    units: i64,
+    next_href: String,
+    next_label: String,
+}
+
+impl MyCourses {
+    async fn load(web: &Web, user_id: i64) -> Result<Self, WebError> {
+        let store = &web.app.store;
+        let mut continuing = Vec::new();
+        let mut completed = Vec::new();
+        for started in store.learner_courses(user_id).await? {
+            let href = course_href(&started.course);
+            match started.next {
+                Some((week, number, title)) => continuing.push(Continuing {
+                    next_href: format!("{href}/weeks/{week}/units/{number}"),
+                    next_label: format!("{week}.{number} {title}"),
+                    title: started.course.title,
+                    href,
+                    done: started.done,
+                    units: started.units,
+                }),
+                None => completed.push((started.course.title, href)),
+            }
+        }
+        let made = store
+            .courses_made_by(user_id)
+            .await?
+            .into_iter()
+            .map(|summary| {
+                let href = course_href(&summary.course);
+                (summary.course.title, href)
+            })
+            .collect();
+        Ok(Self {
+            continuing,
+            completed,
+            made,
+        })
+    }
 }
 
 impl Home {
-    /// The home page with `form` as typed.
-    async fn load(web: &Web, form: FormView) -> Result<Self, WebError> {
+    /// The home page with `form` as typed, for `viewer`.
+    async fn load(web: &Web, form: FormView, viewer: Option<&Signed>) -> Result<Self, WebError> {
         let store = &web.app.store;
         let cards = |list: Vec<CourseSummary>| list.iter().map(Card::from).collect();
+        let mine = match viewer {
+            Some(signed) => Some(MyCourses::load(web, signed.user.id).await?),
+            None => None,
+        };
         Ok(Self {
+            mine,
             meta: Meta::new(&web.public_url, "/", "website", "Lyceum", HOME_DESCRIPTION),
             featured: cards(store.featured_courses(ON_HOME).await?),
             recent: cards(store.newest_courses(ON_HOME).await?),
@@ -97,10 +161,13 @@ struct Catalog {
     next: Option<String>,
 }
 
-/// `GET /`.
-pub async fn home(State(web): State<Web>) -> Result<Html<String>, WebError> {
+/// `GET /`: a signed-in learner's starts with their own courses.
+pub async fn home(
+    State(web): State<Web>,
+    Viewer(viewer): Viewer,
+) -> Result<Html<String>, WebError> {
     let form = FormView::new(lyceum_course::RequestFields::default(), Vec::new());
-    page(&Home::load(&web, form).await?)
+    page(&Home::load(&web, form, viewer.as_ref()).await?)
 }
 
 /// `GET /courses?page=N`: a page past the end is a 404, not an empty list.
@@ -151,7 +218,7 @@ pub async fn create(
     let request = match CourseRequest::parse(&form) {
         Ok(request) => request,
         Err(errors) => {
-            let home = Home::load(&web, FormView::new(form, errors)).await?;
+            let home = Home::load(&web, FormView::new(form, errors), viewer.as_ref()).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&home)?).into_response());
         }
     };
