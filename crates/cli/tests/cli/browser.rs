@@ -33,6 +33,15 @@ async fn serious_violations(browser: &Browser, axe: &str, page: &str) -> Vec<Str
         .collect()
 }
 
+/// Fails the test with every violation axe-core found, page by page.
+fn no_violations(violations: &[String]) {
+    assert!(
+        violations.is_empty(),
+        "axe-core found serious or critical violations:\n{}",
+        violations.join("\n")
+    );
+}
+
 /// The page does not scroll sideways at the window's width.
 async fn fits_the_width(browser: &Browser, page: &str) {
     let widths = browser
@@ -128,11 +137,7 @@ async fn a_person_makes_an_account_signs_out_and_back_in_in_chromium() {
     violations.extend(serious_violations(&browser, &axe, "account (390 px)").await);
     browser.screenshot(&screenshot_path("account-390")).await;
     browser.close().await;
-    assert!(
-        violations.is_empty(),
-        "axe-core found serious or critical violations:\n{}",
-        violations.join("\n")
-    );
+    no_violations(&violations);
 }
 
 /// Waits until the page shown is `/account`, or the passkey box says why not (a failed test says it).
@@ -269,11 +274,7 @@ async fn a_person_signs_up_and_in_with_a_passkey_while_another_uses_a_password_i
         .screenshot(&screenshot_path("sign-in-passkey-390"))
         .await;
     browser.close().await;
-    assert!(
-        violations.is_empty(),
-        "axe-core found serious or critical violations:\n{}",
-        violations.join("\n")
-    );
+    no_violations(&violations);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -365,11 +366,7 @@ async fn an_admin_hides_and_shows_a_course_then_deletes_their_account_in_chromiu
     browser.goto(&format!("{site}/account")).await;
     assert!(browser.url().await.ends_with("/account/sign-in"));
     browser.close().await;
-    assert!(
-        violations.is_empty(),
-        "axe-core found serious or critical violations:\n{}",
-        violations.join("\n")
-    );
+    no_violations(&violations);
 }
 
 /// Chooses, in the unit page's quiz, option `choice(question)` of every question (numbered from 1).
@@ -524,11 +521,7 @@ async fn a_reader_takes_a_quiz_then_signs_in_starts_the_course_and_sees_progress
         .await;
     browser.screenshot(&screenshot_path("quiz-390")).await;
     browser.close().await;
-    assert!(
-        violations.is_empty(),
-        "axe-core found serious or critical violations:\n{}",
-        violations.join("\n")
-    );
+    no_violations(&violations);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -715,9 +708,5 @@ async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
     violations.extend(serious_violations(&browser, &axe, "unit (390 px)").await);
 
     browser.close().await;
-    assert!(
-        violations.is_empty(),
-        "axe-core found serious or critical violations:\n{}",
-        violations.join("\n")
-    );
+    no_violations(&violations);
 }
