@@ -301,13 +301,17 @@ pub async fn start_session(
 
 /// The live session a cookie's secret stands for, with its account.
 pub async fn session(store: &Store, secret: &str) -> Result<Option<(Session, User)>, StoreError> {
+    session_of_hash(store, &secret_hash(secret)).await
+}
+
+/// The session whose secret hashes to `hash` (see [`secret_hash`]), as [`session`] finds it.
+pub async fn session_of_hash(
+    store: &Store,
+    hash: &str,
+) -> Result<Option<(Session, User)>, StoreError> {
     let now = now_ms();
     store
-        .session(
-            &secret_hash(secret),
-            now,
-            now - SESSION_IDLE.as_millis() as i64,
-        )
+        .session(hash, now, now - SESSION_IDLE.as_millis() as i64)
         .await
 }
 

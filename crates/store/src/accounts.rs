@@ -3,7 +3,7 @@
 //! token's secret — and never sees a password or a secret itself.
 
 use crate::passkeys::NewPasskey;
-use crate::{Store, StoreError, with_pool};
+use crate::{Change, Store, StoreError, with_pool};
 
 /// An account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,7 +232,10 @@ impl Store {
         });
         match changed {
             0 => Err(StoreError::NotFound(format!("user {user_id}"))),
-            _ => Ok(()),
+            _ => {
+                self.publish(Change::Account(user_id)).await;
+                Ok(())
+            }
         }
     }
 
@@ -265,6 +268,7 @@ impl Store {
             tx.commit().await?;
             deleted
         });
+        self.publish(Change::Account(user_id)).await;
         Ok(deleted > 0)
     }
 
@@ -293,6 +297,7 @@ impl Store {
             }
             tx.commit().await?;
         });
+        self.publish(Change::Account(user_id)).await;
         Ok(())
     }
 
@@ -400,19 +405,22 @@ impl Store {
                 .await?
                 .rows_affected()
         });
+        self.publish(Change::Account(user_id)).await;
         Ok(ended > 0)
     }
 
     /// Ends every session of `user_id` but `keep` (a session id); how many ended.
     pub async fn end_sessions(&self, user_id: i64, keep: Option<i64>) -> Result<u64, StoreError> {
-        Ok(with_pool!(self, pool => {
+        let ended = with_pool!(self, pool => {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
                 .bind(user_id)
                 .bind(keep)
                 .execute(pool)
                 .await?
                 .rows_affected()
-        }))
+        });
+        self.publish(Change::Account(user_id)).await;
+        Ok(ended)
     }
 
     /// Deletes sessions that expired by `now` or were last seen before `idle_since`; how many.

@@ -32,6 +32,9 @@ pub enum Change {
     Item(i64),
     /// More text of an item being written was shared: its generation record.
     Text(i64),
+    /// Something a signed-in page shows of an account changed: its sessions, name or standing, or
+    /// what its person did in a course. Its id.
+    Account(i64),
     /// Changes may have been missed (the feed's connection dropped, or the subscriber fell behind):
     /// read again whatever is followed.
     Missed,
@@ -44,6 +47,7 @@ impl Change {
             Self::Draft(id) => format!("draft:{id}"),
             Self::Item(id) => format!("item:{id}"),
             Self::Text(id) => format!("text:{id}"),
+            Self::Account(id) => format!("account:{id}"),
             Self::Missed => "missed".into(),
         }
     }
@@ -53,6 +57,7 @@ impl Change {
             Some(("draft", id)) => Some(Self::Draft(id.to_owned())),
             Some(("item", id)) => id.parse().ok().map(Self::Item),
             Some(("text", id)) => id.parse().ok().map(Self::Text),
+            Some(("account", id)) => id.parse().ok().map(Self::Account),
             _ if text == "queued" => Some(Self::Queued),
             _ if text == "missed" => Some(Self::Missed),
             _ => None,
@@ -72,6 +77,17 @@ impl Changes {
             Ok(change) => Some(change),
             Err(broadcast::error::RecvError::Lagged(_)) => Some(Change::Missed),
             Err(broadcast::error::RecvError::Closed) => None,
+        }
+    }
+
+    /// The next change if one came already, without waiting; [`Change::Missed`] when some were lost.
+    pub fn try_next(&mut self) -> Option<Change> {
+        match self.receiver.try_recv() {
+            Ok(change) => Some(change),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => Some(Change::Missed),
+            Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed) => {
+                None
+            }
         }
     }
 }
@@ -129,6 +145,15 @@ impl Store {
         })
     }
 
+    /// Subscribes to every change made from now on that reaches this process, without waiting. On
+    /// PostgreSQL other processes' changes reach it once anything here has called [`Store::changes`]
+    /// (as serving does), until then only this process's own.
+    pub fn watch(&self) -> Changes {
+        Changes {
+            receiver: self.feed.sender.subscribe(),
+        }
+    }
+
     /// Tells every subscriber, in this process or any other, about a change just committed. A
     /// notification that cannot be sent is logged: the change itself is stored, and followers read
     /// again on their own now and then.
@@ -139,6 +164,11 @@ impl Store {
                 let _ = self.feed.sender.send(change);
             }
             Backend::Postgres(pool) => {
+                if matches!(change, Change::Account(_)) {
+                    // This process reads its own writes to an account at once; the database's
+                    // echo of the notification comes later and changes nothing more.
+                    let _ = self.feed.sender.send(change.clone());
+                }
                 let sent = sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANNEL)
                     .bind(change.encode())
@@ -193,6 +223,7 @@ mod tests {
             Change::Draft("0f3a".into()),
             Change::Item(7),
             Change::Text(8),
+            Change::Account(9),
             Change::Missed,
         ] {
             assert_eq!(Change::decode(&change.encode()), Some(change));

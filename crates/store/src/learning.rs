@@ -4,7 +4,7 @@
 use lyceum_course::Quiz;
 
 use crate::courses::{COURSE_COLUMNS, Course, CourseRow};
-use crate::{Store, StoreError, from_json, with_pool};
+use crate::{Change, Store, StoreError, from_json, with_pool};
 
 /// One graded attempt at a unit's quiz.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +99,7 @@ impl Store {
                 .fetch_one(pool)
                 .await?
         });
+        self.publish(Change::Account(new.user_id)).await;
         row.try_into()
     }
 
@@ -116,6 +117,33 @@ impl Store {
             sqlx::query_as(&sql)
                 .bind(user_id)
                 .bind(unit_id)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(Attempt::try_from).collect()
+    }
+
+    /// Learner `user_id`'s best attempt at each quiz of course `course_id`: the most right of the
+    /// questions asked, the newest of equals; in syllabus order.
+    pub async fn best_attempts(
+        &self,
+        user_id: i64,
+        course_id: i64,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM ( \
+               SELECT a.*, u.position, ROW_NUMBER() OVER ( \
+                 PARTITION BY a.unit_id \
+                 ORDER BY a.score * 1.0 / NULLIF(a.total, 0) DESC, a.created_at DESC, a.id DESC \
+               ) AS rank \
+               FROM quiz_attempts a JOIN units u ON u.id = a.unit_id \
+               WHERE a.user_id = $1 AND u.course_id = $2 \
+             ) best WHERE rank = 1 ORDER BY position"
+        );
+        let rows: Vec<AttemptRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(user_id)
+                .bind(course_id)
                 .fetch_all(pool)
                 .await?
         });
@@ -181,6 +209,7 @@ impl Store {
         with_pool!(self, pool => {
             enrol_in!(pool, user_id, course_id, now);
         });
+        self.publish(Change::Account(user_id)).await;
         Ok(())
     }
 
@@ -232,6 +261,7 @@ impl Store {
             .execute(pool)
             .await?;
         });
+        self.publish(Change::Account(user_id)).await;
         Ok(())
     }
 
@@ -267,6 +297,7 @@ impl Store {
             .await?;
             tx.commit().await?;
         });
+        self.publish(Change::Account(user_id)).await;
         Ok(())
     }
 
@@ -280,6 +311,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
+        self.publish(Change::Account(user_id)).await;
         Ok(undone > 0)
     }
 

@@ -63,8 +63,17 @@ impl FromRequestParts<Web> for Viewer {
         let Some(secret) = cookie(&parts.headers, session_cookie(web)) else {
             return Ok(Self(None));
         };
-        let found = accounts::session(&web.app.store, &secret).await?;
-        Ok(Self(found.map(|(session, user)| Signed { session, user })))
+        let hash = accounts::secret_hash(&secret);
+        if let Some(signed) = web.people.session(&hash, lyceum_store::now_ms()) {
+            return Ok(Self(Some(signed)));
+        }
+        let reading = web.people.reading();
+        let found = accounts::session_of_hash(&web.app.store, &hash).await?;
+        let signed = found.map(|(session, user)| Signed { session, user });
+        if let Some(signed) = &signed {
+            web.people.keep_session(hash, signed.clone(), reading);
+        }
+        Ok(Self(signed))
     }
 }
 

@@ -123,7 +123,13 @@ async fn until_changed(changes: &mut Changes, id: &str) {
         loop {
             match changes.next().await {
                 Some(Change::Draft(changed)) if changed == id => return,
-                Some(Change::Draft(_) | Change::Queued | Change::Item(_) | Change::Text(_)) => {}
+                Some(
+                    Change::Draft(_)
+                    | Change::Queued
+                    | Change::Item(_)
+                    | Change::Text(_)
+                    | Change::Account(_),
+                ) => {}
                 Some(Change::Missed) | None => return,
             }
         }

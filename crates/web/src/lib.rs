@@ -14,6 +14,7 @@ mod extract;
 pub mod headers;
 pub mod markdown;
 pub mod page_cache;
+pub mod people;
 pub mod rate_limit;
 mod render;
 mod routes;
@@ -49,6 +50,8 @@ pub struct Web {
     pub public_url: Arc<str>,
     /// Course, week and unit pages, once per change of their course.
     pub pages: Arc<page_cache::PageCache>,
+    /// Sessions and learners' standings, until their account changes.
+    pub people: Arc<people::People>,
     /// Drafts per client an hour.
     pub draft_limit: Arc<rate_limit::RateLimit>,
     /// Course units asked for per client an hour.
@@ -77,6 +80,7 @@ impl Web {
                 app.hub.progress(),
                 std::time::Duration::from_secs(app.settings.web.page_cache_secs),
             )),
+            people: Arc::new(people::People::new(&app.store)),
             draft_limit: Arc::new(rate_limit::RateLimit::per_hour(
                 app.settings.web.drafts_per_hour,
             )),
@@ -136,7 +140,8 @@ async fn count(
 
 /// How often what the privacy page promises to forget is looked through.
 const FORGET_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
-/// How often pages too old to serve are dropped from the page cache.
+/// How often pages too old to serve are dropped from the page cache, and sessions and standings
+/// from [`people`].
 const FORGET_PAGES_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Serves the router on `listener` until `shutdown` completes, then stops accepting and lets requests
@@ -201,7 +206,10 @@ pub async fn forget_expired(web: Web) {
                     tracing::warn!(%error, "could not delete expired drafts");
                 }
             }
-            _ = pages.tick() => web.pages.forget_expired(),
+            _ = pages.tick() => {
+                web.pages.forget_expired();
+                web.people.forget_expired();
+            }
         }
     }
 }

@@ -51,10 +51,18 @@ struct Inner {
 }
 
 struct Page {
-    course_id: i64,
     epoch: u64,
     rendered: Instant,
-    html: Bytes,
+    served: Served,
+}
+
+/// A page as kept: its HTML, and what it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    pub course_id: i64,
+    /// The unit, on a unit's page.
+    pub unit_id: Option<i64>,
+    pub html: Bytes,
 }
 
 /// When a page is about to be rendered: pass it back to [`PageCache::put`].
@@ -86,7 +94,7 @@ impl PageCache {
     }
 
     /// The page at `key`, if it is current.
-    pub fn get(&self, key: &PageKey) -> Option<Bytes> {
+    pub fn get(&self, key: &PageKey) -> Option<Served> {
         if self.ttl.is_zero() {
             return None;
         }
@@ -94,12 +102,12 @@ impl PageCache {
         let changed =
             |inner: &Inner, course_id: i64| inner.changed.get(&course_id).copied().unwrap_or(0);
         let page = inner.pages.peek(key)?;
-        let current =
-            page.epoch >= changed(&inner, page.course_id) && page.rendered.elapsed() < self.ttl;
+        let current = page.epoch >= changed(&inner, page.served.course_id)
+            && page.rendered.elapsed() < self.ttl;
         if !current {
             return None;
         }
-        inner.pages.get(key).map(|page| page.html.clone())
+        inner.pages.get(key).map(|page| page.served.clone())
     }
 
     /// Call before reading what a page shows from the store.
@@ -107,16 +115,16 @@ impl PageCache {
         Rendering(self.inner().epoch)
     }
 
-    /// Keeps the page at `key` of course `course_id`, unless the course changed since `rendering`. A
-    /// full cache drops its least recently used page.
-    pub fn put(&self, key: PageKey, course_id: i64, rendering: Rendering, html: Bytes) {
+    /// Keeps the page at `key`, unless its course changed since `rendering`. A full cache drops its
+    /// least recently used page.
+    pub fn put(&self, key: PageKey, rendering: Rendering, served: Served) {
         if self.ttl.is_zero() {
             return;
         }
         let mut inner = self.inner();
         if inner
             .changed
-            .get(&course_id)
+            .get(&served.course_id)
             .is_some_and(|&at| at > rendering.0)
         {
             return;
@@ -124,10 +132,9 @@ impl PageCache {
         inner.pages.put(
             key,
             Page {
-                course_id,
                 epoch: rendering.0,
                 rendered: Instant::now(),
-                html,
+                served,
             },
         );
     }
@@ -142,7 +149,7 @@ impl PageCache {
             .filter(|(_, page)| {
                 page.rendered.elapsed() >= self.ttl
                     || changed
-                        .get(&page.course_id)
+                        .get(&page.served.course_id)
                         .is_some_and(|&at| at > page.epoch)
             })
             .map(|(key, _)| key.clone())
@@ -207,6 +214,18 @@ mod tests {
         PageKey::Course(slug.into())
     }
 
+    fn page(course_id: i64, html: &'static [u8]) -> Served {
+        Served {
+            course_id,
+            unit_id: None,
+            html: Bytes::from_static(html),
+        }
+    }
+
+    fn html(served: Option<Served>) -> Option<Bytes> {
+        served.map(|served| served.html)
+    }
+
     fn progress(course_id: i64) -> Progress {
         Progress {
             course_id,
@@ -222,12 +241,12 @@ mod tests {
         let (sender, receiver) = broadcast::channel(8);
         let cache = PageCache::new(receiver, Duration::from_secs(60));
         let rendering = cache.rendering();
-        cache.put(key("a"), 1, rendering, Bytes::from_static(b"one"));
-        cache.put(key("b"), 2, rendering, Bytes::from_static(b"two"));
-        assert_eq!(cache.get(&key("a")).as_deref(), Some(&b"one"[..]));
+        cache.put(key("a"), rendering, page(1, b"one"));
+        cache.put(key("b"), rendering, page(2, b"two"));
+        assert_eq!(html(cache.get(&key("a"))).as_deref(), Some(&b"one"[..]));
         sender.send(progress(1)).unwrap();
         assert_eq!(cache.get(&key("a")), None, "course 1 changed");
-        assert_eq!(cache.get(&key("b")).as_deref(), Some(&b"two"[..]));
+        assert_eq!(html(cache.get(&key("b"))).as_deref(), Some(&b"two"[..]));
         cache.changed(2);
         assert_eq!(cache.get(&key("b")), None, "course 2 changed");
     }
@@ -238,18 +257,18 @@ mod tests {
         let cache = PageCache::new(receiver, Duration::from_secs(60));
         let rendering = cache.rendering();
         sender.send(progress(1)).unwrap();
-        cache.put(key("a"), 1, rendering, Bytes::from_static(b"old"));
+        cache.put(key("a"), rendering, page(1, b"old"));
         assert_eq!(cache.get(&key("a")), None);
         let rendering = cache.rendering();
-        cache.put(key("a"), 1, rendering, Bytes::from_static(b"new"));
-        assert_eq!(cache.get(&key("a")).as_deref(), Some(&b"new"[..]));
+        cache.put(key("a"), rendering, page(1, b"new"));
+        assert_eq!(html(cache.get(&key("a"))).as_deref(), Some(&b"new"[..]));
     }
 
     #[test]
     fn missed_events_drop_every_page_and_zero_ttl_keeps_none() {
         let (sender, receiver) = broadcast::channel(2);
         let cache = PageCache::new(receiver, Duration::from_secs(60));
-        cache.put(key("a"), 1, cache.rendering(), Bytes::from_static(b"one"));
+        cache.put(key("a"), cache.rendering(), page(1, b"one"));
         for _ in 0..3 {
             sender.send(progress(9)).unwrap();
         }
@@ -260,7 +279,7 @@ mod tests {
         );
 
         let off = PageCache::new(sender.subscribe(), Duration::ZERO);
-        off.put(key("a"), 1, off.rendering(), Bytes::from_static(b"one"));
+        off.put(key("a"), off.rendering(), page(1, b"one"));
         assert_eq!(off.get(&key("a")), None);
     }
 
@@ -270,10 +289,10 @@ mod tests {
         let cache = PageCache::new(receiver, Duration::from_secs(60));
         let week = |n: i64| PageKey::Week("course".into(), n);
         for n in 0..MAX_PAGES as i64 {
-            cache.put(week(n), 1, cache.rendering(), Bytes::from_static(b"page"));
+            cache.put(week(n), cache.rendering(), page(1, b"page"));
         }
         assert!(cache.get(&week(0)).is_some(), "week 0 is used again");
-        cache.put(week(-1), 1, cache.rendering(), Bytes::from_static(b"new"));
+        cache.put(week(-1), cache.rendering(), page(1, b"new"));
         assert_eq!(cache.len(), MAX_PAGES);
         assert!(cache.get(&week(0)).is_some());
         assert_eq!(cache.get(&week(1)), None, "the least recently used went");
@@ -284,15 +303,15 @@ mod tests {
     fn pages_that_cannot_be_served_are_forgotten() {
         let (sender, receiver) = broadcast::channel(8);
         let cache = PageCache::new(receiver, Duration::from_secs(60));
-        cache.put(key("a"), 1, cache.rendering(), Bytes::from_static(b"one"));
-        cache.put(key("b"), 2, cache.rendering(), Bytes::from_static(b"two"));
+        cache.put(key("a"), cache.rendering(), page(1, b"one"));
+        cache.put(key("b"), cache.rendering(), page(2, b"two"));
         sender.send(progress(1)).unwrap();
         cache.forget_expired();
         assert_eq!(cache.len(), 1, "course 1 changed, course 2 did not");
         assert!(cache.get(&key("b")).is_some());
 
         let brief = PageCache::new(sender.subscribe(), Duration::from_nanos(1));
-        brief.put(key("a"), 1, brief.rendering(), Bytes::from_static(b"one"));
+        brief.put(key("a"), brief.rendering(), page(1, b"one"));
         let put = Instant::now();
         while put.elapsed().is_zero() {}
         brief.forget_expired();

@@ -5,7 +5,7 @@ use std::future::Future;
 use axum::response::Html;
 use bytes::Bytes;
 
-use crate::page_cache::PageKey;
+use crate::page_cache::{PageKey, Served};
 use crate::{Web, WebError};
 
 /// A rendered page.
@@ -16,6 +16,8 @@ pub fn page(template: &impl askama::Template) -> Result<Html<String>, WebError> 
 /// A page of one course, rendered.
 pub struct Rendered {
     pub course_id: i64,
+    /// The unit, on a unit's page.
+    pub unit_id: Option<i64>,
     pub html: String,
     /// Whether it may be served again: not while it starts writing its unit.
     pub keep: bool,
@@ -25,6 +27,7 @@ impl Rendered {
     pub fn new(course_id: i64, template: &impl askama::Template) -> Result<Self, WebError> {
         Ok(Self {
             course_id,
+            unit_id: None,
             html: template.render()?,
             keep: true,
         })
@@ -37,16 +40,29 @@ pub async fn cached(
     key: PageKey,
     render: impl Future<Output = Result<Rendered, WebError>>,
 ) -> Result<Html<Bytes>, WebError> {
+    Ok(Html(cached_page(web, key, render).await?.html))
+}
+
+/// [`cached`], with what the page shows.
+pub async fn cached_page(
+    web: &Web,
+    key: PageKey,
+    render: impl Future<Output = Result<Rendered, WebError>>,
+) -> Result<Served, WebError> {
     let hit = web.pages.get(&key);
     web.app.metrics.page_cache(hit.is_some());
-    if let Some(html) = hit {
-        return Ok(Html(html));
+    if let Some(served) = hit {
+        return Ok(served);
     }
     let rendering = web.pages.rendering();
     let page = render.await?;
-    let html = Bytes::from(page.html);
+    let served = Served {
+        course_id: page.course_id,
+        unit_id: page.unit_id,
+        html: Bytes::from(page.html),
+    };
     if page.keep {
-        web.pages.put(key, page.course_id, rendering, html.clone());
+        web.pages.put(key, rendering, served.clone());
     }
-    Ok(Html(html))
+    Ok(served)
 }

@@ -2,6 +2,8 @@
 
 use lyceum_store::{Course, CourseSummary, Maker, Module, Status, Unit};
 
+use crate::people::Standing;
+
 /// What search engines and link previews get: the canonical address, a title and a description.
 pub struct Meta {
     /// The page's canonical address.
@@ -69,6 +71,8 @@ pub struct UnitLink {
     pub current: bool,
     /// Whether the learner reading has done it.
     pub done: bool,
+    /// The learner's best quiz score on it, "4 of 5", once they took its quiz.
+    pub best: Option<String>,
 }
 
 /// How a person reads an item's status.
@@ -162,16 +166,20 @@ pub fn unit_link(course: &Course, unit: &Unit, current: Option<i64>) -> UnitLink
         status: status_label(unit.status),
         current: current == Some(unit.id),
         done: false,
+        best: None,
     }
 }
 
-/// Marks in `weeks` the units whose ids are in `done`.
-pub fn mark_done(weeks: &mut [WeekView], units: &[Unit], done: &std::collections::HashSet<i64>) {
+/// Marks in `weeks` the units the learner has done, and their best quiz scores.
+pub fn mark_standing(weeks: &mut [WeekView], units: &[Unit], standing: &Standing) {
     for week in weeks {
         // The week's units in the order `syllabus` listed them.
         let ids = units.iter().filter(|unit| unit.week == week.number);
         for (link, unit) in week.units.iter_mut().zip(ids) {
-            link.done = done.contains(&unit.id);
+            link.done = standing.done(unit.id).is_some();
+            link.best = standing
+                .best(unit.id)
+                .map(|best| format!("{} of {}", best.score, best.total));
         }
     }
 }

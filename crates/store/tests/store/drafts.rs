@@ -5,23 +5,14 @@ use std::time::Duration;
 
 use lyceum_course::{OutlinePiece, OutlineSoFar};
 use lyceum_store::drafts::Drafted;
-use lyceum_store::{
-    Change, Changes, DraftRefused, DraftStatus, NewCourse, Store, StoreError, Task,
-};
+use lyceum_store::{Change, DraftRefused, DraftStatus, NewCourse, Store, StoreError, Task};
 
 use crate::helpers::{
-    anonymous, on_each_backend, outline, postgres_admin_url, postgres_database, request, stats,
+    anonymous, next_change, on_each_backend, outline, postgres_admin_url, postgres_database,
+    request, stats,
 };
 
 const LEASE: Duration = Duration::from_secs(60);
-
-/// The next change of the feed, failing the test when none comes in 10 s.
-async fn next_change(changes: &mut Changes) -> Change {
-    tokio::time::timeout(Duration::from_secs(10), changes.next())
-        .await
-        .expect("no change announced within 10 s")
-        .expect("the feed ended")
-}
 
 /// A draft drafted to the end by hand, as a worker would, in a store with no other job; its id.
 async fn ready_draft(store: &Store, owner: &str) -> String {

@@ -156,3 +156,11 @@ pub fn quiz() -> lyceum_course::Quiz {
             .collect(),
     }
 }
+
+/// The next change of the feed, failing the test when none comes in 10 s.
+pub async fn next_change(changes: &mut lyceum_store::Changes) -> lyceum_store::Change {
+    tokio::time::timeout(std::time::Duration::from_secs(10), changes.next())
+        .await
+        .expect("no change announced within 10 s")
+        .expect("the feed ended")
+}

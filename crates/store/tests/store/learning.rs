@@ -3,7 +3,7 @@
 use lyceum_course::Quiz;
 use lyceum_store::{Done, DoneHow, ItemKind, NewAttempt, NewUser, Output, Store};
 
-use crate::helpers::{create_course, on_each_backend, quiz, stats};
+use crate::helpers::{create_course, next_change, on_each_backend, quiz, stats};
 
 async fn learner(store: &Store, email: &str) -> i64 {
     let new = NewUser {
@@ -99,6 +99,18 @@ async fn a_learner_s_attempts_are_theirs_newest_first_and_go_with_the_account_or
         );
         assert_eq!(
             scores(store.attempts(bob, None).await.unwrap()),
+            [(first, 0)]
+        );
+        // The best of each quiz, in syllabus order; a later equal score is the one kept.
+        store
+            .record_attempt(&attempt(ada, first, &[1, 1, 0], 3, 9_000))
+            .await
+            .unwrap();
+        let best = store.best_attempts(ada, course.id).await.unwrap();
+        assert_eq!(scores(best.clone()), [(first, 3), (second, 0)]);
+        assert_eq!(best[0].created_at, 9_000);
+        assert_eq!(
+            scores(store.best_attempts(bob, course.id).await.unwrap()),
             [(first, 0)]
         );
 
@@ -246,6 +258,54 @@ async fn a_learner_s_courses_say_how_far_they_are_and_what_comes_next() {
         assert_eq!(courses[0].enrolment.last_active_at, 3_000);
         let bob = learner(&store, "bob@example.org").await;
         assert!(store.learner_courses(bob).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_change_to_what_a_signed_in_page_shows_of_an_account_is_announced() {
+    on_each_backend(|store| async move {
+        let course = create_course(&store, "Tides", 1, 1).await;
+        let unit = written_with_quiz(&store, course.id, 0, &quiz()).await;
+        let ada = learner(&store, "ada@example.org").await;
+        let session = store
+            .create_session(&lyceum_store::NewSession {
+                secret_hash: "hash",
+                user_id: ada,
+                csrf_token: "csrf",
+                user_agent: "test",
+                now: 1_000,
+                expires_at: 1_000_000,
+            })
+            .await
+            .unwrap();
+        let mut changes = store.changes().await.unwrap();
+        let mut announced = Vec::new();
+        for step in 0..9 {
+            match step {
+                0 => store.enrol(ada, course.id, 2_000).await.unwrap(),
+                1 => store.touch_enrolment(ada, course.id, 3_000).await.unwrap(),
+                2 => drop(
+                    store
+                        .record_attempt(&attempt(ada, unit, &[0, 0, 0], 1, 4_000))
+                        .await
+                        .unwrap(),
+                ),
+                3 => store
+                    .mark_done(ada, unit, DoneHow::Marked, 5_000)
+                    .await
+                    .unwrap(),
+                4 => assert!(store.mark_not_done(ada, unit).await.unwrap()),
+                5 => store.set_display_name(ada, "Ada L.").await.unwrap(),
+                6 => assert_eq!(store.end_sessions(ada, Some(session.id)).await.unwrap(), 0),
+                7 => assert!(store.end_session(ada, session.id).await.unwrap()),
+                _ => store.disable_user(ada, 6_000).await.unwrap(),
+            }
+            announced.push((step, next_change(&mut changes).await));
+        }
+        for (step, change) in announced {
+            assert_eq!(change, lyceum_store::Change::Account(ada), "step {step}");
+        }
     })
     .await;
 }

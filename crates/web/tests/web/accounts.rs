@@ -401,3 +401,64 @@ async fn guessing_one_account_s_password_is_stopped_after_ten_tries_an_hour() {
         stopped.html
     );
 }
+
+#[tokio::test]
+async fn a_session_ended_and_a_unit_done_on_another_node_show_here_once_it_hears() {
+    let Some(database) = lyceum_testkit::postgres_database().await else {
+        return;
+    };
+    let url = database.url.clone();
+    let here = crate::helpers::spawn_web_with(move |settings| settings.database.url = url).await;
+    let url = database.url.clone();
+    let there = crate::helpers::spawn_web_with(move |settings| settings.database.url = url).await;
+    let course = here.course("How tides rise and fall", 1, 1).await;
+    here.drain_jobs().await;
+    let unit = here.app.store.units(course.id).await.unwrap()[0].clone();
+    let path = format!("/courses/{}/weeks/1/units/1", course.slug);
+
+    let mut ada = Browser::new(&here);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    let ada_id = here
+        .app
+        .store
+        .user_by_email("ada@example.org")
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id;
+    // Read once here, so that this node keeps her session and her standing in the course.
+    assert!(ada.get(&path).await.html.contains("Mark as done"));
+    let mut heard = here.app.store.changes().await.unwrap();
+    there
+        .app
+        .store
+        .mark_done(
+            ada_id,
+            unit.id,
+            lyceum_store::DoneHow::Marked,
+            lyceum_store::now_ms(),
+        )
+        .await
+        .unwrap();
+    hear(&mut heard, ada_id).await;
+    assert!(ada.get(&path).await.html.contains("✓ Done."));
+
+    assert_eq!(there.app.store.end_sessions(ada_id, None).await.unwrap(), 1);
+    hear(&mut heard, ada_id).await;
+    let page = ada.get("/account").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "signed out here too");
+}
+
+/// Waits for the feed to say account `id` changed, failing the test after 10 s.
+async fn hear(heard: &mut lyceum_store::Changes, id: i64) {
+    loop {
+        let change = tokio::time::timeout(std::time::Duration::from_secs(10), heard.next())
+            .await
+            .expect("no word from the other node within 10 s")
+            .expect("the feed ended");
+        if change == lyceum_store::Change::Account(id) {
+            return;
+        }
+    }
+}

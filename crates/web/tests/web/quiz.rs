@@ -303,6 +303,31 @@ async fn a_learner_starts_a_course_finishes_units_and_sees_only_their_own_progre
     );
     let page = ada.get(&course_path).await;
     assert!(page.html.contains("2 of 2 units done") && page.html.contains("Every unit is done"));
+    let total = second_quiz.questions.len();
+    assert!(
+        page.html
+            .contains(&format!("quiz: best {total} of {total}")),
+        "the best score shows in the syllabus: {}",
+        page.html
+    );
+    // The unit page, shared with everyone from the page cache, carries Ada's own part only for her.
+    let anonymous = web.get(&second_path).await;
+    assert!(
+        anonymous
+            .html
+            .contains("to mark units done and keep your quiz results")
+    );
+    let page = ada.get(&second_path).await;
+    assert!(
+        page.html
+            .contains(&format!("Your best on its quiz: {total} of {total}."))
+            && page.html.contains("✓ Done: you passed its quiz."),
+        "{}",
+        page.html
+    );
+    assert!(!page.html.contains("to mark units done"));
+    assert_eq!(page.html.matches(r#"id="learner""#).count(), 1);
+    assert!(!web.get(&second_path).await.html.contains(&csrf));
 
     let home = ada.get("/").await;
     assert!(home.html.contains("Continue where you left off"));
@@ -347,7 +372,9 @@ async fn a_learner_starts_a_course_finishes_units_and_sees_only_their_own_progre
         .await;
     let page = bob.get(&course_path).await;
     assert!(page.html.contains("Start this course") && !page.html.contains("units done"));
-    assert!(!page.html.contains("✓ done"));
+    assert!(!page.html.contains("✓ done") && !page.html.contains("quiz: best"));
+    let page = bob.get(&second_path).await;
+    assert!(page.html.contains("Mark as done") && !page.html.contains("Your best"));
     let theirs = bob
         .post(
             &format!("{first_path}/done"),

@@ -20,10 +20,12 @@ use crate::auth::{Signed, SignedIn, Viewer};
 use crate::client::Client;
 use crate::extract::Params;
 use crate::page_cache::PageKey;
+use crate::people::Standing;
 use crate::render::{Rendered, cached};
 use crate::shared_live::{End, Frame, end, events, show};
 use crate::views::{
-    Meta, UnitLink, WeekView, course_href, maker_name, mark_done, status_label, syllabus, unit_link,
+    Meta, UnitLink, WeekView, course_href, maker_name, mark_standing, status_label, syllabus,
+    unit_link,
 };
 use crate::{Web, WebError, markdown};
 
@@ -78,11 +80,11 @@ struct CourseProgress {
 }
 
 impl CourseProgress {
-    fn new(course: &Course, modules: &[Module], units: &[Unit], done: &HashSet<i64>) -> Self {
+    fn new(course: &Course, modules: &[Module], units: &[Unit], standing: &Standing) -> Self {
         let count = |status| units.iter().filter(|unit| unit.status == status).count();
         let (ready, failed, total) = (count(Status::Ready), count(Status::Failed), units.len());
         let mut weeks = syllabus(course, modules, units, None);
-        mark_done(&mut weeks, units, done);
+        mark_standing(&mut weeks, units, standing);
         Self {
             weeks,
             percent: (ready * 100).checked_div(total).unwrap_or(0),
@@ -139,27 +141,19 @@ pub async fn course(
     }
 }
 
-/// The learner's progress through a course of `units`: their view, and the ids of the units done.
-async fn learner_progress(
-    web: &Web,
+/// The learner's progress through a course of `units`, from their `standing` in it.
+fn learner_view(
     signed: &Signed,
     course: &Course,
     units: &[Unit],
-) -> Result<(LearnerView, HashSet<i64>), WebError> {
-    let store = &web.app.store;
-    let user = signed.user.id;
-    let enrolled = store.enrolment(user, course.id).await?.is_some();
-    let done: HashSet<i64> = store
-        .units_done(user, Some(course.id))
-        .await?
-        .iter()
-        .map(|done| done.unit_id)
-        .collect();
+    standing: &Standing,
+) -> LearnerView {
+    let done: HashSet<i64> = standing.done.iter().map(|done| done.unit_id).collect();
     let total = units.len();
-    let view = LearnerView {
+    LearnerView {
         csrf: signed.session.csrf_token.clone(),
         enrol: format!("{}/enrol", course_href(course)),
-        enrolled,
+        enrolled: standing.enrolment.is_some(),
         done: done.len(),
         total,
         percent: (done.len() * 100).checked_div(total).unwrap_or(0),
@@ -167,8 +161,7 @@ async fn learner_progress(
             .iter()
             .find(|unit| !done.contains(&unit.id))
             .map(|unit| unit_link(course, unit, None)),
-    };
-    Ok((view, done))
+    }
 }
 
 async fn render_course(
@@ -177,14 +170,18 @@ async fn render_course(
     learner: Option<&Signed>,
 ) -> Result<Rendered, WebError> {
     let (course, modules, units) = load(web, slug).await?;
-    let (learner, done) = match learner {
+    let (learner, standing) = match learner {
         Some(signed) => {
-            let (view, done) = learner_progress(web, signed, &course, &units).await?;
-            (Some(view), done)
+            let standing = web
+                .people
+                .standing_in(&web.app.store, signed.user.id, course.id)
+                .await?;
+            let view = learner_view(signed, &course, &units, &standing);
+            (Some(view), standing)
         }
-        None => (None, HashSet::new()),
+        None => (None, Arc::default()),
     };
-    let progress = CourseProgress::new(&course, &modules, &units, &done);
+    let progress = CourseProgress::new(&course, &modules, &units, &standing);
     let href = course_href(&course);
     Rendered::new(
         course.id,
@@ -257,7 +254,7 @@ async fn render_progress(
             }
         };
         // Shared by every viewer, so it marks nobody's units done.
-        let progress = CourseProgress::new(&course, &modules, &units, &HashSet::new());
+        let progress = CourseProgress::new(&course, &modules, &units, &Standing::default());
         show(&frames, progress.render().unwrap_or_default());
         if !progress.writing() {
             end(&frames, End::Done);

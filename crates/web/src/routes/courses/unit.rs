@@ -21,7 +21,8 @@ use super::load;
 use crate::auth::{Signed, SignedIn, Viewer};
 use crate::extract::Params;
 use crate::page_cache::PageKey;
-use crate::render::{Rendered, cached};
+use crate::people::Standing;
+use crate::render::{Rendered, cached_page};
 use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
 use crate::{Web, WebError, markdown};
 
@@ -47,16 +48,55 @@ struct UnitPage {
     previous: Option<UnitLink>,
     next: Option<UnitLink>,
     quiz: Option<QuizView>,
-    /// The signed-in learner's "done" for this unit; `None` for a reader signed out.
-    learner: Option<UnitLearner>,
+    /// HTML of the learner's part ([`LearnerPart`]): the one part of the page that differs between
+    /// signed-in learners, spliced into the page everyone shares.
+    learner: String,
 }
 
-/// Whether a signed-in learner has done the unit, and the form that changes it.
-struct UnitLearner {
+/// What the page says of the learner: for a signed-in one, whether they have done the unit (and the
+/// form that changes it) and their best quiz score; for anyone else, that signing in keeps these.
+#[derive(Template)]
+#[template(path = "unit_learner.html")]
+struct LearnerPart {
+    view: Option<LearnerView>,
+}
+
+struct LearnerView {
     csrf: String,
     action: String,
     /// `marked` or `quiz` once done.
     done: Option<&'static str>,
+    /// The best quiz score and the number of questions.
+    best: Option<(i64, i64)>,
+}
+
+impl LearnerPart {
+    fn new(signed: Option<&Signed>, standing: &Standing, unit_href: &str, unit_id: i64) -> Self {
+        Self {
+            view: signed.map(|signed| LearnerView {
+                csrf: signed.session.csrf_token.clone(),
+                action: format!("{unit_href}/done"),
+                done: standing.done(unit_id).map(DoneHow::as_str),
+                best: standing.best(unit_id).map(|best| (best.score, best.total)),
+            }),
+        }
+    }
+}
+
+/// Where the learner's part starts in a unit page: its last occurrence, since everything after it is
+/// escaped text and Lyceum's own markup, while the article before it is model output.
+const LEARNER_OPEN: &str = r#"<section class="learner" id="learner" aria-label="Your progress">"#;
+
+/// `page` with its learner's part replaced by `part`; `None` if it has none.
+fn splice(page: &[u8], part: &str) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(page).ok()?;
+    let start = text.rfind(LEARNER_OPEN)? + LEARNER_OPEN.len();
+    let end = start + text[start..].find("</section>")?;
+    let mut spliced = Vec::with_capacity(page.len() + part.len());
+    spliced.extend_from_slice(&page[..start]);
+    spliced.extend_from_slice(part.as_bytes());
+    spliced.extend_from_slice(&page[end..]);
+    Some(spliced)
 }
 
 /// The quiz as the page shows it: blank, answered with the result, or sent back unchecked.
@@ -144,33 +184,56 @@ impl QuizView {
     }
 }
 
-/// `GET /courses/{slug}/weeks/{week}/units/{unit}`: the same page for every reader signed out (from
-/// the page cache); a signed-in learner's says whether they have done it.
+/// `GET /courses/{slug}/weeks/{week}/units/{unit}`: the same page for every reader (from the page
+/// cache), with a signed-in learner's own part spliced in: whether they have done it, their best quiz
+/// score. Their standing comes from [`crate::people`], so this reads nothing from the store while
+/// nothing changed.
 pub async fn get(
     State(web): State<Web>,
     Viewer(viewer): Viewer,
     Params((slug, week, number)): Params<(String, i64, i64)>,
 ) -> Result<Html<Bytes>, WebError> {
+    let key = PageKey::Unit(slug.clone(), week, number);
+    let shared = cached_page(&web, key, async {
+        render(
+            &web,
+            find(&web, &slug, week, number).await?,
+            Answers::None,
+            None,
+        )
+        .await
+    })
+    .await?;
     let Some(signed) = viewer else {
-        return cached(&web, PageKey::Unit(slug.clone(), week, number), async {
-            render(
-                &web,
-                find(&web, &slug, week, number).await?,
-                Answers::None,
-                None,
-            )
-            .await
-        })
-        .await;
+        return Ok(Html(shared.html));
     };
-    let found = find(&web, &slug, week, number).await?;
-    web.app
-        .store
-        .touch_enrolment(signed.user.id, found.course.id, now_ms())
+    let unit_id = shared.unit_id.ok_or(WebError::NotFound)?;
+    let store = &web.app.store;
+    let standing = web
+        .people
+        .standing_in(store, signed.user.id, shared.course_id)
         .await?;
-    let rendered = render(&web, found, Answers::None, Some(&signed)).await?;
-    Ok(Html(Bytes::from(rendered.html)))
+    // "Continue where you left off" orders by activity to the minute; a write per page would cost
+    // more than the page.
+    let now = now_ms();
+    if standing
+        .enrolment
+        .is_some_and(|enrolment| enrolment.last_active_at < now - TOUCH_EVERY_MS)
+    {
+        store
+            .touch_enrolment(signed.user.id, shared.course_id, now)
+            .await?;
+    }
+    let href = crate::views::href(&slug, Some(week), Some(number));
+    let part = LearnerPart::new(Some(&signed), &standing, &href, unit_id).render()?;
+    let page = splice(&shared.html, &part).ok_or_else(|| {
+        WebError::Internal(format!("unit page {href} has no learner's part to fill"))
+    })?;
+    Ok(Html(Bytes::from(page)))
 }
+
+/// How often a learner's activity in a course is written, at most, in ms.
+const TOUCH_EVERY_MS: i64 = 60_000;
 
 #[derive(serde::Deserialize)]
 pub struct DoneForm {
@@ -315,24 +378,15 @@ async fn render(
         _ => None,
     }
     .map(|quiz| QuizView::new(&quiz, format!("{href}/quiz"), answers));
-    let learner = match signed {
+    let standing = match signed {
         Some(signed) => {
-            let done = web
-                .app
-                .store
-                .units_done(signed.user.id, Some(course.id))
+            web.people
+                .standing_in(&web.app.store, signed.user.id, course.id)
                 .await?
-                .into_iter()
-                .find(|done| done.unit_id == unit.id)
-                .map(|done| done.how.as_str());
-            Some(UnitLearner {
-                csrf: signed.session.csrf_token.clone(),
-                action: format!("{href}/done"),
-                done,
-            })
         }
-        None => None,
+        None => Arc::default(),
     };
+    let learner = LearnerPart::new(signed, &standing, &href, unit.id).render()?;
     let title = format!("{week}.{number} {}", unit.title);
     let description = format!("{} {}", unit.title, unit.objectives.join(". "));
     let mut rendered = Rendered::new(
@@ -362,6 +416,7 @@ async fn render(
             learner,
         },
     )?;
+    rendered.unit_id = Some(unit.id);
     // A page that is not the stored article asks for the unit when opened: never served from memory.
     rendered.keep = status == "ready";
     Ok(rendered)
