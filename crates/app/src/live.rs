@@ -314,7 +314,9 @@ impl Lyceum {
                     }
                     relayed
                 }
-                Change::Queued | Change::Draft(_) | Change::Account(_) => Ok(()),
+                Change::Queued | Change::Draft(_) | Change::Account(_) | Change::Course(_) => {
+                    Ok(())
+                }
             };
             if let Err(error) = relayed {
                 tracing::warn!(%error, "could not relay another node's progress");

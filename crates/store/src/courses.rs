@@ -4,7 +4,7 @@
 use lyceum_course::{CourseRequest, Language, Level, Outline, OutlineModule, OutlineUnit, Quiz};
 
 use crate::generations::{GenerationStats, Status};
-use crate::{Store, StoreError, from_json, now_ms, with_pool};
+use crate::{Change, Store, StoreError, from_json, now_ms, with_pool};
 
 /// What a course is made from: the request as typed, the confirmed (possibly edited) outline and how its
 /// draft was generated.
@@ -49,8 +49,57 @@ pub struct Course {
     pub featured_at: Option<i64>,
     /// When an admin hid it (Unix ms): shown to nobody and listed nowhere until shown again.
     pub hidden_at: Option<i64>,
+    /// Who may see it, as its maker chose.
+    pub visibility: Visibility,
     /// Who made it: an account, a former one, or nobody signed in.
     pub maker: Maker,
+}
+
+impl Course {
+    /// Whether `viewer` (`None`: someone signed out) may see it: anyone, when it is neither hidden
+    /// nor private; its maker, when it is private; admins, always.
+    pub fn shown_to(&self, viewer: Option<&crate::User>) -> bool {
+        if self.shown_to_all() {
+            return true;
+        }
+        viewer.is_some_and(|user| {
+            user.is_admin || (self.hidden_at.is_none() && self.maker.account() == Some(user.id))
+        })
+    }
+
+    /// Whether everyone may see it, so that its pages may be shared between readers.
+    pub fn shown_to_all(&self) -> bool {
+        self.hidden_at.is_none() && self.visibility != Visibility::Private
+    }
+}
+
+/// Who may see a course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Everyone; listed in the catalog and the sitemap.
+    Public,
+    /// Anyone with its address; listed nowhere, and search engines are asked not to index it.
+    Unlisted,
+    /// Its maker (and admins) only.
+    Private,
+}
+
+impl Visibility {
+    pub const ALL: [Self; 3] = [Self::Public, Self::Unlisted, Self::Private];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Unlisted => "unlisted",
+            Self::Private => "private",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|visibility| visibility.as_str() == text)
+    }
 }
 
 /// Who made a course.
@@ -73,6 +122,9 @@ impl Maker {
         }
     }
 }
+
+/// The courses everyone's lists show: public and not hidden.
+const LISTED: &str = "c.hidden_at IS NULL AND c.visibility = 'public'";
 
 /// Which courses a list holds, in which order.
 #[derive(Debug, Clone, Copy)]
@@ -177,6 +229,7 @@ pub(crate) struct CourseRow {
     created_at: i64,
     featured_at: Option<i64>,
     hidden_at: Option<i64>,
+    visibility: String,
     owner_id: Option<i64>,
     owner_name: Option<String>,
     former_owner: i64,
@@ -188,6 +241,12 @@ impl TryFrom<CourseRow> for Course {
         let corrupt = |error: lyceum_course::InputError| {
             StoreError::Corrupt(format!("course {}: {error}", row.slug))
         };
+        let visibility = Visibility::parse(&row.visibility).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "course {}: visibility {:?}",
+                row.slug, row.visibility
+            ))
+        })?;
         Ok(Self {
             id: row.id,
             outcomes: from_json(&row.outcomes, "course outcomes")?,
@@ -203,6 +262,7 @@ impl TryFrom<CourseRow> for Course {
             created_at: row.created_at,
             featured_at: row.featured_at,
             hidden_at: row.hidden_at,
+            visibility,
             maker: match (row.owner_id, row.owner_name) {
                 (Some(id), Some(name)) => Maker::Account { id, name },
                 _ if row.former_owner != 0 => Maker::Former,
@@ -244,7 +304,7 @@ struct SummaryRow {
 
 pub(crate) const COURSE_COLUMNS: &str = "c.id, c.slug, c.description, c.title, c.summary, c.outcomes, c.language, \
                               c.audience, c.level, c.weeks, c.units_per_week, c.created_at, c.featured_at, \
-                              c.hidden_at, c.owner_id, c.former_owner, \
+                              c.hidden_at, c.visibility, c.owner_id, c.former_owner, \
                               (SELECT o.display_name FROM users o WHERE o.id = c.owner_id) AS owner_name";
 
 fn status(text: Option<String>) -> Result<Status, StoreError> {
@@ -420,10 +480,10 @@ impl Store {
             .try_into()
     }
 
-    /// How many courses are listed (stored and not hidden).
+    /// How many courses are listed (public and not hidden).
     pub async fn course_count(&self) -> Result<i64, StoreError> {
         Ok(with_pool!(self, pool => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM courses WHERE hidden_at IS NULL"
+            "SELECT COUNT(*) FROM courses WHERE hidden_at IS NULL AND visibility = 'public'"
         )
         .fetch_one(pool)
         .await?))
@@ -434,7 +494,7 @@ impl Store {
     /// in one query.
     pub async fn sitemap(&self, limit: i64, offset: i64) -> Result<Vec<SitemapEntry>, StoreError> {
         Ok(with_pool!(self, pool => sqlx::query_as(
-            "WITH page AS (SELECT id, slug FROM courses WHERE hidden_at IS NULL ORDER BY id LIMIT $1 OFFSET $2) \
+            "WITH page AS (SELECT id, slug FROM courses WHERE hidden_at IS NULL AND visibility = 'public' ORDER BY id LIMIT $1 OFFSET $2) \
              SELECT slug, week, unit FROM ( \
                SELECT p.slug, CAST(NULL AS BIGINT) AS week, CAST(NULL AS BIGINT) AS unit FROM page p \
                UNION ALL \
@@ -496,12 +556,12 @@ impl Store {
         let newest = "c.created_at DESC, c.id DESC";
         let (filter, order) = match listing {
             Listing::Catalog => (
-                "c.hidden_at IS NULL",
+                LISTED,
                 "(c.featured_at IS NULL), c.featured_at DESC, c.created_at DESC, c.id DESC",
             ),
-            Listing::Newest => ("c.hidden_at IS NULL", newest),
+            Listing::Newest => (LISTED, newest),
             Listing::Featured => (
-                "c.hidden_at IS NULL AND c.featured_at IS NOT NULL",
+                "c.hidden_at IS NULL AND c.visibility = 'public' AND c.featured_at IS NOT NULL",
                 "c.featured_at DESC, c.id DESC",
             ),
             Listing::MadeBy(_) => ("c.owner_id = $3", newest),
@@ -539,7 +599,28 @@ impl Store {
 
     /// Hides a course from everyone (or shows it again); the course as it is now.
     pub async fn set_hidden(&self, slug: &str, hidden: bool) -> Result<Course, StoreError> {
-        self.mark_course(slug, "hidden_at", hidden).await
+        let course = self.mark_course(slug, "hidden_at", hidden).await?;
+        self.publish(Change::Course(course.id)).await;
+        Ok(course)
+    }
+
+    /// Sets who may see course `course_id`; whether there is such a course.
+    pub async fn set_visibility(
+        &self,
+        course_id: i64,
+        visibility: Visibility,
+    ) -> Result<bool, StoreError> {
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE courses SET visibility = $2, updated_at = $3 WHERE id = $1",
+        )
+        .bind(course_id)
+        .bind(visibility.as_str())
+        .bind(now_ms())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        self.publish(Change::Course(course_id)).await;
+        Ok(updated > 0)
     }
 
     /// Sets the time column `mark` of course `slug` to now (`on`) or clears it; the course as it is now.
@@ -569,6 +650,7 @@ impl Store {
             tx.commit().await?;
             deleted
         });
+        self.publish(Change::Course(course_id)).await;
         Ok(deleted > 0)
     }
 

@@ -35,6 +35,8 @@ pub enum Change {
     /// Something a signed-in page shows of an account changed: its sessions, name or standing, or
     /// what its person did in a course. Its id.
     Account(i64),
+    /// Who may see a course changed, or it was deleted: its pages are rendered again. Its id.
+    Course(i64),
     /// Changes may have been missed (the feed's connection dropped, or the subscriber fell behind):
     /// read again whatever is followed.
     Missed,
@@ -48,6 +50,7 @@ impl Change {
             Self::Item(id) => format!("item:{id}"),
             Self::Text(id) => format!("text:{id}"),
             Self::Account(id) => format!("account:{id}"),
+            Self::Course(id) => format!("course:{id}"),
             Self::Missed => "missed".into(),
         }
     }
@@ -58,6 +61,7 @@ impl Change {
             Some(("item", id)) => id.parse().ok().map(Self::Item),
             Some(("text", id)) => id.parse().ok().map(Self::Text),
             Some(("account", id)) => id.parse().ok().map(Self::Account),
+            Some(("course", id)) => id.parse().ok().map(Self::Course),
             _ if text == "queued" => Some(Self::Queued),
             _ if text == "missed" => Some(Self::Missed),
             _ => None,
@@ -71,6 +75,14 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// A subscription that hears of nothing: for what follows changes made elsewhere in tests of its
+    /// own logic.
+    pub fn none() -> Self {
+        Self {
+            receiver: broadcast::channel(1).1,
+        }
+    }
+
     /// The next change; [`Change::Missed`] when some were lost. `None` once the store is gone.
     pub async fn next(&mut self) -> Option<Change> {
         match self.receiver.recv().await {
@@ -164,9 +176,10 @@ impl Store {
                 let _ = self.feed.sender.send(change);
             }
             Backend::Postgres(pool) => {
-                if matches!(change, Change::Account(_)) {
-                    // This process reads its own writes to an account at once; the database's
-                    // echo of the notification comes later and changes nothing more.
+                if matches!(change, Change::Account(_) | Change::Course(_)) {
+                    // This process reads its own writes to an account or a course's visibility at
+                    // once; the database's echo of the notification comes later and changes nothing
+                    // more.
                     let _ = self.feed.sender.send(change.clone());
                 }
                 let sent = sqlx::query("SELECT pg_notify($1, $2)")
@@ -224,6 +237,7 @@ mod tests {
             Change::Item(7),
             Change::Text(8),
             Change::Account(9),
+            Change::Course(10),
             Change::Missed,
         ] {
             assert_eq!(Change::decode(&change.encode()), Some(change));

@@ -231,6 +231,16 @@ impl Store {
         }))
     }
 
+    /// How many learners have started course `course_id`.
+    pub async fn learner_count(&self, course_id: i64) -> Result<i64, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM enrolments WHERE course_id = $1")
+                .bind(course_id)
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
     /// The courses `user_id` has started, the most recently active first.
     pub async fn enrolments(&self, user_id: i64) -> Result<Vec<Enrolment>, StoreError> {
         Ok(with_pool!(self, pool => {

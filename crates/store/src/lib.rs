@@ -30,7 +30,9 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{ApiToken, NewSession, NewUser, Session, User};
-pub use courses::{Course, CourseSummary, Maker, Module, NewCourse, SitemapEntry, Unit};
+pub use courses::{
+    Course, CourseSummary, Maker, Module, NewCourse, SitemapEntry, Unit, Visibility,
+};
 pub use drafts::{Draft, DraftRefused, DraftStatus, NewDraft};
 pub use feed::{Change, Changes};
 pub use generations::{Generation, GenerationStats, ItemKind, Output, Status};

@@ -128,7 +128,8 @@ async fn until_changed(changes: &mut Changes, id: &str) {
                     | Change::Queued
                     | Change::Item(_)
                     | Change::Text(_)
-                    | Change::Account(_),
+                    | Change::Account(_)
+                    | Change::Course(_),
                 ) => {}
                 Some(Change::Missed) | None => return,
             }

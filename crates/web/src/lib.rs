@@ -78,6 +78,7 @@ impl Web {
             passkeys: lyceum_app::passkeys::relying_party(&app.settings.public_url()).map(Arc::new),
             pages: Arc::new(page_cache::PageCache::new(
                 app.hub.progress(),
+                app.store.watch(),
                 std::time::Duration::from_secs(app.settings.web.page_cache_secs),
             )),
             people: Arc::new(people::People::new(&app.store)),

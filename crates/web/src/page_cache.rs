@@ -2,9 +2,11 @@
 //!
 //! A page is served from memory until its course changes or it is `ttl` old. Changes are the progress
 //! events of this process's worker (a unit started, written or failed), read from the hub before every
-//! lookup, and what this process's own handlers change (a retry). A page rendered while its course
-//! changed is not kept. The age limit bounds how stale a page can be when another node's worker wrote
-//! the change, since those events do not reach this process.
+//! lookup; what this process's own handlers change (a retry); and, from the store's change feed, who may
+//! see a course or its deletion, by any node ([`Change::Course`]), so that a course made private is
+//! not served from memory anywhere. A page rendered while its course changed is not kept. The age
+//! limit bounds how stale a page can be when another node's worker wrote the change, since those
+//! progress events do not reach this process.
 //!
 //! Pages are keyed by their parsed route ([`PageKey`]), so `/weeks/1` and `/weeks/01` are one entry, and
 //! only pages that rendered (of courses that exist) are kept: a client cannot fill the cache with
@@ -18,6 +20,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use lru::LruCache;
 use lyceum_app::live::Progress;
+use lyceum_store::{Change, Changes};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
 /// Pages kept at most.
@@ -43,6 +46,8 @@ pub struct PageCache {
 struct Inner {
     /// Progress of every course, from this process's worker.
     progress: broadcast::Receiver<Progress>,
+    /// The store's changes, from every node.
+    changes: Changes,
     /// Counts changes seen; a page remembers the count it was rendered at.
     epoch: u64,
     /// The epoch of each course's last change.
@@ -70,12 +75,14 @@ pub struct Served {
 pub struct Rendering(u64);
 
 impl PageCache {
-    /// A cache following `progress`, keeping pages for `ttl` (zero: keeping none).
-    pub fn new(progress: broadcast::Receiver<Progress>, ttl: Duration) -> Self {
+    /// A cache following `progress` and the store's `changes`, keeping pages for `ttl` (zero: keeping
+    /// none).
+    pub fn new(progress: broadcast::Receiver<Progress>, changes: Changes, ttl: Duration) -> Self {
         Self {
             ttl,
             inner: Mutex::new(Inner {
                 progress,
+                changes,
                 epoch: 0,
                 changed: HashMap::new(),
                 pages: LruCache::new(NonZeroUsize::MIN.saturating_add(MAX_PAGES - 1)),
@@ -172,9 +179,7 @@ impl PageCache {
     /// Many courses may have changed (an account went, and the name on its courses): render every
     /// page again. A page being rendered at this moment may still be kept, until its age limit.
     pub fn clear(&self) {
-        let mut inner = self.inner();
-        inner.pages.clear();
-        inner.epoch += 1;
+        self.inner().clear();
     }
 
     /// Course `course_id` changed: render its pages again.
@@ -189,19 +194,32 @@ impl Inner {
         self.changed.insert(course_id, self.epoch);
     }
 
-    /// Applies every progress event sent since the last look.
+    /// Applies every progress event and change sent since the last look.
     fn catch_up(&mut self) {
         loop {
             match self.progress.try_recv() {
                 Ok(progress) => self.change(progress.course_id),
-                Err(TryRecvError::Lagged(_)) => {
-                    // Events were missed: any course may have changed.
-                    self.pages.clear();
-                    self.epoch += 1;
-                }
-                Err(TryRecvError::Empty | TryRecvError::Closed) => return,
+                // Events were missed: any course may have changed.
+                Err(TryRecvError::Lagged(_)) => self.clear(),
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
             }
         }
+        while let Some(change) = self.changes.try_next() {
+            match change {
+                Change::Course(course_id) => self.change(course_id),
+                Change::Missed => self.clear(),
+                Change::Queued
+                | Change::Draft(_)
+                | Change::Item(_)
+                | Change::Text(_)
+                | Change::Account(_) => {}
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.pages.clear();
+        self.epoch += 1;
     }
 }
 
@@ -239,7 +257,7 @@ mod tests {
     #[test]
     fn a_page_is_kept_until_its_course_changes() {
         let (sender, receiver) = broadcast::channel(8);
-        let cache = PageCache::new(receiver, Duration::from_secs(60));
+        let cache = PageCache::new(receiver, Changes::none(), Duration::from_secs(60));
         let rendering = cache.rendering();
         cache.put(key("a"), rendering, page(1, b"one"));
         cache.put(key("b"), rendering, page(2, b"two"));
@@ -254,7 +272,7 @@ mod tests {
     #[test]
     fn a_page_rendered_while_its_course_changed_is_not_kept() {
         let (sender, receiver) = broadcast::channel(8);
-        let cache = PageCache::new(receiver, Duration::from_secs(60));
+        let cache = PageCache::new(receiver, Changes::none(), Duration::from_secs(60));
         let rendering = cache.rendering();
         sender.send(progress(1)).unwrap();
         cache.put(key("a"), rendering, page(1, b"old"));
@@ -267,7 +285,7 @@ mod tests {
     #[test]
     fn missed_events_drop_every_page_and_zero_ttl_keeps_none() {
         let (sender, receiver) = broadcast::channel(2);
-        let cache = PageCache::new(receiver, Duration::from_secs(60));
+        let cache = PageCache::new(receiver, Changes::none(), Duration::from_secs(60));
         cache.put(key("a"), cache.rendering(), page(1, b"one"));
         for _ in 0..3 {
             sender.send(progress(9)).unwrap();
@@ -278,7 +296,7 @@ mod tests {
             "lagged: course 1 may have changed"
         );
 
-        let off = PageCache::new(sender.subscribe(), Duration::ZERO);
+        let off = PageCache::new(sender.subscribe(), Changes::none(), Duration::ZERO);
         off.put(key("a"), off.rendering(), page(1, b"one"));
         assert_eq!(off.get(&key("a")), None);
     }
@@ -286,7 +304,7 @@ mod tests {
     #[test]
     fn a_full_cache_drops_the_least_recently_used_page() {
         let (_sender, receiver) = broadcast::channel(8);
-        let cache = PageCache::new(receiver, Duration::from_secs(60));
+        let cache = PageCache::new(receiver, Changes::none(), Duration::from_secs(60));
         let week = |n: i64| PageKey::Week("course".into(), n);
         for n in 0..MAX_PAGES as i64 {
             cache.put(week(n), cache.rendering(), page(1, b"page"));
@@ -302,7 +320,7 @@ mod tests {
     #[test]
     fn pages_that_cannot_be_served_are_forgotten() {
         let (sender, receiver) = broadcast::channel(8);
-        let cache = PageCache::new(receiver, Duration::from_secs(60));
+        let cache = PageCache::new(receiver, Changes::none(), Duration::from_secs(60));
         cache.put(key("a"), cache.rendering(), page(1, b"one"));
         cache.put(key("b"), cache.rendering(), page(2, b"two"));
         sender.send(progress(1)).unwrap();
@@ -310,7 +328,7 @@ mod tests {
         assert_eq!(cache.len(), 1, "course 1 changed, course 2 did not");
         assert!(cache.get(&key("b")).is_some());
 
-        let brief = PageCache::new(sender.subscribe(), Duration::from_nanos(1));
+        let brief = PageCache::new(sender.subscribe(), Changes::none(), Duration::from_nanos(1));
         brief.put(key("a"), brief.rendering(), page(1, b"one"));
         let put = Instant::now();
         while put.elapsed().is_zero() {}

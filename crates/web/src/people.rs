@@ -263,7 +263,11 @@ impl Inner {
                     self.epoch += 1;
                     self.missed = self.epoch;
                 }
-                Change::Queued | Change::Draft(_) | Change::Item(_) | Change::Text(_) => {}
+                Change::Queued
+                | Change::Draft(_)
+                | Change::Item(_)
+                | Change::Text(_)
+                | Change::Course(_) => {}
             }
         }
     }

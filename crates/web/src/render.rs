@@ -4,6 +4,7 @@ use std::future::Future;
 
 use axum::response::Html;
 use bytes::Bytes;
+use lyceum_store::Course;
 
 use crate::page_cache::{PageKey, Served};
 use crate::{Web, WebError};
@@ -19,17 +20,19 @@ pub struct Rendered {
     /// The unit, on a unit's page.
     pub unit_id: Option<i64>,
     pub html: String,
-    /// Whether it may be served again: not while it starts writing its unit.
+    /// Whether it may be served again: not while it starts writing its unit, nor a page of a course
+    /// not everyone may see.
     pub keep: bool,
 }
 
 impl Rendered {
-    pub fn new(course_id: i64, template: &impl askama::Template) -> Result<Self, WebError> {
+    /// A page of `course`: kept to serve again only if everyone may see the course.
+    pub fn new(course: &Course, template: &impl askama::Template) -> Result<Self, WebError> {
         Ok(Self {
-            course_id,
+            course_id: course.id,
             unit_id: None,
             html: template.render()?,
-            keep: true,
+            keep: course.shown_to_all(),
         })
     }
 }

@@ -27,6 +27,10 @@ pub fn router() -> Router<Web> {
         .route("/courses/{slug}/retry", post(courses::course::retry))
         .route("/courses/{slug}/enrol", post(courses::course::enrol))
         .route("/courses/{slug}/manage", post(courses::manage::manage))
+        .route(
+            "/courses/{slug}/delete",
+            get(courses::manage::confirm_delete),
+        )
         .route("/admin/courses", get(courses::manage::admin_courses))
         .route("/courses/{slug}/live", get(courses::course::live))
         .route("/courses/{slug}/weeks/{week}", get(courses::course::week))

@@ -1,6 +1,6 @@
 //! What the templates show of a course: its syllabus with links and each item's status in words.
 
-use lyceum_store::{Course, CourseSummary, Maker, Module, Status, Unit};
+use lyceum_store::{Course, CourseSummary, Maker, Module, Status, Unit, Visibility};
 
 use crate::people::Standing;
 
@@ -14,6 +14,8 @@ pub struct Meta {
     pub title: String,
     /// One or two sentences.
     pub description: String,
+    /// Whether search engines are asked not to index it: a course not public.
+    pub noindex: bool,
 }
 
 impl Meta {
@@ -30,7 +32,14 @@ impl Meta {
             kind,
             title: title.to_owned(),
             description: shorten(description, 200),
+            noindex: false,
         }
+    }
+
+    /// The same, for a page of `course`: not indexed unless the course is public.
+    pub fn of(mut self, course: &Course) -> Self {
+        self.noindex = course.visibility != Visibility::Public || course.hidden_at.is_some();
+        self
     }
 }
 

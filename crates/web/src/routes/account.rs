@@ -289,6 +289,8 @@ struct MadeView {
     progress: String,
     created: String,
     hidden: bool,
+    /// `unlisted` or `private`; `None` when public.
+    seen_by: Option<&'static str>,
 }
 
 /// The account page.
@@ -364,6 +366,8 @@ impl AccountPage {
                 progress: progress_text(&summary),
                 created: when(summary.course.created_at),
                 hidden: summary.course.hidden_at.is_some(),
+                seen_by: (summary.course.visibility != lyceum_store::Visibility::Public)
+                    .then(|| summary.course.visibility.as_str()),
                 title: summary.course.title,
             })
             .collect();

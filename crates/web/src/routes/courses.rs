@@ -7,22 +7,27 @@ pub mod live;
 pub mod manage;
 pub mod unit;
 
-use lyceum_store::{Course, Module, Unit};
+use lyceum_store::{Course, Module, Unit, User};
 
 use crate::{Web, WebError};
 
-/// The course `slug`; `NotFound` for none, and for one an admin hid, as for everyone.
-pub async fn shown(web: &Web, slug: &str) -> Result<Course, WebError> {
+/// The course `slug` if `viewer` may see it (see [`Course::shown_to`]); `NotFound` for none and for
+/// one they may not see, so that a private course's address says nothing of it.
+pub async fn shown(web: &Web, slug: &str, viewer: Option<&User>) -> Result<Course, WebError> {
     match web.app.store.course(slug).await? {
-        course if course.hidden_at.is_none() => Ok(course),
+        course if course.shown_to(viewer) => Ok(course),
         _ => Err(WebError::NotFound),
     }
 }
 
-/// A shown course with its weeks and units, or `NotFound`.
-pub async fn load(web: &Web, slug: &str) -> Result<(Course, Vec<Module>, Vec<Unit>), WebError> {
+/// A course `viewer` may see, with its weeks and units, or `NotFound`.
+pub async fn load(
+    web: &Web,
+    slug: &str,
+    viewer: Option<&User>,
+) -> Result<(Course, Vec<Module>, Vec<Unit>), WebError> {
     let store = &web.app.store;
-    let course = shown(web, slug).await?;
+    let course = shown(web, slug, viewer).await?;
     let modules = store.modules(course.id).await?;
     let units = store.units(course.id).await?;
     Ok((course, modules, units))

@@ -430,3 +430,154 @@ async fn admins_feature_hide_and_delete_any_course_and_nobody_else_can() {
     web.drain_jobs().await;
     assert_eq!(web.app.store.job_count().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_maker_makes_a_course_unlisted_then_private_and_nobody_else_finds_it_anywhere() {
+    let web = spawn_web().await;
+    let mut ada = Browser::new(&web);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    let mut bob = Browser::new(&web);
+    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
+        .await;
+    let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
+    web.drain_jobs().await;
+    let slug = hers.trim_start_matches("/courses/").to_owned();
+    let unit = format!("{hers}/weeks/1/units/1");
+    let addresses = [
+        hers.clone(),
+        format!("{hers}/weeks/1"),
+        unit.clone(),
+        format!("/api/courses/{slug}"),
+        format!("/api/courses/{slug}/weeks/1/units/1"),
+    ];
+    // Everyone reads it once, so that its pages are in the page cache.
+    for address in &addresses {
+        assert_eq!(web.get(address).await.status, StatusCode::OK, "{address}");
+    }
+    let page = ada.get(&hers).await;
+    assert!(page.html.contains("Who can see it"), "{}", page.html);
+    assert!(!bob.get(&hers).await.html.contains("Who can see it"));
+    let csrf = Browser::hidden(&page, "csrf");
+    let manage = format!("{hers}/manage");
+    // Unlisted: readable by its address, asked not to be indexed, listed nowhere.
+    let bobs_csrf = bob.csrf().await;
+    let refused = set_visibility(&mut bob, &manage, &bobs_csrf, "unlisted").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "only its maker");
+    let bad = set_visibility(&mut ada, &manage, &csrf, "secret").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.html.contains("visibility must be"), "{}", bad.html);
+    let saved = set_visibility(&mut ada, &manage, &csrf, "unlisted").await;
+    assert_eq!(location(&saved), hers);
+    let page = web.get(&unit).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.html
+            .contains(r#"<meta name="robots" content="noindex">"#)
+    );
+    assert!(
+        ada.get(&hers)
+            .await
+            .html
+            .contains("Unlisted: anyone with the address")
+    );
+    for listing in ["/courses", "/", "/sitemaps/1.xml", "/api/courses"] {
+        assert!(
+            !web.get(listing).await.html.contains(&slug),
+            "{listing} lists an unlisted course"
+        );
+    }
+
+    // Private: a 404 to everyone but its maker, even from pages kept in memory.
+    set_visibility(&mut ada, &manage, &csrf, "private").await;
+    for address in &addresses {
+        assert_eq!(
+            web.get(address).await.status,
+            StatusCode::NOT_FOUND,
+            "{address} signed out"
+        );
+        assert_eq!(
+            bob.get(address).await.status,
+            StatusCode::NOT_FOUND,
+            "{address} for Bob"
+        );
+    }
+    assert_eq!(ada.get(&unit).await.status, StatusCode::OK);
+    let page = ada.get(&hers).await;
+    assert!(page.html.contains("Private: only you"), "{}", page.html);
+    assert_eq!(
+        web.get(&unit).await.status,
+        StatusCode::NOT_FOUND,
+        "her reading kept nothing others are served"
+    );
+    assert!(ada.get("/account").await.html.contains(">private</span>"));
+
+    // Public again: everyone reads it.
+    set_visibility(&mut ada, &manage, &csrf, "public").await;
+    assert_eq!(web.get(&unit).await.status, StatusCode::OK);
+    assert!(web.get("/courses").await.html.contains(&slug));
+}
+
+#[tokio::test]
+async fn deleting_a_course_asks_first_and_says_what_goes_with_it() {
+    let web = spawn_web().await;
+    let mut ada = Browser::new(&web);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    let mut bob = Browser::new(&web);
+    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
+        .await;
+    let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
+    let csrf = bob.csrf().await;
+    bob.post(&format!("{hers}/enrol"), &[("csrf", &csrf)]).await;
+
+    let account = ada.get("/account").await;
+    assert!(
+        account.html.contains(&format!("{hers}/delete")),
+        "{}",
+        account.html
+    );
+    assert_eq!(
+        bob.get(&format!("{hers}/delete")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let asked = ada.get(&format!("{hers}/delete")).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(
+        asked.html.contains("Its 2 units") && asked.html.contains("1 learner has started it"),
+        "{}",
+        asked.html
+    );
+    assert_eq!(
+        web.get(&hers).await.status,
+        StatusCode::OK,
+        "asking deletes nothing"
+    );
+    let csrf = Browser::hidden(&asked, "csrf");
+    let deleted = ada
+        .post(
+            &format!("{hers}/manage"),
+            &[("csrf", &csrf), ("action", "delete"), ("from", "account")],
+        )
+        .await;
+    assert_eq!(location(&deleted), "/account");
+    assert_eq!(web.get(&hers).await.status, StatusCode::NOT_FOUND);
+}
+
+/// Posts the course page's "Who can see it" form at `manage` as `browser`.
+async fn set_visibility(
+    browser: &mut Browser<'_>,
+    manage: &str,
+    csrf: &str,
+    visibility: &str,
+) -> crate::helpers::Page {
+    browser
+        .post(
+            manage,
+            &[
+                ("csrf", csrf),
+                ("action", "visibility"),
+                ("visibility", visibility),
+                ("from", "course"),
+            ],
+        )
+        .await
+}

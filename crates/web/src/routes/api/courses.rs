@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use lyceum_app::export::{self, CourseExport, UnitExport, WeekExport};
 use lyceum_app::learning::{self, QuizRefused};
-use lyceum_store::CourseSummary;
+use lyceum_store::{CourseSummary, User};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -89,21 +89,27 @@ pub async fn catalog(
     }))
 }
 
-async fn load(web: &Web, slug: &str) -> Result<CourseExport, JsonError> {
-    let course = crate::routes::courses::shown(web, slug).await?;
+async fn load(web: &Web, slug: &str, caller: Option<&User>) -> Result<CourseExport, JsonError> {
+    let course = crate::routes::courses::shown(web, slug, caller).await?;
     Ok(export::load(&web.app.store, &course).await?)
 }
 
 /// `GET /api/courses/{slug}`: the whole course, every week and unit with its status and text.
 pub async fn course(
     State(web): State<Web>,
+    ApiCaller(caller): ApiCaller,
     ApiParams(slug): ApiParams<String>,
 ) -> Result<Json<CourseExport>, JsonError> {
-    Ok(Json(load(&web, &slug).await?))
+    Ok(Json(load(&web, &slug, caller.as_ref()).await?))
 }
 
-async fn load_week(web: &Web, slug: &str, week: i64) -> Result<WeekExport, JsonError> {
-    load(web, slug)
+async fn load_week(
+    web: &Web,
+    slug: &str,
+    week: i64,
+    caller: Option<&User>,
+) -> Result<WeekExport, JsonError> {
+    load(web, slug, caller)
         .await?
         .weeks
         .into_iter()
@@ -114,17 +120,21 @@ async fn load_week(web: &Web, slug: &str, week: i64) -> Result<WeekExport, JsonE
 /// `GET /api/courses/{slug}/weeks/{week}`.
 pub async fn week(
     State(web): State<Web>,
+    ApiCaller(caller): ApiCaller,
     ApiParams((slug, week)): ApiParams<(String, i64)>,
 ) -> Result<Json<WeekExport>, JsonError> {
-    load_week(&web, &slug, week).await.map(Json)
+    load_week(&web, &slug, week, caller.as_ref())
+        .await
+        .map(Json)
 }
 
 /// `GET /api/courses/{slug}/weeks/{week}/units/{unit}`.
 pub async fn unit(
     State(web): State<Web>,
+    ApiCaller(caller): ApiCaller,
     ApiParams((slug, week, number)): ApiParams<(String, i64, i64)>,
 ) -> Result<Json<UnitExport>, JsonError> {
-    load_week(&web, &slug, week)
+    load_week(&web, &slug, week, caller.as_ref())
         .await?
         .units
         .into_iter()
@@ -171,7 +181,7 @@ pub async fn answer_quiz(
     body: Result<Json<QuizAnswers>, JsonRejection>,
 ) -> Result<Json<QuizResult>, JsonError> {
     let Json(body) = body?;
-    let (_, _, units) = crate::routes::courses::load(&web, &slug).await?;
+    let (_, _, units) = crate::routes::courses::load(&web, &slug, caller.as_ref()).await?;
     let unit = units
         .iter()
         .find(|unit| unit.week == week && unit.number == number)

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use lyceum_app::live::Progress;
 use lyceum_store::Status;
-use lyceum_store::{Course, Module, Unit};
+use lyceum_store::{Course, Module, Unit, Visibility};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::watch;
 
@@ -51,6 +51,76 @@ struct CoursePage {
     live: Option<String>,
     /// The signed-in learner's own progress; `None` for a reader signed out.
     learner: Option<LearnerView>,
+    /// Who may see it, said to its maker and admins when it is not everyone.
+    seen_by: Option<&'static str>,
+    /// What its maker (or an admin) can do to it.
+    owner: Option<OwnerView>,
+}
+
+/// The maker's controls: who may see the course, and deleting it.
+struct OwnerView {
+    csrf: String,
+    manage: String,
+    delete: String,
+    choices: Vec<VisibilityChoice>,
+}
+
+struct VisibilityChoice {
+    value: &'static str,
+    name: &'static str,
+    hint: &'static str,
+    chosen: bool,
+}
+
+impl OwnerView {
+    fn new(signed: &Signed, course: &Course) -> Self {
+        let href = course_href(course);
+        Self {
+            csrf: signed.session.csrf_token.clone(),
+            manage: format!("{href}/manage"),
+            delete: format!("{href}/delete"),
+            choices: Visibility::ALL
+                .into_iter()
+                .map(|visibility| {
+                    let (name, hint) = visibility_words(visibility);
+                    VisibilityChoice {
+                        value: visibility.as_str(),
+                        name,
+                        hint,
+                        chosen: visibility == course.visibility,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A visibility's name and what it means, as the course page says them.
+fn visibility_words(visibility: Visibility) -> (&'static str, &'static str) {
+    match visibility {
+        Visibility::Public => ("Public", "in the catalog and the sitemap, for everyone"),
+        Visibility::Unlisted => (
+            "Unlisted",
+            "anyone with its address can read it; it is listed nowhere and search engines are asked to skip it",
+        ),
+        Visibility::Private => ("Private", "only you can open it"),
+    }
+}
+
+/// What a course's page says of who may see it, to those who may see more than everyone.
+fn seen_by(course: &Course) -> Option<&'static str> {
+    if course.hidden_at.is_some() {
+        return Some("An admin hid this course: only admins can open it.");
+    }
+    match course.visibility {
+        Visibility::Public => None,
+        Visibility::Unlisted => Some(
+            "Unlisted: anyone with the address can read this course, and it is listed nowhere.",
+        ),
+        Visibility::Private => {
+            Some("Private: only you (and the site's admins) can open this course.")
+        }
+    }
 }
 
 /// A signed-in learner's progress through a course.
@@ -169,7 +239,11 @@ async fn render_course(
     slug: &str,
     learner: Option<&Signed>,
 ) -> Result<Rendered, WebError> {
-    let (course, modules, units) = load(web, slug).await?;
+    let viewer = learner.map(|signed| &signed.user);
+    let (course, modules, units) = load(web, slug, viewer).await?;
+    let owner = learner
+        .filter(|signed| signed.user.is_admin || course.maker.account() == Some(signed.user.id))
+        .map(|signed| OwnerView::new(signed, &course));
     let (learner, standing) = match learner {
         Some(signed) => {
             let standing = web
@@ -184,7 +258,7 @@ async fn render_course(
     let progress = CourseProgress::new(&course, &modules, &units, &standing);
     let href = course_href(&course);
     Rendered::new(
-        course.id,
+        &course,
         &CoursePage {
             meta: Meta::new(
                 &web.public_url,
@@ -192,7 +266,10 @@ async fn render_course(
                 "website",
                 &course.title,
                 &course.summary,
-            ),
+            )
+            .of(&course),
+            seen_by: owner.as_ref().and(seen_by(&course)),
+            owner,
             json_ld: course_json_ld(&web.public_url, &course, &href),
             live: progress.writing().then(|| format!("{href}/live")),
             learner,
@@ -201,9 +278,9 @@ async fn render_course(
             language: course.language.native,
             lang: course.language.tag,
             level: course.level.as_str(),
-            audience: course.audience,
+            audience: course.audience.clone(),
             maker: maker_name(&course.maker),
-            outcomes: course.outcomes,
+            outcomes: course.outcomes.clone(),
             summary: course.summary.clone(),
             title: course.title.clone(),
         },
@@ -220,17 +297,20 @@ const RECHECK: Duration = Duration::from_secs(10);
 pub async fn live(
     State(web): State<Web>,
     client: Client,
+    Viewer(viewer): Viewer,
     Params(slug): Params<String>,
 ) -> Result<Response, WebError> {
     let slot = web.streams.open(client)?;
-    let course = super::shown(&web, &slug).await?;
+    let user = viewer.map(|signed| signed.user);
+    let course = super::shown(&web, &slug, user.as_ref()).await?;
     // Subscribed before the first read, so no change after it is missed.
     let changes = web.app.hub.progress();
     let producer = web.clone();
+    let shared = course.shown_to_all();
     let frames = web
         .live_courses
         .follow(course.id, Frame::default, move |frames| {
-            render_progress(frames, producer, slug, course.id, changes)
+            render_progress(frames, producer, slug, course.id, shared, changes)
         });
     Ok(events(frames, slot))
 }
@@ -242,10 +322,24 @@ async fn render_progress(
     web: Web,
     slug: String,
     id: i64,
+    shared: bool,
     mut changes: broadcast::Receiver<Progress>,
 ) {
     loop {
-        let (course, modules, units) = match load(&web, &slug).await {
+        // Everyone following may see the course (they were checked when they came); one that stops
+        // being shown to everyone sends them all to reload its page, which is then checked again.
+        let loaded = async {
+            let course = web.app.store.course(&slug).await?;
+            if shared && !course.shown_to_all() {
+                return Err(WebError::NotFound);
+            }
+            Ok::<_, WebError>((
+                web.app.store.modules(course.id).await?,
+                web.app.store.units(course.id).await?,
+                course,
+            ))
+        };
+        let (modules, units, course) = match loaded.await {
             Ok(loaded) => loaded,
             Err(error) => {
                 tracing::warn!(%error, "a course's live stream stopped");
@@ -297,9 +391,11 @@ fn course_json_ld(public_url: &str, course: &lyceum_store::Course, href: &str) -
 /// `POST /courses/{slug}/retry`: queues the course's failed items again and goes back to its page.
 pub async fn retry(
     State(web): State<Web>,
+    Viewer(viewer): Viewer,
     Params(slug): Params<String>,
 ) -> Result<Redirect, WebError> {
-    let course = super::shown(&web, &slug).await?;
+    let user = viewer.map(|signed| signed.user);
+    let course = super::shown(&web, &slug, user.as_ref()).await?;
     let queued = web.app.retry_failed(&course).await?;
     web.pages.changed(course.id);
     tracing::info!(course = %course.slug, queued, "failed items queued again");
@@ -309,18 +405,25 @@ pub async fn retry(
 /// `GET /courses/{slug}/weeks/{week}`.
 pub async fn week(
     State(web): State<Web>,
+    Viewer(viewer): Viewer,
     Params((slug, week)): Params<(String, i64)>,
 ) -> Result<Html<Bytes>, WebError> {
+    let user = viewer.map(|signed| signed.user);
     cached(
         &web,
         PageKey::Week(slug.clone(), week),
-        render_week(&web, &slug, week),
+        render_week(&web, &slug, week, user.as_ref()),
     )
     .await
 }
 
-async fn render_week(web: &Web, slug: &str, week: i64) -> Result<Rendered, WebError> {
-    let (course, modules, units) = load(web, slug).await?;
+async fn render_week(
+    web: &Web,
+    slug: &str,
+    week: i64,
+    viewer: Option<&lyceum_store::User>,
+) -> Result<Rendered, WebError> {
+    let (course, modules, units) = load(web, slug, viewer).await?;
     let module = modules
         .iter()
         .find(|module| module.number == week)
@@ -330,9 +433,9 @@ async fn render_week(web: &Web, slug: &str, week: i64) -> Result<Rendered, WebEr
     let title = format!("Week {}: {}", module.number, module.title);
     let description = module.overview.as_deref().unwrap_or(&course.summary);
     Rendered::new(
-        course.id,
+        &course,
         &WeekPage {
-            meta: Meta::new(&web.public_url, &href, "article", &title, description),
+            meta: Meta::new(&web.public_url, &href, "article", &title, description).of(&course),
             lang: course.language.tag,
             course_title: course.title.clone(),
             course_href: course_href(&course),
@@ -365,7 +468,7 @@ pub async fn enrol(
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     signed.check_csrf(&form.csrf)?;
-    let course = super::shown(&web, &slug).await?;
+    let course = super::shown(&web, &slug, Some(&signed.user)).await?;
     web.app
         .store
         .enrol(signed.user.id, course.id, lyceum_store::now_ms())

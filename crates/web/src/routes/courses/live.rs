@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::load;
+use crate::auth::Viewer;
 use crate::client::Client;
 use crate::extract::Params;
 use crate::shared_live::{End, Frame, end, events, show};
@@ -27,10 +28,12 @@ const RENDER_EVERY: Duration = Duration::from_millis(200);
 pub async fn get(
     State(web): State<Web>,
     client: Client,
+    Viewer(viewer): Viewer,
     Params((slug, week, number)): Params<(String, i64, i64)>,
 ) -> Result<Response, WebError> {
     let slot = web.streams.open(client)?;
-    let (_, _, units) = load(&web, &slug).await?;
+    let user = viewer.map(|signed| signed.user);
+    let (_, _, units) = load(&web, &slug, user.as_ref()).await?;
     let unit = units
         .iter()
         .find(|unit| unit.week == week && unit.number == number)

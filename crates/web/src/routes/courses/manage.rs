@@ -1,5 +1,6 @@
 //! Looking after courses: an admin features, hides or deletes any course from the list of every
-//! course; the person who made a course deletes it from their account page.
+//! course; the person who made a course chooses who may see it (on its page) and deletes it, after a
+//! page that asks whether they are sure.
 
 use askama::Template;
 use axum::Form;
@@ -7,7 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use lyceum_app::dates::utc_minute;
-use lyceum_store::CourseSummary;
+use lyceum_store::{Course, CourseSummary, Visibility};
 use serde::Deserialize;
 
 use crate::auth::{Signed, SignedIn};
@@ -20,10 +21,14 @@ use crate::{Web, WebError};
 pub struct ManageForm {
     #[serde(default)]
     csrf: String,
-    /// `feature`, `unfeature`, `hide`, `show` or `delete`.
+    /// `feature`, `unfeature`, `hide`, `show`, `visibility` or `delete`.
     #[serde(default)]
     action: String,
-    /// The page to go back to: `admin` (the list of every course) or the account page.
+    /// With `visibility`: `public`, `unlisted` or `private`.
+    #[serde(default)]
+    visibility: String,
+    /// The page to go back to: `admin` (the list of every course), `course` (its page) or the
+    /// account page.
     #[serde(default)]
     from: String,
 }
@@ -33,19 +38,37 @@ pub struct ManageForm {
 enum Action {
     Feature(bool),
     Hide(bool),
+    Visibility(Visibility),
     Delete,
 }
 
 impl Action {
-    fn parse(text: &str) -> Option<Self> {
-        Some(match text {
+    fn parse(form: &ManageForm) -> Result<Self, WebError> {
+        Ok(match form.action.as_str() {
             "feature" => Self::Feature(true),
             "unfeature" => Self::Feature(false),
             "hide" => Self::Hide(true),
             "show" => Self::Hide(false),
+            "visibility" => {
+                Self::Visibility(Visibility::parse(&form.visibility).ok_or_else(|| {
+                    WebError::BadForm(format!(
+                        "visibility must be \"public\", \"unlisted\" or \"private\", not \"{}\"",
+                        form.visibility
+                    ))
+                })?)
+            }
             "delete" => Self::Delete,
-            _ => return None,
+            other => {
+                return Err(WebError::BadForm(format!(
+                    "\"{other}\" is not something a course can have done to it"
+                )));
+            }
         })
+    }
+
+    /// Whether the course's maker may do it too, or only an admin.
+    fn for_maker(self) -> bool {
+        matches!(self, Self::Visibility(_) | Self::Delete)
     }
 }
 
@@ -58,34 +81,75 @@ pub async fn manage(
     Form(form): Form<ManageForm>,
 ) -> Result<Response, WebError> {
     signed.check_csrf(&form.csrf)?;
-    let Some(action) = Action::parse(&form.action) else {
-        return Err(WebError::BadForm(format!(
-            "\"{}\" is not something a course can have done to it",
-            form.action
-        )));
-    };
+    let action = Action::parse(&form)?;
     let store = &web.app.store;
-    let course = store.course(&slug).await?;
+    let course = maker_or_admin(&web, &signed, &slug, action.for_maker()).await?;
     let user = &signed.user;
-    let made_it = course.maker.account() == Some(user.id);
-    if !(user.is_admin || (made_it && action == Action::Delete)) {
-        return Err(WebError::Forbidden);
-    }
     match action {
         Action::Feature(on) => drop(store.set_featured(&slug, on).await?),
         Action::Hide(on) => drop(store.set_hidden(&slug, on).await?),
+        Action::Visibility(visibility) => {
+            store.set_visibility(course.id, visibility).await?;
+        }
         Action::Delete => {
             store.delete_course(course.id).await?;
         }
     }
     web.pages.changed(course.id);
     tracing::info!(user = user.id, course = %course.slug, action = %form.action, "course looked after");
-    let back = if form.from == "admin" && user.is_admin {
-        "/admin/courses"
-    } else {
-        "/account"
+    let back = match form.from.as_str() {
+        "admin" if user.is_admin => "/admin/courses".to_owned(),
+        "course" if action != Action::Delete => course_href(&course),
+        _ => "/account".to_owned(),
     };
-    Ok(Redirect::to(back).into_response())
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// Course `slug`, for its maker (when `maker_may`) or an admin: a 404 to whoever may not see it, a
+/// 403 to whoever sees it but may not change it.
+async fn maker_or_admin(
+    web: &Web,
+    signed: &Signed,
+    slug: &str,
+    maker_may: bool,
+) -> Result<Course, WebError> {
+    let user = &signed.user;
+    let course = super::shown(web, slug, Some(user)).await?;
+    let made_it = course.maker.account() == Some(user.id);
+    if user.is_admin || (made_it && maker_may) {
+        Ok(course)
+    } else {
+        Err(WebError::Forbidden)
+    }
+}
+
+/// The page that asks whether to delete a course.
+#[derive(Template)]
+#[template(path = "course_delete.html")]
+struct DeletePage {
+    title: String,
+    href: String,
+    csrf: String,
+    units: usize,
+    learners: i64,
+}
+
+/// `GET /courses/{slug}/delete`: asks its maker (or an admin) whether to delete the course, saying
+/// what goes with it; the answer posts to `/courses/{slug}/manage`.
+pub async fn confirm_delete(
+    State(web): State<Web>,
+    SignedIn(signed): SignedIn,
+    Params(slug): Params<String>,
+) -> Result<Html<String>, WebError> {
+    let course = maker_or_admin(&web, &signed, &slug, true).await?;
+    let store = &web.app.store;
+    page(&DeletePage {
+        units: store.units(course.id).await?.len(),
+        learners: store.learner_count(course.id).await?,
+        href: course_href(&course),
+        title: course.title,
+        csrf: signed.session.csrf_token.clone(),
+    })
 }
 
 /// A course as the admins' list shows it.

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use lyceum_app::UnitText;
 use lyceum_app::learning::{self, Graded, QuizRefused};
 use lyceum_course::Quiz;
-use lyceum_store::{Course, DoneHow, Module, Status, Unit, now_ms};
+use lyceum_store::{Course, DoneHow, Module, Status, Unit, User, now_ms};
 
 use super::load;
 use crate::auth::{Signed, SignedIn, Viewer};
@@ -194,14 +194,11 @@ pub async fn get(
     Params((slug, week, number)): Params<(String, i64, i64)>,
 ) -> Result<Html<Bytes>, WebError> {
     let key = PageKey::Unit(slug.clone(), week, number);
+    let user = viewer.as_ref().map(|signed| &signed.user);
+    // Rendered with nobody's part: only a page everyone may see is kept (see `Rendered::new`).
     let shared = cached_page(&web, key, async {
-        render(
-            &web,
-            find(&web, &slug, week, number).await?,
-            Answers::None,
-            None,
-        )
-        .await
+        let found = find(&web, &slug, week, number, user).await?;
+        render(&web, found, Answers::None, None).await
     })
     .await?;
     let Some(signed) = viewer else {
@@ -253,7 +250,7 @@ pub async fn mark(
     Form(form): Form<DoneForm>,
 ) -> Result<Response, WebError> {
     signed.check_csrf(&form.csrf)?;
-    let found = find(&web, &slug, week, number).await?;
+    let found = find(&web, &slug, week, number, Some(&signed.user)).await?;
     let unit = &found.units[found.index];
     let store = &web.app.store;
     match form.action.as_str() {
@@ -292,7 +289,8 @@ pub async fn answer(
                 .and_then(|(_, value)| value.trim().parse().ok())
         })
         .collect();
-    let found = find(&web, &slug, week, number).await?;
+    let user = viewer.as_ref().map(|signed| &signed.user);
+    let found = find(&web, &slug, week, number, user).await?;
     let unit_id = found.units[found.index].id;
 
     let checked = learning::answer_quiz(
@@ -323,8 +321,14 @@ struct Found {
     index: usize,
 }
 
-async fn find(web: &Web, slug: &str, week: i64, number: i64) -> Result<Found, WebError> {
-    let (course, modules, units) = load(web, slug).await?;
+async fn find(
+    web: &Web,
+    slug: &str,
+    week: i64,
+    number: i64,
+    viewer: Option<&User>,
+) -> Result<Found, WebError> {
+    let (course, modules, units) = load(web, slug, viewer).await?;
     let index = units
         .iter()
         .position(|unit| unit.week == week && unit.number == number)
@@ -390,9 +394,9 @@ async fn render(
     let title = format!("{week}.{number} {}", unit.title);
     let description = format!("{} {}", unit.title, unit.objectives.join(". "));
     let mut rendered = Rendered::new(
-        course.id,
+        &course,
         &UnitPage {
-            meta: Meta::new(&web.public_url, &href, "article", &title, &description),
+            meta: Meta::new(&web.public_url, &href, "article", &title, &description).of(&course),
             lang: course.language.tag,
             course_title: course.title.clone(),
             course_href: course_href(&course),
@@ -418,6 +422,6 @@ async fn render(
     )?;
     rendered.unit_id = Some(unit.id);
     // A page that is not the stored article asks for the unit when opened: never served from memory.
-    rendered.keep = status == "ready";
+    rendered.keep &= status == "ready";
     Ok(rendered)
 }
