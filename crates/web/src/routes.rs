@@ -51,7 +51,12 @@ pub fn router() -> Router<Web> {
             get(courses::live::get),
         )
         .route("/api/courses", get(api::courses::catalog))
-        .route("/api/courses/{slug}", get(api::courses::course))
+        .route(
+            "/api/courses/{slug}",
+            get(api::courses::course)
+                .patch(api::courses::update)
+                .delete(api::courses::delete),
+        )
         .route("/api/courses/{slug}/weeks/{week}", get(api::courses::week))
         .route(
             "/api/courses/{slug}/weeks/{week}/units/{unit}",

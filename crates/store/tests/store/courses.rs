@@ -2,7 +2,7 @@
 
 use lyceum_store::{ItemKind, Output, Status, Store, Task};
 
-use crate::helpers::{create_course, on_each_backend, outline, quiz, stats};
+use crate::helpers::{create_course, next_change, on_each_backend, outline, quiz, stats};
 
 const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -373,6 +373,66 @@ async fn a_deleted_course_takes_its_parts_and_queued_jobs_and_leaves_others_alon
         assert!(store.generations(gone.id).await.unwrap().is_empty());
         assert_eq!(store.course_count().await.unwrap(), 1);
         assert_eq!(store.units(kept.id).await.unwrap().len(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn only_public_courses_are_listed_and_a_change_of_visibility_is_announced() {
+    on_each_backend(|store| async move {
+        let shown = create_course(&store, "Astronomy", 1, 1).await;
+        let unlisted = create_course(&store, "Botany", 1, 1).await;
+        let private = create_course(&store, "Chemistry", 1, 1).await;
+        assert_eq!(shown.visibility, lyceum_store::Visibility::Public);
+        let mut changes = store.changes().await.unwrap();
+        assert!(
+            store
+                .set_visibility(unlisted.id, lyceum_store::Visibility::Unlisted)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            next_change(&mut changes).await,
+            lyceum_store::Change::Course(unlisted.id)
+        );
+        store
+            .set_visibility(private.id, lyceum_store::Visibility::Private)
+            .await
+            .unwrap();
+        store.set_featured(&private.slug, true).await.unwrap();
+        assert!(
+            !store
+                .set_visibility(999_999, lyceum_store::Visibility::Private)
+                .await
+                .unwrap()
+        );
+
+        let slugs = |list: Vec<lyceum_store::CourseSummary>| -> Vec<String> {
+            list.into_iter()
+                .map(|summary| summary.course.slug)
+                .collect()
+        };
+        let only_shown = [shown.slug.clone()];
+        assert_eq!(slugs(store.list_courses(10, 0).await.unwrap()), only_shown);
+        assert_eq!(slugs(store.newest_courses(10).await.unwrap()), only_shown);
+        assert!(store.featured_courses(10).await.unwrap().is_empty());
+        assert_eq!(store.course_count().await.unwrap(), 1);
+        let sitemap: Vec<String> = store
+            .sitemap(100, 0)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.slug)
+            .collect();
+        assert!(
+            sitemap.iter().all(|slug| *slug == shown.slug),
+            "{sitemap:?}"
+        );
+        // Read by address, with who may see it.
+        let found = store.course(&private.slug).await.unwrap();
+        assert_eq!(found.visibility, lyceum_store::Visibility::Private);
+        assert!(!found.shown_to_all() && !found.shown_to(None));
+        assert_eq!(store.all_courses(10, 0).await.unwrap().len(), 3);
     })
     .await;
 }

@@ -581,3 +581,67 @@ async fn set_visibility(
         )
         .await
 }
+
+#[tokio::test]
+async fn a_program_with_its_maker_s_token_sets_who_sees_a_course_and_deletes_it() {
+    let web = spawn_web().await;
+    let mut ada = Browser::new(&web);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    let mut bob = Browser::new(&web);
+    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
+        .await;
+    let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
+    let api = hers.replacen("/courses/", "/api/courses/", 1);
+    let bearer = |email: &'static str| {
+        let web = &web;
+        async move {
+            let (user, _) = web.app.store.user_by_email(email).await.unwrap().unwrap();
+            let (token, _) = accounts::create_api_token(&web.app.store, &user, "script")
+                .await
+                .unwrap();
+            format!("Bearer {token}")
+        }
+    };
+    let (hers_token, bobs_token) = (
+        bearer("ada@example.org").await,
+        bearer("bob@example.org").await,
+    );
+    let call = |method: &'static str, token: String, body: &'static str| {
+        let (web, api) = (&web, api.clone());
+        async move {
+            let headers = [
+                ("authorization", token.as_str()),
+                ("content-type", "application/json"),
+            ];
+            web.call(method, &api, &headers, body.into()).await
+        }
+    };
+
+    let refused = call("PATCH", bobs_token.clone(), r#"{"visibility": "private"}"#).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
+    let bad = call("PATCH", hers_token.clone(), r#"{"visibility": "hidden"}"#).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains(r#""field":"visibility""#), "{}", bad.html);
+    let unknown = call("PATCH", hers_token.clone(), r#"{"title": "Mine"}"#).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.html);
+    let set = call("PATCH", hers_token.clone(), r#"{"visibility": "private"}"#).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.html);
+    assert!(set.html.contains(r#""visibility":"private""#));
+    assert_eq!(web.get(&api).await.status, StatusCode::NOT_FOUND);
+    let own = call("GET", hers_token.clone(), "").await;
+    assert_eq!(own.status, StatusCode::OK, "its maker's token reads it");
+    let unseen = call("DELETE", bobs_token, "").await;
+    assert_eq!(
+        unseen.status,
+        StatusCode::NOT_FOUND,
+        "a private course is nobody else's to find"
+    );
+
+    let deleted = call("DELETE", hers_token.clone(), "").await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.html);
+    assert_eq!(web.get(&hers).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        call("DELETE", hers_token, "").await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -7,11 +7,11 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use lyceum_app::export::{self, CourseExport, UnitExport, WeekExport};
 use lyceum_app::learning::{self, QuizRefused};
-use lyceum_store::{CourseSummary, User};
+use lyceum_store::{CourseSummary, User, Visibility};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::auth::ApiCaller;
+use crate::auth::{ApiCaller, ApiUser};
 use crate::error::JsonError;
 use crate::extract::{ApiParams, PageQuery};
 use crate::views::course_href;
@@ -32,6 +32,8 @@ pub struct CourseItem {
     failed: i64,
     /// Whether an operator features it (featured courses come first).
     featured: bool,
+    /// `public`, `unlisted` or `private`.
+    visibility: &'static str,
     /// The course's page.
     url: String,
 }
@@ -60,6 +62,7 @@ impl From<CourseSummary> for CourseItem {
             ready: summary.ready,
             failed: summary.failed,
             featured: course.featured_at.is_some(),
+            visibility: course.visibility.as_str(),
             url,
         }
     }
@@ -231,4 +234,69 @@ pub async fn answer_quiz(
         best: graded.best,
         questions,
     }))
+}
+
+/// What `PATCH /api/courses/{slug}` changes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CourseChange {
+    visibility: String,
+}
+
+/// Who may see a course, as `PATCH /api/courses/{slug}` answers.
+#[derive(Serialize)]
+pub struct CourseSettings {
+    slug: String,
+    visibility: &'static str,
+}
+
+/// Course `slug`, for the token's account when it made the course or is an admin's: 404 when the
+/// account may not see it, 403 when it sees it but may not change it.
+async fn owned(web: &Web, user: &User, slug: &str) -> Result<lyceum_store::Course, JsonError> {
+    let course = crate::routes::courses::shown(web, slug, Some(user)).await?;
+    if user.is_admin || course.maker.account() == Some(user.id) {
+        Ok(course)
+    } else {
+        Err(WebError::Forbidden.into())
+    }
+}
+
+/// `PATCH /api/courses/{slug}`: sets who may see a course the token's account made.
+pub async fn update(
+    State(web): State<Web>,
+    ApiUser(user): ApiUser,
+    ApiParams(slug): ApiParams<String>,
+    change: Result<Json<CourseChange>, JsonRejection>,
+) -> Result<Json<CourseSettings>, JsonError> {
+    let Json(change) = change?;
+    let course = owned(&web, &user, &slug).await?;
+    let Some(visibility) = Visibility::parse(&change.visibility) else {
+        return Err(JsonError::invalid(
+            "the course was not changed",
+            vec![
+                json!({"field": "visibility", "message": "must be \"public\", \"unlisted\" or \"private\""}),
+            ],
+        ));
+    };
+    web.app.store.set_visibility(course.id, visibility).await?;
+    web.pages.changed(course.id);
+    tracing::info!(user = user.id, course = %course.slug, visibility = visibility.as_str(), "course visibility set through the API");
+    Ok(Json(CourseSettings {
+        slug: course.slug,
+        visibility: visibility.as_str(),
+    }))
+}
+
+/// `DELETE /api/courses/{slug}`: deletes a course the token's account made, with its units, quizzes
+/// and every learner's progress in it.
+pub async fn delete(
+    State(web): State<Web>,
+    ApiUser(user): ApiUser,
+    ApiParams(slug): ApiParams<String>,
+) -> Result<StatusCode, JsonError> {
+    let course = owned(&web, &user, &slug).await?;
+    web.app.store.delete_course(course.id).await?;
+    web.pages.changed(course.id);
+    tracing::info!(user = user.id, course = %course.slug, "course deleted through the API");
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -179,7 +179,8 @@ pub fn openapi_document(public_url: &str) -> Value {
         },
         "components": {
             "responses": {
-                "NotFound": {"description": "No such course, week, unit or draft", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "NotFound": {"description": "No such course, week, unit or draft (or none the caller may see)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "Forbidden": {"description": "Only the course's maker or an admin may do this", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 "BadRequest": {"description": "The body or the query is not what is described", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 "TooLarge": {"description": "The body is larger than the server takes", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 "TooManyStreams": {"description": "This address holds as many live streams open as it may", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}, "text/html": {"schema": {"type": "string"}}}},
@@ -233,6 +234,7 @@ pub fn openapi_document(public_url: &str) -> Value {
                     "level": {"enum": ["beginner", "intermediate", "advanced"]},
                     "weeks": {"type": "integer"}, "items": {"type": "integer"}, "ready": {"type": "integer"}, "failed": {"type": "integer"},
                     "featured": {"type": "boolean"},
+                    "visibility": {"enum": ["public", "unlisted", "private"]},
                     "url": text
                 }},
                 "Course": {"type": "object", "properties": {
@@ -282,6 +284,39 @@ pub fn openapi_document(public_url: &str) -> Value {
             "chosen": {"type": "integer"}, "right": {"type": "boolean"}, "answer": {"type": "integer"}, "explanation": text
         }}}
     }});
+    let mut course_patch = mine(
+        "Sets who may see a course the account made",
+        json!({
+            "200": answer(json!({"type": "object", "required": ["slug", "visibility"], "properties": {
+                "slug": text, "visibility": {"enum": ["public", "unlisted", "private"]}
+            }})),
+            "400": {"$ref": "#/components/responses/BadRequest"},
+            "403": {"$ref": "#/components/responses/Forbidden"},
+            "404": {"$ref": "#/components/responses/NotFound"},
+            "413": {"$ref": "#/components/responses/TooLarge"},
+            "415": {"description": "The body is not sent as `application/json`", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            "422": {"$ref": "#/components/responses/Invalid"}
+        }),
+    );
+    course_patch["description"] = json!(
+        "`public`: in the catalog and the sitemap. `unlisted`: read by its address only, and search engines are asked not to index it. `private`: a 404 to everyone but its maker and admins."
+    );
+    course_patch["parameters"] = json!([slug]);
+    course_patch["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["visibility"], "additionalProperties": false,
+        "properties": {"visibility": {"enum": ["public", "unlisted", "private"]}}
+    }}}});
+    let mut course_delete = mine(
+        "Deletes a course the account made, with its units, quizzes and every learner's progress in it",
+        json!({
+            "204": {"description": "Deleted"},
+            "403": {"$ref": "#/components/responses/Forbidden"},
+            "404": {"$ref": "#/components/responses/NotFound"}
+        }),
+    );
+    course_delete["parameters"] = json!([slug]);
+    spec["paths"]["/api/courses/{slug}"]["patch"] = course_patch;
+    spec["paths"]["/api/courses/{slug}"]["delete"] = course_delete;
     spec["paths"]["/api/me"] = me;
     spec["paths"]["/api/me/courses"] = json!({"get": mine("The courses the account made, newest first", json!({"200": list_of("CourseItem")}))});
     spec["paths"]["/api/me/data"] = json!({"get": mine("Everything stored about the account's person, as the account page's download", json!({"200": answer(json!({"type": "object"}))}))});
