@@ -341,6 +341,50 @@ async fn an_admin_hides_and_shows_a_course_then_deletes_their_account_in_chromiu
         .await;
     browser.resize(1280, 900).await;
 
+    // On the course's page, who can see it: made unlisted, which its page then says.
+    browser.goto(&format!("{site}/courses")).await;
+    browser.follow("main .card a").await;
+    let course_page = browser.url().await;
+    browser
+        .click("input[name=visibility][value=unlisted]")
+        .await;
+    browser.follow("main button[value=visibility]").await;
+    assert_eq!(browser.url().await, course_page);
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("Unlisted: anyone with the address")
+    );
+    // Deleting asks first, on a page of its own; "Keep it" keeps it.
+    browser.follow("main a[href$='/delete']").await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("Nothing can bring it back")
+    );
+    for (name, width) in [("", 1280), (" (390 px)", 390)] {
+        browser.resize(width, 900).await;
+        for page in ["delete a course", "course, looked after"] {
+            if page == "course, looked after" {
+                browser.goto(&course_page).await;
+            } else {
+                browser.goto(&format!("{course_page}/delete")).await;
+            }
+            fits_the_width(&browser, page).await;
+            violations.extend(serious_violations(&browser, &axe, &format!("{page}{name}")).await);
+            browser.click("#theme-toggle").await;
+            violations
+                .extend(serious_violations(&browser, &axe, &format!("{page}{name} (dark)")).await);
+            browser.click("#theme-toggle").await;
+        }
+    }
+    browser.resize(1280, 900).await;
+    browser.goto(&format!("{course_page}/delete")).await;
+    browser.follow("main a:not([href$='/delete'])").await;
+    assert_eq!(browser.url().await, course_page, "kept");
+
     // The admin leaves: typing the email again deletes the account and signs this browser out.
     browser.goto(&format!("{site}/account")).await;
     browser.fill("#confirm-email", "root@example.org").await;
