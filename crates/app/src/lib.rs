@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod courses;
 pub mod dates;
 pub mod drafts;
+pub mod editing;
 pub mod engine;
 pub mod export;
 pub mod learning;

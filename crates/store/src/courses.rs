@@ -198,6 +198,8 @@ pub struct Unit {
     pub body: Option<String>,
     /// Where its article's generation is.
     pub status: Status,
+    /// Who wrote its current text: the model, or a person who edited it.
+    pub author: crate::Author,
 }
 
 /// A course in a list, with how far its writing has got.
@@ -291,6 +293,9 @@ struct UnitRow {
     objectives: String,
     body: Option<String>,
     status: Option<String>,
+    author: String,
+    author_id: Option<i64>,
+    author_name: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -685,7 +690,8 @@ impl Store {
     /// A course's units in syllabus order.
     pub async fn units(&self, course_id: i64) -> Result<Vec<Unit>, StoreError> {
         let rows: Vec<UnitRow> = with_pool!(self, pool => sqlx::query_as(
-            "SELECT u.id, m.number AS week, u.number, u.position, u.title, u.objectives, u.body, g.status \
+            "SELECT u.id, m.number AS week, u.number, u.position, u.title, u.objectives, u.body, g.status, \
+             u.author, u.author_id, (SELECT a.display_name FROM users a WHERE a.id = u.author_id) AS author_name \
              FROM units u JOIN modules m ON m.id = u.module_id \
              LEFT JOIN generations g ON g.kind = 'unit' AND g.item_id = u.id \
              WHERE u.course_id = $1 ORDER BY u.position",
@@ -704,6 +710,7 @@ impl Store {
                     objectives: from_json(&row.objectives, "unit objectives")?,
                     body: row.body,
                     status: status(row.status)?,
+                    author: crate::versions::author(&row.author, row.author_id, row.author_name)?,
                 })
             })
             .collect()

@@ -20,6 +20,7 @@ pub mod generations;
 pub mod jobs;
 pub mod learning;
 pub mod passkeys;
+pub mod versions;
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -39,6 +40,7 @@ pub use generations::{Generation, GenerationStats, ItemKind, Output, Status};
 pub use jobs::{Job, NewJob, Task};
 pub use learning::{Attempt, Done, DoneHow, Enrolment, LearnerCourse, NewAttempt};
 pub use passkeys::{Ceremony, NewPasskey, Passkey};
+pub use versions::{Author, Authorship, UnitVersion};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

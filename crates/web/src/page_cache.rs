@@ -67,6 +67,8 @@ pub struct Served {
     pub course_id: i64,
     /// The unit, on a unit's page.
     pub unit_id: Option<i64>,
+    /// The account that made the course, if one did.
+    pub maker_id: Option<i64>,
     pub html: Bytes,
 }
 
@@ -236,6 +238,7 @@ mod tests {
         Served {
             course_id,
             unit_id: None,
+            maker_id: None,
             html: Bytes::from_static(html),
         }
     }

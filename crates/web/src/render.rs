@@ -19,6 +19,8 @@ pub struct Rendered {
     pub course_id: i64,
     /// The unit, on a unit's page.
     pub unit_id: Option<i64>,
+    /// The account that made the course, if one did.
+    pub maker_id: Option<i64>,
     pub html: String,
     /// Whether it may be served again: not while it starts writing its unit, nor a page of a course
     /// not everyone may see.
@@ -31,6 +33,7 @@ impl Rendered {
         Ok(Self {
             course_id: course.id,
             unit_id: None,
+            maker_id: course.maker.account(),
             html: template.render()?,
             keep: course.shown_to_all(),
         })
@@ -62,6 +65,7 @@ pub async fn cached_page(
     let served = Served {
         course_id: page.course_id,
         unit_id: page.unit_id,
+        maker_id: page.maker_id,
         html: Bytes::from(page.html),
     };
     if page.keep {

@@ -47,6 +47,14 @@ pub fn router() -> Router<Web> {
             post(courses::unit::mark),
         )
         .route(
+            "/courses/{slug}/weeks/{week}/units/{unit}/edit",
+            get(courses::edit::get).post(courses::edit::post),
+        )
+        .route(
+            "/courses/{slug}/weeks/{week}/units/{unit}/versions/{id}/restore",
+            post(courses::edit::restore),
+        )
+        .route(
             "/courses/{slug}/weeks/{week}/units/{unit}/live",
             get(courses::live::get),
         )

@@ -9,3 +9,4 @@ mod jobs;
 mod learning;
 mod ownership;
 mod passkeys;
+mod versions;

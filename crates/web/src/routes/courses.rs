@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod course;
+pub mod edit;
 pub mod live;
 pub mod manage;
 pub mod unit;

@@ -645,3 +645,169 @@ async fn a_program_with_its_maker_s_token_sets_who_sees_a_course_and_deletes_it(
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_maker_previews_edits_and_restores_a_unit_while_a_learner_keeps_their_progress() {
+    let web = spawn_web().await;
+    let mut ada = Browser::new(&web);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    let mut bob = Browser::new(&web);
+    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
+        .await;
+    let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
+    web.drain_jobs().await;
+    let unit = format!("{hers}/weeks/1/units/1");
+    let edit = format!("{unit}/edit");
+
+    // Bob finishes the unit; the page everyone shares is in the page cache.
+    let bobs_csrf = bob.csrf().await;
+    bob.post(
+        &format!("{unit}/done"),
+        &[("csrf", &bobs_csrf), ("action", "done")],
+    )
+    .await;
+    let before = web.get(&unit).await.html;
+    assert!(before.contains("checked by no person"));
+    assert!(
+        ada.get(&unit)
+            .await
+            .html
+            .contains(&format!(r#"href="{edit}""#))
+    );
+    assert!(!bob.get(&unit).await.html.contains("Edit this unit"));
+    assert_eq!(bob.get(&edit).await.status, StatusCode::FORBIDDEN);
+
+    let form = ada.get(&edit).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = Browser::hidden(&form, "csrf");
+    let model_text = web
+        .app
+        .store
+        .units(
+            web.app
+                .store
+                .course(hers.trim_start_matches("/courses/"))
+                .await
+                .unwrap()
+                .id,
+        )
+        .await
+        .unwrap()[0]
+        .body
+        .clone()
+        .unwrap();
+    assert!(
+        form.html.contains(&askama_escape(&model_text[..40])),
+        "{}",
+        form.html
+    );
+
+    // A preview renders through the article sanitiser and stores nothing.
+    let body = "## Why the sea rises\n\nThe **Moon** pulls.<script>alert(1)</script>";
+    let preview = ada
+        .post(
+            &edit,
+            &[
+                ("csrf", &csrf),
+                ("action", "preview"),
+                ("title", "Tides, plainly"),
+                ("body", body),
+            ],
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(
+        preview.html.contains("<strong>Moon</strong>") && !preview.html.contains("<script>alert")
+    );
+    assert!(
+        web.get(&unit).await.html.contains("checked by no person"),
+        "not saved"
+    );
+
+    let refused = ada
+        .post(
+            &edit,
+            &[
+                ("csrf", &csrf),
+                ("action", "save"),
+                ("title", " "),
+                ("body", body),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.html.contains("title: give the unit a title"),
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused.html.contains("Why the sea rises"),
+        "what was typed is kept"
+    );
+    let forged = ada
+        .post(
+            &edit,
+            &[
+                ("csrf", "guess"),
+                ("action", "save"),
+                ("title", "X"),
+                ("body", "Y"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let saved = ada
+        .post(
+            &edit,
+            &[
+                ("csrf", &csrf),
+                ("action", "save"),
+                ("title", "Tides, plainly"),
+                ("body", body),
+            ],
+        )
+        .await;
+    assert_eq!(location(&saved), unit);
+    let page = web.get(&unit).await.html;
+    assert!(page.contains("Tides, plainly") && page.contains("<strong>Moon</strong>"));
+    assert!(page.contains("edited by Ada"), "{page}");
+    assert!(
+        bob.get(&unit).await.html.contains("✓ Done."),
+        "Bob's progress stays"
+    );
+
+    // The model's text is kept, and restored.
+    let form = ada.get(&edit).await;
+    assert!(
+        form.html.contains("written by the model; replaced"),
+        "{}",
+        form.html
+    );
+    let restore = form
+        .html
+        .split(r#"action=""#)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|action| action.ends_with("/restore"))
+        .unwrap()
+        .to_owned();
+    let restored = ada.post(&restore, &[("csrf", &csrf)]).await;
+    assert_eq!(location(&restored), unit);
+    let page = web.get(&unit).await.html;
+    assert!(page.contains("checked by no person") && !page.contains("Tides, plainly"));
+    assert!(
+        ada.get(&edit).await.html.contains("Tides, plainly"),
+        "Ada's text is kept too"
+    );
+    assert!(bob.get(&unit).await.html.contains("✓ Done."));
+}
+
+/// `text` as an askama template shows it.
+fn askama_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}

@@ -107,7 +107,7 @@ pub async fn manage(
 
 /// Course `slug`, for its maker (when `maker_may`) or an admin: a 404 to whoever may not see it, a
 /// 403 to whoever sees it but may not change it.
-async fn maker_or_admin(
+pub(crate) async fn maker_or_admin(
     web: &Web,
     signed: &Signed,
     slug: &str,

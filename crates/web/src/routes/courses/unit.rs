@@ -51,6 +51,8 @@ struct UnitPage {
     /// HTML of the learner's part ([`LearnerPart`]): the one part of the page that differs between
     /// signed-in learners, spliced into the page everyone shares.
     learner: String,
+    /// Who edited the text, when a person did.
+    edited_by: Option<String>,
 }
 
 /// What the page says of the learner: for a signed-in one, whether they have done the unit (and the
@@ -64,6 +66,8 @@ struct LearnerPart {
 struct LearnerView {
     csrf: String,
     action: String,
+    /// The unit's edit page, for its course's maker and admins.
+    edit: Option<String>,
     /// `marked` or `quiz` once done.
     done: Option<&'static str>,
     /// The best quiz score and the number of questions.
@@ -71,11 +75,19 @@ struct LearnerView {
 }
 
 impl LearnerPart {
-    fn new(signed: Option<&Signed>, standing: &Standing, unit_href: &str, unit_id: i64) -> Self {
+    fn new(
+        signed: Option<&Signed>,
+        standing: &Standing,
+        unit_href: &str,
+        unit_id: i64,
+        maker_id: Option<i64>,
+    ) -> Self {
         Self {
             view: signed.map(|signed| LearnerView {
                 csrf: signed.session.csrf_token.clone(),
                 action: format!("{unit_href}/done"),
+                edit: (signed.user.is_admin || maker_id == Some(signed.user.id))
+                    .then(|| format!("{unit_href}/edit")),
                 done: standing.done(unit_id).map(DoneHow::as_str),
                 best: standing.best(unit_id).map(|best| (best.score, best.total)),
             }),
@@ -222,7 +234,8 @@ pub async fn get(
             .await?;
     }
     let href = crate::views::href(&slug, Some(week), Some(number));
-    let part = LearnerPart::new(Some(&signed), &standing, &href, unit_id).render()?;
+    let part =
+        LearnerPart::new(Some(&signed), &standing, &href, unit_id, shared.maker_id).render()?;
     let page = splice(&shared.html, &part).ok_or_else(|| {
         WebError::Internal(format!("unit page {href} has no learner's part to fill"))
     })?;
@@ -390,7 +403,8 @@ async fn render(
         }
         None => Arc::default(),
     };
-    let learner = LearnerPart::new(signed, &standing, &href, unit.id).render()?;
+    let learner =
+        LearnerPart::new(signed, &standing, &href, unit.id, course.maker.account()).render()?;
     let title = format!("{week}.{number} {}", unit.title);
     let description = format!("{} {}", unit.title, unit.objectives.join(". "));
     let mut rendered = Rendered::new(
@@ -418,6 +432,11 @@ async fn render(
                 .map(|after| unit_link(&course, after, None)),
             quiz,
             learner,
+            edited_by: match &unit.author {
+                lyceum_store::Author::Model => None,
+                lyceum_store::Author::Person(Some((_, name))) => Some(name.clone()),
+                lyceum_store::Author::Person(None) => Some("a former learner".into()),
+            },
         },
     )?;
     rendered.unit_id = Some(unit.id);
