@@ -195,21 +195,27 @@ impl Store {
 
     /// Who wrote unit `unit_id`'s current text.
     pub async fn authorship(&self, unit_id: i64) -> Result<Authorship, StoreError> {
-        let row: Option<(String, Option<i64>, Option<String>, Option<i64>)> = with_pool!(self, pool => {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            author: String,
+            author_id: Option<i64>,
+            author_name: Option<String>,
+            written_at: Option<i64>,
+        }
+        let row: Option<Row> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT n.author, n.author_id, \
-                 (SELECT u.display_name FROM users u WHERE u.id = n.author_id), n.written_at \
-                 FROM units n WHERE n.id = $1",
+                 (SELECT u.display_name FROM users u WHERE u.id = n.author_id) AS author_name, \
+                 n.written_at FROM units n WHERE n.id = $1",
             )
             .bind(unit_id)
             .fetch_optional(pool)
             .await?
         });
-        let (kind, id, name, written_at) =
-            row.ok_or_else(|| StoreError::NotFound(format!("unit {unit_id}")))?;
+        let row = row.ok_or_else(|| StoreError::NotFound(format!("unit {unit_id}")))?;
         Ok(Authorship {
-            author: author(&kind, id, name)?,
-            written_at,
+            author: author(&row.author, row.author_id, row.author_name)?,
+            written_at: row.written_at,
         })
     }
 }

@@ -68,7 +68,15 @@ pub fn router() -> Router<Web> {
         .route("/api/courses/{slug}/weeks/{week}", get(api::courses::week))
         .route(
             "/api/courses/{slug}/weeks/{week}/units/{unit}",
-            get(api::courses::unit),
+            get(api::courses::unit).patch(api::courses::edit_unit),
+        )
+        .route(
+            "/api/courses/{slug}/weeks/{week}/units/{unit}/versions",
+            get(api::courses::unit_versions),
+        )
+        .route(
+            "/api/courses/{slug}/weeks/{week}/units/{unit}/versions/{id}/restore",
+            post(api::courses::restore_unit_version),
         )
         .route(
             "/api/courses/{slug}/weeks/{week}/units/{unit}/quiz",

@@ -811,3 +811,109 @@ fn askama_escape(text: &str) -> String {
         .replace('"', "&#34;")
         .replace('\'', "&#39;")
 }
+
+#[tokio::test]
+async fn a_program_with_its_maker_s_token_edits_a_unit_lists_its_versions_and_restores_one() {
+    let web = spawn_web().await;
+    let mut ada = Browser::new(&web);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    let mut bob = Browser::new(&web);
+    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
+        .await;
+    let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
+    web.drain_jobs().await;
+    let unit = format!(
+        "{}/weeks/1/units/1",
+        hers.replacen("/courses/", "/api/courses/", 1)
+    );
+    let token = |email: &'static str| {
+        let web = &web;
+        async move {
+            let (user, _) = web.app.store.user_by_email(email).await.unwrap().unwrap();
+            let (token, _) = accounts::create_api_token(&web.app.store, &user, "script")
+                .await
+                .unwrap();
+            format!("Bearer {token}")
+        }
+    };
+    let (hers_token, bobs_token) = (
+        token("ada@example.org").await,
+        token("bob@example.org").await,
+    );
+    let call = |method: &'static str, path: String, token: String, body: &'static str| {
+        let web = &web;
+        async move {
+            let headers = [
+                ("authorization", token.as_str()),
+                ("content-type", "application/json"),
+            ];
+            web.call(method, &path, &headers, body.into()).await
+        }
+    };
+
+    let refused = call(
+        "PATCH",
+        unit.clone(),
+        bobs_token.clone(),
+        r#"{"title": "Mine"}"#,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let bad = call(
+        "PATCH",
+        unit.clone(),
+        hers_token.clone(),
+        r#"{"body": "   "}"#,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains(r#""field":"body""#), "{}", bad.html);
+    let edited = call(
+        "PATCH",
+        unit.clone(),
+        hers_token.clone(),
+        r#"{"body": "The Moon pulls the sea."}"#,
+    )
+    .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.html);
+    let edited: serde_json::Value = serde_json::from_str(&edited.html).unwrap();
+    assert_eq!(edited["body"], "The Moon pulls the sea.");
+    assert!(
+        edited["title"]
+            .as_str()
+            .is_some_and(|title| !title.is_empty()),
+        "kept"
+    );
+
+    let versions = call("GET", format!("{unit}/versions"), hers_token.clone(), "").await;
+    assert_eq!(versions.status, StatusCode::OK);
+    let versions: serde_json::Value = serde_json::from_str(&versions.html).unwrap();
+    assert_eq!(versions[0]["author"], "model");
+    let id = versions[0]["id"].as_i64().unwrap();
+    assert_eq!(
+        call("GET", format!("{unit}/versions"), bobs_token, "")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let missing = call(
+        "POST",
+        format!("{unit}/versions/999999/restore"),
+        hers_token.clone(),
+        "",
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let restored = call(
+        "POST",
+        format!("{unit}/versions/{id}/restore"),
+        hers_token,
+        "",
+    )
+    .await;
+    assert_eq!(restored.status, StatusCode::OK, "{}", restored.html);
+    assert_ne!(
+        serde_json::from_str::<serde_json::Value>(&restored.html).unwrap()["body"],
+        "The Moon pulls the sea."
+    );
+}

@@ -5,9 +5,11 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use lyceum_app::dates::rfc3339;
+use lyceum_app::editing::{self, EditRefused};
 use lyceum_app::export::{self, CourseExport, UnitExport, WeekExport};
 use lyceum_app::learning::{self, QuizRefused};
-use lyceum_store::{CourseSummary, User, Visibility};
+use lyceum_store::{Author, CourseSummary, User, Visibility};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -299,4 +301,146 @@ pub async fn delete(
     web.pages.changed(course.id);
     tracing::info!(user = user.id, course = %course.slug, "course deleted through the API");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What `PATCH /api/courses/{slug}/weeks/{week}/units/{unit}` changes: the title, the text, or both.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitChange {
+    title: Option<String>,
+    body: Option<String>,
+}
+
+/// The course `slug` (for the token's account when it made the course or is an admin's) and its
+/// unit `number` of week `week`.
+async fn owned_unit(
+    web: &Web,
+    user: &User,
+    slug: &str,
+    week: i64,
+    number: i64,
+) -> Result<(lyceum_store::Course, lyceum_store::Unit), JsonError> {
+    let course = owned(web, user, slug).await?;
+    let unit = web
+        .app
+        .store
+        .units(course.id)
+        .await?
+        .into_iter()
+        .find(|unit| unit.week == week && unit.number == number)
+        .ok_or(WebError::NotFound)?;
+    Ok((course, unit))
+}
+
+/// `PATCH /api/courses/{slug}/weeks/{week}/units/{unit}`: edits a written unit of a course the
+/// token's account made, as the unit's edit page does; the unit as it is now.
+pub async fn edit_unit(
+    State(web): State<Web>,
+    ApiUser(user): ApiUser,
+    ApiParams((slug, week, number)): ApiParams<(String, i64, i64)>,
+    change: Result<Json<UnitChange>, JsonRejection>,
+) -> Result<Json<UnitExport>, JsonError> {
+    let Json(change) = change?;
+    let (course, unit) = owned_unit(&web, &user, &slug, week, number).await?;
+    let title = change.title.unwrap_or_else(|| unit.title.clone());
+    let body = change
+        .body
+        .or_else(|| unit.body.clone())
+        .unwrap_or_default();
+    match editing::edit_unit(&web.app.store, &unit, &user, &title, &body).await {
+        Ok(()) => {}
+        Err(EditRefused::Store(error)) => return Err(error.into()),
+        Err(EditRefused::NotWritten) => {
+            return Err(JsonError::new(
+                StatusCode::CONFLICT,
+                EditRefused::NotWritten.to_string(),
+            ));
+        }
+        Err(refused) => {
+            return Err(JsonError::invalid(
+                "the unit was not changed",
+                vec![json!({"field": refused.field(), "message": refused.to_string()})],
+            ));
+        }
+    }
+    web.pages.changed(course.id);
+    unit_of(&web, &slug, week, number, &user).await.map(Json)
+}
+
+/// The unit as the API shows it.
+async fn unit_of(
+    web: &Web,
+    slug: &str,
+    week: i64,
+    number: i64,
+    user: &User,
+) -> Result<UnitExport, JsonError> {
+    load_week(web, slug, week, Some(user))
+        .await?
+        .units
+        .into_iter()
+        .find(|unit| unit.number == number)
+        .ok_or_else(|| WebError::NotFound.into())
+}
+
+/// A text a unit had before, as the API shows it.
+#[derive(Serialize)]
+pub struct VersionItem {
+    id: i64,
+    title: String,
+    body: String,
+    /// `model`, or a person's display name (`null` for an account since deleted).
+    author: Option<String>,
+    written_at: Option<String>,
+    replaced_at: String,
+}
+
+/// `GET /api/courses/{slug}/weeks/{week}/units/{unit}/versions`: the unit's earlier texts, the most
+/// recently replaced first, for the course's maker.
+pub async fn unit_versions(
+    State(web): State<Web>,
+    ApiUser(user): ApiUser,
+    ApiParams((slug, week, number)): ApiParams<(String, i64, i64)>,
+) -> Result<Json<Vec<VersionItem>>, JsonError> {
+    let (_, unit) = owned_unit(&web, &user, &slug, week, number).await?;
+    let versions = web.app.store.unit_versions(unit.id).await?;
+    Ok(Json(
+        versions
+            .into_iter()
+            .map(|version| VersionItem {
+                id: version.id,
+                author: match version.author {
+                    Author::Model => Some("model".into()),
+                    Author::Person(person) => person.map(|(_, name)| name),
+                },
+                written_at: version.written_at.map(rfc3339),
+                replaced_at: rfc3339(version.replaced_at),
+                title: version.title,
+                body: version.body,
+            })
+            .collect(),
+    ))
+}
+
+/// `POST /api/courses/{slug}/weeks/{week}/units/{unit}/versions/{id}/restore`: makes an earlier
+/// text the unit's again, keeping the current one; the unit as it is now.
+pub async fn restore_unit_version(
+    State(web): State<Web>,
+    ApiUser(user): ApiUser,
+    ApiParams((slug, week, number, id)): ApiParams<(String, i64, i64, i64)>,
+) -> Result<Json<UnitExport>, JsonError> {
+    let (course, unit) = owned_unit(&web, &user, &slug, week, number).await?;
+    if !web
+        .app
+        .store
+        .restore_unit_version(unit.id, id, lyceum_store::now_ms())
+        .await?
+    {
+        return Err(JsonError::new(
+            StatusCode::NOT_FOUND,
+            "this unit has no earlier version with that id",
+        ));
+    }
+    web.pages.changed(course.id);
+    unit_of(&web, &slug, week, number, &user).await.map(Json)
 }

@@ -317,6 +317,59 @@ pub fn openapi_document(public_url: &str) -> Value {
     course_delete["parameters"] = json!([slug]);
     spec["paths"]["/api/courses/{slug}"]["patch"] = course_patch;
     spec["paths"]["/api/courses/{slug}"]["delete"] = course_delete;
+    let invalid_body = json!({
+        "400": {"$ref": "#/components/responses/BadRequest"},
+        "403": {"$ref": "#/components/responses/Forbidden"},
+        "404": {"$ref": "#/components/responses/NotFound"},
+        "413": {"$ref": "#/components/responses/TooLarge"},
+        "415": {"description": "The body is not sent as `application/json`", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "422": {"$ref": "#/components/responses/Invalid"}
+    });
+    let unit_answer = answer(json!({"$ref": "#/components/schemas/Unit"}));
+    let mut unit_patch = mine("Edits a written unit of a course the account made", {
+        let mut responses = invalid_body.clone();
+        responses["200"] = unit_answer.clone();
+        responses["409"] = json!({"description": "The unit is not written yet", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+        responses
+    });
+    unit_patch["description"] = json!(
+        "As the unit's edit page does: the text it replaces is kept as a version, and learners keep their progress and quiz attempts. Omitted fields keep their value."
+    );
+    unit_patch["parameters"] = json!([slug, week, unit]);
+    unit_patch["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "title": {"type": "string", "minLength": 1, "maxLength": Outline::MAX_TITLE_CHARS},
+            "body": {"type": "string", "minLength": 1, "maxLength": lyceum_app::editing::MAX_BODY_CHARS, "description": "Markdown"}
+        }
+    }}}});
+    spec["paths"]["/api/courses/{slug}/weeks/{week}/units/{unit}"]["patch"] = unit_patch;
+    let mut versions = mine(
+        "A unit's earlier texts, the most recently replaced first",
+        json!({
+            "200": answer(json!({"type": "array", "items": {"type": "object", "required": ["id", "title", "body", "author", "written_at", "replaced_at"], "properties": {
+                "id": {"type": "integer"}, "title": text, "body": text,
+                "author": {"type": ["string", "null"], "description": "`model`, or the display name of the person who wrote it (`null` for an account since deleted)"},
+                "written_at": {"type": ["string", "null"], "format": "date-time"}, "replaced_at": {"type": "string", "format": "date-time"}
+            }}})),
+            "403": {"$ref": "#/components/responses/Forbidden"},
+            "404": {"$ref": "#/components/responses/NotFound"}
+        }),
+    );
+    versions["parameters"] = json!([slug, week, unit]);
+    spec["paths"]["/api/courses/{slug}/weeks/{week}/units/{unit}/versions"] =
+        json!({"get": versions});
+    let mut restore = mine(
+        "Makes an earlier text of a unit its text again, keeping the current one",
+        json!({
+            "200": unit_answer,
+            "403": {"$ref": "#/components/responses/Forbidden"},
+            "404": {"$ref": "#/components/responses/NotFound"}
+        }),
+    );
+    restore["parameters"] = json!([slug, week, unit, {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+    spec["paths"]["/api/courses/{slug}/weeks/{week}/units/{unit}/versions/{id}/restore"] =
+        json!({"post": restore});
     spec["paths"]["/api/me"] = me;
     spec["paths"]["/api/me/courses"] = json!({"get": mine("The courses the account made, newest first", json!({"200": list_of("CourseItem")}))});
     spec["paths"]["/api/me/data"] = json!({"get": mine("Everything stored about the account's person, as the account page's download", json!({"200": answer(json!({"type": "object"}))}))});
