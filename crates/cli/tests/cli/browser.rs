@@ -385,6 +385,44 @@ async fn an_admin_hides_and_shows_a_course_then_deletes_their_account_in_chromiu
     browser.follow("main a:not([href$='/delete'])").await;
     assert_eq!(browser.url().await, course_page, "kept");
 
+    // Unit 1.1 edited: previewed, then saved, and the earlier text kept below the form.
+    browser.follow("a[href$='/weeks/1/units/1']").await;
+    let unit_page = browser.url().await;
+    browser.follow("#learner a[href$='/edit']").await;
+    browser.fill("#title", "Tides, told plainly").await;
+    browser
+        .fill(
+            "#body",
+            "## Why the sea rises\n\nThe **Moon** pulls the water towards it.",
+        )
+        .await;
+    browser.follow("main button[value=preview]").await;
+    assert!(browser.text(".preview").await.contains("Why the sea rises"));
+    for (name, width) in [("", 1280), (" (390 px)", 390)] {
+        browser.resize(width, 900).await;
+        fits_the_width(&browser, "edit a unit").await;
+        violations.extend(serious_violations(&browser, &axe, &format!("edit a unit{name}")).await);
+        browser.click("#theme-toggle").await;
+        violations
+            .extend(serious_violations(&browser, &axe, &format!("edit a unit{name} (dark)")).await);
+        browser.click("#theme-toggle").await;
+    }
+    browser.resize(1280, 900).await;
+    browser.follow("main button[value=save]").await;
+    assert_eq!(browser.url().await, unit_page);
+    let unit = browser.text("main").await;
+    assert!(
+        unit.contains("Tides, told plainly") && unit.contains("edited by Root"),
+        "{unit}"
+    );
+    browser.goto(&format!("{unit_page}/edit")).await;
+    assert!(
+        browser
+            .text(".versions")
+            .await
+            .contains("written by the model")
+    );
+
     // The admin leaves: typing the email again deletes the account and signs this browser out.
     browser.goto(&format!("{site}/account")).await;
     browser.fill("#confirm-email", "root@example.org").await;
