@@ -164,3 +164,15 @@ pub async fn next_change(changes: &mut lyceum_store::Changes) -> lyceum_store::C
         .expect("no change announced within 10 s")
         .expect("the feed ended")
 }
+
+/// An account with this email and name, signed up at 1,000 ms; its id.
+pub async fn person(store: &Store, email: &str, name: &str) -> i64 {
+    let new = lyceum_store::NewUser {
+        email,
+        display_name: name,
+        password_hash: None,
+        is_admin: false,
+        passkey: None,
+    };
+    store.create_user(&new, 1_000).await.unwrap().id
+}

@@ -2,20 +2,9 @@
 //! they own; deleting the account keeps or deletes those courses; admins hide and delete courses.
 
 use lyceum_store::drafts::Drafted;
-use lyceum_store::{Course, DraftRefused, Maker, NewDraft, NewUser, Store};
+use lyceum_store::{Course, DraftRefused, Maker, NewDraft, Store};
 
-use crate::helpers::{on_each_backend, outline, request, stats};
-
-async fn person(store: &Store, email: &str, name: &str) -> i64 {
-    let new = NewUser {
-        email,
-        display_name: name,
-        password_hash: None,
-        is_admin: false,
-        passkey: None,
-    };
-    store.create_user(&new, 1_000).await.unwrap().id
-}
+use crate::helpers::{on_each_backend, outline, person, request, stats};
 
 /// A draft of `user_id` (or of no one) drafted and confirmed by hand into a 1 × 2 course; its
 /// drafting job is left queued.

@@ -1,20 +1,9 @@
 //! A unit's texts over time on both backends: edits and restores keep every earlier text, the unit
 //! keeps its id, and learners keep their progress and attempts.
 
-use lyceum_store::{Author, DoneHow, ItemKind, NewAttempt, NewUser, Output, Store};
+use lyceum_store::{Author, DoneHow, ItemKind, NewAttempt, Output};
 
-use crate::helpers::{create_course, next_change, on_each_backend, stats};
-
-async fn person(store: &Store, email: &str, name: &str) -> i64 {
-    let new = NewUser {
-        email,
-        display_name: name,
-        password_hash: None,
-        is_admin: false,
-        passkey: None,
-    };
-    store.create_user(&new, 1_000).await.unwrap().id
-}
+use crate::helpers::{create_course, next_change, on_each_backend, person, stats};
 
 #[tokio::test]
 async fn edits_and_restores_keep_every_text_and_every_learner_s_progress() {

@@ -33,3 +33,14 @@ pub async fn load(
     let units = store.units(course.id).await?;
     Ok((course, modules, units))
 }
+
+/// Unit `number` of week `week` of `course`, or `NotFound`.
+pub async fn unit_of(web: &Web, course: &Course, week: i64, number: i64) -> Result<Unit, WebError> {
+    web.app
+        .store
+        .units(course.id)
+        .await?
+        .into_iter()
+        .find(|unit| unit.week == week && unit.number == number)
+        .ok_or(WebError::NotFound)
+}

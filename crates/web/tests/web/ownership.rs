@@ -592,56 +592,64 @@ async fn a_program_with_its_maker_s_token_sets_who_sees_a_course_and_deletes_it(
         .await;
     let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
     let api = hers.replacen("/courses/", "/api/courses/", 1);
-    let bearer = |email: &'static str| {
-        let web = &web;
-        async move {
-            let (user, _) = web.app.store.user_by_email(email).await.unwrap().unwrap();
-            let (token, _) = accounts::create_api_token(&web.app.store, &user, "script")
-                .await
-                .unwrap();
-            format!("Bearer {token}")
-        }
-    };
     let (hers_token, bobs_token) = (
-        bearer("ada@example.org").await,
-        bearer("bob@example.org").await,
+        bearer(&web, "ada@example.org").await,
+        bearer(&web, "bob@example.org").await,
     );
-    let call = |method: &'static str, token: String, body: &'static str| {
-        let (web, api) = (&web, api.clone());
-        async move {
-            let headers = [
-                ("authorization", token.as_str()),
-                ("content-type", "application/json"),
-            ];
-            web.call(method, &api, &headers, body.into()).await
-        }
-    };
 
-    let refused = call("PATCH", bobs_token.clone(), r#"{"visibility": "private"}"#).await;
+    let refused = api_call(
+        &web,
+        "PATCH",
+        &api,
+        bobs_token.clone(),
+        r#"{"visibility": "private"}"#,
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
-    let bad = call("PATCH", hers_token.clone(), r#"{"visibility": "hidden"}"#).await;
+    let bad = api_call(
+        &web,
+        "PATCH",
+        &api,
+        hers_token.clone(),
+        r#"{"visibility": "hidden"}"#,
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.html.contains(r#""field":"visibility""#), "{}", bad.html);
-    let unknown = call("PATCH", hers_token.clone(), r#"{"title": "Mine"}"#).await;
+    let unknown = api_call(
+        &web,
+        "PATCH",
+        &api,
+        hers_token.clone(),
+        r#"{"title": "Mine"}"#,
+    )
+    .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.html);
-    let set = call("PATCH", hers_token.clone(), r#"{"visibility": "private"}"#).await;
+    let set = api_call(
+        &web,
+        "PATCH",
+        &api,
+        hers_token.clone(),
+        r#"{"visibility": "private"}"#,
+    )
+    .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.html);
     assert!(set.html.contains(r#""visibility":"private""#));
     assert_eq!(web.get(&api).await.status, StatusCode::NOT_FOUND);
-    let own = call("GET", hers_token.clone(), "").await;
+    let own = api_call(&web, "GET", &api, hers_token.clone(), "").await;
     assert_eq!(own.status, StatusCode::OK, "its maker's token reads it");
-    let unseen = call("DELETE", bobs_token, "").await;
+    let unseen = api_call(&web, "DELETE", &api, bobs_token, "").await;
     assert_eq!(
         unseen.status,
         StatusCode::NOT_FOUND,
         "a private course is nobody else's to find"
     );
 
-    let deleted = call("DELETE", hers_token.clone(), "").await;
+    let deleted = api_call(&web, "DELETE", &api, hers_token.clone(), "").await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.html);
     assert_eq!(web.get(&hers).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        call("DELETE", hers_token, "").await.status,
+        api_call(&web, "DELETE", &api, hers_token, "").await.status,
         StatusCode::NOT_FOUND
     );
 }
@@ -826,51 +834,34 @@ async fn a_program_with_its_maker_s_token_edits_a_unit_lists_its_versions_and_re
         "{}/weeks/1/units/1",
         hers.replacen("/courses/", "/api/courses/", 1)
     );
-    let token = |email: &'static str| {
-        let web = &web;
-        async move {
-            let (user, _) = web.app.store.user_by_email(email).await.unwrap().unwrap();
-            let (token, _) = accounts::create_api_token(&web.app.store, &user, "script")
-                .await
-                .unwrap();
-            format!("Bearer {token}")
-        }
-    };
     let (hers_token, bobs_token) = (
-        token("ada@example.org").await,
-        token("bob@example.org").await,
+        bearer(&web, "ada@example.org").await,
+        bearer(&web, "bob@example.org").await,
     );
-    let call = |method: &'static str, path: String, token: String, body: &'static str| {
-        let web = &web;
-        async move {
-            let headers = [
-                ("authorization", token.as_str()),
-                ("content-type", "application/json"),
-            ];
-            web.call(method, &path, &headers, body.into()).await
-        }
-    };
 
-    let refused = call(
+    let refused = api_call(
+        &web,
         "PATCH",
-        unit.clone(),
+        &unit,
         bobs_token.clone(),
         r#"{"title": "Mine"}"#,
     )
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let bad = call(
+    let bad = api_call(
+        &web,
         "PATCH",
-        unit.clone(),
+        &unit,
         hers_token.clone(),
         r#"{"body": "   "}"#,
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.html.contains(r#""field":"body""#), "{}", bad.html);
-    let edited = call(
+    let edited = api_call(
+        &web,
         "PATCH",
-        unit.clone(),
+        &unit,
         hers_token.clone(),
         r#"{"body": "The Moon pulls the sea."}"#,
     )
@@ -885,28 +876,37 @@ async fn a_program_with_its_maker_s_token_edits_a_unit_lists_its_versions_and_re
         "kept"
     );
 
-    let versions = call("GET", format!("{unit}/versions"), hers_token.clone(), "").await;
+    let versions = api_call(
+        &web,
+        "GET",
+        &format!("{unit}/versions"),
+        hers_token.clone(),
+        "",
+    )
+    .await;
     assert_eq!(versions.status, StatusCode::OK);
     let versions: serde_json::Value = serde_json::from_str(&versions.html).unwrap();
     assert_eq!(versions[0]["author"], "model");
     let id = versions[0]["id"].as_i64().unwrap();
     assert_eq!(
-        call("GET", format!("{unit}/versions"), bobs_token, "")
+        api_call(&web, "GET", &format!("{unit}/versions"), bobs_token, "")
             .await
             .status,
         StatusCode::FORBIDDEN
     );
-    let missing = call(
+    let missing = api_call(
+        &web,
         "POST",
-        format!("{unit}/versions/999999/restore"),
+        &format!("{unit}/versions/999999/restore"),
         hers_token.clone(),
         "",
     )
     .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    let restored = call(
+    let restored = api_call(
+        &web,
         "POST",
-        format!("{unit}/versions/{id}/restore"),
+        &format!("{unit}/versions/{id}/restore"),
         hers_token,
         "",
     )
@@ -916,4 +916,28 @@ async fn a_program_with_its_maker_s_token_edits_a_unit_lists_its_versions_and_re
         serde_json::from_str::<serde_json::Value>(&restored.html).unwrap()["body"],
         "The Moon pulls the sea."
     );
+}
+
+/// `Bearer` and a new API token of the account with this email.
+async fn bearer(web: &TestWeb, email: &str) -> String {
+    let (user, _) = web.app.store.user_by_email(email).await.unwrap().unwrap();
+    let (token, _) = accounts::create_api_token(&web.app.store, &user, "script")
+        .await
+        .unwrap();
+    format!("Bearer {token}")
+}
+
+/// `body` sent to `path` as JSON by a program with `token`.
+async fn api_call(
+    web: &TestWeb,
+    method: &str,
+    path: &str,
+    token: String,
+    body: &str,
+) -> crate::helpers::Page {
+    let headers = [
+        ("authorization", token.as_str()),
+        ("content-type", "application/json"),
+    ];
+    web.call(method, path, &headers, body.into()).await
 }

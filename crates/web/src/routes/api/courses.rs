@@ -321,14 +321,7 @@ async fn owned_unit(
     number: i64,
 ) -> Result<(lyceum_store::Course, lyceum_store::Unit), JsonError> {
     let course = owned(web, user, slug).await?;
-    let unit = web
-        .app
-        .store
-        .units(course.id)
-        .await?
-        .into_iter()
-        .find(|unit| unit.week == week && unit.number == number)
-        .ok_or(WebError::NotFound)?;
+    let unit = crate::routes::courses::unit_of(web, &course, week, number).await?;
     Ok((course, unit))
 }
 

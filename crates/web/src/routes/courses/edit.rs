@@ -78,14 +78,7 @@ async fn editable(
     number: i64,
 ) -> Result<(Course, Unit), WebError> {
     let course = maker_or_admin(web, signed, slug, true).await?;
-    let unit = web
-        .app
-        .store
-        .units(course.id)
-        .await?
-        .into_iter()
-        .find(|unit| unit.week == week && unit.number == number)
-        .ok_or(WebError::NotFound)?;
+    let unit = super::unit_of(web, &course, week, number).await?;
     Ok((course, unit))
 }
 
