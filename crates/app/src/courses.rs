@@ -174,6 +174,28 @@ impl Lyceum {
         Ok(UnitText::Ready(body))
     }
 
+    /// The live text of unit `unit_id` being written again at its maker's request; `None` when it is
+    /// not (never asked for, stored, or failed).
+    pub async fn follow_rewrite(
+        &self,
+        unit_id: i64,
+    ) -> Result<Option<crate::live::Watch>, GenerateError> {
+        let writing = |status| matches!(status, Status::Pending | Status::Generating);
+        let Some(generation) = self.store.generation_of(ItemKind::Rewrite, unit_id).await? else {
+            return Ok(None);
+        };
+        if !writing(generation.status) {
+            return Ok(None);
+        }
+        // Watch first, then read again: it may have been stored in between.
+        let watch = self.hub.watch(generation.id);
+        if self.store.is_shared() {
+            self.mirror_text(generation.id).await?;
+        }
+        let now = self.store.generation(generation.id).await?;
+        Ok(writing(now.status).then_some(watch))
+    }
+
     /// Queues every failed item of a course again; returns how many.
     #[tracing::instrument(skip_all, fields(course = %course.slug))]
     pub async fn retry_failed(&self, course: &Course) -> Result<usize, GenerateError> {

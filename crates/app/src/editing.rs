@@ -3,7 +3,8 @@
 //! learner's progress and quiz attempts stay.
 
 use lyceum_course::Outline;
-use lyceum_store::{Status, Store, StoreError, Unit, User, now_ms};
+pub use lyceum_course::prompts::MAX_WISH_CHARS;
+use lyceum_store::{Generation, Status, Store, StoreError, Unit, User, now_ms};
 
 /// The longest text a unit may be given, in characters: several times what the model writes.
 pub const MAX_BODY_CHARS: usize = 60_000;
@@ -17,6 +18,9 @@ pub enum EditRefused {
     /// The text, and why.
     #[error("{0}")]
     Body(String),
+    /// The wish for a rewritten unit, and why.
+    #[error("{0}")]
+    Wish(String),
     /// The unit has no text yet to replace.
     #[error("this unit is not written yet; edit it once it is")]
     NotWritten,
@@ -29,6 +33,7 @@ impl EditRefused {
     pub fn field(&self) -> &'static str {
         match self {
             Self::Title(_) => "title",
+            Self::Wish(_) => "instruction",
             Self::Body(_) | Self::NotWritten | Self::Store(_) => "body",
         }
     }
@@ -97,6 +102,32 @@ pub async fn edit_unit(
     }
     tracing::info!(user = editor.id, unit = unit.id, "unit edited");
     Ok(())
+}
+
+/// Queues written `unit` to be written again by the model, with `editor`'s wish for the new text
+/// ("simpler", "more examples in Python"; empty for none). Learners read the current text until the
+/// new one is stored; it is then kept as a version, and the quiz is written again too.
+pub async fn rewrite_unit(
+    store: &Store,
+    unit: &Unit,
+    editor: &User,
+    wish: &str,
+) -> Result<Generation, EditRefused> {
+    let wish = wish.trim();
+    let chars = wish.chars().count();
+    if chars > MAX_WISH_CHARS {
+        return Err(EditRefused::Wish(format!(
+            "shorten the wish to {MAX_WISH_CHARS} characters (it has {chars})"
+        )));
+    }
+    if wish.chars().any(char::is_control) {
+        return Err(EditRefused::Wish("write the wish on one line".into()));
+    }
+    let generation = store
+        .request_rewrite(unit.id, (!wish.is_empty()).then_some(wish), now_ms())
+        .await?;
+    tracing::info!(user = editor.id, unit = unit.id, "unit to be written again");
+    Ok(generation)
 }
 
 #[cfg(test)]

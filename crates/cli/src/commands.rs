@@ -93,7 +93,9 @@ impl ExportFormat {
 pub async fn run_worker(app: &Arc<Lyceum>, course: Option<&Course>) -> anyhow::Result<()> {
     let (total, done) = match course {
         Some(course) => {
-            let generations = app.store.generations(course.id).await?;
+            let mut generations = app.store.generations(course.id).await?;
+            // A unit written again at its maker's request is not part of writing the course.
+            generations.retain(|g| g.kind != lyceum_store::ItemKind::Rewrite);
             let units = generations
                 .iter()
                 .filter(|g| g.kind == lyceum_store::ItemKind::Unit)

@@ -580,7 +580,7 @@ impl Store {
             "SELECT {COURSE_COLUMNS}, COUNT(g.id) AS items, \
              SUM(CASE WHEN g.status = 'ready' THEN 1 ELSE 0 END) AS ready, \
              SUM(CASE WHEN g.status = 'failed' THEN 1 ELSE 0 END) AS failed \
-             FROM courses c LEFT JOIN generations g ON g.course_id = c.id WHERE {filter} \
+             FROM courses c LEFT JOIN generations g ON g.course_id = c.id AND g.kind <> 'rewrite' WHERE {filter} \
              GROUP BY c.id ORDER BY {order} LIMIT $1 OFFSET $2"
         );
         // Only the listings that name `$3` bind it: PostgreSQL refuses a parameter the query lacks.

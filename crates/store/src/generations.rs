@@ -21,6 +21,9 @@ pub enum ItemKind {
     Unit,
     /// A unit's quiz (item: the unit).
     Quiz,
+    /// A unit's article written again at its maker's request (item: the unit): the current text
+    /// stays until the new one is stored.
+    Rewrite,
 }
 
 impl ItemKind {
@@ -31,6 +34,7 @@ impl ItemKind {
             Self::Overview => "overview",
             Self::Unit => "unit",
             Self::Quiz => "quiz",
+            Self::Rewrite => "rewrite",
         }
     }
 
@@ -40,6 +44,7 @@ impl ItemKind {
             "overview" => Self::Overview,
             "unit" => Self::Unit,
             "quiz" => Self::Quiz,
+            "rewrite" => Self::Rewrite,
             other => return Err(StoreError::Corrupt(format!("unknown item kind {other}"))),
         })
     }
@@ -135,6 +140,9 @@ pub enum Output<'a> {
     Unit(&'a str),
     /// A unit's quiz.
     Quiz(&'a Quiz),
+    /// A unit's article written again: its current text is kept as a version, and its quiz is
+    /// written again too (the stored one stays until then).
+    Rewrite(&'a str),
 }
 
 #[derive(sqlx::FromRow)]
@@ -274,6 +282,11 @@ impl Store {
                  ON CONFLICT (unit_id) DO UPDATE SET questions = excluded.questions",
                 to_json(quiz),
             ),
+            Output::Rewrite(text) => (
+                "UPDATE units SET body = $2, author = 'model', author_id = NULL, written_at = NULL \
+                 WHERE id = $1",
+                text.to_owned(),
+            ),
         };
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -299,6 +312,21 @@ impl Store {
                 tx.commit().await?;
                 return Ok(false);
             }
+            if matches!(output, Output::Rewrite(_)) {
+                crate::versions::keep_current!(tx, generation.item_id, now);
+                // The quiz is written again for the new text; the stored one stays until then.
+                let quiz_id: Option<i64> = sqlx::query_scalar(
+                    "UPDATE generations SET status = 'pending', attempts = 0, error = NULL, \
+                     updated_at = $2 WHERE kind = 'quiz' AND item_id = $1 RETURNING id",
+                )
+                .bind(generation.item_id)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(quiz_id) = quiz_id {
+                    jobs::insert!(&mut *tx, &generate_job(quiz_id, jobs::FOLLOW_UP, now));
+                }
+            }
             sqlx::query(content_sql).bind(generation.item_id).bind(&content).execute(&mut *tx).await?;
             if matches!(output, Output::Unit(_)) {
                 let quiz_id: Option<i64> = sqlx::query_scalar(
@@ -317,7 +345,73 @@ impl Store {
             tx.commit().await?;
         });
         self.publish(Change::Item(id)).await;
+        if matches!(output, Output::Rewrite(_)) {
+            self.publish(Change::Course(generation.course_id)).await;
+            self.publish(Change::Queued).await;
+        }
         Ok(true)
+    }
+
+    /// Queues written unit `unit_id` to be written again, with its maker's `instruction` (the wish
+    /// for the new text), ahead of background work; the rewrite's record. Refused with `Conflict`
+    /// while the unit is not written or is being written again already.
+    pub async fn request_rewrite(
+        &self,
+        unit_id: i64,
+        instruction: Option<&str>,
+        now: i64,
+    ) -> Result<Generation, StoreError> {
+        let id = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let course_id: Option<i64> = sqlx::query_scalar(
+                "SELECT u.course_id FROM units u JOIN generations g ON g.kind = 'unit' \
+                 AND g.item_id = u.id AND g.status = 'ready' WHERE u.id = $1 AND u.body IS NOT NULL",
+            )
+            .bind(unit_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(course_id) = course_id else {
+                return Err(StoreError::Conflict(
+                    "this unit is not written yet; ask for it to be written again once it is".into(),
+                ));
+            };
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO generations (course_id, kind, item_id, status, instruction, updated_at) \
+                 VALUES ($1, 'rewrite', $2, 'pending', $3, $4) \
+                 ON CONFLICT (kind, item_id) DO UPDATE SET status = 'pending', attempts = 0, \
+                 error = NULL, live_text = NULL, instruction = excluded.instruction, \
+                 updated_at = excluded.updated_at \
+                 WHERE generations.status IN ('ready', 'failed') RETURNING id",
+            )
+            .bind(course_id)
+            .bind(unit_id)
+            .bind(instruction)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(id) = id else {
+                return Err(StoreError::Conflict(
+                    "this unit is being written again already".into(),
+                ));
+            };
+            jobs::insert!(&mut *tx, &generate_job(id, jobs::URGENT, now));
+            tx.commit().await?;
+            id
+        });
+        self.publish(Change::Item(id)).await;
+        self.publish(Change::Queued).await;
+        self.generation(id).await
+    }
+
+    /// The wish a rewrite was asked for with, if any.
+    pub async fn rewrite_instruction(&self, id: i64) -> Result<Option<String>, StoreError> {
+        Ok(with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT instruction FROM generations WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
+        .flatten())
     }
 
     /// Records that a generation gave up, with the error a person will see, and deletes its job.
@@ -339,14 +433,15 @@ impl Store {
         Ok(())
     }
 
-    /// Makes every failed generation of a course pending again and queues it; returns how many.
+    /// Makes every failed generation of a course pending again and queues it (a failed rewrite is
+    /// asked for again by its maker, not here); returns how many.
     pub async fn retry_failed(&self, course_id: i64) -> Result<usize, StoreError> {
         let now = now_ms();
         let ids = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let ids: Vec<i64> = sqlx::query_scalar(
                 "UPDATE generations SET status = 'pending', error = NULL, updated_at = $2 \
-                 WHERE course_id = $1 AND status = 'failed' RETURNING id",
+                 WHERE course_id = $1 AND status = 'failed' AND kind <> 'rewrite' RETURNING id",
             )
             .bind(course_id)
             .bind(now)

@@ -82,6 +82,7 @@ macro_rules! keep_current {
         course_id
     }};
 }
+pub(crate) use keep_current;
 
 impl Store {
     /// Replaces written unit `unit_id`'s title and text with `by`'s, keeping the ones they replace

@@ -606,7 +606,9 @@ fn with_titles(content: &str, title: &str) -> String {
     value.to_string()
 }
 
-fn quiz(title: &str) -> Value {
+/// The quiz the server writes for a unit titled `title`, as the model answers (five questions, each
+/// with its right answer and three wrong ones).
+pub fn quiz(title: &str) -> Value {
     json!({
         "questions": (1..=5).map(|n| json!({
             "prompt": format!("Question {n} about {title}?"),

@@ -64,6 +64,8 @@ pub struct Web {
     pub streams: Arc<client::StreamSlots>,
     /// Units being written, rendered once per change for all their viewers (by unit id).
     pub live_units: Arc<shared_live::SharedLive<i64>>,
+    /// Units being written again at their maker's request, rendered once per change (by unit id).
+    pub live_rewrites: Arc<shared_live::SharedLive<i64>>,
     /// Courses being written, rendered once per change for all their viewers (by course id).
     pub live_courses: Arc<shared_live::SharedLive<i64>>,
     /// The site as passkeys know it; `None` where browsers refuse passkeys (not https, not localhost).
@@ -94,6 +96,7 @@ impl Web {
                 app.settings.web.streams_per_client,
             )),
             live_units: Arc::default(),
+            live_rewrites: Arc::default(),
             live_courses: Arc::default(),
             app,
             articles: Arc::new(markdown::RenderCache::default()),

@@ -69,6 +69,8 @@ pub struct Served {
     pub unit_id: Option<i64>,
     /// The account that made the course, if one did.
     pub maker_id: Option<i64>,
+    /// The version of the unit's quiz it shows, on a unit's page.
+    pub quiz_version: Option<String>,
     pub html: Bytes,
 }
 
@@ -239,6 +241,7 @@ mod tests {
             course_id,
             unit_id: None,
             maker_id: None,
+            quiz_version: None,
             html: Bytes::from_static(html),
         }
     }

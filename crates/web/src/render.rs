@@ -21,6 +21,8 @@ pub struct Rendered {
     pub unit_id: Option<i64>,
     /// The account that made the course, if one did.
     pub maker_id: Option<i64>,
+    /// The version of the unit's quiz it shows, on a unit's page.
+    pub quiz_version: Option<String>,
     pub html: String,
     /// Whether it may be served again: not while it starts writing its unit, nor a page of a course
     /// not everyone may see.
@@ -34,6 +36,7 @@ impl Rendered {
             course_id: course.id,
             unit_id: None,
             maker_id: course.maker.account(),
+            quiz_version: None,
             html: template.render()?,
             keep: course.shown_to_all(),
         })
@@ -66,6 +69,7 @@ pub async fn cached_page(
         course_id: page.course_id,
         unit_id: page.unit_id,
         maker_id: page.maker_id,
+        quiz_version: page.quiz_version,
         html: Bytes::from(page.html),
     };
     if page.keep {

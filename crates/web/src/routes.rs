@@ -55,6 +55,14 @@ pub fn router() -> Router<Web> {
             post(courses::edit::restore),
         )
         .route(
+            "/courses/{slug}/weeks/{week}/units/{unit}/rewrite",
+            post(courses::edit::rewrite),
+        )
+        .route(
+            "/courses/{slug}/weeks/{week}/units/{unit}/rewrite/live",
+            get(courses::edit::rewrite_live),
+        )
+        .route(
             "/courses/{slug}/weeks/{week}/units/{unit}/live",
             get(courses::live::get),
         )
@@ -69,6 +77,10 @@ pub fn router() -> Router<Web> {
         .route(
             "/api/courses/{slug}/weeks/{week}/units/{unit}",
             get(api::courses::unit).patch(api::courses::edit_unit),
+        )
+        .route(
+            "/api/courses/{slug}/weeks/{week}/units/{unit}/rewrite",
+            post(api::courses::rewrite_unit),
         )
         .route(
             "/api/courses/{slug}/weeks/{week}/units/{unit}/versions",

@@ -179,16 +179,24 @@ pub fn unit_link(course: &Course, unit: &Unit, current: Option<i64>) -> UnitLink
     }
 }
 
-/// Marks in `weeks` the units the learner has done, and their best quiz scores.
-pub fn mark_standing(weeks: &mut [WeekView], units: &[Unit], standing: &Standing) {
+/// Marks in `weeks` the units the learner has done, and their best quiz scores (said to be on an
+/// earlier version when the unit's quiz, whose version `quiz_version` gives, was written again since).
+pub fn mark_standing(
+    weeks: &mut [WeekView],
+    units: &[Unit],
+    standing: &Standing,
+    quiz_version: impl Fn(i64) -> Option<String>,
+) {
     for week in weeks {
         // The week's units in the order `syllabus` listed them.
         let ids = units.iter().filter(|unit| unit.week == week.number);
         for (link, unit) in week.units.iter_mut().zip(ids) {
             link.done = standing.done(unit.id).is_some();
-            link.best = standing
-                .best(unit.id)
-                .map(|best| format!("{} of {}", best.score, best.total));
+            link.best = standing.best(unit.id).map(|best| {
+                let earlier = quiz_version(unit.id).as_deref() != Some(best.quiz_version.as_str());
+                let on = if earlier { " (earlier version)" } else { "" };
+                format!("{} of {}{on}", best.score, best.total)
+            });
         }
     }
 }

@@ -189,18 +189,33 @@ impl Lyceum {
                 writer.done();
                 stats
             }
-            ItemKind::Unit => {
+            ItemKind::Unit | ItemKind::Rewrite => {
                 let unit = unit()?;
                 let previous = takeaways_before(unit);
                 self.unit_prompts.remember(unit.id, previous.clone());
-                let prompt = unit_request(
-                    self.engine.as_ref(),
-                    brief,
-                    unit.week as usize,
-                    unit.number as usize,
-                    previous.as_deref(),
-                )
-                .await?
+                let (week, number) = (unit.week as usize, unit.number as usize);
+                let prompt = if before.kind == ItemKind::Rewrite {
+                    let wish = self.store.rewrite_instruction(generation_id).await?;
+                    fit(self.engine.as_ref(), |detail| {
+                        prompts::rewrite(
+                            &brief(detail),
+                            week,
+                            number,
+                            previous.as_deref(),
+                            wish.as_deref(),
+                        )
+                    })
+                    .await?
+                } else {
+                    unit_request(
+                        self.engine.as_ref(),
+                        brief,
+                        week,
+                        number,
+                        previous.as_deref(),
+                    )
+                    .await?
+                }
                 .with_seed(seed)
                 .with_priority(priority);
                 // A small model that finishes a unit often goes on with the next one's heading:
@@ -224,9 +239,11 @@ impl Lyceum {
                         &|text| article_rewrite_reasons(text, course.language),
                     )
                     .await?;
-                let stats = self
-                    .save(generation_id, Output::Unit(&text), stats, job_id)
-                    .await?;
+                let output = match before.kind {
+                    ItemKind::Rewrite => Output::Rewrite(&text),
+                    _ => Output::Unit(&text),
+                };
+                let stats = self.save(generation_id, output, stats, job_id).await?;
                 writer.done();
                 stats
             }

@@ -423,6 +423,30 @@ async fn an_admin_hides_and_shows_a_course_then_deletes_their_account_in_chromiu
             .contains("written by the model")
     );
 
+    // Unit 1.2 written again with a wish: the page follows the new text, then shows it stored.
+    let second = unit_page.replace("/units/1", "/units/2");
+    browser.goto(&format!("{second}/edit")).await;
+    browser.fill("#instruction", "simpler, please").await;
+    browser
+        .follow("form[action$='/rewrite'] button[type=submit]")
+        .await;
+    let following = browser
+        .eval(
+            "if (document.querySelector('[data-live]')) { window.lyceumLeft = true; return true; } \
+             return false;",
+            json!([]),
+        )
+        .await;
+    if following == json!(true) {
+        // The stream's `done` reloads the page.
+        browser
+            .wait_for("!window.lyceumLeft && document.readyState !== 'loading'")
+            .await;
+    }
+    let versions = browser.text(".versions").await;
+    assert!(versions.contains("written by the model"), "{versions}");
+    assert!(!browser.text("main").await.contains("The model is writing"));
+
     // The admin leaves: typing the email again deletes the account and signs this browser out.
     browser.goto(&format!("{site}/account")).await;
     browser.fill("#confirm-email", "root@example.org").await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use lyceum_course::{
     CourseRequest, Description, Outline, OutlineModule, OutlineUnit, UnitsPerWeek, Weeks,
 };
-use lyceum_store::{Course, GenerationStats, NewCourse, NewDraft, Store};
+use lyceum_store::{Course, GenerationStats, ItemKind, NewCourse, NewDraft, Output, Store};
 
 /// Runs `test` against a fresh SQLite store, then against a fresh PostgreSQL one when
 /// `TEST_DATABASE_URL` is set. Under CI the variable is required, so the PostgreSQL half cannot be
@@ -175,4 +175,26 @@ pub async fn person(store: &Store, email: &str, name: &str) -> i64 {
         passkey: None,
     };
     store.create_user(&new, 1_000).await.unwrap().id
+}
+
+/// Writes unit `position` of the course as `text`, and its quiz; the unit's id.
+pub async fn written_with_quiz(
+    store: &Store,
+    course_id: i64,
+    position: usize,
+    text: &str,
+    quiz: &lyceum_course::Quiz,
+) -> i64 {
+    let unit = store.units(course_id).await.unwrap()[position].clone();
+    for (kind, output) in [
+        (ItemKind::Unit, Output::Unit(text)),
+        (ItemKind::Quiz, Output::Quiz(quiz)),
+    ] {
+        let generation = store.generation_of(kind, unit.id).await.unwrap().unwrap();
+        store
+            .finish_generation(generation.id, output, &stats(), None)
+            .await
+            .unwrap();
+    }
+    unit.id
 }

@@ -1,9 +1,8 @@
 //! Learners' quiz attempts on both backends.
 
-use lyceum_course::Quiz;
-use lyceum_store::{Done, DoneHow, ItemKind, NewAttempt, NewUser, Output, Store};
+use lyceum_store::{Done, DoneHow, NewAttempt, NewUser, Store};
 
-use crate::helpers::{create_course, next_change, on_each_backend, quiz, stats};
+use crate::helpers::{create_course, next_change, on_each_backend, quiz, written_with_quiz};
 
 async fn learner(store: &Store, email: &str) -> i64 {
     let new = NewUser {
@@ -14,30 +13,6 @@ async fn learner(store: &Store, email: &str) -> i64 {
         passkey: None,
     };
     store.create_user(&new, 1_000).await.unwrap().id
-}
-
-/// Writes unit `position` of the course and its quiz; the unit's id.
-async fn written_with_quiz(store: &Store, course_id: i64, position: usize, quiz: &Quiz) -> i64 {
-    let unit = store.units(course_id).await.unwrap()[position].clone();
-    let writing = store
-        .generation_of(ItemKind::Unit, unit.id)
-        .await
-        .unwrap()
-        .unwrap();
-    store
-        .finish_generation(writing.id, Output::Unit("Text."), &stats(), None)
-        .await
-        .unwrap();
-    let quizzing = store
-        .generation_of(ItemKind::Quiz, unit.id)
-        .await
-        .unwrap()
-        .unwrap();
-    store
-        .finish_generation(quizzing.id, Output::Quiz(quiz), &stats(), None)
-        .await
-        .unwrap();
-    unit.id
 }
 
 fn attempt(user_id: i64, unit_id: i64, answers: &[usize], score: i64, now: i64) -> NewAttempt<'_> {
@@ -58,8 +33,8 @@ async fn a_learner_s_attempts_are_theirs_newest_first_and_go_with_the_account_or
         let course = create_course(&store, "Tides", 1, 2).await;
         let first = store.units(course.id).await.unwrap()[0].id;
         assert_eq!(store.quiz(first).await.unwrap(), None, "not written yet");
-        let first = written_with_quiz(&store, course.id, 0, &quiz()).await;
-        let second = written_with_quiz(&store, course.id, 1, &quiz()).await;
+        let first = written_with_quiz(&store, course.id, 0, "Text.", &quiz()).await;
+        let second = written_with_quiz(&store, course.id, 1, "Text.", &quiz()).await;
         assert_eq!(store.quiz(first).await.unwrap(), Some(quiz()));
 
         let ada = learner(&store, "ada@example.org").await;
@@ -266,7 +241,7 @@ async fn a_learner_s_courses_say_how_far_they_are_and_what_comes_next() {
 async fn every_change_to_what_a_signed_in_page_shows_of_an_account_is_announced() {
     on_each_backend(|store| async move {
         let course = create_course(&store, "Tides", 1, 1).await;
-        let unit = written_with_quiz(&store, course.id, 0, &quiz()).await;
+        let unit = written_with_quiz(&store, course.id, 0, "Text.", &quiz()).await;
         let ada = learner(&store, "ada@example.org").await;
         let session = store
             .create_session(&lyceum_store::NewSession {

@@ -3,7 +3,9 @@
 
 use lyceum_store::{Author, DoneHow, ItemKind, NewAttempt, Output};
 
-use crate::helpers::{create_course, next_change, on_each_backend, person, stats};
+use crate::helpers::{
+    create_course, next_change, on_each_backend, person, stats, written_with_quiz,
+};
 
 #[tokio::test]
 async fn edits_and_restores_keep_every_text_and_every_learner_s_progress() {
@@ -118,6 +120,77 @@ async fn edits_and_restores_keep_every_text_and_every_learner_s_progress() {
         assert_eq!(versions[0].author, Author::Person(None));
         assert!(store.delete_course(course.id).await.unwrap());
         assert!(store.unit_versions(first.id).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_unit_written_again_keeps_its_text_until_stored_then_its_quiz_is_written_again() {
+    on_each_backend(|store| async move {
+        let course = create_course(&store, "Tides", 1, 1).await;
+        let unit = store.units(course.id).await.unwrap()[0].clone();
+        let refused = store.request_rewrite(unit.id, None, 2_000).await;
+        assert!(
+            matches!(refused, Err(lyceum_store::StoreError::Conflict(_))),
+            "not written yet: {refused:?}"
+        );
+        written_with_quiz(&store, course.id, 0, "First text.", &crate::helpers::quiz()).await;
+        let items_before = store.list_courses(10, 0).await.unwrap()[0].items;
+
+        let rewrite = store
+            .request_rewrite(unit.id, Some("simpler"), 3_000)
+            .await
+            .unwrap();
+        assert_eq!(rewrite.kind, ItemKind::Rewrite);
+        assert_eq!(
+            store
+                .rewrite_instruction(rewrite.id)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("simpler")
+        );
+        let twice = store.request_rewrite(unit.id, None, 3_500).await;
+        assert!(
+            matches!(twice, Err(lyceum_store::StoreError::Conflict(_))),
+            "{twice:?}"
+        );
+        let summary = store.list_courses(10, 0).await.unwrap().remove(0);
+        assert_eq!(summary.items, items_before, "not one of the course's parts");
+        let now = store.units(course.id).await.unwrap();
+        assert_eq!(now[0].body.as_deref(), Some("First text."), "until stored");
+
+        // A failed rewrite is not retried with the course's failed parts.
+        store
+            .fail_generation(rewrite.id, "the model was down", None)
+            .await
+            .unwrap();
+        assert_eq!(store.retry_failed(course.id).await.unwrap(), 0);
+        let rewrite = store.request_rewrite(unit.id, None, 4_000).await.unwrap();
+        assert_eq!(store.rewrite_instruction(rewrite.id).await.unwrap(), None);
+        assert!(
+            store
+                .finish_generation(rewrite.id, Output::Rewrite("Second text."), &stats(), None)
+                .await
+                .unwrap()
+        );
+        let now = store.units(course.id).await.unwrap();
+        assert_eq!(
+            (now[0].id, now[0].body.as_deref()),
+            (unit.id, Some("Second text."))
+        );
+        assert_eq!(now[0].author, Author::Model);
+        let versions = store.unit_versions(unit.id).await.unwrap();
+        assert_eq!(versions[0].body, "First text.");
+        // The quiz is written again (the web suite follows it through the worker); the stored one
+        // stays until then.
+        let quizzing = store
+            .generation_of(ItemKind::Quiz, unit.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(quizzing.status, lyceum_store::Status::Pending);
+        assert!(store.quiz(unit.id).await.unwrap().is_some());
     })
     .await;
 }

@@ -329,11 +329,7 @@ async fn admins_feature_hide_and_delete_any_course_and_nobody_else_can() {
     .unwrap();
     let mut admin = Browser::new(&web);
     admin.sign_in("root@example.org", PASSWORD).await;
-    let mut ada = Browser::new(&web);
-    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
-    let mut bob = Browser::new(&web);
-    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
-        .await;
+    let (mut ada, mut bob) = ada_and_bob(&web).await;
     let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
     let manage = format!("{hers}/manage");
 
@@ -434,11 +430,7 @@ async fn admins_feature_hide_and_delete_any_course_and_nobody_else_can() {
 #[tokio::test]
 async fn a_maker_makes_a_course_unlisted_then_private_and_nobody_else_finds_it_anywhere() {
     let web = spawn_web().await;
-    let mut ada = Browser::new(&web);
-    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
-    let mut bob = Browser::new(&web);
-    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
-        .await;
+    let (mut ada, mut bob) = ada_and_bob(&web).await;
     let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
     web.drain_jobs().await;
     let slug = hers.trim_start_matches("/courses/").to_owned();
@@ -520,11 +512,7 @@ async fn a_maker_makes_a_course_unlisted_then_private_and_nobody_else_finds_it_a
 #[tokio::test]
 async fn deleting_a_course_asks_first_and_says_what_goes_with_it() {
     let web = spawn_web().await;
-    let mut ada = Browser::new(&web);
-    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
-    let mut bob = Browser::new(&web);
-    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
-        .await;
+    let (mut ada, mut bob) = ada_and_bob(&web).await;
     let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
     let csrf = bob.csrf().await;
     bob.post(&format!("{hers}/enrol"), &[("csrf", &csrf)]).await;
@@ -585,11 +573,7 @@ async fn set_visibility(
 #[tokio::test]
 async fn a_program_with_its_maker_s_token_sets_who_sees_a_course_and_deletes_it() {
     let web = spawn_web().await;
-    let mut ada = Browser::new(&web);
-    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
-    let mut bob = Browser::new(&web);
-    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
-        .await;
+    let (mut ada, _bob) = ada_and_bob(&web).await;
     let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
     let api = hers.replacen("/courses/", "/api/courses/", 1);
     let (hers_token, bobs_token) = (
@@ -657,11 +641,7 @@ async fn a_program_with_its_maker_s_token_sets_who_sees_a_course_and_deletes_it(
 #[tokio::test]
 async fn a_maker_previews_edits_and_restores_a_unit_while_a_learner_keeps_their_progress() {
     let web = spawn_web().await;
-    let mut ada = Browser::new(&web);
-    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
-    let mut bob = Browser::new(&web);
-    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
-        .await;
+    let (mut ada, mut bob) = ada_and_bob(&web).await;
     let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
     web.drain_jobs().await;
     let unit = format!("{hers}/weeks/1/units/1");
@@ -823,11 +803,7 @@ fn askama_escape(text: &str) -> String {
 #[tokio::test]
 async fn a_program_with_its_maker_s_token_edits_a_unit_lists_its_versions_and_restores_one() {
     let web = spawn_web().await;
-    let mut ada = Browser::new(&web);
-    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
-    let mut bob = Browser::new(&web);
-    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
-        .await;
+    let (mut ada, _bob) = ada_and_bob(&web).await;
     let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
     web.drain_jobs().await;
     let unit = format!(
@@ -940,4 +916,154 @@ async fn api_call(
         ("content-type", "application/json"),
     ];
     web.call(method, path, &headers, body.into()).await
+}
+
+#[tokio::test]
+async fn a_unit_written_again_with_a_wish_replaces_the_text_only_when_stored_and_keeps_every_learner()
+ {
+    let web = spawn_web().await;
+    let (mut ada, mut bob) = ada_and_bob(&web).await;
+    let hers = make_course(&web, &mut ada, "How tides rise and fall").await;
+    web.drain_jobs().await;
+    let course = web
+        .app
+        .store
+        .course(hers.trim_start_matches("/courses/"))
+        .await
+        .unwrap();
+    let first = web.app.store.units(course.id).await.unwrap()[0].clone();
+    let old_text = first.body.clone().unwrap();
+    let unit = format!("{hers}/weeks/1/units/1");
+    let edit = format!("{unit}/edit");
+
+    // Bob takes the quiz (all wrong) and marks the unit done.
+    let bobs_csrf = bob.csrf().await;
+    let quiz = web.app.store.quiz(first.id).await.unwrap().unwrap();
+    let wrong: Vec<(String, String)> = quiz
+        .questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (format!("q{}", i + 1), ((q.answer + 1) % 4).to_string()))
+        .collect();
+    let wrong: Vec<(&str, &str)> = wrong
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    bob.post(&format!("{unit}/quiz"), &wrong).await;
+    bob.post(
+        &format!("{unit}/done"),
+        &[("csrf", &bobs_csrf), ("action", "done")],
+    )
+    .await;
+
+    let form = ada.get(&edit).await;
+    let csrf = Browser::hidden(&form, "csrf");
+    assert!(form.html.contains("Write this unit again"));
+    let long = "s".repeat(301);
+    let refused = ada
+        .post(
+            &format!("{unit}/rewrite"),
+            &[("csrf", &csrf), ("instruction", &long)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.html.contains("instruction: shorten the wish"),
+        "{}",
+        refused.html
+    );
+    let theirs = bob
+        .post(
+            &format!("{unit}/rewrite"),
+            &[("csrf", &bobs_csrf), ("instruction", "")],
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::FORBIDDEN);
+
+    let new_text = format!(
+        "{}\n\nTides, now told more simply.",
+        lyceum_testkit::article(&first.title)
+    );
+    web.model
+        .script("unit 1.1", lyceum_testkit::Action::Answer(new_text.clone()));
+    // Its quiz is written again too, with other questions.
+    let new_quiz = lyceum_testkit::quiz(&format!("{}, told again", first.title));
+    web.model
+        .script("quiz", lyceum_testkit::Action::Answer(new_quiz.to_string()));
+    let asked = ada
+        .post(
+            &format!("{unit}/rewrite"),
+            &[("csrf", &csrf), ("instruction", "simpler, please")],
+        )
+        .await;
+    assert_eq!(location(&asked), format!("{edit}#rewrite"));
+    let again = ada
+        .post(
+            &format!("{unit}/rewrite"),
+            &[("csrf", &csrf), ("instruction", "")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "one rewrite at a time");
+    // Until the new text is stored, everyone reads the old one; its maker sees it coming.
+    let page = web.get(&unit).await.html;
+    assert!(!page.contains("now told more simply"));
+    let waiting = ada.get(&edit).await.html;
+    assert!(
+        waiting.contains(&format!(r#"data-live="{unit}/rewrite/live""#))
+            && waiting.contains("asked for “simpler, please”"),
+        "{waiting}"
+    );
+
+    web.drain_jobs().await;
+    let asked_with = web
+        .model
+        .calls()
+        .into_iter()
+        .rev()
+        .find(|call| call.key == "unit 1.1")
+        .unwrap();
+    assert!(
+        asked_with
+            .last_user
+            .contains("<wish>\nsimpler, please\n</wish>"),
+        "{}",
+        asked_with.last_user
+    );
+    let page = web.get(&unit).await.html;
+    assert!(page.contains("now told more simply"), "{page}");
+    let units = web.app.store.units(course.id).await.unwrap();
+    assert_eq!(units[0].id, first.id, "the same unit");
+    let versions = web.app.store.unit_versions(first.id).await.unwrap();
+    assert_eq!(versions[0].body, old_text, "the old text is kept");
+    // Bob's progress and attempt stay; his best is now on an earlier version of the quiz, which
+    // was written again with the unit.
+    let bobs_unit = bob.get(&unit).await.html;
+    assert!(bobs_unit.contains("✓ Done."), "{bobs_unit}");
+    assert!(
+        bobs_unit.contains("on an earlier version of the quiz"),
+        "{bobs_unit}"
+    );
+    let bobs_course = bob.get(&hers).await.html;
+    assert!(bobs_course.contains("(earlier version)"), "{bobs_course}");
+    assert_eq!(
+        web.app
+            .store
+            .attempts(bobs_id(&web).await, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Writing it again is not writing the course: the course page still counts its own parts.
+    assert!(!web.get(&hers).await.html.contains("failed"));
+}
+
+/// Ada and Bob, each signed up in a browser of their own.
+async fn ada_and_bob(web: &TestWeb) -> (Browser<'_>, Browser<'_>) {
+    let mut ada = Browser::new(web);
+    ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
+    let mut bob = Browser::new(web);
+    bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
+        .await;
+    (ada, bob)
 }

@@ -437,3 +437,50 @@ pub async fn restore_unit_version(
     web.pages.changed(course.id);
     unit_of(&web, &slug, week, number, &user).await.map(Json)
 }
+
+/// What `POST …/units/{unit}/rewrite` asks for: the wish for the new text, if any.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewriteRequest {
+    #[serde(default)]
+    instruction: String,
+}
+
+/// A unit being written again, as the API says it.
+#[derive(Serialize)]
+pub struct RewriteStatus {
+    /// `pending` until a worker starts it.
+    status: &'static str,
+    /// The unit, whose `body` stays the current text until the new one is stored.
+    url: String,
+}
+
+/// `POST /api/courses/{slug}/weeks/{week}/units/{unit}/rewrite`: queues a written unit of a course the
+/// token's account made to be written again (and then its quiz), ahead of background work.
+pub async fn rewrite_unit(
+    State(web): State<Web>,
+    ApiUser(user): ApiUser,
+    ApiParams((slug, week, number)): ApiParams<(String, i64, i64)>,
+    body: Result<Json<RewriteRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<RewriteStatus>), JsonError> {
+    let Json(body) = body?;
+    let (_, unit) = owned_unit(&web, &user, &slug, week, number).await?;
+    let generation =
+        match editing::rewrite_unit(&web.app.store, &unit, &user, &body.instruction).await {
+            Ok(generation) => generation,
+            Err(EditRefused::Store(error)) => return Err(error.into()),
+            Err(refused) => {
+                return Err(JsonError::invalid(
+                    "the unit was not queued",
+                    vec![json!({"field": refused.field(), "message": refused.to_string()})],
+                ));
+            }
+        };
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(RewriteStatus {
+            status: generation.status.as_str(),
+            url: format!("/api/courses/{slug}/weeks/{week}/units/{number}"),
+        }),
+    ))
+}

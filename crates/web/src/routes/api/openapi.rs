@@ -370,6 +370,29 @@ pub fn openapi_document(public_url: &str) -> Value {
     restore["parameters"] = json!([slug, week, unit, {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
     spec["paths"]["/api/courses/{slug}/weeks/{week}/units/{unit}/versions/{id}/restore"] =
         json!({"post": restore});
+    let mut rewrite = mine(
+        "Has the model write a unit of a course the account made again",
+        {
+            let mut responses = invalid_body.clone();
+            responses["202"] = answer(
+                json!({"type": "object", "required": ["status", "url"], "properties": {
+                    "status": {"enum": ["pending"]}, "url": text
+                }}),
+            );
+            responses["409"] = json!({"description": "The unit is not written yet, or is being written again already", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+            responses
+        },
+    );
+    rewrite["description"] = json!(
+        "Queued ahead of background work. The unit keeps its current text (and learners their progress and quiz attempts) until the new one is stored; the current text is then kept as a version, and the quiz is written again."
+    );
+    rewrite["parameters"] = json!([slug, week, unit]);
+    rewrite["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
+        "type": "object", "additionalProperties": false,
+        "properties": {"instruction": {"type": "string", "maxLength": lyceum_app::editing::MAX_WISH_CHARS, "description": "What should be different, e.g. \"simpler\"; empty for none"}}
+    }}}});
+    spec["paths"]["/api/courses/{slug}/weeks/{week}/units/{unit}/rewrite"] =
+        json!({"post": rewrite});
     spec["paths"]["/api/me"] = me;
     spec["paths"]["/api/me/courses"] = json!({"get": mine("The courses the account made, newest first", json!({"200": list_of("CourseItem")}))});
     spec["paths"]["/api/me/data"] = json!({"get": mine("Everything stored about the account's person, as the account page's download", json!({"200": answer(json!({"type": "object"}))}))});

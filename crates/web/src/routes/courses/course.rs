@@ -1,7 +1,7 @@
 //! A course's page (title, summary, outcomes, the syllabus with each unit's status, overall progress)
 //! and a week's page (its overview and units).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -150,11 +150,19 @@ struct CourseProgress {
 }
 
 impl CourseProgress {
-    fn new(course: &Course, modules: &[Module], units: &[Unit], standing: &Standing) -> Self {
+    fn new(
+        course: &Course,
+        modules: &[Module],
+        units: &[Unit],
+        standing: &Standing,
+        quiz_versions: &HashMap<i64, String>,
+    ) -> Self {
         let count = |status| units.iter().filter(|unit| unit.status == status).count();
         let (ready, failed, total) = (count(Status::Ready), count(Status::Failed), units.len());
         let mut weeks = syllabus(course, modules, units, None);
-        mark_standing(&mut weeks, units, standing);
+        mark_standing(&mut weeks, units, standing, |unit| {
+            quiz_versions.get(&unit).cloned()
+        });
         Self {
             weeks,
             percent: (ready * 100).checked_div(total).unwrap_or(0),
@@ -244,18 +252,30 @@ async fn render_course(
     let owner = learner
         .filter(|signed| signed.user.is_admin || course.maker.account() == Some(signed.user.id))
         .map(|signed| OwnerView::new(signed, &course));
-    let (learner, standing) = match learner {
+    let (learner, standing, quiz_versions) = match learner {
         Some(signed) => {
             let standing = web
                 .people
                 .standing_in(&web.app.store, signed.user.id, course.id)
                 .await?;
             let view = learner_view(signed, &course, &units, &standing);
-            (Some(view), standing)
+            // Only a learner who took a quiz needs to know whether it was written again since.
+            let versions = match standing.best.is_empty() {
+                true => HashMap::new(),
+                false => web
+                    .app
+                    .store
+                    .quizzes(course.id)
+                    .await?
+                    .iter()
+                    .map(|(unit, quiz)| (*unit, lyceum_app::learning::quiz_version(quiz)))
+                    .collect(),
+            };
+            (Some(view), standing, versions)
         }
-        None => (None, Arc::default()),
+        None => (None, Arc::default(), HashMap::new()),
     };
-    let progress = CourseProgress::new(&course, &modules, &units, &standing);
+    let progress = CourseProgress::new(&course, &modules, &units, &standing, &quiz_versions);
     let href = course_href(&course);
     Rendered::new(
         &course,
@@ -348,7 +368,13 @@ async fn render_progress(
             }
         };
         // Shared by every viewer, so it marks nobody's units done.
-        let progress = CourseProgress::new(&course, &modules, &units, &Standing::default());
+        let progress = CourseProgress::new(
+            &course,
+            &modules,
+            &units,
+            &Standing::default(),
+            &HashMap::new(),
+        );
         show(&frames, progress.render().unwrap_or_default());
         if !progress.writing() {
             end(&frames, End::Done);

@@ -7,13 +7,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use lyceum_app::dates::utc_minute;
-use lyceum_app::editing::{self, EditRefused, MAX_BODY_CHARS};
+use lyceum_app::editing::{self, EditRefused, MAX_BODY_CHARS, MAX_WISH_CHARS};
 use lyceum_course::Outline;
-use lyceum_store::{Author, Course, StoreError, Unit};
+use lyceum_store::{Author, Course, ItemKind, Status, StoreError, Unit};
 
 use super::manage::maker_or_admin;
 use crate::auth::{Signed, SignedIn};
+use crate::client::Client;
 use crate::extract::Params;
+use crate::shared_live::{End, Frame, events};
 use crate::views::{course_href, unit_href};
 use crate::{Web, WebError, markdown};
 
@@ -39,6 +41,22 @@ struct EditPage {
     /// The sanitised HTML of the text as typed, when a preview was asked for.
     preview: Option<String>,
     versions: Vec<VersionView>,
+    rewrite: RewriteView,
+}
+
+/// "Write this unit again": the form, or the new text as it is written.
+struct RewriteView {
+    action: String,
+    max_wish: usize,
+    /// The wish as typed, sent back with `error`.
+    wish: String,
+    error: Option<String>,
+    /// While it is written: its live stream and the sanitised text so far.
+    live: Option<(String, String)>,
+    /// The wish it is being written with.
+    asked: Option<String>,
+    /// Why the last try failed.
+    failed: Option<String>,
 }
 
 struct VersionView {
@@ -89,7 +107,53 @@ async fn render(
     unit: &Unit,
     typed: Typed,
 ) -> Result<String, WebError> {
+    render_with(web, signed, course, unit, typed, (String::new(), None)).await
+}
+
+/// The edit page, with the rewrite form's `wish` as typed and why it was refused.
+async fn render_with(
+    web: &Web,
+    signed: &Signed,
+    course: &Course,
+    unit: &Unit,
+    typed: Typed,
+    (wish, error): (String, Option<String>),
+) -> Result<String, WebError> {
     let href = unit_href(course, unit);
+    let rewriting = web
+        .app
+        .store
+        .generation_of(ItemKind::Rewrite, unit.id)
+        .await?;
+    let writing = rewriting
+        .as_ref()
+        .filter(|generation| matches!(generation.status, Status::Pending | Status::Generating));
+    let rewrite = RewriteView {
+        action: format!("{href}/rewrite"),
+        max_wish: MAX_WISH_CHARS,
+        wish,
+        error,
+        live: match writing {
+            Some(generation) => {
+                let so_far = web
+                    .app
+                    .store
+                    .live_text(generation.id)
+                    .await?
+                    .map(|(_, text)| markdown::render(&text))
+                    .unwrap_or_default();
+                Some((format!("{href}/rewrite/live"), so_far))
+            }
+            None => None,
+        },
+        asked: match writing {
+            Some(generation) => web.app.store.rewrite_instruction(generation.id).await?,
+            None => None,
+        },
+        failed: rewriting
+            .filter(|generation| generation.status == Status::Failed)
+            .and_then(|generation| generation.error),
+    };
     let versions = web
         .app
         .store
@@ -122,6 +186,7 @@ async fn render(
         error: typed.error,
         preview: typed.preview,
         versions,
+        rewrite,
     }
     .render()?)
 }
@@ -243,4 +308,75 @@ pub async fn restore(
         "unit version restored"
     );
     Ok(Redirect::to(&unit_href(&course, &unit)).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct RewriteForm {
+    #[serde(default)]
+    csrf: String,
+    /// The wish for the new text; empty for none.
+    #[serde(default)]
+    instruction: String,
+}
+
+/// `POST /courses/{slug}/weeks/{week}/units/{unit}/rewrite`: queues the unit to be written again with
+/// the wish typed, ahead of background work, and goes back to the edit page, which shows the new
+/// text as it is written. Learners read the current text until the new one is stored.
+pub async fn rewrite(
+    State(web): State<Web>,
+    SignedIn(signed): SignedIn,
+    Params((slug, week, number)): Params<(String, i64, i64)>,
+    Form(form): Form<RewriteForm>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&form.csrf)?;
+    let (course, unit) = editable(&web, &signed, &slug, week, number).await?;
+    match editing::rewrite_unit(&web.app.store, &unit, &signed.user, &form.instruction).await {
+        Ok(_) => Ok(
+            Redirect::to(&format!("{}/edit#rewrite", unit_href(&course, &unit))).into_response(),
+        ),
+        Err(EditRefused::Store(error)) => Err(error.into()),
+        Err(refused) => {
+            let typed = Typed {
+                title: unit.title.clone(),
+                body: unit.body.clone().unwrap_or_default(),
+                error: None,
+                preview: None,
+            };
+            let why = format!("{}: {refused}", refused.field());
+            let html = render_with(
+                &web,
+                &signed,
+                &course,
+                &unit,
+                typed,
+                (form.instruction, Some(why)),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+    }
+}
+
+/// `GET /courses/{slug}/weeks/{week}/units/{unit}/rewrite/live`: the new text of a unit being written
+/// again, as its live stream (see [`super::live`]); `done` at once when none is being written.
+pub async fn rewrite_live(
+    State(web): State<Web>,
+    client: Client,
+    SignedIn(signed): SignedIn,
+    Params((slug, week, number)): Params<(String, i64, i64)>,
+) -> Result<Response, WebError> {
+    let slot = web.streams.open(client)?;
+    let (_, unit) = editable(&web, &signed, &slug, week, number).await?;
+    let frames = match web.app.follow_rewrite(unit.id).await? {
+        Some(watch) => {
+            let so_far = watch.so_far.clone();
+            web.live_rewrites.follow(
+                unit.id,
+                || Frame::html(markdown::render(&so_far)),
+                |frames| super::live::render_unit(frames, watch),
+            )
+        }
+        None => tokio::sync::watch::channel(Frame::ended(End::Done)).1,
+    };
+    Ok(events(frames, slot))
 }

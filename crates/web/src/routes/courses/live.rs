@@ -56,7 +56,7 @@ pub async fn get(
 }
 
 /// Renders a unit's text on each change (at most every [`RENDER_EVERY`]) until it is stored or failed.
-async fn render_unit(frames: Arc<watch::Sender<Frame>>, watch: Watch) {
+pub(crate) async fn render_unit(frames: Arc<watch::Sender<Frame>>, watch: Watch) {
     let Watch {
         so_far: mut text,
         mut events,

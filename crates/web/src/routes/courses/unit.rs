@@ -72,6 +72,8 @@ struct LearnerView {
     done: Option<&'static str>,
     /// The best quiz score and the number of questions.
     best: Option<(i64, i64)>,
+    /// Whether that score was on a version of the quiz written before the current one.
+    best_earlier: bool,
 }
 
 impl LearnerPart {
@@ -81,6 +83,7 @@ impl LearnerPart {
         unit_href: &str,
         unit_id: i64,
         maker_id: Option<i64>,
+        quiz_version: Option<&str>,
     ) -> Self {
         Self {
             view: signed.map(|signed| LearnerView {
@@ -90,6 +93,9 @@ impl LearnerPart {
                     .then(|| format!("{unit_href}/edit")),
                 done: standing.done(unit_id).map(DoneHow::as_str),
                 best: standing.best(unit_id).map(|best| (best.score, best.total)),
+                best_earlier: standing
+                    .best(unit_id)
+                    .is_some_and(|best| Some(best.quiz_version.as_str()) != quiz_version),
             }),
         }
     }
@@ -234,8 +240,15 @@ pub async fn get(
             .await?;
     }
     let href = crate::views::href(&slug, Some(week), Some(number));
-    let part =
-        LearnerPart::new(Some(&signed), &standing, &href, unit_id, shared.maker_id).render()?;
+    let part = LearnerPart::new(
+        Some(&signed),
+        &standing,
+        &href,
+        unit_id,
+        shared.maker_id,
+        shared.quiz_version.as_deref(),
+    )
+    .render()?;
     let page = splice(&shared.html, &part).ok_or_else(|| {
         WebError::Internal(format!("unit page {href} has no learner's part to fill"))
     })?;
@@ -390,11 +403,12 @@ async fn render(
         },
     };
     let href = crate::views::unit_href(&course, unit);
-    let quiz = match status {
+    let stored_quiz = match status {
         "ready" => web.app.store.quiz(unit.id).await?,
         _ => None,
-    }
-    .map(|quiz| QuizView::new(&quiz, format!("{href}/quiz"), answers));
+    };
+    let quiz_version = stored_quiz.as_ref().map(learning::quiz_version);
+    let quiz = stored_quiz.map(|quiz| QuizView::new(&quiz, format!("{href}/quiz"), answers));
     let standing = match signed {
         Some(signed) => {
             web.people
@@ -403,8 +417,15 @@ async fn render(
         }
         None => Arc::default(),
     };
-    let learner =
-        LearnerPart::new(signed, &standing, &href, unit.id, course.maker.account()).render()?;
+    let learner = LearnerPart::new(
+        signed,
+        &standing,
+        &href,
+        unit.id,
+        course.maker.account(),
+        quiz_version.as_deref(),
+    )
+    .render()?;
     let title = format!("{week}.{number} {}", unit.title);
     let description = format!("{} {}", unit.title, unit.objectives.join(". "));
     let mut rendered = Rendered::new(
@@ -440,6 +461,7 @@ async fn render(
         },
     )?;
     rendered.unit_id = Some(unit.id);
+    rendered.quiz_version = quiz_version;
     // A page that is not the stored article asks for the unit when opened: never served from memory.
     rendered.keep &= status == "ready";
     Ok(rendered)
