@@ -383,7 +383,8 @@ struct LearnerCourseRow {
 }
 
 impl Store {
-    /// The courses `user_id` started (hidden ones left out), the most recently active first, with
+    /// The courses `user_id` started (hidden ones, and others' private ones, left out), the most
+    /// recently active first, with
     /// how many units each has, how many they have done, and the first one not done.
     pub async fn learner_courses(&self, user_id: i64) -> Result<Vec<LearnerCourse>, StoreError> {
         let next = |column: &str| {
@@ -402,6 +403,7 @@ impl Store {
              {} AS next_week, {} AS next_number, {} AS next_title \
              FROM enrolments e JOIN courses c ON c.id = e.course_id \
              WHERE e.user_id = $1 AND c.hidden_at IS NULL \
+             AND (c.visibility <> 'private' OR c.owner_id = $1) \
              ORDER BY e.last_active_at DESC, c.id DESC",
             next("m.number"),
             next("u.number"),

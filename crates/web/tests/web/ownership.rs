@@ -442,6 +442,10 @@ async fn a_maker_makes_a_course_unlisted_then_private_and_nobody_else_finds_it_a
         format!("/api/courses/{slug}"),
         format!("/api/courses/{slug}/weeks/1/units/1"),
     ];
+    let bobs_csrf = bob.csrf().await;
+    bob.post(&format!("{hers}/enrol"), &[("csrf", &bobs_csrf)])
+        .await;
+    assert!(bob.get("/").await.html.contains(&slug), "Bob started it");
     // Everyone reads it once, so that its pages are in the page cache.
     for address in &addresses {
         assert_eq!(web.get(address).await.status, StatusCode::OK, "{address}");
@@ -452,7 +456,6 @@ async fn a_maker_makes_a_course_unlisted_then_private_and_nobody_else_finds_it_a
     let csrf = Browser::hidden(&page, "csrf");
     let manage = format!("{hers}/manage");
     // Unlisted: readable by its address, asked not to be indexed, listed nowhere.
-    let bobs_csrf = bob.csrf().await;
     let refused = set_visibility(&mut bob, &manage, &bobs_csrf, "unlisted").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "only its maker");
     let bad = set_visibility(&mut ada, &manage, &csrf, "secret").await;
@@ -494,6 +497,10 @@ async fn a_maker_makes_a_course_unlisted_then_private_and_nobody_else_finds_it_a
         );
     }
     assert_eq!(ada.get(&unit).await.status, StatusCode::OK);
+    assert!(
+        !bob.get("/").await.html.contains(&slug),
+        "gone from the home page of a learner who started it"
+    );
     let page = ada.get(&hers).await;
     assert!(page.html.contains("Private: only you"), "{}", page.html);
     assert_eq!(
