@@ -50,8 +50,25 @@
   function followCourse(progress) {
     var stream = new EventSource(progress.dataset.courseLive);
     stream.addEventListener("html", function (event) {
+      // The stream is every reader's, so it marks nobody's units: keep this learner's marks ("done",
+      // their best quiz score), as the page came with them, on the syllabus that replaces it.
+      var marks = {};
+      progress.querySelectorAll(".syllabus li").forEach(function (item) {
+        var link = item.querySelector("a");
+        var own = item.querySelectorAll(":scope > .done, :scope > .best");
+        if (link && own.length) { marks[link.getAttribute("href")] = own; }
+      });
       // Rendered on the server from the stored titles, escaped like the page itself.
       progress.innerHTML = event.data;
+      progress.querySelectorAll(".syllabus li").forEach(function (item) {
+        var link = item.querySelector("a");
+        var own = link && marks[link.getAttribute("href")];
+        if (!own) { return; }
+        own.forEach(function (mark) {
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(mark);
+        });
+      });
     });
     stream.addEventListener("done", function () { stream.close(); });
   }

@@ -816,3 +816,71 @@ async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
     browser.close().await;
     no_violations(&violations);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_s_done_marks_stay_while_the_course_page_follows_the_writing_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = ScriptedModel::start().await;
+    // Unit 1.2 is held mid-answer, so the course is still being written while the learner reads it.
+    model.script("unit 1.2", Action::Hold);
+    let (_served, address) = spawn_serve(dir.path(), &scripted_env(&model)).await;
+    let site = format!("http://{address}");
+    let browser = Browser::start(1280, 900).await;
+
+    browser.goto(&format!("{site}/account/sign-up")).await;
+    browser.fill("#name", "Ada").await;
+    browser.fill("#email", "ada@example.org").await;
+    browser
+        .fill("#password", "copper lantern orbit mossy")
+        .await;
+    browser
+        .follow("main form[action='/account/sign-up'] button[type=submit]")
+        .await;
+    browser.goto(&site).await;
+    browser
+        .fill("#description", "How bridges carry their loads")
+        .await;
+    browser.fill("#weeks", "1").await;
+    browser.fill("#units_per_week", "2").await;
+    browser.follow("form.new-course button.primary").await;
+    browser
+        .wait_for("document.querySelector('form.edit-outline')")
+        .await;
+    browser.follow("form.edit-outline button.primary").await;
+    let course = browser.url().await;
+    let first = "a[href$=\"/weeks/1/units/1\"]";
+    browser
+        .wait_for(&format!(
+            "document.querySelector('.course .syllabus li.unit.ready {first}')"
+        ))
+        .await;
+
+    // Started, and unit 1.1 marked done, while unit 1.2 is still being written.
+    browser.follow(".learner button[type=submit]").await;
+    browser.goto(&format!("{course}/weeks/1/units/1")).await;
+    browser.follow("#learner button[value=done]").await;
+    browser.goto(&course).await;
+    assert_eq!(model.held().await, "unit 1.2");
+    let marked = "document.querySelectorAll('.course .syllabus .done').length";
+    browser.wait_for(&format!("{marked} === 1")).await;
+
+    // Unit 1.2 is written: the live syllabus replaces itself, and 1.1 is still marked done.
+    model.release();
+    browser
+        .wait_for("document.querySelector('.course .syllabus li.unit.ready a[href$=\"/weeks/1/units/2\"]')")
+        .await;
+    let marks = browser
+        .eval(
+            "return [...document.querySelectorAll('.course .syllabus .done')]
+               .map(mark => mark.parentElement.querySelector('a').getAttribute('href'));",
+            json!([]),
+        )
+        .await;
+    let marks = marks.as_array().unwrap();
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert!(
+        marks[0].as_str().unwrap().ends_with("/weeks/1/units/1"),
+        "{marks:?}"
+    );
+    browser.close().await;
+}
