@@ -1032,7 +1032,7 @@ async fn a_unit_written_again_with_a_wish_replaces_the_text_only_when_stored_and
     assert!(
         asked_with
             .last_user
-            .contains("<wish>\nsimpler, please\n</wish>"),
+            .contains("<maker_wish>\nsimpler, please\n</maker_wish>"),
         "{}",
         asked_with.last_user
     );
