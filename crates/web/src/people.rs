@@ -8,7 +8,9 @@
 //! for a notification lost on the way. A value read while its account changed is not kept.
 //!
 //! This process sees its own writes at once (the store tells it before the write returns); on
-//! PostgreSQL another node's write reaches it with the notification, a few milliseconds later.
+//! PostgreSQL another node's write reaches it with the notification, a few milliseconds later. On
+//! SQLite another process's write (`lyceum users disable` beside a running server) sends no
+//! notification here: [`KEEP_FOR`] is what bounds it.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -20,8 +22,10 @@ use lyceum_store::{Attempt, Change, Changes, Done, DoneHow, Enrolment, Store, St
 
 use crate::auth::Signed;
 
-/// The longest anything is kept without being read again.
-pub const KEEP_FOR: Duration = Duration::from_secs(60);
+/// The longest anything is kept without being read again: how long a session ended by another
+/// process on SQLite may still be honoured here. Short enough for that, long enough that a learner
+/// reading page after page costs one read of the store every few pages at most.
+pub const KEEP_FOR: Duration = Duration::from_secs(10);
 /// Sessions kept at most, and standings at most: the least recently used go first.
 pub const MAX_KEPT: usize = 16_384;
 
@@ -270,5 +274,66 @@ impl Inner {
                 | Change::Course(_) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lyceum_store::{NewSession, NewUser, Session, User};
+
+    use super::*;
+
+    async fn signed(store: &Store) -> Signed {
+        let new = NewUser {
+            email: "ada@example.org",
+            display_name: "Ada",
+            password_hash: None,
+            is_admin: false,
+            passkey: None,
+        };
+        let user: User = store.create_user(&new, 1_000).await.unwrap();
+        let session: Session = store
+            .create_session(&NewSession {
+                user_id: user.id,
+                secret_hash: "hash",
+                csrf_token: "csrf",
+                user_agent: "test",
+                now: 1_000,
+                expires_at: 100_000,
+            })
+            .await
+            .unwrap();
+        Signed { session, user }
+    }
+
+    #[tokio::test]
+    async fn what_was_read_while_its_account_changed_is_not_kept_and_a_change_drops_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("people.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let people = People::new(&store);
+        let ada = signed(&store).await;
+        let id = ada.user.id;
+
+        // Read, then the account changed before it was kept: not kept.
+        let reading = people.reading();
+        store.set_display_name(id, "Ada L.").await.unwrap();
+        people.keep_session("hash".into(), ada.clone(), reading);
+        assert!(people.session("hash", 2_000).is_none());
+
+        // Kept, and served until the account changes or the session expires.
+        people.keep_session("hash".into(), ada.clone(), people.reading());
+        assert_eq!(people.session("hash", 2_000).unwrap().user.id, id);
+        assert!(people.session("hash", 100_000).is_none(), "expired");
+        people.keep_session("hash".into(), ada.clone(), people.reading());
+        people.keep_standing(7, id, Arc::default(), people.reading());
+        assert!(people.standing(id, 7).is_some());
+        store.end_sessions(id, None).await.unwrap();
+        assert!(people.session("hash", 2_000).is_none());
+        assert!(
+            people.standing(id, 7).is_none(),
+            "the same account's standing goes too"
+        );
+        assert_eq!(people.len(), (0, 0));
     }
 }
