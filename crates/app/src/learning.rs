@@ -19,6 +19,10 @@ pub enum QuizRefused {
     /// Answers past the last question.
     #[error("this quiz has only {0} questions")]
     TooMany(usize),
+    /// The answers are to a version of the quiz written before the stored one (the page was opened
+    /// before the unit was written again): they would be checked against other questions.
+    #[error("this quiz was written again since the page was opened: answer its new questions")]
+    Outdated,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -98,14 +102,19 @@ pub fn grade(quiz: &Quiz, choices: &[Option<usize>]) -> Result<Graded, QuizRefus
     })
 }
 
-/// Grades answers to unit `unit_id`'s quiz and keeps the attempt of a signed-in `learner`.
+/// Grades answers to unit `unit_id`'s quiz and keeps the attempt of a signed-in `learner`. Answers
+/// that name the `version` of the quiz they were given are refused when it is not the stored one.
 pub async fn answer_quiz(
     store: &Store,
     learner: Option<&User>,
     unit_id: i64,
     choices: &[Option<usize>],
+    version: Option<&str>,
 ) -> Result<(Quiz, Graded), QuizRefused> {
     let quiz = store.quiz(unit_id).await?.ok_or(QuizRefused::NoQuiz)?;
+    if version.is_some_and(|given| given != quiz_version(&quiz)) {
+        return Err(QuizRefused::Outdated);
+    }
     let mut graded = grade(&quiz, choices)?;
     if let Some(learner) = learner {
         let version = quiz_version(&quiz);

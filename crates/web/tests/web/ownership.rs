@@ -956,7 +956,14 @@ async fn a_unit_written_again_with_a_wish_replaces_the_text_only_when_stored_and
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    bob.post(&format!("{unit}/quiz"), &wrong).await;
+    let opened = bob.get(&unit).await;
+    let version = Browser::hidden(&opened, "version");
+    let mut answered = wrong.clone();
+    answered.push(("version", &version));
+    assert_eq!(
+        bob.post(&format!("{unit}/quiz"), &answered).await.status,
+        StatusCode::OK
+    );
     bob.post(
         &format!("{unit}/done"),
         &[("csrf", &bobs_csrf), ("action", "done")],
@@ -1052,6 +1059,19 @@ async fn a_unit_written_again_with_a_wish_replaces_the_text_only_when_stored_and
     );
     let bobs_course = bob.get(&hers).await.html;
     assert!(bobs_course.contains("(earlier version)"), "{bobs_course}");
+    // Answers sent from a page opened before the quiz was written again are not checked against
+    // its new questions.
+    let stale = bob.post(&format!("{unit}/quiz"), &answered).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.html.contains("answer its new questions"),
+        "{}",
+        stale.html
+    );
+    assert!(
+        stale.html.contains("told again"),
+        "the new questions are shown"
+    );
     assert_eq!(
         web.app
             .store

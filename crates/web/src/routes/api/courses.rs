@@ -191,12 +191,21 @@ pub async fn answer_quiz(
         .iter()
         .find(|unit| unit.week == week && unit.number == number)
         .ok_or(WebError::NotFound)?;
-    let checked =
-        learning::answer_quiz(&web.app.store, caller.as_ref(), unit.id, &body.answers).await;
+    let checked = learning::answer_quiz(
+        &web.app.store,
+        caller.as_ref(),
+        unit.id,
+        &body.answers,
+        None,
+    )
+    .await;
     let (quiz, graded) = match checked {
         Ok(checked) => checked,
         Err(QuizRefused::NoQuiz) => return Err(WebError::NotFound.into()),
         Err(QuizRefused::Store(error)) => return Err(error.into()),
+        Err(refused @ QuizRefused::Outdated) => {
+            return Err(JsonError::new(StatusCode::CONFLICT, refused.to_string()));
+        }
         Err(refused @ QuizRefused::TooMany(_)) => {
             return Err(JsonError::invalid(
                 "the answers were not checked",

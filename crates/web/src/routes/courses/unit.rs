@@ -120,6 +120,8 @@ fn splice(page: &[u8], part: &str) -> Option<Vec<u8>> {
 /// The quiz as the page shows it: blank, answered with the result, or sent back unchecked.
 struct QuizView {
     action: String,
+    /// The version of the quiz shown, sent back with the answers.
+    version: String,
     questions: Vec<QuestionView>,
     result: Option<Graded>,
     /// Why the answers were not checked.
@@ -195,6 +197,7 @@ impl QuizView {
             .collect();
         Self {
             action,
+            version: learning::quiz_version(quiz),
             questions,
             result: graded,
             error,
@@ -319,11 +322,18 @@ pub async fn answer(
     let found = find(&web, &slug, week, number, user).await?;
     let unit_id = found.units[found.index].id;
 
+    // The version of the quiz the page showed, so that answers to an earlier one are not checked
+    // against other questions.
+    let version = fields
+        .iter()
+        .find(|(field, _)| field == "version")
+        .map(|(_, value)| value.as_str());
     let checked = learning::answer_quiz(
         &web.app.store,
         viewer.as_ref().map(|signed| &signed.user),
         unit_id,
         &choices,
+        version,
     )
     .await;
     let (answers, status) = match checked {
@@ -333,6 +343,11 @@ pub async fn answer(
         Err(refused @ (QuizRefused::Unanswered(_) | QuizRefused::TooMany(_))) => (
             Answers::Refused(choices, refused.to_string()),
             StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        // The choices were of other questions: none is kept.
+        Err(refused @ QuizRefused::Outdated) => (
+            Answers::Refused(Vec::new(), refused.to_string()),
+            StatusCode::CONFLICT,
         ),
     };
     let rendered = render(&web, found, answers, viewer.as_ref()).await?;
