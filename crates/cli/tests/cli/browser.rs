@@ -475,6 +475,19 @@ async fn an_admin_hides_and_shows_a_course_then_deletes_their_account_in_chromiu
     no_violations(&violations);
 }
 
+/// Signs Ada up with a password on the sign-up page, which leaves her signed in.
+async fn sign_up_ada(browser: &Browser, site: &str) {
+    browser.goto(&format!("{site}/account/sign-up")).await;
+    browser.fill("#name", "Ada").await;
+    browser.fill("#email", "ada@example.org").await;
+    browser
+        .fill("#password", "copper lantern orbit mossy")
+        .await;
+    browser
+        .follow("main form[action='/account/sign-up'] button[type=submit]")
+        .await;
+}
+
 /// Chooses, in the unit page's quiz, option `choice(question)` of every question (numbered from 1).
 async fn choose(browser: &Browser, choices: &[u64]) {
     for (index, choice) in choices.iter().enumerate() {
@@ -558,15 +571,7 @@ async fn a_reader_takes_a_quiz_then_signs_in_starts_the_course_and_sees_progress
     );
 
     // Signed in, the same answers move the learner's progress through the course.
-    browser.goto(&format!("{site}/account/sign-up")).await;
-    browser.fill("#name", "Ada").await;
-    browser.fill("#email", "ada@example.org").await;
-    browser
-        .fill("#password", "copper lantern orbit mossy")
-        .await;
-    browser
-        .follow("main form[action='/account/sign-up'] button[type=submit]")
-        .await;
+    sign_up_ada(&browser, &site).await;
     browser.goto(&course).await;
     browser.follow(".learner button[type=submit]").await;
     assert!(browser.text(".learner").await.contains("0 of 2 units done"));
@@ -827,15 +832,7 @@ async fn a_learner_s_done_marks_stay_while_the_course_page_follows_the_writing_i
     let site = format!("http://{address}");
     let browser = Browser::start(1280, 900).await;
 
-    browser.goto(&format!("{site}/account/sign-up")).await;
-    browser.fill("#name", "Ada").await;
-    browser.fill("#email", "ada@example.org").await;
-    browser
-        .fill("#password", "copper lantern orbit mossy")
-        .await;
-    browser
-        .follow("main form[action='/account/sign-up'] button[type=submit]")
-        .await;
+    sign_up_ada(&browser, &site).await;
     browser.goto(&site).await;
     browser
         .fill("#description", "How bridges carry their loads")
