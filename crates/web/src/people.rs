@@ -82,6 +82,8 @@ struct Inner {
     changed: HashMap<i64, u64>,
     /// The epoch at which changes were last missed: anything read before may be stale.
     missed: u64,
+    /// The epoch at the last [`People::forget_expired`].
+    swept: u64,
     sessions: LruCache<String, Kept<Signed>>,
     standings: LruCache<(i64, i64), Kept<Arc<Standing>>>,
 }
@@ -107,6 +109,7 @@ impl People {
                 epoch: 0,
                 changed: HashMap::new(),
                 missed: 0,
+                swept: 0,
                 sessions: LruCache::new(capacity),
                 standings: LruCache::new(capacity),
             }),
@@ -198,6 +201,8 @@ impl People {
             sessions,
             standings,
             changed,
+            swept,
+            epoch,
             ..
         } = &mut *inner;
         let stale = |kept_user: i64, epoch: u64, at: Instant| {
@@ -219,10 +224,12 @@ impl People {
         for key in &standings_gone {
             standings.pop(key);
         }
-        // An account's change matters only to values read before it, and those are gone now.
-        if sessions.is_empty() && standings.is_empty() {
-            changed.clear();
-        }
+        // An account's change matters to values read before it: those kept are gone now, and a read
+        // still under way when the last sweep ran has had a whole sweep's time to be kept. So the
+        // changes seen before the last sweep can go, and the map does not grow with every account.
+        let before_last = *swept;
+        changed.retain(|_, epoch| *epoch > before_last);
+        *swept = *epoch;
     }
 
     /// How many sessions and standings are kept.
@@ -335,5 +342,15 @@ mod tests {
             "the same account's standing goes too"
         );
         assert_eq!(people.len(), (0, 0));
+
+        // The changes seen are forgotten a sweep after the one that follows them.
+        assert!(!people.inner().changed.is_empty());
+        people.forget_expired();
+        assert!(
+            !people.inner().changed.is_empty(),
+            "a read may still be under way"
+        );
+        people.forget_expired();
+        assert!(people.inner().changed.is_empty());
     }
 }
