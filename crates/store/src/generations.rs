@@ -314,30 +314,28 @@ impl Store {
             }
             if matches!(output, Output::Rewrite(_)) {
                 crate::versions::keep_current!(tx, generation.item_id, now);
-                // The quiz is written again for the new text; the stored one stays until then.
-                let quiz_id: Option<i64> = sqlx::query_scalar(
-                    "UPDATE generations SET status = 'pending', attempts = 0, error = NULL, \
-                     updated_at = $2 WHERE kind = 'quiz' AND item_id = $1 RETURNING id",
-                )
-                .bind(generation.item_id)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(quiz_id) = quiz_id {
-                    jobs::insert!(&mut *tx, &generate_job(quiz_id, jobs::FOLLOW_UP, now));
-                }
             }
             sqlx::query(content_sql).bind(generation.item_id).bind(&content).execute(&mut *tx).await?;
-            if matches!(output, Output::Unit(_)) {
-                let quiz_id: Option<i64> = sqlx::query_scalar(
+            // A unit written gets its quiz; a unit written again gets it written again (the stored
+            // quiz stays until then).
+            let quiz_sql = match output {
+                Output::Unit(_) => Some(
                     "INSERT INTO generations (course_id, kind, item_id, status, updated_at) \
                      VALUES ($1, 'quiz', $2, 'pending', $3) ON CONFLICT (kind, item_id) DO NOTHING RETURNING id",
-                )
-                .bind(generation.course_id)
-                .bind(generation.item_id)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
+                ),
+                Output::Rewrite(_) => Some(
+                    "UPDATE generations SET status = 'pending', attempts = 0, error = NULL, updated_at = $3 \
+                     WHERE course_id = $1 AND kind = 'quiz' AND item_id = $2 RETURNING id",
+                ),
+                Output::Overview(_) | Output::Quiz(_) => None,
+            };
+            if let Some(quiz_sql) = quiz_sql {
+                let quiz_id: Option<i64> = sqlx::query_scalar(quiz_sql)
+                    .bind(generation.course_id)
+                    .bind(generation.item_id)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if let Some(quiz_id) = quiz_id {
                     jobs::insert!(&mut *tx, &generate_job(quiz_id, jobs::FOLLOW_UP, now));
                 }

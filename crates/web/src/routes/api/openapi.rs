@@ -284,20 +284,23 @@ pub fn openapi_document(public_url: &str) -> Value {
             "chosen": {"type": "integer"}, "right": {"type": "boolean"}, "answer": {"type": "integer"}, "explanation": text
         }}}
     }});
-    let mut course_patch = mine(
-        "Sets who may see a course the account made",
-        json!({
-            "200": answer(json!({"type": "object", "required": ["slug", "visibility"], "properties": {
+    let invalid_body = json!({
+        "400": {"$ref": "#/components/responses/BadRequest"},
+        "403": {"$ref": "#/components/responses/Forbidden"},
+        "404": {"$ref": "#/components/responses/NotFound"},
+        "413": {"$ref": "#/components/responses/TooLarge"},
+        "415": {"description": "The body is not sent as `application/json`", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "422": {"$ref": "#/components/responses/Invalid"}
+    });
+    let mut course_patch = mine("Sets who may see a course the account made", {
+        let mut responses = invalid_body.clone();
+        responses["200"] = answer(
+            json!({"type": "object", "required": ["slug", "visibility"], "properties": {
                 "slug": text, "visibility": {"enum": ["public", "unlisted", "private"]}
-            }})),
-            "400": {"$ref": "#/components/responses/BadRequest"},
-            "403": {"$ref": "#/components/responses/Forbidden"},
-            "404": {"$ref": "#/components/responses/NotFound"},
-            "413": {"$ref": "#/components/responses/TooLarge"},
-            "415": {"description": "The body is not sent as `application/json`", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-            "422": {"$ref": "#/components/responses/Invalid"}
-        }),
-    );
+            }}),
+        );
+        responses
+    });
     course_patch["description"] = json!(
         "`public`: in the catalog and the sitemap. `unlisted`: read by its address only, and search engines are asked not to index it. `private`: a 404 to everyone but its maker and admins."
     );
@@ -317,14 +320,6 @@ pub fn openapi_document(public_url: &str) -> Value {
     course_delete["parameters"] = json!([slug]);
     spec["paths"]["/api/courses/{slug}"]["patch"] = course_patch;
     spec["paths"]["/api/courses/{slug}"]["delete"] = course_delete;
-    let invalid_body = json!({
-        "400": {"$ref": "#/components/responses/BadRequest"},
-        "403": {"$ref": "#/components/responses/Forbidden"},
-        "404": {"$ref": "#/components/responses/NotFound"},
-        "413": {"$ref": "#/components/responses/TooLarge"},
-        "415": {"description": "The body is not sent as `application/json`", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-        "422": {"$ref": "#/components/responses/Invalid"}
-    });
     let unit_answer = answer(json!({"$ref": "#/components/schemas/Unit"}));
     let mut unit_patch = mine("Edits a written unit of a course the account made", {
         let mut responses = invalid_body.clone();
