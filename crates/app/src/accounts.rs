@@ -366,8 +366,8 @@ pub async fn delete_account(
 
 /// Everything Lyceum stores about `user`, as the JSON of "download my data": the account, its
 /// sessions, passkeys and API tokens (their names and use, not keys or tokens), drafts, the courses
-/// they made (with their addresses under `public_url`), the courses they started, units done and quiz
-/// attempts. No secret or hash is in it.
+/// they made (with their addresses under `public_url`), the courses they started, units done, quiz
+/// attempts and their conversations with the tutor. No secret or hash is in it.
 pub async fn personal_data(
     store: &Store,
     user: &User,
@@ -472,6 +472,21 @@ pub async fn personal_data(
             })
         })
         .collect();
+    let conversations: Vec<_> = store
+        .chats_of(user.id)
+        .await?
+        .into_iter()
+        .map(|message| {
+            json!({
+                "unit_id": message.unit_id,
+                "from": message.role.as_str(),
+                "kind": message.kind,
+                "text": message.text,
+                "details": message.data.and_then(|data| serde_json::from_str::<serde_json::Value>(&data).ok()),
+                "sent_at": rfc3339(message.created_at),
+            })
+        })
+        .collect();
     let courses: Vec<_> = store
         .courses_made_by(user.id)
         .await?
@@ -505,6 +520,7 @@ pub async fn personal_data(
         "courses_started": started,
         "units_done": done,
         "quiz_attempts": attempts,
+        "tutor_messages": conversations,
     }))
 }
 

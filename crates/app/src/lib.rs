@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod models;
 pub mod passkeys;
 pub mod settings;
+pub mod tutor;
 pub mod worker;
 
 use std::sync::Arc;
@@ -46,6 +47,9 @@ pub struct Lyceum {
     pub metrics: metrics::Metrics,
     /// What this node's unit prompts carried, for their quizzes.
     unit_prompts: courses::UnitPrompts,
+    /// The secret the tutor's instructions carry, new in every process: a reply that repeats it is
+    /// withheld ([`tutor`]).
+    pub tutor_canary: String,
 }
 
 /// Why the application could not start.
@@ -94,6 +98,7 @@ impl Lyceum {
             worker_health: worker::WorkerHealth::default(),
             metrics: metrics::Metrics::default(),
             unit_prompts: courses::UnitPrompts::default(),
+            tutor_canary: tutor_canary(),
         })
     }
 }
@@ -112,4 +117,21 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
         url: redacted,
         source,
     })
+}
+
+/// A random secret for the tutor's instructions: "canary-" and 16 hexadecimal digits.
+fn tutor_canary() -> String {
+    let mut bytes = [0u8; 8];
+    // Without the system's randomness the canary is still unique to this process and moment.
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes = u64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_nanos() % u128::from(u64::MAX)),
+        )
+        .unwrap_or_default()
+        .to_le_bytes();
+    }
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("canary-{hex}")
 }

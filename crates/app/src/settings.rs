@@ -60,6 +60,9 @@ pub struct WebSettings {
     /// again (0: never cached). This process's own worker refreshes pages at once when it writes
     /// something; the limit bounds how stale a page can be when another node wrote it.
     pub page_cache_secs: u64,
+    /// Replies one signed-in learner may ask the tutor for in an hour, on every node (0: no limit):
+    /// each message, button and "Try again" counts.
+    pub tutor_messages_per_hour: u32,
 }
 
 impl Default for WebSettings {
@@ -74,6 +77,7 @@ impl Default for WebSettings {
             streams_per_client: 24,
             trusted_proxies: Vec::new(),
             page_cache_secs: 5,
+            tutor_messages_per_hour: 60,
         }
     }
 }
@@ -662,6 +666,10 @@ const DOCS: &[(&str, &str)] = &[
     (
         "web.page_cache_secs",
         "Seconds a rendered page is kept when another node may have changed its course; 0: never cached.",
+    ),
+    (
+        "web.tutor_messages_per_hour",
+        "Replies one learner may ask the tutor for in an hour (messages, buttons, retries), counted in the database; 0 for no limit.",
     ),
     (
         "web.bind",

@@ -13,6 +13,7 @@ pub mod prompts;
 pub mod quality;
 mod quiz;
 mod text;
+pub mod tutor;
 
 pub use input::{
     Audience, CourseRequest, Description, InputError, Level, RequestFields, UnitsPerWeek, Weeks,

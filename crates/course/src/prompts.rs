@@ -282,15 +282,15 @@ fn planner_system(request: &CourseRequest) -> String {
     )
 }
 
-fn text_schema(min: u32, max: u32) -> serde_json::Value {
+pub(crate) fn text_schema(min: u32, max: u32) -> serde_json::Value {
     json!({"type": "string", "minLength": min, "maxLength": max})
 }
 
-fn list_schema(min: usize, max: usize, item: serde_json::Value) -> serde_json::Value {
+pub(crate) fn list_schema(min: usize, max: usize, item: serde_json::Value) -> serde_json::Value {
     json!({"type": "array", "minItems": min, "maxItems": max, "items": item})
 }
 
-fn object_schema(properties: serde_json::Value) -> serde_json::Value {
+pub(crate) fn object_schema(properties: serde_json::Value) -> serde_json::Value {
     let required: Vec<&String> = properties
         .as_object()
         .map(|map| map.keys().collect())
@@ -739,7 +739,7 @@ fn title(text: &str, budget: &Budget) -> String {
 
 /// The course's language, said in English and again in the language itself: a small model asked in
 /// English alone drifts back into English.
-fn language_rule(language: Language) -> String {
+pub(crate) fn language_rule(language: Language) -> String {
     let rule = format!(
         "Write everything in {} ({}, language tag {}), whatever language the learner's request \
          is in: titles, objectives and text.",
@@ -841,21 +841,24 @@ fn learner_block(
 
 /// Every tag name Lyceum's prompts use to delimit data.
 /// Each has an underscore, which [`defuse`] turns into a space.
-const DATA_TAGS: [&str; 4] = [
+const DATA_TAGS: [&str; 7] = [
     "learner_request",
     "course_syllabus",
     "previous_takeaways",
     "maker_wish",
+    "unit_text",
+    "learner_message",
+    "earlier_units",
 ];
 
 /// `text` between `<tag>` and `</tag>`, defused.
-fn data_block(tag: &str, text: &str) -> String {
+pub(crate) fn data_block(tag: &str, text: &str) -> String {
     format!("<{tag}>\n{}\n</{tag}>", defuse(text))
 }
 
 /// Text for one line of a prompt, inside quotes: control characters (line breaks included) become
 /// spaces, and tag names are defused.
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     let line: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -866,7 +869,7 @@ fn quoted(text: &str) -> String {
 /// Breaks every occurrence of one of [`DATA_TAGS`] inside text placed in a prompt (in any letter case),
 /// and every `<|`, so the text cannot close a data block or a chat turn and speak as the application. The tags are ASCII, so matching
 /// ASCII bytes case-insensitively never splits a character.
-fn defuse(text: &str) -> String {
+pub(crate) fn defuse(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
@@ -894,7 +897,7 @@ fn defuse(text: &str) -> String {
 }
 
 /// At most `max` bytes of `text`, cut at a character boundary, with "…" when cut.
-fn cut(text: &str, max: usize) -> String {
+pub(crate) fn cut(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }

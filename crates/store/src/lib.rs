@@ -13,6 +13,7 @@
 //! connection writes first.
 
 pub mod accounts;
+pub mod chats;
 pub mod courses;
 pub mod drafts;
 pub mod feed;
@@ -31,6 +32,7 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{ApiToken, NewSession, NewUser, Session, User};
+pub use chats::{ChatMessage, ChatRole, NewChatMessage, Sent};
 pub use courses::{
     Course, CourseSummary, Maker, Module, NewCourse, SitemapEntry, Unit, Visibility,
 };

@@ -146,6 +146,9 @@ pub enum Action {
     BrokenEvent,
     /// Answer 429 asking to wait this many seconds (Retry-After).
     RateLimited(u64),
+    /// Answer with the whole prompt, every message's text in order: a model that leaks its
+    /// instructions.
+    Echo,
 }
 
 #[derive(Default)]
@@ -342,6 +345,14 @@ async fn complete(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         Some(Action::RepeatedTitles) => content = with_titles(&content, "The same title"),
         Some(Action::BlankTitles) => content = with_titles(&content, "   "),
         Some(Action::Answer(text)) => content = text,
+        Some(Action::Echo) => {
+            content = shared.inner().calls[index]
+                .messages
+                .iter()
+                .map(|(_, text)| text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n\n");
+        }
         Some(Action::Hold) => hold = true,
         Some(Action::AsUsual) | None => {}
         Some(Action::RateLimited(seconds)) => {
@@ -448,6 +459,9 @@ fn split(content: &str) -> Vec<String> {
 /// Classifies a request and writes a valid answer for it.
 fn answer(system: &str, users: &[&str], schema: &Value) -> (String, String) {
     let task = users.first().copied().unwrap_or_default();
+    if system.starts_with("Secret code: ") {
+        return tutor_answer(system, users.last().copied().unwrap_or_default(), schema);
+    }
     let properties = &schema["properties"];
     if properties.get("weeks").is_some() && properties.get("title").is_none() {
         let count = properties["weeks"]["minItems"].as_u64().unwrap_or(1) as usize;
@@ -522,6 +536,70 @@ fn answer(system: &str, users: &[&str], schema: &Value) -> (String, String) {
         return (format!("unit {number}"), text);
     }
     ("other".into(), "An answer.".into())
+}
+
+/// The tutor's answers (the key says which: `tutor reply`, `tutor grade`, `tutor exercise`, `tutor
+/// reading`, `tutor question`), grounded in the unit text of the system message as a model would be.
+fn tutor_answer(system: &str, last: &str, schema: &Value) -> (String, String) {
+    let unit_text = system
+        .split("<unit_text>\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n</unit_text>").next())
+        .unwrap_or("");
+    let first_sentence = unit_text
+        .lines()
+        .find(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .and_then(|line| line.split_inclusive(". ").next())
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let properties = &schema["properties"];
+    if properties.get("verdict").is_some() {
+        // Right when the answer repeats the expected one, wrong otherwise.
+        let expected = quoted_after(last, "The right answer, from the unit: ").unwrap_or_default();
+        let answer = last
+            .split("<learner_message>\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n</learner_message>").next())
+            .unwrap_or("");
+        let right =
+            !expected.is_empty() && answer.to_lowercase().contains(&expected.to_lowercase());
+        let grade = if right {
+            json!({"verdict": "right", "feedback": "Yes: that is what the unit says.", "quote": first_sentence})
+        } else {
+            json!({"verdict": "wrong", "feedback": format!("Not quite: the answer is {expected}."), "quote": first_sentence})
+        };
+        return ("tutor grade".into(), grade.to_string());
+    }
+    if properties.get("task").is_some() {
+        return (
+            "tutor exercise".into(),
+            json!({"task": "Write down three examples of the idea from this unit, in your own words.",
+                   "solution": "Each example should name the idea and show it at work, as the unit's example does."})
+            .to_string(),
+        );
+    }
+    if properties.get("items").is_some() {
+        return (
+            "tutor reading".into(),
+            json!({"items": [
+                {"title": "A Short History of Nearly Everything", "author": "Bill Bryson", "why": "It tells how the ideas were found."},
+                {"title": "The Feynman Lectures on Physics", "author": "Richard Feynman", "why": "It explains the basics with care."}
+            ]})
+            .to_string(),
+        );
+    }
+    if properties.get("question").is_some() {
+        return (
+            "tutor question".into(),
+            json!({"question": "What does the unit's first section explain?", "answer": first_sentence})
+                .to_string(),
+        );
+    }
+    (
+        "tutor reply".into(),
+        format!("Good question. The unit puts it this way: {first_sentence}"),
+    )
 }
 
 /// The article the server writes for a unit titled `title`: long and varied enough to be kept as

@@ -3,7 +3,8 @@
 // written shows its text as it grows, from the server's live stream of sanitised HTML, then reloads
 // into the stored version; a course page keeps its progress and syllabus current the same way. On
 // narrow screens the syllabus starts folded. Deleting a course asks first. Passkey buttons run the
-// browser's WebAuthn ceremony with the server's JSON steps.
+// browser's WebAuthn ceremony with the server's JSON steps. The tutor panel sends its form in the
+// background and shows the reply as it is written, from the server's event stream of sanitised HTML.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -83,6 +84,160 @@
       stream.addEventListener(name, function () {
         stream.close();
         window.location.reload();
+      });
+    });
+  }
+
+  // Reads a response's Server-Sent Events, calling `handle(name, data)` for each.
+  function readEvents(response, handle) {
+    var reader = response.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) { return; }
+        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
+        var end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          var block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          var name = "message";
+          var data = [];
+          block.split("\n").forEach(function (line) {
+            if (line.indexOf("event:") === 0) { name = line.slice(6).trim(); }
+            if (line.indexOf("data:") === 0) { data.push(line.slice(5).replace(/^ /, "")); }
+          });
+          if (data.length) { handle(name, data.join("\n")); }
+        }
+        return pump();
+      });
+    }
+    return pump();
+  }
+
+  // The tutor panel: messages and buttons are sent without leaving the page, and the reply grows as
+  // it is written. What the learner typed stays in the box until the server has stored it.
+  function tutor(form) {
+    var log = document.getElementById("chat-log");
+    var box = document.getElementById("chat-text");
+    var label = document.getElementById("chat-label");
+    var failed = document.getElementById("chat-failed");
+    var failedText = document.getElementById("chat-failed-text");
+    var buttons = form.querySelectorAll("button");
+    var busy = false;
+    var warmed = false;
+
+    // Preparing the tutor (its prompt decoded while the learner writes) makes the reply start sooner.
+    function warm() {
+      if (warmed) { return; }
+      warmed = true;
+      var body = new URLSearchParams();
+      body.append("csrf", form.elements.csrf.value);
+      fetch(form.dataset.warm, { method: "POST", credentials: "same-origin", body: body }).catch(function () {});
+    }
+    box.addEventListener("focus", warm);
+    form.querySelectorAll(".chat-buttons button").forEach(function (button) {
+      button.addEventListener("pointerenter", warm);
+      button.addEventListener("focus", warm);
+    });
+
+    function bubble(role, kind) {
+      var item = document.createElement("li");
+      item.className = "msg " + role;
+      item.dataset.kind = kind;
+      var who = document.createElement("p");
+      who.className = "who";
+      who.textContent = role === "learner" ? "You" : "Tutor";
+      var inner = document.createElement("div");
+      inner.className = "bubble";
+      item.appendChild(who);
+      item.appendChild(inner);
+      return item;
+    }
+
+    function show(item) {
+      if (item.parentNode !== log) { log.appendChild(item); }
+      item.scrollIntoView({ block: "nearest" });
+    }
+
+    function fail(why) {
+      failedText.textContent = why;
+      failed.hidden = false;
+    }
+
+    function settle(state) {
+      form.querySelector("[data-test=start]").hidden = state.test_open;
+      form.querySelector("[data-test=stop]").hidden = !state.test_open;
+      label.textContent = state.awaiting_answer ? "Your answer" : "Ask the tutor";
+      if (!state.unanswered) { failed.hidden = true; }
+    }
+
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit(form.querySelector("button[value=send]"));
+      }
+    });
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var action = event.submitter ? event.submitter.value : "send";
+      if (busy || (action === "send" && !box.value.trim())) { return; }
+      var body = new URLSearchParams();
+      body.append("csrf", form.elements.csrf.value);
+      body.append("action", action);
+      if (action === "send") { body.append("text", box.value); }
+      busy = true;
+      form.setAttribute("aria-busy", "true");
+      buttons.forEach(function (button) { button.disabled = true; });
+      failed.hidden = true;
+      var writing = null;
+      var ended = false;
+      fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Accept": "text/event-stream" },
+        body: body
+      }).then(function (response) {
+        if (!response.ok) {
+          return response.json().catch(function () { return {}; }).then(function (answer) {
+            throw new Error(answer.error || "the server answered " + response.status);
+          });
+        }
+        return readEvents(response, function (name, data) {
+          var said = JSON.parse(data);
+          if (name === "message") {
+            var item = said.role === "tutor" && writing ? writing : bubble(said.role, said.kind);
+            item.classList.remove("writing");
+            item.dataset.kind = said.kind;
+            // Sanitised on the server, like the article; a learner's words come escaped.
+            item.querySelector(".bubble").innerHTML = said.html;
+            show(item);
+            if (said.role === "learner") { box.value = ""; } else { writing = null; }
+          } else if (name === "partial") {
+            if (!writing) {
+              writing = bubble("tutor", "reply");
+              writing.classList.add("writing");
+            }
+            writing.querySelector(".bubble").innerHTML = said.html;
+            show(writing);
+          } else if (name === "failed") {
+            if (writing) { log.removeChild(writing); writing = null; }
+            fail("The tutor could not answer: " + said.error + ".");
+          } else if (name === "end") {
+            ended = true;
+            settle(said);
+          }
+        }).then(function () {
+          if (!ended) { throw new Error("the connection was lost before the reply ended"); }
+        });
+      }).catch(function (problem) {
+        if (writing && writing.parentNode) { log.removeChild(writing); }
+        fail("Not sent: " + problem.message + ". What you typed is still in the box.");
+      }).then(function () {
+        busy = false;
+        form.removeAttribute("aria-busy");
+        buttons.forEach(function (button) { button.disabled = false; });
       });
     });
   }
@@ -201,6 +356,8 @@
     if (progress && window.EventSource) { followCourse(progress); }
     var outline = document.querySelector("[data-draft-live]");
     if (outline && window.EventSource) { followDraft(outline); }
+    var chatForm = document.getElementById("chat-form");
+    if (chatForm && window.fetch && window.ReadableStream && window.TextDecoder) { tutor(chatForm); }
     // A button that deletes something asks first (its data-confirm is the question).
     document.addEventListener("submit", function (event) {
       var asking = event.submitter && event.submitter.dataset.confirm;

@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use lyceum_app::tutor::ChatRefused;
 use lyceum_app::{Failure, GenerateError};
 use lyceum_store::StoreError;
 use serde_json::json;
@@ -55,6 +56,18 @@ pub enum WebError {
     /// A template failed to render.
     #[error("rendering failed: {0}")]
     Render(#[from] askama::Error),
+    /// The tutor did not take a message.
+    #[error(transparent)]
+    Tutor(ChatRefused),
+}
+
+impl From<ChatRefused> for WebError {
+    fn from(refused: ChatRefused) -> Self {
+        match refused {
+            ChatRefused::Store(error) => error.into(),
+            other => Self::Tutor(other),
+        }
+    }
 }
 
 impl From<StoreError> for WebError {
@@ -103,6 +116,14 @@ impl WebError {
                 Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             },
             Self::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
+            Self::Tutor(refused) => match refused {
+                ChatRefused::Empty | ChatRefused::TooLong(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                ChatRefused::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ChatRefused::NotWritten | ChatRefused::NoTest | ChatRefused::NothingToRetry => {
+                    StatusCode::CONFLICT
+                }
+                ChatRefused::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             Self::Store(_) | Self::Render(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -116,6 +137,9 @@ impl WebError {
             Self::TooManyDrafts | Self::TooManyStreams => Some(10),
             Self::TooManyDraftsToday(_) => Some(3600),
             Self::Generate(error) if error.failure() == Failure::Busy => Some(30),
+            Self::Tutor(ChatRefused::TooMany { retry_after, .. }) => {
+                Some(retry_after.as_secs().max(1))
+            }
             _ => None,
         }
     }
@@ -184,6 +208,13 @@ impl WebError {
                 };
                 (heading, error.public_message().into())
             }
+            Self::Tutor(refused) => ("The tutor did not take that", {
+                let mut why = refused.to_string();
+                if let Some(first) = why.get_mut(..1) {
+                    first.make_ascii_uppercase();
+                }
+                format!("{why}.").into()
+            }),
             Self::Store(StoreError::Conflict(_)) => (
                 "Changed meanwhile",
                 "This changed while you were looking at it (perhaps in another tab). Reload the page \
@@ -250,6 +281,7 @@ impl WebError {
             }
             Self::CrossSite => "sent from another site".into(),
             Self::Store(StoreError::Conflict(why)) => why.clone().into(),
+            Self::Tutor(refused) => refused.to_string().into(),
             Self::Generate(_) => self.explain().1,
             Self::Store(_) | Self::Render(_) | Self::Internal(_) => {
                 "the request failed; try again later".into()

@@ -70,6 +70,8 @@ pub struct Web {
     pub live_courses: Arc<shared_live::SharedLive<i64>>,
     /// The site as passkeys know it; `None` where browsers refuse passkeys (not https, not localhost).
     pub passkeys: Option<Arc<lyceum_app::passkeys::Webauthn>>,
+    /// Times a learner (by account id) had the tutor prepared an hour.
+    pub warm_limit: Arc<rate_limit::RateLimit<i64>>,
 }
 
 impl Web {
@@ -97,6 +99,9 @@ impl Web {
             )),
             live_units: Arc::default(),
             live_rewrites: Arc::default(),
+            warm_limit: Arc::new(rate_limit::RateLimit::per_hour(
+                routes::tutor_warms_per_hour(),
+            )),
             live_courses: Arc::default(),
             app,
             articles: Arc::new(markdown::RenderCache::default()),
@@ -203,6 +208,7 @@ pub async fn forget_expired(web: Web) {
                 web.unit_limit.forget_expired();
                 web.sign_in_limit.forget_expired();
                 web.account_sign_in_limit.forget_expired();
+                web.warm_limit.forget_expired();
                 if let Err(error) = lyceum_app::accounts::forget_ended_sessions(&web.app.store).await {
                     tracing::warn!(%error, "could not delete ended sessions");
                 }

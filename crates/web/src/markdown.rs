@@ -68,6 +68,16 @@ const MATH_ATTRIBUTES: &[&str] = &[
 
 /// Renders Markdown to sanitised HTML.
 pub fn render(markdown: &str) -> String {
+    render_with(markdown, true)
+}
+
+/// Renders a tutor's reply: as [`render`], without links or images, since no address the model
+/// wrote reaches the page (a link's text stays, as text).
+pub fn render_tutor(markdown: &str) -> String {
+    render_with(markdown, false)
+}
+
+fn render_with(markdown: &str, links: bool) -> String {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_FOOTNOTES
@@ -95,6 +105,9 @@ pub fn render(markdown: &str) -> String {
         .add_tags(MATH_TAGS);
     for tag in MATH_TAGS {
         sanitizer.add_tag_attributes(tag, MATH_ATTRIBUTES);
+    }
+    if !links {
+        sanitizer.rm_tags(["a", "img"]);
     }
     sanitizer.clean(&html).to_string()
 }

@@ -71,6 +71,10 @@ pub struct Served {
     pub maker_id: Option<i64>,
     /// The version of the unit's quiz it shows, on a unit's page.
     pub quiz_version: Option<String>,
+    /// Whether its unit's text is written, on a unit's page.
+    pub written: bool,
+    /// The course's language.
+    pub language: lyceum_course::Language,
     pub html: Bytes,
 }
 
@@ -242,6 +246,8 @@ mod tests {
             unit_id: None,
             maker_id: None,
             quiz_version: None,
+            written: false,
+            language: lyceum_course::Language::ENGLISH,
             html: Bytes::from_static(html),
         }
     }

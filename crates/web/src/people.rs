@@ -38,20 +38,24 @@ pub struct Standing {
     pub done: Vec<Done>,
     /// The best attempt at each quiz taken, in syllabus order.
     pub best: Vec<Attempt>,
+    /// The units they have a conversation with the tutor about.
+    pub chatted: Vec<i64>,
 }
 
 impl Standing {
     /// Reads `user_id`'s standing in `course_id` from the store.
     pub async fn read(store: &Store, user_id: i64, course_id: i64) -> Result<Self, StoreError> {
-        let (enrolment, done, best) = tokio::try_join!(
+        let (enrolment, done, best, chatted) = tokio::try_join!(
             store.enrolment(user_id, course_id),
             store.units_done(user_id, Some(course_id)),
             store.best_attempts(user_id, course_id),
+            store.chatted_units(user_id, course_id),
         )?;
         Ok(Self {
             enrolment,
             done,
             best,
+            chatted,
         })
     }
 
@@ -63,7 +67,12 @@ impl Standing {
             .map(|done| done.how)
     }
 
-    /// The best attempt at unit `unit_id`'s quiz, if one was made.
+    /// Whether they have a conversation with the tutor about unit `unit_id`.
+    pub fn chatted(&self, unit_id: i64) -> bool {
+        self.chatted.contains(&unit_id)
+    }
+
+    /// The best attempt at unit `unit_id`'s quiz, if one was taken.
     pub fn best(&self, unit_id: i64) -> Option<&Attempt> {
         self.best.iter().find(|attempt| attempt.unit_id == unit_id)
     }

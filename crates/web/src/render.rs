@@ -23,6 +23,10 @@ pub struct Rendered {
     pub maker_id: Option<i64>,
     /// The version of the unit's quiz it shows, on a unit's page.
     pub quiz_version: Option<String>,
+    /// Whether its unit's text is written, on a unit's page.
+    pub written: bool,
+    /// The course's language.
+    pub language: lyceum_course::Language,
     pub html: String,
     /// Whether it may be served again: not while it starts writing its unit, nor a page of a course
     /// not everyone may see.
@@ -37,6 +41,8 @@ impl Rendered {
             unit_id: None,
             maker_id: course.maker.account(),
             quiz_version: None,
+            written: false,
+            language: course.language,
             html: template.render()?,
             keep: course.shown_to_all(),
         })
@@ -70,6 +76,8 @@ pub async fn cached_page(
         unit_id: page.unit_id,
         maker_id: page.maker_id,
         quiz_version: page.quiz_version,
+        written: page.written,
+        language: page.language,
         html: Bytes::from(page.html),
     };
     if page.keep {

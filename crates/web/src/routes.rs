@@ -66,6 +66,18 @@ pub fn router() -> Router<Web> {
             "/courses/{slug}/weeks/{week}/units/{unit}/live",
             get(courses::live::get),
         )
+        .route(
+            "/courses/{slug}/weeks/{week}/units/{unit}/chat",
+            post(courses::tutor::send),
+        )
+        .route(
+            "/courses/{slug}/weeks/{week}/units/{unit}/chat/clear",
+            post(courses::tutor::clear),
+        )
+        .route(
+            "/courses/{slug}/weeks/{week}/units/{unit}/chat/warm",
+            post(courses::tutor::warm),
+        )
         .route("/api/courses", get(api::courses::catalog))
         .route(
             "/api/courses/{slug}",
@@ -93,6 +105,12 @@ pub fn router() -> Router<Web> {
         .route(
             "/api/courses/{slug}/weeks/{week}/units/{unit}/quiz",
             post(api::courses::answer_quiz),
+        )
+        .route(
+            "/api/courses/{slug}/weeks/{week}/units/{unit}/chat",
+            get(api::tutor::list)
+                .post(api::tutor::send)
+                .delete(api::tutor::clear),
         )
         .route("/api/drafts", post(api::drafts::create))
         .route("/api/drafts/{id}", get(api::drafts::get))
@@ -166,4 +184,9 @@ pub fn router() -> Router<Web> {
         .route("/readyz", get(site::health::readyz))
         .route("/metrics", get(site::health::metrics))
         .fallback(|| async { WebError::NotFound })
+}
+
+/// How often one learner may have the tutor prepared in an hour.
+pub(crate) fn tutor_warms_per_hour() -> u32 {
+    courses::tutor::WARMS_PER_HOUR
 }

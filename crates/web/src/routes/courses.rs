@@ -6,6 +6,7 @@ pub mod course;
 pub mod edit;
 pub mod live;
 pub mod manage;
+pub mod tutor;
 pub mod unit;
 
 use lyceum_store::{Course, Module, Unit, User};

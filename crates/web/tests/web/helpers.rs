@@ -278,7 +278,29 @@ impl<'a> Browser<'a> {
         self.send(path, "application/json", body.to_string()).await
     }
 
+    /// A form posted by a page's script that reads the answer as events (`Accept: text/event-stream`).
+    pub async fn post_for_events(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.send_accepting(
+            path,
+            "application/x-www-form-urlencoded",
+            form_body(fields),
+            "text/event-stream",
+        )
+        .await
+    }
+
     async fn send(&mut self, path: &str, content_type: &str, body: String) -> Page {
+        self.send_accepting(path, content_type, body, "text/html")
+            .await
+    }
+
+    async fn send_accepting(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: String,
+        accept: &str,
+    ) -> Page {
         let cookies = self.cookie_header();
         let page = self
             .web
@@ -287,6 +309,7 @@ impl<'a> Browser<'a> {
                 &[
                     ("sec-fetch-site", "same-origin"),
                     ("content-type", content_type),
+                    ("accept", accept),
                     ("cookie", &cookies),
                     (
                         "user-agent",

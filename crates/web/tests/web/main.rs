@@ -15,3 +15,4 @@ mod pages;
 mod passkeys;
 mod quiz;
 mod retention;
+mod tutor;

@@ -388,6 +388,69 @@ pub fn openapi_document(public_url: &str) -> Value {
     }}}});
     spec["paths"]["/api/courses/{slug}/weeks/{week}/units/{unit}/rewrite"] =
         json!({"post": rewrite});
+    let error_content =
+        json!({"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}});
+    let mut chat_list = mine(
+        "The account's conversation with the tutor of a unit",
+        json!({
+            "200": answer(json!({"$ref": "#/components/schemas/Chat"})),
+            "404": {"$ref": "#/components/responses/NotFound"}
+        }),
+    );
+    chat_list["parameters"] = json!([slug, week, unit]);
+    let mut chat_send = mine(
+        "Sends the tutor a message, or presses one of its buttons",
+        {
+            let mut responses = invalid_body.clone();
+            responses["200"] = json!({"description": "The reply as Server-Sent Events: `message` (a stored message, the learner's first: a ChatMessage), `partial` (the reply so far: `html` and `text`), `failed` (`error`: why the reply failed; the learner's message is kept, and `retry` writes it again), and last `end` (where the conversation stands: ChatState)", "content": {"text/event-stream": {"schema": {"type": "string"}}}});
+            responses["409"] = json!({"description": "The unit is not written yet, there is no test to stop, or nothing to retry", "content": error_content.clone()});
+            responses["429"] = json!({"description": "The account asked the tutor as often as it may in an hour", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": error_content.clone()});
+            responses
+        },
+    );
+    chat_send["description"] = json!(format!(
+        "`send` (the default) sends `text` (at most {} characters): a question, or the answer to the test question waiting for one. `test` starts a test (questions one at a time, each answer graded), `stop` ends it with a summary, `exercise` asks for a practical exercise with its worked solution, `reading` for further reading (with search links Lyceum builds), `retry` writes the reply to the last message again after it failed.",
+        lyceum_app::tutor::MAX_MESSAGE_CHARS
+    ));
+    chat_send["parameters"] = json!([slug, week, unit]);
+    chat_send["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "action": {"enum": ["send", "test", "stop", "exercise", "reading", "retry"]},
+            "text": {"type": "string", "maxLength": lyceum_app::tutor::MAX_MESSAGE_CHARS}
+        }
+    }}}});
+    let mut chat_clear = mine(
+        "Forgets the account's conversation with the tutor of a unit",
+        json!({
+            "204": {"description": "Cleared"},
+            "404": {"$ref": "#/components/responses/NotFound"}
+        }),
+    );
+    chat_clear["parameters"] = json!([slug, week, unit]);
+    spec["paths"]["/api/courses/{slug}/weeks/{week}/units/{unit}/chat"] =
+        json!({"get": chat_list, "post": chat_send, "delete": chat_clear});
+    spec["components"]["schemas"]["ChatState"] = json!({"type": "object", "required": ["test_open", "awaiting_answer", "unanswered"], "properties": {
+        "test_open": {"type": "boolean"}, "awaiting_answer": {"type": "boolean", "description": "A test question waits for the learner's answer"},
+        "unanswered": {"type": "boolean", "description": "The last message is the learner's and has no reply"}
+    }});
+    spec["components"]["schemas"]["ChatMessage"] = json!({"type": "object", "required": ["id", "role", "kind", "text", "html", "created_at"], "properties": {
+        "id": {"type": "integer"}, "role": {"enum": ["learner", "tutor"]},
+        "kind": {"enum": ["ask", "reply", "test", "question", "answer", "grade", "stop", "summary", "exercise", "reading", "withheld"]},
+        "text": {"type": "string", "description": "Markdown; the learner's words as typed"},
+        "html": {"type": "string", "description": "Sanitised HTML, as the page shows it"},
+        "verdict": {"enum": ["right", "partly_right", "wrong"]},
+        "solution": {"type": "string", "description": "An exercise's worked solution, Markdown"},
+        "reading": {"type": "array", "items": {"type": "object", "required": ["title", "author", "why", "links"], "properties": {
+            "title": {"type": "string"}, "author": {"type": "string"}, "why": {"type": "string"},
+            "links": {"type": "array", "items": {"type": "object", "required": ["label", "href"], "properties": {"label": {"type": "string"}, "href": {"type": "string", "format": "uri"}}}}
+        }}},
+        "created_at": {"type": "string", "format": "date-time"}
+    }});
+    spec["components"]["schemas"]["Chat"] = json!({"allOf": [
+        {"$ref": "#/components/schemas/ChatState"},
+        {"type": "object", "required": ["messages"], "properties": {"messages": {"type": "array", "items": {"$ref": "#/components/schemas/ChatMessage"}}}}
+    ]});
     spec["paths"]["/api/me"] = me;
     spec["paths"]["/api/me/courses"] = json!({"get": mine("The courses the account made, newest first", json!({"200": list_of("CourseItem")}))});
     spec["paths"]["/api/me/data"] = json!({"get": mine("Everything stored about the account's person, as the account page's download", json!({"200": answer(json!({"type": "object"}))}))});

@@ -14,10 +14,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use lyceum_app::UnitText;
 use lyceum_app::learning::{self, Graded, QuizRefused};
+use lyceum_app::tutor::{self, Conversation};
 use lyceum_course::Quiz;
 use lyceum_store::{Course, DoneHow, Module, Status, Unit, User, now_ms};
 
 use super::load;
+use super::tutor::{TUTOR_OPEN, TutorPart};
 use crate::auth::{Signed, SignedIn, Viewer};
 use crate::extract::Params;
 use crate::page_cache::PageKey;
@@ -53,6 +55,8 @@ struct UnitPage {
     learner: String,
     /// Who edited the text, when a person did.
     edited_by: Option<String>,
+    /// HTML of the tutor's part ([`TutorPart`]), spliced like the learner's.
+    tutor: String,
 }
 
 /// What the page says of the learner: for a signed-in one, whether they have done the unit (and the
@@ -105,10 +109,10 @@ impl LearnerPart {
 /// escaped text and Lyceum's own markup, while the article before it is model output.
 const LEARNER_OPEN: &str = r#"<section class="learner" id="learner" aria-label="Your progress">"#;
 
-/// `page` with its learner's part replaced by `part`; `None` if it has none.
-fn splice(page: &[u8], part: &str) -> Option<Vec<u8>> {
+/// `page` with the part that starts with `open` replaced by `part`; `None` if it has none.
+fn splice(page: &[u8], open: &str, part: &str) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(page).ok()?;
-    let start = text.rfind(LEARNER_OPEN)? + LEARNER_OPEN.len();
+    let start = text.rfind(open)? + open.len();
     let end = start + text[start..].find("</section>")?;
     let mut spliced = Vec::with_capacity(page.len() + part.len());
     spliced.extend_from_slice(&page[..start]);
@@ -252,9 +256,20 @@ pub async fn get(
         shared.quiz_version.as_deref(),
     )
     .render()?;
-    let page = splice(&shared.html, &part).ok_or_else(|| {
-        WebError::Internal(format!("unit page {href} has no learner's part to fill"))
-    })?;
+    let conversation = match (shared.written, standing.chatted(unit_id)) {
+        (false, _) => None,
+        (true, false) => Some(Conversation::default()),
+        (true, true) => Some(tutor::conversation(&web.app, &signed.user, unit_id).await?),
+    };
+    let tutor = TutorPart::new(&signed, &href, conversation, shared.language).render()?;
+    // The learner's part first: it comes before the tutor's, whose conversation holds model text.
+    let page = splice(&shared.html, LEARNER_OPEN, &part)
+        .and_then(|page| splice(&page, TUTOR_OPEN, &tutor))
+        .ok_or_else(|| {
+            WebError::Internal(format!(
+                "unit page {href} has no learner's or tutor's part to fill"
+            ))
+        })?;
     Ok(Html(Bytes::from(page)))
 }
 
@@ -441,6 +456,20 @@ async fn render(
         quiz_version.as_deref(),
     )
     .render()?;
+    let tutor = match signed {
+        None => TutorPart::signed_out(),
+        Some(signed) => {
+            let conversation = match (status, standing.chatted(unit.id)) {
+                ("ready", true) => {
+                    Some(tutor::conversation(&web.app, &signed.user, unit.id).await?)
+                }
+                ("ready", false) => Some(Conversation::default()),
+                _ => None,
+            };
+            TutorPart::new(signed, &href, conversation, course.language)
+        }
+    }
+    .render()?;
     let title = format!("{week}.{number} {}", unit.title);
     let description = format!("{} {}", unit.title, unit.objectives.join(". "));
     let mut rendered = Rendered::new(
@@ -473,10 +502,12 @@ async fn render(
                 lyceum_store::Author::Person(Some((_, name))) => Some(name.clone()),
                 lyceum_store::Author::Person(None) => Some("a former learner".into()),
             },
+            tutor,
         },
     )?;
     rendered.unit_id = Some(unit.id);
     rendered.quiz_version = quiz_version;
+    rendered.written = status == "ready";
     // A page that is not the stored article asks for the unit when opened: never served from memory.
     rendered.keep &= status == "ready";
     Ok(rendered)
