@@ -191,6 +191,7 @@ pub struct TestState {
     pub partly: usize,
 }
 
+#[derive(Default)]
 struct Test {
     state: TestState,
     /// The questions asked, with what they expect, in order.
@@ -473,7 +474,7 @@ impl Replying {
                 self.store(events, kind::READING, &reading_text(&reading), Some(&data))
                     .await
             }
-            kind::TEST => self.ask_next(events, 0).await,
+            kind::TEST => self.ask_next(events, &Test::default()).await,
             kind::ANSWER => self.grade(events).await,
             kind::STOP => {
                 let summary = summary(&self.test);
@@ -500,15 +501,37 @@ impl Replying {
         };
         let grade: Grade = tutor::finished(&raw).ok_or(Failure::Unreadable("a grade"))?;
         let verdict = grade.verdict.ok_or(Failure::Unreadable("a grade"))?;
-        let quote = tutor::supporting_sentence(
-            &self.body,
-            &grade.quote,
-            &format!("{prompt} {} {}", data.expected, data.explanation),
-        )
-        .unwrap_or_default();
+        // The sentence behind the answer: a question the tutor wrote was asked about one; for a
+        // quiz's question, the sentence the model quoted if it is the unit's, or the closest one.
+        let quote = match data.quiz {
+            None if !data.expected.is_empty() => data.expected.clone(),
+            _ => tutor::supporting_sentence(
+                &self.body,
+                &grade.quote,
+                &format!("{prompt} {} {}", data.expected, data.explanation),
+            )
+            .unwrap_or_default(),
+        };
+        // A model may call anything right; an answer without a word of the unit's answer is not.
+        let on_the_subject = tutor::shares_an_idea(
+            &self.text,
+            &format!("{} {}", data.expected, data.explanation),
+        );
+        let (verdict, feedback) = if verdict != Verdict::Wrong && !on_the_subject {
+            let feedback = match data.quiz {
+                Some(_) => format!(
+                    "Not quite: the unit's answer is “{}”.",
+                    data.expected.trim().trim_end_matches('.')
+                ),
+                None => "Not quite: your answer misses what the unit says.".to_owned(),
+            };
+            (Verdict::Wrong, feedback)
+        } else {
+            (verdict, grade.feedback.trim().to_owned())
+        };
         let graded = GradeData {
             verdict,
-            feedback: grade.feedback.trim().to_owned(),
+            feedback,
             quote,
             question: prompt,
         };
@@ -526,26 +549,27 @@ impl Replying {
         let text = grade_text(&graded, &test);
         let data = serde_json::to_string(&graded).map_err(|_| Failure::Unreadable("a grade"))?;
         self.store(events, kind::GRADE, &text, Some(&data)).await?;
-        if self.test.questions.len() >= QUESTIONS_PER_TEST {
-            let mut done = Test {
-                state: test,
-                questions: self.test.questions.clone(),
-                grades: self.test.grades.clone(),
-            };
-            done.grades.push(graded);
+        let mut so_far = Test {
+            state: test,
+            questions: self.test.questions.clone(),
+            grades: self.test.grades.clone(),
+        };
+        so_far.grades.push(graded);
+        if so_far.questions.len() >= QUESTIONS_PER_TEST {
             return self
-                .store(events, kind::SUMMARY, &summary(&done), None)
+                .store(events, kind::SUMMARY, &summary(&so_far), None)
                 .await;
         }
-        self.ask_next(events, self.test.questions.len()).await
+        self.ask_next(events, &so_far).await
     }
 
-    /// Asks question `asked + 1` of the test: the quiz's next question, or one the model writes.
+    /// Asks the next question of `test`: the quiz's next question, or one the model writes.
     async fn ask_next(
         &self,
         events: &mpsc::Sender<TutorEvent>,
-        asked: usize,
+        test: &Test,
     ) -> Result<(), Failure> {
+        let asked = test.questions.len();
         let number = asked + 1;
         let from_quiz = self
             .quiz
@@ -562,28 +586,61 @@ impl Replying {
                 },
             ),
             None => {
-                let asked: Vec<String> = self
-                    .test
+                let asked: Vec<String> = test
                     .questions
                     .iter()
                     .map(|(text, _)| question_prompt(text))
                     .collect();
-                let Some(raw) = self
-                    .write(Task::Question { asked: &asked }, events, Shape::Question)
-                    .await?
-                else {
-                    return self.withheld(events).await;
-                };
-                let written: AskedQuestion =
-                    tutor::finished(&raw).ok_or(Failure::Unreadable("a question"))?;
-                if written.question.trim().is_empty() || written.answer.trim().is_empty() {
-                    return Err(Failure::Unreadable("a question"));
+                let covered: Vec<String> = test
+                    .questions
+                    .iter()
+                    .flat_map(|(text, data)| [question_prompt(text), data.expected.clone()])
+                    .collect();
+                let focus = tutor::focus_sentence(&self.body, &covered).unwrap_or_default();
+                // A question asked already, or one that gives its answer away, is no test: ask again
+                // once, then end the test honestly.
+                let mut written = None;
+                for attempt in 0..2 {
+                    let task = Task::Question {
+                        focus: &focus,
+                        attempt,
+                    };
+                    let Some(raw) = self.write(task, events, Shape::Question).await? else {
+                        return self.withheld(events).await;
+                    };
+                    let question: AskedQuestion =
+                        tutor::finished(&raw).ok_or(Failure::Unreadable("a question"))?;
+                    if question.question.trim().is_empty() || question.answer.trim().is_empty() {
+                        return Err(Failure::Unreadable("a question"));
+                    }
+                    let fresh = tutor::is_question(&question.question)
+                        && !tutor::gives_away(&question.question, &focus)
+                        && !asked
+                            .iter()
+                            .any(|earlier| tutor::same_question(earlier, &question.question));
+                    if fresh {
+                        written = Some(question);
+                        break;
+                    }
                 }
+                let Some(written) = written else {
+                    let text = format!(
+                        "That was every question I have on this unit.\n\n{}",
+                        summary(test)
+                    );
+                    return self.store(events, kind::SUMMARY, &text, None).await;
+                };
                 (
                     written.question.trim().to_owned(),
                     QuestionData {
                         number,
-                        expected: written.answer.trim().to_owned(),
+                        // The unit's own sentence is the answer: a small model's idea of the
+                        // answer to its own question can be wrong.
+                        expected: if focus.is_empty() {
+                            written.answer.trim().to_owned()
+                        } else {
+                            focus.clone()
+                        },
                         explanation: String::new(),
                         quiz: None,
                     },
@@ -603,7 +660,15 @@ impl Replying {
         events: &mpsc::Sender<TutorEvent>,
         shape: Shape,
     ) -> Result<Option<String>, Failure> {
-        let history = turns(&self.history, self.kind != kind::ANSWER);
+        // A question is written from the unit alone: with earlier questions in sight, a small model
+        // asks one of them again.
+        let history = match task {
+            Task::Question { .. } => Vec::new(),
+            _ => turns(
+                &self.history,
+                matches!(self.kind, kind::TEST | kind::ANSWER),
+            ),
+        };
         let objectives = &self.unit.objectives;
         let label = format!("{}.{}", self.unit.week, self.unit.number);
         let brief = TutorBrief {

@@ -909,7 +909,7 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
 }
 
 /// A sampling seed from text (FNV-1a), so the same request drafts the same outline on the same engine.
-fn seed_of(text: &str) -> u32 {
+pub(crate) fn seed_of(text: &str) -> u32 {
     text.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
         (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
     })

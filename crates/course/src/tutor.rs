@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::prompts::{
-    cut, data_block, language_rule, list_schema, object_schema, quoted, text_schema,
+    cut, data_block, language_rule, list_schema, object_schema, quoted, seed_of, text_schema,
 };
 use crate::{Language, Level};
 
@@ -112,8 +112,9 @@ pub enum Task<'a> {
         /// What the learner answered.
         answer: &'a str,
     },
-    /// Write a new question on the unit ([`AskedQuestion`]), different from those already asked.
-    Question { asked: &'a [String] },
+    /// Write a question on the unit that `focus`, a sentence of it, answers ([`AskedQuestion`]);
+    /// `attempt` counts from 0 and varies the sampling.
+    Question { focus: &'a str, attempt: u32 },
 }
 
 /// The request for `task`, with the conversation's last `history` turns that fit `size`.
@@ -165,12 +166,14 @@ pub fn request(
             answer,
         } => (
             format!(
-                "You asked me: \"{}\"\nThe right answer, from the unit: \"{}\". {}\nMy answer is \
-                 between <learner_message> tags.\n{}\nSay whether my answer is right, partly right or \
-                 wrong: its meaning matters, not its wording. Answer in JSON: `verdict`, `feedback` \
-                 (one to three sentences to me on why, with the right answer when I missed it), and \
-                 `quote` (one sentence copied word for word from the unit's text that supports the \
-                 right answer).",
+                "You asked me: \"{}\"\nThe unit's answer: \"{}\". {}\nMy answer is between \
+                 <learner_message> tags.\n{}\nGrade my answer by its meaning, not its wording, and \
+                 generously: it is right when it gives the key idea of the unit's answer, even in \
+                 other words or briefly; partly right when it gives only part of that idea; wrong \
+                 when it misses the idea or is about something else. Answer in JSON: `feedback` (one \
+                 to three sentences to me: what I got right, and the unit's answer when I missed \
+                 it), `quote` (one sentence copied word for word from the unit's text that supports \
+                 the unit's answer), and `verdict`.",
                 quoted(question),
                 quoted(expected),
                 quoted(explanation),
@@ -179,24 +182,27 @@ pub fn request(
             REPLY_MAX_TOKENS,
             Some(grade_schema()?),
         ),
-        Task::Question { asked } => {
-            let mut ask = "Ask me one new question about this unit that its text answers, in one \
-                           sentence. Answer in JSON: `question`, and `answer` as the unit's text gives \
-                           it."
-            .to_owned();
-            if !asked.is_empty() {
-                ask.push_str(" Ask about something else than these questions, already asked:");
-                for question in asked {
-                    ask.push_str(&format!("\n- \"{}\"", quoted(question)));
-                }
+        Task::Question { focus, attempt } => {
+            let mut ask = format!(
+                "Test me: ask me one question about this unit that this sentence of it answers: \
+                 \"{}\"\nThe question must not give the answer away. Answer in JSON: `question` (one \
+                 sentence, ending with a question mark), and `answer` (the answer, in a few words).",
+                quoted(focus)
+            );
+            if attempt > 0 {
+                ask.push_str(" Your last question was one I had been asked already: ask another way.");
             }
             (ask, QUESTION_MAX_TOKENS, Some(question_schema()?))
         }
     };
+    // The same conversation gets the same reply on the same engine: a learner who asks again gets
+    // "Try again"'s purpose (a failure passed) rather than a different answer by chance.
+    let seed = seed_of(&ask);
     push(&mut messages, Turn::Learner(ask));
     let request = Request::new(messages, max_tokens)?
         .with_priority(Priority::Interactive)
-        .with_temperature(0.4)?;
+        .with_temperature(0.4)?
+        .with_seed(seed);
     Ok(match schema {
         Some(schema) => request.with_schema(schema),
         None => request.with_loop_guard(),
@@ -386,7 +392,8 @@ fn reading_schema() -> Result<JsonSchema, LlmError> {
 
 fn question_schema() -> Result<JsonSchema, LlmError> {
     JsonSchema::new(object_schema(json!({
-        "question": text_schema(5, 300),
+        // A question, by its form: a small model asked for one may write the fact itself.
+        "question": {"type": "string", "pattern": "^[^\\n]{8,300}[?？؟]$"},
         "answer": text_schema(1, 400),
     })))
 }
@@ -569,6 +576,96 @@ fn plain(text: &str) -> String {
         .join(" ")
 }
 
+/// The sentence of `unit_text` that a new test question should be about: of those long enough to
+/// ask about, the one sharing the fewest words with `covered` (the questions asked and their
+/// answers), key takeaways first on a tie, then the earliest. `None` for a unit without such a sentence.
+pub fn focus_sentence(unit_text: &str, covered: &[String]) -> Option<String> {
+    let covered: Vec<String> = covered
+        .iter()
+        .flat_map(|text| {
+            plain(text)
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|word| word.chars().count() > 3)
+        .collect();
+    let all = sentences(unit_text);
+    let takeaways = crate::takeaways(unit_text);
+    all.iter()
+        .enumerate()
+        .filter(|(_, sentence)| sentence.split_whitespace().count() >= 5)
+        .min_by_key(|(at, sentence)| {
+            let own = plain(sentence);
+            let words: Vec<&str> = own
+                .split_whitespace()
+                .filter(|word| word.chars().count() > 3)
+                .collect();
+            let shared = words
+                .iter()
+                .filter(|word| covered.iter().any(|c| c == *word))
+                .count();
+            // The share of its words already covered, in hundredths.
+            let share = shared * 100 / words.len().max(1);
+            (share, !takeaways.contains(**sentence), *at)
+        })
+        .map(|(_, sentence)| (*sentence).to_owned())
+}
+
+/// Whether `answer` shares a word of substance with `reference` (the unit's answer and the sentence
+/// behind it): words of four letters or more, compared by their first five letters, so "compressed"
+/// meets "compression". An answer that shares none misses the unit's idea whatever a model says.
+pub fn shares_an_idea(answer: &str, reference: &str) -> bool {
+    const COMMON: &[&str] = &[
+        "that", "this", "with", "from", "they", "them", "have", "what", "which", "about", "there",
+        "their", "would", "could", "should", "when", "where", "will", "were", "been", "into",
+        "than", "then", "some", "also", "just", "like", "very", "because", "does", "your", "know",
+        "think",
+    ];
+    let stems = |text: &str| -> Vec<String> {
+        plain(text)
+            .split_whitespace()
+            .filter(|word| word.chars().count() > 3 && !COMMON.contains(word))
+            .map(|word| word.chars().take(5).collect())
+            .collect()
+    };
+    let reference = stems(reference);
+    stems(answer).iter().any(|stem| reference.contains(stem))
+}
+
+/// Whether `question` holds `sentence` word for word, answering itself.
+pub fn gives_away(question: &str, sentence: &str) -> bool {
+    let sentence = plain(sentence);
+    !sentence.is_empty() && plain(question).contains(&sentence)
+}
+
+/// Whether `text` reads as a question: it ends with a question mark (in any script's form).
+pub fn is_question(text: &str) -> bool {
+    text.trim_end().ends_with(['?', '？', '؟'].as_slice())
+}
+
+/// Whether two questions ask the same: the same words, or one's words nearly all among the other's.
+pub fn same_question(a: &str, b: &str) -> bool {
+    let (a, b) = (plain(a), plain(b));
+    if a == b {
+        return true;
+    }
+    let words = |text: &str| -> Vec<String> {
+        text.split_whitespace()
+            .filter(|word| word.chars().count() > 3)
+            .map(str::to_owned)
+            .collect()
+    };
+    let (a, b) = (words(&a), words(&b));
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    !short.is_empty()
+        && short.iter().filter(|word| long.contains(word)).count() * 5 >= short.len() * 4
+}
+
 /// `text` with every web address the model wrote replaced by "(link removed)": further reading shows
 /// only links the application builds.
 pub fn without_addresses(text: &str) -> String {
@@ -637,6 +734,71 @@ mod tests {
             Some("Roots take up water from the soil.")
         );
         assert_eq!(supporting_sentence(unit, "zzz", "qqq"), None);
+    }
+
+    #[test]
+    fn a_question_in_other_order_or_case_is_the_same_and_another_is_not() {
+        assert!(same_question(
+            "What must the abutments of an arch bridge resist?",
+            "**What** must the ABUTMENTS of an arch bridge resist"
+        ));
+        assert!(same_question(
+            "What must the abutments of an arch bridge resist?",
+            "What must abutments resist in an arch bridge, then?"
+        ));
+        assert!(!same_question(
+            "What must the abutments of an arch bridge resist?",
+            "Which part of a loaded beam is in tension?"
+        ));
+    }
+
+    #[test]
+    fn each_new_question_is_about_a_sentence_not_yet_covered() {
+        let unit = "Arches turn their load into compression along the curve. The abutments resist \
+                    the outward thrust of the arch.\n\n## Key takeaways\n- A loaded beam is squeezed on \
+                    top and stretched below.";
+        let first = focus_sentence(unit, &[]).unwrap();
+        assert_eq!(
+            first,
+            "A loaded beam is squeezed on top and stretched below."
+        );
+        let second = focus_sentence(
+            unit,
+            &[
+                "Which part of a loaded beam is stretched?".into(),
+                "The bottom".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            second,
+            "Arches turn their load into compression along the curve."
+        );
+        assert_eq!(focus_sentence("Too short.", &[]), None);
+    }
+
+    #[test]
+    fn an_answer_on_the_subject_shares_an_idea_and_one_off_it_does_not() {
+        let reference = "The thrust: the arch's outward push. The abutments must resist it.";
+        assert!(shares_an_idea(
+            "They resist the thrusting of the arch",
+            reference
+        ));
+        assert!(shares_an_idea("OUTWARD forces", reference));
+        assert!(!shares_an_idea("I had toast for breakfast.", reference));
+        assert!(!shares_an_idea("I think they would know that", reference));
+        assert!(is_question("Why does it stand?"));
+        assert!(is_question("なぜですか？"));
+        assert!(!is_question("A loaded beam is in tension below."));
+        let fact = "A loaded beam is in compression on top and in tension below.";
+        assert!(gives_away(
+            "A loaded beam is in compression on top and in tension below?",
+            fact
+        ));
+        assert!(!gives_away(
+            "What is the difference between compression and tension in a loaded beam?",
+            fact
+        ));
     }
 
     #[test]

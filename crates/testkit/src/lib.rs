@@ -556,7 +556,7 @@ fn tutor_answer(system: &str, last: &str, schema: &Value) -> (String, String) {
     let properties = &schema["properties"];
     if properties.get("verdict").is_some() {
         // Right when the answer repeats the expected one, wrong otherwise.
-        let expected = quoted_after(last, "The right answer, from the unit: ").unwrap_or_default();
+        let expected = quoted_after(last, "The unit's answer: ").unwrap_or_default();
         let answer = last
             .split("<learner_message>\n")
             .nth(1)

@@ -143,7 +143,7 @@
 
     function bubble(role, kind) {
       var item = document.createElement("li");
-      item.className = "msg " + role;
+      item.className = "msg by-" + role;
       item.dataset.kind = kind;
       var who = document.createElement("p");
       who.className = "who";
@@ -193,7 +193,8 @@
       failed.hidden = true;
       var writing = null;
       var ended = false;
-      fetch(form.action, {
+      // Not `form.action`: the buttons named "action" shadow it.
+      fetch(form.getAttribute("action"), {
         method: "POST",
         credentials: "same-origin",
         headers: { "Accept": "text/event-stream" },

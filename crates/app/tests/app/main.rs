@@ -8,3 +8,4 @@ mod helpers;
 mod models;
 mod pipeline;
 mod prompts;
+mod tutor;

@@ -881,3 +881,164 @@ async fn a_learner_s_done_marks_stay_while_the_course_page_follows_the_writing_i
     );
     browser.close().await;
 }
+
+/// How many messages of `selector` the tutor's conversation shows.
+async fn chat_count(browser: &Browser, selector: &str) -> u64 {
+    browser
+        .eval(
+            "return document.querySelectorAll('#chat-log ' + arguments[0]).length;",
+            json!([selector]),
+        )
+        .await
+        .as_u64()
+        .unwrap()
+}
+
+/// Presses the tutor's button `action` and waits until its reply (`kind`) is the newest message.
+async fn ask_tutor(browser: &Browser, action: &str, kind: &str) {
+    let before = chat_count(browser, &format!(".msg.by-tutor[data-kind={kind}]")).await;
+    browser
+        .click(&format!("#chat-form button[value={action}]"))
+        .await;
+    browser
+        .wait_for(&format!(
+            "(document.querySelectorAll('#chat-log .msg.by-tutor[data-kind={kind}]').length > {before} \
+              || !document.getElementById('chat-failed').hidden) \
+             && !document.getElementById('chat-form').hasAttribute('aria-busy')"
+        ))
+        .await;
+    let now = chat_count(browser, &format!(".msg.by-tutor[data-kind={kind}]")).await;
+    assert!(now > before, "{}", browser.text("#tutor").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_is_tested_by_the_tutor_and_finds_the_conversation_again_in_chromium() {
+    let axe = axe_source();
+    let dir = tempfile::tempdir().unwrap();
+    let model = ScriptedModel::start().await;
+    let env = scripted_env(&model);
+    generate_tides(dir.path(), &env);
+    let (_served, address) = spawn_serve(dir.path(), &env).await;
+    let site = format!("http://{address}");
+    let browser = Browser::start(1280, 900).await;
+    let mut violations = Vec::new();
+
+    // Signed out, the panel asks to sign in.
+    browser.goto(&format!("{site}/courses")).await;
+    browser.follow("main a[href^='/courses/']").await;
+    let course = browser.url().await;
+    browser.follow("a[href$='/weeks/1/units/1']").await;
+    let unit = browser.url().await;
+    assert!(browser.text("#tutor").await.contains("Sign in to chat"));
+
+    sign_up_ada(&browser, &site).await;
+    browser.goto(&unit).await;
+    let panel = browser.text("#tutor").await;
+    for button in ["Test me", "Practical exercise", "Further reading"] {
+        assert!(panel.contains(button), "{panel}");
+    }
+
+    // Test me: a question, answered in the box, graded with the score; the reply came without
+    // leaving the page.
+    browser
+        .eval("window.stayedOnThePage = true;", json!([]))
+        .await;
+    ask_tutor(&browser, "test", "question").await;
+    let question = browser.text("#chat-log .msg.by-tutor:last-child").await;
+    assert!(question.contains("Question 1 of 5."), "{question}");
+    assert_eq!(browser.text("#chat-label").await, "Your answer");
+    browser
+        .fill("#chat-text", "It is Right answer 1, I believe")
+        .await;
+    let before = chat_count(&browser, ".msg.by-tutor[data-kind=grade]").await;
+    browser.click("#chat-form button[value=send]").await;
+    browser
+        .wait_for(&format!(
+            "document.querySelectorAll('#chat-log .msg.by-tutor[data-kind=grade]').length > {before} \
+             && !document.getElementById('chat-form').hasAttribute('aria-busy')"
+        ))
+        .await;
+    let grade = browser
+        .text("#chat-log .msg.by-tutor[data-kind=grade]")
+        .await;
+    assert!(grade.contains("Right."), "{grade}");
+    assert!(grade.contains("Score: 1 of 1 right."), "{grade}");
+    assert_eq!(
+        browser.text("#chat-text").await,
+        "",
+        "the sent answer left the box"
+    );
+    assert_eq!(
+        browser
+            .eval("return window.stayedOnThePage === true;", json!([]))
+            .await,
+        json!(true)
+    );
+
+    // A practical exercise, its solution folded until asked for.
+    ask_tutor(&browser, "exercise", "exercise").await;
+    let folded = browser
+        .eval(
+            "const d = document.querySelector('#chat-log .msg[data-kind=exercise] details'); \
+             return [d.open, d.querySelector('summary').textContent];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(folded, json!([false, "Show solution"]));
+    browser
+        .click("#chat-log .msg[data-kind=exercise] summary")
+        .await;
+
+    // Further reading: links only to searches Lyceum built.
+    ask_tutor(&browser, "reading", "reading").await;
+    let hosts = browser
+        .eval(
+            "return [...document.querySelectorAll('#chat-log a')].map(a => new URL(a.href).host);",
+            json!([]),
+        )
+        .await;
+    let hosts: Vec<&str> = hosts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|host| host.as_str().unwrap())
+        .collect();
+    assert!(!hosts.is_empty());
+    assert!(
+        hosts
+            .iter()
+            .all(|host| host.ends_with(".wikipedia.org") || *host == "openlibrary.org"),
+        "{hosts:?}"
+    );
+    violations.extend(serious_violations(&browser, &axe, "unit with the tutor").await);
+    browser.click("#theme-toggle").await;
+    violations.extend(serious_violations(&browser, &axe, "unit with the tutor (dark)").await);
+    browser.screenshot(&screenshot_path("tutor-dark")).await;
+    browser.click("#theme-toggle").await;
+
+    // Back later: the whole conversation is there.
+    let messages = chat_count(&browser, ".msg").await;
+    assert!(messages >= 8, "{messages}");
+    browser.goto(&course).await;
+    browser.goto(&unit).await;
+    assert_eq!(chat_count(&browser, ".msg").await, messages);
+    assert!(
+        browser
+            .text("#chat-log")
+            .await
+            .contains("Right answer 1, I believe")
+    );
+
+    browser.resize(390, 844).await;
+    fits_the_width(&browser, "unit with the tutor").await;
+    violations.extend(serious_violations(&browser, &axe, "unit with the tutor (390 px)").await);
+    browser
+        .eval(
+            "document.getElementById('tutor').scrollIntoView();",
+            json!([]),
+        )
+        .await;
+    browser.screenshot(&screenshot_path("tutor-390")).await;
+    browser.close().await;
+    no_violations(&violations);
+}
