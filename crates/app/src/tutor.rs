@@ -106,6 +106,13 @@ pub enum TutorEvent {
     Partial(Reply),
     /// The reply failed; the learner's message is kept and [`Ask::Retry`] tries again.
     Failed(String),
+    /// The model finished a part of the reply: the tokens it wrote, when the engine says, and how
+    /// long from asking to its first and its last word. For measuring; pages show nothing of it.
+    Written {
+        tokens: Option<u32>,
+        first: Duration,
+        took: Duration,
+    },
 }
 
 /// A stored message with its structured part read.
@@ -662,12 +669,14 @@ impl Replying {
     ) -> Result<Option<String>, Failure> {
         // A question is written from the unit alone: with earlier questions in sight, a small model
         // asks one of them again.
+        // The message answered now is the task itself, not part of the conversation before it.
+        let before = match self.history.last() {
+            Some(last) if last.role == ChatRole::Learner => &self.history[..self.history.len() - 1],
+            _ => &self.history[..],
+        };
         let history = match task {
             Task::Question { .. } => Vec::new(),
-            _ => turns(
-                &self.history,
-                matches!(self.kind, kind::TEST | kind::ANSWER),
-            ),
+            _ => turns(before, matches!(self.kind, kind::TEST | kind::ANSWER)),
         };
         let objectives = &self.unit.objectives;
         let label = format!("{}.{}", self.unit.week, self.unit.number);
@@ -687,6 +696,8 @@ impl Replying {
         let canary = self.canary.to_lowercase();
         for (attempt, size) in Size::ALL.into_iter().enumerate() {
             let request = tutor::request(&brief, &history, task, size)?;
+            let asked = Instant::now();
+            let mut first = None;
             let mut stream = self.app.engine.generate(request);
             let mut raw = String::new();
             // The first words go out at once: the learner waits for them.
@@ -699,6 +710,7 @@ impl Replying {
                 };
                 match event {
                     Ok(Event::Delta(delta)) => {
+                        first.get_or_insert_with(|| asked.elapsed());
                         raw.push_str(&delta);
                         if raw.to_lowercase().contains(&canary) {
                             tracing::warn!(
@@ -720,7 +732,17 @@ impl Replying {
                             sent = Some(Instant::now());
                         }
                     }
-                    Ok(Event::Done(_)) => return Ok(Some(raw)),
+                    Ok(Event::Done(usage)) => {
+                        let took = asked.elapsed();
+                        let _ = events
+                            .send(TutorEvent::Written {
+                                tokens: usage.completion_tokens,
+                                first: first.unwrap_or(took),
+                                took,
+                            })
+                            .await;
+                        return Ok(Some(raw));
+                    }
                     Err(LlmError::InvalidRequest(reason))
                         if raw.is_empty() && attempt + 1 < Size::ALL.len() =>
                     {

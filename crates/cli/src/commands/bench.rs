@@ -4,6 +4,7 @@ mod memory;
 mod nodes;
 mod quality;
 mod raw;
+mod tutor;
 
 use crate::commands::outln;
 use std::time::{Duration, Instant};
@@ -84,6 +85,16 @@ pub enum Command {
         /// Sequences generated at once, each width measured on its own engine (comma-separated).
         #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8, 16, 32])]
         widths: Vec<u32>,
+    },
+    /// How soon the tutor's reply starts and how fast it comes, idle and while the worker writes a
+    /// course with every slot busy, on a unit met for the first time and on one prepared ahead.
+    Tutor {
+        /// Weeks of the course written meanwhile.
+        #[arg(long, default_value_t = 4)]
+        weeks: u32,
+        /// Units per week.
+        #[arg(long, default_value_t = 3)]
+        units_per_week: u32,
     },
     /// A whole course on the configured engine (outline, overviews, units, quizzes), once per batch
     /// size: total time, tokens/s, and the time from confirming the outline to unit 1.1's first text.
@@ -217,6 +228,10 @@ async fn concurrent(engine: &dyn Engine, sequences: u32, tokens: u32) -> anyhow:
 pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Llm { tokens, widths } => llm(settings, tokens, &widths).await,
+        Command::Tutor {
+            weeks,
+            units_per_week,
+        } => tutor::run(settings, weeks, units_per_week).await,
         Command::Quality {
             weeks,
             units_per_week,

@@ -3,7 +3,8 @@
 //!
 //! Interactive requests (a person waits for the text) wait ahead of background ones, may take any free
 //! slot while background ones hold at most `max_sequences`, so `interactive_sequences` slots are
-//! always theirs, and have their prompts decoded first; other prompts are decoded oldest first.
+//! always theirs, and have their prompts decoded first; other prompts are decoded oldest first, and
+//! not at all while an interactive request is in the batch.
 //!
 //! A slot keeps the KV cache of its last prompt and answer when its request ends. A new request goes
 //! to the free slot whose cache shares the longest prefix with its prompt, and only the rest of its
@@ -159,6 +160,9 @@ struct Batcher<'m> {
     slots: Vec<Option<Sequence>>,
     /// The tokens whose KV each slot holds at positions `0..len`, for reuse by its next request.
     cached: Vec<Vec<LlamaToken>>,
+    /// Whether each slot's cache is an interactive request's (a tutor's prompt decoded ahead, a
+    /// conversation): background requests take such a slot last.
+    cached_interactive: Vec<bool>,
     /// Interactive requests first, then background ones, each in arrival order.
     waiting: VecDeque<Job>,
     /// How many slots background requests may hold at once; the rest are for interactive ones.
@@ -214,6 +218,7 @@ impl<'m> Batcher<'m> {
             grammars,
             slots: (0..sequences).map(|_| None).collect(),
             cached: vec![Vec::new(); sequences],
+            cached_interactive: vec![false; sequences],
             waiting: VecDeque::new(),
             background_slots,
             admissions: 0,
@@ -284,6 +289,7 @@ impl<'m> Batcher<'m> {
                 seq.prompt.truncate(seq.fed);
             }
             self.cached[id] = seq.prompt;
+            self.cached_interactive[id] = seq.priority == Priority::Interactive;
         }
     }
 
@@ -323,7 +329,7 @@ impl<'m> Batcher<'m> {
                     continue;
                 }
             };
-            let Some((id, reused)) = self.reuse_slot(&prompt) else {
+            let Some((id, reused)) = self.reuse_slot(&prompt, job.request.priority()) else {
                 self.waiting.push_front(job);
                 return;
             };
@@ -351,10 +357,11 @@ impl<'m> Batcher<'m> {
         }
     }
 
-    /// Picks the free slot whose cached prompt shares the longest prefix with `prompt` (the emptiest on a
-    /// tie, so other caches survive), drops the rest of its cache, and returns it with the number of
+    /// Picks the free slot whose cached prompt shares the longest prefix with `prompt` (on a tie, for
+    /// a background request one not holding an interactive request's cache, then the emptiest, so
+    /// other caches survive), drops the rest of its cache, and returns it with the number of
     /// prompt tokens already in place. The last prompt token is always decoded again, for its logits.
-    fn reuse_slot(&mut self, prompt: &[LlamaToken]) -> Option<(usize, usize)> {
+    fn reuse_slot(&mut self, prompt: &[LlamaToken], priority: Priority) -> Option<(usize, usize)> {
         let shared = |cached: &[LlamaToken]| {
             let shared = cached
                 .iter()
@@ -371,7 +378,16 @@ impl<'m> Batcher<'m> {
         let (id, reused) = (0..self.slots.len())
             .filter(|&id| self.slots[id].is_none())
             .map(|id| (id, shared(&self.cached[id])))
-            .max_by_key(|&(id, reused)| (reused, std::cmp::Reverse(self.cached[id].len())))?;
+            .max_by_key(|&(id, reused)| {
+                // A background request leaves a person's cache for last.
+                let spares_a_person =
+                    priority == Priority::Interactive || !self.cached_interactive[id];
+                (
+                    reused,
+                    spares_a_person,
+                    std::cmp::Reverse(self.cached[id].len()),
+                )
+            })?;
         let seq = u32::try_from(id).ok();
         let kept = reused > 0
             && self
@@ -507,12 +523,23 @@ impl<'m> Batcher<'m> {
                 .as_ref()
                 .map(|seq| (seq.priority != Priority::Interactive, seq.admitted))
         });
+        // While someone waits for a reply, background prompts wait: a step that decodes a chunk of
+        // one takes seconds, and the reply would get one token per such step. Background
+        // sequences already generating go on, a token a step.
+        let someone_waits = self
+            .slots
+            .iter()
+            .flatten()
+            .any(|seq| seq.priority == Priority::Interactive);
         for id in order {
             let Some(seq) = self.slots[id].as_mut() else {
                 continue;
             };
             let remaining = seq.prompt.len() - seq.fed;
-            if remaining == 0 || budget == 0 {
+            if remaining == 0
+                || budget == 0
+                || (someone_waits && seq.priority == Priority::Background)
+            {
                 continue;
             }
             let take = remaining.min(budget);

@@ -350,10 +350,13 @@ pub async fn stream(
         };
         sse("end", &state)
     });
-    let body = events.map(move |event| match event {
-        TutorEvent::Stored(said) => sse("message", &ChatItem::new(&said, language)),
-        TutorEvent::Partial(reply) => sse("partial", &partial(&reply, language)),
-        TutorEvent::Failed(why) => sse("failed", &serde_json::json!({ "error": why })),
+    let body = events.filter_map(move |event| {
+        std::future::ready(match event {
+            TutorEvent::Stored(said) => Some(sse("message", &ChatItem::new(&said, language))),
+            TutorEvent::Partial(reply) => Some(sse("partial", &partial(&reply, language))),
+            TutorEvent::Failed(why) => Some(sse("failed", &serde_json::json!({ "error": why }))),
+            TutorEvent::Written { .. } => None,
+        })
     });
     let body: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
         Box::pin(body.chain(ending));
