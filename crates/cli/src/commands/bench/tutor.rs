@@ -67,6 +67,7 @@ pub async fn run(settings: &Settings, weeks: u32, units_per_week: u32) -> anyhow
     // The units the tutor is asked about: given a fixed text, so every run asks about the same.
     let units = app.store.units(course.id).await?;
     let taught: Vec<i64> = units.iter().rev().take(4).map(|unit| unit.id).collect();
+    anyhow::ensure!(taught.len() == 4, "the course needs at least 4 units");
     for &unit_id in &taught {
         let generation = app
             .store
@@ -105,23 +106,7 @@ pub async fn run(settings: &Settings, weeks: u32, units_per_week: u32) -> anyhow
 
     // Once to load what a first request loads, not measured.
     ask(&app, &learner, &course, taught[0], QUESTIONS[0]).await?;
-    report(
-        "idle, a unit met for the first time",
-        &[ask(&app, &learner, &course, taught[1], QUESTIONS[0]).await?],
-    )?;
-    let mut warmed = Vec::new();
-    for question in QUESTIONS {
-        tutor::warm(
-            &app,
-            &learner,
-            &course,
-            &units_now(&app, course.id).await?,
-            taught[1],
-        )
-        .await?;
-        warmed.push(ask(&app, &learner, &course, taught[1], question).await?);
-    }
-    report("idle, prepared as the page does", &warmed)?;
+    both(&app, &learner, &course, [taught[1], taught[2]], "idle").await?;
 
     // The worker writes the rest of the course meanwhile, every background slot busy.
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -144,25 +129,45 @@ pub async fn run(settings: &Settings, weeks: u32, units_per_week: u32) -> anyhow
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    report(
-        "busy, a unit met for the first time",
-        &[ask(&app, &learner, &course, taught[2], QUESTIONS[0]).await?],
-    )?;
-    let mut warmed = Vec::new();
-    for question in QUESTIONS {
-        tutor::warm(
-            &app,
-            &learner,
-            &course,
-            &units_now(&app, course.id).await?,
-            taught[3],
-        )
-        .await?;
-        warmed.push(ask(&app, &learner, &course, taught[3], question).await?);
-    }
-    report("busy, prepared as the page does", &warmed)?;
+    both(&app, &learner, &course, [taught[3], taught[0]], "busy").await?;
     let _ = stop.send(());
     worker.await.context("the worker panicked")??;
+    Ok(())
+}
+
+/// Measures a reply on unit `cold` (met for the first time), then three on unit `prepared`, each
+/// prepared ahead as the page does, and reports them as `state`.
+async fn both(
+    app: &Arc<Lyceum>,
+    learner: &lyceum_store::User,
+    course: &lyceum_store::Course,
+    [cold, prepared]: [i64; 2],
+    state: &str,
+) -> anyhow::Result<()> {
+    report(
+        &format!("{state}, a unit met for the first time"),
+        &[ask(app, learner, course, cold, QUESTIONS[0]).await?],
+    )?;
+    let (mut replies, mut preparing) = (Vec::new(), Vec::new());
+    for question in QUESTIONS {
+        let started = Instant::now();
+        tutor::warm(
+            app,
+            learner,
+            course,
+            &units_now(app, course.id).await?,
+            prepared,
+        )
+        .await?;
+        preparing.push(format!("{:.1}", started.elapsed().as_secs_f64()));
+        replies.push(ask(app, learner, course, prepared, question).await?);
+    }
+    report(&format!("{state}, prepared as the page does"), &replies)?;
+    outln!(
+        "{:40} (preparing took {} s, while the learner writes)",
+        "",
+        preparing.join(", ")
+    );
     Ok(())
 }
 
