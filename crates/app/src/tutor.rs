@@ -373,9 +373,6 @@ pub async fn chat(
     let turn = Replying {
         app: Arc::clone(app),
         learner_id: learner.id,
-        course_id: course.id,
-        unit_id: unit.id,
-        canary: app.tutor_canary.clone(),
         course: course.clone(),
         unit: unit.clone(),
         body,
@@ -420,9 +417,6 @@ fn kind_of(stored: &str) -> &'static str {
 struct Replying {
     app: Arc<Lyceum>,
     learner_id: i64,
-    course_id: i64,
-    unit_id: i64,
-    canary: String,
     course: Course,
     unit: Unit,
     body: String,
@@ -441,7 +435,10 @@ const PARTIAL_EVERY: Duration = Duration::from_millis(40);
 impl Replying {
     async fn reply(self, events: &mpsc::Sender<TutorEvent>) {
         if let Err(failure) = self.answer(events).await {
-            tracing::warn!(unit = self.unit_id, "tutor reply failed: {failure}");
+            if matches!(failure, Failure::Gone) {
+                return;
+            }
+            tracing::warn!(unit = self.unit.id, "tutor reply failed: {failure}");
             let _ = events.send(TutorEvent::Failed(failure.to_string())).await;
         }
     }
@@ -678,22 +675,16 @@ impl Replying {
             Task::Question { .. } => Vec::new(),
             _ => turns(before, matches!(self.kind, kind::TEST | kind::ANSWER)),
         };
-        let objectives = &self.unit.objectives;
         let label = format!("{}.{}", self.unit.week, self.unit.number);
-        let brief = TutorBrief {
-            canary: &self.canary,
-            course_title: &self.course.title,
-            course_summary: &self.course.summary,
-            audience: &self.course.audience,
-            level: self.course.level,
-            language: self.course.language,
-            unit_label: &label,
-            unit_title: &self.unit.title,
-            objectives,
-            unit_text: &self.body,
-            earlier: &self.earlier,
-        };
-        let canary = self.canary.to_lowercase();
+        let brief = brief(
+            &self.app.tutor_canary,
+            &self.course,
+            &self.unit,
+            &self.body,
+            &self.earlier,
+            &label,
+        );
+        let canary = self.app.tutor_canary.to_lowercase();
         for (attempt, size) in Size::ALL.into_iter().enumerate() {
             let request = tutor::request(&brief, &history, task, size)?;
             let asked = Instant::now();
@@ -714,7 +705,7 @@ impl Replying {
                         raw.push_str(&delta);
                         if raw.to_lowercase().contains(&canary) {
                             tracing::warn!(
-                                unit = self.unit_id,
+                                unit = self.unit.id,
                                 "a tutor reply repeated the canary; withheld"
                             );
                             return Ok(None);
@@ -781,8 +772,8 @@ impl Replying {
             .store
             .add_chat_messages(
                 self.learner_id,
-                self.course_id,
-                self.unit_id,
+                self.course.id,
+                self.unit.id,
                 &[NewChatMessage {
                     role: ChatRole::Tutor,
                     kind,
@@ -1132,6 +1123,30 @@ fn cut_chars(text: &str, max: usize) -> String {
     }
 }
 
+/// What the tutor's prompts say of `unit` (numbered `label`, its text `body`) of `course`.
+fn brief<'a>(
+    canary: &'a str,
+    course: &'a Course,
+    unit: &'a Unit,
+    body: &'a str,
+    earlier: &'a str,
+    label: &'a str,
+) -> TutorBrief<'a> {
+    TutorBrief {
+        canary,
+        course_title: &course.title,
+        course_summary: &course.summary,
+        audience: &course.audience,
+        level: course.level,
+        language: course.language,
+        unit_label: label,
+        unit_title: &unit.title,
+        objectives: &unit.objectives,
+        unit_text: body,
+        earlier,
+    }
+}
+
 /// Decodes the start of learner `learner`'s next tutor prompt about `unit` (its system message and
 /// conversation so far) while they are about to write, so the reply's first words come sooner:
 /// worth it only on an engine that keeps prompts (the local one). Whether anything was decoded.
@@ -1153,19 +1168,7 @@ pub async fn warm(
     let chat = app.store.chat(learner.id, unit.id).await?;
     let earlier = earlier(app, learner, course, units, unit).await?;
     let label = format!("{}.{}", unit.week, unit.number);
-    let brief = TutorBrief {
-        canary: &app.tutor_canary,
-        course_title: &course.title,
-        course_summary: &course.summary,
-        audience: &course.audience,
-        level: course.level,
-        language: course.language,
-        unit_label: &label,
-        unit_title: &unit.title,
-        objectives: &unit.objectives,
-        unit_text: body,
-        earlier: &earlier,
-    };
+    let brief = brief(&app.tutor_canary, course, unit, body, &earlier, &label);
     let history = turns(&chat, false);
     for size in Size::ALL {
         // The reply's own request, less its last message: what every next request starts with.

@@ -418,7 +418,6 @@ fn closed(text: &str) -> String {
     let mut open = Vec::new();
     let mut in_string = false;
     let mut escaped = false;
-    // Where the text stood after the last complete value or opening, for cutting a dangling key.
     for c in text.chars() {
         if in_string {
             if escaped {

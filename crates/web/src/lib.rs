@@ -100,7 +100,7 @@ impl Web {
             live_units: Arc::default(),
             live_rewrites: Arc::default(),
             warm_limit: Arc::new(rate_limit::RateLimit::per_hour(
-                routes::tutor_warms_per_hour(),
+                routes::courses::tutor::WARMS_PER_HOUR,
             )),
             live_courses: Arc::default(),
             app,

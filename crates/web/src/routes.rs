@@ -3,7 +3,7 @@
 
 mod account;
 mod api;
-mod courses;
+pub(crate) mod courses;
 mod drafts;
 mod site;
 
@@ -184,9 +184,4 @@ pub fn router() -> Router<Web> {
         .route("/readyz", get(site::health::readyz))
         .route("/metrics", get(site::health::metrics))
         .fallback(|| async { WebError::NotFound })
-}
-
-/// How often one learner may have the tutor prepared in an hour.
-pub(crate) fn tutor_warms_per_hour() -> u32 {
-    courses::tutor::WARMS_PER_HOUR
 }

@@ -894,7 +894,8 @@ async fn chat_count(browser: &Browser, selector: &str) -> u64 {
         .unwrap()
 }
 
-/// Presses the tutor's button `action` and waits until its reply (`kind`) is the newest message.
+/// Presses the tutor's button `action` ("send" sends the box) and waits until a new reply of `kind`
+/// is shown and the form is free again.
 async fn ask_tutor(browser: &Browser, action: &str, kind: &str) {
     let before = chat_count(browser, &format!(".msg.by-tutor[data-kind={kind}]")).await;
     browser
@@ -950,14 +951,7 @@ async fn a_learner_is_tested_by_the_tutor_and_finds_the_conversation_again_in_ch
     browser
         .fill("#chat-text", "It is Right answer 1, I believe")
         .await;
-    let before = chat_count(&browser, ".msg.by-tutor[data-kind=grade]").await;
-    browser.click("#chat-form button[value=send]").await;
-    browser
-        .wait_for(&format!(
-            "document.querySelectorAll('#chat-log .msg.by-tutor[data-kind=grade]').length > {before} \
-             && !document.getElementById('chat-form').hasAttribute('aria-busy')"
-        ))
-        .await;
+    ask_tutor(&browser, "send", "grade").await;
     let grade = browser
         .text("#chat-log .msg.by-tutor[data-kind=grade]")
         .await;

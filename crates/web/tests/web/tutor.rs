@@ -640,7 +640,6 @@ async fn a_conversation_is_its_learners_alone_and_the_api_lists_sends_and_clears
         "Ada's own question about arches",
     )
     .await;
-    let _ = csrf;
     let mut bob = Browser::new(&web);
     bob.sign_up("Bob", "bob@example.org", "violet harbour tangent quiet")
         .await;
