@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{OnceLock, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::{KvCacheType, LlamaContextParams};
@@ -44,13 +44,12 @@ const MICRO_BATCH_TOKENS: u32 = 512;
 /// A cached prefix shorter than this (every prompt shares the chat template's first few tokens) is not
 /// worth keeping a slot's cache for: the request goes to the slot whose cache is worth least.
 const MIN_REUSED_TOKENS: usize = 32;
-/// How long a step may spend on background prompts. A step cannot be interrupted, so a tutor's
-/// request that arrives during one waits for it to end: at 1,024 tokens a step, a few seconds on a
-/// small CPU. Background prompt tokens per step are therefore what the measured prompt speed decodes
-/// in this time (whole chunks where the machine is fast).
-const BACKGROUND_STEP_SECS: f64 = 0.4;
-/// Background prompt tokens per step never fall below this, so prompts still progress on a slow machine.
-const MIN_BACKGROUND_PROMPT: usize = 64;
+/// Background prompt tokens per step at most. A step cannot be interrupted, so a tutor's request
+/// that arrives during one waits for it to end: at 1,024 tokens a step, ~7 s on the 1.5B on 2 cores;
+/// at 128, well under a second. A fixed number rather than one sized by measured speed: how a
+/// prompt is cut into steps changes the floating-point sums a little, and a request with a seed must
+/// get the same text on every run.
+const BACKGROUND_PROMPT_TOKENS: usize = 128;
 
 /// A message's text with every `<|` broken by a zero-width space. The templated prompt is tokenized with
 /// special tokens recognised (the template's own `<|im_start|>` must be), so text that spells one —
@@ -160,37 +159,6 @@ enum Outcome {
     Cancelled,
 }
 
-/// Prompt tokens decoded per second, measured over recent steps; unknown until a step has said.
-#[derive(Debug, Default, Clone, Copy)]
-struct PromptSpeed(Option<f64>);
-
-impl PromptSpeed {
-    /// Background prompt tokens the next step may decode: what takes `BACKGROUND_STEP_SECS` at the
-    /// measured speed, a fourth of a full batch until it is known.
-    fn background_budget(self) -> usize {
-        let batch = BATCH_TOKENS as usize;
-        match self.0 {
-            Some(speed) => {
-                ((speed * BACKGROUND_STEP_SECS) as usize).clamp(MIN_BACKGROUND_PROMPT, batch)
-            }
-            None => batch / 4,
-        }
-    }
-
-    /// Folds a step's speed into the running figure. Steps with few prompt tokens say more of the
-    /// generated tokens beside them than of prompt speed, and are left out.
-    fn measure(&mut self, prompt: usize, took: Duration) {
-        if prompt < MIN_BACKGROUND_PROMPT || took.is_zero() {
-            return;
-        }
-        let speed = prompt as f64 / took.as_secs_f64();
-        self.0 = Some(match self.0 {
-            Some(known) => 0.8 * known + 0.2 * speed,
-            None => speed,
-        });
-    }
-}
-
 struct Batcher<'m> {
     model: &'m LlamaModel,
     ctx: LlamaContext<'m>,
@@ -211,7 +179,6 @@ struct Batcher<'m> {
     batch: LlamaBatch<'static>,
     context_per_sequence: u32,
     counters: &'m Counters,
-    prompt_speed: PromptSpeed,
 }
 
 impl<'m> Batcher<'m> {
@@ -265,7 +232,6 @@ impl<'m> Batcher<'m> {
             batch: LlamaBatch::new(BATCH_TOKENS as usize, 1),
             context_per_sequence: config.context_per_sequence,
             counters,
-            prompt_speed: PromptSpeed::default(),
         })
     }
 
@@ -533,7 +499,7 @@ impl<'m> Batcher<'m> {
     fn step(&mut self) {
         self.batch.clear();
         let mut budget = BATCH_TOKENS as usize;
-        let mut background_budget = self.prompt_speed.background_budget();
+        let mut background_budget = BACKGROUND_PROMPT_TOKENS;
         // Generated tokens in this batch, and sequences with any token in it.
         let (mut generating, mut busy) = (0, 0);
         for (id, seq) in self.slots.iter_mut().enumerate() {
@@ -615,9 +581,7 @@ impl<'m> Batcher<'m> {
         let prompt = self.batch.n_tokens() as usize - generating;
         let started = Instant::now();
         let decoded = self.ctx.decode(&mut self.batch);
-        let took = started.elapsed();
-        self.counters.step(busy, prompt, took);
-        self.prompt_speed.measure(prompt, took);
+        self.counters.step(busy, prompt, started.elapsed());
         if let Err(error) = decoded {
             tracing::error!(%error, "llama.cpp decode failed; failing the active generations");
             for id in 0..self.slots.len() {
@@ -701,36 +665,4 @@ fn fresh_seed() -> u32 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.subsec_nanos());
     nanos ^ COUNTER.fetch_add(0x9E37_79B9, Ordering::Relaxed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn background_prompts_take_steps_as_short_as_the_measured_speed_allows() {
-        let mut speed = PromptSpeed::default();
-        assert_eq!(
-            speed.background_budget(),
-            256,
-            "a fourth of a batch before any step"
-        );
-        // A small CPU: 200 prompt tokens a second, so 80 tokens keep a step to 0.4 s.
-        speed.measure(1000, Duration::from_secs(5));
-        assert_eq!(speed.background_budget(), 80);
-        // A step of a few prompt tokens beside generated ones says nothing of prompt speed.
-        speed.measure(10, Duration::from_secs(5));
-        assert_eq!(speed.background_budget(), 80);
-        // Slower still: never below the floor, so prompts go on.
-        let mut slow = PromptSpeed::default();
-        slow.measure(100, Duration::from_secs(10));
-        assert_eq!(slow.background_budget(), MIN_BACKGROUND_PROMPT);
-        // A fast machine gets whole batches.
-        let mut fast = PromptSpeed::default();
-        fast.measure(1024, Duration::from_millis(100));
-        assert_eq!(fast.background_budget(), BATCH_TOKENS as usize);
-        // A running figure: one slow step moves it a fifth of the way.
-        speed.measure(500, Duration::from_secs(5));
-        assert_eq!(speed.background_budget(), 72);
-    }
 }
