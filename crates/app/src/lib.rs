@@ -16,6 +16,7 @@ pub mod engine;
 pub mod export;
 pub mod learning;
 pub mod live;
+pub mod mail;
 pub mod metrics;
 pub mod models;
 pub mod passkeys;

@@ -27,6 +27,67 @@ pub struct Settings {
     pub models: ModelSettings,
     /// The web server of `lyceum serve`.
     pub web: WebSettings,
+    /// Outgoing mail.
+    pub mail: MailSettings,
+}
+
+/// Outgoing mail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// Where messages go.
+    pub transport: MailTransport,
+    /// The sender, `Name <address>`.
+    pub from: String,
+    /// Where replies go; empty: to the sender.
+    pub reply_to: String,
+    /// The relay, when `transport` is `smtp`.
+    pub smtp: SmtpSettings,
+}
+
+/// Where messages go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// Each message an `.eml` file under `<data_dir>/outbox/`.
+    File,
+    /// An SMTP relay (`mail.smtp`).
+    Smtp,
+    /// Kept in the process, for tests.
+    Memory,
+}
+
+/// An SMTP relay.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// Host name, as its certificate names it.
+    pub host: String,
+    /// Port: 587 with STARTTLS, 465 with implicit TLS, 25 without.
+    pub port: u16,
+    /// `starttls`, `tls` or `none`.
+    pub security: SmtpSecurity,
+    /// User name; empty: no authentication.
+    pub user: String,
+    /// Password for `user`.
+    #[serde(serialize_with = "redacted")]
+    pub password: Option<SecretString>,
+    /// A PEM certificate authority to trust besides the usual ones; empty: the usual ones only.
+    pub ca_certificate: PathBuf,
+    /// Seconds to wait for the server at each step.
+    pub timeout_secs: u64,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Upgraded with STARTTLS, never sent in the clear.
+    Starttls,
+    /// TLS from the first byte.
+    Tls,
+    /// In the clear: a relay on this machine only.
+    None,
 }
 
 /// The web server.
@@ -265,6 +326,32 @@ impl Default for Settings {
             worker: WorkerSettings::default(),
             models: ModelSettings::default(),
             web: WebSettings::default(),
+            mail: MailSettings::default(),
+        }
+    }
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            transport: MailTransport::File,
+            from: "Lyceum <lyceum@localhost>".into(),
+            reply_to: String::new(),
+            smtp: SmtpSettings::default(),
+        }
+    }
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            security: SmtpSecurity::Starttls,
+            user: String::new(),
+            password: None,
+            ca_certificate: PathBuf::new(),
+            timeout_secs: 30,
         }
     }
 }
@@ -514,6 +601,49 @@ impl Settings {
         url.trim_end_matches('/').to_owned()
     }
 
+    /// Where the file transport writes messages.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// The mailer's setup: the transport of `mail.transport`, Message-IDs in the site's domain.
+    pub fn mail_config(&self) -> lyceum_mail::MailConfig {
+        let public = self.public_url();
+        let host = public
+            .split_once("://")
+            .map_or(public.as_str(), |(_, rest)| rest);
+        let domain = host
+            .split(['/', ':'])
+            .next()
+            .unwrap_or("localhost")
+            .to_owned();
+        let smtp = &self.mail.smtp;
+        let transport = match self.mail.transport {
+            MailTransport::File => lyceum_mail::TransportConfig::File(self.outbox_dir()),
+            MailTransport::Memory => lyceum_mail::TransportConfig::Memory,
+            MailTransport::Smtp => lyceum_mail::TransportConfig::Smtp(lyceum_mail::SmtpConfig {
+                host: smtp.host.clone(),
+                port: smtp.port,
+                security: match smtp.security {
+                    SmtpSecurity::Starttls => lyceum_mail::Security::StartTls,
+                    SmtpSecurity::Tls => lyceum_mail::Security::Tls,
+                    SmtpSecurity::None => lyceum_mail::Security::None,
+                },
+                user: (!smtp.user.is_empty()).then(|| smtp.user.clone()),
+                password: smtp.password.clone(),
+                ca_certificate: (!smtp.ca_certificate.as_os_str().is_empty())
+                    .then(|| smtp.ca_certificate.clone()),
+                timeout: std::time::Duration::from_secs(smtp.timeout_secs.max(1)),
+            }),
+        };
+        lyceum_mail::MailConfig {
+            from: self.mail.from.clone(),
+            reply_to: (!self.mail.reply_to.trim().is_empty()).then(|| self.mail.reply_to.clone()),
+            domain,
+            transport,
+        }
+    }
+
     /// The effective settings as a documented TOML file, secrets redacted.
     pub fn to_documented_toml(&self) -> String {
         let mut resolved = self.clone();
@@ -674,6 +804,37 @@ const DOCS: &[(&str, &str)] = &[
     (
         "web.bind",
         "Address and port `lyceum serve` listens on; 0.0.0.0:8080 for every interface. Env: LYCEUM_WEB__BIND.",
+    ),
+    (
+        "mail.transport",
+        "\"file\" (each message an .eml file under data_dir/outbox, to open and read), \"smtp\" (mail.smtp) or \"memory\" (tests).",
+    ),
+    ("mail.from", "The sender of every message, Name <address>."),
+    ("mail.reply_to", "Where replies go; empty: to the sender."),
+    (
+        "mail.smtp.host",
+        "The SMTP relay's host name, as its certificate names it.",
+    ),
+    (
+        "mail.smtp.port",
+        "587 with STARTTLS, 465 with implicit TLS, 25 without.",
+    ),
+    (
+        "mail.smtp.security",
+        "\"starttls\" (never falls back to plain text), \"tls\" (from the first byte) or \"none\" (a relay on this machine only).",
+    ),
+    ("mail.smtp.user", "User name; empty: no authentication."),
+    (
+        "mail.smtp.password",
+        "Password for mail.smtp.user. Env: LYCEUM_MAIL__SMTP__PASSWORD.",
+    ),
+    (
+        "mail.smtp.ca_certificate",
+        "A PEM file of a certificate authority to trust besides the usual ones; empty: the usual ones.",
+    ),
+    (
+        "mail.smtp.timeout_secs",
+        "Seconds to wait for the relay at each step of a conversation.",
     ),
 ];
 

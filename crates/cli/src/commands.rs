@@ -5,6 +5,7 @@ pub mod bench;
 pub mod chat;
 pub mod courses;
 pub mod generate;
+pub mod mail;
 pub mod model;
 pub mod serve;
 pub mod users;

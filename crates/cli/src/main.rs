@@ -56,6 +56,9 @@ enum Command {
     /// Add, list and disable accounts.
     #[command(subcommand)]
     Users(commands::users::Command),
+    /// Outgoing mail: send a test message.
+    #[command(subcommand)]
+    Mail(commands::mail::Command),
     /// Write a stored course to a folder as Markdown or JSON.
     Export(commands::courses::ExportArgs),
     /// Run the background worker that writes queued courses.
@@ -129,6 +132,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(args) => runtime.block_on(commands::generate::run(&settings, args)),
         Command::Courses(command) => runtime.block_on(commands::courses::run(&settings, command)),
         Command::Users(command) => runtime.block_on(commands::users::run(&settings, command)),
+        Command::Mail(command) => runtime.block_on(commands::mail::run(&settings, command)),
         Command::Export(args) => runtime.block_on(commands::courses::export(&settings, args)),
         Command::Worker(args) => runtime.block_on(commands::courses::worker(&settings, args)),
         Command::Migrate => runtime.block_on(async {

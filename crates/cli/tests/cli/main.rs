@@ -6,6 +6,7 @@
 mod api_fuzz;
 mod browser;
 mod generate;
+mod mail;
 mod nodes;
 mod quality;
 mod secrets;
