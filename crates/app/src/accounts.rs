@@ -165,18 +165,14 @@ fn decoy_hash() -> &'static str {
 
 /// The hex SHA-256 of a secret: what the store keeps of session and token secrets.
 pub fn secret_hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::hex(&Sha256::digest(secret.as_bytes()))
 }
 
 /// 32 random bytes as 64 hex digits, prefixed.
-fn new_secret(prefix: &str) -> Result<String, AccountError> {
+pub(crate) fn new_secret(prefix: &str) -> Result<String, AccountError> {
     let mut bytes = [0u8; 32];
     random(&mut bytes)?;
-    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    Ok(format!("{prefix}{hex}"))
+    Ok(format!("{prefix}{}", crate::hex(&bytes)))
 }
 
 fn random(bytes: &mut [u8]) -> Result<(), AccountError> {

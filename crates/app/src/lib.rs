@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod clock;
 pub mod courses;
 pub mod dates;
 pub mod drafts;
@@ -17,6 +18,7 @@ pub mod export;
 pub mod learning;
 pub mod live;
 pub mod mail;
+pub mod markdown;
 pub mod metrics;
 pub mod models;
 pub mod passkeys;
@@ -48,6 +50,10 @@ pub struct Lyceum {
     pub metrics: metrics::Metrics,
     /// What this node's unit prompts carried, for their quizzes.
     unit_prompts: courses::UnitPrompts,
+    /// Sends mail through the configured transport.
+    pub mailer: lyceum_mail::Mailer,
+    /// "Now", for the mail drip's schedule and the worker's queue; tests stop and move it.
+    pub clock: clock::Clock,
     /// The secret the tutor's instructions carry, new in every process: a reply that repeats it is
     /// withheld ([`tutor`]).
     pub tutor_canary: String,
@@ -72,6 +78,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// Mail is set up wrongly (a sender that is not an address, an unreadable certificate).
+    #[error("mail: {0}")]
+    Mail(#[from] lyceum_mail::MailError),
     /// The engine could not be built (model missing or invalid, bad server URL).
     #[error(transparent)]
     Engine(#[from] LlmError),
@@ -86,21 +95,28 @@ impl Lyceum {
         let engine = tokio::task::spawn_blocking(move || engine::build(&for_engine))
             .await
             .map_err(|error| LlmError::Engine(format!("loading the model panicked: {error}")))??;
-        Ok(Self::new(settings, store, Arc::new(engine)))
+        Self::new(settings, store, Arc::new(engine))
     }
 
-    /// An application from parts already built.
-    pub fn new(settings: Settings, store: Store, engine: Arc<dyn Engine>) -> Arc<Self> {
-        Arc::new(Self {
+    /// An application from parts already built; fails when mail is set up wrongly.
+    pub fn new(
+        settings: Settings,
+        store: Store,
+        engine: Arc<dyn Engine>,
+    ) -> Result<Arc<Self>, StartError> {
+        let mailer = lyceum_mail::Mailer::new(&settings.mail_config())?;
+        Ok(Arc::new(Self {
             settings,
             store,
             engine,
+            mailer,
+            clock: clock::Clock::default(),
             hub: Arc::new(live::Hub::default()),
             worker_health: worker::WorkerHealth::default(),
             metrics: metrics::Metrics::default(),
             unit_prompts: courses::UnitPrompts::default(),
             tutor_canary: tutor_canary(),
-        })
+        }))
     }
 }
 
@@ -120,6 +136,22 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
     })
 }
 
+/// A point where the crash tests stop a process: when `LYCEUM_TEST_FAILPOINT` names it, the process
+/// says so on stderr and waits there for the test to kill it. Without the variable it does nothing.
+pub(crate) async fn failpoint(name: &str) {
+    static CHOSEN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let chosen = CHOSEN.get_or_init(|| std::env::var("LYCEUM_TEST_FAILPOINT").ok());
+    if chosen.as_deref() == Some(name) {
+        eprintln!("failpoint {name} reached");
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Bytes as lowercase hexadecimal digits.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 /// A random secret for the tutor's instructions: "canary-" and 16 hexadecimal digits.
 fn tutor_canary() -> String {
     let mut bytes = [0u8; 8];
@@ -133,6 +165,5 @@ fn tutor_canary() -> String {
         .unwrap_or_default()
         .to_le_bytes();
     }
-    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("canary-{hex}")
+    format!("canary-{}", hex(&bytes))
 }

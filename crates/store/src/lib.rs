@@ -20,6 +20,7 @@ pub mod feed;
 pub mod generations;
 pub mod jobs;
 pub mod learning;
+pub mod mail;
 pub mod passkeys;
 pub mod versions;
 
@@ -41,6 +42,10 @@ pub use feed::{Change, Changes};
 pub use generations::{Generation, GenerationStats, ItemKind, Output, Status};
 pub use jobs::{Job, NewJob, Task};
 pub use learning::{Attempt, Done, DoneHow, Enrolment, LearnerCourse, NewAttempt};
+pub use mail::{
+    Delivery, DeliveryKind, DeliveryState, NewSubscription, OutboxEntry, Outcome, Subscribed,
+    Subscription, SubscriptionState, SubscriptionUpdate,
+};
 pub use passkeys::{Ceremony, NewPasskey, Passkey};
 pub use versions::{Author, Authorship, UnitVersion};
 

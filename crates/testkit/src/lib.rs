@@ -9,6 +9,7 @@
 //! released.
 
 pub mod browser;
+pub mod smtp;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

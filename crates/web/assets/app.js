@@ -357,6 +357,11 @@
     if (progress && window.EventSource) { followCourse(progress); }
     var outline = document.querySelector("[data-draft-live]");
     if (outline && window.EventSource) { followDraft(outline); }
+    // The email form's time zone starts as the browser's own, which the reader can still change.
+    document.querySelectorAll("[data-time-zone]").forEach(function (zone) {
+      var own = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (own && zone.value === "UTC") { zone.value = own; }
+    });
     var chatForm = document.getElementById("chat-form");
     if (chatForm && window.fetch && window.ReadableStream && window.TextDecoder) { tutor(chatForm); }
     // A button that deletes something asks first (its data-confirm is the question).

@@ -12,7 +12,7 @@ pub mod drafts;
 mod error;
 mod extract;
 pub mod headers;
-pub mod markdown;
+pub use lyceum_app::markdown;
 pub mod page_cache;
 pub mod people;
 pub mod rate_limit;
@@ -70,6 +70,8 @@ pub struct Web {
     pub live_courses: Arc<shared_live::SharedLive<i64>>,
     /// The site as passkeys know it; `None` where browsers refuse passkeys (not https, not localhost).
     pub passkeys: Option<Arc<lyceum_app::passkeys::Webauthn>>,
+    /// Requests for mail per client an hour, signed out: each may send a confirmation.
+    pub mail_limit: Arc<rate_limit::RateLimit>,
     /// Times a learner (by account id) had the tutor prepared an hour.
     pub warm_limit: Arc<rate_limit::RateLimit<i64>>,
 }
@@ -103,6 +105,9 @@ impl Web {
                 routes::courses::tutor::WARMS_PER_HOUR,
             )),
             live_courses: Arc::default(),
+            mail_limit: Arc::new(rate_limit::RateLimit::per_hour(
+                routes::mail::REQUESTS_PER_HOUR,
+            )),
             app,
             articles: Arc::new(markdown::RenderCache::default()),
         }

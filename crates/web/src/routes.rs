@@ -5,6 +5,7 @@ mod account;
 mod api;
 pub(crate) mod courses;
 mod drafts;
+pub(crate) mod mail;
 mod site;
 
 use axum::Router;
@@ -173,6 +174,15 @@ pub fn router() -> Router<Web> {
         .route("/account/delete", post(account::delete))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/courses/{slug}/email", post(mail::subscribe))
+        .route(
+            "/mail/confirm/{id}/{signature}",
+            get(mail::confirm_page).post(mail::confirm),
+        )
+        .route(
+            "/mail/subscriptions/{id}/{signature}",
+            get(mail::subscription).post(mail::change),
+        )
         .route("/about", get(site::pages::about))
         .route("/terms", get(site::pages::terms))
         .route("/privacy", get(site::pages::privacy))

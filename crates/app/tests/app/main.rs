@@ -5,6 +5,7 @@
 
 mod faults;
 mod helpers;
+mod mail;
 mod models;
 mod pipeline;
 mod prompts;

@@ -108,7 +108,7 @@ async fn on_the_real_model_test_me_asks_about_the_unit_and_grades_answers() {
     settings.engine.kind = EngineKind::Local;
     settings.engine.local.model = lyceum_testkit::test_model();
     let engine = lyceum_app::engine::build(&settings).unwrap();
-    let app = Lyceum::new(settings, store.clone(), Arc::new(engine));
+    let app = Lyceum::new(settings, store.clone(), Arc::new(engine)).expect("app");
 
     let asked = ask(&app, &learner, &course, unit.id, Ask::TestMe).await;
     let [Reply::Question { number: 1, text }] = asked.as_slice() else {

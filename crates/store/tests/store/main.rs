@@ -8,6 +8,7 @@ mod drafts;
 mod helpers;
 mod jobs;
 mod learning;
+mod mail;
 mod ownership;
 mod passkeys;
 mod versions;

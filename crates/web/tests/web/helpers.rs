@@ -56,7 +56,8 @@ pub async fn spawn_web_said_local() -> TestWeb {
         settings,
         opened.app.store.clone(),
         Arc::clone(&opened.app.engine),
-    );
+    )
+    .expect("app");
     serve(app, opened.model, opened._dir)
 }
 

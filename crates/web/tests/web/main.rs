@@ -9,6 +9,7 @@ mod health;
 mod helpers;
 mod limits;
 mod live;
+mod mail;
 mod new_course;
 mod ownership;
 mod pages;

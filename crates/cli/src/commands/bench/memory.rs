@@ -45,7 +45,7 @@ pub async fn run(settings: &Settings, plan: Plan) -> anyhow::Result<()> {
     settings.database.url = String::new();
     let store = lyceum_app::open_store(&settings).await?;
     // No worker runs.
-    let app = Lyceum::new(settings, store, super::unused_engine()?);
+    let app = Lyceum::new(settings, store, super::unused_engine()?)?;
     let mut units = Vec::new();
     for n in 0..plan.courses {
         let slug = queued_course(&app, n).await?;

@@ -71,7 +71,7 @@ async fn viewer_node(settings: &Settings) -> anyhow::Result<Arc<Lyceum>> {
         settings.clone(),
         store,
         super::unused_engine()?,
-    ))
+    )?)
 }
 
 /// The benchmark's one-unit course: what was asked, its outline and how it was drafted.

@@ -22,6 +22,7 @@ use crate::extract::Params;
 use crate::page_cache::PageKey;
 use crate::people::Standing;
 use crate::render::{Rendered, cached};
+use crate::routes::mail::MailForm;
 use crate::shared_live::{End, Frame, end, events, show};
 use crate::views::{
     Meta, UnitLink, WeekView, course_href, maker_name, mark_standing, status_label, syllabus,
@@ -55,6 +56,8 @@ struct CoursePage {
     seen_by: Option<&'static str>,
     /// What its maker (or an admin) can do to it.
     owner: Option<OwnerView>,
+    /// "Get the next unit by email".
+    mail: MailForm,
 }
 
 /// The maker's controls: who may see the course, and deleting it.
@@ -252,6 +255,7 @@ async fn render_course(
     let owner = learner
         .filter(|signed| signed.user.is_admin || course.maker.account() == Some(signed.user.id))
         .map(|signed| OwnerView::new(signed, &course));
+    let mail = MailForm::new(&course_href(&course), None, learner);
     let (learner, standing, quiz_versions) = match learner {
         Some(signed) => {
             let standing = web
@@ -288,6 +292,7 @@ async fn render_course(
                 &course.summary,
             )
             .of(&course),
+            mail,
             seen_by: owner.as_ref().and(seen_by(&course)),
             owner,
             json_ld: course_json_ld(&web.public_url, &course, &href),

@@ -25,6 +25,7 @@ use crate::extract::Params;
 use crate::page_cache::PageKey;
 use crate::people::Standing;
 use crate::render::{Rendered, cached_page};
+use crate::routes::mail::MailForm;
 use crate::views::{Meta, UnitLink, WeekView, course_href, status_label, syllabus, unit_link};
 use crate::{Web, WebError, markdown};
 
@@ -65,6 +66,8 @@ struct UnitPage {
 #[template(path = "unit_learner.html")]
 struct LearnerPart {
     view: Option<LearnerView>,
+    /// "Get the next unit by email", from this unit on.
+    mail: MailForm,
 }
 
 struct LearnerView {
@@ -84,12 +87,14 @@ impl LearnerPart {
     fn new(
         signed: Option<&Signed>,
         standing: &Standing,
+        course_href: &str,
         unit_href: &str,
         unit_id: i64,
         maker_id: Option<i64>,
         quiz_version: Option<&str>,
     ) -> Self {
         Self {
+            mail: MailForm::new(course_href, Some(unit_id), signed),
             view: signed.map(|signed| LearnerView {
                 csrf: signed.session.csrf_token.clone(),
                 action: format!("{unit_href}/done"),
@@ -250,6 +255,7 @@ pub async fn get(
     let part = LearnerPart::new(
         Some(&signed),
         &standing,
+        &crate::views::href(&slug, None, None),
         &href,
         unit_id,
         shared.maker_id,
@@ -450,6 +456,7 @@ async fn render(
     let learner = LearnerPart::new(
         signed,
         &standing,
+        &course_href(&course),
         &href,
         unit.id,
         course.maker.account(),

@@ -77,6 +77,114 @@ pub fn render_tutor(markdown: &str) -> String {
     render_with(markdown, false)
 }
 
+/// Renders Markdown for an email: as [`render`], with the styles on each element, since mail
+/// clients drop style sheets.
+pub fn render_for_mail(markdown: &str) -> String {
+    inline_styles(&render(markdown))
+}
+
+/// The look of each element in mail, as inline styles.
+pub const MAIL_STYLES: &[(&str, &str)] = &[
+    (
+        "p",
+        "margin:0 0 16px;font-family:Georgia,serif;font-size:17px;line-height:1.6;color:#1f2328",
+    ),
+    (
+        "h1",
+        "margin:24px 0 12px;font-family:Helvetica,Arial,sans-serif;font-size:24px;color:#1f2328",
+    ),
+    (
+        "h2",
+        "margin:24px 0 12px;font-family:Helvetica,Arial,sans-serif;font-size:20px;color:#1f2328",
+    ),
+    (
+        "h3",
+        "margin:20px 0 8px;font-family:Helvetica,Arial,sans-serif;font-size:18px;color:#1f2328",
+    ),
+    (
+        "h4",
+        "margin:16px 0 8px;font-family:Helvetica,Arial,sans-serif;font-size:16px;color:#1f2328",
+    ),
+    (
+        "ul",
+        "margin:0 0 16px;padding-left:24px;font-family:Georgia,serif;font-size:17px;line-height:1.6;color:#1f2328",
+    ),
+    (
+        "ol",
+        "margin:0 0 16px;padding-left:24px;font-family:Georgia,serif;font-size:17px;line-height:1.6;color:#1f2328",
+    ),
+    ("li", "margin:0 0 6px"),
+    ("a", "color:#0b57d0"),
+    (
+        "blockquote",
+        "margin:0 0 16px;padding:0 16px;border-left:4px solid #d0d7de;color:#57606a",
+    ),
+    (
+        "pre",
+        "margin:0 0 16px;padding:12px;background:#f6f8fa;border-radius:6px;overflow:auto;font-size:14px;line-height:1.45",
+    ),
+    (
+        "code",
+        "font-family:Menlo,Consolas,monospace;font-size:0.9em;background:#f6f8fa",
+    ),
+    (
+        "table",
+        "margin:0 0 16px;border-collapse:collapse;font-family:Georgia,serif;font-size:15px",
+    ),
+    (
+        "th",
+        "border:1px solid #d0d7de;padding:6px 10px;background:#f6f8fa;text-align:left",
+    ),
+    ("td", "border:1px solid #d0d7de;padding:6px 10px"),
+    ("img", "max-width:100%"),
+];
+
+/// Sanitised HTML with [`MAIL_STYLES`] on its elements. It reads the markup as markup: a tag's name
+/// only where a tag starts, never inside an attribute's quoted value or the text.
+pub fn inline_styles(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() * 2);
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let tag = &rest[start..];
+        // The tag runs to the first `>` outside quotes.
+        let mut quote = None;
+        let end = tag
+            .char_indices()
+            .find(|&(_, c)| match (quote, c) {
+                (None, '"' | '\'') => {
+                    quote = Some(c);
+                    false
+                }
+                (Some(open), c) if c == open => {
+                    quote = None;
+                    false
+                }
+                (None, '>') => true,
+                _ => false,
+            })
+            .map_or(tag.len(), |(at, _)| at + 1);
+        let (whole, after) = tag.split_at(end);
+        let name_end = whole[1..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .map_or(whole.len(), |at| at + 1);
+        let name = &whole[1..name_end];
+        match MAIL_STYLES.iter().find(|(tag, _)| *tag == name) {
+            Some((_, style)) => {
+                out.push_str(&whole[..name_end]);
+                out.push_str(" style=\"");
+                out.push_str(style);
+                out.push('"');
+                out.push_str(&whole[name_end..]);
+            }
+            None => out.push_str(whole),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 fn render_with(markdown: &str, links: bool) -> String {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
@@ -260,6 +368,26 @@ impl RenderCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mail_html_carries_its_styles_on_each_element_and_nowhere_else() {
+        let html = render_for_mail(
+            "## Cells\n\nA [link](https://example.org \"<p onclick=x>\") and `<p>`.\n\n> one < two\n",
+        );
+        assert!(html.contains("<h2 style=\"margin:24px"), "{html}");
+        assert!(
+            html.contains("<a style=\"color:#0b57d0\" href=\"https://example.org\""),
+            "{html}"
+        );
+        assert!(html.contains("<code style="), "{html}");
+        assert!(html.contains("<blockquote style="), "{html}");
+        // What looks like a tag inside an attribute or the text stays text, unstyled.
+        assert!(html.contains("title=\"&lt;p onclick=x&gt;\""), "{html}");
+        assert!(html.contains("&lt;p&gt;</code>"), "{html}");
+        assert!(html.contains("one &lt; two"), "{html}");
+        assert_eq!(html.matches("<p style=").count(), 2, "{html}");
+        assert_eq!(html.matches("style=").count(), 6, "{html}");
+    }
 
     #[test]
     fn headings_lists_tables_and_code_survive() {
