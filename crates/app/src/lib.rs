@@ -136,11 +136,11 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
     })
 }
 
-/// A point where the crash tests stop a process: when `LYCEUM_TEST_FAILPOINT` names it, the process
+/// A point where the crash tests stop a process: when `TEST_LYCEUM_FAILPOINT` names it, the process
 /// says so on stderr and waits there for the test to kill it. Without the variable it does nothing.
 pub(crate) async fn failpoint(name: &str) {
     static CHOSEN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let chosen = CHOSEN.get_or_init(|| std::env::var("LYCEUM_TEST_FAILPOINT").ok());
+    let chosen = CHOSEN.get_or_init(|| std::env::var("TEST_LYCEUM_FAILPOINT").ok());
     if chosen.as_deref() == Some(name) {
         eprintln!("failpoint {name} reached");
         std::future::pending::<()>().await;
