@@ -340,6 +340,9 @@ impl Store {
                     jobs::insert!(&mut *tx, &generate_job(quiz_id, jobs::FOLLOW_UP, now));
                 }
             }
+            if !matches!(output, Output::Rewrite(_)) {
+                crate::mail::queue_ready_mail!(tx, generation.course_id, now);
+            }
             tx.commit().await?;
         });
         self.publish(Change::Item(id)).await;

@@ -137,6 +137,12 @@ pub enum DeliveryKind {
     Unit,
     /// The last mail of a subscription: the course is over.
     Finished,
+    /// To a course's maker: every unit of it is written.
+    Ready,
+    /// The link that confirms an account's address.
+    Verify,
+    /// The link that sets a new password.
+    Reset,
 }
 
 impl DeliveryKind {
@@ -145,6 +151,9 @@ impl DeliveryKind {
             Self::Confirm => "confirm",
             Self::Unit => "unit",
             Self::Finished => "finished",
+            Self::Ready => "ready",
+            Self::Verify => "verify",
+            Self::Reset => "reset",
         }
     }
 
@@ -153,6 +162,9 @@ impl DeliveryKind {
             "confirm" => Self::Confirm,
             "unit" => Self::Unit,
             "finished" => Self::Finished,
+            "ready" => Self::Ready,
+            "verify" => Self::Verify,
+            "reset" => Self::Reset,
             other => return Err(StoreError::Corrupt(format!("delivery kind {other:?}"))),
         })
     }
@@ -208,6 +220,10 @@ pub struct Delivery {
     pub key: String,
     pub kind: DeliveryKind,
     pub subscription_id: Option<i64>,
+    /// The account, for account mail (ready, verify, reset).
+    pub user_id: Option<i64>,
+    /// The course, for "your course is ready".
+    pub course_id: Option<i64>,
     pub unit_id: Option<i64>,
     pub state: DeliveryState,
     /// Conversations with the server begun.
@@ -224,6 +240,8 @@ struct DeliveryRow {
     key: String,
     kind: String,
     subscription_id: Option<i64>,
+    user_id: Option<i64>,
+    course_id: Option<i64>,
     unit_id: Option<i64>,
     state: String,
     attempts: i64,
@@ -241,6 +259,8 @@ impl TryFrom<DeliveryRow> for Delivery {
             key: row.key,
             kind: DeliveryKind::parse(&row.kind)?,
             subscription_id: row.subscription_id,
+            user_id: row.user_id,
+            course_id: row.course_id,
             unit_id: row.unit_id,
             state: DeliveryState::parse(&row.state)?,
             attempts: row.attempts,
@@ -274,8 +294,8 @@ pub enum Outcome<'a> {
 
 const SUBSCRIPTION_COLUMNS: &str = "id, course_id, user_id, email, pace_days, hour, time_zone, \
      place, state, next_at, expires_at, bounces, stopped_why, created_at";
-const DELIVERY_COLUMNS: &str =
-    "id, key, kind, subscription_id, unit_id, state, attempts, reply, created_at, sent_at";
+const DELIVERY_COLUMNS: &str = "id, key, kind, subscription_id, user_id, course_id, unit_id, state, \
+     attempts, reply, created_at, sent_at";
 
 /// Queues (or moves) the drip job of subscription `$id` to run at `$run_at`, on any executor. The row
 /// of a drip job that is running is released too: its worker leaves it to run again then.
@@ -321,7 +341,140 @@ macro_rules! queue_delivery {
     }};
 }
 
+/// In a transaction that has just stored an item of course `$course`: when nothing of the course is
+/// left to write and its maker wants to hear, queues "your course is ready" to them, once.
+macro_rules! queue_ready_mail {
+    ($tx:expr, $course:expr, $now:expr) => {{
+        let course: i64 = $course;
+        let left: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM generations WHERE course_id = $1 AND kind <> 'rewrite' AND status <> 'ready'",
+        )
+        .bind(course)
+        .fetch_one(&mut *$tx)
+        .await?;
+        let maker: Option<i64> = if left == 0 {
+            sqlx::query_scalar(
+                "SELECT u.id FROM courses c JOIN users u ON u.id = c.owner_id \
+                 WHERE c.id = $1 AND u.ready_mail = 1 AND u.disabled_at IS NULL",
+            )
+            .bind(course)
+            .fetch_optional(&mut *$tx)
+            .await?
+        } else {
+            None
+        };
+        if let Some(maker) = maker {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "INSERT INTO deliveries (key, kind, user_id, course_id, state, created_at) \
+                 VALUES ($1, 'ready', $2, $3, 'queued', $4) ON CONFLICT (key) DO NOTHING RETURNING id",
+            )
+            .bind(format!("ready-{course}"))
+            .bind(maker)
+            .bind(course)
+            .bind($now)
+            .fetch_all(&mut *$tx)
+            .await?;
+            if let Some(id) = ids.into_iter().next() {
+                $crate::jobs::insert!(
+                    &mut *$tx,
+                    &$crate::jobs::NewJob::new($crate::jobs::Task::Deliver(id), $crate::jobs::MAIL, $now)
+                );
+            }
+        }
+    }};
+}
+pub(crate) use queue_ready_mail;
+
 impl Store {
+    /// Queues mail to an account (`verify` or `reset`, with a key that says which request it
+    /// answers); the delivery's id, or `None` when that key was queued before.
+    pub async fn queue_account_mail(
+        &self,
+        kind: DeliveryKind,
+        user_id: i64,
+        key: &str,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let id = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "INSERT INTO deliveries (key, kind, user_id, state, created_at) \
+                 VALUES ($1, $2, $3, 'queued', $4) ON CONFLICT (key) DO NOTHING RETURNING id",
+            )
+            .bind(key)
+            .bind(kind.as_str())
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+            let id = ids.into_iter().next();
+            if let Some(id) = id {
+                jobs::insert!(&mut *tx, &NewJob::new(Task::Deliver(id), jobs::MAIL, now));
+            }
+            tx.commit().await?;
+            id
+        });
+        self.publish(Change::Queued).await;
+        Ok(id)
+    }
+
+    /// When an account's address was confirmed, if it was.
+    pub async fn email_verified_at(&self, user_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT email_verified_at FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?)
+        .flatten())
+    }
+
+    /// Records that the account's address `email` was confirmed at `now`; false when the account is
+    /// gone or its address is another one now.
+    pub async fn verify_email(
+        &self,
+        user_id: i64,
+        email: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $3) WHERE id = $1 AND email = $2",
+        )
+        .bind(user_id)
+        .bind(email)
+        .bind(now)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if updated == 1 {
+            self.publish(Change::Account(user_id)).await;
+        }
+        Ok(updated == 1)
+    }
+
+    /// Whether an account wants an email when a course it made is written.
+    pub async fn ready_mail(&self, user_id: i64) -> Result<bool, StoreError> {
+        let wanted: Option<i64> = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT ready_mail FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?);
+        Ok(wanted == Some(1))
+    }
+
+    /// Says whether an account wants an email when a course it made is written.
+    pub async fn set_ready_mail(&self, user_id: i64, wanted: bool) -> Result<(), StoreError> {
+        with_pool!(self, pool => sqlx::query("UPDATE users SET ready_mail = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(i64::from(wanted))
+            .execute(pool)
+            .await?
+            .rows_affected());
+        self.publish(Change::Account(user_id)).await;
+        Ok(())
+    }
+
     /// Subscribes an address to a course's units, or answers why nothing changed ([`Subscribed`]).
     /// A signed-in learner's subscription starts at once (or, if it runs already, takes the new pace
     /// and keeps its place); an address given signed out gets a confirmation mail first.
@@ -583,9 +736,11 @@ impl Store {
     /// The newest deliveries, up to `limit`, for the operator's outbox.
     pub async fn outbox(&self, limit: i64) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows: Vec<(i64, Option<String>, Option<String>)> = with_pool!(self, pool => sqlx::query_as(
-            "SELECT d.id, s.email, c.slug FROM deliveries d \
+            "SELECT d.id, COALESCE(s.email, u.email), c.slug FROM deliveries d \
              LEFT JOIN subscriptions s ON s.id = d.subscription_id \
-             LEFT JOIN courses c ON c.id = s.course_id ORDER BY d.id DESC LIMIT $1",
+             LEFT JOIN users u ON u.id = d.user_id \
+             LEFT JOIN courses c ON c.id = COALESCE(s.course_id, d.course_id) \
+             ORDER BY d.id DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(pool)

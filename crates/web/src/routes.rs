@@ -1,7 +1,7 @@
 //! The router: every address of the site and its API, and the handler that answers it. Handlers
 //! live in a tree by resource: [`courses`], [`drafts`], [`api`], and the [`site`]'s own pages.
 
-mod account;
+pub(crate) mod account;
 mod api;
 pub(crate) mod courses;
 mod drafts;
@@ -175,6 +175,27 @@ pub fn router() -> Router<Web> {
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/courses/{slug}/email", post(mail::subscribe))
+        .route(
+            "/mail/ready/{user}/{signature}",
+            get(mail::ready_page).post(mail::ready_stop),
+        )
+        .route(
+            "/account/forgot",
+            get(account::recovery::forgot_page).post(account::recovery::forgot),
+        )
+        .route(
+            "/account/reset/{user}/{expires}/{signature}",
+            get(account::recovery::reset_page).post(account::recovery::reset),
+        )
+        .route(
+            "/account/verify/{user}/{expires}/{signature}",
+            get(account::recovery::verify_page).post(account::recovery::verify),
+        )
+        .route(
+            "/account/verify",
+            post(account::recovery::resend_verification),
+        )
+        .route("/account/ready-mail", post(account::recovery::ready_mail))
         .route(
             "/mail/confirm/{id}/{signature}",
             get(mail::confirm_page).post(mail::confirm),

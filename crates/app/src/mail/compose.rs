@@ -183,18 +183,148 @@ pub fn confirm(context: &Context<'_>, confirm_url: &str, hours: i64, key: String
     }
 }
 
-/// The frame every message shares: a column of readable width, and a footer with the pace and the
-/// way out.
+/// The frame every message of a subscription shares: a readable column, and a footer with the pace
+/// and the way out.
 fn page(context: &Context<'_>, content: &str) -> String {
+    frame(
+        content,
+        &format!(
+            "{} {}",
+            escape(&context.pace_line()),
+            link(context.manage_url, "Change the pace, pause or stop")
+        ),
+    )
+}
+
+/// A column of readable width with `footer` (HTML) under a rule.
+fn frame(content: &str, footer: &str) -> String {
     format!(
         "<!doctype html><html><body style=\"margin:0;padding:0;background:#ffffff\">\
          <div style=\"max-width:640px;margin:0 auto;padding:24px 16px\">{content}\
          <hr style=\"border:0;border-top:1px solid #d0d7de;margin:32px 0 16px\">\
          <p style=\"margin:0;font-family:Helvetica,Arial,sans-serif;font-size:13px;line-height:1.5;color:#57606a\">\
-         {pace} {manage}</p></div></body></html>",
-        pace = escape(&context.pace_line()),
-        manage = link(context.manage_url, "Change the pace, pause or stop"),
+         {footer}</p></div></body></html>"
     )
+}
+
+/// What account mail shares: whom it is for and the site.
+pub struct AccountContext<'a> {
+    /// The site's address, without a trailing slash.
+    pub site: &'a str,
+    pub to: Address,
+    pub name: &'a str,
+}
+
+impl AccountContext<'_> {
+    fn footer(&self) -> String {
+        format!(
+            "You get this because an account at {} has this address.",
+            link(self.site, self.site)
+        )
+    }
+
+    fn email(&self, subject: String, text: String, html: String, key: String) -> Email {
+        Email {
+            to: self.to.clone(),
+            to_name: Some(self.name.to_owned()),
+            subject,
+            text,
+            html,
+            key,
+            unsubscribe: None,
+        }
+    }
+}
+
+/// To a course's maker: every unit is written. `stop_url` ends these emails for the account.
+pub fn ready(
+    account: &AccountContext<'_>,
+    course: &Course,
+    units: usize,
+    stop_url: &str,
+    key: String,
+) -> Email {
+    let course_url = format!("{}/courses/{}", account.site, course.slug);
+    let text = format!(
+        "Every unit of \"{title}\" is written: {units} units, each with a quiz.\n\n\
+         Start here: {course_url}\n\n\
+         Its page can also send you one unit at a time by email.\n\n\
+         No more emails like this: {stop_url}\n",
+        title = course.title,
+    );
+    let html = frame(
+        &format!(
+            "{}{}{}",
+            heading_html("Your course is ready"),
+            paragraph(&format!(
+                "Every unit of <strong>{}</strong> is written: {units} units, each with a quiz.",
+                escape(&course.title)
+            )),
+            paragraph(&format!(
+                "{}. Its page can also send you one unit at a time by email.",
+                link(&course_url, "Start the course")
+            )),
+        ),
+        &format!(
+            "{} {}",
+            account.footer(),
+            link(stop_url, "No more emails when a course is ready")
+        ),
+    );
+    let mut email = account.email(
+        format!("Your course is ready: {}", course.title),
+        text,
+        html,
+        key,
+    );
+    email.unsubscribe = Some(stop_url.to_owned());
+    email
+}
+
+/// The link that confirms an account's address.
+pub fn verify(account: &AccountContext<'_>, url: &str, hours: i64, key: String) -> Email {
+    let text = format!(
+        "Confirm that this address is yours for your Lyceum account at {site}: {url}\n\n\
+         The link works for {hours} hours. If you made no account, do nothing.\n",
+        site = account.site,
+    );
+    let html = frame(
+        &format!(
+            "{}{}{}",
+            heading_html("Confirm your address"),
+            paragraph(&format!(
+                "{} that this address is yours for your Lyceum account. The link works for {hours} hours.",
+                link(url, "Confirm")
+            )),
+            paragraph("If you made no account, do nothing."),
+        ),
+        &account.footer(),
+    );
+    account.email("Confirm your address".into(), text, html, key)
+}
+
+/// The link that sets a new password.
+pub fn reset(account: &AccountContext<'_>, url: &str, minutes: i64, key: String) -> Email {
+    let text = format!(
+        "Someone, hopefully you, asked for a new password for your Lyceum account at {site}.\n\n\
+         Choose one here within {minutes} minutes: {url}\n\n\
+         The link works once. If you did not ask, do nothing: your password stays as it is.\n",
+        site = account.site,
+    );
+    let html = frame(
+        &format!(
+            "{}{}{}",
+            heading_html("A new password"),
+            paragraph(&format!(
+                "Someone, hopefully you, asked for a new password for your Lyceum account. {} \
+                 within {minutes} minutes; the link works once.",
+                link(url, "Choose one")
+            )),
+            paragraph("If you did not ask, do nothing: your password stays as it is."),
+        ),
+        &account.footer(),
+    );
+    account.email("A new password for Lyceum".into(), text, html, key)
 }
 
 fn kicker(text: &str) -> String {

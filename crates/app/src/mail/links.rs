@@ -43,31 +43,61 @@ fn sign(key: &[u8], what: &str) -> String {
     signature
 }
 
-/// What a link may do, and for which subscription.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a link may do, and for whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Link {
-    /// Its page: change the pace, pause, stop (and the one-click unsubscribe).
+    /// A subscription's page: change the pace, pause, stop (and the one-click unsubscribe).
     Manage(i64),
-    /// Its confirmation, valid for the request that lapses at this time (Unix ms): asking again
-    /// makes an earlier link useless, and a confirmed subscription has nothing left to confirm.
+    /// A subscription's confirmation, valid for the request that lapses at this time (Unix ms):
+    /// asking again makes an earlier link useless, and a confirmed subscription has nothing left to
+    /// confirm.
     Confirm(i64, i64),
+    /// An account's "no more 'your course is ready' emails".
+    ReadyMail(i64),
+    /// An account's address confirmed, until `expires` (Unix ms): signed over the address, so the
+    /// link confirms only the address it was sent to.
+    Verify {
+        user: i64,
+        expires: i64,
+        email: String,
+    },
+    /// A new password for an account, until `expires`: signed over the current password's hash, so
+    /// the link works once (setting a password changes the hash).
+    Reset {
+        user: i64,
+        expires: i64,
+        password_hash: String,
+    },
 }
 
 impl Link {
-    fn signed_text(self) -> String {
+    fn signed_text(&self) -> String {
         match self {
             Self::Manage(id) => format!("subscription:{id}"),
             Self::Confirm(id, expires_at) => format!("confirm:{id}:{expires_at}"),
+            Self::ReadyMail(user) => format!("ready-mail:{user}"),
+            Self::Verify {
+                user,
+                expires,
+                email,
+            } => format!("verify:{user}:{expires}:{email}"),
+            Self::Reset {
+                user,
+                expires,
+                password_hash,
+            } => {
+                format!("reset:{user}:{expires}:{password_hash}")
+            }
         }
     }
 
     /// The link's signature.
-    pub async fn signature(self, store: &Store) -> Result<String, StoreError> {
+    pub async fn signature(&self, store: &Store) -> Result<String, StoreError> {
         Ok(sign(&key(store).await?, &self.signed_text()))
     }
 
     /// Whether `signature` is this link's, compared in constant time.
-    pub async fn is_signed_by(self, store: &Store, signature: &str) -> Result<bool, StoreError> {
+    pub async fn is_signed_by(&self, store: &Store, signature: &str) -> Result<bool, StoreError> {
         let expected = self.signature(store).await?;
         Ok(expected.len() == signature.len()
             && expected
@@ -77,13 +107,19 @@ impl Link {
                 == 0)
     }
 
-    /// The link's path on the site: `/mail/subscriptions/{id}/{signature}` or
-    /// `/mail/confirm/{id}/{signature}`.
-    pub async fn path(self, store: &Store) -> Result<String, StoreError> {
+    /// The link's path on the site.
+    pub async fn path(&self, store: &Store) -> Result<String, StoreError> {
         let signature = self.signature(store).await?;
         Ok(match self {
             Self::Manage(id) => format!("/mail/subscriptions/{id}/{signature}"),
             Self::Confirm(id, _) => format!("/mail/confirm/{id}/{signature}"),
+            Self::ReadyMail(user) => format!("/mail/ready/{user}/{signature}"),
+            Self::Verify { user, expires, .. } => {
+                format!("/account/verify/{user}/{expires}/{signature}")
+            }
+            Self::Reset { user, expires, .. } => {
+                format!("/account/reset/{user}/{expires}/{signature}")
+            }
         })
     }
 }

@@ -9,6 +9,7 @@
 //! when its lease runs out. The drip is a job per subscription, woken when its next unit is due: it
 //! queues that unit's delivery, moves the place, and sleeps until the next due time.
 
+pub mod account;
 pub mod compose;
 pub mod links;
 pub mod schedule;
@@ -404,6 +405,87 @@ impl Lyceum {
 
     /// The message of a delivery, or why it is not to be sent.
     async fn compose(&self, delivery: &Delivery) -> Result<Result<Email, String>, StoreError> {
+        match delivery.kind {
+            DeliveryKind::Ready | DeliveryKind::Verify | DeliveryKind::Reset => {
+                self.compose_account(delivery).await
+            }
+            DeliveryKind::Confirm | DeliveryKind::Unit | DeliveryKind::Finished => {
+                self.compose_drip(delivery).await
+            }
+        }
+    }
+
+    /// Account mail, to the account's address as it is now.
+    async fn compose_account(
+        &self,
+        delivery: &Delivery,
+    ) -> Result<Result<Email, String>, StoreError> {
+        let user = match delivery.user_id {
+            Some(user_id) => match self.store.user(user_id).await {
+                Ok(user) if user.disabled_at.is_none() => user,
+                Ok(_) => return Ok(Err("the account is disabled".into())),
+                Err(StoreError::NotFound(_)) => return Ok(Err("the account is gone".into())),
+                Err(error) => return Err(error),
+            },
+            None => return Ok(Err("it belongs to no account".into())),
+        };
+        let Ok(to) = Address::parse(&user.email) else {
+            return Ok(Err("the address is not one".into()));
+        };
+        let site = self.settings.public_url();
+        let site = site.trim_end_matches('/');
+        let context = compose::AccountContext {
+            site,
+            to,
+            name: &user.display_name,
+        };
+        let key = delivery.key.clone();
+        Ok(Ok(match delivery.kind {
+            DeliveryKind::Ready => {
+                if !self.store.ready_mail(user.id).await? {
+                    return Ok(Err("the account asked for no such emails".into()));
+                }
+                let Some(course_id) = delivery.course_id else {
+                    return Ok(Err("it names no course".into()));
+                };
+                let course = self.store.course_by_id(course_id).await?;
+                let units = self.store.units(course.id).await?.len();
+                let stop = format!(
+                    "{site}{}",
+                    Link::ReadyMail(user.id).path(&self.store).await?
+                );
+                compose::ready(&context, &course, units, &stop, key)
+            }
+            DeliveryKind::Verify => {
+                if self.store.email_verified_at(user.id).await?.is_some() {
+                    return Ok(Err("the address is confirmed already".into()));
+                }
+                let link = Link::Verify {
+                    user: user.id,
+                    expires: delivery.created_at + account::VERIFY_HOURS * 3_600_000,
+                    email: user.email.clone(),
+                };
+                let url = format!("{site}{}", link.path(&self.store).await?);
+                compose::verify(&context, &url, account::VERIFY_HOURS, key)
+            }
+            _ => {
+                let expires = delivery.created_at + account::RESET_MINUTES * 60_000;
+                if expires <= self.clock.now_ms() {
+                    return Ok(Err("the request lapsed before it could be sent".into()));
+                }
+                let link = Link::Reset {
+                    user: user.id,
+                    expires,
+                    password_hash: account::password_hash(self, &user).await?,
+                };
+                let url = format!("{site}{}", link.path(&self.store).await?);
+                compose::reset(&context, &url, account::RESET_MINUTES, key)
+            }
+        }))
+    }
+
+    /// Drip mail, to the subscription's address.
+    async fn compose_drip(&self, delivery: &Delivery) -> Result<Result<Email, String>, StoreError> {
         let Some(subscription_id) = delivery.subscription_id else {
             return Ok(Err("it belongs to nothing".into()));
         };
@@ -414,6 +496,7 @@ impl Lyceum {
             DeliveryKind::Confirm => subscription.state == SubscriptionState::Unconfirmed,
             DeliveryKind::Unit => subscription.state == SubscriptionState::Active,
             DeliveryKind::Finished => subscription.state == SubscriptionState::Finished,
+            DeliveryKind::Ready | DeliveryKind::Verify | DeliveryKind::Reset => false,
         };
         if !wanted {
             return Ok(Err(format!(
@@ -469,7 +552,7 @@ impl Lyceum {
                 let next = units.iter().find(|next| next.position > unit.position);
                 compose::unit(&context, unit, units.len(), next, key)
             }
-            DeliveryKind::Finished => {
+            _ => {
                 let units = self.store.units(course.id).await?;
                 compose::finished(&context, units.len(), key)
             }

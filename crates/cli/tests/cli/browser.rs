@@ -261,6 +261,7 @@ async fn a_person_signs_up_and_in_with_a_passkey_while_another_uses_a_password_i
     for (name, path) in [
         ("sign up", "/account/sign-up"),
         ("sign in", "/account/sign-in"),
+        ("forgotten password", "/account/forgot"),
     ] {
         browser.goto(&format!("{site}{path}")).await;
         fits_the_width(&browser, name).await;

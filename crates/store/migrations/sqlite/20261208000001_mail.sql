@@ -29,8 +29,10 @@ CREATE INDEX subscriptions_by_user ON subscriptions (user_id) WHERE user_id IS N
 CREATE TABLE deliveries (
     id              INTEGER PRIMARY KEY,
     key             TEXT    NOT NULL UNIQUE,
-    kind            TEXT    NOT NULL,           -- confirm, unit or finished
+    kind            TEXT    NOT NULL,           -- confirm, unit, finished, ready, verify or reset
     subscription_id INTEGER REFERENCES subscriptions (id) ON DELETE CASCADE,
+    user_id         INTEGER REFERENCES users (id) ON DELETE CASCADE,   -- account mail: whose
+    course_id       INTEGER REFERENCES courses (id) ON DELETE CASCADE, -- "your course is ready": which
     unit_id         INTEGER REFERENCES units (id) ON DELETE CASCADE,
     state           TEXT    NOT NULL,           -- queued, sending, sent, failed, unknown or cancelled
     attempts        INTEGER NOT NULL DEFAULT 0,
@@ -47,3 +49,8 @@ CREATE TABLE site_keys (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- Accounts: when their address was confirmed through the link mailed to it, and whether they want an
+-- email when a course they made is written.
+ALTER TABLE users ADD COLUMN email_verified_at INTEGER;
+ALTER TABLE users ADD COLUMN ready_mail INTEGER NOT NULL DEFAULT 1;

@@ -4,10 +4,14 @@
 
 use std::time::Duration;
 
+use lyceum_store::drafts::Drafted;
 use lyceum_store::mail::{DeliveryKind, DeliveryState, Outcome};
-use lyceum_store::{NewSubscription, Store, Subscribed, SubscriptionState, Task};
+use lyceum_store::{
+    ItemKind, NewCourse, NewDraft, NewSubscription, Output, Status, Store, Subscribed,
+    SubscriptionState, Task,
+};
 
-use crate::helpers::{create_course, on_each_backend, person};
+use crate::helpers::{create_course, on_each_backend, outline, person, request, stats};
 
 const DAY: i64 = 86_400_000;
 
@@ -284,6 +288,179 @@ async fn refusals_in_a_row_stop_a_drip_and_a_sent_message_clears_them() {
             .await
             .unwrap();
         assert_eq!(again, key, "made once, then the same for every node");
+    })
+    .await;
+}
+
+/// Finishes every generation of the course that is not ready, as the worker would, until none is
+/// left (a unit's quiz is made when its unit is stored).
+async fn write_everything(store: &Store, course_id: i64) {
+    let quiz = crate::helpers::quiz();
+    loop {
+        let left: Vec<_> = store
+            .generations(course_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|generation| generation.status != Status::Ready)
+            .collect();
+        if left.is_empty() {
+            return;
+        }
+        for generation in left {
+            let output = match generation.kind {
+                ItemKind::Overview => Output::Overview("An overview."),
+                ItemKind::Unit => Output::Unit("A unit's text."),
+                ItemKind::Quiz => Output::Quiz(&quiz),
+                ItemKind::Rewrite => Output::Rewrite("A unit's new text."),
+                ItemKind::Outline => panic!("the outline left"),
+            };
+            store
+                .finish_generation(generation.id, output, &stats(), None)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// A 1 × 2 course made by account `user_id` through a draft, as the site makes one.
+async fn made_by(store: &Store, user_id: i64) -> lyceum_store::Course {
+    let request = request(1, 2);
+    let draft = store
+        .create_draft(&NewDraft {
+            request: &request,
+            owner: "account",
+            user_id: Some(user_id),
+            at_once: 0,
+            per_day: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .finish_draft(
+            &draft,
+            Drafted::Ready(&outline("Tides", 1, 2), &stats()),
+            None,
+        )
+        .await
+        .unwrap();
+    store
+        .confirm_draft(
+            &draft,
+            NewCourse {
+                request: &request,
+                outline: &outline("Tides", 1, 2),
+                outline_stats: &stats(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_course_s_maker_is_told_once_when_its_last_piece_is_written_unless_they_said_no() {
+    on_each_backend(|store| async move {
+        let ada = person(&store, "ada@example.org", "Ada").await;
+        let course = made_by(&store, ada).await;
+        let unit = store.units(course.id).await.unwrap()[0].clone();
+        let generation = store
+            .generation_of(ItemKind::Unit, unit.id)
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .finish_generation(generation.id, Output::Unit("Text."), &stats(), None)
+            .await
+            .unwrap();
+        assert!(
+            store.outbox(10).await.unwrap().is_empty(),
+            "not while anything is left"
+        );
+
+        write_everything(&store, course.id).await;
+        let outbox = store.outbox(10).await.unwrap();
+        assert_eq!(outbox.len(), 1);
+        let ready = &outbox[0];
+        assert_eq!(ready.delivery.kind, DeliveryKind::Ready);
+        assert_eq!(
+            (ready.delivery.user_id, ready.delivery.course_id),
+            (Some(ada), Some(course.id))
+        );
+        assert_eq!(ready.email.as_deref(), Some("ada@example.org"));
+        assert_eq!(ready.course_slug.as_deref(), Some(course.slug.as_str()));
+        let mut due = Vec::new();
+        while let Some(job) = store
+            .claim("test", Duration::from_secs(60), lyceum_store::now_ms())
+            .await
+            .unwrap()
+        {
+            due.push(job.task);
+        }
+        assert!(due.contains(&Task::Deliver(ready.delivery.id)), "{due:?}");
+
+        // A rewrite finished later tells nobody again.
+        store
+            .request_rewrite(unit.id, None, lyceum_store::now_ms())
+            .await
+            .unwrap();
+        write_everything(&store, course.id).await;
+        assert_eq!(store.outbox(10).await.unwrap().len(), 1);
+
+        // Said no: nothing for the next course; a course with no maker tells nobody.
+        store.set_ready_mail(ada, false).await.unwrap();
+        assert!(!store.ready_mail(ada).await.unwrap());
+        let next = made_by(&store, ada).await;
+        write_everything(&store, next.id).await;
+        let nobody_s = create_course(&store, "Bridges", 1, 1).await;
+        write_everything(&store, nobody_s.id).await;
+        assert_eq!(store.outbox(10).await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_address_is_confirmed_only_while_it_is_the_account_s() {
+    on_each_backend(|store| async move {
+        let ada = person(&store, "ada@example.org", "Ada").await;
+        assert_eq!(store.email_verified_at(ada).await.unwrap(), None);
+        let queued = store
+            .queue_account_mail(DeliveryKind::Verify, ada, "verify-1", 5_000)
+            .await
+            .unwrap();
+        assert!(queued.is_some());
+        assert_eq!(
+            store
+                .queue_account_mail(DeliveryKind::Verify, ada, "verify-1", 6_000)
+                .await
+                .unwrap(),
+            None,
+            "one delivery per key"
+        );
+        assert!(
+            !store
+                .verify_email(ada, "eve@example.org", 7_000)
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.email_verified_at(ada).await.unwrap(), None);
+        assert!(
+            store
+                .verify_email(ada, "ada@example.org", 7_000)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .verify_email(ada, "ada@example.org", 9_000)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.email_verified_at(ada).await.unwrap(),
+            Some(7_000),
+            "the first confirmation's time stays"
+        );
     })
     .await;
 }

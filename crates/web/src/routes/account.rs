@@ -1,6 +1,7 @@
 //! Signing up, in and out, and the account page: sessions, passkeys, password and API tokens.
 
 pub mod passkeys;
+pub mod recovery;
 
 use askama::Template;
 use axum::Form;
@@ -239,6 +240,7 @@ pub async fn sign_up(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
     };
+    web.app.send_verification(&user).await?;
     start_session(&web, viewer, user, &headers, Redirect::to("/account")).await
 }
 
@@ -293,10 +295,19 @@ struct MadeView {
     seen_by: Option<&'static str>,
 }
 
+/// A course that comes by email, on the account page.
+struct EmailView {
+    title: String,
+    course_href: String,
+    summary: String,
+    /// Its own page: change the pace, pause, resume, stop.
+    manage_href: String,
+}
+
 /// The account page.
 #[derive(Template)]
 #[template(path = "account/account.html")]
-struct AccountPage {
+pub(crate) struct AccountPage {
     name: String,
     email: String,
     csrf: String,
@@ -306,6 +317,11 @@ struct AccountPage {
     passkeys_here: bool,
     passkeys: Vec<PasskeyView>,
     courses: Vec<MadeView>,
+    emails: Vec<EmailView>,
+    /// Whether the address was confirmed through the link mailed to it.
+    verified: bool,
+    /// Whether an email comes when a course made here is written.
+    ready_mail: bool,
     sessions: Vec<SessionView>,
     tokens: Vec<TokenView>,
     /// A token made just now, shown this once.
@@ -371,7 +387,21 @@ impl AccountPage {
                 title: summary.course.title,
             })
             .collect();
+        let mut emails = Vec::new();
+        for (subscription, slug, title) in store.subscriptions_of(user.id).await? {
+            emails.push(EmailView {
+                title,
+                course_href: crate::views::href(&slug, None, None),
+                summary: crate::routes::mail::summary(&subscription),
+                manage_href: lyceum_app::mail::Link::Manage(subscription.id)
+                    .path(store)
+                    .await?,
+            });
+        }
         Ok(Self {
+            verified: store.email_verified_at(user.id).await?.is_some(),
+            ready_mail: store.ready_mail(user.id).await?,
+            emails,
             name: user.display_name.clone(),
             email: user.email.clone(),
             csrf: signed.session.csrf_token.clone(),
@@ -390,7 +420,7 @@ impl AccountPage {
 }
 
 /// The account page with `status`, after `edit` adds what the last form did.
-async fn account_page(
+pub(crate) async fn account_page(
     web: &Web,
     signed: &Signed,
     status: StatusCode,

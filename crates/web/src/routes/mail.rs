@@ -17,6 +17,7 @@ use crate::auth::{Signed, Viewer};
 use crate::client::Client;
 use crate::extract::Params;
 use crate::render::page;
+use crate::routes::account::recovery::NoticePage;
 use crate::routes::courses::shown;
 use crate::views::course_href;
 use crate::{Web, WebError};
@@ -301,6 +302,26 @@ pub async fn confirm(
     .into_response())
 }
 
+/// A subscription in a line, for the account page.
+pub fn summary(subscription: &Subscription) -> String {
+    let pace = Pace::from_days(subscription.pace_days).unwrap_or(Pace::Daily);
+    match subscription.state {
+        SubscriptionState::Active => format!(
+            "{} at {:02}:00; next unit {}",
+            capitalised(pace.words()),
+            subscription.hour,
+            next_words(subscription)
+        ),
+        SubscriptionState::Paused => format!("Paused after unit {}", subscription.place),
+        SubscriptionState::Finished => "Finished: every unit was sent".into(),
+        SubscriptionState::Stopped => match &subscription.stopped_why {
+            Some(why) => format!("Stopped: {why}"),
+            None => "Stopped".into(),
+        },
+        SubscriptionState::Unconfirmed => "Waiting for the address to be confirmed".into(),
+    }
+}
+
 /// When a subscription's next unit comes, in words.
 fn next_words(subscription: &Subscription) -> String {
     match subscription.next_at {
@@ -495,4 +516,40 @@ pub async fn change(
         Err(MailRequestError::NotFound) => Err(WebError::NotFound),
         Err(MailRequestError::Store(error)) => Err(error.into()),
     }
+}
+
+/// `GET /mail/ready/{user}/{signature}`: a button that stops "your course is ready" emails.
+pub async fn ready_page(
+    State(web): State<Web>,
+    Params((user, signature)): Params<(i64, String)>,
+) -> Result<Response, WebError> {
+    if !lyceum_app::mail::Link::ReadyMail(user)
+        .is_signed_by(&web.app.store, &signature)
+        .await?
+    {
+        return Err(WebError::NotFound);
+    }
+    NoticePage {
+        title: "Emails when a course is ready".into(),
+        message: "Stop the email that says a course you made is written? Your account page can turn it on again.".into(),
+        button: Some("Stop these emails".into()),
+        next: None,
+    }
+    .with(StatusCode::OK)
+}
+
+/// `POST /mail/ready/{user}/{signature}`: stops them (also the one-click POST of mail clients).
+pub async fn ready_stop(
+    State(web): State<Web>,
+    Params((user, signature)): Params<(i64, String)>,
+) -> Result<Response, WebError> {
+    if !web.app.stop_ready_mail(user, &signature).await? {
+        return Err(WebError::NotFound);
+    }
+    NoticePage::said(
+        "No more emails when a course is ready",
+        "Your account page can turn them on again.",
+        Some(("/account", "Your account")),
+    )
+    .with(StatusCode::OK)
 }

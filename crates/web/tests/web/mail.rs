@@ -7,7 +7,7 @@ use lyceum_store::SubscriptionState;
 
 use crate::helpers::{Browser, TestWeb, location, spawn_web_with};
 
-async fn mail_web() -> TestWeb {
+pub(crate) async fn mail_web() -> TestWeb {
     spawn_web_with(|settings| settings.mail.transport = MailTransport::Memory).await
 }
 
@@ -22,6 +22,19 @@ fn link_in_last_mail(web: &TestWeb, prefix: &str) -> String {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || "/-_".contains(*c))
         .collect()
+}
+
+/// The first subscription of the account with `email`.
+async fn first_subscription(web: &TestWeb, email: &str) -> lyceum_store::Subscription {
+    let (user, _) = web.app.store.user_by_email(email).await.unwrap().unwrap();
+    let (subscription, _, _) = web
+        .app
+        .store
+        .subscriptions_of(user.id)
+        .await
+        .unwrap()
+        .remove(0);
+    subscription
 }
 
 #[tokio::test]
@@ -146,20 +159,7 @@ async fn a_signed_link_shows_the_subscription_and_only_a_post_stops_it() {
         "{}",
         started.html
     );
-    let (ada, _) = web
-        .app
-        .store
-        .user_by_email("ada@example.org")
-        .await
-        .unwrap()
-        .unwrap();
-    let (subscription, _, _) = web
-        .app
-        .store
-        .subscriptions_of(ada.id)
-        .await
-        .unwrap()
-        .remove(0);
+    let subscription = first_subscription(&web, "ada@example.org").await;
     assert_eq!(
         subscription.place, 1,
         "from the first unit's page, the drip starts after it"
@@ -230,5 +230,52 @@ async fn a_signed_link_shows_the_subscription_and_only_a_post_stops_it() {
         after.html.contains("Stopped: stopped by the learner"),
         "{}",
         after.html
+    );
+}
+
+#[tokio::test]
+async fn the_account_page_lists_each_course_that_comes_by_email_with_its_own_link() {
+    let web = mail_web().await;
+    let course = web.course("The tides of the oceans", 1, 2).await;
+    web.drain_jobs().await;
+    let mut browser = Browser::new(&web);
+    browser
+        .sign_up("Ada", "ada@example.org", "a long enough passphrase")
+        .await;
+    let account = browser.get("/account").await;
+    assert!(
+        account.html.contains("Courses by email"),
+        "{}",
+        account.html
+    );
+    assert!(!account.html.contains("Change or stop…"));
+    let page = browser.get(&format!("/courses/{}", course.slug)).await;
+    let csrf = Browser::hidden(&page, "csrf");
+    browser
+        .post(
+            &format!("/courses/{}/email", course.slug),
+            &[
+                ("csrf", &csrf),
+                ("pace", "two-days"),
+                ("hour", "18"),
+                ("time_zone", "Asia/Tokyo"),
+            ],
+        )
+        .await;
+    let account = browser.get("/account").await;
+    assert!(
+        account.html.contains("Every two days at 18:00; next unit"),
+        "{}",
+        account.html
+    );
+    let subscription = first_subscription(&web, "ada@example.org").await;
+    let link = lyceum_app::mail::Link::Manage(subscription.id)
+        .path(&web.app.store)
+        .await
+        .unwrap();
+    assert!(
+        account.html.contains(&format!("href=\"{link}\"")),
+        "{}",
+        account.html
     );
 }

@@ -3,6 +3,7 @@
 // A failed unwrap is a failed test, with the value in the message.
 #![allow(clippy::unwrap_used)]
 
+mod account_mail;
 mod accounts;
 mod api;
 mod health;

@@ -10,7 +10,7 @@ use crate::helpers::{Browser, TestWeb, location, spawn_web, spawn_web_with};
 
 /// Starts a 1 × 2 course on `topic` from the home page's form in `browser`, drafts it and confirms
 /// it; the course's address.
-async fn make_course(web: &TestWeb, browser: &mut Browser<'_>, topic: &str) -> String {
+pub(crate) async fn make_course(web: &TestWeb, browser: &mut Browser<'_>, topic: &str) -> String {
     let started = browser.post("/courses", &form(topic)).await;
     assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.html);
     let draft = location(&started).to_owned();

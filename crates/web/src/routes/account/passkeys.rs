@@ -146,6 +146,7 @@ pub async fn sign_up_finish(
     .await
     .map_err(refused)?;
     tracing::info!(user = user.id, "signed up with a passkey");
+    web.app.send_verification(&user).await?;
     Ok(start_session(&web, viewer, user, &headers, done("/account")).await?)
 }
 
