@@ -90,7 +90,11 @@ impl Lyceum {
         if expires <= now || !link.is_signed_by(&self.store, signature).await? {
             return Ok(false);
         }
-        self.store.verify_email(user.id, &user.email, now).await
+        if !self.store.verify_email(user.id, &user.email, now).await? {
+            return Ok(false);
+        }
+        self.start_waiting_drips(&user, now).await?;
+        Ok(true)
     }
 
     /// Someone asked for a new password for `email`: if an account has it, a link goes there. The

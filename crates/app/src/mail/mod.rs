@@ -138,6 +138,24 @@ impl Lyceum {
                 .to_owned(),
         };
         let now = self.clock.now_ms();
+        // An account's address that was never confirmed is confirmed for the drip as a stranger's
+        // would be (an account can be made with anyone's address); changing a running drip is not
+        // new mail, so it needs no new click.
+        let confirm = match request.user {
+            None => true,
+            Some(user) => {
+                self.store.email_verified_at(user.id).await?.is_none()
+                    && !self.store.subscriptions_of(user.id).await?.iter().any(
+                        |(subscription, _, _)| {
+                            subscription.course_id == request.course.id
+                                && matches!(
+                                    subscription.state,
+                                    SubscriptionState::Active | SubscriptionState::Paused
+                                )
+                        },
+                    )
+            }
+        };
         let subscribed = self
             .store
             .subscribe(
@@ -150,10 +168,7 @@ impl Lyceum {
                     time_zone: request.time_zone.trim(),
                     place: request.after.max(0),
                     next_at: schedule::first_after(now, request.hour, &zone),
-                    confirm_by: request
-                        .user
-                        .is_none()
-                        .then_some(now + CONFIRM_HOURS * 3_600_000),
+                    confirm_by: confirm.then_some(now + CONFIRM_HOURS * 3_600_000),
                 },
                 now,
             )
@@ -194,6 +209,23 @@ impl Lyceum {
         {
             return Ok(None);
         }
+        self.start_confirmed(&subscription, now).await?;
+        if let Some(user_id) = subscription.user_id {
+            // The link reached the account's address: it is confirmed for everything else too.
+            self.store
+                .verify_email(user_id, &subscription.email, now)
+                .await?;
+        }
+        Ok(self.store.subscription(id).await?)
+    }
+
+    /// Starts a subscription whose address was just confirmed: its first unit comes at the next
+    /// chosen hour.
+    async fn start_confirmed(
+        &self,
+        subscription: &Subscription,
+        now: i64,
+    ) -> Result<(), MailRequestError> {
         let zone = schedule::zone(&subscription.time_zone).map_err(MailRequestError::Invalid)?;
         let update = SubscriptionUpdate {
             pace_days: subscription.pace_days,
@@ -203,8 +235,34 @@ impl Lyceum {
             next_at: Some(schedule::first_after(now, subscription.hour, &zone)),
             stopped_why: None,
         };
-        self.store.update_subscription(id, &update, now).await?;
-        Ok(self.store.subscription(id).await?)
+        self.store
+            .update_subscription(subscription.id, &update, now)
+            .await?;
+        Ok(())
+    }
+
+    /// An account's address was confirmed: its drips that waited for that start.
+    pub(crate) async fn start_waiting_drips(
+        &self,
+        user: &lyceum_store::User,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        for (subscription, _, _) in self.store.subscriptions_of(user.id).await? {
+            let waiting = subscription.state == SubscriptionState::Unconfirmed
+                && subscription.email == user.email
+                && subscription.expires_at.is_some_and(|expires| expires > now);
+            if !waiting {
+                continue;
+            }
+            match self.start_confirmed(&subscription, now).await {
+                Ok(()) => {}
+                Err(MailRequestError::Store(error)) => return Err(error),
+                Err(error) => {
+                    tracing::warn!(subscription = subscription.id, %error, "a waiting drip could not start");
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The subscription a signed mail link names, or `None` when the signature is not its own.

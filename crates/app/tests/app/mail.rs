@@ -31,7 +31,19 @@ async fn learner(app: &Lyceum, email: &str) -> User {
         is_admin: false,
         passkey: None,
     };
-    app.store.create_user(&new, 1_000).await.unwrap()
+    let user = app.store.create_user(&new, 1_000).await.unwrap();
+    assert!(app.store.verify_email(user.id, email, 1_000).await.unwrap());
+    user
+}
+
+/// The signature of the confirmation link of `subscription` in `raw`.
+fn confirm_signature(raw: &str, subscription: i64) -> String {
+    let prefix = format!("/mail/confirm/{subscription}/");
+    let at = raw.find(&prefix).unwrap_or_else(|| panic!("{raw}"));
+    raw[at + prefix.len()..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
 }
 
 /// A course of `weeks` × `units`, written, Ada's account, and the clock stopped at `now`.
@@ -200,12 +212,7 @@ async fn an_address_given_signed_out_gets_only_its_confirmation_until_the_link_i
     assert_eq!(sent.len(), 1, "only the confirmation");
     let raw = text(&sent[0].1);
     assert!(!raw.contains("List-Unsubscribe"), "{raw}");
-    let prefix = format!("/mail/confirm/{}/", subscription.id);
-    let at = raw.find(&prefix).unwrap_or_else(|| panic!("{raw}"));
-    let signature: String = raw[at + prefix.len()..]
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect();
+    let signature = confirm_signature(&raw, subscription.id);
 
     assert!(
         test.app
@@ -252,12 +259,7 @@ async fn an_address_given_signed_out_gets_only_its_confirmation_until_the_link_i
         .map(|(_, sent)| text(sent))
         .find(|raw| raw.contains("carol@"))
         .unwrap();
-    let prefix = format!("/mail/confirm/{}/", lapsing.id);
-    let at = raw.find(&prefix).unwrap();
-    let signature: String = raw[at + prefix.len()..]
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect();
+    let signature = confirm_signature(&raw, lapsing.id);
     assert!(
         test.app
             .confirm_subscription(lapsing.id, &signature)
@@ -266,6 +268,59 @@ async fn an_address_given_signed_out_gets_only_its_confirmation_until_the_link_i
             .is_none(),
         "lapsed after 48 hours"
     );
+}
+
+#[tokio::test]
+async fn an_account_whose_address_was_never_confirmed_confirms_it_before_any_unit_comes() {
+    let test = mail_app().await;
+    let (_, course) = test.confirmed_course(1, 2).await;
+    test.drain_jobs().await;
+    test.app.clock.set(ms("2026-12-07T09:30:00Z"));
+    let new = NewUser {
+        email: "eve@example.org",
+        display_name: "Someone with Eve's address",
+        password_hash: None,
+        is_admin: false,
+        passkey: None,
+    };
+    let eve = test.app.store.create_user(&new, 1_000).await.unwrap();
+    let request = SubscribeRequest {
+        course: &course,
+        user: Some(&eve),
+        email: "",
+        pace: Pace::Daily,
+        hour: 10,
+        time_zone: "UTC",
+        after: 0,
+    };
+    let Subscribed::Confirming(subscription) = test.app.subscribe(&request).await.unwrap() else {
+        panic!("an address never confirmed is confirmed first");
+    };
+    let sent = hours_pass(&test, 30).await;
+    assert_eq!(sent.len(), 1, "only the confirmation");
+    let signature = confirm_signature(&text(&sent[0].1), subscription.id);
+    test.app
+        .confirm_subscription(subscription.id, &signature)
+        .await
+        .unwrap()
+        .expect("the link confirms");
+    assert!(
+        test.app
+            .store
+            .email_verified_at(eve.id)
+            .await
+            .unwrap()
+            .is_some(),
+        "the link reached the account's address, so it is confirmed"
+    );
+    assert_eq!(hours_pass(&test, 24).await.len(), 1, "the first unit");
+    // From now on a change of pace starts at once.
+    let weekly = SubscribeRequest {
+        pace: Pace::Weekly,
+        ..request
+    };
+    let changed = started(&test, &weekly).await;
+    assert_eq!((changed.id, changed.pace_days), (subscription.id, 7));
 }
 
 /// A signed-in learner's subscription, started.

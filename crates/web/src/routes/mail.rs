@@ -184,10 +184,13 @@ pub async fn subscribe(
             mail: Some(mail),
         }
     };
-    // Each request signed out may send a confirmation: counted per client before anything is sent.
-    if viewer.is_none()
-        && let Err(wait) = web.mail_limit.check(client, 1)
-    {
+    // Each request signed out, or from an account whose address is not confirmed, may send a
+    // confirmation: counted per client before anything is sent.
+    let unconfirmed = match user {
+        None => true,
+        Some(user) => web.app.store.email_verified_at(user.id).await?.is_none(),
+    };
+    if unconfirmed && let Err(wait) = web.mail_limit.check(client, 1) {
         return Err(WebError::TooManyRequests(wait));
     }
     let outcome = match web.app.subscribe(&request).await {
@@ -204,6 +207,12 @@ pub async fn subscribe(
                 ))
                 .unwrap_or_default(),
             pace.words(),
+        ),
+        Ok(Subscribed::Confirming(subscription)) if viewer.is_some() => format!(
+            "Check your inbox: your account's address is not confirmed yet, so a link to confirm \
+             went to {}. No unit is sent until it is followed (it lapses after {} hours).",
+            lyceum_app::mail::masked(&subscription.email),
+            lyceum_app::mail::CONFIRM_HOURS,
         ),
         Ok(Subscribed::Confirming(_) | Subscribed::AlreadyActive) => format!(
             "Check your inbox: a link to confirm went to {}. Nothing else is sent to it until \

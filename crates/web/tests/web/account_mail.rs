@@ -43,6 +43,25 @@ fn with_subject<'a>(mails: &'a [String], subject: &str) -> Vec<&'a String> {
         .collect()
 }
 
+/// Signs up in `browser` and follows the link that confirms the address, as a learner who reads
+/// their mail does.
+pub(crate) async fn confirmed_sign_up(
+    web: &TestWeb,
+    browser: &mut Browser<'_>,
+    name: &str,
+    email: &str,
+) {
+    let made = browser.sign_up(name, email, PASSWORD).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+    web.drain_jobs().await;
+    let mails = mails_to(web, email);
+    let link = link_in(
+        with_subject(&mails, "Confirm your address")[0],
+        "/account/verify/",
+    );
+    assert_eq!(web.post_form(&link, &[]).await.status, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn a_course_made_signed_in_brings_its_maker_one_ready_mail_which_can_stop_them() {
     let web = mail_web().await;
@@ -133,6 +152,8 @@ async fn a_course_made_signed_in_brings_its_maker_one_ready_mail_which_can_stop_
 #[tokio::test]
 async fn signing_up_mails_a_link_that_confirms_the_address_on_a_click() {
     let web = mail_web().await;
+    let course = web.course("The tides of the oceans", 1, 2).await;
+    web.drain_jobs().await;
     let mut ada = Browser::new(&web);
     ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
     web.drain_jobs().await;
@@ -142,6 +163,30 @@ async fn signing_up_mails_a_link_that_confirms_the_address_on_a_click() {
         "{}",
         account.html
     );
+
+    // Units by email wait for the address too (anyone can make an account with anyone's address).
+    let page = ada.get(&format!("/courses/{}", course.slug)).await;
+    let csrf = Browser::hidden(&page, "csrf");
+    let asked = ada
+        .post(
+            &format!("/courses/{}/email", course.slug),
+            &[
+                ("csrf", &csrf),
+                ("pace", "daily"),
+                ("hour", "8"),
+                ("time_zone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.html);
+    assert!(
+        asked
+            .html
+            .contains("address is not confirmed yet, so a link to confirm went to a…@example.org"),
+        "{}",
+        asked.html
+    );
+    web.drain_jobs().await;
 
     let mails = mails_to(&web, "ada@example.org");
     let confirm = with_subject(&mails, "Confirm your address");
@@ -164,6 +209,12 @@ async fn signing_up_mails_a_link_that_confirms_the_address_on_a_click() {
     let confirmed = web.post_form(&link, &[]).await;
     assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.html);
     assert!(confirmed.html.contains("Your address is confirmed"));
+    let waited = crate::mail::first_subscription(&web, "ada@example.org").await;
+    assert_eq!(
+        waited.state,
+        lyceum_store::SubscriptionState::Active,
+        "the drip that waited for the address starts"
+    );
     let account = ada.get("/account").await;
     assert!(
         account

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use lyceum_app::settings::MailTransport;
 use lyceum_store::SubscriptionState;
 
+use crate::account_mail::confirmed_sign_up;
 use crate::helpers::{Browser, TestWeb, location, spawn_web_with};
 
 pub(crate) async fn mail_web() -> TestWeb {
@@ -25,7 +26,7 @@ fn link_in_last_mail(web: &TestWeb, prefix: &str) -> String {
 }
 
 /// The first subscription of the account with `email`.
-async fn first_subscription(web: &TestWeb, email: &str) -> lyceum_store::Subscription {
+pub(crate) async fn first_subscription(web: &TestWeb, email: &str) -> lyceum_store::Subscription {
     let (user, _) = web.app.store.user_by_email(email).await.unwrap().unwrap();
     let (subscription, _, _) = web
         .app
@@ -124,9 +125,7 @@ async fn a_signed_link_shows_the_subscription_and_only_a_post_stops_it() {
     let course = web.course("The tides of the oceans", 1, 3).await;
     web.drain_jobs().await;
     let mut browser = Browser::new(&web);
-    browser
-        .sign_up("Ada", "ada@example.org", "a long enough passphrase")
-        .await;
+    confirmed_sign_up(&web, &mut browser, "Ada", "ada@example.org").await;
     let unit = web.app.store.units(course.id).await.unwrap()[0].clone();
     let unit_page = browser
         .get(&format!("/courses/{}/weeks/1/units/1", course.slug))
@@ -239,9 +238,7 @@ async fn the_account_page_lists_each_course_that_comes_by_email_with_its_own_lin
     let course = web.course("The tides of the oceans", 1, 2).await;
     web.drain_jobs().await;
     let mut browser = Browser::new(&web);
-    browser
-        .sign_up("Ada", "ada@example.org", "a long enough passphrase")
-        .await;
+    confirmed_sign_up(&web, &mut browser, "Ada", "ada@example.org").await;
     let account = browser.get("/account").await;
     assert!(
         account.html.contains("Courses by email"),
