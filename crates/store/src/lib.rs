@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod learning;
 pub mod mail;
 pub mod passkeys;
+pub mod search;
 pub mod versions;
 
 use std::str::FromStr;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use lyceum_course::{
     CourseRequest, Description, Outline, OutlineModule, OutlineUnit, UnitsPerWeek, Weeks,
 };
+use lyceum_store::drafts::Drafted;
 use lyceum_store::{Course, GenerationStats, ItemKind, NewCourse, NewDraft, Output, Store};
 
 /// Runs `test` against a fresh SQLite store, then against a fresh PostgreSQL one when
@@ -197,4 +198,36 @@ pub async fn written_with_quiz(
             .unwrap();
     }
     unit.id
+}
+
+/// A course of `outline` made by account `user_id` through a draft, as the site makes one.
+pub async fn made_by(store: &Store, user_id: i64, outline: &Outline) -> Course {
+    let weeks = outline.modules.len() as u32;
+    let request = request(weeks, outline.modules[0].units.len() as u32);
+    let draft = store
+        .create_draft(&NewDraft {
+            request: &request,
+            owner: "account",
+            user_id: Some(user_id),
+            at_once: 0,
+            per_day: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .finish_draft(&draft, Drafted::Ready(outline, &stats()), None)
+        .await
+        .unwrap();
+    store
+        .confirm_draft(
+            &draft,
+            NewCourse {
+                request: &request,
+                outline,
+                outline_stats: &stats(),
+            },
+        )
+        .await
+        .unwrap()
 }

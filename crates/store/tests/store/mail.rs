@@ -4,14 +4,12 @@
 
 use std::time::Duration;
 
-use lyceum_store::drafts::Drafted;
 use lyceum_store::mail::{DeliveryKind, DeliveryState, Outcome};
 use lyceum_store::{
-    ItemKind, NewCourse, NewDraft, NewSubscription, Output, Status, Store, Subscribed,
-    SubscriptionState, Task,
+    ItemKind, NewSubscription, Output, Status, Store, Subscribed, SubscriptionState, Task,
 };
 
-use crate::helpers::{create_course, on_each_backend, outline, person, request, stats};
+use crate::helpers::{create_course, made_by, on_each_backend, outline, person, stats};
 
 const DAY: i64 = 86_400_000;
 
@@ -323,46 +321,11 @@ async fn write_everything(store: &Store, course_id: i64) {
     }
 }
 
-/// A 1 × 2 course made by account `user_id` through a draft, as the site makes one.
-async fn made_by(store: &Store, user_id: i64) -> lyceum_store::Course {
-    let request = request(1, 2);
-    let draft = store
-        .create_draft(&NewDraft {
-            request: &request,
-            owner: "account",
-            user_id: Some(user_id),
-            at_once: 0,
-            per_day: None,
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    store
-        .finish_draft(
-            &draft,
-            Drafted::Ready(&outline("Tides", 1, 2), &stats()),
-            None,
-        )
-        .await
-        .unwrap();
-    store
-        .confirm_draft(
-            &draft,
-            NewCourse {
-                request: &request,
-                outline: &outline("Tides", 1, 2),
-                outline_stats: &stats(),
-            },
-        )
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_course_s_maker_is_told_once_when_its_last_piece_is_written_unless_they_said_no() {
     on_each_backend(|store| async move {
         let ada = person(&store, "ada@example.org", "Ada").await;
-        let course = made_by(&store, ada).await;
+        let course = made_by(&store, ada, &outline("Tides", 1, 2)).await;
         let unit = store.units(course.id).await.unwrap()[0].clone();
         let generation = store
             .generation_of(ItemKind::Unit, unit.id)
@@ -410,7 +373,7 @@ async fn a_course_s_maker_is_told_once_when_its_last_piece_is_written_unless_the
         // Said no: nothing for the next course; a course with no maker tells nobody.
         store.set_ready_mail(ada, false).await.unwrap();
         assert!(!store.ready_mail(ada).await.unwrap());
-        let next = made_by(&store, ada).await;
+        let next = made_by(&store, ada, &outline("Tides", 1, 2)).await;
         write_everything(&store, next.id).await;
         let nobody_s = create_course(&store, "Bridges", 1, 1).await;
         write_everything(&store, nobody_s.id).await;

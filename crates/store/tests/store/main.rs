@@ -11,4 +11,5 @@ mod learning;
 mod mail;
 mod ownership;
 mod passkeys;
+mod search;
 mod versions;

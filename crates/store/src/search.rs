@@ -1,0 +1,320 @@
+//! Full-text search over courses and units, on both backends: FTS5 tables on SQLite and `tsvector`
+//! columns with GIN indexes on PostgreSQL (in the course's language where PostgreSQL knows it), both
+//! kept current by triggers (see the `search` migrations). A query is reduced to its words before it
+//! reaches either engine, so no query syntax of theirs (quotes, `NEAR(`, `*`, `:`, `&`) ever reaches
+//! them from a person: whatever is typed answers normally. Courses that are private, unlisted or
+//! hidden appear only in their maker's results (hidden ones in nobody's).
+
+use crate::{Backend, Store, StoreError};
+
+/// At most this many words of a query count; the rest are ignored.
+pub const MAX_TERMS: usize = 12;
+
+/// A word longer than this is cut to it (no real word is; it keeps a pasted blob cheap).
+const MAX_TERM_CHARS: usize = 40;
+
+/// The marks the engines put around a matched word in a snippet. A stray one in stored text can at
+/// worst mark the wrong words: every mark becomes a whole `<mark>` element of escaped text.
+const START: char = '\u{2}';
+const END: char = '\u{3}';
+
+/// A search.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchQuery<'a> {
+    /// What was typed.
+    pub text: &'a str,
+    /// The account searching, whose own private and unlisted courses it may find.
+    pub viewer: Option<i64>,
+    /// Most hits of each kind.
+    pub limit: i64,
+}
+
+/// What a search found, each kind best first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    pub courses: Vec<CourseHit>,
+    pub units: Vec<UnitHit>,
+}
+
+/// A course that matched, by its title, summary or weeks' titles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseHit {
+    pub slug: String,
+    pub title: String,
+    /// From its summary and weeks' titles.
+    pub snippet: Snippet,
+}
+
+/// A unit that matched, by its title or text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitHit {
+    pub course_slug: String,
+    pub course_title: String,
+    /// Its week's number, from 1.
+    pub week: i64,
+    /// Its number within the week, from 1.
+    pub number: i64,
+    pub title: String,
+    /// From its text.
+    pub snippet: Snippet,
+}
+
+/// A passage of stored text with the words that matched marked: plain text in parts, never HTML.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snippet {
+    /// Each part and whether it is a match.
+    pub parts: Vec<(String, bool)>,
+}
+
+impl Snippet {
+    /// Reads the engines' marked text: marks become parts, stray marks are dropped, and Markdown's
+    /// emphasis and heading signs go (the passage is read as a sentence, not rendered).
+    fn parse(marked: &str) -> Self {
+        let mut parts: Vec<(String, bool)> = Vec::new();
+        let mut current = String::new();
+        let mut inside = false;
+        for c in marked.chars() {
+            match c {
+                START | END => {
+                    if !current.is_empty() {
+                        parts.push((std::mem::take(&mut current), inside));
+                    }
+                    inside = c == START;
+                }
+                '*' | '_' | '#' | '`' => {}
+                c if c.is_control() => current.push(' '),
+                c => current.push(c),
+            }
+        }
+        if !current.is_empty() {
+            parts.push((current, inside));
+        }
+        Self { parts }
+    }
+
+    /// The passage as escaped HTML, each match in `<mark>`: safe to put in a page as it is.
+    pub fn html(&self) -> String {
+        let mut html = String::new();
+        for (text, matched) in &self.parts {
+            if *matched {
+                html.push_str("<mark>");
+            }
+            for c in text.chars() {
+                match c {
+                    '&' => html.push_str("&amp;"),
+                    '<' => html.push_str("&lt;"),
+                    '>' => html.push_str("&gt;"),
+                    '"' => html.push_str("&quot;"),
+                    '\'' => html.push_str("&#39;"),
+                    c => html.push(c),
+                }
+            }
+            if *matched {
+                html.push_str("</mark>");
+            }
+        }
+        html
+    }
+
+    /// The passage as plain text.
+    pub fn text(&self) -> String {
+        self.parts.iter().map(|(text, _)| text.as_str()).collect()
+    }
+}
+
+/// The words of a query, lowercased: letters and digits of any script; everything else separates.
+pub fn terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            word.chars()
+                .take(MAX_TERM_CHARS)
+                .collect::<String>()
+                .to_lowercase()
+        })
+        .take(MAX_TERMS)
+        .collect()
+}
+
+/// FTS5's query: every word (quoted, so it is only ever a word), the last one also as a prefix of a
+/// longer word, since people search as they type.
+fn fts5_query(terms: &[String]) -> String {
+    let last = terms.len().saturating_sub(1);
+    terms
+        .iter()
+        .enumerate()
+        .map(|(i, term)| {
+            if i == last {
+                format!("\"{term}\"*")
+            } else {
+                format!("\"{term}\"")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// PostgreSQL's `to_tsquery` text: every word quoted as a lexeme, the last one also as a prefix.
+fn tsquery(terms: &[String]) -> String {
+    let last = terms.len().saturating_sub(1);
+    terms
+        .iter()
+        .enumerate()
+        .map(|(i, term)| {
+            if i == last {
+                format!("'{term}':*")
+            } else {
+                format!("'{term}'")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// Who may find a course: anyone when it is public, its maker otherwise, nobody while it is hidden.
+const FINDABLE: &str = "c.hidden_at IS NULL AND (c.visibility = 'public' OR c.owner_id = $2)";
+
+type CourseRow = (String, String, String);
+type UnitRow = (String, String, i64, i64, String, String);
+
+impl Store {
+    /// Courses and units that hold every word of the query (the last also as the start of a word),
+    /// best first. A query without words finds nothing.
+    pub async fn search(&self, query: &SearchQuery<'_>) -> Result<Found, StoreError> {
+        let terms = terms(query.text);
+        if terms.is_empty() || query.limit <= 0 {
+            return Ok(Found::default());
+        }
+        let (courses, units): (Vec<CourseRow>, Vec<UnitRow>) = match &self.backend {
+            Backend::Sqlite(pool) => {
+                let matching = fts5_query(&terms);
+                let courses = sqlx::query_as(&format!(
+                    "SELECT c.slug, c.title, \
+                            snippet(course_search, 1, char(2), char(3), '…', 24) \
+                     FROM course_search JOIN courses c ON c.id = course_search.rowid \
+                     WHERE course_search MATCH $1 AND {FINDABLE} \
+                     ORDER BY bm25(course_search, 4.0, 1.0), c.id LIMIT $3"
+                ))
+                .bind(&matching)
+                .bind(query.viewer)
+                .bind(query.limit)
+                .fetch_all(pool)
+                .await?;
+                let units = sqlx::query_as(&format!(
+                    "SELECT c.slug, c.title, m.number, u.number, u.title, \
+                            snippet(unit_search, 1, char(2), char(3), '…', 24) \
+                     FROM unit_search JOIN units u ON u.id = unit_search.rowid \
+                     JOIN modules m ON m.id = u.module_id JOIN courses c ON c.id = u.course_id \
+                     WHERE unit_search MATCH $1 AND {FINDABLE} \
+                     ORDER BY bm25(unit_search, 4.0, 1.0), u.id LIMIT $3"
+                ))
+                .bind(&matching)
+                .bind(query.viewer)
+                .bind(query.limit)
+                .fetch_all(pool)
+                .await?;
+                (courses, units)
+            }
+            Backend::Postgres(pool) => {
+                let matching = tsquery(&terms);
+                // The best few are found by the index first; only they get a headline, which reads
+                // the whole text.
+                let courses = sqlx::query_as(&format!(
+                    "WITH best AS ( \
+                         SELECT c.id, c.slug, c.title, c.summary, c.language, \
+                                ts_rank(c.search, to_tsquery(lyceum_search_config(c.language), $1)) AS rank \
+                         FROM courses c \
+                         WHERE c.search @@ to_tsquery(lyceum_search_config(c.language), $1) AND {FINDABLE} \
+                         ORDER BY rank DESC, c.id LIMIT $3) \
+                     SELECT slug, title, ts_headline(lyceum_search_config(language), summary, \
+                                to_tsquery(lyceum_search_config(language), $1), \
+                                'StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12') \
+                     FROM best ORDER BY rank DESC, id"
+                ))
+                .bind(&matching)
+                .bind(query.viewer)
+                .bind(query.limit)
+                .fetch_all(pool)
+                .await?;
+                let units = sqlx::query_as(&format!(
+                    "WITH best AS ( \
+                         SELECT u.id, c.slug, c.title AS course_title, m.number AS week, u.number, \
+                                u.title, COALESCE(u.body, '') AS body, c.language, \
+                                ts_rank(u.search, to_tsquery(lyceum_search_config(c.language), $1)) AS rank \
+                         FROM units u JOIN modules m ON m.id = u.module_id \
+                         JOIN courses c ON c.id = u.course_id \
+                         WHERE u.search @@ to_tsquery(lyceum_search_config(c.language), $1) AND {FINDABLE} \
+                         ORDER BY rank DESC, u.id LIMIT $3) \
+                     SELECT slug, course_title, week, number, title, \
+                            ts_headline(lyceum_search_config(language), body, \
+                                to_tsquery(lyceum_search_config(language), $1), \
+                                'StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12') \
+                     FROM best ORDER BY rank DESC, id"
+                ))
+                .bind(&matching)
+                .bind(query.viewer)
+                .bind(query.limit)
+                .fetch_all(pool)
+                .await?;
+                (courses, units)
+            }
+        };
+        Ok(Found {
+            courses: courses
+                .into_iter()
+                .map(|(slug, title, snippet)| CourseHit {
+                    slug,
+                    title,
+                    snippet: Snippet::parse(&snippet),
+                })
+                .collect(),
+            units: units
+                .into_iter()
+                .map(
+                    |(course_slug, course_title, week, number, title, snippet)| UnitHit {
+                        course_slug,
+                        course_title,
+                        week,
+                        number,
+                        title,
+                        snippet: Snippet::parse(&snippet),
+                    },
+                )
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_is_only_its_words_whatever_is_typed() {
+        assert_eq!(terms("Neural NETS!"), ["neural", "nets"]);
+        assert_eq!(terms("\"NEAR(a b)\" * : & | !'"), ["near", "a", "b"]);
+        assert!(terms("?!. -- ** :: \"\"").is_empty());
+        assert_eq!(
+            terms("Photosynthèse, 光合作用"),
+            ["photosynthèse", "光合作用"]
+        );
+        assert_eq!(terms(&"word ".repeat(2_000)).len(), MAX_TERMS);
+        assert_eq!(
+            terms(&"x".repeat(10_000))[0].chars().count(),
+            MAX_TERM_CHARS
+        );
+        assert_eq!(fts5_query(&terms("neural nets")), "\"neural\" \"nets\"*");
+        assert_eq!(tsquery(&terms("neural nets")), "'neural' & 'nets':*");
+    }
+
+    #[test]
+    fn a_snippet_is_escaped_text_with_only_lyceum_s_marks() {
+        let snippet = Snippet::parse("a <script>x</script> \u{2}**net**\u{3} & \u{3}more\u{2}");
+        assert_eq!(
+            snippet.html(),
+            "a &lt;script&gt;x&lt;/script&gt; <mark>net</mark> &amp; more"
+        );
+        assert_eq!(snippet.text(), "a <script>x</script> net & more");
+        assert_eq!(Snippet::parse("\u{2}open").html(), "<mark>open</mark>");
+    }
+}
