@@ -204,6 +204,8 @@ pub fn router() -> Router<Web> {
             "/mail/subscriptions/{id}/{signature}",
             get(mail::subscription).post(mail::change),
         )
+        .route("/search", get(site::search::search))
+        .route("/api/search", get(api::search::search))
         .route("/about", get(site::pages::about))
         .route("/terms", get(site::pages::terms))
         .route("/privacy", get(site::pages::privacy))

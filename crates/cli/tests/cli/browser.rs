@@ -262,6 +262,7 @@ async fn a_person_signs_up_and_in_with_a_passkey_while_another_uses_a_password_i
         ("sign up", "/account/sign-up"),
         ("sign in", "/account/sign-in"),
         ("forgotten password", "/account/forgot"),
+        ("search", "/search?q=course"),
     ] {
         browser.goto(&format!("{site}{path}")).await;
         fits_the_width(&browser, name).await;
@@ -766,6 +767,22 @@ async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
     browser.screenshot(&screenshot_path("catalog-1280")).await;
     browser.follow("header.site a[href='/about']").await;
     violations.extend(serious_violations(&browser, &axe, "about").await);
+    // Search from the header: the course is found, its words marked.
+    browser.follow("header.site a[href='/search']").await;
+    browser.fill("#search-q", "bridges loads").await;
+    browser
+        .follow("form[role=search] button[type=submit]")
+        .await;
+    assert!(browser.url().await.contains("/search?q=bridges+loads"));
+    assert!(
+        browser
+            .text("#found-courses + ol")
+            .await
+            .contains("A course on How bridges carry their loads"),
+        "{}",
+        browser.text("main").await
+    );
+    violations.extend(serious_violations(&browser, &axe, "search results").await);
 
     // The theme: the system's (light here) until toggled, then dark on every page, after reloads too.
     let background = "return getComputedStyle(document.body).backgroundColor;";
@@ -783,6 +800,8 @@ async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
         .await;
     browser.goto(&format!("{course_url}/weeks/1/units/1")).await;
     violations.extend(serious_violations(&browser, &axe, "unit (dark)").await);
+    browser.goto(&format!("{site}/search?q=bridges")).await;
+    violations.extend(serious_violations(&browser, &axe, "search results (dark)").await);
     browser.click("#theme-toggle").await;
     assert_eq!(browser.eval(background, json!([])).await, light);
 
@@ -796,6 +815,7 @@ async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
         ("unit", unit_url.clone()),
         ("catalog", format!("{site}/courses")),
         ("about", format!("{site}/about")),
+        ("search", format!("{site}/search?q=bridges")),
     ] {
         browser.goto(&url).await;
         fits_the_width(&browser, name).await;

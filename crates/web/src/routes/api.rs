@@ -6,6 +6,7 @@ pub mod courses;
 pub mod drafts;
 pub mod me;
 pub mod openapi;
+pub mod search;
 pub mod tutor;
 
 use serde::Serialize;

@@ -4,4 +4,5 @@
 pub mod assets;
 pub mod health;
 pub mod pages;
+pub mod search;
 pub mod seo;

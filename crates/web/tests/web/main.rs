@@ -17,4 +17,5 @@ mod pages;
 mod passkeys;
 mod quiz;
 mod retention;
+mod search;
 mod tutor;

@@ -110,6 +110,18 @@ pub fn openapi_document(public_url: &str) -> Value {
                     "400": {"$ref": "#/components/responses/BadRequest"}
                 }
             }},
+            "/api/search": {"get": {
+                "summary": "Courses and units that hold every word of `q` (the last word also as the start of a word), best first, 10 of each at most",
+                "description": "Private and unlisted courses are found by their maker only. Each result has the passage where the words stand: `snippet` as text, `snippet_html` as escaped HTML with each match in `<mark>`.",
+                "parameters": [
+                    {"name": "q", "in": "query", "schema": {"type": "string"}},
+                    {"name": "kind", "in": "query", "schema": {"enum": ["course", "unit"]}}
+                ],
+                "responses": {
+                    "200": {"description": "OK; a query without words finds nothing", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResults"}}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"}
+                }
+            }},
             "/api/courses/{slug}": {"get": {
                 "summary": "A whole course with every week, unit and quiz",
                 "parameters": [slug],
@@ -227,6 +239,15 @@ pub fn openapi_document(public_url: &str) -> Value {
                     "courses": {"type": "array", "items": {"$ref": "#/components/schemas/CourseItem"}},
                     "page": {"type": "integer"},
                     "next_page": {"type": ["integer", "null"]}
+                }},
+                "SearchResults": {"type": "object", "required": ["courses", "units"], "properties": {
+                    "courses": {"type": "array", "items": {"type": "object", "required": ["slug", "title", "url", "snippet", "snippet_html"], "properties": {
+                        "slug": text, "title": text, "url": text, "snippet": text, "snippet_html": text
+                    }}},
+                    "units": {"type": "array", "items": {"type": "object", "required": ["course_slug", "course_title", "week", "unit", "title", "url", "snippet", "snippet_html"], "properties": {
+                        "course_slug": text, "course_title": text, "week": {"type": "integer"}, "unit": {"type": "integer"},
+                        "title": text, "url": text, "snippet": text, "snippet_html": text
+                    }}}
                 }},
                 "CourseItem": {"type": "object", "properties": {
                     "slug": text, "title": text, "summary": text,
