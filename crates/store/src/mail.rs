@@ -565,6 +565,32 @@ impl Store {
         .await?))
     }
 
+    /// A learner's subscriptions to `email` that wait for the address to be confirmed and have not
+    /// lapsed at `now`.
+    pub async fn waiting_subscriptions(
+        &self,
+        user_id: i64,
+        email: &str,
+        now: i64,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let ids: Vec<i64> = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT id FROM subscriptions WHERE user_id = $1 AND email = $2 \
+             AND state = 'unconfirmed' AND expires_at > $3 ORDER BY id",
+        )
+        .bind(user_id)
+        .bind(email)
+        .bind(now)
+        .fetch_all(pool)
+        .await?);
+        let mut waiting = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(subscription) = self.subscription(id).await? {
+                waiting.push(subscription);
+            }
+        }
+        Ok(waiting)
+    }
+
     /// A learner's subscriptions, newest first, each with its course's slug and title.
     pub async fn subscriptions_of(
         &self,

@@ -247,13 +247,11 @@ impl Lyceum {
         user: &lyceum_store::User,
         now: i64,
     ) -> Result<(), StoreError> {
-        for (subscription, _, _) in self.store.subscriptions_of(user.id).await? {
-            let waiting = subscription.state == SubscriptionState::Unconfirmed
-                && subscription.email == user.email
-                && subscription.expires_at.is_some_and(|expires| expires > now);
-            if !waiting {
-                continue;
-            }
+        for subscription in self
+            .store
+            .waiting_subscriptions(user.id, &user.email, now)
+            .await?
+        {
             match self.start_confirmed(&subscription, now).await {
                 Ok(()) => {}
                 Err(MailRequestError::Store(error)) => return Err(error),
