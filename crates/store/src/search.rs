@@ -217,17 +217,20 @@ impl Store {
             }
             Backend::Postgres(pool) => {
                 let matching = tsquery(&terms);
-                // The best few are found by the index first; only they get a headline, which reads
-                // the whole text.
+                // The query is made once per language present (its words stemmed as that language's
+                // texts were), so the GIN index finds the rows; only the best few get a headline,
+                // which reads the whole text.
+                const QUERIES: &str = "WITH q AS ( \
+                         SELECT l.language, lyceum_search_config(l.language) AS config, \
+                                to_tsquery(lyceum_search_config(l.language), $1) AS query \
+                         FROM (SELECT DISTINCT language FROM courses) l)";
                 let courses = sqlx::query_as(&format!(
-                    "WITH best AS ( \
-                         SELECT c.id, c.slug, c.title, c.summary, c.language, \
-                                ts_rank(c.search, to_tsquery(lyceum_search_config(c.language), $1)) AS rank \
-                         FROM courses c \
-                         WHERE c.search @@ to_tsquery(lyceum_search_config(c.language), $1) AND {FINDABLE} \
-                         ORDER BY rank DESC, c.id LIMIT $3) \
-                     SELECT slug, title, ts_headline(lyceum_search_config(language), summary, \
-                                to_tsquery(lyceum_search_config(language), $1), \
+                    "{QUERIES}, best AS ( \
+                         SELECT c.id, c.slug, c.title, c.summary, q.config, q.query, \
+                                ts_rank(c.search, q.query) AS rank \
+                         FROM q JOIN courses c ON c.language = q.language AND c.search @@ q.query \
+                         WHERE {FINDABLE} ORDER BY rank DESC, c.id LIMIT $3) \
+                     SELECT slug, title, ts_headline(config, summary, query, \
                                 'StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12') \
                      FROM best ORDER BY rank DESC, id"
                 ))
@@ -237,17 +240,16 @@ impl Store {
                 .fetch_all(pool)
                 .await?;
                 let units = sqlx::query_as(&format!(
-                    "WITH best AS ( \
+                    "{QUERIES}, best AS ( \
                          SELECT u.id, c.slug, c.title AS course_title, m.number AS week, u.number, \
-                                u.title, COALESCE(u.body, '') AS body, c.language, \
-                                ts_rank(u.search, to_tsquery(lyceum_search_config(c.language), $1)) AS rank \
-                         FROM units u JOIN modules m ON m.id = u.module_id \
-                         JOIN courses c ON c.id = u.course_id \
-                         WHERE u.search @@ to_tsquery(lyceum_search_config(c.language), $1) AND {FINDABLE} \
-                         ORDER BY rank DESC, u.id LIMIT $3) \
+                                u.title, COALESCE(u.body, '') AS body, q.config, q.query, \
+                                ts_rank(u.search, q.query) AS rank \
+                         FROM q JOIN courses c ON c.language = q.language \
+                         JOIN units u ON u.course_id = c.id AND u.search @@ q.query \
+                         JOIN modules m ON m.id = u.module_id \
+                         WHERE {FINDABLE} ORDER BY rank DESC, u.id LIMIT $3) \
                      SELECT slug, course_title, week, number, title, \
-                            ts_headline(lyceum_search_config(language), body, \
-                                to_tsquery(lyceum_search_config(language), $1), \
+                            ts_headline(config, body, query, \
                                 'StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12') \
                      FROM best ORDER BY rank DESC, id"
                 ))

@@ -4,6 +4,7 @@ mod memory;
 mod nodes;
 mod quality;
 mod raw;
+mod search;
 mod tutor;
 
 use crate::commands::outln;
@@ -75,6 +76,29 @@ pub enum Command {
         /// (`lyceum --data-dir DIR serve`), instead of a throwaway one.
         #[arg(long, conflicts_with = "courses")]
         keep: Option<std::path::PathBuf>,
+    },
+    /// Full-text search latency over many generated courses (no model): on a throwaway SQLite
+    /// database, and on PostgreSQL when `--postgres` names a database it may store courses in for
+    /// the run (they are deleted after it).
+    Search {
+        /// Courses stored.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+        courses: u64,
+        /// Weeks per course.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=52))]
+        weeks: u64,
+        /// Units per week.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=10))]
+        units_per_week: u64,
+        /// Words in each unit's text.
+        #[arg(long, default_value_t = 300)]
+        words: u64,
+        /// Searches timed.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+        queries: u64,
+        /// A PostgreSQL database to measure too (postgres://…).
+        #[arg(long)]
+        postgres: Option<String>,
     },
     /// Prompt and generation speed, batching, JSON-schema cost and memory of the language model;
     /// for the local engine, each batch width beside a raw llama.cpp decode loop in the same run.
@@ -251,6 +275,24 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                     keep,
                 },
             )
+            .await
+        }
+        Command::Search {
+            courses,
+            weeks,
+            units_per_week,
+            words,
+            queries,
+            postgres,
+        } => {
+            search::run(search::Plan {
+                courses: usize::try_from(courses)?,
+                weeks: usize::try_from(weeks)?,
+                units_per_week: usize::try_from(units_per_week)?,
+                words: usize::try_from(words)?,
+                queries: usize::try_from(queries)?,
+                postgres,
+            })
             .await
         }
         Command::Nodes { samples, every_ms } => {
