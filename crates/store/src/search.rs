@@ -136,39 +136,34 @@ pub fn terms(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// FTS5's query: every word (quoted, so it is only ever a word), the last one also as a prefix of a
-/// longer word, since people search as they type.
-fn fts5_query(terms: &[String]) -> String {
+/// The words as one engine's query: each written by `word` (told whether it is the last, which also
+/// matches as the start of a longer word, since people search as they type), joined by `and`.
+fn joined(terms: &[String], word: fn(&str, bool) -> String, and: &str) -> String {
     let last = terms.len().saturating_sub(1);
     terms
         .iter()
         .enumerate()
-        .map(|(i, term)| {
-            if i == last {
-                format!("\"{term}\"*")
-            } else {
-                format!("\"{term}\"")
-            }
-        })
+        .map(|(i, term)| word(term, i == last))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(and)
 }
 
-/// PostgreSQL's `to_tsquery` text: every word quoted as a lexeme, the last one also as a prefix.
+/// FTS5's query: every word quoted, so it is only ever a word.
+fn fts5_query(terms: &[String]) -> String {
+    joined(
+        terms,
+        |term, last| format!("\"{term}\"{}", if last { "*" } else { "" }),
+        " ",
+    )
+}
+
+/// PostgreSQL's `to_tsquery` text: every word quoted as a lexeme.
 fn tsquery(terms: &[String]) -> String {
-    let last = terms.len().saturating_sub(1);
-    terms
-        .iter()
-        .enumerate()
-        .map(|(i, term)| {
-            if i == last {
-                format!("'{term}':*")
-            } else {
-                format!("'{term}'")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
+    joined(
+        terms,
+        |term, last| format!("'{term}'{}", if last { ":*" } else { "" }),
+        " & ",
+    )
 }
 
 /// Who may find a course: anyone when it is public, its maker otherwise, nobody while it is hidden.
