@@ -49,6 +49,7 @@ pub fn local_config(settings: &Settings) -> LocalConfig {
         max_sequences: local.max_sequences.max(1),
         interactive_sequences: local.interactive_sequences.max(1),
         context_per_sequence: local.context_per_sequence,
+        cache_tokens: local.cache_tokens,
         kv_cache: local.kv_cache,
     }
 }

@@ -278,12 +278,14 @@ pub struct LocalSettings {
     pub model: PathBuf,
     /// CPU threads; 0 means one per core.
     pub threads: usize,
-    /// Background generations decoded together in one batch.
+    /// Background generations decoded together in one batch, as far as the cache holds them.
     pub max_sequences: usize,
     /// Slots besides those, only for interactive generations (a person waiting), at least 1.
     pub interactive_sequences: usize,
-    /// Tokens (prompt and answer) each generation may hold.
+    /// Tokens (prompt and answer) one generation may hold.
     pub context_per_sequence: u32,
+    /// Tokens of cache all generations share: what sets the engine's memory.
+    pub cache_tokens: u32,
     /// How those tokens' keys and values are stored: `f16`, or `q8_0` (half the memory).
     pub kv_cache: lyceum_llm::local::KvCache,
 }
@@ -372,9 +374,10 @@ impl Default for LocalSettings {
         Self {
             model: PathBuf::new(),
             threads: 0,
-            max_sequences: 4,
+            max_sequences: 16,
             interactive_sequences: 1,
             context_per_sequence: 4096,
+            cache_tokens: 20_480,
             kv_cache: lyceum_llm::local::KvCache::default(),
         }
     }
@@ -698,15 +701,19 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "engine.local.max_sequences",
-        "Background generations (writing courses) decoded together in one batch.",
+        "Background generations (writing courses) decoded together in one batch, as many as cache_tokens holds.",
     ),
     (
         "engine.local.interactive_sequences",
-        "Slots besides those for interactive generations (a person waiting for the text), at least 1; each holds context_per_sequence tokens of cache.",
+        "Slots besides those for interactive generations (a person waiting for the text), at least 1; background work leaves context_per_sequence tokens of cache free for each.",
     ),
     (
         "engine.local.context_per_sequence",
-        "Tokens (prompt and answer) each generation may hold.",
+        "Tokens (prompt and answer) one generation may hold.",
+    ),
+    (
+        "engine.local.cache_tokens",
+        "Tokens of cache (keys and values) all generations share; this, not max_sequences, sets the engine's memory (f16: about 28 KiB a token on the default model). A generation starts when its prompt and longest answer fit.",
     ),
     (
         "engine.local.kv_cache",
@@ -1057,7 +1064,7 @@ mod tests {
         }
         assert_eq!(
             reparsed["engine"]["local"]["max_sequences"].as_integer(),
-            Some(4)
+            Some(16)
         );
         assert_eq!(
             reparsed["engine"]["local"]["kv_cache"].as_str(),

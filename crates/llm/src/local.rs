@@ -6,6 +6,7 @@
 //! llguidance. This module must not block async callers: all llama.cpp work happens on the engine thread.
 
 mod batcher;
+mod cells;
 
 pub use batcher::{backend, context_params, model_params};
 
@@ -28,12 +29,15 @@ pub struct LocalConfig {
     pub model_path: PathBuf,
     /// CPU threads for llama.cpp.
     pub threads: usize,
-    /// Background sequences decoded together in one batch.
+    /// Background sequences decoded together in one batch, as far as the cache holds them.
     pub max_sequences: usize,
     /// Slots besides those that only interactive requests take, so a person waiting starts at once.
     pub interactive_sequences: usize,
-    /// Context tokens (prompt plus answer) each sequence may hold.
+    /// Context tokens (prompt plus answer) one request may hold.
     pub context_per_sequence: u32,
+    /// Tokens of keys and values all sequences share: what sets the engine's memory. Background
+    /// requests leave `context_per_sequence` of them to each interactive slot.
+    pub cache_tokens: u32,
     /// How the keys and values of those tokens are stored.
     pub kv_cache: KvCache,
 }
@@ -87,6 +91,8 @@ struct Counters {
     generated: AtomicU64,
     prompt_nanos: AtomicU64,
     generation_nanos: AtomicU64,
+    cache_peak: AtomicU64,
+    cache_cells: AtomicU64,
 }
 
 impl Counters {
@@ -114,6 +120,8 @@ impl Counters {
             generated: read(&self.generated),
             prompt_secs: read(&self.prompt_nanos) as f64 / 1e9,
             generation_secs: read(&self.generation_nanos) as f64 / 1e9,
+            cache_peak: read(&self.cache_peak),
+            cache_cells: read(&self.cache_cells),
         }
     }
 }

@@ -91,6 +91,7 @@ fn engine() -> LocalEngine {
         max_sequences: 1,
         interactive_sequences: 1,
         context_per_sequence: Settings::default().engine.local.context_per_sequence,
+        cache_tokens: Settings::default().engine.local.cache_tokens,
         kv_cache: Default::default(),
     })
     .unwrap()

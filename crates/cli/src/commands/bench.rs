@@ -133,7 +133,7 @@ pub enum Command {
         #[arg(long, default_value_t = 3)]
         units_per_week: u32,
         /// Batch sizes to compare: generations decoded together (and jobs run at once).
-        #[arg(long, value_delimiter = ',', default_values_t = [1, 8])]
+        #[arg(long, value_delimiter = ',', default_values_t = [4, 16])]
         sequences: Vec<usize>,
     },
 }
@@ -436,8 +436,9 @@ async fn course(
             let prompt = profile.prompt_decoded + profile.prompt_reused;
             outln!(
                 "  engine, {phase}: {} decode steps, {:.1} sequences busy on average; prompts {} \
-                 tokens, {} decoded and {} ({:.0}%) reused from a slot's cache; steps with prompt \
-                 tokens {:.0} s, steps generating only {:.0} s; {} tokens sampled",
+                 tokens, {} decoded and {} ({:.0}%) reused from the cache; steps with prompt \
+                 tokens {:.0} s, steps generating only {:.0} s; {} tokens sampled; cache peak {} \
+                 of {} tokens",
                 profile.steps,
                 profile.busy as f64 / profile.steps.max(1) as f64,
                 prompt,
@@ -447,6 +448,8 @@ async fn course(
                 profile.prompt_secs,
                 profile.generation_secs,
                 profile.generated,
+                profile.cache_peak,
+                profile.cache_cells,
             );
         }
     }

@@ -7,13 +7,17 @@
 //! at all while an interactive request is in the batch, and otherwise in chunks small enough that one
 //! arriving meanwhile waits well under a second for the step to end.
 //!
-//! A slot keeps the KV cache of its last prompt and answer when its request ends. A new request goes
-//! to the free slot whose cache shares the longest prefix with its prompt, and only the rest of its
-//! prompt is computed. Requests about one course share a long system message (the syllabus), so after
-//! the first round most of each prompt is already there; a request that continues a conversation (a
-//! unit's quiz after the unit) finds the earlier answer there too. Each sequence keeps its own KV stream: a unified cache
-//! could share one prefix between running sequences too, but makes every sequence attend over all of
-//! them.
+//! Every sequence's keys and values live in one cache of `cache_tokens` cells (llama.cpp's unified
+//! cache), so memory is set by that number, not by how many sequences run: a request is admitted when
+//! its whole prompt and longest answer fit beside what the running ones may still need (background
+//! requests leave room for `interactive_sequences` requests of `context_per_sequence` tokens), and
+//! otherwise waits. A prompt that starts like tokens some other sequence has decoded (the course's
+//! system message, the syllabus; a unit before its quiz) shares that sequence's cells instead of being
+//! decoded again, and one whose start an earlier sequence is still decoding waits for it to finish
+//! that part. A slot keeps the cache of its last prompt and answer when its request ends, until the
+//! room is needed (oldest first), so a request that continues a conversation (a unit's quiz after the
+//! unit) finds the earlier answer there. Attention runs over the whole cache, but llama.cpp's CPU
+//! flash attention skips the cells another sequence holds, so a wide batch costs little more.
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
@@ -32,6 +36,7 @@ use llama_cpp_2::token::LlamaToken;
 use llguidance::api::TopLevelGrammar;
 use llguidance::{Matcher, ParserFactory};
 
+use super::cells::Cells;
 use super::{Counters, Job, KvCache, LocalConfig, Message};
 use crate::stop::StopMatcher;
 use crate::utf8::Utf8Decoder;
@@ -144,12 +149,22 @@ struct Sequence {
     next: Option<LlamaToken>,
     /// Where this sequence's logits are in the current batch, if it asked for any.
     logits_at: Option<i32>,
-    /// Prompt tokens found in the slot's cache instead of being decoded.
+    /// Prompt tokens found in the cache instead of being decoded.
     reused: usize,
+    /// Cells it may hold at most: its prompt and its longest answer.
+    reserve: usize,
     generated: u32,
     max_tokens: u32,
     utf8: Utf8Decoder,
     stops: StopMatcher,
+}
+
+/// Whether a sequence decodes more of its prompt this step.
+#[derive(PartialEq, Eq)]
+enum CatchUp {
+    Go,
+    /// A sequence ahead of it is still decoding the start they share.
+    Wait,
 }
 
 /// How a sequence's step ended.
@@ -170,6 +185,13 @@ struct Batcher<'m> {
     /// Whether each slot's cache is an interactive request's (a tutor's prompt decoded ahead, a
     /// conversation): background requests take such a slot last.
     cached_interactive: Vec<bool>,
+    /// When each slot's request ended, counted in releases: caches are given up oldest first.
+    released: Vec<u64>,
+    releases: u64,
+    /// Which cells of the cache each slot holds.
+    cells: Cells,
+    /// Cells background requests leave free for interactive ones.
+    interactive_room: usize,
     /// Interactive requests first, then background ones, each in arrival order.
     waiting: VecDeque<Job>,
     /// How many slots background requests may hold at once; the rest are for interactive ones.
@@ -198,16 +220,27 @@ impl<'m> Batcher<'m> {
         let background_slots = config.max_sequences.max(1);
         let sequences = background_slots + config.interactive_sequences.max(1);
         let threads = i32::try_from(config.threads.max(1)).unwrap_or(i32::MAX);
-        let n_ctx = u32::try_from(sequences)
-            .ok()
-            .and_then(|n| n.checked_mul(config.context_per_sequence))
-            .and_then(NonZeroU32::new)
-            .ok_or_else(|| LlmError::InvalidRequest("context size out of range".into()))?;
+        let interactive_room =
+            config.interactive_sequences.max(1) * config.context_per_sequence as usize;
+        let cells = config.cache_tokens as usize;
+        if cells < interactive_room + config.context_per_sequence as usize {
+            return Err(LlmError::InvalidRequest(format!(
+                "engine.local.cache_tokens is {cells}, but it must hold context_per_sequence ({}) \
+                 tokens for each interactive sequence ({}) and one background one: raise it to at \
+                 least {}, or lower context_per_sequence",
+                config.context_per_sequence,
+                config.interactive_sequences.max(1),
+                interactive_room + config.context_per_sequence as usize
+            )));
+        }
+        let n_ctx = NonZeroU32::new(config.cache_tokens)
+            .ok_or_else(|| LlmError::InvalidRequest("cache_tokens must be positive".into()))?;
         let params = context_params(config.kv_cache)
+            .with_kv_unified(true)
             .with_n_ctx(Some(n_ctx))
             .with_n_batch(BATCH_TOKENS)
             .with_n_ubatch(MICRO_BATCH_TOKENS)
-            .with_n_seq_max(n_ctx.get() / config.context_per_sequence)
+            .with_n_seq_max(u32::try_from(sequences).unwrap_or(u32::MAX))
             .with_n_threads(threads)
             .with_n_threads_batch(threads);
         let ctx = model.new_context(backend, params).map_err(|error| {
@@ -218,6 +251,9 @@ impl<'m> Batcher<'m> {
                 LlmError::Engine(format!("could not prepare JSON schema support: {error}"))
             })?;
         grammars.quiet();
+        counters
+            .cache_cells
+            .store(u64::from(config.cache_tokens), Ordering::Relaxed);
         Ok(Self {
             model,
             ctx,
@@ -226,6 +262,10 @@ impl<'m> Batcher<'m> {
             slots: (0..sequences).map(|_| None).collect(),
             cached: vec![Vec::new(); sequences],
             cached_interactive: vec![false; sequences],
+            released: vec![0; sequences],
+            releases: 0,
+            cells: Cells::new(cells, sequences),
+            interactive_room,
             waiting: VecDeque::new(),
             background_slots,
             admissions: 0,
@@ -297,20 +337,64 @@ impl<'m> Batcher<'m> {
             }
             self.cached[id] = seq.prompt;
             self.cached_interactive[id] = seq.priority == Priority::Interactive;
+            self.releases += 1;
+            self.released[id] = self.releases;
         }
     }
 
     /// Ends the sequence in slot `id` and empties its KV cache.
     fn clear(&mut self, id: usize) {
         self.slots[id] = None;
-        self.cached[id].clear();
-        // Ids are below `slots.len()`, which fits a u32.
-        let _ = self
-            .ctx
-            .clear_kv_cache_seq(u32::try_from(id).ok(), None, None);
+        self.forget(id, 0);
     }
 
-    /// Moves waiting requests into free slots, each into the one whose cache shares most of its prompt;
+    /// Lets slot `id` give up its cache from position `from` on.
+    fn forget(&mut self, id: usize, from: usize) {
+        self.cached[id].truncate(from);
+        self.cells.truncate(id, from);
+        // Ids are below `slots.len()`, which fits a u32; a removal from position 0 cannot fail.
+        let seq = u32::try_from(id).ok();
+        let position = u32::try_from(from).ok().filter(|&from| from > 0);
+        if !self
+            .ctx
+            .clear_kv_cache_seq(seq, position, None)
+            .unwrap_or(false)
+        {
+            self.cached[id].clear();
+            self.cells.truncate(id, 0);
+            let _ = self.ctx.clear_kv_cache_seq(seq, None, None);
+        }
+    }
+
+    /// The tokens whose keys and values slot `id` holds, in position order: a running sequence's
+    /// prompt as far as it is decoded (its answer is its own), a free slot's cache.
+    fn decoded(&self, id: usize) -> &[LlamaToken] {
+        match &self.slots[id] {
+            Some(seq) => &seq.prompt[..seq.fed],
+            None => &self.cached[id],
+        }
+    }
+
+    /// Cells in use, and those running sequences may still add: what must fit in the cache.
+    fn committed(&self) -> usize {
+        let growth: usize = self
+            .slots
+            .iter()
+            .flatten()
+            .map(|seq| seq.reserve.saturating_sub(seq.n_past as usize))
+            .sum();
+        self.cells.used() + growth
+    }
+
+    /// The cells a request of this priority may bring the committed total to.
+    fn limit(&self, priority: Priority) -> usize {
+        match priority {
+            Priority::Interactive => self.cells.capacity(),
+            Priority::Background => self.cells.capacity() - self.interactive_room,
+        }
+    }
+
+    /// Moves waiting requests into free slots while their prompt and longest answer fit in the cache;
     /// background requests only while they hold fewer than their share of the slots.
     fn admit(&mut self) {
         while self.slots.iter().any(Option::is_none) {
@@ -336,7 +420,10 @@ impl<'m> Batcher<'m> {
                     continue;
                 }
             };
-            let Some((id, reused)) = self.reuse_slot(&prompt, job.request.priority()) else {
+            let max_tokens = job.request.max_tokens().get();
+            let reserve = prompt.len() + max_tokens as usize;
+            let Some((id, reused)) = self.place(&prompt, reserve, job.request.priority()) else {
+                // It waits for room, and everything behind it with it: first come, first served.
                 self.waiting.push_front(job);
                 return;
             };
@@ -356,58 +443,149 @@ impl<'m> Batcher<'m> {
                 next: None,
                 logits_at: None,
                 reused,
+                reserve,
                 generated: 0,
-                max_tokens: job.request.max_tokens().get(),
+                max_tokens,
                 utf8: Utf8Decoder::default(),
                 stops: StopMatcher::new(job.request.stop()),
             });
         }
     }
 
-    /// Picks the free slot whose cached prompt shares the longest prefix with `prompt` (on a tie, for
-    /// a background request one not holding an interactive request's cache, then the emptiest, so
-    /// other caches survive), drops the rest of its cache, and returns it with the number of
-    /// prompt tokens already in place. The last prompt token is always decoded again, for its logits.
-    fn reuse_slot(&mut self, prompt: &[LlamaToken], priority: Priority) -> Option<(usize, usize)> {
-        let shared = |cached: &[LlamaToken]| {
-            let shared = cached
-                .iter()
-                .zip(prompt)
-                .take_while(|(a, b)| a == b)
-                .count()
-                .min(prompt.len().saturating_sub(1));
-            if shared < MIN_REUSED_TOKENS {
-                0
-            } else {
-                shared
-            }
-        };
-        let (id, reused) = (0..self.slots.len())
+    /// Finds a free slot for `prompt` and the cells it starts with: the free slot whose own cache
+    /// shares the longest prefix with it, or, when another slot has decoded a longer one, the free
+    /// slot whose cache is worth least, given that slot's cells. Then gives up the oldest caches of
+    /// other free slots until the request's `reserve` fits. Returns the slot and the prompt tokens
+    /// already in place, or `None` when it does not fit even with every free cache given up.
+    fn place(
+        &mut self,
+        prompt: &[LlamaToken],
+        reserve: usize,
+        priority: Priority,
+    ) -> Option<(usize, usize)> {
+        let free: Vec<usize> = (0..self.slots.len())
             .filter(|&id| self.slots[id].is_none())
-            .map(|id| (id, shared(&self.cached[id])))
-            .max_by_key(|&(id, reused)| {
-                // A background request leaves a person's cache for last.
-                let spares_a_person =
-                    priority == Priority::Interactive || !self.cached_interactive[id];
-                (
-                    reused,
-                    spares_a_person,
-                    std::cmp::Reverse(self.cached[id].len()),
-                )
-            })?;
-        let seq = u32::try_from(id).ok();
-        let kept = reused > 0
-            && self
-                .ctx
-                .clear_kv_cache_seq(seq, u32::try_from(reused).ok(), None)
-                .unwrap_or(false);
-        if kept {
-            self.cached[id].truncate(reused);
-            Some((id, reused))
-        } else {
-            self.clear(id);
-            Some((id, 0))
+            .collect();
+        // A background request leaves a person's cache for last; then the emptiest, then the oldest.
+        let worth = |batcher: &Self, id: usize| {
+            let spares_a_person =
+                priority == Priority::Interactive || !batcher.cached_interactive[id];
+            (
+                spares_a_person,
+                std::cmp::Reverse(batcher.cached[id].len()),
+                std::cmp::Reverse(batcher.released[id]),
+            )
+        };
+        let (own_id, own) = free
+            .iter()
+            .map(|&id| (id, shared_prefix(&self.cached[id], prompt)))
+            .max_by_key(|&(id, reused)| (reused, worth(self, id)))?;
+        let elsewhere = (0..self.slots.len())
+            .filter(|&id| id != own_id)
+            .map(|id| (id, shared_prefix(self.decoded(id), prompt)))
+            .max_by_key(|&(_, reused)| reused)
+            .filter(|&(_, reused)| reused > own);
+        let (id, from, reused) = match elsewhere {
+            Some((from, reused)) => {
+                let id = free
+                    .iter()
+                    .copied()
+                    .filter(|&id| id != from)
+                    .max_by_key(|&id| (self.cached[id].is_empty(), worth(self, id)))?;
+                (id, Some(from), reused)
+            }
+            None => (own_id, None, own),
+        };
+        // Would it fit with every other free slot's cache given up? Cells only a free slot holds are
+        // what giving them up frees.
+        let evictable: usize = free
+            .iter()
+            .filter(|&&other| other != id && Some(other) != from)
+            .map(|&other| self.cells.own(other))
+            .sum();
+        let keeps = if from.is_some() { 0 } else { reused };
+        let dropped = self.cells.len(id).saturating_sub(keeps);
+        let needed = self.committed().saturating_sub(evictable + dropped) + reserve - reused;
+        if needed > self.limit(priority) {
+            return None;
         }
+        self.forget(id, keeps);
+        if let Some(from) = from {
+            self.share(from, id, reused);
+        }
+        let reused = self.cells.len(id);
+        let mut oldest: Vec<usize> = free
+            .into_iter()
+            .filter(|&other| other != id && self.cells.len(other) > 0)
+            .collect();
+        oldest.sort_by_key(|&other| (self.cached_interactive[other], self.released[other]));
+        let mut oldest = oldest.into_iter();
+        while self.committed() + reserve - reused > self.limit(priority) {
+            // Cells shared by two free caches are freed only with the second: keep going.
+            let other = oldest.next()?;
+            self.forget(other, 0);
+        }
+        Some((id, self.cells.len(id)))
+    }
+
+    /// Slot `to`, empty, takes the cells of the first `len` positions of slot `from`.
+    fn share(&mut self, from: usize, to: usize, len: usize) {
+        let (Ok(source), Ok(target), Ok(end)) =
+            (i32::try_from(from), i32::try_from(to), u32::try_from(len))
+        else {
+            return;
+        };
+        if self
+            .ctx
+            .copy_kv_cache_seq(source, target, None, Some(end))
+            .is_ok()
+        {
+            self.cells.share(from, to, len);
+            let tokens = self.decoded(from)[..len].to_vec();
+            self.cached[to] = tokens;
+        }
+    }
+
+    /// Before slot `id` decodes its prompt: takes the cells of a longer start of it that another slot
+    /// has decoded since it was admitted, or waits while a sequence `ahead` of it is decoding one.
+    fn catch_up(&mut self, id: usize, ahead: &[usize]) -> CatchUp {
+        let Some(seq) = &self.slots[id] else {
+            return CatchUp::Go;
+        };
+        // Only a sequence that has decoded none of its prompt itself: otherwise that work is lost.
+        if seq.fed == seq.prompt.len() || seq.fed != seq.reused {
+            return CatchUp::Go;
+        }
+        let fed = seq.fed;
+        let (from, found) = (0..self.slots.len())
+            .filter(|&other| other != id)
+            .map(|other| (other, shared_prefix(self.decoded(other), &seq.prompt)))
+            .max_by_key(|&(_, found)| found)
+            .unwrap_or((id, 0));
+        let coming = ahead.iter().any(|&other| {
+            self.slots[other].as_ref().is_some_and(|earlier| {
+                let shared = shared_prefix(&earlier.prompt, &seq.prompt);
+                earlier.fed < shared && shared >= found.max(fed) + MIN_REUSED_TOKENS
+            })
+        });
+        if coming {
+            return CatchUp::Wait;
+        }
+        if found < fed + MIN_REUSED_TOKENS {
+            return CatchUp::Go;
+        }
+        self.forget(id, 0);
+        self.share(from, id, found);
+        let got = self.cells.len(id);
+        self.counters
+            .prompt_reused
+            .fetch_add(got.saturating_sub(fed) as u64, Ordering::Relaxed);
+        if let Some(seq) = self.slots[id].as_mut() {
+            seq.fed = got;
+            seq.reused = got;
+            seq.n_past = i32::try_from(got).unwrap_or(0);
+        }
+        CatchUp::Go
     }
 
     /// Applies the chat template, tokenizes, checks the length, and builds the sampler.
@@ -516,6 +694,7 @@ impl<'m> Batcher<'m> {
                 seq.logits_at = Some(self.batch.n_tokens() - 1);
                 seq.n_past += 1;
                 seq.answer.push(token);
+                self.cells.push(id, 1);
                 budget -= 1;
                 generating += 1;
                 busy += 1;
@@ -539,7 +718,15 @@ impl<'m> Batcher<'m> {
             .iter()
             .flatten()
             .any(|seq| seq.priority == Priority::Interactive);
-        for id in order {
+        // Before anything of this step is added: a slot's decoded tokens must be in the cache to be
+        // shared.
+        let waits: Vec<bool> = (0..order.len())
+            .map(|at| self.catch_up(order[at], &order[..at]) == CatchUp::Wait)
+            .collect();
+        for (&id, waits) in order.iter().zip(waits) {
+            if waits {
+                continue;
+            }
             let Some(seq) = self.slots[id].as_mut() else {
                 continue;
             };
@@ -554,6 +741,7 @@ impl<'m> Batcher<'m> {
                 continue;
             }
             let take = remaining.min(room);
+            let mut added = 0;
             for (offset, &token) in seq.prompt[seq.fed..seq.fed + take].iter().enumerate() {
                 let last = seq.fed + offset + 1 == seq.prompt.len();
                 if self
@@ -564,11 +752,13 @@ impl<'m> Batcher<'m> {
                     break;
                 }
                 seq.n_past += 1;
+                added += 1;
                 if last {
                     seq.logits_at = Some(self.batch.n_tokens() - 1);
                 }
             }
-            seq.fed += take;
+            seq.fed += added;
+            self.cells.push(id, added);
             budget -= take;
             if background {
                 background_budget -= take;
@@ -582,6 +772,9 @@ impl<'m> Batcher<'m> {
         let started = Instant::now();
         let decoded = self.ctx.decode(&mut self.batch);
         self.counters.step(busy, prompt, started.elapsed());
+        self.counters
+            .cache_peak
+            .store(self.cells.peak() as u64, Ordering::Relaxed);
         if let Err(error) = decoded {
             tracing::error!(%error, "llama.cpp decode failed; failing the active generations");
             for id in 0..self.slots.len() {
@@ -643,6 +836,22 @@ impl<'m> Batcher<'m> {
         }
         seq.next = Some(token);
         Outcome::Continue
+    }
+}
+
+/// How many of `prompt`'s first tokens `cached` holds, if enough to be worth reusing; never the whole
+/// prompt, since its last token is decoded again for its logits.
+fn shared_prefix(cached: &[LlamaToken], prompt: &[LlamaToken]) -> usize {
+    let shared = cached
+        .iter()
+        .zip(prompt)
+        .take_while(|(a, b)| a == b)
+        .count()
+        .min(prompt.len().saturating_sub(1));
+    if shared < MIN_REUSED_TOKENS {
+        0
+    } else {
+        shared
     }
 }
 

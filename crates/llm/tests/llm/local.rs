@@ -2,20 +2,37 @@
 
 use futures::{FutureExt, StreamExt};
 use lyceum_llm::local::{LocalConfig, LocalEngine};
-use lyceum_llm::{Engine, Event, JsonSchema, Message, Priority, Request, complete};
+use lyceum_llm::{Engine, Event, JsonSchema, Message, Priority, Request, TokenStream, complete};
 use serde_json::json;
 
 use crate::helpers::test_model;
 
 fn engine(max_sequences: usize) -> LocalEngine {
-    LocalEngine::load(LocalConfig {
+    LocalEngine::load(config(max_sequences, (max_sequences as u32 + 1) * 2048)).unwrap()
+}
+
+fn config(max_sequences: usize, cache_tokens: u32) -> LocalConfig {
+    LocalConfig {
         model_path: test_model(),
         threads: std::thread::available_parallelism().map_or(2, usize::from),
         max_sequences,
         interactive_sequences: 1,
         context_per_sequence: 2048,
+        cache_tokens,
         kv_cache: Default::default(),
-    })
+    }
+}
+
+/// A greedy request for a long answer: it keeps its sequence busy for as long as a test needs.
+fn count(from: u32, max_tokens: u32) -> Request {
+    Request::new(
+        vec![Message::user(format!(
+            "Count from {from} to 5000, one number per line."
+        ))],
+        max_tokens,
+    )
+    .unwrap()
+    .with_temperature(0.0)
     .unwrap()
 }
 
@@ -278,26 +295,20 @@ async fn dropping_a_stream_frees_its_slot_for_a_waiting_request() {
     assert!(decoded >= 3 + u64::from(usage.completion_tokens.unwrap()));
 }
 
-#[tokio::test]
-async fn an_interactive_request_starts_at_once_ahead_of_waiting_background_work() {
-    // Both background slots busy with long answers, and a third background request waiting.
-    let engine = engine(2);
-    let count = |from: u32| {
-        Request::new(
-            vec![Message::user(format!(
-                "Count from {from} to 5000, one number per line."
-            ))],
-            1500,
-        )
-        .unwrap()
-        .with_temperature(0.0)
-        .unwrap()
-    };
-    let mut busy = [engine.generate(count(1)), engine.generate(count(100))];
+/// Two background answers of up to `max_tokens` tokens, each past its first words.
+async fn two_started(engine: &LocalEngine, max_tokens: u32) -> [TokenStream; 2] {
+    let mut busy = [
+        engine.generate(count(1, max_tokens)),
+        engine.generate(count(100, max_tokens)),
+    ];
     for stream in &mut busy {
         assert!(matches!(stream.next().await, Some(Ok(Event::Delta(_)))));
     }
-    let mut waiting = engine.generate(count(200));
+    busy
+}
+
+/// An interactive request is answered to its end.
+async fn a_person_is_answered(engine: &LocalEngine) {
     let asked = Request::new(vec![Message::user("Say hello.")], 8)
         .unwrap()
         .with_priority(Priority::Interactive);
@@ -306,6 +317,15 @@ async fn an_interactive_request_starts_at_once_ahead_of_waiting_background_work(
         matches!(answer.last(), Some(Ok(Event::Done(_)))),
         "{answer:?}"
     );
+}
+
+#[tokio::test]
+async fn an_interactive_request_starts_at_once_ahead_of_waiting_background_work() {
+    // Both background slots busy with long answers, and a third background request waiting.
+    let engine = engine(2);
+    let mut busy = two_started(&engine, 1500).await;
+    let mut waiting = engine.generate(count(200, 1500));
+    a_person_is_answered(&engine).await;
     // It was answered while the background slots stayed busy: the waiting request has not started,
     // and both long answers go on.
     assert!(
@@ -318,6 +338,74 @@ async fn an_interactive_request_starts_at_once_ahead_of_waiting_background_work(
     // A dropped background answer frees its slot for the waiting one.
     drop(busy);
     assert!(matches!(waiting.next().await, Some(Ok(Event::Delta(_)))));
+}
+
+#[tokio::test]
+async fn requests_sent_together_with_one_system_message_hold_its_cache_once() {
+    let engine = engine(4);
+    let museum = museum();
+    let words = ["banana", "volcano", "telescope", "umbrella"];
+    let answers = futures::future::join_all(
+        words
+            .iter()
+            .map(|word| complete(&engine, repeat(Some(&museum), word))),
+    )
+    .await;
+    let mut sharing = 0;
+    let mut prompt = 0;
+    for (word, answer) in words.iter().zip(answers) {
+        let answer = answer.unwrap();
+        let text = answer.text.to_lowercase();
+        assert!(text.contains(word), "asked for {word}, got {text:?}");
+        prompt = answer.usage.prompt_tokens.unwrap();
+        if answer.usage.cached_tokens.unwrap() > prompt * 3 / 4 {
+            sharing += 1;
+        }
+    }
+    // The first decodes the museum; the others wait for it and take its cells.
+    assert_eq!(sharing, 3, "requests that found the museum decoded");
+    let peak = engine.profile().unwrap().cache_peak;
+    assert!(
+        peak < 2 * u64::from(prompt),
+        "four prompts of {prompt} tokens, the museum held once, peaked at {peak} cells"
+    );
+}
+
+#[tokio::test]
+async fn a_request_waits_until_its_prompt_and_answer_fit_in_the_cache() {
+    // 2,048 cells are the interactive slot's; two background answers of up to 900 tokens fill
+    // most of the other 2,048, so a third must wait though a slot is free.
+    let engine = LocalEngine::load(config(4, 4096)).unwrap();
+    let mut busy = two_started(&engine, 900).await;
+    let mut waiting = engine.generate(count(200, 900));
+    for _ in 0..4 {
+        for stream in &mut busy {
+            assert!(matches!(stream.next().await, Some(Ok(Event::Delta(_)))));
+        }
+    }
+    assert!(
+        waiting.next().now_or_never().is_none(),
+        "a third answer of 900 tokens started in a cache that cannot hold it"
+    );
+    // A person's request still starts at once: background work leaves it room.
+    a_person_is_answered(&engine).await;
+    // An answer that ends makes room.
+    drop(busy);
+    assert!(matches!(waiting.next().await, Some(Ok(Event::Delta(_)))));
+    let profile = engine.profile().unwrap();
+    assert!(profile.cache_peak <= 4096, "{profile:?}");
+}
+
+#[test]
+fn a_cache_too_small_for_its_sequences_is_refused_with_what_to_change() {
+    let error = LocalEngine::load(config(4, 3000))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("engine.local.cache_tokens") && error.contains("at least 4096"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
