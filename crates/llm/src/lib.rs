@@ -105,6 +105,9 @@ pub struct Profile {
     pub prompt_secs: f64,
     /// Seconds in decode calls that carried generated tokens only.
     pub generation_secs: f64,
+    /// Seconds spent choosing tokens from the logits (the samplers, a schema's grammar, penalties)
+    /// between decode calls, one thread while the others wait.
+    pub sampling_secs: f64,
     /// The most cells of the KV cache in use at once since the engine started (a peak, so `since`
     /// keeps the later one), and how many there are; 0 where the engine does not say.
     pub cache_peak: u64,
@@ -122,6 +125,7 @@ impl Profile {
             generated: self.generated - earlier.generated,
             prompt_secs: self.prompt_secs - earlier.prompt_secs,
             generation_secs: self.generation_secs - earlier.generation_secs,
+            sampling_secs: self.sampling_secs - earlier.sampling_secs,
             cache_peak: self.cache_peak,
             cache_cells: self.cache_cells,
         }

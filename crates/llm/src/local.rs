@@ -79,6 +79,9 @@ pub struct LocalEngine {
     info: EngineInfo,
     context_per_sequence: u32,
     counters: Arc<Counters>,
+    /// The engine thread, joined on drop: a process that exits while it still frees llama.cpp's
+    /// context crashes.
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// What the engine thread has done since it started; it writes, anyone reads.
@@ -91,6 +94,7 @@ struct Counters {
     generated: AtomicU64,
     prompt_nanos: AtomicU64,
     generation_nanos: AtomicU64,
+    sampling_nanos: AtomicU64,
     cache_peak: AtomicU64,
     cache_cells: AtomicU64,
 }
@@ -110,6 +114,12 @@ impl Counters {
         }
     }
 
+    /// Counts time spent sampling after a decode call.
+    fn sampled(&self, took: Duration) {
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.sampling_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
     fn profile(&self) -> Profile {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         Profile {
@@ -120,6 +130,7 @@ impl Counters {
             generated: read(&self.generated),
             prompt_secs: read(&self.prompt_nanos) as f64 / 1e9,
             generation_secs: read(&self.generation_nanos) as f64 / 1e9,
+            sampling_secs: read(&self.sampling_nanos) as f64 / 1e9,
             cache_peak: read(&self.cache_peak),
             cache_cells: read(&self.cache_cells),
         }
@@ -139,7 +150,7 @@ impl LocalEngine {
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
         let counters = Arc::new(Counters::default());
         let counter = Arc::clone(&counters);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("lyceum-llm-local".into())
             .spawn(move || batcher::run(&config, &job_rx, &ready_tx, &counter))
             .map_err(|error| {
@@ -156,6 +167,7 @@ impl LocalEngine {
             },
             context_per_sequence,
             counters,
+            thread: Some(thread),
         })
     }
 
@@ -173,6 +185,19 @@ impl LocalEngine {
     /// Tokens sampled since the engine started, including those of cancelled generations.
     pub fn tokens_decoded(&self) -> u64 {
         self.counters.generated.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for LocalEngine {
+    /// Closes the job channel and waits for the engine thread to cancel what it was writing (the
+    /// streams are gone with their receivers) and free the model: at most one step.
+    fn drop(&mut self) {
+        drop(std::mem::replace(&mut self.jobs, mpsc::channel().0));
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the local engine thread panicked");
+        }
     }
 }
 

@@ -437,8 +437,8 @@ async fn course(
             outln!(
                 "  engine, {phase}: {} decode steps, {:.1} sequences busy on average; prompts {} \
                  tokens, {} decoded and {} ({:.0}%) reused from the cache; steps with prompt \
-                 tokens {:.0} s, steps generating only {:.0} s; {} tokens sampled; cache peak {} \
-                 of {} tokens",
+                 tokens {:.0} s, steps generating only {:.0} s; {} tokens sampled in {:.0} s; cache \
+                 peak {} of {} tokens",
                 profile.steps,
                 profile.busy as f64 / profile.steps.max(1) as f64,
                 prompt,
@@ -448,6 +448,7 @@ async fn course(
                 profile.prompt_secs,
                 profile.generation_secs,
                 profile.generated,
+                profile.sampling_secs,
                 profile.cache_peak,
                 profile.cache_cells,
             );
@@ -531,27 +532,59 @@ async fn llm(settings: &Settings, tokens: u32, widths: &[u32]) -> anyhow::Result
 }
 
 /// For each width, the local engine with that many sequences and a raw llama.cpp loop over the same
-/// model, threads, prompts and sampling, one after the other in this run, and the engine's share.
+/// model, threads, prompts and sampling, one after the other in this run, and the engine's share. The
+/// raw loop runs twice: with llama.cpp's default cache, a stream per sequence (the baseline), and with
+/// one cache shared by all sequences as the engine has, which tells the cost of sharing the cache
+/// from that of the engine's own work.
 async fn widths_against_raw(
     settings: &Settings,
     tokens: u32,
     widths: &[u32],
 ) -> anyhow::Result<()> {
-    outln!("width   engine tokens/s   raw llama.cpp tokens/s   engine / raw");
+    outln!(
+        "width   engine tokens/s   raw llama.cpp tokens/s   engine / raw   raw, one shared cache   \
+         engine / that   engine time sampling"
+    );
     for &width in widths {
         let mut config = lyceum_app::engine::local_config(settings);
         config.max_sequences = width.max(1) as usize;
         let (model_path, threads) = (config.model_path.clone(), config.threads);
-        let (context, kv_cache) = (config.context_per_sequence, config.kv_cache);
+        let (context, cells, kv_cache) = (
+            config.context_per_sequence,
+            config.cache_tokens,
+            config.kv_cache,
+        );
         let engine = tokio::task::spawn_blocking(move || LocalEngine::load(config)).await??;
+        let started = Instant::now();
         let rate = concurrent(&engine, width.max(1), tokens).await?;
+        let sampling = engine
+            .profile()
+            .map_or(0.0, |profile| profile.sampling_secs)
+            / started.elapsed().as_secs_f64();
         drop(engine);
         let prompts: Vec<String> = (0..width.max(1)).map(essay_text).collect();
-        let raw = tokio::task::spawn_blocking(move || {
-            raw::aggregate(&model_path, threads, &prompts, tokens, context, kv_cache)
-        })
-        .await??;
-        outln!("{width:5}   {rate:15.1}   {raw:22.1}   {:12.2}", rate / raw);
+        let mut raw = Vec::new();
+        for cache in [
+            raw::Cache::Split {
+                context_per_sequence: context,
+            },
+            raw::Cache::Unified { cells },
+        ] {
+            let (model_path, prompts) = (model_path.clone(), prompts.clone());
+            raw.push(
+                tokio::task::spawn_blocking(move || {
+                    raw::aggregate(&model_path, threads, &prompts, tokens, cache, kv_cache)
+                })
+                .await??,
+            );
+        }
+        let (split, unified) = (raw[0], raw[1]);
+        outln!(
+            "{width:5}   {rate:15.1}   {split:22.1}   {:12.2}   {unified:21.1}   {:13.2}   {:19.0}%",
+            rate / split,
+            rate / unified,
+            100.0 * sampling
+        );
     }
     Ok(())
 }

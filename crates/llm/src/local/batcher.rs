@@ -5,7 +5,9 @@
 //! slot while background ones hold at most `max_sequences`, so `interactive_sequences` slots are
 //! always theirs, and have their prompts decoded first; other prompts are decoded oldest first, not
 //! at all while an interactive request is in the batch, and otherwise in chunks small enough that one
-//! arriving meanwhile waits well under a second for the step to end.
+//! arriving meanwhile waits well under a second for the step to end. While an interactive request is
+//! in the batch, all but the oldest two background sequences also pause their answers, so each step,
+//! and each token of the reply, stays short.
 //!
 //! Every sequence's keys and values live in one cache of `cache_tokens` cells (llama.cpp's unified
 //! cache), so memory is set by that number, not by how many sequences run: a request is admitted when
@@ -55,6 +57,11 @@ const MIN_REUSED_TOKENS: usize = 32;
 /// prompt is cut into steps changes the floating-point sums a little, and a request with a seed must
 /// get the same text on every run.
 const BACKGROUND_PROMPT_TOKENS: usize = 128;
+/// Background sequences that go on generating, a token a step, while an interactive one is in the
+/// batch; the others wait with their next token. A step's time grows with its tokens (on the 1.5B
+/// on 2 cores, 16 take about 5× as long as one) and a reply gets one token a step, so beside a full
+/// batch a reply would fall below reading speed; the oldest two keep the courses moving.
+const BACKGROUND_BESIDE_INTERACTIVE: usize = 2;
 
 /// A message's text with every `<|` broken by a zero-width space. The templated prompt is tokenized with
 /// special tokens recognised (the template's own `<|im_start|>` must be), so text that spells one —
@@ -97,7 +104,8 @@ pub fn context_params(kv_cache: KvCache) -> LlamaContextParams {
         .with_type_v(stored)
 }
 
-/// Runs the engine thread until every `LocalEngine` handle is dropped and the work is done.
+/// Runs the engine thread until its `LocalEngine` is dropped; streams still open then end with an
+/// error.
 pub(super) fn run(
     config: &LocalConfig,
     jobs: &mpsc::Receiver<Message>,
@@ -284,8 +292,13 @@ impl<'m> Batcher<'m> {
                     Err(_) => return,
                 }
             }
-            for message in jobs.try_iter() {
-                self.take(message);
+            loop {
+                match jobs.try_recv() {
+                    Ok(message) => self.take(message),
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    // The engine was dropped: what is still being written ends with it.
+                    Err(mpsc::TryRecvError::Disconnected) => return,
+                }
             }
             self.drop_cancelled();
             self.admit();
@@ -635,6 +648,11 @@ impl<'m> Batcher<'m> {
             })?;
             chain.push(LlamaSampler::from(Matcher::new(Ok(parser))));
         }
+        // The 40 likeliest tokens go on. The penalties below look up every candidate in a table of
+        // the answer's tokens: over the whole vocabulary (152k on Qwen) that is a millisecond a token
+        // per sampler, spent while the decoding threads wait. A token outside the 40 is never
+        // chosen anyway: top-p and min-p below keep far fewer.
+        chain.push(LlamaSampler::top_k(40));
         if request.frequency_penalty() > 0.0 {
             // Over the whole answer so far; the schema matcher above has already masked what may follow.
             chain.push(LlamaSampler::penalties(
@@ -663,7 +681,6 @@ impl<'m> Batcher<'m> {
             chain.push(LlamaSampler::greedy());
         } else {
             chain.extend([
-                LlamaSampler::top_k(40),
                 LlamaSampler::top_p(0.95, 1),
                 LlamaSampler::min_p(0.05, 1),
                 LlamaSampler::temp(request.temperature()),
@@ -680,9 +697,37 @@ impl<'m> Batcher<'m> {
         let mut background_budget = BACKGROUND_PROMPT_TOKENS;
         // Generated tokens in this batch, and sequences with any token in it.
         let (mut generating, mut busy) = (0, 0);
+        let someone_waits = self
+            .slots
+            .iter()
+            .flatten()
+            .any(|seq| seq.priority == Priority::Interactive);
+        // While someone waits for a reply, only the oldest few background sequences go on; the rest
+        // keep their next token until the reply is done.
+        let held = if someone_waits {
+            let mut going: Vec<(u64, usize)> = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter_map(|(id, seq)| Some((seq.as_ref()?, id)))
+                .filter(|(seq, _)| seq.priority == Priority::Background && seq.next.is_some())
+                .map(|(seq, id)| (seq.admitted, id))
+                .collect();
+            going.sort_unstable();
+            going
+                .into_iter()
+                .skip(BACKGROUND_BESIDE_INTERACTIVE)
+                .map(|(_, id)| id)
+                .collect()
+        } else {
+            Vec::new()
+        };
         for (id, seq) in self.slots.iter_mut().enumerate() {
             let Some(seq) = seq else { continue };
             seq.logits_at = None;
+            if held.contains(&id) {
+                continue;
+            }
             if let Some(token) = seq.next.take() {
                 if self
                     .batch
@@ -711,13 +756,7 @@ impl<'m> Batcher<'m> {
                 .map(|seq| (seq.priority != Priority::Interactive, seq.admitted))
         });
         // While someone waits for a reply, background prompts wait: a step that decodes a chunk of
-        // one takes seconds, and the reply would get one token per such step. Background
-        // sequences already generating go on, a token a step.
-        let someone_waits = self
-            .slots
-            .iter()
-            .flatten()
-            .any(|seq| seq.priority == Priority::Interactive);
+        // one takes seconds, and the reply would get one token per such step.
         // Before anything of this step is added: a slot's decoded tokens must be in the cache to be
         // shared.
         let waits: Vec<bool> = (0..order.len())
@@ -787,12 +826,14 @@ impl<'m> Batcher<'m> {
             }
             return;
         }
+        let started = Instant::now();
         for id in 0..self.slots.len() {
             match self.sample(id) {
                 Outcome::Continue => {}
                 Outcome::Finished | Outcome::Cancelled => self.release(id),
             }
         }
+        self.counters.sampled(started.elapsed());
     }
 
     /// Samples the next token of sequence `id` if it has logits this step, and sends its text.

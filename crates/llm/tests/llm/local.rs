@@ -265,6 +265,25 @@ async fn a_prefilled_prompt_is_found_whole_by_the_request_that_follows() {
 }
 
 #[tokio::test]
+async fn dropping_the_engine_ends_what_it_was_writing() {
+    let engine = engine(1);
+    let mut long = engine.generate(count(1, 1500));
+    assert!(matches!(long.next().await, Some(Ok(Event::Delta(_)))));
+    // Returns once the engine thread has stopped, a step later, not 1,500 tokens later.
+    drop(engine);
+    let rest = long.collect::<Vec<_>>().await;
+    assert!(
+        rest.len() < 100,
+        "{} more events after the engine was dropped",
+        rest.len()
+    );
+    assert!(
+        !matches!(rest.last(), Some(Ok(Event::Done(_)))),
+        "the answer was finished after the engine was dropped"
+    );
+}
+
+#[tokio::test]
 async fn dropping_a_stream_frees_its_slot_for_a_waiting_request() {
     // One slot: the second request can only start once the first is cancelled.
     let engine = engine(1);
@@ -338,6 +357,37 @@ async fn an_interactive_request_starts_at_once_ahead_of_waiting_background_work(
     // A dropped background answer frees its slot for the waiting one.
     drop(busy);
     assert!(matches!(waiting.next().await, Some(Ok(Event::Delta(_)))));
+}
+
+#[tokio::test]
+async fn while_a_person_waits_only_the_two_oldest_background_answers_go_on() {
+    // Four background answers, all generating, a token each a step.
+    let engine = engine(4);
+    let mut busy = Vec::new();
+    for from in [1, 100, 200, 300] {
+        let mut stream = engine.generate(count(from, 1500));
+        assert!(matches!(stream.next().await, Some(Ok(Event::Delta(_)))));
+        busy.push(stream);
+    }
+    let before = engine.profile().unwrap();
+    a_person_is_answered(&engine).await;
+    let during = engine.profile().unwrap().since(&before);
+    // Every step before the reply was admitted holds the four; every step of the reply holds it
+    // and two of them. Had all four gone on, the reply's steps would hold five.
+    assert!(
+        during.busy <= 4 * during.steps,
+        "{} sequences in {} steps while a person waited: the background did not pause",
+        during.busy,
+        during.steps
+    );
+    // Paused, not dropped: past what each has sent so far, all four go on once the reply is done.
+    for stream in &mut busy {
+        while let Some(Some(_)) = stream.next().now_or_never() {}
+        assert!(
+            matches!(stream.next().await, Some(Ok(Event::Delta(_)))),
+            "a paused background answer did not go on"
+        );
+    }
 }
 
 #[tokio::test]

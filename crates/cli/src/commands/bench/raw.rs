@@ -14,6 +14,17 @@ use llama_cpp_2::sampling::LlamaSampler;
 /// Tokens per `llama_decode` call, as the engine feeds them.
 const BATCH_TOKENS: usize = 1024;
 
+/// How the raw loop lays out its KV cache.
+#[derive(Debug, Clone, Copy)]
+pub enum Cache {
+    /// llama.cpp's default: each sequence has a stream of its own of this many cells and attends
+    /// over it alone.
+    Split { context_per_sequence: u32 },
+    /// One cache of this many cells for all sequences, as the engine runs: every token's attention
+    /// walks the cells all sequences hold and skips those of the others.
+    Unified { cells: u32 },
+}
+
 /// Generated tokens per second, prompt decoding included, when every user message of `prompts` is
 /// answered at once with `tokens` tokens each (end-of-text is not a stop: each writes all of them).
 pub fn aggregate(
@@ -21,7 +32,7 @@ pub fn aggregate(
     threads: usize,
     prompts: &[String],
     tokens: u32,
-    context_per_sequence: u32,
+    cache: Cache,
     kv_cache: lyceum_llm::local::KvCache,
 ) -> anyhow::Result<f64> {
     let backend = lyceum_llm::local::backend()?;
@@ -30,8 +41,15 @@ pub fn aggregate(
     let template = model.chat_template(None)?;
     let width = u32::try_from(prompts.len())?;
     let threads = i32::try_from(threads.max(1))?;
+    let (unified, cells) = match cache {
+        Cache::Split {
+            context_per_sequence,
+        } => (false, width * context_per_sequence),
+        Cache::Unified { cells } => (true, cells),
+    };
     let params = lyceum_llm::local::context_params(kv_cache)
-        .with_n_ctx(NonZeroU32::new(width * context_per_sequence))
+        .with_kv_unified(unified)
+        .with_n_ctx(NonZeroU32::new(cells))
         .with_n_batch(BATCH_TOKENS as u32)
         .with_n_ubatch(512)
         .with_n_seq_max(width)
