@@ -187,7 +187,8 @@ pub struct ArticleFigures {
     pub place: String,
     /// Words of prose, code and formulas aside (characters, in scripts written without spaces).
     pub words: usize,
-    /// Share of its 4-word sequences that occur more than once in it.
+    /// Share of its 4-word sequences that occur more than once in it; a closing list of takeaways
+    /// is measured apart (the larger share counts).
     pub repeated_4grams: f64,
     /// Share of its letters in a script foreign to the course's language.
     pub foreign_script: f64,
@@ -198,14 +199,18 @@ pub struct ArticleFigures {
 impl ArticleFigures {
     /// The figures of the article at `place` of a course in `language`.
     pub fn of(place: &str, article: &str, language: Language) -> Self {
-        let prose = prose(article);
-        let tokens = tokens(&prose);
+        let read = prose(article);
+        let words = tokens(&read);
+        // A closing list of takeaways restates the article, as the unit prompt asks: it is measured
+        // apart, since a summary repeats what came before it while a loop repeats itself.
+        let (body, summary) = closing_summary(article);
+        let repeated = |text: &str| repeated_4grams(&tokens(&prose(text)));
         Self {
             place: place.to_owned(),
-            words: tokens.len(),
-            repeated_4grams: repeated_4grams(&tokens),
-            foreign_script: foreign_script(&prose, language),
-            language: identify(&prose),
+            words: words.len(),
+            repeated_4grams: repeated(body).max(repeated(summary)),
+            foreign_script: foreign_script(&read, language),
+            language: identify(&read),
         }
     }
 
@@ -270,6 +275,80 @@ pub fn structure_problems(article: &str) -> Vec<(Check, String)> {
         problems.push((Check::AboutItself, text));
     }
     problems
+}
+
+/// `article` without the headings that are broken while the text under them is fine, so that the
+/// text is kept rather than written again: a heading that names a part of Lyceum's prompt ("Short
+/// introduction paragraph") or nothing at all, whose text then belongs to the section before it, and
+/// a heading with nothing under it (where an article was cut before another unit's heading, say).
+pub fn without_stray_headings(article: &str) -> String {
+    let mut text = article.trim().to_owned();
+    // Dropping an empty section's heading may empty its parent: a few passes reach what is left.
+    for _ in 0..4 {
+        let lines: Vec<&str> = text.lines().collect();
+        let stray = empty_heading_lines(&lines, |heading| {
+            heading.is_empty() || PROMPT_HEADINGS.contains(&key(heading).as_str())
+        });
+        if stray.is_empty() {
+            break;
+        }
+        let mut kept = Vec::with_capacity(lines.len());
+        for (at, line) in lines.iter().enumerate() {
+            let after_dropped_heading = at > 0 && stray.contains(&(at - 1));
+            let blank_before = kept.last().is_none_or(|line: &&str| line.trim().is_empty());
+            if stray.contains(&at)
+                || (after_dropped_heading && blank_before && line.trim().is_empty())
+            {
+                continue;
+            }
+            kept.push(*line);
+        }
+        text = kept.join("\n").trim().to_owned();
+    }
+    text
+}
+
+/// The indices of the heading lines with nothing under them, in order, and of those `absent` picks
+/// (by the heading's text), which are passed over as if they were not there.
+fn empty_heading_lines(lines: &[&str], absent: impl Fn(&str) -> bool) -> Vec<usize> {
+    let mut empty = Vec::new();
+    // The open heading's rank and line, until a line of content closes it.
+    let mut open: Option<(usize, usize)> = None;
+    let mut in_code = false;
+    for (at, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
+        if fence {
+            in_code = !in_code;
+        }
+        let rank = trimmed.len() - trimmed.trim_start_matches('#').len();
+        let rest = &trimmed[rank..];
+        let is_heading = !in_code
+            && !fence
+            && (1..=6).contains(&rank)
+            && (rest.is_empty() || rest.starts_with(' '));
+        if !is_heading {
+            open = None;
+            continue;
+        }
+        let heading = rest.trim().trim_end_matches('#').trim();
+        if absent(heading) {
+            empty.push(at);
+            continue;
+        }
+        if let Some((open_rank, open_at)) = open
+            && rank <= open_rank
+        {
+            empty.push(open_at);
+        }
+        open = Some((rank, at));
+    }
+    empty.extend(open.map(|(_, at)| at));
+    empty.sort_unstable();
+    empty
 }
 
 /// How much an article says, as the number of different words of its prose (numbers aside). Of
@@ -496,10 +575,14 @@ impl Report {
     }
 
     fn article(&mut self, place: &str, article: &str, language: Language, scope: &Scope) {
-        for heading in headings(article) {
-            if scope.is_outside(heading) {
+        // Where the writer would have ended the text.
+        let mut at = 0;
+        for line in article.split_inclusive('\n') {
+            if scope.ends_text(line.trim_end(), &article[..at]) {
+                let heading = line.trim().trim_start_matches('#').trim();
                 self.find(Check::OffScopeHeading, place, heading);
             }
+            at += line.len();
         }
         for (check, text) in structure_problems(article) {
             self.find(check, place, &text);
@@ -604,6 +687,18 @@ impl Scope {
             // "Unit 1.2.3" in unit 1.2 is one of its own sections.
             own.iter().any(|own| own == number) || number.starts_with(&format!("{unit}."))
         };
+        // "Section 1.1.2: Movable type" in unit 1.1 numbers itself as one of the unit's own
+        // sections, whatever its title says.
+        let numbered_own = match words.as_slice() {
+            [part, number, ..] if STRUCTURE_WORDS.contains(&part.as_str()) => Some(number),
+            [number, ..] => Some(number),
+            [] => None,
+        }
+        .map(|number| number.trim_end_matches('.'))
+        .is_some_and(|number| number == unit || number.starts_with(&format!("{unit}.")));
+        if numbered_own {
+            return false;
+        }
         let numbers_another_part = matches!(words.as_slice(), [part, number, ..]
             if COURSE_PARTS.contains(&part.as_str())
                 && (is_number(number) || is_roman(number))
@@ -627,6 +722,22 @@ impl Scope {
         line.starts_with('#')
             && line.trim_start_matches('#').starts_with(' ')
             && self.is_outside(line)
+    }
+
+    /// Whether the unit's text, `before` so far, ends before `line`: a heading outside the unit
+    /// ([`Scope::is_outside_line`]) that is no deeper than every heading before it. A deeper one
+    /// ("#### 3. Print in communication" under "### Effects of print") is a part of a section of
+    /// the unit's own, whatever its title says; the model that goes on with the next unit starts it
+    /// at the top.
+    pub fn ends_text(&self, line: &str, before: &str) -> bool {
+        let line = line.trim_start();
+        let rank = line.len() - line.trim_start_matches('#').len();
+        let top = ranked_headings(before)
+            .into_iter()
+            .map(|(rank, _)| rank)
+            .min()
+            .unwrap_or(usize::MAX);
+        rank <= top && self.is_outside_line(line)
     }
 }
 
@@ -1179,34 +1290,11 @@ pub fn is_broken_heading(heading: &str) -> bool {
 /// The headings of a Markdown text with nothing under them: the next line with text is a heading
 /// of the same rank or higher, or there is none.
 fn empty_sections(text: &str) -> Vec<&str> {
-    let mut empty = Vec::new();
-    // The open heading's rank and text, until a line of content closes it.
-    let mut open: Option<(usize, &str)> = None;
-    let mut in_code = false;
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() {
-            continue;
-        }
-        let fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
-        if fence {
-            in_code = !in_code;
-        }
-        let rank = trimmed.len() - trimmed.trim_start_matches('#').len();
-        let is_heading = !in_code && !fence && rank > 0 && trimmed[rank..].starts_with(' ');
-        if !is_heading {
-            open = None;
-            continue;
-        }
-        if let Some((open_rank, heading)) = open
-            && rank <= open_rank
-        {
-            empty.push(heading);
-        }
-        open = Some((rank, trimmed[rank..].trim()));
-    }
-    empty.extend(open.map(|(_, heading)| heading));
-    empty
+    let lines: Vec<&str> = text.lines().collect();
+    empty_heading_lines(&lines, |_| false)
+        .into_iter()
+        .map(|at| lines[at].trim().trim_start_matches('#').trim())
+        .collect()
 }
 
 /// Phrases with which a text points at itself, in the languages a course is most often written in.
@@ -1350,6 +1438,42 @@ fn prose(text: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// An article cut before its last heading when the section under it holds a list (the "Key
+/// takeaways" a unit ends with, in whatever language), and that section; the whole article and
+/// nothing otherwise.
+fn closing_summary(article: &str) -> (&str, &str) {
+    let mut last_heading = None;
+    let mut in_code = false;
+    let mut at = 0;
+    for line in article.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_code = !in_code;
+        } else if !in_code
+            && trimmed.starts_with('#')
+            && trimmed.trim_start_matches('#').starts_with(' ')
+        {
+            last_heading = Some(at);
+        }
+        at += line.len();
+    }
+    let Some(start) = last_heading else {
+        return (article, "");
+    };
+    let is_item = |line: &str| {
+        let line = line.trim_start();
+        let numbered = line.trim_start_matches(|c: char| c.is_ascii_digit());
+        ["- ", "* ", "+ "].iter().any(|mark| line.starts_with(mark))
+            || (numbered.len() < line.len()
+                && (numbered.starts_with(". ") || numbered.starts_with(") ")))
+    };
+    if article[start..].lines().skip(1).any(is_item) {
+        article.split_at(start)
+    } else {
+        (article, "")
+    }
 }
 
 /// Lowercase tokens of prose: words, or single characters in scripts written without spaces.
@@ -1771,6 +1895,24 @@ mod tests {
     }
 
     #[test]
+    fn a_unit_ends_at_another_units_heading_at_its_top_not_at_a_subsection_so_named() {
+        let scope = Scope::new(1, 3, "The rise of newspapers", ["The role of print"]);
+        let before = "Intro.\n\n## Early papers\n\n### Pamphlets\n\nText.\n";
+        for line in ["#### 3. The role of print", "### The role of print"] {
+            assert!(!scope.ends_text(line, before), "{line}");
+        }
+        for line in [
+            "## The role of print",
+            "# Unit 1.4: The role of print",
+            "## Unit 2.1",
+        ] {
+            assert!(scope.ends_text(line, before), "{line}");
+        }
+        assert!(scope.ends_text("#### The role of print", "Intro only.\n"));
+        assert!(!scope.ends_text("## Papers in the 1800s", before));
+    }
+
+    #[test]
     fn headings_of_other_units_are_outside_a_unit_and_its_own_sections_are_not() {
         let scope = Scope::new(
             1,
@@ -1795,6 +1937,8 @@ mod tests {
             "### A step-by-step guide to antibodies and memory",
             "## Unit 1.1.2: Symptoms",
             "## 1.1.3 Symptoms",
+            "#### Section 1.1.2: Antibodies and memory",
+            "### 1.1.4 Fever",
             "## Step 1: Install Python",
             "## Exercise 2",
             "## Fever and chills",
@@ -1836,6 +1980,51 @@ mod tests {
             different_words(&looped)
         );
         assert!(different_words(prose) > 40, "{}", different_words(prose));
+    }
+
+    #[test]
+    fn takeaways_that_restate_the_article_are_no_loop_but_a_looping_list_is() {
+        let english = language("en");
+        let sections = [
+            "Printing broadened the spread of knowledge and ideas across Europe within decades",
+            "Printing revolutionized education by giving access to books beyond the reach of the rich",
+            "Printing changed communication by carrying news quickly across long distances",
+        ];
+        let body: String = sections
+            .iter()
+            .enumerate()
+            .map(|(n, text)| format!("## Part {n}\n\n{text}. It was slow before.\n\n"))
+            .collect();
+        let restating = format!(
+            "{body}### Key takeaways\n\n{}",
+            sections.map(|text| format!("1. {text}.\n")).concat()
+        );
+        let figures = ArticleFigures::of("unit 1.1", &restating, english);
+        assert!(
+            figures.repeated_4grams < MAX_REPEATED_4GRAMS,
+            "{}",
+            figures.repeated_4grams
+        );
+        // Measured over the whole text, the summary alone would make it read as a loop.
+        assert!(repeated_4grams(&tokens(&prose(&restating))) > MAX_REPEATED_4GRAMS);
+
+        let looping = format!(
+            "{body}## Key takeaways\n\n{}",
+            "- Printing spread knowledge across Europe.\n".repeat(6)
+        );
+        let figures = ArticleFigures::of("unit 1.1", &looping, english);
+        assert!(
+            figures.repeated_4grams > MAX_REPEATED_4GRAMS,
+            "{}",
+            figures.repeated_4grams
+        );
+        let looping_body = format!("{}## Key takeaways\n\n- One.\n", body.repeat(3));
+        let figures = ArticleFigures::of("unit 1.1", &looping_body, english);
+        assert!(
+            figures.repeated_4grams > MAX_REPEATED_4GRAMS,
+            "{}",
+            figures.repeated_4grams
+        );
     }
 
     #[test]
@@ -2059,6 +2248,24 @@ mod tests {
         ] {
             assert_eq!(dangling_word(title), None, "{title}");
         }
+    }
+
+    #[test]
+    fn stray_headings_go_and_the_text_under_them_stays() {
+        // A heading that names the prompt, an empty one, an empty section in the middle, and a
+        // section emptied where the article was cut.
+        let article = "## Short introduction paragraph\n\nPrinting changed Europe.\n\n\
+            ## Gutenberg\n\nHe built a press.\n\n##\n\nMore on him.\n\n## Paper\n\n\
+            ## Ink\n\nOil-based ink.\n\n```\n## kept in code\n```\n\n\
+            ## Evolution of printing\n\n#### The spread of presses\n";
+        let repaired = without_stray_headings(article);
+        assert_eq!(
+            repaired,
+            "Printing changed Europe.\n\n## Gutenberg\n\nHe built a press.\n\nMore on him.\n\n\
+             ## Ink\n\nOil-based ink.\n\n```\n## kept in code\n```"
+        );
+        assert_eq!(structure_problems(&repaired), Vec::new());
+        assert_eq!(without_stray_headings(GOOD_ARTICLE), GOOD_ARTICLE.trim());
     }
 
     #[test]

@@ -7,7 +7,8 @@ const MAX_TAKEAWAY_CHARS: usize = 700;
 
 /// A generated article or overview titled `title` as it is stored: trimmed, without a fence wrapped
 /// around the whole text, and without a leading `#` heading or a leading heading of any rank that
-/// repeats the title ("## Unit 1.2: Cells" over "Cells"): pages show the title themselves.
+/// repeats the title ("## Unit 1.2: Cells" over "Cells"): pages show the title themselves; and
+/// without stray headings ([`quality::without_stray_headings`]).
 pub fn clean_article(raw: &str, title: &str) -> String {
     let mut text = raw.trim();
     if let Some(inner) = text.strip_prefix("```") {
@@ -33,7 +34,7 @@ pub fn clean_article(raw: &str, title: &str) -> String {
             .map_or("", |(_, rest)| rest)
             .trim_start();
     }
-    text.to_owned()
+    quality::without_stray_headings(text)
 }
 
 /// A short summary of a written unit for the prompt of the unit after it: its last `##` section when

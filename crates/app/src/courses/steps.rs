@@ -74,19 +74,19 @@ impl Lyceum {
         tokens: &mut Tokens,
         on_delta: &mut (dyn FnMut(&str) + Send),
     ) -> Result<String, GenerateError> {
-        self.stream_until(request, tokens, on_delta, &|_| false)
+        self.stream_until(request, tokens, on_delta, &|_, _| false)
             .await
     }
 
-    /// [`Lyceum::stream`], but generation stops at the first whole line `stop` refuses, and the text
-    /// ends before it (an article that starts the next unit's heading, say). The engine's token
+    /// [`Lyceum::stream`], but generation stops at the first whole line `stop` refuses (it sees the
+    /// line and the text before it), and the text ends before it (an article that starts the next unit's heading, say). The engine's token
     /// counts of a stopped generation are unknown.
     pub(super) async fn stream_until(
         &self,
         request: Request,
         tokens: &mut Tokens,
         on_delta: &mut (dyn FnMut(&str) + Send),
-        stop: &(dyn Fn(&str) -> bool + Sync),
+        stop: &(dyn Fn(&str, &str) -> bool + Sync),
     ) -> Result<String, GenerateError> {
         let mut stream = self.engine.generate(request);
         let mut text = String::new();
@@ -98,7 +98,7 @@ impl Lyceum {
                     text.push_str(&delta);
                     while let Some(end) = text[line_start..].find('\n') {
                         let line = &text[line_start..line_start + end];
-                        if stop(line) {
+                        if stop(line, &text[..line_start]) {
                             tracing::info!(
                                 line,
                                 kept = text[..line_start].len(),

@@ -179,7 +179,7 @@ impl Lyceum {
                         "week overview",
                         &module.title,
                         generation_id,
-                        &|_| false,
+                        &|_, _| false,
                         &|text| rewrite_reasons(text, course.language, MIN_OVERVIEW_WORDS),
                     )
                     .await?;
@@ -235,7 +235,7 @@ impl Lyceum {
                         "unit",
                         &unit.title,
                         generation_id,
-                        &|line| scope.is_outside_line(line),
+                        &|line, before| scope.ends_text(line, before),
                         &|text| article_rewrite_reasons(text, course.language),
                     )
                     .await?;
@@ -359,7 +359,7 @@ impl Lyceum {
         what: &'static str,
         title: &str,
         generation_id: i64,
-        stop: &(dyn Fn(&str) -> bool + Sync),
+        stop: &(dyn Fn(&str, &str) -> bool + Sync),
         judge: &(dyn Fn(&str) -> Vec<String> + Sync),
     ) -> Result<(String, GenerationStats, LiveWriter), GenerateError> {
         let started = Instant::now();

@@ -723,29 +723,47 @@ async fn an_article_that_loops_is_written_again_with_a_new_seed() {
     );
 }
 
-#[tokio::test]
-async fn an_article_with_broken_sections_is_written_again() {
+/// Unit 1.1 of a new one-week course, answered first with `answer` (then by the scripted model):
+/// how often it was asked for, how many answers were thrown away, and the text stored.
+async fn unit_first_answered_with(answer: String) -> (usize, u64, String) {
     let test = spawn_app(0).await;
     let (_, course) = test.confirmed_course(1, 1).await;
-    // Long and varied enough to keep, but its form is broken: a heading still marked "##", the
-    // prompt's words as a heading, and a closing section with nothing in it.
-    let broken = lyceum_testkit::article("Budgets")
-        .replace("## The idea", "## ## The idea")
-        .replace("## Working through an example", "## Introduction paragraph")
-        + "\n## Further practice\n";
-    test.model.script("unit 1.1", Action::Answer(broken));
+    test.model.script("unit 1.1", Action::Answer(answer));
     test.drain_jobs().await;
-    let units = test
+    let asked = test
         .model
         .calls()
         .into_iter()
         .filter(|call| call.key == "unit 1.1")
         .count();
-    assert_eq!(units, 2, "the broken article was kept");
     let exported = export::load(&test.app.store, &course).await.unwrap();
-    let body = exported.weeks[0].units[0].body.as_deref().unwrap();
+    let body = exported.weeks[0].units[0].body.clone().unwrap();
+    (asked, test.app.metrics.discarded_so_far().answers, body)
+}
+
+#[tokio::test]
+async fn an_article_with_broken_sections_is_written_again() {
+    // Long and varied enough to keep, but its form is broken: a heading still marked "##".
+    let broken = lyceum_testkit::article("Budgets").replace("## The idea", "## ## The idea");
+    let (asked, _, body) = unit_first_answered_with(broken).await;
+    assert_eq!(asked, 2, "the broken article was kept");
     assert!(!body.contains("## ##"), "{body}");
+}
+
+#[tokio::test]
+async fn stray_headings_are_dropped_and_the_article_is_kept_without_writing_it_again() {
+    // The prompt's words as a heading over good text, and a closing heading with nothing under it
+    // (the article was cut before another unit's heading): the text itself is fine.
+    let stray = lyceum_testkit::article("Budgets").replace(
+        "## Working through an example",
+        "## Short introduction paragraph",
+    ) + "\n## Further practice\n";
+    let (asked, discarded, body) = unit_first_answered_with(stray).await;
+    assert_eq!(asked, 1, "a good text was written again for its headings");
+    assert_eq!(discarded, 0);
+    assert!(!body.contains("introduction paragraph"), "{body}");
     assert!(!body.contains("Further practice"), "{body}");
+    assert!(body.contains("## The idea"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
