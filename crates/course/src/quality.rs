@@ -977,8 +977,9 @@ pub fn refers_to_position(explanation: &str, options: &[String]) -> bool {
 }
 
 /// What two options of a question are compared by: without numbering before them, lowercase letters
-/// and digits with single spaces ("3. Key takeaways" and "key takeaways!" are the same; "1914" and
-/// "1918" differ).
+/// and digits with single spaces, without a leading article and with plural endings set aside ("3. Key
+/// takeaways" and "key takeaway!" are the same, as are "The thyroid glands" and "thyroid gland";
+/// "1914" and "1918" differ). A learner reads options that differ only so as the same answer twice.
 pub fn option_key(option: &str) -> String {
     let trimmed = option.trim_start_matches(['#', '*', '(', '[', ' ']);
     let text = if is_numbered(trimmed) {
@@ -988,7 +989,36 @@ pub fn option_key(option: &str) -> String {
     } else {
         trimmed
     };
-    normalized(text, char::is_alphanumeric)
+    let text = normalized(text, char::is_alphanumeric);
+    let mut words: Vec<&str> = text.split(' ').collect();
+    if words.len() > 1 && matches!(words[0], "the" | "a" | "an") {
+        words.remove(0);
+    }
+    words
+        .into_iter()
+        .map(singular)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A lowercase word without its plural ending, for comparing ("glands" → "gland", "bodies" →
+/// "body", "boxes" → "box"); words of three letters or fewer and those ending in "ss", "us" or "is"
+/// ("glass", "virus", "analysis") are kept whole. Both words compared go through it, so a wrong stem
+/// ("diabete") does no harm.
+fn singular(word: &str) -> String {
+    if word.chars().count() <= 3 || ["ss", "us", "is"].iter().any(|end| word.ends_with(end)) {
+        return word.to_owned();
+    }
+    if let Some(stem) = word.strip_suffix("ies") {
+        return format!("{stem}y");
+    }
+    if ["sses", "xes", "ches", "shes", "zes"]
+        .iter()
+        .any(|end| word.ends_with(end))
+    {
+        return word[..word.len() - 2].to_owned();
+    }
+    word.strip_suffix('s').unwrap_or(word).to_owned()
 }
 
 /// An option that carries the syntax of the JSON it was written in: a brace, a bracket next to a
@@ -1889,7 +1919,16 @@ mod tests {
     #[test]
     fn options_are_compared_without_numbering_case_or_punctuation() {
         assert_eq!(option_key("3. Key Takeaways"), option_key("key takeaways!"));
-        assert_eq!(option_key("B) Antigens"), "antigens");
+        assert_eq!(option_key("B) Antigens"), "antigen");
+        assert_eq!(
+            option_key("Thyroid glands."),
+            option_key("the thyroid gland")
+        );
+        assert_eq!(option_key("Bodies"), option_key("body"));
+        assert_eq!(option_key("Boxes"), option_key("box"));
+        assert_ne!(option_key("Virus"), option_key("Viru"));
+        assert_ne!(option_key("Glass"), option_key("Gla"));
+        assert_eq!(option_key("A"), "a", "an option of one word keeps it");
         assert_ne!(option_key("1914"), option_key("1918"));
         assert_ne!(option_key("Vitamin C"), option_key("Vitamin D"));
     }
