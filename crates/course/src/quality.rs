@@ -728,8 +728,12 @@ impl Scope {
     /// ([`Scope::is_outside_line`]) that is no deeper than every heading before it. A deeper one
     /// ("#### 3. Print in communication" under "### Effects of print") is a part of a section of
     /// the unit's own, whatever its title says; the model that goes on with the next unit starts it
-    /// at the top.
+    /// at the top. A text never ends before it has begun: a model that opens with its week's title
+    /// goes on to write the unit under it.
     pub fn ends_text(&self, line: &str, before: &str) -> bool {
+        if before.trim().is_empty() {
+            return false;
+        }
         let line = line.trim_start();
         let rank = line.len() - line.trim_start_matches('#').len();
         let top = ranked_headings(before)
@@ -1949,6 +1953,10 @@ mod tests {
         }
         assert!(scope.ends_text("#### The role of print", "Intro only.\n"));
         assert!(!scope.ends_text("## Papers in the 1800s", before));
+        // Nothing written yet: the model opened with another heading and writes the unit under it.
+        for before in ["", "\n\n"] {
+            assert!(!scope.ends_text("## The role of print", before));
+        }
     }
 
     #[test]
