@@ -22,6 +22,7 @@ pub mod markdown;
 pub mod metrics;
 pub mod models;
 pub mod passkeys;
+pub mod search;
 pub mod settings;
 pub mod tutor;
 pub mod worker;
@@ -57,6 +58,8 @@ pub struct Lyceum {
     /// The secret the tutor's instructions carry, new in every process: a reply that repeats it is
     /// withheld ([`tutor`]).
     pub tutor_canary: String,
+    /// Search by meaning, when the sentence encoder is installed.
+    pub meaning: Option<search::Meaning>,
 }
 
 /// Why the application could not start.
@@ -95,7 +98,8 @@ impl Lyceum {
         let engine = tokio::task::spawn_blocking(move || engine::build(&for_engine))
             .await
             .map_err(|error| LlmError::Engine(format!("loading the model panicked: {error}")))??;
-        Self::new(settings, store, Arc::new(engine))
+        let encoder = load_encoder(&settings).await;
+        Self::with_encoder(settings, store, Arc::new(engine), encoder)
     }
 
     /// An application from parts already built; fails when mail is set up wrongly.
@@ -103,6 +107,16 @@ impl Lyceum {
         settings: Settings,
         store: Store,
         engine: Arc<dyn Engine>,
+    ) -> Result<Arc<Self>, StartError> {
+        Self::with_encoder(settings, store, engine, None)
+    }
+
+    /// [`Lyceum::new`] with search by meaning through `encoder`.
+    pub fn with_encoder(
+        settings: Settings,
+        store: Store,
+        engine: Arc<dyn Engine>,
+        encoder: Option<Arc<lyceum_llm::encoder::Encoder>>,
     ) -> Result<Arc<Self>, StartError> {
         let mailer = lyceum_mail::Mailer::new(&settings.mail_config())?;
         Ok(Arc::new(Self {
@@ -116,7 +130,36 @@ impl Lyceum {
             metrics: metrics::Metrics::default(),
             unit_prompts: courses::UnitPrompts::default(),
             tutor_canary: tutor_canary(),
+            meaning: encoder.map(search::Meaning::new),
         }))
+    }
+}
+
+/// The sentence encoder `lyceum model install` put in the models folder, loaded; `None`, and search
+/// by words alone, when it is not there or does not load (which is said in the log).
+async fn load_encoder(settings: &Settings) -> Option<Arc<lyceum_llm::encoder::Encoder>> {
+    let path = settings.models_dir().join(models::ENCODER.file_name);
+    if !path.exists() {
+        tracing::info!(
+            path = %path.display(),
+            "search by meaning is off: the sentence encoder is not installed (`lyceum model install`)"
+        );
+        return None;
+    }
+    let config = lyceum_llm::encoder::EncoderConfig {
+        model_path: path,
+        threads: settings.local_threads(),
+    };
+    match tokio::task::spawn_blocking(move || lyceum_llm::encoder::Encoder::load(&config)).await {
+        Ok(Ok(encoder)) => Some(Arc::new(encoder)),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "search by meaning is off: the sentence encoder did not load");
+            None
+        }
+        Err(error) => {
+            tracing::error!(%error, "search by meaning is off: loading the sentence encoder panicked");
+            None
+        }
     }
 }
 

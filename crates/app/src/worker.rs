@@ -339,6 +339,8 @@ impl Worker {
                     Err(error) => Err(error),
                 }
             }
+            // The item keeps no vector until its next edit or `lyceum search reindex`.
+            Task::Embed(_) => self.app.store.complete_job(job.id).await,
             Task::Unknown { .. } => Ok(()),
         };
         if let Err(error) = recorded {
@@ -388,6 +390,15 @@ impl Worker {
                 }
             }
             Task::Deliver(delivery_id) => self.deliver(job, *delivery_id).await,
+            Task::Embed(item) => match self.app.embed(*item).await {
+                Ok(()) => self.app.store.complete_job(job.id).await,
+                Err(crate::search::EmbedError::Store(error)) => Err(error),
+                // The encoder failing is not the queue's problem: said, and left for a reindex.
+                Err(error) => {
+                    tracing::error!(job = job.id, item = %item.key(), %error, "could not embed an item for search by meaning");
+                    self.app.store.complete_job(job.id).await
+                }
+            },
             Task::Unknown { kind, .. } => {
                 tracing::error!(job = job.id, %kind, "a job of a kind this version does not know; dropping it");
                 self.app.store.complete_job(job.id).await

@@ -7,6 +7,7 @@ pub mod courses;
 pub mod generate;
 pub mod mail;
 pub mod model;
+pub mod search;
 pub mod serve;
 pub mod users;
 

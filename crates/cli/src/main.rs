@@ -69,6 +69,9 @@ enum Command {
     Languages,
     /// Ask the configured language model something and watch the answer stream.
     Chat(commands::chat::Args),
+    /// The search index: rebuild the vectors of search by meaning.
+    #[command(subcommand)]
+    Search(commands::search::Command),
     /// Install, list and download models.
     #[command(subcommand)]
     Model(commands::model::Command),
@@ -132,6 +135,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(args) => runtime.block_on(commands::generate::run(&settings, args)),
         Command::Courses(command) => runtime.block_on(commands::courses::run(&settings, command)),
         Command::Users(command) => runtime.block_on(commands::users::run(&settings, command)),
+        Command::Search(command) => runtime.block_on(commands::search::run(&settings, command)),
         Command::Mail(command) => runtime.block_on(commands::mail::run(&settings, command)),
         Command::Export(args) => runtime.block_on(commands::courses::export(&settings, args)),
         Command::Worker(args) => runtime.block_on(commands::courses::worker(&settings, args)),

@@ -5,6 +5,7 @@
 //! limit and usage accounting). It knows nothing about courses, storage or settings files: callers build
 //! the engine configs and the requests.
 
+pub mod encoder;
 mod error;
 mod governor;
 pub mod local;

@@ -8,7 +8,7 @@
 mod batcher;
 mod cells;
 
-pub use batcher::{backend, context_params, model_params};
+pub use batcher::{backend, context_params, load_model, model_params};
 
 use std::fs::File;
 use std::io::Read;

@@ -137,13 +137,25 @@ enum Listing {
 }
 
 /// Deletes, in the open transaction `$tx`, the courses `c` matching `$filter` (SQL written here, with
-/// one parameter `$1` bound to `$param`) and the jobs still queued to write them; how many courses
-/// went.
+/// one parameter `$1` bound to `$param`) and the jobs still queued to write or embed them; how many
+/// courses went.
 macro_rules! delete_courses {
     ($tx:ident, $filter:expr, $param:expr) => {{
         sqlx::query(concat!(
             "DELETE FROM jobs WHERE kind = 'generate' AND payload IN (SELECT CAST(g.id AS TEXT) \
              FROM generations g JOIN courses c ON c.id = g.course_id WHERE ",
+            $filter,
+            ")"
+        ))
+        .bind($param)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query(concat!(
+            "DELETE FROM jobs WHERE kind = 'embed' AND payload IN ( \
+             SELECT 'course:' || c.id FROM courses c WHERE ",
+            $filter,
+            " UNION ALL SELECT 'unit:' || u.id FROM units u JOIN courses c ON c.id = u.course_id \
+             WHERE ",
             $filter,
             ")"
         ))

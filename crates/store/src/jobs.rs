@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use crate::vectors::VectorItem;
 use crate::{Backend, Store, StoreError, with_pool};
 
 /// The priority of work someone is waiting for; ordinary jobs have 0.
@@ -34,6 +35,9 @@ pub enum Task {
     Deliver(i64),
     /// Send a subscription its next unit when due: its id.
     Drip(i64),
+    /// Make a unit's or a course's vector for search by meaning (queued by the database itself
+    /// whenever what the vector is made from changes; see the `vectors` migrations).
+    Embed(VectorItem),
     /// A kind this version does not know (queued by a newer one), as stored.
     Unknown {
         /// The stored kind.
@@ -51,6 +55,7 @@ impl Task {
             Self::Draft(_) => "draft",
             Self::Deliver(_) => "deliver",
             Self::Drip(_) => "drip",
+            Self::Embed(_) => "embed",
             Self::Unknown { kind, .. } => kind,
         }
     }
@@ -59,6 +64,7 @@ impl Task {
         match self {
             Self::Generate(id) | Self::Deliver(id) | Self::Drip(id) => id.to_string(),
             Self::Draft(id) => id.clone(),
+            Self::Embed(item) => item.key(),
             Self::Unknown { payload, .. } => payload.clone(),
         }
     }
@@ -77,6 +83,10 @@ impl Task {
                 Err(_) => Self::Unknown { kind, payload },
             },
             "draft" => Self::Draft(payload),
+            "embed" => match VectorItem::parse(&payload) {
+                Some(item) => Self::Embed(item),
+                None => Self::Unknown { kind, payload },
+            },
             _ => Self::Unknown { kind, payload },
         }
     }

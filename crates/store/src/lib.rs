@@ -23,6 +23,7 @@ pub mod learning;
 pub mod mail;
 pub mod passkeys;
 pub mod search;
+pub mod vectors;
 pub mod versions;
 
 use std::str::FromStr;

@@ -5,13 +5,16 @@
 //! them from a person: whatever is typed answers normally. Courses that are private, unlisted or
 //! hidden appear only in their maker's results (hidden ones in nobody's).
 
-use crate::{Backend, Store, StoreError};
+use crate::{Backend, Store, StoreError, with_pool};
 
 /// At most this many words of a query count; the rest are ignored.
 pub const MAX_TERMS: usize = 12;
 
 /// A word longer than this is cut to it (no real word is; it keeps a pasted blob cheap).
 const MAX_TERM_CHARS: usize = 40;
+
+/// Words in the opening shown for an item found by its meaning.
+const OPENING_WORDS: usize = 30;
 
 /// The marks the engines put around a matched word in a snippet. A stray one in stored text can at
 /// worst mark the wrong words: every mark becomes a whole `<mark>` element of escaped text.
@@ -39,6 +42,7 @@ pub struct Found {
 /// A course that matched, by its title, summary or weeks' titles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CourseHit {
+    pub id: i64,
     pub slug: String,
     pub title: String,
     /// From its summary and weeks' titles.
@@ -48,6 +52,7 @@ pub struct CourseHit {
 /// A unit that matched, by its title or text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitHit {
+    pub id: i64,
     pub course_slug: String,
     pub course_title: String,
     /// Its week's number, from 1.
@@ -67,6 +72,23 @@ pub struct Snippet {
 }
 
 impl Snippet {
+    /// The opening of a text, its headings left out, about as long as the engines' snippets: for
+    /// an item found by its meaning, which has no matched words to mark.
+    fn opening(text: &str) -> Self {
+        let prose = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let words: Vec<&str> = prose.split_whitespace().collect();
+        let mut opening = words[..words.len().min(OPENING_WORDS)].join(" ");
+        if words.len() > OPENING_WORDS {
+            opening.push('…');
+        }
+        // Unmarked: any stray mark in the text is dropped as in a marked snippet.
+        Self::parse(&opening.replace([START, END], ""))
+    }
+
     /// Reads the engines' marked text: marks become parts, stray marks are dropped, and Markdown's
     /// emphasis and heading signs go (the passage is read as a sentence, not rendered).
     fn parse(marked: &str) -> Self {
@@ -169,8 +191,8 @@ fn tsquery(terms: &[String]) -> String {
 /// Who may find a course: anyone when it is public, its maker otherwise, nobody while it is hidden.
 const FINDABLE: &str = "c.hidden_at IS NULL AND (c.visibility = 'public' OR c.owner_id = $2)";
 
-type CourseRow = (String, String, String);
-type UnitRow = (String, String, i64, i64, String, String);
+type CourseRow = (i64, String, String, String);
+type UnitRow = (i64, String, String, i64, i64, String, String);
 
 impl Store {
     /// Courses and units that hold every word of the query (the last also as the start of a word),
@@ -184,7 +206,7 @@ impl Store {
             Backend::Sqlite(pool) => {
                 let matching = fts5_query(&terms);
                 let courses = sqlx::query_as(&format!(
-                    "SELECT c.slug, c.title, \
+                    "SELECT c.id, c.slug, c.title, \
                             snippet(course_search, 1, char(2), char(3), '…', 24) \
                      FROM course_search JOIN courses c ON c.id = course_search.rowid \
                      WHERE course_search MATCH $1 AND {FINDABLE} \
@@ -196,7 +218,7 @@ impl Store {
                 .fetch_all(pool)
                 .await?;
                 let units = sqlx::query_as(&format!(
-                    "SELECT c.slug, c.title, m.number, u.number, u.title, \
+                    "SELECT u.id, c.slug, c.title, m.number, u.number, u.title, \
                             snippet(unit_search, 1, char(2), char(3), '…', 24) \
                      FROM unit_search JOIN units u ON u.id = unit_search.rowid \
                      JOIN modules m ON m.id = u.module_id JOIN courses c ON c.id = u.course_id \
@@ -225,7 +247,7 @@ impl Store {
                                 ts_rank(c.search, q.query) AS rank \
                          FROM q JOIN courses c ON c.language = q.language AND c.search @@ q.query \
                          WHERE {FINDABLE} ORDER BY rank DESC, c.id LIMIT $3) \
-                     SELECT slug, title, ts_headline(config, summary, query, \
+                     SELECT id, slug, title, ts_headline(config, summary, query, \
                                 'StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12') \
                      FROM best ORDER BY rank DESC, id"
                 ))
@@ -243,7 +265,7 @@ impl Store {
                          JOIN units u ON u.course_id = c.id AND u.search @@ q.query \
                          JOIN modules m ON m.id = u.module_id \
                          WHERE {FINDABLE} ORDER BY rank DESC, u.id LIMIT $3) \
-                     SELECT slug, course_title, week, number, title, \
+                     SELECT id, slug, course_title, week, number, title, \
                             ts_headline(config, body, query, \
                                 'StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12') \
                      FROM best ORDER BY rank DESC, id"
@@ -256,29 +278,78 @@ impl Store {
                 (courses, units)
             }
         };
-        Ok(Found {
-            courses: courses
-                .into_iter()
-                .map(|(slug, title, snippet)| CourseHit {
-                    slug,
+        Ok(found(courses, units, Snippet::parse))
+    }
+
+    /// The units and courses of these ids that `viewer` may find, in the order given, each with the
+    /// start of its text as its snippet: what search by meaning found.
+    pub async fn search_hits(
+        &self,
+        unit_ids: &[i64],
+        course_ids: &[i64],
+        viewer: Option<i64>,
+    ) -> Result<Found, StoreError> {
+        // The ids are numbers from the store itself, written into the statement as such.
+        let list = |ids: &[i64]| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let mut courses: Vec<CourseRow> = Vec::new();
+        let mut units: Vec<UnitRow> = Vec::new();
+        if !course_ids.is_empty() {
+            let sql = format!(
+                "SELECT c.id, c.slug, c.title, substr(c.summary, 1, 600) FROM courses c \
+                 WHERE c.id IN ({}) AND {}",
+                list(course_ids),
+                FINDABLE.replace("$2", "$1")
+            );
+            courses = with_pool!(self, pool => {
+                sqlx::query_as(&sql).bind(viewer).fetch_all(pool).await?
+            });
+        }
+        if !unit_ids.is_empty() {
+            let sql = format!(
+                "SELECT u.id, c.slug, c.title, m.number, u.number, u.title, \
+                        substr(COALESCE(u.body, ''), 1, 1200) \
+                 FROM units u JOIN modules m ON m.id = u.module_id JOIN courses c ON c.id = u.course_id \
+                 WHERE u.id IN ({}) AND {}",
+                list(unit_ids),
+                FINDABLE.replace("$2", "$1")
+            );
+            units = with_pool!(self, pool => {
+                sqlx::query_as(&sql).bind(viewer).fetch_all(pool).await?
+            });
+        }
+        let order = |ids: &[i64], id: i64| ids.iter().position(|wanted| *wanted == id);
+        courses.sort_by_key(|row| order(course_ids, row.0));
+        units.sort_by_key(|row| order(unit_ids, row.0));
+        Ok(found(courses, units, Snippet::opening))
+    }
+}
+
+/// Rows as hits, their snippets read by `snippet`.
+fn found(courses: Vec<CourseRow>, units: Vec<UnitRow>, snippet: fn(&str) -> Snippet) -> Found {
+    Found {
+        courses: courses
+            .into_iter()
+            .map(|(id, slug, title, text)| CourseHit {
+                id,
+                slug,
+                title,
+                snippet: snippet(&text),
+            })
+            .collect(),
+        units: units
+            .into_iter()
+            .map(
+                |(id, course_slug, course_title, week, number, title, text)| UnitHit {
+                    id,
+                    course_slug,
+                    course_title,
+                    week,
+                    number,
                     title,
-                    snippet: Snippet::parse(&snippet),
-                })
-                .collect(),
-            units: units
-                .into_iter()
-                .map(
-                    |(course_slug, course_title, week, number, title, snippet)| UnitHit {
-                        course_slug,
-                        course_title,
-                        week,
-                        number,
-                        title,
-                        snippet: Snippet::parse(&snippet),
-                    },
-                )
-                .collect(),
-        })
+                    snippet: snippet(&text),
+                },
+            )
+            .collect(),
     }
 }
 

@@ -9,4 +9,5 @@ mod mail;
 mod models;
 mod pipeline;
 mod prompts;
+mod search;
 mod tutor;

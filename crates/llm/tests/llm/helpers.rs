@@ -180,3 +180,21 @@ pub fn test_model() -> PathBuf {
     );
     path
 }
+
+/// The sentence encoder the search tests run on, installed by `lyceum model install` beside the
+/// chat model, or the file `TEST_LYCEUM_ENCODER` names.
+pub fn test_encoder() -> PathBuf {
+    let path = std::env::var_os("TEST_LYCEUM_ENCODER").map_or_else(
+        || {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../data/models/all-minilm-l6-v2.gguf")
+        },
+        PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "the tests' encoder is not at {}; run `lyceum model install --model fast`",
+        path.display()
+    );
+    path
+}

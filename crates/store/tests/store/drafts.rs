@@ -203,8 +203,8 @@ async fn two_confirmations_at_once_make_one_course_and_both_get_it() {
         let confirmed = store.draft(&id).await.unwrap();
         assert_eq!(confirmed.status, DraftStatus::Confirmed);
         assert_eq!(confirmed.course.as_deref(), Some(first.slug.as_str()));
-        // Each week's overview and its one unit are queued, once.
-        assert_eq!(store.job_count().await.unwrap(), 4);
+        // Each week's overview and its one unit are queued, once, and the course's vector.
+        assert_eq!(store.job_count().await.unwrap(), 4 + 1);
     })
     .await;
 }

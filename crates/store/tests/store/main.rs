@@ -12,4 +12,5 @@ mod mail;
 mod ownership;
 mod passkeys;
 mod search;
+mod vectors;
 mod versions;

@@ -146,9 +146,9 @@ async fn a_deleted_account_leaves_its_courses_to_a_former_learner_or_takes_them_
             store.course(&gone.slug).await.is_err(),
             "deleted with its maker"
         );
-        // Its three items' jobs, its drafts' drafting jobs (the confirmed one's and the drafting
-        // one's) went with it.
-        assert_eq!(store.job_count().await.unwrap(), jobs - 1 - 5);
+        // Its three items' jobs and its vector's, its drafts' drafting jobs (the confirmed one's
+        // and the drafting one's) went with it.
+        assert_eq!(store.job_count().await.unwrap(), jobs - 1 - 5 - 1);
         assert!(store.drafts_of(grace).await.unwrap().is_empty());
         assert_eq!(
             store.course(&other.slug).await.unwrap().maker,
@@ -198,8 +198,8 @@ async fn a_hidden_course_is_listed_nowhere_until_shown_and_a_deleted_one_leaves_
         assert!(store.course(&hidden.slug).await.is_err());
         assert_eq!(
             store.job_count().await.unwrap(),
-            jobs - 3,
-            "its three items' jobs"
+            jobs - 3 - 1,
+            "its three items' jobs and its vector's"
         );
         assert!(!store.delete_course(hidden.id).await.unwrap());
         assert!(store.set_hidden("no-such-course", true).await.is_err());

@@ -2,7 +2,9 @@
 //! SQLite database and, when given one, on a PostgreSQL database (the courses the run stores there
 //! are deleted after it). The text is made of pseudo-words drawn with a Zipf-like frequency, so that queries meet
 //! both common and rare words as real ones do; the same seed gives the same corpus and queries.
-//! No model is loaded.
+//! No chat model is loaded. With the sentence encoder installed it also measures how fast units are
+//! embedded and the latency of hybrid search (words and meaning merged), the vectors made up around
+//! a few encoded phrases so that every query by meaning has close items to fetch.
 
 use std::time::Instant;
 
@@ -25,6 +27,10 @@ pub struct Plan {
     pub queries: usize,
     /// A PostgreSQL database to measure too (what the run stores there is deleted after it).
     pub postgres: Option<String>,
+    /// The sentence encoder, when installed: search by meaning is measured too.
+    pub encoder: Option<std::sync::Arc<lyceum_llm::encoder::Encoder>>,
+    /// Settings for the application that runs hybrid search.
+    pub settings: lyceum_app::Settings,
 }
 
 /// A small deterministic generator (xorshift64*), so that runs compare.
@@ -182,11 +188,7 @@ async fn measure(
         hits += found.courses.len() + found.units.len();
     }
     latencies.sort_unstable();
-    let at = |share: f64| -> f64 {
-        let index =
-            ((latencies.len() as f64 * share).ceil() as usize).clamp(1, latencies.len()) - 1;
-        latencies[index].as_secs_f64() * 1000.0
-    };
+    let at = |share: f64| percentile(&latencies, share);
     outln!(
         "{backend}: {} searches (1-3 words, courses and units, 10 of each): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {:.1} results a search",
         latencies.len(),
@@ -195,6 +197,109 @@ async fn measure(
         at(0.99),
         at(1.0),
         hits as f64 / latencies.len().max(1) as f64
+    );
+    if let Some(encoder) = &plan.encoder {
+        hybrid(backend, store, plan, encoder, &words, &mut dice, stored).await?;
+    }
+    Ok(())
+}
+
+/// Latencies, sorted, as milliseconds at a share of them (0.5 for the median).
+fn percentile(latencies: &[std::time::Duration], share: f64) -> f64 {
+    let index = ((latencies.len() as f64 * share).ceil() as usize).clamp(1, latencies.len()) - 1;
+    latencies[index].as_secs_f64() * 1000.0
+}
+
+/// Embedding speed, then hybrid search over every stored unit with a vector.
+async fn hybrid(
+    backend: &str,
+    store: &Store,
+    plan: &Plan,
+    encoder: &std::sync::Arc<lyceum_llm::encoder::Encoder>,
+    words: &Words,
+    dice: &mut Dice,
+    courses: &[i64],
+) -> anyhow::Result<()> {
+    use lyceum_store::vectors::VectorItem;
+
+    // As the worker does it: one unit at a time, each read up to the encoder's limit.
+    let texts: Vec<String> = (0..40).map(|_| words.text(dice, plan.words)).collect();
+    let started = Instant::now();
+    for text in &texts {
+        encoder.embed(vec![text.clone()]).await?;
+    }
+    let each = started.elapsed() / texts.len() as u32;
+    outln!(
+        "{backend}: embedding: {:.0} ms a unit ({:.1} units/s, {} words each, read to {} tokens)",
+        each.as_secs_f64() * 1000.0,
+        1.0 / each.as_secs_f64(),
+        plan.words,
+        lyceum_llm::encoder::MAX_TOKENS
+    );
+
+    // Made-up vectors around the vectors of a few phrases, which half the queries then are.
+    let phrases: Vec<String> = (0..64).map(|_| words.phrase(dice, 3)).collect();
+    let centers = encoder.embed(phrases.clone()).await?;
+    let started = Instant::now();
+    let mut count = 0;
+    for (c, course) in courses.iter().enumerate() {
+        for unit in store.units(*course).await? {
+            let item = VectorItem::Unit(unit.id);
+            let Some(source) = store.vector_source(item).await? else {
+                continue;
+            };
+            let center = &centers[(c + unit.position as usize) % centers.len()];
+            let mut vector: Vec<f32> = center
+                .iter()
+                .map(|x| x + 0.04 * ((dice.below(2001) as f32 / 1000.0) - 1.0))
+                .collect();
+            let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+            vector.iter_mut().for_each(|x| *x /= norm);
+            store
+                .put_vector(item, encoder.model(), &vector, &source.text)
+                .await?;
+            count += 1;
+        }
+    }
+    outln!(
+        "{backend}: {count} unit vectors stored in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let app = lyceum_app::Lyceum::with_encoder(
+        plan.settings.clone(),
+        store.clone(),
+        super::unused_engine()?,
+        Some(std::sync::Arc::clone(encoder)),
+    )?;
+    // The first search reads every vector into memory: timed apart.
+    let started = Instant::now();
+    app.search(&phrases[0], None, 10).await?;
+    let loading = started.elapsed();
+    let mut latencies = Vec::with_capacity(plan.queries);
+    let mut hits = 0;
+    for q in 0..plan.queries {
+        let query = if q % 2 == 0 {
+            phrases[dice.below(phrases.len())].clone()
+        } else {
+            let count = 1 + dice.below(3);
+            words.phrase(dice, count)
+        };
+        let started = Instant::now();
+        let found = app.search(&query, None, 10).await?;
+        latencies.push(started.elapsed());
+        hits += found.courses.len() + found.units.len();
+    }
+    latencies.sort_unstable();
+    outln!(
+        "{backend}: {} hybrid searches (words and meaning over {count} vectors): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {:.1} results a search; first search (reading the vectors) {:.0} ms",
+        latencies.len(),
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.9),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 1.0),
+        hits as f64 / latencies.len().max(1) as f64,
+        loading.as_secs_f64() * 1000.0
     );
     Ok(())
 }

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use lyceum_store::search::{Found, SearchQuery};
+use lyceum_store::search::Found;
 use serde::Deserialize;
 
 use crate::auth::Viewer;
@@ -49,15 +49,7 @@ pub async fn found(
     viewer: Option<i64>,
     limit: i64,
 ) -> Result<Found, WebError> {
-    Ok(web
-        .app
-        .store
-        .search(&SearchQuery {
-            text,
-            viewer,
-            limit,
-        })
-        .await?)
+    Ok(web.app.search(text, viewer, limit).await?)
 }
 
 /// `GET /search?q=`.

@@ -1,0 +1,256 @@
+//! Search: the store's full-text results merged with search by meaning, by reciprocal rank fusion.
+//!
+//! Units and courses get vectors from the sentence encoder in the worker (`embed` jobs, queued by the
+//! database whenever a text changes). Each process holds the vectors in memory, reads only those
+//! stored since it last looked, and compares a query's vector with all of them: an exact scan, a few
+//! milliseconds for tens of thousands of units. The encoder is English-first, so only courses in
+//! English get vectors; others are found by their words alone. Without the encoder installed, search
+//! is full-text only.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lyceum_llm::LlmError;
+use lyceum_llm::encoder::{Encoder, similarity};
+use lyceum_store::StoreError;
+use lyceum_store::search::{Found, SearchQuery};
+use lyceum_store::vectors::{StoredVectors, VectorItem};
+use tokio::sync::Mutex;
+
+use crate::Lyceum;
+
+/// How far down each list a result still counts in the fusion: the usual constant of reciprocal
+/// rank fusion, which keeps one list's first place from outweighing agreement between both.
+const FUSION_K: f32 = 60.0;
+
+/// Closest items by meaning looked at for each query.
+const NEAREST: usize = 50;
+
+/// Below this cosine similarity an item is not about the query. Measured with all-MiniLM-L6-v2 on
+/// short units: a question in other words scores 0.22 to 0.61 with the unit that answers it, the
+/// best unrelated unit 0.08 to 0.18.
+const MIN_SIMILARITY: f32 = 0.2;
+
+/// After this long the in-memory vectors are read afresh, not only what is new: on PostgreSQL a
+/// vector may commit after a newer one was read.
+const FULL_RELOAD: Duration = Duration::from_secs(300);
+
+/// Vectors of one kind held in memory.
+#[derive(Default)]
+struct Index {
+    vectors: HashMap<i64, Vec<f32>>,
+    seq: i64,
+    loaded: Option<Instant>,
+}
+
+impl Index {
+    fn take(&mut self, stored: StoredVectors) {
+        self.seq = stored.seq;
+        self.vectors.extend(stored.vectors);
+    }
+
+    /// The ids of the `n` items closest to `query`, closest first, none below [`MIN_SIMILARITY`].
+    fn nearest(&self, query: &[f32], n: usize) -> Vec<i64> {
+        let mut scored: Vec<(f32, i64)> = self
+            .vectors
+            .iter()
+            .map(|(id, vector)| (similarity(query, vector), *id))
+            .filter(|(score, _)| *score >= MIN_SIMILARITY)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.into_iter().take(n).map(|(_, id)| id).collect()
+    }
+}
+
+/// Search by meaning: the encoder and the vectors this process holds.
+pub struct Meaning {
+    encoder: Arc<Encoder>,
+    units: Mutex<Index>,
+    courses: Mutex<Index>,
+}
+
+impl Meaning {
+    /// Search by meaning with `encoder`.
+    pub fn new(encoder: Arc<Encoder>) -> Self {
+        Self {
+            encoder,
+            units: Mutex::default(),
+            courses: Mutex::default(),
+        }
+    }
+
+    /// The encoder.
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+}
+
+/// Why an item could not be embedded.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Encoder(#[from] LlmError),
+}
+
+/// Whether a course in `language` gets vectors: the encoder reads English.
+fn embeds(language: &str) -> bool {
+    language
+        .split('-')
+        .next()
+        .is_some_and(|primary| primary.eq_ignore_ascii_case("en"))
+}
+
+impl Lyceum {
+    /// Makes and stores `item`'s vector (an `embed` job). Nothing to do without an encoder, for a
+    /// course not in English, or for an item that is gone; an item edited meanwhile is read again.
+    pub async fn embed(&self, item: VectorItem) -> Result<(), EmbedError> {
+        let Some(meaning) = &self.meaning else {
+            return Ok(());
+        };
+        let encoder = meaning.encoder();
+        for _ in 0..3 {
+            let Some(source) = self.store.vector_source(item).await? else {
+                return Ok(());
+            };
+            if !embeds(&source.language) {
+                return Ok(());
+            }
+            let vector = encoder
+                .embed(vec![source.text.clone()])
+                .await?
+                .pop()
+                .ok_or_else(|| LlmError::Engine("the encoder gave no vector".into()))?;
+            if self
+                .store
+                .put_vector(item, encoder.model(), &vector, &source.text)
+                .await?
+            {
+                return Ok(());
+            }
+        }
+        tracing::warn!(item = %item.key(), "its text kept changing while it was embedded; left for its next edit");
+        Ok(())
+    }
+
+    /// What a search for `text` finds, best first: full-text matches, and with the encoder
+    /// installed, items close in meaning, merged by reciprocal rank fusion.
+    pub async fn search(
+        &self,
+        text: &str,
+        viewer: Option<i64>,
+        limit: i64,
+    ) -> Result<Found, StoreError> {
+        let query = SearchQuery {
+            text,
+            viewer,
+            limit: limit.max(0),
+        };
+        let words = self.store.search(&query).await?;
+        let Some(meaning) = &self.meaning else {
+            return Ok(words);
+        };
+        if lyceum_store::search::terms(text).is_empty() || limit <= 0 {
+            return Ok(words);
+        }
+        let vector = match meaning.encoder().embed(vec![text.to_owned()]).await {
+            Ok(mut vectors) => vectors.pop().unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!(%error, "search by meaning failed; answering with full-text results");
+                return Ok(words);
+            }
+        };
+        let model = meaning.encoder().model();
+        let (units, courses) = {
+            let mut units = meaning.units.lock().await;
+            self.refresh(&mut units, model, true).await?;
+            let mut courses = meaning.courses.lock().await;
+            self.refresh(&mut courses, model, false).await?;
+            (
+                units.nearest(&vector, NEAREST),
+                courses.nearest(&vector, NEAREST),
+            )
+        };
+        let close = self.store.search_hits(&units, &courses, viewer).await?;
+        Ok(fused(words, close, usize::try_from(limit).unwrap_or(0)))
+    }
+
+    /// Brings `index` up to date with the store.
+    async fn refresh(&self, index: &mut Index, model: &str, units: bool) -> Result<(), StoreError> {
+        if index.loaded.is_none_or(|at| at.elapsed() > FULL_RELOAD) {
+            *index = Index {
+                loaded: Some(Instant::now()),
+                ..Index::default()
+            };
+        }
+        let stored = if units {
+            self.store.unit_vectors_since(index.seq, model).await?
+        } else {
+            self.store.course_vectors_since(index.seq, model).await?
+        };
+        index.take(stored);
+        Ok(())
+    }
+}
+
+/// Both lists merged by reciprocal rank fusion, at most `limit` of each kind. An item found by its
+/// words keeps their marked snippet.
+fn fused(words: Found, meaning: Found, limit: usize) -> Found {
+    Found {
+        courses: fuse(words.courses, meaning.courses, |hit| hit.id, limit),
+        units: fuse(words.units, meaning.units, |hit| hit.id, limit),
+    }
+}
+
+fn fuse<T>(first: Vec<T>, second: Vec<T>, id: fn(&T) -> i64, limit: usize) -> Vec<T> {
+    let mut scores: HashMap<i64, f32> = HashMap::new();
+    for list in [&first, &second] {
+        for (rank, hit) in list.iter().enumerate() {
+            *scores.entry(id(hit)).or_default() += 1.0 / (FUSION_K + rank as f32 + 1.0);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut merged: Vec<T> = first
+        .into_iter()
+        .chain(second)
+        .filter(|hit| seen.insert(id(hit)))
+        .collect();
+    // A stable sort: equal scores keep the full-text order first.
+    merged.sort_by(|a, b| scores[&id(b)].total_cmp(&scores[&id(a)]));
+    merged.truncate(limit);
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fusion_puts_what_both_lists_agree_on_first() {
+        let words = vec![1, 2, 3];
+        let meaning = vec![4, 3, 5];
+        let merged = fuse(words, meaning, |id| *id, 10);
+        assert_eq!(merged[0], 3, "found by both: {merged:?}");
+        assert_eq!(merged.len(), 5, "each item once: {merged:?}");
+        assert_eq!(&merged[1..3], [1, 4], "then each list's first: {merged:?}");
+        assert_eq!(fuse(vec![1, 2, 3], vec![], |id| *id, 2), [1, 2]);
+    }
+
+    #[test]
+    fn only_close_items_are_found_by_meaning() {
+        let mut index = Index::default();
+        index.take(StoredVectors {
+            vectors: vec![
+                (1, vec![1.0, 0.0]),
+                (2, vec![0.6, 0.8]),
+                (3, vec![0.0, 1.0]),
+            ],
+            seq: 3,
+        });
+        assert_eq!(index.nearest(&[1.0, 0.0], 5), [1, 2], "3 is unrelated");
+        assert_eq!(index.nearest(&[1.0, 0.0], 1), [1]);
+        assert!(embeds("en") && embeds("en-GB") && !embeds("de") && !embeds("eng"));
+    }
+}
