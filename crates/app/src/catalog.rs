@@ -1,6 +1,7 @@
 //! The public catalog, a page at a time: featured courses first, then the newest, the same order and
-//! page size for the site and the API.
+//! page size for the site and the API, of every subject or of one.
 
+use lyceum_course::Category;
 use lyceum_store::{CourseSummary, StoreError};
 
 use crate::Lyceum;
@@ -20,6 +21,18 @@ impl Lyceum {
     ) -> Result<(Vec<CourseSummary>, bool), StoreError> {
         page_of(number, PER_PAGE, |limit, offset| {
             self.store.list_courses(limit, offset)
+        })
+        .await
+    }
+
+    /// Page `number` (from 1) of the catalog of one subject, and whether a next page follows.
+    pub async fn category_page(
+        &self,
+        category: Category,
+        number: i64,
+    ) -> Result<(Vec<CourseSummary>, bool), StoreError> {
+        page_of(number, PER_PAGE, |limit, offset| {
+            self.store.courses_in_category(category, limit, offset)
         })
         .await
     }

@@ -27,6 +27,8 @@ pub struct CourseExport {
     pub level: String,
     /// Audience.
     pub audience: String,
+    /// Its subject's slug, when it has one.
+    pub category: Option<&'static str>,
     /// Weeks in order.
     pub weeks: Vec<WeekExport>,
 }
@@ -114,6 +116,7 @@ pub async fn load(store: &Store, course: &Course) -> Result<CourseExport, StoreE
         language: course.language.tag.to_owned(),
         level: course.level.as_str().to_owned(),
         audience: course.audience.clone(),
+        category: course.category.map(|category| category.slug),
         weeks,
     })
 }

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use lyceum_llm::LlmError;
 use lyceum_llm::encoder::{Encoder, similarity};
-use lyceum_store::StoreError;
-use lyceum_store::search::{Found, SearchQuery};
+use lyceum_store::search::{CourseHit, Found, SearchQuery};
 use lyceum_store::vectors::{StoredVectors, VectorItem};
+use lyceum_store::{Course, StoreError};
 use tokio::sync::Mutex;
 
 use crate::Lyceum;
@@ -31,6 +31,10 @@ const NEAREST: usize = 50;
 /// short units: a question in other words scores 0.22 to 0.61 with the unit that answers it, the
 /// best unrelated unit 0.08 to 0.18.
 const MIN_SIMILARITY: f32 = 0.2;
+
+/// Below this cosine similarity of their title, summary and weeks, two courses are not related:
+/// they share little more than being courses.
+const RELATED_SIMILARITY: f32 = 0.3;
 
 /// After this long the in-memory vectors are read afresh, not only what is new: on PostgreSQL a
 /// vector may commit after a newer one was read.
@@ -52,11 +56,16 @@ impl Index {
 
     /// The ids of the `n` items closest to `query`, closest first, none below [`MIN_SIMILARITY`].
     fn nearest(&self, query: &[f32], n: usize) -> Vec<i64> {
+        self.nearest_above(query, n, MIN_SIMILARITY)
+    }
+
+    /// The ids of the `n` items closest to `query`, closest first, none below `least`.
+    fn nearest_above(&self, query: &[f32], n: usize, least: f32) -> Vec<i64> {
         let mut scored: Vec<(f32, i64)> = self
             .vectors
             .iter()
             .map(|(id, vector)| (similarity(query, vector), *id))
-            .filter(|(score, _)| *score >= MIN_SIMILARITY)
+            .filter(|(score, _)| *score >= least)
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.into_iter().take(n).map(|(_, id)| id).collect()
@@ -135,20 +144,11 @@ impl Lyceum {
         Ok(())
     }
 
-    /// What a search for `text` finds, best first: full-text matches, and with the encoder
-    /// installed, items close in meaning, merged by reciprocal rank fusion.
-    pub async fn search(
-        &self,
-        text: &str,
-        viewer: Option<i64>,
-        limit: i64,
-    ) -> Result<Found, StoreError> {
-        let query = SearchQuery {
-            text,
-            viewer,
-            limit: limit.max(0),
-        };
-        let words = self.store.search(&query).await?;
+    /// What `query` finds, best first: full-text matches, and with the encoder installed, items
+    /// close in meaning, merged by reciprocal rank fusion.
+    pub async fn search(&self, query: &SearchQuery<'_>) -> Result<Found, StoreError> {
+        let (text, limit) = (query.text, query.limit);
+        let words = self.store.search(query).await?;
         let Some(meaning) = &self.meaning else {
             return Ok(words);
         };
@@ -173,8 +173,62 @@ impl Lyceum {
                 courses.nearest(&vector, NEAREST),
             )
         };
-        let close = self.store.search_hits(&units, &courses, viewer).await?;
+        let close = self
+            .store
+            .search_hits(&units, &courses, query.viewer, query.category)
+            .await?;
         Ok(fused(words, close, usize::try_from(limit).unwrap_or(0)))
+    }
+
+    /// Up to `n` public courses like `course`: the closest by meaning (with the encoder installed and
+    /// the course embedded), then others of its subject, newest first.
+    pub async fn related_courses(
+        &self,
+        course: &Course,
+        n: usize,
+    ) -> Result<Vec<CourseHit>, StoreError> {
+        let mut related = Vec::new();
+        if let Some(meaning) = &self.meaning {
+            let model = meaning.encoder().model();
+            let close = {
+                let mut courses = meaning.courses.lock().await;
+                self.refresh(&mut courses, model, false).await?;
+                match courses.vectors.get(&course.id) {
+                    // Its own vector is the closest: one more, and some to spare for courses
+                    // nobody else may see.
+                    Some(vector) => courses.nearest_above(vector, 2 * n + 1, RELATED_SIMILARITY),
+                    None => Vec::new(),
+                }
+            };
+            let close: Vec<i64> = close.into_iter().filter(|id| *id != course.id).collect();
+            related = self
+                .store
+                .search_hits(&[], &close, None, None)
+                .await?
+                .courses;
+            related.truncate(n);
+        }
+        if let Some(category) = course.category.filter(|_| related.len() < n) {
+            let more = self
+                .store
+                .courses_in_category(category, (2 * n + 1) as i64, 0)
+                .await?;
+            for summary in more {
+                let other = summary.course;
+                if related.len() == n {
+                    break;
+                }
+                if other.id != course.id && related.iter().all(|hit| hit.id != other.id) {
+                    related.push(CourseHit::of(
+                        other.id,
+                        &other.slug,
+                        &other.title,
+                        &other.summary,
+                    ));
+                }
+            }
+        }
+        Ok(related)
     }
 
     /// Brings `index` up to date with the store.

@@ -5,6 +5,7 @@
 //! with the learner's text delimited as data. This crate does no I/O: storage, engines and scheduling
 //! belong to `lyceum-store` and `lyceum-app`.
 
+mod category;
 mod input;
 mod language;
 mod outline;
@@ -15,6 +16,7 @@ mod quiz;
 mod text;
 pub mod tutor;
 
+pub use category::{CATEGORIES, Category};
 pub use input::{
     Audience, CourseRequest, Description, InputError, Level, RequestFields, UnitsPerWeek, Weeks,
 };

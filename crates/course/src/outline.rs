@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::quality;
+use crate::{Category, quality};
 
 /// A course outline. Week `n` is `modules[n - 1]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +16,9 @@ pub struct Outline {
     pub summary: String,
     /// What a learner can do after the course.
     pub outcomes: Vec<String>,
+    /// Its subject, when known: the model chooses it with the plan, the person may change it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
     /// One module per week.
     pub modules: Vec<OutlineModule>,
 }
@@ -217,6 +220,9 @@ pub struct OutlinePlan {
     pub summary: String,
     /// What a learner can do after the course.
     pub outcomes: Vec<String>,
+    /// Its subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
     /// One per week.
     pub weeks: Vec<PlannedWeek>,
 }
@@ -241,6 +247,9 @@ pub struct PartsPlan {
     pub summary: String,
     /// What a learner can do after the course.
     pub outcomes: Vec<String>,
+    /// Its subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
     /// In order; [`crate::prompts::part_sizes`] says how many weeks each spans.
     pub parts: Vec<PlannedWeek>,
 }
@@ -286,6 +295,7 @@ impl OutlinePlan {
             title: self.title,
             summary: self.summary,
             outcomes: self.outcomes,
+            category: self.category,
             modules: self
                 .weeks
                 .into_iter()
@@ -324,6 +334,7 @@ impl PartsPlan {
             title: self.title,
             summary: self.summary,
             outcomes: self.outcomes,
+            category: self.category,
             weeks: Vec::new(),
         };
         (plan, self.parts)
@@ -716,6 +727,7 @@ mod tests {
 
     pub(crate) fn outline(weeks: usize, units: usize) -> Outline {
         Outline {
+            category: None,
             title: "Roman history".into(),
             summary: "From the founding to the fall.".into(),
             outcomes: vec!["Explain the Republic".into()],
@@ -808,6 +820,7 @@ mod tests {
 
     fn plan_of(titles: &[&str]) -> OutlinePlan {
         OutlinePlan {
+            category: None,
             title: "Rome".into(),
             summary: "All of it.".into(),
             outcomes: vec!["Know Rome".into()],
@@ -824,6 +837,7 @@ mod tests {
     #[test]
     fn a_plan_and_its_weeks_are_checked_step_by_step() {
         let plan = OutlinePlan {
+            category: None,
             title: "Rome".into(),
             summary: "All of it.".into(),
             outcomes: vec!["Know Rome".into()],
@@ -1005,6 +1019,7 @@ mod tests {
     #[test]
     fn a_long_course_is_planned_in_parts_whose_weeks_repeat_no_earlier_title() {
         let parts = PartsPlan {
+            category: None,
             title: "Rome".into(),
             summary: "All of it.".into(),
             outcomes: vec!["Know Rome".into()],

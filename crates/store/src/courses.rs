@@ -1,7 +1,9 @@
 //! Courses and their parts: creating a course from its confirmed outline (with a pending generation and a
 //! queued job for every overview and unit, in one transaction), and reading courses back.
 
-use lyceum_course::{CourseRequest, Language, Level, Outline, OutlineModule, OutlineUnit, Quiz};
+use lyceum_course::{
+    Category, CourseRequest, Language, Level, Outline, OutlineModule, OutlineUnit, Quiz,
+};
 
 use crate::generations::{GenerationStats, Status};
 use crate::{Change, Store, StoreError, from_json, now_ms, with_pool};
@@ -53,6 +55,8 @@ pub struct Course {
     pub visibility: Visibility,
     /// Who made it: an account, a former one, or nobody signed in.
     pub maker: Maker,
+    /// Its subject; `None` for a course made before categories and not categorized since.
+    pub category: Option<Category>,
 }
 
 impl Course {
@@ -134,6 +138,8 @@ enum Listing {
     Featured,
     MadeBy(i64),
     All,
+    /// Listed courses of one subject, in the catalog's order.
+    InCategory(Category),
 }
 
 /// Deletes, in the open transaction `$tx`, the courses `c` matching `$filter` (SQL written here, with
@@ -247,6 +253,7 @@ pub(crate) struct CourseRow {
     owner_id: Option<i64>,
     owner_name: Option<String>,
     former_owner: i64,
+    category: Option<String>,
 }
 
 impl TryFrom<CourseRow> for Course {
@@ -261,8 +268,11 @@ impl TryFrom<CourseRow> for Course {
                 row.slug, row.visibility
             ))
         })?;
+        // A code no longer in the taxonomy reads as no category rather than losing the course.
+        let category = row.category.as_deref().and_then(Category::from_code);
         Ok(Self {
             id: row.id,
+            category,
             outcomes: from_json(&row.outcomes, "course outcomes")?,
             language: Language::parse(&row.language).map_err(corrupt)?,
             level: Level::parse(&row.level).map_err(corrupt)?,
@@ -321,7 +331,7 @@ struct SummaryRow {
 
 pub(crate) const COURSE_COLUMNS: &str = "c.id, c.slug, c.description, c.title, c.summary, c.outcomes, c.language, \
                               c.audience, c.level, c.weeks, c.units_per_week, c.created_at, c.featured_at, \
-                              c.hidden_at, c.visibility, c.owner_id, c.former_owner, \
+                              c.hidden_at, c.visibility, c.owner_id, c.former_owner, c.category, \
                               (SELECT o.display_name FROM users o WHERE o.id = c.owner_id) AS owner_name";
 
 fn status(text: Option<String>) -> Result<Status, StoreError> {
@@ -383,8 +393,8 @@ macro_rules! insert_course {
             let slug = $crate::courses::slug_candidate(&base, n)?;
             course_id = sqlx::query_scalar(
                 "INSERT INTO courses (slug, description, title, summary, outcomes, language, audience, \
-                 level, weeks, units_per_week, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+                 level, weeks, units_per_week, created_at, updated_at, category) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) \
                  ON CONFLICT (slug) DO NOTHING RETURNING id",
             )
             .bind(&slug)
@@ -398,6 +408,7 @@ macro_rules! insert_course {
             .bind(outline.modules.len() as i64)
             .bind(units_per_week as i64)
             .bind(now)
+            .bind(outline.category.map(|category| category.code))
             .fetch_optional(&mut *$tx)
             .await?;
             if course_id.is_some() {
@@ -554,6 +565,66 @@ impl Store {
         self.summaries(Listing::MadeBy(user_id), i64::MAX, 0).await
     }
 
+    /// The listed courses of `category`, in the catalog's order, with their progress.
+    pub async fn courses_in_category(
+        &self,
+        category: Category,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<CourseSummary>, StoreError> {
+        self.summaries(Listing::InCategory(category), limit, offset)
+            .await
+    }
+
+    /// How many listed courses each category holds, for those that hold any, in CIP order.
+    pub async fn category_counts(&self) -> Result<Vec<(Category, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> = with_pool!(self, pool => sqlx::query_as(
+            "SELECT c.category, COUNT(*) FROM courses c \
+             WHERE c.category IS NOT NULL AND c.hidden_at IS NULL AND c.visibility = 'public' \
+             GROUP BY c.category ORDER BY c.category",
+        )
+        .fetch_all(pool)
+        .await?);
+        Ok(rows
+            .into_iter()
+            .filter_map(|(code, count)| Some((Category::from_code(&code)?, count)))
+            .collect())
+    }
+
+    /// Sets (or clears) course `course_id`'s subject; whether there is such a course.
+    pub async fn set_category(
+        &self,
+        course_id: i64,
+        category: Option<Category>,
+    ) -> Result<bool, StoreError> {
+        self.set_course_text(
+            course_id,
+            "category",
+            category.map(|category| category.code),
+        )
+        .await
+    }
+
+    /// Sets the text column `column` (a name written here, never taken from input) of course
+    /// `course_id` and tells every node; whether there is such a course.
+    async fn set_course_text(
+        &self,
+        course_id: i64,
+        column: &str,
+        value: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let sql = format!("UPDATE courses SET {column} = $2, updated_at = $3 WHERE id = $1");
+        let updated = with_pool!(self, pool => sqlx::query(&sql)
+            .bind(course_id)
+            .bind(value)
+            .bind(now_ms())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        self.publish(Change::Course(course_id)).await;
+        Ok(updated > 0)
+    }
+
     /// Every course, hidden ones too, newest first: what admins look after.
     pub async fn all_courses(
         &self,
@@ -571,10 +642,12 @@ impl Store {
         offset: i64,
     ) -> Result<Vec<CourseSummary>, StoreError> {
         let newest = "c.created_at DESC, c.id DESC";
+        let catalog = "(c.featured_at IS NULL), c.featured_at DESC, c.created_at DESC, c.id DESC";
         let (filter, order) = match listing {
-            Listing::Catalog => (
-                LISTED,
-                "(c.featured_at IS NULL), c.featured_at DESC, c.created_at DESC, c.id DESC",
+            Listing::Catalog => (LISTED, catalog),
+            Listing::InCategory(_) => (
+                "c.hidden_at IS NULL AND c.visibility = 'public' AND c.category = $3",
+                catalog,
             ),
             Listing::Newest => (LISTED, newest),
             Listing::Featured => (
@@ -584,10 +657,6 @@ impl Store {
             Listing::MadeBy(_) => ("c.owner_id = $3", newest),
             Listing::All => ("$3 = 0", newest),
         };
-        let owner = match listing {
-            Listing::MadeBy(user_id) => user_id,
-            _ => 0,
-        };
         let sql = format!(
             "SELECT {COURSE_COLUMNS}, COUNT(g.id) AS items, \
              SUM(CASE WHEN g.status = 'ready' THEN 1 ELSE 0 END) AS ready, \
@@ -596,10 +665,14 @@ impl Store {
              GROUP BY c.id ORDER BY {order} LIMIT $1 OFFSET $2"
         );
         // Only the listings that name `$3` bind it: PostgreSQL refuses a parameter the query lacks.
-        let binds_owner = sql.contains("$3");
         let rows: Vec<SummaryRow> = with_pool!(self, pool => {
             let query = sqlx::query_as(&sql).bind(limit).bind(offset);
-            let query = if binds_owner { query.bind(owner) } else { query };
+            let query = match listing {
+                Listing::MadeBy(user_id) => query.bind(user_id),
+                Listing::All => query.bind(0_i64),
+                Listing::InCategory(category) => query.bind(category.code),
+                Listing::Catalog | Listing::Newest | Listing::Featured => query,
+            };
             query.fetch_all(pool).await?
         });
         rows.into_iter()
@@ -627,17 +700,8 @@ impl Store {
         course_id: i64,
         visibility: Visibility,
     ) -> Result<bool, StoreError> {
-        let updated = with_pool!(self, pool => sqlx::query(
-            "UPDATE courses SET visibility = $2, updated_at = $3 WHERE id = $1",
-        )
-        .bind(course_id)
-        .bind(visibility.as_str())
-        .bind(now_ms())
-        .execute(pool)
-        .await?
-        .rows_affected());
-        self.publish(Change::Course(course_id)).await;
-        Ok(updated > 0)
+        self.set_course_text(course_id, "visibility", Some(visibility.as_str()))
+            .await
     }
 
     /// Sets the time column `mark` of course `slug` to now (`on`) or clears it; the course as it is now.
@@ -756,6 +820,7 @@ pub fn outline_of(course: &Course, modules: &[Module], units: &[Unit]) -> Outlin
         title: course.title.clone(),
         summary: course.summary.clone(),
         outcomes: course.outcomes.clone(),
+        category: course.category,
         modules: modules
             .iter()
             .map(|module| OutlineModule {

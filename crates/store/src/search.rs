@@ -5,6 +5,8 @@
 //! them from a person: whatever is typed answers normally. Courses that are private, unlisted or
 //! hidden appear only in their maker's results (hidden ones in nobody's).
 
+use lyceum_course::Category;
+
 use crate::{Backend, Store, StoreError, with_pool};
 
 /// At most this many words of a query count; the rest are ignored.
@@ -30,6 +32,20 @@ pub struct SearchQuery<'a> {
     pub viewer: Option<i64>,
     /// Most hits of each kind.
     pub limit: i64,
+    /// Only courses of this subject, and their units.
+    pub category: Option<Category>,
+}
+
+impl<'a> SearchQuery<'a> {
+    /// A search for `text` as `viewer`, of every subject.
+    pub fn new(text: &'a str, viewer: Option<i64>, limit: i64) -> Self {
+        Self {
+            text,
+            viewer,
+            limit,
+            category: None,
+        }
+    }
 }
 
 /// What a search found, each kind best first.
@@ -47,6 +63,18 @@ pub struct CourseHit {
     pub title: String,
     /// From its summary and weeks' titles.
     pub snippet: Snippet,
+}
+
+impl CourseHit {
+    /// A course as a hit with no words to mark: the opening of its summary as the snippet.
+    pub fn of(id: i64, slug: &str, title: &str, summary: &str) -> Self {
+        Self {
+            id,
+            slug: slug.to_owned(),
+            title: title.to_owned(),
+            snippet: Snippet::opening(summary),
+        }
+    }
 }
 
 /// A unit that matched, by its title or text.
@@ -188,8 +216,11 @@ fn tsquery(terms: &[String]) -> String {
     )
 }
 
-/// Who may find a course: anyone when it is public, its maker otherwise, nobody while it is hidden.
-const FINDABLE: &str = "c.hidden_at IS NULL AND (c.visibility = 'public' OR c.owner_id = $2)";
+/// Who may find a course: anyone when it is public, its maker otherwise, nobody while it is hidden;
+/// and of which subject, when the search names one. Parameters `$2` (the viewer) and `$4` (the
+/// category's code, or NULL).
+const FINDABLE: &str = "c.hidden_at IS NULL AND (c.visibility = 'public' OR c.owner_id = $2) \
+                        AND ($4 IS NULL OR c.category = $4)";
 
 type CourseRow = (i64, String, String, String);
 type UnitRow = (i64, String, String, i64, i64, String, String);
@@ -215,6 +246,7 @@ impl Store {
                 .bind(&matching)
                 .bind(query.viewer)
                 .bind(query.limit)
+                .bind(query.category.map(|category| category.code))
                 .fetch_all(pool)
                 .await?;
                 let units = sqlx::query_as(&format!(
@@ -228,6 +260,7 @@ impl Store {
                 .bind(&matching)
                 .bind(query.viewer)
                 .bind(query.limit)
+                .bind(query.category.map(|category| category.code))
                 .fetch_all(pool)
                 .await?;
                 (courses, units)
@@ -254,6 +287,7 @@ impl Store {
                 .bind(&matching)
                 .bind(query.viewer)
                 .bind(query.limit)
+                .bind(query.category.map(|category| category.code))
                 .fetch_all(pool)
                 .await?;
                 let units = sqlx::query_as(&format!(
@@ -273,6 +307,7 @@ impl Store {
                 .bind(&matching)
                 .bind(query.viewer)
                 .bind(query.limit)
+                .bind(query.category.map(|category| category.code))
                 .fetch_all(pool)
                 .await?;
                 (courses, units)
@@ -281,14 +316,17 @@ impl Store {
         Ok(found(courses, units, Snippet::parse))
     }
 
-    /// The units and courses of these ids that `viewer` may find, in the order given, each with the
-    /// start of its text as its snippet: what search by meaning found.
+    /// The units and courses of these ids that `viewer` may find (of `category`, when given), in the
+    /// order given, each with the start of its text as its snippet: what search by meaning found.
     pub async fn search_hits(
         &self,
         unit_ids: &[i64],
         course_ids: &[i64],
         viewer: Option<i64>,
+        category: Option<Category>,
     ) -> Result<Found, StoreError> {
+        let findable = FINDABLE.replace("$2", "$1").replace("$4", "$2");
+        let category = category.map(|category| category.code);
         // The ids are numbers from the store itself, written into the statement as such.
         let list = |ids: &[i64]| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
         let mut courses: Vec<CourseRow> = Vec::new();
@@ -298,10 +336,10 @@ impl Store {
                 "SELECT c.id, c.slug, c.title, substr(c.summary, 1, 600) FROM courses c \
                  WHERE c.id IN ({}) AND {}",
                 list(course_ids),
-                FINDABLE.replace("$2", "$1")
+                findable
             );
             courses = with_pool!(self, pool => {
-                sqlx::query_as(&sql).bind(viewer).fetch_all(pool).await?
+                sqlx::query_as(&sql).bind(viewer).bind(category).fetch_all(pool).await?
             });
         }
         if !unit_ids.is_empty() {
@@ -311,10 +349,10 @@ impl Store {
                  FROM units u JOIN modules m ON m.id = u.module_id JOIN courses c ON c.id = u.course_id \
                  WHERE u.id IN ({}) AND {}",
                 list(unit_ids),
-                FINDABLE.replace("$2", "$1")
+                findable
             );
             units = with_pool!(self, pool => {
-                sqlx::query_as(&sql).bind(viewer).fetch_all(pool).await?
+                sqlx::query_as(&sql).bind(viewer).bind(category).fetch_all(pool).await?
             });
         }
         let order = |ids: &[i64], id: i64| ids.iter().position(|wanted| *wanted == id);

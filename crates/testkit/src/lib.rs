@@ -485,8 +485,17 @@ fn answer(system: &str, users: &[&str], schema: &Value) -> (String, String) {
     ] {
         if let Some(list) = properties.get(key) {
             let count = list["minItems"].as_u64().unwrap_or(1) as usize;
-            return ("outline".into(), plan(topic, key, name, count).to_string());
+            let mut plan = plan(topic, key, name, count);
+            if let Some(category) = first_choice(properties) {
+                plan["category"] = category;
+            }
+            return ("outline".into(), plan.to_string());
         }
+    }
+    if properties.as_object().is_some_and(|p| p.len() == 1)
+        && let Some(category) = first_choice(properties)
+    {
+        return ("category".into(), json!({"category": category}).to_string());
     }
     if properties.get("title").is_some() && properties.as_object().is_some_and(|p| p.len() == 1) {
         // A new title, made from what the item covers so that each differs.
@@ -643,6 +652,11 @@ fn plan(topic: &str, key: &str, name: &str, count: usize) -> Value {
     });
     plan[key] = (1..=count).map(|n| planned(name, noun, n)).collect();
     plan
+}
+
+/// The first of the subject categories a schema offers, as the fake's choice.
+fn first_choice(properties: &Value) -> Option<Value> {
+    properties.get("category")?["enum"].get(0).cloned()
 }
 
 /// How the fake plans title weeks; `{n}` is the week's number.

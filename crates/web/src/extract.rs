@@ -36,7 +36,7 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> 
     }
 }
 
-/// The catalog's query string, on the site and in the API.
+/// A list's page number in a query string (the catalog, a subject, the admins' list of courses).
 #[derive(Deserialize)]
 pub struct PageQuery {
     /// From 1.

@@ -21,6 +21,8 @@ pub fn router() -> Router<Web> {
             "/courses",
             get(courses::catalog::list).post(courses::catalog::create),
         )
+        .route("/categories", get(courses::catalog::categories))
+        .route("/categories/{slug}", get(courses::catalog::category))
         .route("/drafts/{id}", get(drafts::show))
         .route("/drafts/{id}/live", get(drafts::live))
         .route("/drafts/{id}/confirm", post(drafts::confirm))

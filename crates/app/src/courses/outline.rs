@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use lyceum_course::prompts::{self};
 use lyceum_course::{
-    CourseRequest, Outline, OutlinePiece, OutlinePlan, OutlineWatcher, PartsPlan, Planned,
-    PlannedWeeks, WeekUnits, WithoutInstructions, titles_to_replace,
+    Category, CourseRequest, Outline, OutlinePiece, OutlinePlan, OutlineWatcher, PartsPlan,
+    Planned, PlannedWeeks, WeekUnits, WithoutInstructions, titles_to_replace,
 };
-use lyceum_store::GenerationStats;
+use lyceum_store::{Course, GenerationStats};
 
 use crate::Lyceum;
 
@@ -173,6 +173,28 @@ impl Lyceum {
             outline,
             stats: tokens.stats(self, started),
         })
+    }
+
+    /// Asks the model for the subject of a course made before categories, from its title, summary
+    /// and weeks, and stores it; the category chosen.
+    pub async fn categorize(&self, course: &Course) -> Result<Category, GenerateError> {
+        #[derive(serde::Deserialize)]
+        struct Chosen {
+            category: Category,
+        }
+        let outline = self.store.outline(course).await?;
+        let mut tokens = Tokens::default();
+        let category = self
+            .structured(
+                prompts::categorize(&outline)?,
+                "category",
+                &mut tokens,
+                &mut |_| {},
+                |chosen: Chosen| Ok::<_, String>(chosen.category),
+            )
+            .await?;
+        self.store.set_category(course.id, Some(category)).await?;
+        Ok(category)
     }
 
     /// Plans a long course: the course and its parts first, then each part's weeks. A part of one week

@@ -554,6 +554,7 @@ async fn placeholder_and_numbered_week_titles_are_asked_for_again_and_never_cut(
         "title": "A course on bees",
         "summary": "A complete introduction to bees, from first ideas to practice.",
         "outcomes": ["Explain the key ideas", "Apply them to real cases", "Judge which method fits"],
+        "category": "Biological and Biomedical Sciences",
         "weeks": [
             {"title": "Week 1", "focus": "How a colony is organised."},
             {"title": "2. Harvest", "focus": "Taking honey without harming the colony."}

@@ -46,6 +46,7 @@ async fn text_of_tokens(engine: &LocalEngine, script: &str, tokens: usize) -> St
 /// The largest course a person can confirm (26 weeks of 6 units), every text at its limit.
 fn largest_outline(script: &str) -> Outline {
     Outline {
+        category: None,
         title: text(script, 120),
         summary: text(script, 2000),
         outcomes: (0..8).map(|_| text(script, 300)).collect(),
@@ -124,6 +125,7 @@ async fn every_prompt_of_the_largest_course_fits_a_local_sequence_in_every_scrip
             })
             .collect();
         let plan = OutlinePlan {
+            category: None,
             title: text(script, 90),
             summary: text(script, 600),
             outcomes: vec![text(script, 200); 5],
@@ -225,6 +227,7 @@ async fn a_course_of_a_usual_size_keeps_its_whole_syllabus_in_every_prompt() {
     request.weeks = Weeks::new(12).unwrap();
     request.units_per_week = UnitsPerWeek::new(3).unwrap();
     let outline = Outline {
+        category: None,
         title: "Jazz: A Listener's History".into(),
         summary: "Twelve weeks through the music, its players and its recordings.".into(),
         outcomes: vec!["Tell the eras of jazz apart by ear".into()],
@@ -271,6 +274,7 @@ async fn a_units_quiz_finds_the_unit_prompt_and_text_in_the_engine_cache() {
     request.weeks = Weeks::new(1).unwrap();
     request.units_per_week = UnitsPerWeek::new(2).unwrap();
     let outline = Outline {
+        category: None,
         title: "Bread at Home".into(),
         summary: "Why dough rises and how to bake a loaf.".into(),
         outcomes: vec!["Bake a loaf that rises".into()],

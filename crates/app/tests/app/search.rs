@@ -8,6 +8,7 @@ use lyceum_app::Lyceum;
 use lyceum_app::models::ENCODER;
 use lyceum_app::worker::{Until, Worker};
 use lyceum_course::{Outline, OutlineModule, OutlineUnit};
+use lyceum_store::search::SearchQuery;
 use lyceum_store::{GenerationStats, ItemKind, NewCourse, Output, Task};
 
 use crate::helpers::request;
@@ -66,13 +67,15 @@ const UNITS: [(&str, &str, &str); 10] = [
     ),
 ];
 
-fn outline(course: &str, unit: &str) -> Outline {
+/// A one-unit course whose summary is the unit's text, as a model's summary says what it covers.
+fn outline(course: &str, unit: &str, text: &str) -> Outline {
     Outline {
+        category: None,
         title: course.into(),
-        summary: format!("A short course: {unit}."),
+        summary: text.into(),
         outcomes: vec!["Understand it".into()],
         modules: vec![OutlineModule {
-            title: "Week one".into(),
+            title: unit.into(),
             units: vec![OutlineUnit {
                 title: unit.into(),
                 objectives: vec!["Explain it".into()],
@@ -113,7 +116,7 @@ async fn a_search_in_other_words_finds_the_unit_that_answers_it() {
             .store
             .create_course(NewCourse {
                 request: &request(1, 1),
-                outline: &outline(course, unit),
+                outline: &outline(course, unit, text),
                 outline_stats: &stats(),
             })
             .await
@@ -157,19 +160,70 @@ async fn a_search_in_other_words_finds_the_unit_that_answers_it() {
         ("neural nets", "Neural networks"),
         ("how do plants make food", "Photosynthesis"),
     ] {
-        let found = app.search(query, None, 10).await.unwrap();
+        let found = app
+            .search(&SearchQuery::new(query, None, 10))
+            .await
+            .unwrap();
         let titles: Vec<&str> = found.units.iter().map(|hit| hit.title.as_str()).collect();
         assert_eq!(titles.first(), Some(&unit), "{query}: {titles:?}");
     }
     // A word in the text still finds it by its words, marked.
-    let found = app.search("Gutenberg", None, 10).await.unwrap();
+    let found = app
+        .search(&SearchQuery::new("Gutenberg", None, 10))
+        .await
+        .unwrap();
     assert_eq!(found.units[0].title, "The printing press");
     assert!(
         found.units[0].snippet.html().contains("<mark>"),
         "{:?}",
         found.units[0]
     );
+    // Related courses: the close ones by meaning (measured with these texts: money and economics
+    // 0.38, the other pairs below 0.3 but the two histories at 0.40), then others of its subject.
+    let related = |title: &'static str| {
+        let app = Arc::clone(&app);
+        async move {
+            let course = app
+                .store
+                .course(&lyceum_course::slugify(title))
+                .await
+                .unwrap();
+            let related = app.related_courses(&course, 4).await.unwrap();
+            related.into_iter().map(|hit| hit.title).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(related("Money").await, ["Economics"]);
+    assert_eq!(related("Economics").await, ["Money"]);
+    assert!(
+        related("Botany basics").await.is_empty(),
+        "nothing is close to it"
+    );
+    let biology = lyceum_course::Category::from_slug("biology").unwrap();
+    for title in ["Botany basics", "Health", "Money"] {
+        let course = app
+            .store
+            .course(&lyceum_course::slugify(title))
+            .await
+            .unwrap();
+        app.store
+            .set_category(course.id, Some(biology))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        related("Money").await,
+        ["Economics", "Health", "Botany basics"],
+        "the close one first, then its subject's newest"
+    );
+    assert_eq!(
+        related("Botany basics").await,
+        ["Health", "Money"],
+        "newest first"
+    );
     // Nonsense finds nothing by meaning either.
-    let found = app.search("qwxz zzkv", None, 10).await.unwrap();
+    let found = app
+        .search(&SearchQuery::new("qwxz zzkv", None, 10))
+        .await
+        .unwrap();
     assert!(found.units.is_empty(), "{found:?}");
 }

@@ -36,6 +36,17 @@ pub enum Command {
         #[arg(long)]
         off: bool,
     },
+    /// Give a course its subject category, chosen by the model from its title, summary and weeks:
+    /// for courses made before categories (newer ones get theirs with the outline). Its maker can
+    /// change it on the course's page.
+    Categorize {
+        /// The course's slug.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        slug: Option<String>,
+        /// Every course that has no category yet.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
@@ -82,7 +93,14 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 .iter()
                 .map(|g| ((g.kind, g.item_id), g))
                 .collect();
-            outln!("{}\n{}\n", course.title, course.summary);
+            outln!("{}\n{}", course.title, course.summary);
+            match course.category {
+                Some(category) => outln!("Subject: {}\n", category.name),
+                None => outln!(
+                    "Subject: none yet (`lyceum courses categorize {}`)\n",
+                    course.slug
+                ),
+            }
             let units = store.units(course.id).await?;
             for module in store.modules(course.id).await? {
                 outln!(
@@ -126,6 +144,33 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             let count = app.retry_failed(&course).await?;
             outln!("Writing {count} failed items of \"{slug}\" again.");
             run_worker(&app, Some(&course)).await
+        }
+        Command::Categorize { slug, all: _ } => {
+            let app = Lyceum::open(settings.clone())
+                .await
+                .context("Failed to start Lyceum")?;
+            let courses = match slug {
+                Some(slug) => vec![find_course(&app.store, &slug).await?],
+                None => app
+                    .store
+                    .all_courses(i64::MAX, 0)
+                    .await?
+                    .into_iter()
+                    .map(|summary| summary.course)
+                    .filter(|course| course.category.is_none())
+                    .collect(),
+            };
+            if courses.is_empty() {
+                outln!("Every course has a category.");
+            }
+            for course in courses {
+                let category = app
+                    .categorize(&course)
+                    .await
+                    .with_context(|| format!("Failed to categorize \"{}\"", course.slug))?;
+                outln!("{:40} {}", course.slug, category.name);
+            }
+            Ok(())
         }
         Command::Feature { slug, off } => {
             let store = open_store(settings).await?;

@@ -483,3 +483,68 @@ async fn killed_at_twenty_random_points_every_course_ends_whole_with_each_item_o
         store.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_course_made_before_subjects_gets_one_from_the_model_and_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = ScriptedModel::start().await;
+    let env = scripted_env(&model);
+    generate_tides(dir.path(), &env);
+    let env: Vec<(&str, &str)> = env
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let slug = "a-course-on-how-tides-rise-and-fall";
+    let first = lyceum_course::CATEGORIES[0];
+    let shown = lyceum(dir.path(), &["courses", "show", slug], &env);
+    assert!(
+        shown.stdout.contains(&format!("Subject: {}", first.name)),
+        "the outline came with the model's subject: {}",
+        shown.stdout
+    );
+
+    // As a course made before subjects: none, until categorized.
+    let url = format!("sqlite://{}", dir.path().join("lyceum.db").display());
+    let store = lyceum_store::Store::open(&url).await.unwrap();
+    let course = store.course(slug).await.unwrap();
+    store.set_category(course.id, None).await.unwrap();
+    store.close().await;
+    let shown = lyceum(dir.path(), &["courses", "show", slug], &env);
+    assert!(
+        shown.stdout.contains("Subject: none yet"),
+        "{}",
+        shown.stdout
+    );
+    let all = lyceum(dir.path(), &["courses", "categorize", "--all"], &env);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    assert!(
+        all.stdout.contains(slug) && all.stdout.contains(first.name),
+        "{}",
+        all.stdout
+    );
+    assert!(
+        model.calls().iter().any(|call| call.key == "category"),
+        "the model was asked"
+    );
+    let again = lyceum(dir.path(), &["courses", "categorize", "--all"], &env);
+    assert!(
+        again.stdout.contains("Every course has a category."),
+        "{}",
+        again.stdout
+    );
+    let one = lyceum(dir.path(), &["courses", "categorize", slug], &env);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    let missing = lyceum(
+        dir.path(),
+        &["courses", "categorize", "no-such-course"],
+        &env,
+    );
+    assert_ne!(missing.code, 0);
+    assert!(
+        missing.stderr.contains("courses list"),
+        "{}",
+        missing.stderr
+    );
+    let neither = lyceum(dir.path(), &["courses", "categorize"], &env);
+    assert_ne!(neither.code, 0, "a slug or --all");
+}

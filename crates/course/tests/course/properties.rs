@@ -34,6 +34,7 @@ fn outline() -> impl Strategy<Value = Outline> {
         prop::collection::vec(module, 0..4),
     )
         .prop_map(|(title, summary, outcomes, modules)| Outline {
+            category: None,
             title,
             summary,
             outcomes,

@@ -85,6 +85,7 @@ pub async fn postgres_database(admin_url: &str) -> (Store, String, impl Future<O
 /// An outline of `weeks` × `units` with distinct titles.
 pub fn outline(title: &str, weeks: usize, units: usize) -> Outline {
     Outline {
+        category: None,
         title: title.into(),
         summary: "A course used by the store tests.".into(),
         outcomes: vec!["Pass the tests".into()],

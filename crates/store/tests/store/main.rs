@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod categories;
 mod chats;
 mod courses;
 mod drafts;

@@ -10,8 +10,9 @@ use lyceum_store::{ItemKind, NewCourse, Output, Store, Visibility};
 use crate::helpers::{made_by, on_each_backend, person, request, stats};
 
 /// An outline titled `title` whose one week is `week` with these units.
-fn outline(title: &str, summary: &str, week: &str, units: &[&str]) -> Outline {
+pub(crate) fn outline(title: &str, summary: &str, week: &str, units: &[&str]) -> Outline {
     Outline {
+        category: None,
         title: title.into(),
         summary: summary.into(),
         outcomes: vec!["Understand it".into()],
@@ -29,7 +30,7 @@ fn outline(title: &str, summary: &str, week: &str, units: &[&str]) -> Outline {
 }
 
 /// Stores `outline` as a course with no maker and writes its units' texts; the course's id.
-async fn written(store: &Store, outline: &Outline, texts: &[&str]) -> i64 {
+pub(crate) async fn written(store: &Store, outline: &Outline, texts: &[&str]) -> i64 {
     let course = store
         .create_course(NewCourse {
             request: &request(1, texts.len() as u32),
@@ -62,6 +63,7 @@ async fn search(store: &Store, text: &str, viewer: Option<i64>) -> Found {
             text,
             viewer,
             limit: 10,
+            category: None,
         })
         .await
         .unwrap_or_else(|error| panic!("{text:?}: {error}"))

@@ -217,7 +217,7 @@ async fn items_found_by_meaning_come_in_the_order_asked_and_only_where_allowed()
 
         let ids = [second, secret, first];
         let found = store
-            .search_hits(&ids, &[private.id, public.id], Some(stranger))
+            .search_hits(&ids, &[private.id, public.id], Some(stranger), None)
             .await
             .unwrap();
         let units: Vec<i64> = found.units.iter().map(|hit| hit.id).collect();
@@ -235,14 +235,17 @@ async fn items_found_by_meaning_come_in_the_order_asked_and_only_where_allowed()
         );
         assert_eq!(opening.split_whitespace().count(), 30, "{opening}");
 
-        let mine = store.search_hits(&ids, &[], Some(maker)).await.unwrap();
+        let mine = store
+            .search_hits(&ids, &[], Some(maker), None)
+            .await
+            .unwrap();
         assert_eq!(
             mine.units.len(),
             3,
             "a maker finds their own private course"
         );
         assert_eq!(
-            store.search_hits(&[], &[], None).await.unwrap(),
+            store.search_hits(&[], &[], None, None).await.unwrap(),
             Default::default()
         );
     })

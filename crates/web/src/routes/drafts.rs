@@ -46,6 +46,10 @@ struct DraftPage {
     outline: OutlineView,
     /// The course title and weeks to edit, once drafted.
     course_title: String,
+    /// Every subject (slug and name), the outline's marked.
+    subjects: Vec<(&'static str, &'static str, bool)>,
+    /// Whether the outline has a subject.
+    has_subject: bool,
     edit: Vec<EditWeek>,
     /// What is wrong with the person's edits.
     problems: Vec<String>,
@@ -91,6 +95,14 @@ fn draft_page(
             .map(|outline| outline.title.clone())
             .unwrap_or_default(),
         edit: edited.map(edit_view).unwrap_or_default(),
+        subjects: lyceum_course::CATEGORIES
+            .iter()
+            .map(|category| {
+                let chosen = edited.and_then(|outline| outline.category) == Some(*category);
+                (category.slug, category.name, chosen)
+            })
+            .collect(),
+        has_subject: edited.is_some_and(|outline| outline.category.is_some()),
         problems,
         caution: web.app.settings.language_caution(draft.request.language),
         status: draft.status.as_str(),

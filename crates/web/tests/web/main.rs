@@ -6,6 +6,7 @@
 mod account_mail;
 mod accounts;
 mod api;
+mod categories;
 mod health;
 mod helpers;
 mod limits;

@@ -564,13 +564,25 @@ async fn set_visibility(
     csrf: &str,
     visibility: &str,
 ) -> crate::helpers::Page {
+    course_setting(browser, manage, csrf, "visibility", visibility).await
+}
+
+/// Posts one of the course page's forms for its maker at `manage` as `browser`: the `action`
+/// (`visibility`, `category`) with its field of that name set to `value`.
+pub(crate) async fn course_setting(
+    browser: &mut Browser<'_>,
+    manage: &str,
+    csrf: &str,
+    action: &str,
+    value: &str,
+) -> crate::helpers::Page {
     browser
         .post(
             manage,
             &[
                 ("csrf", csrf),
-                ("action", "visibility"),
-                ("visibility", visibility),
+                ("action", action),
+                (action, value),
                 ("from", "course"),
             ],
         )
@@ -902,7 +914,7 @@ async fn a_program_with_its_maker_s_token_edits_a_unit_lists_its_versions_and_re
 }
 
 /// `Bearer` and a new API token of the account with this email.
-async fn bearer(web: &TestWeb, email: &str) -> String {
+pub(crate) async fn bearer(web: &TestWeb, email: &str) -> String {
     let (user, _) = web.app.store.user_by_email(email).await.unwrap().unwrap();
     let (token, _) = accounts::create_api_token(&web.app.store, &user, "script")
         .await
@@ -911,7 +923,7 @@ async fn bearer(web: &TestWeb, email: &str) -> String {
 }
 
 /// `body` sent to `path` as JSON by a program with `token`.
-async fn api_call(
+pub(crate) async fn api_call(
     web: &TestWeb,
     method: &str,
     path: &str,
@@ -1086,7 +1098,7 @@ async fn a_unit_written_again_with_a_wish_replaces_the_text_only_when_stored_and
 }
 
 /// Ada and Bob, each signed up in a browser of their own.
-async fn ada_and_bob(web: &TestWeb) -> (Browser<'_>, Browser<'_>) {
+pub(crate) async fn ada_and_bob(web: &TestWeb) -> (Browser<'_>, Browser<'_>) {
     let mut ada = Browser::new(web);
     ada.sign_up("Ada", "ada@example.org", PASSWORD).await;
     let mut bob = Browser::new(web);

@@ -9,8 +9,9 @@ use lyceum_store::{ItemKind, NewCourse, Output, Visibility};
 use crate::helpers::{TestWeb, spawn_web};
 
 /// A one-week course titled `title` whose units have these titles and texts; its slug and id.
-async fn written(web: &TestWeb, title: &str, units: &[(&str, &str)]) -> (String, i64) {
+pub(crate) async fn written(web: &TestWeb, title: &str, units: &[(&str, &str)]) -> (String, i64) {
     let outline = Outline {
+        category: None,
         title: title.into(),
         summary: format!("A course on {title}."),
         outcomes: vec!["Know it".into()],

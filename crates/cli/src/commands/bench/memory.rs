@@ -205,6 +205,7 @@ async fn queued_course(app: &Lyceum, n: usize) -> anyhow::Result<String> {
     let description = format!("Memory benchmark course number {n}, on bridges and their loads");
     let request = CourseRequest::new(Description::parse(&description)?);
     let outline = Outline {
+        category: None,
         title: format!("Bridges and their loads, part {n}"),
         summary: "How bridges carry what crosses them.".into(),
         outcomes: vec!["Explain how a bridge carries a load".into()],

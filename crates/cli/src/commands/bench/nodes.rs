@@ -80,6 +80,7 @@ fn course() -> anyhow::Result<(CourseRequest, Outline, GenerationStats)> {
         "Benchmark of the change feed between nodes (deleted after the run)",
     )?);
     let outline = Outline {
+        category: None,
         title: "Lyceum benchmark course, deleted after the run".into(),
         summary: "Stored by `lyceum bench nodes` while it measures.".into(),
         outcomes: vec!["Measure the change feed".into()],

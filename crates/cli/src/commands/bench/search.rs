@@ -177,13 +177,7 @@ async fn measure(
             query.truncate(query.len() - 2);
         }
         let started = Instant::now();
-        let found = store
-            .search(&SearchQuery {
-                text: &query,
-                viewer: None,
-                limit: 10,
-            })
-            .await?;
+        let found = store.search(&SearchQuery::new(&query, None, 10)).await?;
         latencies.push(started.elapsed());
         hits += found.courses.len() + found.units.len();
     }
@@ -274,7 +268,7 @@ async fn hybrid(
     )?;
     // The first search reads every vector into memory: timed apart.
     let started = Instant::now();
-    app.search(&phrases[0], None, 10).await?;
+    app.search(&SearchQuery::new(&phrases[0], None, 10)).await?;
     let loading = started.elapsed();
     let mut latencies = Vec::with_capacity(plan.queries);
     let mut hits = 0;
@@ -286,7 +280,7 @@ async fn hybrid(
             words.phrase(dice, count)
         };
         let started = Instant::now();
-        let found = app.search(&query, None, 10).await?;
+        let found = app.search(&SearchQuery::new(&query, None, 10)).await?;
         latencies.push(started.elapsed());
         hits += found.courses.len() + found.units.len();
     }
@@ -317,6 +311,7 @@ async fn fill_course(
     request.weeks = Weeks::new(u32::try_from(plan.weeks)?)?;
     request.units_per_week = UnitsPerWeek::new(u32::try_from(plan.units_per_week)?)?;
     let outline = Outline {
+        category: None,
         title: words.phrase(dice, 3),
         summary: words.text(dice, 30),
         outcomes: vec![words.phrase(dice, 5)],

@@ -9,13 +9,14 @@ use lyceum_app::dates::rfc3339;
 use lyceum_app::editing::{self, EditRefused};
 use lyceum_app::export::{self, CourseExport, UnitExport, WeekExport};
 use lyceum_app::learning::{self, QuizRefused};
+use lyceum_course::Category;
 use lyceum_store::{Author, CourseSummary, User, Visibility};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::{ApiCaller, ApiUser};
 use crate::error::JsonError;
-use crate::extract::{ApiParams, PageQuery};
+use crate::extract::ApiParams;
 use crate::views::course_href;
 use crate::{Web, WebError};
 
@@ -36,6 +37,8 @@ pub struct CourseItem {
     featured: bool,
     /// `public`, `unlisted` or `private`.
     visibility: &'static str,
+    /// Its subject's slug (see `/categories`), when it has one.
+    category: Option<&'static str>,
     /// The course's page.
     url: String,
 }
@@ -65,19 +68,29 @@ impl From<CourseSummary> for CourseItem {
             failed: summary.failed,
             featured: course.featured_at.is_some(),
             visibility: course.visibility.as_str(),
+            category: course.category.map(|category| category.slug),
             url,
         }
     }
 }
 
-/// `GET /api/courses?page=N` (20 a page, as on the site).
+/// The catalog's query string in the API: the page, and a subject.
+#[derive(Deserialize)]
+pub struct CatalogQuery {
+    /// From 1.
+    page: Option<i64>,
+    /// A subject's slug: only its courses.
+    category: Option<String>,
+}
+
+/// `GET /api/courses?page=N&category=SLUG` (20 a page, as on the site).
 pub async fn catalog(
     State(web): State<Web>,
-    query: Result<Query<PageQuery>, QueryRejection>,
+    query: Result<Query<CatalogQuery>, QueryRejection>,
 ) -> Result<Json<CatalogPage>, JsonError> {
-    let page = match query {
-        Ok(Query(PageQuery { page })) => page.unwrap_or(1),
-        Err(_) => 0,
+    let (page, category) = match query {
+        Ok(Query(query)) => (query.page.unwrap_or(1), query.category),
+        Err(_) => (0, None),
     };
     if page < 1 {
         return Err(JsonError::new(
@@ -85,13 +98,27 @@ pub async fn catalog(
             "page is a whole number from 1",
         ));
     }
-    let (courses, has_next) = web.app.catalog_page(page).await?;
+    let (courses, has_next) = match category.as_deref() {
+        None => web.app.catalog_page(page).await?,
+        Some(slug) => {
+            let category = Category::from_slug(slug).ok_or_else(|| unknown_category(slug))?;
+            web.app.category_page(category, page).await?
+        }
+    };
     let next_page = has_next.then(|| page + 1);
     Ok(Json(CatalogPage {
         courses: courses.into_iter().map(CourseItem::from).collect(),
         page,
         next_page,
     }))
+}
+
+/// The answer to a subject's slug that names none.
+pub fn unknown_category(slug: &str) -> JsonError {
+    JsonError::new(
+        StatusCode::BAD_REQUEST,
+        format!("\"{slug}\" is not a subject: category is the slug of one of /categories"),
+    )
 }
 
 async fn load(web: &Web, slug: &str, caller: Option<&User>) -> Result<CourseExport, JsonError> {
@@ -247,18 +274,29 @@ pub async fn answer_quiz(
     }))
 }
 
-/// What `PATCH /api/courses/{slug}` changes.
+/// What `PATCH /api/courses/{slug}` changes: who may see it, its subject, or both.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CourseChange {
-    visibility: String,
+    visibility: Option<String>,
+    /// A subject's slug, or `null` for none; left out, the subject stays.
+    #[serde(default, deserialize_with = "present")]
+    category: Option<Option<String>>,
 }
 
-/// Who may see a course, as `PATCH /api/courses/{slug}` answers.
+/// A field that is present, `null` or not: told apart from one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// Who may see a course and its subject, as `PATCH /api/courses/{slug}` answers.
 #[derive(Serialize)]
 pub struct CourseSettings {
     slug: String,
     visibility: &'static str,
+    category: Option<&'static str>,
 }
 
 /// Course `slug`, for the token's account when it made the course or is an admin's: 404 when the
@@ -272,7 +310,7 @@ async fn owned(web: &Web, user: &User, slug: &str) -> Result<lyceum_store::Cours
     }
 }
 
-/// `PATCH /api/courses/{slug}`: sets who may see a course the token's account made.
+/// `PATCH /api/courses/{slug}`: sets who may see a course the token's account made, or its subject.
 pub async fn update(
     State(web): State<Web>,
     ApiUser(user): ApiUser,
@@ -281,20 +319,50 @@ pub async fn update(
 ) -> Result<Json<CourseSettings>, JsonError> {
     let Json(change) = change?;
     let course = owned(&web, &user, &slug).await?;
-    let Some(visibility) = Visibility::parse(&change.visibility) else {
-        return Err(JsonError::invalid(
-            "the course was not changed",
-            vec![
-                json!({"field": "visibility", "message": "must be \"public\", \"unlisted\" or \"private\""}),
-            ],
-        ));
+    let mut problems = Vec::new();
+    let visibility = match change.visibility.as_deref() {
+        None => None,
+        Some(text) => match Visibility::parse(text) {
+            Some(visibility) => Some(visibility),
+            None => {
+                problems.push(json!({"field": "visibility", "message": "must be \"public\", \"unlisted\" or \"private\""}));
+                None
+            }
+        },
     };
-    web.app.store.set_visibility(course.id, visibility).await?;
+    let category = match &change.category {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(slug)) => match Category::from_slug(slug) {
+            Some(category) => Some(Some(category)),
+            None => {
+                problems.push(json!({"field": "category", "message": "must be the slug of one of /categories, or null"}));
+                None
+            }
+        },
+    };
+    if change.visibility.is_none() && change.category.is_none() {
+        problems
+            .push(json!({"field": "visibility", "message": "give visibility, category or both"}));
+    }
+    if !problems.is_empty() {
+        return Err(JsonError::invalid("the course was not changed", problems));
+    }
+    let store = &web.app.store;
+    if let Some(visibility) = visibility {
+        store.set_visibility(course.id, visibility).await?;
+    }
+    if let Some(category) = category {
+        store.set_category(course.id, category).await?;
+    }
     web.pages.changed(course.id);
-    tracing::info!(user = user.id, course = %course.slug, visibility = visibility.as_str(), "course visibility set through the API");
+    tracing::info!(user = user.id, course = %course.slug, "course settings changed through the API");
     Ok(Json(CourseSettings {
         slug: course.slug,
-        visibility: visibility.as_str(),
+        visibility: visibility.unwrap_or(course.visibility).as_str(),
+        category: category
+            .unwrap_or(course.category)
+            .map(|category| category.slug),
     }))
 }
 

@@ -37,6 +37,7 @@ pub fn openapi_document(public_url: &str) -> Value {
         responses
     };
     let strings = json!({"type": "array", "items": {"type": "string"}});
+    let category = json!({"enum": lyceum_course::CATEGORIES.iter().map(|category| category.slug).collect::<Vec<_>>()});
     // Added after: one `json!` this deep reaches the macro recursion limit.
     let unauthorized = json!({"description": "No token, or one that is unknown, revoked or of a disabled account", "headers": {"WWW-Authenticate": {"schema": text}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let answer = |schema: serde_json::Value| json!({"description": "OK", "content": {"application/json": {"schema": schema}}});
@@ -104,7 +105,10 @@ pub fn openapi_document(public_url: &str) -> Value {
         "paths": {
             "/api/courses": {"get": {
                 "summary": "The catalog: featured courses first, then the newest, 20 courses a page",
-                "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": i64::MAX, "default": 1}}],
+                "parameters": [
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": i64::MAX, "default": 1}},
+                    {"name": "category", "in": "query", "description": "Only the courses of this subject (a CIP 2020 family; `/categories` lists them)", "schema": category}
+                ],
                 "responses": {
                     "200": {"description": "OK; a page past the end has no courses", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CatalogPage"}}}},
                     "400": {"$ref": "#/components/responses/BadRequest"}
@@ -115,7 +119,8 @@ pub fn openapi_document(public_url: &str) -> Value {
                 "description": "Private and unlisted courses are found by their maker only. Each result has the passage where the words stand: `snippet` as text, `snippet_html` as escaped HTML with each match in `<mark>`.",
                 "parameters": [
                     {"name": "q", "in": "query", "schema": {"type": "string"}},
-                    {"name": "kind", "in": "query", "schema": {"enum": ["course", "unit"]}}
+                    {"name": "kind", "in": "query", "schema": {"enum": ["course", "unit"]}},
+                    {"name": "category", "in": "query", "description": "Only courses of this subject, and their units", "schema": category}
                 ],
                 "responses": {
                     "200": {"description": "OK; a query without words finds nothing", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResults"}}}},
@@ -256,11 +261,13 @@ pub fn openapi_document(public_url: &str) -> Value {
                     "weeks": {"type": "integer"}, "items": {"type": "integer"}, "ready": {"type": "integer"}, "failed": {"type": "integer"},
                     "featured": {"type": "boolean"},
                     "visibility": {"enum": ["public", "unlisted", "private"]},
+                    "category": {"oneOf": [category, {"type": "null"}]},
                     "url": text
                 }},
                 "Course": {"type": "object", "properties": {
                     "slug": text, "title": text, "description": text, "summary": text, "outcomes": strings,
                     "language": text, "level": text, "audience": text,
+                    "category": {"oneOf": [category, {"type": "null"}]},
                     "weeks": {"type": "array", "items": {"$ref": "#/components/schemas/Week"}}
                 }},
                 "Week": {"type": "object", "properties": {
@@ -313,22 +320,29 @@ pub fn openapi_document(public_url: &str) -> Value {
         "415": {"description": "The body is not sent as `application/json`", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         "422": {"$ref": "#/components/responses/Invalid"}
     });
-    let mut course_patch = mine("Sets who may see a course the account made", {
-        let mut responses = invalid_body.clone();
-        responses["200"] = answer(
-            json!({"type": "object", "required": ["slug", "visibility"], "properties": {
-                "slug": text, "visibility": {"enum": ["public", "unlisted", "private"]}
-            }}),
-        );
-        responses
-    });
+    let mut course_patch = mine(
+        "Sets who may see a course the account made, or its subject",
+        {
+            let mut responses = invalid_body.clone();
+            responses["200"] = answer(
+                json!({"type": "object", "required": ["slug", "visibility", "category"], "properties": {
+                    "slug": text, "visibility": {"enum": ["public", "unlisted", "private"]},
+                    "category": {"oneOf": [category, {"type": "null"}]}
+                }}),
+            );
+            responses
+        },
+    );
     course_patch["description"] = json!(
-        "`public`: in the catalog and the sitemap. `unlisted`: read by its address only, and search engines are asked not to index it. `private`: a 404 to everyone but its maker and admins."
+        "`public`: in the catalog and the sitemap. `unlisted`: read by its address only, and search engines are asked not to index it. `private`: a 404 to everyone but its maker and admins. `category`: a subject's slug, or `null` for none. Give either or both."
     );
     course_patch["parameters"] = json!([slug]);
     course_patch["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
-        "type": "object", "required": ["visibility"], "additionalProperties": false,
-        "properties": {"visibility": {"enum": ["public", "unlisted", "private"]}}
+        "type": "object", "minProperties": 1, "additionalProperties": false,
+        "properties": {
+            "visibility": {"enum": ["public", "unlisted", "private"]},
+            "category": {"oneOf": [category, {"type": "null"}]}
+        }
     }}}});
     let mut course_delete = mine(
         "Deletes a course the account made, with its units, quizzes and every learner's progress in it",

@@ -1,4 +1,5 @@
-//! `GET /api/search?q=&kind=`: the search of `/search` as JSON, for the palette and for programs.
+//! `GET /api/search?q=&kind=&category=`: the search of `/search` as JSON, for the palette and for
+//! programs.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -6,9 +7,13 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use lyceum_course::Category;
+use lyceum_store::search::SearchQuery;
+
 use crate::Web;
 use crate::auth::ApiCaller;
 use crate::error::JsonError;
+use crate::routes::api::courses::unknown_category;
 use crate::routes::site::search::{found, unit_href};
 
 /// Most results of each kind.
@@ -20,6 +25,8 @@ pub struct SearchParams {
     q: String,
     /// `course` or `unit`: only that kind.
     kind: Option<String>,
+    /// A subject's slug: only its courses and their units.
+    category: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -51,7 +58,7 @@ struct UnitHit {
     snippet_html: String,
 }
 
-/// `GET /api/search?q=&kind=`.
+/// `GET /api/search?q=&kind=&category=`.
 pub async fn search(
     State(web): State<Web>,
     ApiCaller(caller): ApiCaller,
@@ -60,7 +67,7 @@ pub async fn search(
     let Ok(Query(params)) = params else {
         return Err(JsonError::new(
             StatusCode::BAD_REQUEST,
-            "q is the text to search for, and kind is course or unit",
+            "q is the text to search for, kind is course or unit, and category a subject's slug",
         ));
     };
     let (courses, units) = match params.kind.as_deref() {
@@ -74,7 +81,20 @@ pub async fn search(
             ));
         }
     };
-    let found = found(&web, &params.q, caller.map(|user| user.id), LIMIT).await?;
+    let category = match params.category.as_deref() {
+        None => None,
+        Some(slug) => Some(Category::from_slug(slug).ok_or_else(|| unknown_category(slug))?),
+    };
+    let found = found(
+        &web,
+        &SearchQuery {
+            text: &params.q,
+            viewer: caller.map(|user| user.id),
+            limit: LIMIT,
+            category,
+        },
+    )
+    .await?;
     Ok(Json(SearchAnswer {
         courses: if courses {
             found

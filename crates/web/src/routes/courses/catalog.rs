@@ -1,6 +1,7 @@
 //! The home page (a signed-in learner's own courses, featured and newest courses, and the form that
 //! starts a new course), the catalog of
-//! all courses, featured first, then newest, paginated, and `POST /courses`, the form's action.
+//! all courses (or of one subject), featured first, then newest, paginated, the list of subjects, and
+//! `POST /courses`, the form's action.
 
 use askama::Template;
 use axum::Form;
@@ -8,13 +9,16 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use lyceum_course::{CourseRequest, InputError, LANGUAGES, Language, Level, RequestFields};
+use lyceum_course::{
+    Category, CourseRequest, InputError, LANGUAGES, Language, Level, RequestFields,
+};
 use lyceum_store::CourseSummary;
+use serde::Deserialize;
 
 use crate::auth::{Signed, Viewer};
 use crate::client::Client;
 use crate::drafts;
-use crate::extract::PageQuery;
+use crate::extract::{PageQuery, Params};
 use crate::render::page;
 use crate::views::{Meta, course_href};
 use crate::{Web, WebError};
@@ -155,10 +159,56 @@ impl Home {
 #[template(path = "catalog.html")]
 struct Catalog {
     meta: Meta,
+    /// "Courses", or the subject's name.
+    heading: String,
     courses: Vec<Card>,
     page: i64,
     previous: Option<String>,
     next: Option<String>,
+    /// The subjects to choose from, the one shown marked.
+    subjects: Vec<Subject>,
+    /// Whether this is one subject's catalog.
+    in_subject: bool,
+}
+
+/// A subject with courses, as a choice in the catalog and an entry on `/categories`.
+pub(crate) struct Subject {
+    pub slug: &'static str,
+    pub name: &'static str,
+    /// Listed courses of it.
+    pub count: i64,
+    /// Whether it is the one shown.
+    pub chosen: bool,
+}
+
+/// Every subject that has listed courses, `chosen` marked.
+pub(crate) async fn subjects(
+    web: &Web,
+    chosen: Option<Category>,
+) -> Result<Vec<Subject>, WebError> {
+    Ok(web
+        .app
+        .store
+        .category_counts()
+        .await?
+        .into_iter()
+        .map(|(category, count)| Subject {
+            slug: category.slug,
+            name: category.name,
+            count,
+            chosen: Some(category) == chosen,
+        })
+        .collect())
+}
+
+/// The catalog's query string: the page, and a subject chosen in its form.
+#[derive(Deserialize)]
+pub struct CatalogQuery {
+    /// From 1.
+    page: Option<i64>,
+    /// A category's slug; empty for every subject.
+    #[serde(default)]
+    category: String,
 }
 
 /// `GET /`: a signed-in learner's starts with their own courses.
@@ -170,40 +220,111 @@ pub async fn home(
     page(&Home::load(&web, form, viewer.as_ref()).await?)
 }
 
-/// `GET /courses?page=N`: a page past the end is a 404, not an empty list.
+/// `GET /courses?page=N`: a page past the end is a 404, not an empty list. `?category=SLUG` (the
+/// catalog's subject form) goes to that subject's page.
 pub async fn list(
     State(web): State<Web>,
-    query: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<Html<String>, WebError> {
+    query: Result<Query<CatalogQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
     // `?page=abc` or a number past any catalog names no page.
     let Ok(Query(query)) = query else {
         return Err(WebError::NotFound);
     };
-    let number = query.page.unwrap_or(1);
-    if number < 1 {
-        return Err(WebError::NotFound);
+    if !query.category.is_empty() {
+        let category = Category::from_slug(&query.category).ok_or(WebError::NotFound)?;
+        return Ok(Redirect::to(&format!("/categories/{}", category.slug)).into_response());
     }
+    let number = page_number(query.page)?;
     let (courses, has_next) = web.app.catalog_page(number).await?;
+    catalog_page(&web, None, courses, number, has_next).await
+}
+
+/// `GET /categories/{slug}?page=N`: the catalog of one subject.
+pub async fn category(
+    State(web): State<Web>,
+    Params(slug): Params<String>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Ok(Query(query)) = query else {
+        return Err(WebError::NotFound);
+    };
+    let category = Category::from_slug(&slug).ok_or(WebError::NotFound)?;
+    let number = page_number(query.page)?;
+    let (courses, has_next) = web.app.category_page(category, number).await?;
+    catalog_page(&web, Some(category), courses, number, has_next).await
+}
+
+/// A page number from a query: from 1.
+fn page_number(page: Option<i64>) -> Result<i64, WebError> {
+    match page.unwrap_or(1) {
+        number if number >= 1 => Ok(number),
+        _ => Err(WebError::NotFound),
+    }
+}
+
+/// Page `number` of the catalog, of every subject or of `category`.
+async fn catalog_page(
+    web: &Web,
+    category: Option<Category>,
+    courses: Vec<CourseSummary>,
+    number: i64,
+    has_next: bool,
+) -> Result<Response, WebError> {
     if courses.is_empty() && number > 1 {
         return Err(WebError::NotFound);
     }
-    let path = if number == 1 {
-        "/courses".to_owned()
-    } else {
-        format!("/courses?page={number}")
+    let base = match category {
+        Some(category) => format!("/categories/{}", category.slug),
+        None => "/courses".to_owned(),
     };
-    page(&Catalog {
+    let at = |number: i64| format!("{base}?page={number}");
+    let (heading, description) = match category {
+        Some(category) => (
+            category.name.to_owned(),
+            format!(
+                "Courses in {} on this Lyceum: featured ones first, then the newest.",
+                category.name
+            ),
+        ),
+        None => ("Courses".to_owned(), CATALOG_DESCRIPTION.to_owned()),
+    };
+    Ok(page(&Catalog {
         meta: Meta::new(
             &web.public_url,
-            &path,
+            &at(number),
             "website",
-            "Courses",
-            CATALOG_DESCRIPTION,
+            &heading,
+            &description,
         ),
+        heading,
         courses: courses.iter().map(Card::from).collect(),
         page: number,
-        previous: (number > 1).then(|| format!("/courses?page={}", number - 1)),
-        next: has_next.then(|| format!("/courses?page={}", number + 1)),
+        previous: (number > 1).then(|| at(number - 1)),
+        next: has_next.then(|| at(number + 1)),
+        subjects: subjects(web, category).await?,
+        in_subject: category.is_some(),
+    })?
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "categories.html")]
+struct Categories {
+    meta: Meta,
+    subjects: Vec<Subject>,
+}
+
+/// `GET /categories`: every subject with courses, and how many.
+pub async fn categories(State(web): State<Web>) -> Result<Html<String>, WebError> {
+    page(&Categories {
+        meta: Meta::new(
+            &web.public_url,
+            "/categories",
+            "website",
+            "Subjects",
+            "The courses on this Lyceum by subject.",
+        ),
+        subjects: subjects(&web, None).await?,
     })
 }
 

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use lyceum_app::live::Progress;
+use lyceum_course::CATEGORIES;
 use lyceum_store::Status;
 use lyceum_store::{Course, Module, Unit, Visibility};
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -58,6 +59,10 @@ struct CoursePage {
     owner: Option<OwnerView>,
     /// "Get the next unit by email".
     mail: MailForm,
+    /// Its subject: name and address.
+    category: Option<(&'static str, String)>,
+    /// Courses like it: title, address and the opening of its summary.
+    related: Vec<(String, String, String)>,
 }
 
 /// The maker's controls: who may see the course, and deleting it.
@@ -66,6 +71,8 @@ struct OwnerView {
     manage: String,
     delete: String,
     choices: Vec<VisibilityChoice>,
+    /// Every subject, the course's marked.
+    subjects: Vec<(&'static str, &'static str, bool)>,
 }
 
 struct VisibilityChoice {
@@ -94,9 +101,22 @@ impl OwnerView {
                     }
                 })
                 .collect(),
+            subjects: CATEGORIES
+                .iter()
+                .map(|category| {
+                    (
+                        category.slug,
+                        category.name,
+                        Some(*category) == course.category,
+                    )
+                })
+                .collect(),
         }
     }
 }
+
+/// Related courses shown on a course's page.
+const RELATED: usize = 4;
 
 /// A visibility's name and what it means, as the course page says them.
 fn visibility_words(visibility: Visibility) -> (&'static str, &'static str) {
@@ -305,6 +325,22 @@ async fn render_course(
             level: course.level.as_str(),
             audience: course.audience.clone(),
             maker: maker_name(&course.maker),
+            category: course
+                .category
+                .map(|category| (category.name, format!("/categories/{}", category.slug))),
+            related: web
+                .app
+                .related_courses(&course, RELATED)
+                .await?
+                .into_iter()
+                .map(|hit| {
+                    (
+                        hit.title,
+                        format!("/courses/{}", hit.slug),
+                        hit.snippet.text(),
+                    )
+                })
+                .collect(),
             outcomes: course.outcomes.clone(),
             summary: course.summary.clone(),
             title: course.title.clone(),

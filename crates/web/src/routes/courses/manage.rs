@@ -8,6 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use lyceum_app::dates::utc_minute;
+use lyceum_course::Category;
 use lyceum_store::{Course, CourseSummary, Visibility};
 use serde::Deserialize;
 
@@ -21,12 +22,15 @@ use crate::{Web, WebError};
 pub struct ManageForm {
     #[serde(default)]
     csrf: String,
-    /// `feature`, `unfeature`, `hide`, `show`, `visibility` or `delete`.
+    /// `feature`, `unfeature`, `hide`, `show`, `visibility`, `category` or `delete`.
     #[serde(default)]
     action: String,
     /// With `visibility`: `public`, `unlisted` or `private`.
     #[serde(default)]
     visibility: String,
+    /// With `category`: a subject's slug, or empty for none.
+    #[serde(default)]
+    category: String,
     /// The page to go back to: `admin` (the list of every course), `course` (its page) or the
     /// account page.
     #[serde(default)]
@@ -39,6 +43,7 @@ enum Action {
     Feature(bool),
     Hide(bool),
     Visibility(Visibility),
+    Category(Option<Category>),
     Delete,
 }
 
@@ -57,6 +62,15 @@ impl Action {
                     ))
                 })?)
             }
+            "category" if form.category.is_empty() => Self::Category(None),
+            "category" => Self::Category(Some(Category::from_slug(&form.category).ok_or_else(
+                || {
+                    WebError::BadForm(format!(
+                        "\"{}\" is not a subject; choose one from the list",
+                        form.category
+                    ))
+                },
+            )?)),
             "delete" => Self::Delete,
             other => {
                 return Err(WebError::BadForm(format!(
@@ -68,7 +82,7 @@ impl Action {
 
     /// Whether the course's maker may do it too, or only an admin.
     fn for_maker(self) -> bool {
-        matches!(self, Self::Visibility(_) | Self::Delete)
+        matches!(self, Self::Visibility(_) | Self::Category(_) | Self::Delete)
     }
 }
 
@@ -90,6 +104,9 @@ pub async fn manage(
         Action::Hide(on) => drop(store.set_hidden(&slug, on).await?),
         Action::Visibility(visibility) => {
             store.set_visibility(course.id, visibility).await?;
+        }
+        Action::Category(category) => {
+            store.set_category(course.id, category).await?;
         }
         Action::Delete => {
             store.delete_course(course.id).await?;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use lyceum_course::{Outline, OutlineModule, OutlineUnit};
+use lyceum_course::{Category, Outline, OutlineModule, OutlineUnit};
 
 /// A week of a drafted outline in the form that edits it.
 pub struct EditWeek {
@@ -49,12 +49,23 @@ pub fn edit_view(outline: &Outline) -> Vec<EditWeek> {
 }
 
 /// The outline as the person edited it. The form carries every title and each unit's objectives (one
-/// a line) as `title`, `week-N`, `unit-N-M` and `unit-N-M-objectives`; a post without weeks (the
-/// drafted outline confirmed as it is) changes at most the title.
+/// a line) as `title`, `category` (a subject's slug, or empty), `week-N`, `unit-N-M` and
+/// `unit-N-M-objectives`; a post without weeks (the drafted outline confirmed as it is) changes at most
+/// the title and subject.
 pub fn edited_outline(drafted: &Outline, fields: &HashMap<String, String>) -> Outline {
     let mut outline = drafted.clone();
     if let Some(title) = fields.get("title") {
         outline.title.clone_from(title);
+    }
+    // A subject the list does not hold (a stale or forged form) leaves the drafted one.
+    match fields.get("category").map(String::as_str) {
+        Some("") => outline.category = None,
+        Some(slug) => {
+            if let Some(category) = Category::from_slug(slug) {
+                outline.category = Some(category);
+            }
+        }
+        None => {}
     }
     if !fields.contains_key("week-1") {
         return outline;
@@ -148,6 +159,7 @@ mod tests {
 
     fn drafted() -> Outline {
         Outline {
+            category: None,
             title: "Bridges".into(),
             summary: "How they stand.".into(),
             outcomes: vec!["Explain loads".into()],

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use lyceum_store::search::Found;
+use lyceum_store::search::{Found, SearchQuery};
 use serde::Deserialize;
 
 use crate::auth::Viewer;
@@ -42,14 +42,9 @@ pub fn unit_href(course_slug: &str, week: i64, unit: i64) -> String {
     format!("/courses/{course_slug}/weeks/{week}/units/{unit}")
 }
 
-/// Searches as `viewer` (whose own courses that are not public it may find).
-pub async fn found(
-    web: &Web,
-    text: &str,
-    viewer: Option<i64>,
-    limit: i64,
-) -> Result<Found, WebError> {
-    Ok(web.app.search(text, viewer, limit).await?)
+/// What `query` finds; its viewer may find their own courses that are not public.
+pub async fn found(web: &Web, query: &SearchQuery<'_>) -> Result<Found, WebError> {
+    Ok(web.app.search(query).await?)
 }
 
 /// `GET /search?q=`.
@@ -58,8 +53,16 @@ pub async fn search(
     Viewer(viewer): Viewer,
     Query(params): Query<SearchParams>,
 ) -> Result<Html<String>, WebError> {
-    let viewer = viewer.map(|signed| signed.user.id);
-    let found = found(&web, &params.q, viewer, ON_PAGE).await?;
+    let found = found(
+        &web,
+        &SearchQuery {
+            text: &params.q,
+            viewer: viewer.map(|signed| signed.user.id),
+            limit: ON_PAGE,
+            category: None,
+        },
+    )
+    .await?;
     page(&SearchPage {
         q: params.q.trim().to_owned(),
         courses: found

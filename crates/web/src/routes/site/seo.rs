@@ -49,7 +49,7 @@ pub async fn sitemap_index(State(web): State<Web>) -> Result<Response, WebError>
     xml(SitemapIndex { sitemaps }.render()?)
 }
 
-/// `GET /sitemaps/{n}.xml`: the site's own pages (in the first) and every course, week and written
+/// `GET /sitemaps/{n}.xml`: the site's own pages and its subjects with courses (in the first) and every course, week and written
 /// unit of the `n`th [`COURSES_PER_SITEMAP`] courses, from one query.
 pub async fn sitemap(
     State(web): State<Web>,
@@ -63,7 +63,13 @@ pub async fn sitemap(
     let base = &web.public_url;
     let mut urls = Vec::new();
     if page == 1 {
-        urls.extend(["/", "/courses", "/about"].map(|path| format!("{base}{path}")));
+        urls.extend(["/", "/courses", "/categories", "/about"].map(|path| format!("{base}{path}")));
+        let categories = web.app.store.category_counts().await?;
+        urls.extend(
+            categories
+                .iter()
+                .map(|(category, _)| format!("{base}/categories/{}", category.slug)),
+        );
     }
     let entries = web
         .app
