@@ -19,6 +19,15 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long one wait, page load or script may take before the test fails.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// WebDriver's code of the Control key, for [`Browser::press`].
+pub const CONTROL: &str = "\u{E009}";
+/// WebDriver's code of the Enter key.
+pub const ENTER: &str = "\u{E007}";
+/// WebDriver's code of the Escape key.
+pub const ESCAPE: &str = "\u{E00C}";
+/// WebDriver's code of the down arrow.
+pub const ARROW_DOWN: &str = "\u{E015}";
+
 /// One axe-core finding.
 #[derive(Debug, Clone)]
 pub struct Violation {
@@ -318,6 +327,35 @@ impl Browser {
             )
             .await;
         held.as_array().map_or(0, Vec::len)
+    }
+
+    /// Presses `keys` together on the keyboard, as a person does, to whatever has the focus: each
+    /// goes down in order, then all come up. Keys are characters or WebDriver's codes ([`CONTROL`],
+    /// [`ENTER`], …).
+    pub async fn press(&self, keys: &[&str]) {
+        let down = keys
+            .iter()
+            .map(|key| json!({"type": "keyDown", "value": key}));
+        let up = keys
+            .iter()
+            .rev()
+            .map(|key| json!({"type": "keyUp", "value": key}));
+        let actions: Vec<Value> = down.chain(up).collect();
+        self.command(
+            "POST",
+            "actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .await;
+        self.command("DELETE", "actions", Value::Null).await;
+    }
+
+    /// Presses `keys` (as [`Browser::press`]) and waits for the page they lead to.
+    pub async fn press_to_follow(&self, keys: &[&str]) {
+        self.eval("window.lyceumLeft = true;", json!([])).await;
+        self.press(keys).await;
+        self.wait_for("!window.lyceumLeft && document.readyState !== 'loading'")
+            .await;
     }
 
     /// Sets the window's viewport to `width` × `height` CSS pixels.

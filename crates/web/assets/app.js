@@ -5,6 +5,7 @@
 // narrow screens the syllabus starts folded. Deleting a course asks first. Passkey buttons run the
 // browser's WebAuthn ceremony with the server's JSON steps. The tutor panel sends its form in the
 // background and shows the reply as it is written, from the server's event stream of sanitised HTML.
+// Ctrl-K or ⌘K (or the Search link) opens the search palette: results as one types, from /api/search.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -339,7 +340,139 @@
     });
   }
 
+
+  // The search palette: a modal dialog with a combobox and its listbox of results. Typing asks
+  // /api/search after a pause (an older answer never replaces a newer one), arrows choose, Enter
+  // opens, Escape closes (the dialog's own), and focus goes back where it was.
+  function palette(dialog, opener) {
+    var input = dialog.querySelector("#palette-input");
+    var list = dialog.querySelector("#palette-results");
+    var status = dialog.querySelector("#palette-status");
+    var results = [];
+    var active = -1;
+    var timer = null;
+    var asked = 0;
+    var returnTo = null;
+
+    function choose(index) {
+      active = index;
+      list.querySelectorAll("[role=option]").forEach(function (option, i) {
+        option.setAttribute("aria-selected", i === index ? "true" : "false");
+      });
+      if (index >= 0) {
+        var option = document.getElementById("palette-option-" + index);
+        input.setAttribute("aria-activedescendant", option.id);
+        option.scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+
+    function show(answer, query) {
+      results = answer.courses.map(function (hit) {
+        return { url: hit.url, title: hit.title, context: "Course", snippet: hit.snippet_html };
+      }).concat(answer.units.map(function (hit) {
+        return {
+          url: hit.url, title: hit.title,
+          context: hit.course_title + " · week " + hit.week + ", unit " + hit.unit,
+          snippet: hit.snippet_html
+        };
+      }));
+      list.textContent = "";
+      results.forEach(function (result, i) {
+        var option = document.createElement("li");
+        option.id = "palette-option-" + i;
+        option.setAttribute("role", "option");
+        option.setAttribute("aria-selected", "false");
+        var title = document.createElement("span");
+        title.className = "palette-title";
+        title.textContent = result.title;
+        var context = document.createElement("span");
+        context.className = "palette-context";
+        context.textContent = result.context;
+        var snippet = document.createElement("span");
+        snippet.className = "palette-snippet";
+        // Escaped text with only Lyceum's <mark> elements (see /api/search).
+        snippet.innerHTML = result.snippet;
+        option.append(title, context, snippet);
+        option.addEventListener("mousedown", function (event) { event.preventDefault(); });
+        option.addEventListener("click", function () { window.location.assign(result.url); });
+        list.appendChild(option);
+      });
+      input.setAttribute("aria-expanded", results.length ? "true" : "false");
+      status.textContent = query === "" ? "" : results.length === 0
+        ? "Nothing found for \u201c" + query + "\u201d."
+        : results.length + (results.length === 1 ? " result." : " results.");
+      choose(results.length ? 0 : -1);
+    }
+
+    function ask() {
+      var query = input.value.trim();
+      var mine = ++asked;
+      if (query === "") { show({ courses: [], units: [] }, ""); return; }
+      fetch("/api/search?q=" + encodeURIComponent(query), { headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) { throw new Error("search answered " + response.status); }
+          return response.json();
+        })
+        .then(function (answer) { if (mine === asked) { show(answer, query); } })
+        .catch(function () {
+          if (mine === asked) { status.textContent = "Search failed; press Enter for the results page."; }
+        });
+    }
+
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, 150);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown" && results.length) {
+        event.preventDefault();
+        choose((active + 1) % results.length);
+      } else if (event.key === "ArrowUp" && results.length) {
+        event.preventDefault();
+        choose(active <= 0 ? results.length - 1 : active - 1);
+      } else if (event.key === "Enter" && active >= 0) {
+        event.preventDefault();
+        window.location.assign(results[active].url);
+      }
+      // Enter with nothing chosen sends the form: the results page.
+    });
+    dialog.addEventListener("close", function () {
+      if (returnTo && returnTo.focus) { returnTo.focus(); }
+    });
+    dialog.addEventListener("click", function (event) {
+      // A click on the backdrop (the dialog element itself, outside its box) closes it.
+      if (event.target === dialog) { dialog.close(); }
+    });
+
+    function open() {
+      if (dialog.open) { input.select(); return; }
+      returnTo = document.activeElement;
+      dialog.showModal();
+      input.focus();
+      input.select();
+    }
+    opener.setAttribute("aria-haspopup", "dialog");
+    opener.addEventListener("click", function (event) {
+      if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+      event.preventDefault();
+      open();
+    });
+    document.addEventListener("keydown", function (event) {
+      if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "k") {
+        event.preventDefault();
+        open();
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var searchDialog = document.getElementById("palette");
+    var searchOpener = document.getElementById("search-open");
+    if (searchDialog && searchOpener && searchDialog.showModal && window.fetch) {
+      palette(searchDialog, searchOpener);
+    }
     // Passkey buttons show only where the browser can use passkeys.
     var box = document.querySelector("[data-passkey-box]");
     if (box && window.PublicKeyCredential && window.fetch) {

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use lyceum_testkit::browser::{self, Browser, Violation};
+use lyceum_testkit::browser::{self, ARROW_DOWN, Browser, CONTROL, ENTER, ESCAPE, Violation};
 use lyceum_testkit::{Action, ScriptedModel};
 use serde_json::json;
 
@@ -765,10 +765,78 @@ async fn a_person_generates_edits_and_reads_a_course_in_chromium() {
     );
     violations.extend(serious_violations(&browser, &axe, "catalog").await);
     browser.screenshot(&screenshot_path("catalog-1280")).await;
+    // By subject: the model chose one with the outline, and its page lists the course.
+    browser.follow("header.site a[href='/categories']").await;
+    violations.extend(serious_violations(&browser, &axe, "subjects").await);
+    browser.follow(".subjects a").await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("A course on How bridges carry their loads")
+    );
+    violations.extend(serious_violations(&browser, &axe, "one subject").await);
     browser.follow("header.site a[href='/about']").await;
     violations.extend(serious_violations(&browser, &axe, "about").await);
-    // Search from the header: the course is found, its words marked.
-    browser.follow("header.site a[href='/search']").await;
+    // Ctrl-K opens the search palette: results as one types, Escape closes it and the focus goes
+    // back; the header's Search button opens it too, and Enter opens the chosen result.
+    let palette_open = "document.getElementById('palette').open";
+    browser.press(&[CONTROL, "k"]).await;
+    browser
+        .wait_for(&format!(
+            "{palette_open} && document.activeElement.id === 'palette-input'"
+        ))
+        .await;
+    browser.fill("#palette-input", "arches thrust").await;
+    let options = "#palette-results [role=option]";
+    browser
+        .wait_for(&format!("document.querySelector('{options}') !== null"))
+        .await;
+    assert!(
+        browser
+            .text(&format!("{options}[aria-selected=true]"))
+            .await
+            .contains("Arches and their thrust"),
+        "{}",
+        browser.text("#palette-results").await
+    );
+    assert_eq!(
+        browser
+            .eval(
+                "return document.getElementById('palette-input').getAttribute('aria-activedescendant');",
+                json!([])
+            )
+            .await,
+        json!("palette-option-0")
+    );
+    violations.extend(serious_violations(&browser, &axe, "search palette").await);
+    browser.press(&[ESCAPE]).await;
+    browser.wait_for(&format!("!{palette_open}")).await;
+    browser.click("#search-open").await;
+    browser.wait_for(palette_open).await;
+    browser.fill("#palette-input", "foundation").await;
+    browser
+        .wait_for(&format!(
+            "document.querySelectorAll('{options}').length > 1"
+        ))
+        .await;
+    let selected = "return [...document.querySelectorAll(arguments[0])]\
+                    .findIndex(o => o.getAttribute('aria-selected') === 'true');";
+    browser.press(&[ARROW_DOWN]).await;
+    let chosen = browser.eval(selected, json!([options])).await;
+    assert_eq!(chosen, json!(1), "the down arrow chooses the next result");
+    let index = chosen.as_u64().expect("a chosen result") as usize;
+    let title = browser
+        .text(&format!("#palette-option-{index} .palette-title"))
+        .await;
+    browser.press_to_follow(&[ENTER]).await;
+    assert!(
+        browser.text("h1").await.contains(&title),
+        "Enter opens {title:?}: {}",
+        browser.url().await
+    );
+    // Without the palette, the results page: the course is found, its words marked.
+    browser.goto(&format!("{site}/search")).await;
     browser.fill("#search-q", "bridges loads").await;
     browser
         .follow("form[role=search] button[type=submit]")
