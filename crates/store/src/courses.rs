@@ -578,11 +578,11 @@ impl Store {
 
     /// How many listed courses each category holds, for those that hold any, in CIP order.
     pub async fn category_counts(&self) -> Result<Vec<(Category, i64)>, StoreError> {
-        let rows: Vec<(String, i64)> = with_pool!(self, pool => sqlx::query_as(
+        let rows: Vec<(String, i64)> = with_pool!(self, pool => sqlx::query_as(&format!(
             "SELECT c.category, COUNT(*) FROM courses c \
-             WHERE c.category IS NOT NULL AND c.hidden_at IS NULL AND c.visibility = 'public' \
-             GROUP BY c.category ORDER BY c.category",
-        )
+             WHERE c.category IS NOT NULL AND {LISTED} \
+             GROUP BY c.category ORDER BY c.category"
+        ))
         .fetch_all(pool)
         .await?);
         Ok(rows
@@ -644,18 +644,15 @@ impl Store {
         let newest = "c.created_at DESC, c.id DESC";
         let catalog = "(c.featured_at IS NULL), c.featured_at DESC, c.created_at DESC, c.id DESC";
         let (filter, order) = match listing {
-            Listing::Catalog => (LISTED, catalog),
-            Listing::InCategory(_) => (
-                "c.hidden_at IS NULL AND c.visibility = 'public' AND c.category = $3",
-                catalog,
-            ),
-            Listing::Newest => (LISTED, newest),
+            Listing::Catalog => (LISTED.to_owned(), catalog),
+            Listing::InCategory(_) => (format!("{LISTED} AND c.category = $3"), catalog),
+            Listing::Newest => (LISTED.to_owned(), newest),
             Listing::Featured => (
-                "c.hidden_at IS NULL AND c.visibility = 'public' AND c.featured_at IS NOT NULL",
+                format!("{LISTED} AND c.featured_at IS NOT NULL"),
                 "c.featured_at DESC, c.id DESC",
             ),
-            Listing::MadeBy(_) => ("c.owner_id = $3", newest),
-            Listing::All => ("$3 = 0", newest),
+            Listing::MadeBy(_) => ("c.owner_id = $3".to_owned(), newest),
+            Listing::All => ("$3 = 0".to_owned(), newest),
         };
         let sql = format!(
             "SELECT {COURSE_COLUMNS}, COUNT(g.id) AS items, \

@@ -84,6 +84,16 @@ pub struct UnitLink {
     pub best: Option<String>,
 }
 
+/// Every subject as a choice in a form: slug, name, and whether it is `chosen`.
+pub fn subject_choices(
+    chosen: Option<lyceum_course::Category>,
+) -> Vec<(&'static str, &'static str, bool)> {
+    lyceum_course::CATEGORIES
+        .iter()
+        .map(|category| (category.slug, category.name, Some(*category) == chosen))
+        .collect()
+}
+
 /// How a person reads an item's status.
 pub fn status_label(status: Status) -> &'static str {
     match status {

@@ -95,13 +95,7 @@ fn draft_page(
             .map(|outline| outline.title.clone())
             .unwrap_or_default(),
         edit: edited.map(edit_view).unwrap_or_default(),
-        subjects: lyceum_course::CATEGORIES
-            .iter()
-            .map(|category| {
-                let chosen = edited.and_then(|outline| outline.category) == Some(*category);
-                (category.slug, category.name, chosen)
-            })
-            .collect(),
+        subjects: crate::views::subject_choices(edited.and_then(|outline| outline.category)),
         has_subject: edited.is_some_and(|outline| outline.category.is_some()),
         problems,
         caution: web.app.settings.language_caution(draft.request.language),

@@ -91,6 +91,11 @@ async fn each_subject_lists_its_public_courses_and_a_course_shows_its_neighbours
             .contains(r#"<option value="biology" selected>"#),
         "the filter says which subject is shown"
     );
+    assert!(
+        !biology.html.contains("page=1"),
+        "page 1's canonical address is the subject's own: {}",
+        biology.html
+    );
     let empty = web.get("/categories/history").await;
     assert_eq!(empty.status, StatusCode::OK);
     assert!(empty.html.contains("No courses of this subject yet"));

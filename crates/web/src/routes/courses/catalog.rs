@@ -278,6 +278,12 @@ async fn catalog_page(
         None => "/courses".to_owned(),
     };
     let at = |number: i64| format!("{base}?page={number}");
+    // Page 1's address is the catalog's own, not a copy of it with `?page=1`.
+    let path = if number == 1 {
+        base.clone()
+    } else {
+        at(number)
+    };
     let (heading, description) = match category {
         Some(category) => (
             category.name.to_owned(),
@@ -289,13 +295,7 @@ async fn catalog_page(
         None => ("Courses".to_owned(), CATALOG_DESCRIPTION.to_owned()),
     };
     Ok(page(&Catalog {
-        meta: Meta::new(
-            &web.public_url,
-            &at(number),
-            "website",
-            &heading,
-            &description,
-        ),
+        meta: Meta::new(&web.public_url, &path, "website", &heading, &description),
         heading,
         courses: courses.iter().map(Card::from).collect(),
         page: number,

@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use lyceum_app::live::Progress;
-use lyceum_course::CATEGORIES;
 use lyceum_store::Status;
 use lyceum_store::{Course, Module, Unit, Visibility};
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -101,16 +100,7 @@ impl OwnerView {
                     }
                 })
                 .collect(),
-            subjects: CATEGORIES
-                .iter()
-                .map(|category| {
-                    (
-                        category.slug,
-                        category.name,
-                        Some(*category) == course.category,
-                    )
-                })
-                .collect(),
+            subjects: crate::views::subject_choices(course.category),
         }
     }
 }
