@@ -143,6 +143,7 @@ impl CourseExport {
             .collect();
         quality::measure(&CourseText {
             title: &self.title,
+            summary: &self.summary,
             // The tag was stored from a parsed language, so it parses again.
             language: Language::parse(&self.language).unwrap_or(Language::ENGLISH),
             weeks: &weeks,

@@ -23,12 +23,17 @@ pub const MIN_ARTICLE_WORDS: usize = 150;
 /// An article may say what it covers in its introduction and what it covered at its end; more
 /// sentences about itself than this describe the unit instead of teaching it.
 pub const MAX_SELF_REFERENCES: usize = 2;
+/// Words in a row an article or overview may share with the course summary; a longer run is the
+/// summary copied, an introduction that restates the course instead of teaching its part.
+pub const MAX_COPIED_WORDS: usize = 10;
 
 /// A written course, as [`measure`] reads it.
 #[derive(Debug, Clone, Copy)]
 pub struct CourseText<'a> {
     /// The course's title.
     pub title: &'a str,
+    /// The course's summary, which no article should copy.
+    pub summary: &'a str,
     /// The language it was asked for in.
     pub language: Language,
     /// Its weeks in order.
@@ -109,11 +114,17 @@ pub enum Check {
     AboutItself,
     /// A quiz question that asks nothing: a statement without a question mark or an instruction.
     StatementQuestion,
+    /// A quiz question, option or explanation holding a template's slot: "[question]", "{topic}".
+    PlaceholderText,
+    /// A correct option made of the question's own words, when no other option is ([`echoes_question`]).
+    EchoedAnswer,
+    /// An article or overview repeating more than [`MAX_COPIED_WORDS`] words in a row of the course summary.
+    CopiedSummary,
 }
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 23] = [
+    pub const ALL: [Check; 26] = [
         Check::PlaceholderTitle,
         Check::NumberedTitle,
         Check::DuplicateTitle,
@@ -137,6 +148,9 @@ impl Check {
         Check::RepeatedHeading,
         Check::AboutItself,
         Check::StatementQuestion,
+        Check::PlaceholderText,
+        Check::EchoedAnswer,
+        Check::CopiedSummary,
     ];
 
     /// Its name in reports and JSON.
@@ -165,6 +179,9 @@ impl Check {
             Check::RepeatedHeading => "repeated_heading",
             Check::AboutItself => "about_itself",
             Check::StatementQuestion => "statement_question",
+            Check::PlaceholderText => "placeholder_text",
+            Check::EchoedAnswer => "echoed_answer",
+            Check::CopiedSummary => "copied_summary",
         }
     }
 }
@@ -362,10 +379,30 @@ pub fn different_words(article: &str) -> usize {
         .len()
 }
 
+/// The first run of more than [`MAX_COPIED_WORDS`] words of `source` that `text` repeats, in
+/// lowercase: what a model copied from its prompt instead of writing.
+pub fn copied_from(text: &str, source: &str) -> Option<String> {
+    let source = tokens(source);
+    let runs: HashSet<&[String]> = source.windows(MAX_COPIED_WORDS + 1).collect();
+    if runs.is_empty() {
+        return None;
+    }
+    tokens(&prose(text))
+        .windows(MAX_COPIED_WORDS + 1)
+        .find(|run| runs.contains(run))
+        .map(|run| run.join(" "))
+}
+
 /// Why a written text should be written again, each reason a sentence: it loops, mixes scripts, is
 /// in another language than `language` (see [`ArticleFigures::problems`]), repeats Lyceum's own
-/// instructions, or has fewer than `min_words` words. None when it can stay.
-pub fn rewrite_reasons(article: &str, language: Language, min_words: usize) -> Vec<String> {
+/// instructions, copies the course's `summary`, or has fewer than `min_words` words. None when it
+/// can stay.
+pub fn rewrite_reasons(
+    article: &str,
+    language: Language,
+    min_words: usize,
+    summary: &str,
+) -> Vec<String> {
     let figures = ArticleFigures::of("", article, language);
     let mut reasons: Vec<String> = figures
         .problems(language)
@@ -374,6 +411,11 @@ pub fn rewrite_reasons(article: &str, language: Language, min_words: usize) -> V
         .collect();
     if let Some(marker) = instruction_marker(article) {
         reasons.push(format!("it repeats the instructions (\"{marker}\")"));
+    }
+    if let Some(run) = copied_from(article, summary) {
+        reasons.push(format!(
+            "it copies the course summary (\"{run}\"); teach this part in its own words"
+        ));
     }
     if figures.words < min_words {
         reasons.push(format!(
@@ -386,8 +428,8 @@ pub fn rewrite_reasons(article: &str, language: Language, min_words: usize) -> V
 
 /// Why a unit's article should be written again: the [`rewrite_reasons`] of any text, and what is
 /// wrong with its form ([`structure_problems`]), each a sentence.
-pub fn article_rewrite_reasons(article: &str, language: Language) -> Vec<String> {
-    let mut reasons = rewrite_reasons(article, language, MIN_ARTICLE_WORDS);
+pub fn article_rewrite_reasons(article: &str, language: Language, summary: &str) -> Vec<String> {
+    let mut reasons = rewrite_reasons(article, language, MIN_ARTICLE_WORDS, summary);
     reasons.extend(
         structure_problems(article)
             .into_iter()
@@ -510,6 +552,7 @@ pub fn measure(course: &CourseText<'_>) -> Report {
         report.title(&place, week.title, &mut seen);
         if let Some(overview) = week.overview {
             report.prompt_text(&place, overview);
+            report.copied(&place, overview, course.summary);
         }
     }
     for (week, number, unit) in units(course) {
@@ -523,6 +566,7 @@ pub fn measure(course: &CourseText<'_>) -> Report {
                 .map(|(_, _, title)| *title);
             let scope = Scope::new(week, number, unit.title, others);
             report.article(&place, article, course.language, &scope);
+            report.copied(&place, article, course.summary);
         }
         if let Some(quiz) = unit.quiz {
             report.quiz(&place, quiz);
@@ -565,6 +609,12 @@ impl Report {
         }
         if dangling_word(title).is_some() {
             self.find(Check::FragmentTitle, place, title);
+        }
+    }
+
+    fn copied(&mut self, place: &str, text: &str, summary: &str) {
+        if let Some(run) = copied_from(text, summary) {
+            self.find(Check::CopiedSummary, place, &run);
         }
     }
 
@@ -635,6 +685,13 @@ impl Report {
             }
             if asks_nothing(&question.prompt) {
                 self.find(Check::StatementQuestion, &place, &question.prompt);
+            }
+            if let Some(slot) = question_texts(question).find_map(template_slot) {
+                self.find(Check::PlaceholderText, &place, slot);
+            }
+            if echoes_question(question) {
+                let answer = &question.options[question.answer];
+                self.find(Check::EchoedAnswer, &place, answer);
             }
         }
     }
@@ -872,14 +929,90 @@ const STRUCTURE_WORDS: &[&str] = &[
 ];
 
 /// A title that is no title: only words such as "Week", "Unit", "Übung" and numbers ("Week 3",
-/// "Übung 2", "Title"), or an ellipsis standing for what was not written.
+/// "Übung 2", "Title"), an ellipsis standing for what was not written, or a template's slot
+/// ([`template_slot`]: "[Unit title]", "Cells and [topic]").
 pub fn is_placeholder_title(title: &str) -> bool {
     let words = words(title);
     title.contains("...")
         || title.contains('…')
+        || template_slot(title).is_some()
         || words.iter().all(|word| {
             is_number(word) || is_roman(word) || STRUCTURE_WORDS.contains(&word.as_str())
         })
+}
+
+/// Words a template names its slots with, beside those of [`STRUCTURE_WORDS`]: "[Your answer]",
+/// "{Insert example}".
+const SLOT_WORDS: &[&str] = &[
+    "question",
+    "answer",
+    "option",
+    "choice",
+    "explanation",
+    "example",
+    "name",
+    "text",
+    "insert",
+    "your",
+    "concept",
+    "term",
+    "definition",
+    "fact",
+    "correct",
+    "wrong",
+];
+
+/// The first slot of a template left unfilled in `text`: a word or two in square or curly brackets
+/// that stands for what should have been written ("[question]", "[answer1]", "{topic}", "[Your
+/// answer]"). A model that copies the shape of an example instead of writing leaves these, and a
+/// learner reads them as a broken page. Brackets that hold content are left alone: a citation
+/// ("[1]"), an interval ("[0, 1]"), a set ("{x | x > 0}"), a concentration ("[H+]", "[A]"), a
+/// Markdown link ("[cells](…)"), an index after a name ("scores[index]") and code between backticks.
+pub fn template_slot(text: &str) -> Option<&str> {
+    // Outside code: the even pieces between backticks.
+    text.split('`').step_by(2).find_map(|mut rest| {
+        while let Some(open) = rest.find(['[', '{']) {
+            let close = if rest[open..].starts_with('[') {
+                ']'
+            } else {
+                '}'
+            };
+            let after = &rest[open + 1..];
+            let len = after.find(close)?;
+            let inner = after[..len].trim();
+            let link = after[len + 1..].starts_with('(');
+            let indexes = rest[..open]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if !link && !indexes && is_slot_name(inner) {
+                return Some(&rest[open..open + len + 2]);
+            }
+            rest = after;
+        }
+        None
+    })
+}
+
+/// The name of a template's slot: up to three words of letters, digits and underscores, starting with
+/// a letter, either all lowercase ("question", "answer1", "key_term") and of three characters or
+/// more, or holding a word that names a slot ("Your answer", "Unit title").
+fn is_slot_name(inner: &str) -> bool {
+    let shaped = inner.starts_with(char::is_alphabetic)
+        && inner
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == ' ')
+        && inner.split_whitespace().count() <= 3;
+    if !shaped {
+        return false;
+    }
+    let named = inner.split([' ', '_']).any(|word| {
+        let word = word
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .to_lowercase();
+        SLOT_WORDS.contains(&word.as_str()) || STRUCTURE_WORDS.contains(&word.as_str())
+    });
+    named || (inner.chars().count() >= 3 && !inner.chars().any(char::is_uppercase))
 }
 
 /// A title or option that starts with numbering: "1. Cells", "2) Cells", "B) Cells", "1.2 Cells",
@@ -1146,6 +1279,13 @@ pub fn recycled_from(quiz: &Quiz, q: usize) -> Option<usize> {
         .position(|earlier| keys(earlier).intersection(&own).count() >= needed)
 }
 
+/// The texts of a question a learner reads: its prompt, its options and its explanation.
+pub fn question_texts(question: &Question) -> impl Iterator<Item = &str> {
+    std::iter::once(question.prompt.as_str())
+        .chain(question.options.iter().map(String::as_str))
+        .chain(std::iter::once(question.explanation.as_str()))
+}
+
 /// A correct option twice as long as the longest other option and 40 characters longer: a learner
 /// picks it without reading the unit.
 pub fn gives_answer_away(question: &Question) -> bool {
@@ -1162,6 +1302,29 @@ pub fn gives_answer_away(question: &Question) -> bool {
         .max()
         .unwrap_or(0);
     answer >= 2 * longest_other && answer >= longest_other + 40
+}
+
+/// A correct option a learner can pick from the question's own words: each of its words of three
+/// letters or more is in the question, and no other option is so ("Which gas do plants take in to
+/// make food by photosynthesis?" over "Photosynthesis", "Oxygen", "Water", "Sugar"). When two or more
+/// options are in the question ("Is the heart a muscle or a bone?") the learner still has to know.
+pub fn echoes_question(question: &Question) -> bool {
+    let asked: HashSet<String> = words(&question.prompt)
+        .iter()
+        .map(|word| singular(word))
+        .collect();
+    let echoes = |option: &String| {
+        let own: Vec<String> = words(option)
+            .iter()
+            .filter(|word| word.chars().count() >= 3)
+            .map(|word| singular(word))
+            .collect();
+        !own.is_empty() && own.iter().all(|word| asked.contains(word))
+    };
+    let echoing: Vec<usize> = (0..question.options.len())
+        .filter(|&o| echoes(&question.options[o]))
+        .collect();
+    echoing == [question.answer]
 }
 
 /// An option as a position label would be compared with it: its key, or its number.
@@ -1774,10 +1937,15 @@ mod tests {
         Language::parse(tag).expect("a listed language")
     }
 
+    /// The summary of the courses measured here.
+    const SUMMARY: &str = "This course follows a cold from the first sneeze to recovery and shows \
+        how the innate and adaptive immune systems work together to clear the virus.";
+
     /// The report of an English course, and each finding's check and place.
     fn measured(title: &str, weeks: &[WeekText<'_>]) -> (Report, Vec<(Check, String)>) {
         let report = measure(&CourseText {
             title,
+            summary: SUMMARY,
             language: language("en"),
             weeks,
         });
@@ -1903,21 +2071,33 @@ mod tests {
     fn a_short_or_echoing_text_is_written_again_and_a_good_one_is_not() {
         let good = GOOD_ARTICLE;
         assert!(
-            rewrite_reasons(good, Language::ENGLISH, 10).is_empty(),
+            rewrite_reasons(good, Language::ENGLISH, 10, SUMMARY).is_empty(),
             "{:?}",
-            rewrite_reasons(good, Language::ENGLISH, 10)
+            rewrite_reasons(good, Language::ENGLISH, 10, SUMMARY)
         );
-        let reasons = rewrite_reasons(good, Language::ENGLISH, 10_000);
+        let reasons = rewrite_reasons(good, Language::ENGLISH, 10_000, SUMMARY);
         assert!(
             reasons[0].contains("at least 10000 were wanted"),
             "{reasons:?}"
         );
         let echo = format!("{good} Write the article in Markdown, 400 to 700 words.");
-        let reasons = rewrite_reasons(&echo, Language::ENGLISH, 10);
+        let reasons = rewrite_reasons(&echo, Language::ENGLISH, 10, SUMMARY);
         assert_eq!(
             reasons,
             ["it repeats the instructions (\"400 to 700 words\")"]
         );
+        // An introduction that restates the course instead of the unit; a few shared words are fair.
+        let restated = format!("In this unit, {}\n\n{good}", SUMMARY.to_lowercase());
+        let reasons = rewrite_reasons(&restated, Language::ENGLISH, 10, SUMMARY);
+        assert_eq!(
+            reasons,
+            [
+                "it copies the course summary (\"this course follows a cold from the first sneeze \
+                 to recovery\"); teach this part in its own words"
+            ]
+        );
+        let echoing = format!("{good} The innate and adaptive immune systems work together.");
+        assert!(rewrite_reasons(&echoing, Language::ENGLISH, 10, SUMMARY).is_empty());
     }
 
     #[test]
@@ -2126,6 +2306,10 @@ mod tests {
         assert_eq!(iso639_3(language("zh-Hans")), Some("cmn"));
     }
 
+    fn options(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(|text| text.to_string()).collect()
+    }
+
     fn good_quiz() -> Quiz {
         Quiz {
             questions: vec![Question {
@@ -2177,6 +2361,7 @@ mod tests {
         }];
         let report = measure(&CourseText {
             title: "How the immune system fights a cold",
+            summary: SUMMARY,
             language: language("en"),
             weeks: &weeks,
         });
@@ -2208,17 +2393,27 @@ mod tests {
         let mut recycled = broken.clone();
         recycled.prompt = "What carries oxygen?".into();
         recycled.options[1] = "Platelets".into();
-        quiz.questions.extend([broken, recycled]);
+        let mut template = good_quiz().questions.remove(0);
+        template.prompt = "[question]".into();
+        template.options[2] = "[answer3]".into();
+        let echo = Question {
+            prompt: "Which white blood cells make antibodies, the B cells?".into(),
+            options: options(&["B cells", "Red cells", "Platelets", "Neurons"]),
+            answer: 0,
+            explanation: "B cells make antibodies.".into(),
+        };
+        quiz.questions.extend([broken, recycled, template, echo]);
         let looping = (1..=15)
             .map(|n| format!("Übung {n}: Schreiben Sie die Grundlagen des Themas auf. "))
             .collect::<String>();
         let drifting = format!(
             "{GOOD_ARTICLE}\n## Antibodies and memory\n\nMore.\n\n## Unit 2.1\n\nAnswer with JSON only.\n"
         );
+        let overview = format!("This week: {SUMMARY}");
         let weeks = [
             WeekText {
                 title: "Week 1",
-                overview: None,
+                overview: Some(&overview),
                 units: vec![
                     UnitText {
                         title: "Unit 1: What a cold virus does",
@@ -2260,6 +2455,9 @@ mod tests {
             (Check::StutteredOption, "unit 1.1 question 2"),
             (Check::GiveawayAnswer, "unit 1.1 question 2"),
             (Check::RecycledOptions, "unit 1.1 question 3"),
+            (Check::PlaceholderText, "unit 1.1 question 4"),
+            (Check::EchoedAnswer, "unit 1.1 question 5"),
+            (Check::CopiedSummary, "week 1"),
         ] {
             assert!(
                 found.contains(&(expected.0, expected.1.to_owned())),
@@ -2270,6 +2468,72 @@ mod tests {
         assert_eq!(report.count(Check::MixedScript), 0);
         assert_eq!(report.count(Check::RecycledOptions), 1, "{found:?}");
         assert_eq!(report.count(Check::SyntaxInOption), 1, "{found:?}");
+        assert_eq!(report.count(Check::PlaceholderText), 1, "{found:?}");
+        assert_eq!(report.count(Check::EchoedAnswer), 1, "{found:?}");
+        assert_eq!(report.count(Check::CopiedSummary), 1, "{found:?}");
+    }
+
+    #[test]
+    fn template_slots_are_found_and_bracketed_content_is_not() {
+        for (text, slot) in [
+            ("[question]", "[question]"),
+            ("Which of these is [answer1]?", "[answer1]"),
+            ("It shows how [topic] works.", "[topic]"),
+            ("For example, {example}.", "{example}"),
+            ("[Your answer]", "[Your answer]"),
+            ("Cells and [ Unit Title ]", "[ Unit Title ]"),
+            ("See [key_term] above.", "[key_term]"),
+        ] {
+            assert_eq!(template_slot(text), Some(slot), "{text}");
+        }
+        for text in [
+            "Cited twice [1] and [12].",
+            "On the interval [0, 1] the sum converges.",
+            "The set {x | x > 0}.",
+            "The rate depends on [H+] and [A].",
+            "Read [the cell](https://example.org/cell) first.",
+            "What does scores[index] return?",
+            "Run `print(f\"{name}\")` to see it.",
+            "Plain text without brackets.",
+            "An unclosed [bracket",
+        ] {
+            assert_eq!(template_slot(text), None, "{text}");
+        }
+        assert!(is_placeholder_title("[Unit title]"));
+        assert!(is_placeholder_title("Cells and [topic]"));
+    }
+
+    #[test]
+    fn an_answer_made_of_the_question_is_found() {
+        let question = |prompt: &str, texts: &[&str], answer: usize| Question {
+            prompt: prompt.into(),
+            options: options(texts),
+            answer,
+            explanation: "Because the unit says so.".into(),
+        };
+        let prompt = "Which process lets plants make sugar from light, photosynthesis?";
+        let texts = ["Photosynthesis", "Respiration", "Digestion", "Fermentation"];
+        assert!(echoes_question(&question(prompt, &texts, 0)));
+        // A wrong option in the question's words misleads; it gives nothing away.
+        assert!(!echoes_question(&question(prompt, &texts, 1)));
+        // Either of two named in the question: the learner still has to know which.
+        let either = ["The heart", "A bone", "The lungs", "A nerve"];
+        assert!(!echoes_question(&question(
+            "Is the heart a muscle or a bone?",
+            &either,
+            0
+        )));
+        assert!(!echoes_question(&question(
+            "What do plants make from light?",
+            &["Sugars", "Salt", "Iron", "Fat"],
+            0
+        )));
+        // Plural and case aside.
+        assert!(echoes_question(&question(
+            "Which cells make antibodies, the B cell or none?",
+            &["B Cells", "Red cells", "Platelets", "Neurons"],
+            0
+        )));
     }
 
     #[test]
@@ -2440,12 +2704,6 @@ mod tests {
             assert!(!carries_syntax(option), "{option}");
         }
 
-        let options = |texts: &[&str]| {
-            texts
-                .iter()
-                .map(|text| text.to_string())
-                .collect::<Vec<_>>()
-        };
         let stutter = options(&[
             "Track your spending",
             "Track your spending every week",

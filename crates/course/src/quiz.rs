@@ -5,7 +5,8 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::quality::{
-    carries_syntax, is_numbered, option_key, recycled_from, refers_to_position, stuttered_option,
+    carries_syntax, echoes_question, is_numbered, option_key, question_texts, recycled_from,
+    refers_to_position, stuttered_option, template_slot,
 };
 
 /// The questions of one unit.
@@ -43,7 +44,8 @@ impl Quiz {
 
     /// Checks the counts, that no text is empty, that questions and each question's options are
     /// distinct (numbering, case and punctuation aside), that no option is numbered, that no
-    /// explanation names a position, and that the answer is one of the options.
+    /// explanation names a position, that no text is a template's slot ("[question]"), that the
+    /// correct option is not the question's own words, and that the answer is one of the options.
     pub fn validate(&self) -> Result<(), QuizError> {
         let mut problems = Vec::new();
         let count = self.questions.len();
@@ -104,6 +106,19 @@ impl Quiz {
                 problems.push(format!(
                     "{path}.explanation names the answer's position; options are shuffled, so say \
                      why the answer is right in its own words"
+                ));
+            }
+            if let Some(slot) = question_texts(question).find_map(template_slot) {
+                problems.push(format!(
+                    "{path} holds the placeholder \"{slot}\"; write the real question, answers and \
+                     explanation from the unit's text"
+                ));
+            }
+            if echoes_question(question) {
+                problems.push(format!(
+                    "{path}: the correct answer \"{}\" only repeats words of the question; ask so that \
+                     the learner must know the unit to answer",
+                    question.options[question.answer]
                 ));
             }
             if question.answer >= question.options.len() {
@@ -254,6 +269,32 @@ mod tests {
             questions: vec![question("one")],
         };
         assert!(short.validate().unwrap_err().to_string().contains("3 to 5"));
+    }
+
+    #[test]
+    fn placeholders_and_answers_echoing_the_question_are_refused() {
+        // What a small model published once: the shape of a quiz without its content.
+        let mut quiz = Quiz {
+            questions: vec![question("one"), question("two"), question("three")],
+        };
+        quiz.questions[0].prompt = "[question]".into();
+        quiz.questions[1].options[3] = "An [example] of it".into();
+        quiz.questions[2].prompt = "Which fruit grows on trees, the three apple?".into();
+        let text = quiz.clone().validate().unwrap_err().to_string();
+        assert!(
+            text.contains("questions[0] holds the placeholder \"[question]\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("questions[1] holds the placeholder \"[example]\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("questions[2]: the correct answer \"three apple\" only repeats"),
+            "{text}"
+        );
+        // Alone each breaks one rule besides the count, so each is dropped.
+        assert_eq!(quiz.without_bad_questions().questions, vec![]);
     }
 
     #[test]

@@ -180,7 +180,14 @@ impl Lyceum {
                         &module.title,
                         generation_id,
                         &|_, _| false,
-                        &|text| rewrite_reasons(text, course.language, MIN_OVERVIEW_WORDS),
+                        &|text| {
+                            rewrite_reasons(
+                                text,
+                                course.language,
+                                MIN_OVERVIEW_WORDS,
+                                &course.summary,
+                            )
+                        },
                     )
                     .await?;
                 let stats = self
@@ -236,7 +243,7 @@ impl Lyceum {
                         &unit.title,
                         generation_id,
                         &|line, before| scope.ends_text(line, before),
-                        &|text| article_rewrite_reasons(text, course.language),
+                        &|text| article_rewrite_reasons(text, course.language, &course.summary),
                     )
                     .await?;
                 let output = match before.kind {

@@ -718,7 +718,11 @@ async fn an_article_that_loops_is_written_again_with_a_new_seed() {
     let body = exported.weeks[0].units[0].body.as_deref().unwrap();
     assert!(!body.contains("Exercise 3"), "the loop was kept: {body}");
     assert_eq!(
-        lyceum_course::quality::article_rewrite_reasons(body, lyceum_course::Language::ENGLISH),
+        lyceum_course::quality::article_rewrite_reasons(
+            body,
+            lyceum_course::Language::ENGLISH,
+            &exported.summary
+        ),
         Vec::<String>::new(),
         "{body}"
     );
