@@ -40,10 +40,17 @@ const RELATED_SIMILARITY: f32 = 0.3;
 /// vector may commit after a newer one was read.
 const FULL_RELOAD: Duration = Duration::from_secs(300);
 
-/// Vectors of one kind held in memory.
+/// Vectors of one kind held in memory, one after another in one block: a search reads them all in
+/// order.
 #[derive(Default)]
 struct Index {
-    vectors: HashMap<i64, Vec<f32>>,
+    /// Each item's row.
+    rows: HashMap<i64, usize>,
+    /// The item of each row.
+    ids: Vec<i64>,
+    /// The rows' vectors, `dimensions` floats each.
+    vectors: Vec<f32>,
+    dimensions: usize,
     seq: i64,
     loaded: Option<Instant>,
 }
@@ -51,7 +58,33 @@ struct Index {
 impl Index {
     fn take(&mut self, stored: StoredVectors) {
         self.seq = stored.seq;
-        self.vectors.extend(stored.vectors);
+        for (id, vector) in stored.vectors {
+            if self.dimensions == 0 {
+                self.dimensions = vector.len();
+            }
+            if vector.len() != self.dimensions || vector.is_empty() {
+                tracing::warn!(
+                    id,
+                    "a stored vector has another length than the rest; left out"
+                );
+                continue;
+            }
+            match self.rows.get(&id) {
+                Some(&row) => self.vectors[row * self.dimensions..][..self.dimensions]
+                    .copy_from_slice(&vector),
+                None => {
+                    self.rows.insert(id, self.ids.len());
+                    self.ids.push(id);
+                    self.vectors.extend_from_slice(&vector);
+                }
+            }
+        }
+    }
+
+    /// The vector of item `id`, when held.
+    fn get(&self, id: i64) -> Option<&[f32]> {
+        let row = *self.rows.get(&id)?;
+        Some(&self.vectors[row * self.dimensions..][..self.dimensions])
     }
 
     /// The ids of the `n` items closest to `query`, closest first, none below [`MIN_SIMILARITY`].
@@ -61,14 +94,24 @@ impl Index {
 
     /// The ids of the `n` items closest to `query`, closest first, none below `least`.
     fn nearest_above(&self, query: &[f32], n: usize, least: f32) -> Vec<i64> {
+        if self.dimensions == 0 {
+            return Vec::new();
+        }
         let mut scored: Vec<(f32, i64)> = self
             .vectors
-            .iter()
-            .map(|(id, vector)| (similarity(query, vector), *id))
+            .chunks_exact(self.dimensions)
+            .zip(&self.ids)
+            .map(|(vector, id)| (similarity(query, vector), *id))
             .filter(|(score, _)| *score >= least)
             .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored.into_iter().take(n).map(|(_, id)| id).collect()
+        let closer = |a: &(f32, i64), b: &(f32, i64)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        // Only the n closest are put in order.
+        if scored.len() > n {
+            scored.select_nth_unstable_by(n, closer);
+            scored.truncate(n);
+        }
+        scored.sort_unstable_by(closer);
+        scored.into_iter().map(|(_, id)| id).collect()
     }
 }
 
@@ -148,14 +191,20 @@ impl Lyceum {
     /// close in meaning, merged by reciprocal rank fusion.
     pub async fn search(&self, query: &SearchQuery<'_>) -> Result<Found, StoreError> {
         let (text, limit) = (query.text, query.limit);
-        let words = self.store.search(query).await?;
-        let Some(meaning) = &self.meaning else {
-            return Ok(words);
+        let meaning = self
+            .meaning
+            .as_ref()
+            .filter(|_| !lyceum_store::search::terms(text).is_empty() && limit > 0);
+        let Some(meaning) = meaning else {
+            return self.store.search(query).await;
         };
-        if lyceum_store::search::terms(text).is_empty() || limit <= 0 {
-            return Ok(words);
-        }
-        let vector = match meaning.encoder().embed(vec![text.to_owned()]).await {
+        // The words are looked up while the encoder reads the query: each has a core of its own.
+        let (words, encoded) = tokio::join!(
+            self.store.search(query),
+            meaning.encoder().embed(vec![text.to_owned()])
+        );
+        let words = words?;
+        let vector = match encoded {
             Ok(mut vectors) => vectors.pop().unwrap_or_default(),
             Err(error) => {
                 tracing::warn!(%error, "search by meaning failed; answering with full-text results");
@@ -193,7 +242,7 @@ impl Lyceum {
             let close = {
                 let mut courses = meaning.courses.lock().await;
                 self.refresh(&mut courses, model, false).await?;
-                match courses.vectors.get(&course.id) {
+                match courses.get(course.id) {
                     // Its own vector is the closest: one more, and some to spare for courses
                     // nobody else may see.
                     Some(vector) => courses.nearest_above(vector, 2 * n + 1, RELATED_SIMILARITY),
@@ -293,6 +342,26 @@ mod tests {
     }
 
     #[test]
+    fn the_closest_of_many_come_in_order() {
+        // Unit vectors at 0.01 radian steps from the query; ids shuffled against angles.
+        let mut index = Index::default();
+        index.take(StoredVectors {
+            vectors: (0..500)
+                .map(|i| {
+                    let angle = ((i * 7919) % 500) as f32 * 0.01;
+                    (i, vec![angle.cos(), angle.sin()])
+                })
+                .collect(),
+            seq: 500,
+        });
+        let nearest = index.nearest_above(&[1.0, 0.0], 4, -1.0);
+        let angles: Vec<i64> = nearest.iter().map(|id| (id * 7919) % 500).collect();
+        assert_eq!(angles, [0, 1, 2, 3], "{nearest:?}");
+        assert_eq!(index.nearest_above(&[1.0, 0.0], 0, -1.0), Vec::<i64>::new());
+        assert_eq!(index.nearest_above(&[1.0, 0.0], 1000, -1.0).len(), 500);
+    }
+
+    #[test]
     fn only_close_items_are_found_by_meaning() {
         let mut index = Index::default();
         index.take(StoredVectors {
@@ -305,6 +374,14 @@ mod tests {
         });
         assert_eq!(index.nearest(&[1.0, 0.0], 5), [1, 2], "3 is unrelated");
         assert_eq!(index.nearest(&[1.0, 0.0], 1), [1]);
+        // A vector read again replaces the old one; one of another length is left out.
+        index.take(StoredVectors {
+            vectors: vec![(3, vec![0.8, 0.6]), (4, vec![1.0, 0.0, 0.0])],
+            seq: 5,
+        });
+        assert_eq!(index.nearest(&[1.0, 0.0], 5), [1, 3, 2]);
+        assert_eq!(index.get(3), Some(&[0.8, 0.6][..]));
+        assert_eq!(index.get(4), None);
         assert!(embeds("en") && embeds("en-GB") && !embeds("de") && !embeds("eng"));
     }
 }

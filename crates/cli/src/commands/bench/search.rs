@@ -231,6 +231,22 @@ async fn hybrid(
         lyceum_llm::encoder::MAX_TOKENS
     );
 
+    // What a hybrid search waits for besides the words: the encoder reading a short query.
+    let mut reading = Vec::with_capacity(40);
+    for _ in 0..40 {
+        let count = 1 + dice.below(3);
+        let query = words.phrase(dice, count);
+        let started = Instant::now();
+        encoder.embed(vec![query]).await?;
+        reading.push(started.elapsed());
+    }
+    reading.sort_unstable();
+    outln!(
+        "{backend}: reading a query of 1-3 words: p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&reading, 0.5),
+        percentile(&reading, 0.99)
+    );
+
     // Made-up vectors around the vectors of a few phrases, which half the queries then are.
     let phrases: Vec<String> = (0..64).map(|_| words.phrase(dice, 3)).collect();
     let centers = encoder.embed(phrases.clone()).await?;
