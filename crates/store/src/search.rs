@@ -239,6 +239,19 @@ const FINDABLE: &str = "c.hidden_at IS NULL AND (c.visibility = 'public' OR c.ow
                         AND ($4 IS NULL OR c.category = $4)";
 
 type CourseRow = (i64, String, String, String);
+
+/// The rows a search statement `sql` finds (a future): the query text `matching` as $1, then the
+/// viewer, limit and subject of `query`.
+macro_rules! matches {
+    ($pool:expr, $sql:expr, $matching:expr, $query:expr) => {
+        sqlx::query_as($sql)
+            .bind($matching)
+            .bind($query.viewer)
+            .bind($query.limit)
+            .bind($query.category.map(|category| category.code))
+            .fetch_all($pool)
+    };
+}
 type UnitRow = (i64, String, String, i64, i64, String, String);
 
 impl Store {
@@ -252,38 +265,32 @@ impl Store {
         let (courses, units): (Vec<CourseRow>, Vec<UnitRow>) = match &self.backend {
             Backend::Sqlite(pool) => {
                 let matching = fts5_query(&terms);
-                let courses = sqlx::query_as(&format!(
-                    "SELECT c.id, c.slug, c.title, \
+                let (courses_sql, units_sql) = (
+                    format!(
+                        "SELECT c.id, c.slug, c.title, \
                             snippet(course_search, 1, char(2), char(3), '…', 24) \
                      FROM course_search JOIN courses c ON c.id = course_search.rowid \
                      WHERE course_search MATCH $1 AND {FINDABLE} \
                        AND course_search.rowid >= {} \
                      ORDER BY bm25(course_search, 4.0, 1.0), c.id LIMIT $3",
-                    newest_matches("course_search")
-                ))
-                .bind(&matching)
-                .bind(query.viewer)
-                .bind(query.limit)
-                .bind(query.category.map(|category| category.code))
-                .fetch_all(pool)
-                .await?;
-                let units = sqlx::query_as(&format!(
-                    "SELECT u.id, c.slug, c.title, m.number, u.number, u.title, \
+                        newest_matches("course_search")
+                    ),
+                    format!(
+                        "SELECT u.id, c.slug, c.title, m.number, u.number, u.title, \
                             snippet(unit_search, 1, char(2), char(3), '…', 24) \
                      FROM unit_search JOIN units u ON u.id = unit_search.rowid \
                      JOIN modules m ON m.id = u.module_id JOIN courses c ON c.id = u.course_id \
                      WHERE unit_search MATCH $1 AND {FINDABLE} \
                        AND unit_search.rowid >= {} \
                      ORDER BY bm25(unit_search, 4.0, 1.0), u.id LIMIT $3",
-                    newest_matches("unit_search")
-                ))
-                .bind(&matching)
-                .bind(query.viewer)
-                .bind(query.limit)
-                .bind(query.category.map(|category| category.code))
-                .fetch_all(pool)
-                .await?;
-                (courses, units)
+                        newest_matches("unit_search")
+                    ),
+                );
+                // Courses and units at once, each on a connection (and a core) of its own.
+                tokio::try_join!(
+                    matches!(pool, &courses_sql, &matching, query),
+                    matches!(pool, &units_sql, &matching, query)
+                )?
             }
             Backend::Postgres(pool) => {
                 let matching = tsquery(&terms);
@@ -294,7 +301,7 @@ impl Store {
                          SELECT l.language, lyceum_search_config(l.language) AS config, \
                                 to_tsquery(lyceum_search_config(l.language), $1) AS query \
                          FROM (SELECT DISTINCT language FROM courses) l)";
-                let courses = sqlx::query_as(&format!(
+                let courses_sql = format!(
                     "{QUERIES}, best AS ( \
                          SELECT c.id, c.slug, c.title, c.summary, q.config, q.query, \
                                 ts_rank(c.search, q.query) AS rank \
@@ -303,14 +310,8 @@ impl Store {
                      SELECT id, slug, title, ts_headline(config, summary, query, \
                                 'StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12') \
                      FROM best ORDER BY rank DESC, id"
-                ))
-                .bind(&matching)
-                .bind(query.viewer)
-                .bind(query.limit)
-                .bind(query.category.map(|category| category.code))
-                .fetch_all(pool)
-                .await?;
-                let units = sqlx::query_as(&format!(
+                );
+                let units_sql = format!(
                     "{QUERIES}, best AS ( \
                          SELECT u.id, c.slug, c.title AS course_title, m.number AS week, u.number, \
                                 u.title, COALESCE(u.body, '') AS body, q.config, q.query, \
@@ -323,14 +324,11 @@ impl Store {
                             ts_headline(config, body, query, \
                                 'StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12') \
                      FROM best ORDER BY rank DESC, id"
-                ))
-                .bind(&matching)
-                .bind(query.viewer)
-                .bind(query.limit)
-                .bind(query.category.map(|category| category.code))
-                .fetch_all(pool)
-                .await?;
-                (courses, units)
+                );
+                tokio::try_join!(
+                    matches!(pool, &courses_sql, &matching, query),
+                    matches!(pool, &units_sql, &matching, query)
+                )?
             }
         };
         Ok(found(courses, units, Snippet::parse))
