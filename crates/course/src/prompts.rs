@@ -625,7 +625,8 @@ struct QuestionAnswer {
 impl QuizAnswer {
     /// The quiz, with the correct option first; [`Quiz::with_answers_spread`] then moves it. Labels a
     /// model put before the options ("1.", "B)") are cut when two or more of a question's options
-    /// have one: a lone "A. Lincoln" keeps its initial.
+    /// have one: a lone "A. Lincoln" keeps its initial. Brackets around a whole option go
+    /// ([`quality::without_brackets`]).
     pub fn into_quiz(self) -> Quiz {
         Quiz {
             questions: self
@@ -644,6 +645,11 @@ impl QuizAnswer {
                             if let Some(text) = quality::without_option_label(option) {
                                 *option = text.to_owned();
                             }
+                        }
+                    }
+                    for option in &mut options {
+                        if let Some(text) = quality::without_brackets(option) {
+                            *option = text.to_owned();
                         }
                     }
                     Question {
@@ -1207,15 +1213,22 @@ mod tests {
     }
 
     #[test]
-    fn labels_before_options_are_cut_when_the_model_numbered_them() {
+    fn labels_and_brackets_around_options_are_cut() {
         let answer: QuizAnswer = serde_json::from_value(json!({"questions": [
             {"prompt": "Who?", "correct": "1. Caesar", "wrong": ["2. Brutus", "3) Cato", "Cicero"],
              "explanation": "Caesar crossed the Rubicon."},
             {"prompt": "Who freed them?", "correct": "A. Lincoln", "wrong": ["Grant", "Lee", "Davis"],
-             "explanation": "Lincoln signed it."}
+             "explanation": "Lincoln signed it."},
+            {"prompt": "Which tool?", "correct": "[a spreadsheet]", "wrong": ["[answer2]", "Pen", "Ink"],
+             "explanation": "It adds up."}
         ]}))
         .unwrap();
         let quiz = answer.into_quiz();
+        assert_eq!(
+            quiz.questions[2].options,
+            ["a spreadsheet", "[answer2]", "Pen", "Ink"],
+            "a bracketed answer is freed; a slot stays, to be refused"
+        );
         assert_eq!(
             quiz.questions[0].options,
             ["Caesar", "Brutus", "Cato", "Cicero"]

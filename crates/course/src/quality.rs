@@ -995,8 +995,9 @@ pub fn template_slot(text: &str) -> Option<&str> {
 }
 
 /// The name of a template's slot: up to three words of letters, digits and underscores, starting with
-/// a letter, either all lowercase ("question", "answer1", "key_term") and of three characters or
-/// more, or holding a word that names a slot ("Your answer", "Unit title").
+/// a letter, either one lowercase word of three characters or more ("question", "answer1",
+/// "key_term") or holding a word that names a slot ("Your answer", "Unit title"). Other words in
+/// brackets are content a model bracketed ("[a spreadsheet]"): [`without_brackets`] frees them.
 fn is_slot_name(inner: &str) -> bool {
     let shaped = inner.starts_with(char::is_alphabetic)
         && inner
@@ -1012,7 +1013,23 @@ fn is_slot_name(inner: &str) -> bool {
             .to_lowercase();
         SLOT_WORDS.contains(&word.as_str()) || STRUCTURE_WORDS.contains(&word.as_str())
     });
-    named || (inner.chars().count() >= 3 && !inner.chars().any(char::is_uppercase))
+    named
+        || (inner.chars().count() >= 3
+            && !inner.contains(' ')
+            && !inner.chars().any(char::is_uppercase))
+}
+
+/// An option a model wrapped whole in brackets, as its own text ("[a spreadsheet]" → "a
+/// spreadsheet"); none for anything else, a template's slot included ("[answer1]" stays, to be
+/// refused).
+pub fn without_brackets(option: &str) -> Option<&str> {
+    let option = option.trim();
+    let inner = option
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))?
+        .trim();
+    let plain = !inner.is_empty() && !inner.contains(['[', ']']);
+    (plain && template_slot(option).is_none()).then_some(inner)
 }
 
 /// A title or option that starts with numbering: "1. Cells", "2) Cells", "B) Cells", "1.2 Cells",
@@ -2483,6 +2500,7 @@ mod tests {
             ("[Your answer]", "[Your answer]"),
             ("Cells and [ Unit Title ]", "[ Unit Title ]"),
             ("See [key_term] above.", "[key_term]"),
+            ("[Correct answer here]", "[Correct answer here]"),
         ] {
             assert_eq!(template_slot(text), Some(slot), "{text}");
         }
@@ -2496,9 +2514,14 @@ mod tests {
             "Run `print(f\"{name}\")` to see it.",
             "Plain text without brackets.",
             "An unclosed [bracket",
+            "[a spreadsheet]",
         ] {
             assert_eq!(template_slot(text), None, "{text}");
         }
+        assert_eq!(without_brackets(" [a spreadsheet] "), Some("a spreadsheet"));
+        assert_eq!(without_brackets("[answer1]"), None);
+        assert_eq!(without_brackets("[0, 1] and [2, 3]"), None);
+        assert_eq!(without_brackets("A spreadsheet"), None);
         assert!(is_placeholder_title("[Unit title]"));
         assert!(is_placeholder_title("Cells and [topic]"));
     }

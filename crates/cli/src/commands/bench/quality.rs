@@ -242,8 +242,8 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
     outln!(
         "  articles {:3} of {} units: off-scope headings {}, repetitive {} (worst {:.0}% repeated \
          4-grams), mixed script {} (worst {:.1}%), wrong language {}, prompt text {}, short {}, broken \
-         headings {}, empty sections {}, repeated headings {}, about itself {}; words \
-         {fewest}/{mean}/{most}",
+         headings {}, empty sections {}, repeated headings {}, about itself {}, copied summary {}; \
+         words {fewest}/{mean}/{most}",
         report.articles.len(),
         report.units,
         count(Check::OffScopeHeading),
@@ -258,11 +258,12 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
         count(Check::EmptySection),
         count(Check::RepeatedHeading),
         count(Check::AboutItself),
+        count(Check::CopiedSummary),
     );
     outln!(
         "  questions {:3} in {} quizzes of {} units: duplicate options {}, numbered options {}, \
          positional explanations {}, syntax in options {}, stuttered options {}, recycled options {}, \
-         give-away answers {}, statements {}",
+         give-away answers {}, statements {}, placeholders {}, answers echoing the question {}",
         report.questions,
         report.quizzes,
         report.units,
@@ -274,6 +275,8 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
         count(Check::RecycledOptions),
         count(Check::GiveawayAnswer),
         count(Check::StatementQuestion),
+        count(Check::PlaceholderText),
+        count(Check::EchoedAnswer),
     );
     for finding in report.findings.iter().take(12) {
         outln!(
