@@ -203,6 +203,18 @@ impl Store {
         }
     }
 
+    /// Brings the statistics the query planner reads up to date, as a server's autovacuum does once
+    /// enough rows changed: after a bulk load, plans made without them can be a thousand times slower
+    /// (a nested loop over every matching unit for each course).
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        let statement = match &self.backend {
+            Backend::Sqlite(_) => "PRAGMA optimize",
+            Backend::Postgres(_) => "ANALYZE",
+        };
+        with_pool!(self, pool => sqlx::query(statement).execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
     /// Closes every connection, waiting for those in use.
     pub async fn close(&self) {
         self.feed.stop().await;

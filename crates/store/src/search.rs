@@ -15,10 +15,11 @@ pub const MAX_TERMS: usize = 12;
 /// A word longer than this is cut to it (no real word is; it keeps a pasted blob cheap).
 const MAX_TERM_CHARS: usize = 40;
 
-/// On SQLite, a query that matches more items than this ranks only the newest this many of them:
-/// FTS5 scores every match, and a common word matches nearly every unit of a large site. With the
-/// prefix indexes (see the `search_prefixes` migration), `lyceum bench search` over 36,000 units went
-/// from p99 255 ms to 52 ms. Search by meaning, merged in, still reaches all of them.
+/// A query that matches more items than this ranks only the newest this many of them: both engines
+/// score every match they are asked to rank, and a common word matches nearly every unit of a large
+/// site. On SQLite, with the prefix indexes (see the `search_prefixes` migration), `lyceum bench
+/// search` over 36,000 units went from p99 255 ms to 52 ms; on PostgreSQL a word in every unit took
+/// 790 ms to rank. Search by meaning, merged in, still reaches all of them.
 const RANKED_MATCHES: usize = 2000;
 
 /// Words in the opening shown for an item found by its meaning.
@@ -302,24 +303,32 @@ impl Store {
                                 to_tsquery(lyceum_search_config(l.language), $1) AS query \
                          FROM (SELECT DISTINCT language FROM courses) l)";
                 let courses_sql = format!(
-                    "{QUERIES}, best AS ( \
-                         SELECT c.id, c.slug, c.title, c.summary, q.config, q.query, \
-                                ts_rank(c.search, q.query) AS rank \
+                    "{QUERIES}, matched AS ( \
+                         SELECT c.id, q.config, q.query \
                          FROM q JOIN courses c ON c.language = q.language AND c.search @@ q.query \
-                         WHERE {FINDABLE} ORDER BY rank DESC, c.id LIMIT $3) \
+                         WHERE {FINDABLE} ORDER BY c.id DESC LIMIT {RANKED_MATCHES}), \
+                     best AS ( \
+                         SELECT c.id, c.slug, c.title, c.summary, m.config, m.query, \
+                                ts_rank(c.search, m.query) AS rank \
+                         FROM matched m JOIN courses c ON c.id = m.id \
+                         ORDER BY rank DESC, c.id LIMIT $3) \
                      SELECT id, slug, title, ts_headline(config, summary, query, \
                                 'StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12') \
                      FROM best ORDER BY rank DESC, id"
                 );
                 let units_sql = format!(
-                    "{QUERIES}, best AS ( \
-                         SELECT u.id, c.slug, c.title AS course_title, m.number AS week, u.number, \
-                                u.title, COALESCE(u.body, '') AS body, q.config, q.query, \
-                                ts_rank(u.search, q.query) AS rank \
+                    "{QUERIES}, matched AS ( \
+                         SELECT u.id, q.config, q.query \
                          FROM q JOIN courses c ON c.language = q.language \
                          JOIN units u ON u.course_id = c.id AND u.search @@ q.query \
-                         JOIN modules m ON m.id = u.module_id \
-                         WHERE {FINDABLE} ORDER BY rank DESC, u.id LIMIT $3) \
+                         WHERE {FINDABLE} ORDER BY u.id DESC LIMIT {RANKED_MATCHES}), \
+                     best AS ( \
+                         SELECT u.id, c.slug, c.title AS course_title, w.number AS week, u.number, \
+                                u.title, COALESCE(u.body, '') AS body, m.config, m.query, \
+                                ts_rank(u.search, m.query) AS rank \
+                         FROM matched m JOIN units u ON u.id = m.id \
+                         JOIN courses c ON c.id = u.course_id JOIN modules w ON w.id = u.module_id \
+                         ORDER BY rank DESC, u.id LIMIT $3) \
                      SELECT id, slug, course_title, week, number, title, \
                             ts_headline(config, body, query, \
                                 'StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12') \
