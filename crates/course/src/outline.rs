@@ -274,15 +274,16 @@ impl OutlinePlan {
         self.check(weeks, Some(&[]))
     }
 
-    /// [`OutlinePlan::validate`] but for repeated and placeholder week titles, which drafting replaces
-    /// one by one ([`titles_to_replace`]).
+    /// [`OutlinePlan::validate`] but for a placeholder, numbered or stuttering course title and
+    /// repeated and placeholder week titles, which drafting replaces one by one
+    /// ([`titles_to_replace`]).
     pub fn validate_shape(&self, weeks: usize) -> Result<(), OutlineError> {
         self.check(weeks, None)
     }
 
     fn check(&self, weeks: usize, taken: Option<&[String]>) -> Result<(), OutlineError> {
         let mut problems = Problems::default();
-        problems.course(&self.title, &self.summary, &self.outcomes);
+        problems.course(&self.title, &self.summary, &self.outcomes, taken.is_some());
         problems.sections("week", &self.weeks, weeks, taken);
         problems.finish()
     }
@@ -323,7 +324,7 @@ impl PartsPlan {
 
     fn check(&self, parts: usize, taken: Option<&[String]>) -> Result<(), OutlineError> {
         let mut problems = Problems::default();
-        problems.course(&self.title, &self.summary, &self.outcomes);
+        problems.course(&self.title, &self.summary, &self.outcomes, taken.is_some());
         problems.sections("part", &self.parts, parts, taken);
         problems.finish()
     }
@@ -503,6 +504,21 @@ pub trait Planned {
     fn covers(&self) -> String;
 }
 
+/// The course itself, whose title drafting asks for again when it cannot stay.
+impl Planned for OutlinePlan {
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn set_title(&mut self, title: String) {
+        self.title = title;
+    }
+
+    fn covers(&self) -> String {
+        self.summary.clone()
+    }
+}
+
 impl Planned for PlannedWeek {
     fn title(&self) -> &str {
         &self.title
@@ -616,8 +632,14 @@ impl Problems {
     }
 
     /// The title, summary and outcomes of a planned course.
-    fn course(&mut self, title: &str, summary: &str, outcomes: &[String]) {
-        self.generated_title("title", title);
+    /// The title's own problems ([`title_problem`]) only when `whole`: drafting asks for a bad title
+    /// again on its own.
+    fn course(&mut self, title: &str, summary: &str, outcomes: &[String], whole: bool) {
+        if whole {
+            self.generated_title("title", title);
+        } else {
+            self.text("title", title, Outline::MAX_TITLE_CHARS);
+        }
         self.paragraphs("summary", summary, Outline::MAX_SUMMARY_CHARS);
         self.own_words("summary", summary);
         self.list("outcomes", outcomes, Outline::MAX_OUTCOMES);
@@ -906,7 +928,13 @@ mod tests {
 
         let mut stuttered = plan_of(&["Kings", "Republic"]);
         stuttered.title = "Introduction to Cold Cold War Immunology".into();
-        let text = stuttered.validate_shape(2).unwrap_err().to_string();
+        // Drafting asks for the course title again on its own; the finished plan must not keep it.
+        stuttered.validate_shape(2).unwrap();
+        assert_eq!(
+            titles_to_replace(std::slice::from_ref(&stuttered), &[]),
+            [0]
+        );
+        let text = stuttered.validate(2).unwrap_err().to_string();
         assert!(
             text.contains(
                 "title \"Introduction to Cold Cold War Immunology\" says \"cold\" twice in a row"

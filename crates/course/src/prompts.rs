@@ -201,8 +201,13 @@ pub fn retitle(
     focus: &str,
     attempt: u32,
 ) -> Result<Request, LlmError> {
+    let which = if noun == "course" {
+        "This course".to_owned()
+    } else {
+        format!("One {noun} of this course")
+    };
     let user = format!(
-        "One {noun} of this course covers the following: {}\nGive this {noun} a short, specific title \
+        "{which} covers the following: {}\nGive this {noun} a short, specific title \
          of 2 to 8 words that names what it covers (no numbering). Answer with JSON only.",
         quoted(focus)
     );

@@ -83,6 +83,8 @@ impl Lyceum {
                     },
                 )
                 .await?;
+            self.course_title(request, &mut plan, &mut tokens, &mut on_event)
+                .await?;
             let taken = [plan.title.clone()];
             self.distinct_titles(
                 request,
@@ -222,6 +224,8 @@ impl Lyceum {
             )
             .await?;
         let (mut plan, mut parts) = drafted.into_plan();
+        self.course_title(request, &mut plan, tokens, on_event)
+            .await?;
         let course_title = [plan.title.clone()];
         self.distinct_titles(
             request,
@@ -304,6 +308,29 @@ impl Lyceum {
     /// Replaces the titles [`titles_to_replace`] finds (repeats of `retitle.taken` or of each other,
     /// placeholders, numbered or stuttered titles) one at a time, asking for each from what it covers. A title shown before is
     /// reported again as it changes.
+    /// Asks for the course's title again, on its own, when it cannot stay ("Cold Cold War
+    /// Immunology"): the rest of the plan is kept.
+    async fn course_title(
+        &self,
+        request: &CourseRequest,
+        plan: &mut OutlinePlan,
+        tokens: &mut Tokens,
+        on_event: &mut (impl FnMut(DraftEvent<'_>) + Send),
+    ) -> Result<(), GenerateError> {
+        self.distinct_titles(
+            request,
+            std::slice::from_mut(plan),
+            Retitle {
+                noun: "course",
+                taken: &[],
+                piece: |_, title| Some(OutlinePiece::Title(title)),
+            },
+            tokens,
+            on_event,
+        )
+        .await
+    }
+
     async fn distinct_titles<T: Planned>(
         &self,
         request: &CourseRequest,

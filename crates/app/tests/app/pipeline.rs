@@ -589,6 +589,53 @@ async fn placeholder_and_numbered_week_titles_are_asked_for_again_and_never_cut(
 }
 
 #[tokio::test]
+async fn a_course_title_that_cannot_stay_is_asked_for_again_alone() {
+    let test = spawn_app(0).await;
+    let plan = serde_json::json!({
+        "title": "Cold Cold War Immunology",
+        "summary": "How the immune system notices a cold virus and clears it.",
+        "outcomes": ["Explain the key ideas", "Apply them to real cases", "Judge which method fits"],
+        "category": "Biological and Biomedical Sciences",
+        "weeks": [
+            {"title": "The first line of defence", "focus": "Skin, mucus and inflammation."},
+            {"title": "Antibodies and memory", "focus": "How the body remembers a virus."}
+        ]
+    });
+    test.model
+        .script("outline", Action::Answer(plan.to_string()));
+    let mut replaced = Vec::new();
+    let draft = test
+        .app
+        .draft_outline(&request(2, 3), |event| {
+            if let DraftEvent::Replaced(OutlinePiece::Title(title)) = event {
+                replaced.push(title);
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(test.model.count("outline").0, 1, "the plan is kept");
+    let retitles: Vec<Call> = test
+        .model
+        .calls()
+        .into_iter()
+        .filter(|call| call.key == "retitle course")
+        .collect();
+    assert_eq!(retitles.len(), 1, "{retitles:#?}");
+    assert!(retitles[0].last_user.contains("notices a cold virus"));
+    assert!(
+        draft.outline.title.starts_with("Retitled"),
+        "{}",
+        draft.outline.title
+    );
+    assert_eq!(
+        replaced,
+        [draft.outline.title.as_str()],
+        "the preview shows it"
+    );
+    assert_eq!(draft.outline.modules[0].title, "The first line of defence");
+}
+
+#[tokio::test]
 async fn an_article_that_starts_another_unit_ends_before_that_heading() {
     let test = spawn_app(0).await;
     let (_, course) = test.confirmed_course(1, 2).await;
