@@ -305,9 +305,6 @@ impl Lyceum {
         Ok(plan)
     }
 
-    /// Replaces the titles [`titles_to_replace`] finds (repeats of `retitle.taken` or of each other,
-    /// placeholders, numbered or stuttered titles) one at a time, asking for each from what it covers. A title shown before is
-    /// reported again as it changes.
     /// Asks for the course's title again, on its own, when it cannot stay ("Cold Cold War
     /// Immunology"): the rest of the plan is kept.
     async fn course_title(
@@ -331,6 +328,9 @@ impl Lyceum {
         .await
     }
 
+    /// Replaces the titles [`titles_to_replace`] finds (repeats of `retitle.taken` or of each other,
+    /// placeholders, numbered or stuttered titles) one at a time, asking for each from what it covers. A title shown before is
+    /// reported again as it changes.
     async fn distinct_titles<T: Planned>(
         &self,
         request: &CourseRequest,
