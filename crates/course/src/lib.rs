@@ -22,9 +22,10 @@ pub use input::{
 };
 pub use language::{LANGUAGES, Language};
 pub use outline::{
-    Outline, OutlineError, OutlineModule, OutlinePlan, OutlineUnit, PartsPlan, Planned,
-    PlannedWeek, PlannedWeeks, WeekUnits, WithoutInstructions, slugify, titles_to_replace,
+    CourseTitle, Outline, OutlineError, OutlineModule, OutlinePlan, OutlineUnit, PartsPlan,
+    Planned, PlannedWeek, PlannedWeeks, WeekUnits, WithoutInstructions, slugify,
+    title_from_request, titles_to_replace,
 };
 pub use outline_stream::{OutlinePiece, OutlineSoFar, OutlineWatcher, UnitSoFar, WeekSoFar};
 pub use quiz::{Question, Quiz, QuizError};
-pub use text::{clean_article, takeaways};
+pub use text::{clean_article, clean_overview, takeaways};

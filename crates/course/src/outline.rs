@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Category, quality};
+use crate::{Category, CourseRequest, prompts, quality};
 
 /// A course outline. Week `n` is `modules[n - 1]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -385,9 +385,9 @@ fn title_key(title: &str) -> String {
 /// copies the request ("Plan the units of week 1"): each is asked for again on its own. The same detectors measure courses in [`crate::quality`].
 fn title_problem(title: &str) -> Option<String> {
     let title = title.trim();
-    if quality::is_numbered(title) {
+    if quality::is_numbered_title(title) {
         Some(format!(
-            "\"{title}\" starts with numbering; give the title alone, without a number"
+            "\"{title}\" carries numbering; give the title alone, without a week, unit or item number"
         ))
     } else if quality::is_placeholder_title(title) {
         Some(format!(
@@ -504,8 +504,17 @@ pub trait Planned {
     fn covers(&self) -> String;
 }
 
-/// The course itself, whose title drafting asks for again when it cannot stay.
-impl Planned for OutlinePlan {
+/// The course's title while drafting asks for it again: what it covers is what the learner asked for,
+/// not the model's own summary, from which the small 0.5B model copies the stutter it is replacing
+/// ("Cold Cold War Immunology").
+pub struct CourseTitle<'a> {
+    /// The title so far.
+    pub title: String,
+    /// What the learner asked for.
+    pub request: &'a CourseRequest,
+}
+
+impl Planned for CourseTitle<'_> {
     fn title(&self) -> &str {
         &self.title
     }
@@ -515,9 +524,34 @@ impl Planned for OutlinePlan {
     }
 
     fn covers(&self) -> String {
-        self.summary.clone()
+        prompts::cut(self.request.description.as_str(), 300)
     }
 }
+
+/// The learner's own words as the course title, when no title the model wrote can stay: a request
+/// short enough to be a title ("How the immune system fights a cold") that has none of a title's
+/// problems, its first letter raised and its end mark dropped. `None` for a longer request.
+pub fn title_from_request(request: &CourseRequest) -> Option<String> {
+    let text = request
+        .description
+        .as_str()
+        .trim()
+        .trim_end_matches(['.', '!', ';', ':']);
+    let words = text.split_whitespace().count();
+    if !(2..=MAX_REQUEST_TITLE_WORDS).contains(&words) || text.contains('\n') {
+        return None;
+    }
+    let mut chars = text.chars();
+    let title: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    (title.chars().count() <= Outline::MAX_TITLE_CHARS && title_problem(&title).is_none())
+        .then_some(title)
+}
+
+/// Most words of a request that [`title_from_request`] makes the title.
+const MAX_REQUEST_TITLE_WORDS: usize = 12;
 
 impl Planned for PlannedWeek {
     fn title(&self) -> &str {
@@ -914,7 +948,7 @@ mod tests {
         let numbered = plan_of(&["Week 1: Bread", "Butter"]);
         let text = numbered.validate(2).unwrap_err().to_string();
         assert!(
-            text.contains("weeks[0].title \"Week 1: Bread\" starts with numbering"),
+            text.contains("weeks[0].title \"Week 1: Bread\" carries numbering"),
             "{text}"
         );
         assert_eq!(titles_to_replace(&numbered.weeks, &[]), [0]);
@@ -930,10 +964,12 @@ mod tests {
         stuttered.title = "Introduction to Cold Cold War Immunology".into();
         // Drafting asks for the course title again on its own; the finished plan must not keep it.
         stuttered.validate_shape(2).unwrap();
-        assert_eq!(
-            titles_to_replace(std::slice::from_ref(&stuttered), &[]),
-            [0]
-        );
+        let request = CourseRequest::new(crate::Description::parse("The immune system").unwrap());
+        let course = CourseTitle {
+            title: stuttered.title.clone(),
+            request: &request,
+        };
+        assert_eq!(titles_to_replace(std::slice::from_ref(&course), &[]), [0]);
         let text = stuttered.validate(2).unwrap_err().to_string();
         assert!(
             text.contains(
@@ -1087,6 +1123,33 @@ mod tests {
             text.contains("weeks[1].title repeats the week title \"The Seven Kings\""),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_short_request_can_title_its_course_and_a_long_or_faulty_one_cannot() {
+        let title = |text: &str| {
+            title_from_request(&CourseRequest::new(
+                crate::Description::parse(text).unwrap(),
+            ))
+        };
+        assert_eq!(
+            title("how the immune system fights a cold.").as_deref(),
+            Some("How the immune system fights a cold")
+        );
+        assert_eq!(
+            title("  Ελληνική ιστορία  ").as_deref(),
+            Some("Ελληνική ιστορία")
+        );
+        assert_eq!(title("Photosynthesis"), None, "one word names too little");
+        assert_eq!(
+            title(
+                "I would like to learn how the immune system fights a cold, and why some colds last \
+                 longer than others"
+            ),
+            None
+        );
+        assert_eq!(title("Budgets budgets for students"), None);
+        assert_eq!(title("Cooking for one\nand for two"), None);
     }
 
     #[test]

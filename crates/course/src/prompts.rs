@@ -543,28 +543,74 @@ pub fn quiz(
     )));
     messages.push(Message::user(format!(
         "Write a quiz of 5 multiple-choice questions on the unit \"{}\", whose text you wrote above. \
-         Ask only about what that text teaches, each question about something different. \
-         For each question give the correct answer in `correct` and three plausible but wrong answers in \
-         `wrong`: short plain answers of about the same length, all four different from one another, and \
-         each question with answers of its own. `explanation` says in one or \
-         two sentences why the correct answer is right. Answer with JSON only.",
+         Ask only about what that text teaches, each question about something different. {QUIZ_RULES}",
         title(unit_title, &brief.detail.budget()),
     )));
     Ok(Request::new(messages, QUIZ_MAX_TOKENS)?
         .with_temperature(0.7)?
         .with_frequency_penalty(QUIZ_FREQUENCY_PENALTY)?
-        .with_schema(quiz_schema()?))
+        .with_schema(quiz_schema(ASKED_QUESTIONS)?))
 }
 
-/// The schema of a quiz: five questions asked for, so that a quiz survives dropping one or two bad
-/// ones ([`crate::Quiz::without_bad_questions`]) with the three it needs.
-pub fn quiz_schema() -> Result<JsonSchema, LlmError> {
+/// How each question of a quiz is written, in every request for questions.
+const QUIZ_RULES: &str = "For each question give the correct answer in `correct` and three plausible \
+     but wrong answers in `wrong`: short plain answers of a few words each, the correct one no longer \
+     than the wrong ones, all four different from one another, and each question with answers of its \
+     own. `explanation` says in one or two sentences why the correct answer is right. Answer with JSON \
+     only.";
+
+/// Questions a quiz request asks for: five, so that a quiz survives dropping one or two bad ones
+/// ([`crate::Quiz::without_bad_questions`]) with the three it needs.
+const ASKED_QUESTIONS: usize = 5;
+
+/// The quiz request `quiz` (from [`quiz`]) for the unit titled `unit_title`, asking instead for
+/// `count` more questions besides the usable ones `kept` of an earlier answer: what a quiz with too
+/// few good questions asks next, so that the good ones are not written again. The unit's
+/// conversation before the instruction is the same, so an engine that holds its cache computes only
+/// the new instruction.
+pub fn more_questions(
+    quiz: &Request,
+    unit_title: &str,
+    kept: &Quiz,
+    count: usize,
+) -> Result<Request, LlmError> {
+    let mut messages = quiz.messages().to_vec();
+    messages.pop();
+    let asked: Vec<String> = kept
+        .questions
+        .iter()
+        .map(|question| format!("- {}", cut(&quoted(&question.prompt), 300)))
+        .collect();
+    messages.push(Message::user(format!(
+        "A quiz on the unit \"{}\", whose text you wrote above, already asks:\n{}\nWrite {count} more \
+         multiple-choice {} on other points that text teaches, each about something different \
+         from the questions above. {QUIZ_RULES}",
+        cut(&quoted(unit_title), 200),
+        asked.join("\n"),
+        if count == 1 { "question" } else { "questions" },
+    )));
+    let mut request = Request::new(messages, QUIZ_TOKENS_PER_QUESTION * count as u32 + 100)?
+        .with_temperature(quiz.temperature())?
+        .with_frequency_penalty(quiz.frequency_penalty())?
+        .with_schema(quiz_schema(count)?)
+        .with_priority(quiz.priority());
+    if let Some(seed) = quiz.seed() {
+        request = request.with_seed(seed.wrapping_add(7));
+    }
+    Ok(request)
+}
+
+/// Tokens a question of a quiz may take, its options and explanation with it.
+const QUIZ_TOKENS_PER_QUESTION: u32 = 160;
+
+/// The schema of a quiz answer of exactly `count` questions.
+fn quiz_schema(count: usize) -> Result<JsonSchema, LlmError> {
     let text = |max: u32| json!({"type": "string", "minLength": 1, "maxLength": max});
     JsonSchema::new(json!({
         "type": "object",
         "properties": {
             "questions": {
-                "type": "array", "minItems": 5, "maxItems": 5,
+                "type": "array", "minItems": count, "maxItems": count,
                 "items": {
                     "type": "object",
                     "properties": {
@@ -854,6 +900,16 @@ fn in_language(language: Language) -> Option<OwnWords> {
         write_everything,
         key_takeaways,
     })
+}
+
+/// Whether `text` is an article's closing heading ("Key takeaways", "Points clés") in any language
+/// whose words are known: it names a part of the page, never an answer.
+pub(crate) fn is_takeaways_heading(text: &str) -> bool {
+    let key = quality::option_key(text);
+    crate::LANGUAGES
+        .iter()
+        .filter_map(|&language| in_language(language))
+        .any(|words| quality::option_key(words.key_takeaways) == key)
 }
 
 /// The instruction for an article's closing section, its heading in the course's language.

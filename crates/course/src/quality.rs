@@ -68,7 +68,7 @@ pub struct UnitText<'a> {
 pub enum Check {
     /// A title that is no title: "Week 3", "Übung 2", "…".
     PlaceholderTitle,
-    /// A title that starts with numbering: "Unit 2: Cells", "1. Cells".
+    /// A title that carries numbering: "Unit 2: Cells", "1. Cells", "Foundation Week 1: Cells".
     NumberedTitle,
     /// A title equal to an earlier one once case, digits and punctuation are set aside.
     DuplicateTitle,
@@ -120,11 +120,13 @@ pub enum Check {
     EchoedAnswer,
     /// An article or overview repeating more than [`MAX_COPIED_WORDS`] words in a row of the course summary.
     CopiedSummary,
+    /// A quiz option that is the article's closing heading ("Key takeaways"), not an answer.
+    HeadingOption,
 }
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 26] = [
+    pub const ALL: [Check; 27] = [
         Check::PlaceholderTitle,
         Check::NumberedTitle,
         Check::DuplicateTitle,
@@ -151,6 +153,7 @@ impl Check {
         Check::PlaceholderText,
         Check::EchoedAnswer,
         Check::CopiedSummary,
+        Check::HeadingOption,
     ];
 
     /// Its name in reports and JSON.
@@ -182,6 +185,7 @@ impl Check {
             Check::PlaceholderText => "placeholder_text",
             Check::EchoedAnswer => "echoed_answer",
             Check::CopiedSummary => "copied_summary",
+            Check::HeadingOption => "heading_option",
         }
     }
 }
@@ -597,7 +601,7 @@ impl Report {
         self.titles += 1;
         if is_placeholder_title(title) {
             self.find(Check::PlaceholderTitle, place, title);
-        } else if is_numbered(title) {
+        } else if is_numbered_title(title) {
             self.find(Check::NumberedTitle, place, title);
         }
         let key = key(title);
@@ -664,6 +668,9 @@ impl Report {
                 }
                 if !seen.insert(option_key(option)) {
                     self.find(Check::DuplicateOption, &place, option);
+                }
+                if crate::prompts::is_takeaways_heading(option) {
+                    self.find(Check::HeadingOption, &place, option);
                 }
             }
             if let Some(option) = stuttered_option(&question.options) {
@@ -1061,6 +1068,29 @@ pub fn is_numbered(text: &str) -> bool {
     let words = words(text);
     matches!(words.as_slice(), [structure, number, ..]
         if STRUCTURE_WORDS.contains(&structure.as_str()) && (is_number(number) || is_roman(number)))
+}
+
+/// A title that carries numbering: before it ([`is_numbered`]) or inside it, a week, unit or part
+/// label followed by a colon or dash ("Foundation Week 1: Fermentation basics", "Bread – Unit 2 –
+/// Yeast"). A number that belongs to the subject ("World War 2: the home front", "Apollo 11") is
+/// the title's own.
+pub fn is_numbered_title(title: &str) -> bool {
+    if is_numbered(title) {
+        return true;
+    }
+    let tokens: Vec<&str> = title.split_whitespace().collect();
+    tokens.windows(2).enumerate().any(|(index, pair)| {
+        let structure = pair[0].to_lowercase();
+        let number = pair[1].trim_end_matches([':', '-', '–', '—']);
+        let marked = pair[1].len() > number.len()
+            || tokens
+                .get(index + 2)
+                .is_some_and(|next| matches!(*next, "-" | "–" | "—" | ":"));
+        let number = number.to_lowercase();
+        STRUCTURE_WORDS.contains(&structure.as_str())
+            && (is_number(&number) || is_roman(&number))
+            && marked
+    })
 }
 
 /// An explanation that names the correct option's position instead of its text: "The correct answer
@@ -2035,6 +2065,28 @@ mod tests {
     }
 
     #[test]
+    fn a_week_or_unit_label_inside_a_title_is_numbering() {
+        for text in [
+            "Foundation Week 1: Understanding fermentation basics",
+            "Bread – Unit 2 – Yeast",
+            "Sourdough Part II: Starters",
+            "Unit 3: Cells",
+        ] {
+            assert!(is_numbered_title(text), "{text}");
+        }
+        for text in [
+            "World War 2: the home front",
+            "Apollo 11 and the race to the Moon",
+            "Planning your week: 5 habits",
+            "The unit circle",
+            "Part of a cell",
+            "Use topic 2.2.",
+        ] {
+            assert!(!is_numbered_title(text), "{text}");
+        }
+    }
+
+    #[test]
     fn explanations_that_name_a_position_are_found() {
         let options: Vec<String> = ["Antigens", "4", "C", "Vitamins"].map(String::from).into();
         for text in [
@@ -2419,7 +2471,14 @@ mod tests {
             answer: 0,
             explanation: "B cells make antibodies.".into(),
         };
-        quiz.questions.extend([broken, recycled, template, echo]);
+        let heading = Question {
+            prompt: "What do antibodies bind to?".into(),
+            options: options(&["Antigens", "Key takeaways", "Platelets", "Neurons"]),
+            answer: 0,
+            explanation: "Antibodies bind antigens.".into(),
+        };
+        quiz.questions
+            .extend([broken, recycled, template, echo, heading]);
         let looping = (1..=15)
             .map(|n| format!("Übung {n}: Schreiben Sie die Grundlagen des Themas auf. "))
             .collect::<String>();
@@ -2474,6 +2533,7 @@ mod tests {
             (Check::RecycledOptions, "unit 1.1 question 3"),
             (Check::PlaceholderText, "unit 1.1 question 4"),
             (Check::EchoedAnswer, "unit 1.1 question 5"),
+            (Check::HeadingOption, "unit 1.1 question 6"),
             (Check::CopiedSummary, "week 1"),
         ] {
             assert!(
@@ -2487,6 +2547,7 @@ mod tests {
         assert_eq!(report.count(Check::SyntaxInOption), 1, "{found:?}");
         assert_eq!(report.count(Check::PlaceholderText), 1, "{found:?}");
         assert_eq!(report.count(Check::EchoedAnswer), 1, "{found:?}");
+        assert_eq!(report.count(Check::HeadingOption), 2, "{found:?}");
         assert_eq!(report.count(Check::CopiedSummary), 1, "{found:?}");
     }
 

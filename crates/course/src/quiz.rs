@@ -4,9 +4,10 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::prompts::is_takeaways_heading;
 use crate::quality::{
-    carries_syntax, echoes_question, is_numbered, option_key, question_texts, recycled_from,
-    refers_to_position, stuttered_option, template_slot,
+    carries_syntax, echoes_question, gives_answer_away, is_numbered, option_key, question_texts,
+    recycled_from, refers_to_position, stuttered_option, template_slot,
 };
 
 /// The questions of one unit.
@@ -44,8 +45,9 @@ impl Quiz {
 
     /// Checks the counts, that no text is empty, that questions and each question's options are
     /// distinct (numbering, case and punctuation aside), that no option is numbered, that no
-    /// explanation names a position, that no text is a template's slot ("[question]"), that the
-    /// correct option is not the question's own words, and that the answer is one of the options.
+    /// explanation names a position, that no text is a template's slot ("[question]") and no option
+    /// the article's closing heading ("Key takeaways"), that the correct option is neither the
+    /// question's own words nor far longer than the others, and that the answer is one of the options.
     pub fn validate(&self) -> Result<(), QuizError> {
         let mut problems = Vec::new();
         let count = self.questions.len();
@@ -56,6 +58,18 @@ impl Quiz {
                 Self::MAX_QUESTIONS
             ));
         }
+        problems.extend(self.question_problems());
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(QuizError(problems))
+        }
+    }
+
+    /// What [`Quiz::validate`] finds in the questions themselves, whatever their count: what to tell a
+    /// model that was asked for only some questions.
+    pub fn question_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
         let mut prompts = HashSet::new();
         for (q, question) in self.questions.iter().enumerate() {
             let path = format!("questions[{q}]");
@@ -85,6 +99,12 @@ impl Quiz {
                 } else if carries_syntax(option) {
                     problems.push(format!(
                         "{path}.options[{o}] carries JSON syntax; write the answer's text alone"
+                    ));
+                } else if is_takeaways_heading(option) {
+                    problems.push(format!(
+                        "{path}.options[{o}] \"{}\" is the article's closing heading, not an answer; \
+                         write an answer from the unit's text",
+                        option.trim()
                     ));
                 } else if !seen.insert(option_key(option)) {
                     problems.push(format!(
@@ -121,6 +141,12 @@ impl Quiz {
                     question.options[question.answer]
                 ));
             }
+            if gives_answer_away(question) {
+                problems.push(format!(
+                    "{path}: the correct answer is far longer than the wrong ones, so a learner picks \
+                     it without knowing; write all four answers short and of about the same length"
+                ));
+            }
             if question.answer >= question.options.len() {
                 problems.push(format!(
                     "{path}.answer is {}; it must be the index (0 to 3) of the correct option",
@@ -128,11 +154,7 @@ impl Quiz {
                 ));
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(QuizError(problems))
-        }
+        problems
     }
 
     /// The quiz without its unusable questions (an empty text, repeated options, an answer out of
@@ -295,6 +317,54 @@ mod tests {
         );
         // Alone each breaks one rule besides the count, so each is dropped.
         assert_eq!(quiz.without_bad_questions().questions, vec![]);
+    }
+
+    #[test]
+    fn the_articles_closing_heading_is_no_option() {
+        let mut quiz = Quiz {
+            questions: vec![question("one"), question("two"), question("three")],
+        };
+        quiz.questions[1].options[2] = "Key Takeaways".into();
+        quiz.questions[2].options[3] = "Points clés".into();
+        let text = quiz.clone().validate().unwrap_err().to_string();
+        assert!(
+            text.contains(
+                "questions[1].options[2] \"Key Takeaways\" is the article's closing heading"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("questions[2].options[3]"), "{text}");
+        let kept = quiz.without_bad_questions();
+        let prompts: Vec<&str> = kept.questions.iter().map(|q| q.prompt.as_str()).collect();
+        assert_eq!(prompts, ["one?"]);
+        // Words of the heading inside a real answer are the answer's own.
+        let mut fine = Quiz {
+            questions: vec![question("one"), question("two"), question("three")],
+        };
+        fine.questions[0].options[1] = "Key takeaways of a budget review".into();
+        fine.validate().unwrap();
+    }
+
+    #[test]
+    fn a_correct_answer_far_longer_than_the_others_is_refused() {
+        let mut quiz = Quiz {
+            questions: vec![question("one"), question("two"), question("three")],
+        };
+        let answer = quiz.questions[1].answer;
+        quiz.questions[1].options[answer] =
+            "It keeps the dough moist and lets the wild yeast grow slowly overnight".into();
+        let text = quiz.clone().validate().unwrap_err().to_string();
+        assert!(
+            text.contains("questions[1]: the correct answer is far longer than the wrong ones"),
+            "{text}"
+        );
+        let prompts: Vec<String> = quiz
+            .without_bad_questions()
+            .questions
+            .into_iter()
+            .map(|q| q.prompt)
+            .collect();
+        assert_eq!(prompts, ["one?", "three?"]);
     }
 
     #[test]

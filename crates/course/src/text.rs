@@ -37,6 +37,31 @@ pub fn clean_article(raw: &str, title: &str) -> String {
     quality::without_stray_headings(text)
 }
 
+/// A week overview as it is stored: [`clean_article`], then without headings ("## Topics Covered"),
+/// since an overview is one or two paragraphs under the week's own title; the text under a heading
+/// stays.
+pub fn clean_overview(raw: &str, title: &str) -> String {
+    let article = clean_article(raw, title);
+    let mut text = String::with_capacity(article.len());
+    let mut in_code = false;
+    for line in article.lines() {
+        let start = line.trim_start();
+        if start.starts_with("```") || start.starts_with("~~~") {
+            in_code = !in_code;
+        }
+        let rest = start.trim_start_matches('#');
+        if !in_code && rest.len() < start.len() && (rest.starts_with(' ') || rest.is_empty()) {
+            continue;
+        }
+        if line.trim().is_empty() && (text.is_empty() || text.ends_with("\n\n")) {
+            continue;
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.trim_end().to_owned()
+}
+
 /// A short summary of a written unit for the prompt of the unit after it: its last `##` section when
 /// that is a list (the "Key takeaways" the unit prompt asks for, in whatever language), otherwise its
 /// first paragraph; at most 700 characters.
@@ -97,6 +122,17 @@ mod tests {
         assert_eq!(
             clean_article("## Why cells divide\n\nText.", "Cells and tissues"),
             "## Why cells divide\n\nText."
+        );
+    }
+
+    #[test]
+    fn an_overview_keeps_its_text_without_headings() {
+        let raw = "## Week 1: Starters\n\nThis week you meet wild yeast.\n\n### Topics Covered\n\n\
+                   - Feeding a starter\n- Reading its rise\n\n#hashtag stays, as does #1.\n";
+        assert_eq!(
+            clean_overview(raw, "Starters"),
+            "This week you meet wild yeast.\n\n- Feeding a starter\n- Reading its rise\n\n\
+             #hashtag stays, as does #1."
         );
     }
 

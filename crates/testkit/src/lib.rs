@@ -525,7 +525,17 @@ fn answer(system: &str, users: &[&str], schema: &Value) -> (String, String) {
             .iter()
             .find_map(|user| quoted_after(user, "on the unit "))
             .unwrap_or_default();
-        return (format!("quiz {title}"), quiz(&title).to_string());
+        let count = properties["questions"]["minItems"].as_u64().unwrap_or(5) as usize;
+        // Asked for more besides some kept, it numbers the new ones after those.
+        let first = if users.iter().any(|user| user.contains("already asks:")) {
+            6
+        } else {
+            1
+        };
+        return (
+            format!("quiz {title}"),
+            questions(&title, first..first + count).to_string(),
+        );
     }
     if let Some(rest) = task.strip_prefix("Write the overview of week ") {
         let week: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -702,8 +712,13 @@ fn with_titles(content: &str, title: &str) -> String {
 /// The quiz the server writes for a unit titled `title`, as the model answers (five questions, each
 /// with its right answer and three wrong ones).
 pub fn quiz(title: &str) -> Value {
+    questions(title, 1..6)
+}
+
+/// Questions numbered `numbers` on the unit `title`, as [`quiz`] writes them.
+fn questions(title: &str, numbers: std::ops::Range<usize>) -> Value {
     json!({
-        "questions": (1..=5).map(|n| json!({
+        "questions": numbers.map(|n| json!({
             "prompt": format!("Question {n} about {title}?"),
             "correct": format!("Right answer {n}"),
             "wrong": [format!("Wrong answer {n}a"), format!("Wrong answer {n}b"), format!("Wrong answer {n}c")],

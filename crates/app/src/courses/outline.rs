@@ -5,8 +5,9 @@ use std::time::Instant;
 
 use lyceum_course::prompts::{self};
 use lyceum_course::{
-    Category, CourseRequest, Outline, OutlinePiece, OutlinePlan, OutlineWatcher, PartsPlan,
-    Planned, PlannedWeeks, WeekUnits, WithoutInstructions, titles_to_replace,
+    Category, CourseRequest, CourseTitle, Outline, OutlinePiece, OutlinePlan, OutlineWatcher,
+    PartsPlan, Planned, PlannedWeeks, WeekUnits, WithoutInstructions, title_from_request,
+    titles_to_replace,
 };
 use lyceum_store::{Course, GenerationStats};
 
@@ -305,8 +306,10 @@ impl Lyceum {
         Ok(plan)
     }
 
-    /// Asks for the course's title again, on its own, when it cannot stay ("Cold Cold War
-    /// Immunology"): the rest of the plan is kept.
+    /// Asks for the course's title again, on its own and from what the learner asked for, when it
+    /// cannot stay ("Cold Cold War Immunology"): the rest of the plan is kept. When every answer is
+    /// still one that cannot stay, the learner's own words become the title if they are short enough
+    /// to be one; only a long request with no usable title fails the plan.
     async fn course_title(
         &self,
         request: &CourseRequest,
@@ -314,18 +317,33 @@ impl Lyceum {
         tokens: &mut Tokens,
         on_event: &mut (impl FnMut(DraftEvent<'_>) + Send),
     ) -> Result<(), GenerateError> {
-        self.distinct_titles(
+        let mut course = CourseTitle {
+            title: std::mem::take(&mut plan.title),
             request,
-            std::slice::from_mut(plan),
-            Retitle {
-                noun: "course",
-                taken: &[],
-                piece: |_, title| Some(OutlinePiece::Title(title)),
-            },
-            tokens,
-            on_event,
-        )
-        .await
+        };
+        let outcome = self
+            .distinct_titles(
+                request,
+                std::slice::from_mut(&mut course),
+                Retitle {
+                    noun: "course",
+                    taken: &[],
+                    piece: |_, title| Some(OutlinePiece::Title(title)),
+                },
+                tokens,
+                on_event,
+            )
+            .await;
+        plan.title = course.title;
+        match (outcome, title_from_request(request)) {
+            (Err(GenerateError::Invalid { .. }), Some(title)) => {
+                tracing::debug!(old = %plan.title, "the course is titled with the learner's request");
+                plan.title = title.clone();
+                on_event(DraftEvent::Replaced(OutlinePiece::Title(title)));
+                Ok(())
+            }
+            (outcome, _) => outcome,
+        }
     }
 
     /// Replaces the titles [`titles_to_replace`] finds (repeats of `retitle.taken` or of each other,
@@ -377,9 +395,12 @@ impl Lyceum {
             Some(&index) => Err(GenerateError::Invalid {
                 what: "outline",
                 problems: format!(
-                    "{} {} keeps the title \"{}\", which repeats another, is a placeholder or says a word twice",
-                    retitle.noun,
-                    index + 1,
+                    "{} keeps the title \"{}\", which repeats another, is a placeholder or says a word twice",
+                    if items.len() == 1 {
+                        format!("the {}", retitle.noun)
+                    } else {
+                        format!("{} {}", retitle.noun, index + 1)
+                    },
                     items[index].title().trim()
                 ),
             }),

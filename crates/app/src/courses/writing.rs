@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use lyceum_course::prompts::{self, CourseBrief, Detail, QuizAnswer};
 use lyceum_course::quality::{self, Scope, article_rewrite_reasons, rewrite_reasons};
-use lyceum_course::{CourseRequest, Outline, Quiz, clean_article, takeaways};
+use lyceum_course::{CourseRequest, Outline, Quiz, clean_article, clean_overview, takeaways};
 use lyceum_llm::{Priority, Request};
 use lyceum_store::{GenerationStats, ItemKind, Output, Status, StoreError};
 
@@ -190,6 +190,7 @@ impl Lyceum {
                         },
                     )
                     .await?;
+                let text = clean_overview(&text, &module.title);
                 let stats = self
                     .save(generation_id, Output::Overview(&text), stats, job_id)
                     .await?;
@@ -280,11 +281,32 @@ impl Lyceum {
                 .with_priority(priority);
                 let started = Instant::now();
                 let mut tokens = Tokens::default();
-                // The good questions of a rejected answer count towards the next one's.
+                // The good questions of each answer are kept; an answer with too few is followed by
+                // a request for only the questions missing, and one with none is written again.
                 let mut usable = Quiz::default();
-                let quiz = self
-                    .structured(
-                        prompt,
+                self.structured(
+                    prompt.clone(),
+                    "quiz",
+                    &mut tokens,
+                    &mut |_| {},
+                    |answer: QuizAnswer| {
+                        let quiz = answer.into_quiz();
+                        usable = std::mem::take(&mut usable).joined(quiz.clone());
+                        match quiz.validate() {
+                            Err(error) if usable.questions.is_empty() => Err(error.to_string()),
+                            _ => Ok(()),
+                        }
+                    },
+                )
+                .await?;
+                if let Err(error) = usable.validate() {
+                    let missing = Quiz::MIN_QUESTIONS.saturating_sub(usable.questions.len());
+                    // One more than missing, as a question may be dropped again.
+                    let count = (missing + 1).min(Quiz::MAX_QUESTIONS - usable.questions.len());
+                    tracing::info!(kept = usable.questions.len(), count, problems = %error, "asking for more quiz questions");
+                    let more = prompts::more_questions(&prompt, &unit.title, &usable, count)?;
+                    self.structured(
+                        more,
                         "quiz",
                         &mut tokens,
                         &mut |_| {},
@@ -292,15 +314,19 @@ impl Lyceum {
                             let quiz = answer.into_quiz();
                             usable = std::mem::take(&mut usable).joined(quiz.clone());
                             // Show the model every problem of what it wrote, not only of what was kept.
-                            usable.validate().map(|()| usable.clone()).map_err(|_| {
-                                match quiz.validate() {
-                                    Err(error) => error.to_string(),
-                                    Ok(()) => "too few usable questions".into(),
+                            usable.validate().map_err(|_| {
+                                let problems = quiz.question_problems();
+                                if problems.is_empty() {
+                                    "the questions repeat those asked already".to_owned()
+                                } else {
+                                    problems.join("; ")
                                 }
                             })
                         },
                     )
                     .await?;
+                }
+                let quiz = usable;
                 let stats = tokens.stats(self, started);
                 let quiz = quiz.with_answers_spread(unit.id as u64);
                 self.save(generation_id, Output::Quiz(&quiz), stats, job_id)

@@ -621,7 +621,13 @@ async fn a_course_title_that_cannot_stay_is_asked_for_again_alone() {
         .filter(|call| call.key == "retitle course")
         .collect();
     assert_eq!(retitles.len(), 1, "{retitles:#?}");
-    assert!(retitles[0].last_user.contains("notices a cold virus"));
+    assert!(
+        retitles[0]
+            .last_user
+            .contains("covers the following: How bridges carry their loads\n"),
+        "asked from the learner's request, not the model's summary: {}",
+        retitles[0].last_user
+    );
     assert!(
         draft.outline.title.starts_with("Retitled"),
         "{}",
@@ -633,6 +639,47 @@ async fn a_course_title_that_cannot_stay_is_asked_for_again_alone() {
         "the preview shows it"
     );
     assert_eq!(draft.outline.modules[0].title, "The first line of defence");
+}
+
+#[tokio::test]
+async fn a_course_whose_title_stays_faulty_is_titled_with_the_learners_request() {
+    let test = spawn_app(0).await;
+    let plan = serde_json::json!({
+        "title": "Bridges Bridges Loads",
+        "summary": "How beams, arches and cables carry the weight put on a bridge.",
+        "outcomes": ["Explain the key ideas", "Apply them to real cases", "Judge which method fits"],
+        "category": "Engineering",
+        "weeks": [
+            {"title": "Forces in a beam", "focus": "Tension, compression and bending."},
+            {"title": "Arches and cables", "focus": "How shape carries load."}
+        ]
+    });
+    test.model
+        .script("outline", Action::Answer(plan.to_string()));
+    for _ in 0..3 {
+        test.model.script(
+            "retitle course",
+            Action::Answer(r#"{"title": "Bridge Bridge Loads"}"#.into()),
+        );
+    }
+    let mut replaced = Vec::new();
+    let draft = test
+        .app
+        .draft_outline(&request(2, 3), |event| {
+            if let DraftEvent::Replaced(OutlinePiece::Title(title)) = event {
+                replaced.push(title);
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(test.model.count("retitle course").0, 3);
+    assert_eq!(draft.outline.title, "How bridges carry their loads");
+    assert_eq!(
+        replaced,
+        ["How bridges carry their loads"],
+        "the preview shows it"
+    );
+    assert_eq!(draft.outline.modules[1].title, "Arches and cables");
 }
 
 #[tokio::test]
@@ -699,11 +746,11 @@ async fn a_quiz_whose_explanations_name_positions_is_asked_for_again() {
 }
 
 #[tokio::test]
-async fn the_good_questions_of_two_poor_quiz_answers_make_the_quiz() {
+async fn a_quiz_with_too_few_good_questions_asks_only_for_the_missing_ones() {
     let test = spawn_app(0).await;
     let (_, course) = test.confirmed_course(1, 1).await;
-    // Two answers of a small model: in each, questions after the second recycle the first's options.
-    let answer = |topic: &str| {
+    // Two answers of a small model: questions after the second recycle the first's options.
+    let answer = |topic: &str, count: usize| {
         let question = |n: usize, options: usize| {
             serde_json::json!({
                 "prompt": format!("What does {topic} {n} show?"),
@@ -716,18 +763,37 @@ async fn the_good_questions_of_two_poor_quiz_answers_make_the_quiz() {
                 "explanation": format!("The unit shows {topic} fact {options}.")
             })
         };
-        let questions = [(1, 1), (2, 2), (3, 1), (4, 1), (5, 2)].map(|(n, o)| question(n, o));
+        let questions: Vec<_> = [(1, 1), (2, 2), (3, 1), (4, 1), (5, 2)]
+            .into_iter()
+            .take(count)
+            .map(|(n, o)| question(n, o))
+            .collect();
         serde_json::json!({ "questions": questions }).to_string()
     };
-    test.model.script("quiz", Action::Answer(answer("pollen")));
-    test.model.script("quiz", Action::Answer(answer("nectar")));
+    test.model
+        .script("quiz", Action::Answer(answer("pollen", 5)));
+    test.model
+        .script("quiz", Action::Answer(answer("nectar", 2)));
     test.drain_jobs().await;
-    let quizzes = test
+    let quizzes: Vec<Call> = test
         .model
         .calls()
         .into_iter()
-        .filter(|call| call.key.starts_with("quiz"));
-    assert_eq!(quizzes.count(), 2);
+        .filter(|call| call.key.starts_with("quiz"))
+        .collect();
+    assert_eq!(quizzes.len(), 2, "{quizzes:#?}");
+    // The second asks for two questions besides the two good ones, not for a whole quiz again.
+    assert!(
+        quizzes[1].last_user.contains(
+            "already asks:\n- What does pollen 1 show?\n- What does pollen 2 show?\nWrite 2 more"
+        ),
+        "{}",
+        quizzes[1].last_user
+    );
+    assert!(
+        !quizzes[1].last_user.contains("Write a quiz of 5"),
+        "the whole-quiz instruction is replaced"
+    );
     let exported = export::load(&test.app.store, &course).await.unwrap();
     let quiz = exported.weeks[0].units[0].quiz.as_ref().unwrap();
     quiz.validate().unwrap();

@@ -263,7 +263,8 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
     outln!(
         "  questions {:3} in {} quizzes of {} units: duplicate options {}, numbered options {}, \
          positional explanations {}, syntax in options {}, stuttered options {}, recycled options {}, \
-         give-away answers {}, statements {}, placeholders {}, answers echoing the question {}",
+         give-away answers {}, statements {}, placeholders {}, answers echoing the question {}, \
+         headings as options {}",
         report.questions,
         report.quizzes,
         report.units,
@@ -277,6 +278,7 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
         count(Check::StatementQuestion),
         count(Check::PlaceholderText),
         count(Check::EchoedAnswer),
+        count(Check::HeadingOption),
     );
     for finding in report.findings.iter().take(12) {
         outln!(
