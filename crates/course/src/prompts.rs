@@ -581,14 +581,21 @@ pub fn more_questions(
         .iter()
         .map(|question| format!("- {}", cut(&quoted(&question.prompt), 300)))
         .collect();
-    messages.push(Message::user(format!(
-        "A quiz on the unit \"{}\", whose text you wrote above, already asks:\n{}\nWrite {count} more \
-         multiple-choice {} on other points that text teaches, each about something different \
-         from the questions above. {QUIZ_RULES}",
-        cut(&quoted(unit_title), 200),
-        asked.join("\n"),
-        if count == 1 { "question" } else { "questions" },
-    )));
+    let questions = if count == 1 { "question" } else { "questions" };
+    let title = cut(&quoted(unit_title), 200);
+    messages.push(Message::user(if asked.is_empty() {
+        format!(
+            "Write {count} multiple-choice {questions} on the unit \"{title}\", whose text you wrote \
+             above, each about something different that text teaches. {QUIZ_RULES}"
+        )
+    } else {
+        format!(
+            "A quiz on the unit \"{title}\", whose text you wrote above, already asks:\n{}\nWrite \
+             {count} more multiple-choice {questions} on other points that text teaches, each about \
+             something different from the questions above. {QUIZ_RULES}",
+            asked.join("\n"),
+        )
+    }));
     let mut request = Request::new(messages, QUIZ_TOKENS_PER_QUESTION * count as u32 + 100)?
         .with_temperature(quiz.temperature())?
         .with_frequency_penalty(quiz.frequency_penalty())?

@@ -46,8 +46,9 @@ impl Quiz {
     /// Checks the counts, that no text is empty, that questions and each question's options are
     /// distinct (numbering, case and punctuation aside), that no option is numbered, that no
     /// explanation names a position, that no text is a template's slot ("[question]") and no option
-    /// the article's closing heading ("Key takeaways"), that the correct option is neither the
-    /// question's own words nor far longer than the others, and that the answer is one of the options.
+    /// the article's closing heading ("Key takeaways"), that the correct option is not the question's
+    /// own words, and that the answer is one of the options. A give-away ([`Quiz::giveaways`]) is
+    /// not refused here: it is the last choice, not a broken question.
     pub fn validate(&self) -> Result<(), QuizError> {
         let mut problems = Vec::new();
         let count = self.questions.len();
@@ -141,12 +142,6 @@ impl Quiz {
                     question.options[question.answer]
                 ));
             }
-            if gives_answer_away(question) {
-                problems.push(format!(
-                    "{path}: the correct answer is far longer than the wrong ones, so a learner picks \
-                     it without knowing; write all four answers short and of about the same length"
-                ));
-            }
             if question.answer >= question.options.len() {
                 problems.push(format!(
                     "{path}.answer is {}; it must be the index (0 to 3) of the correct option",
@@ -183,12 +178,38 @@ impl Quiz {
         kept
     }
 
+    /// What to tell a model of the questions whose correct option is far longer than the wrong ones
+    /// ([`gives_answer_away`]): a learner picks it without knowing the unit.
+    pub fn giveaways(&self) -> Vec<String> {
+        self.questions
+            .iter()
+            .enumerate()
+            .filter(|(_, question)| gives_answer_away(question))
+            .map(|(q, _)| {
+                format!(
+                    "questions[{q}]: the correct answer is far longer than the wrong ones, so a \
+                     learner picks it without knowing; write all four answers short and of about \
+                     the same length"
+                )
+            })
+            .collect()
+    }
+
+    /// The quiz without its give-away questions ([`Quiz::giveaways`]).
+    pub fn without_giveaways(mut self) -> Self {
+        self.questions
+            .retain(|question| !gives_answer_away(question));
+        self
+    }
+
     /// The usable questions of this quiz, then those of `more` that ask something new, at most
     /// [`Quiz::MAX_QUESTIONS`]: what two answers of a small model make together when neither is
     /// good enough alone.
     pub fn joined(mut self, more: Quiz) -> Self {
         self.questions.extend(more.questions);
         let mut kept = self.without_bad_questions();
+        // Give-aways last, so that they are the ones left out.
+        kept.questions.sort_by_key(gives_answer_away);
         kept.questions.truncate(Self::MAX_QUESTIONS);
         kept
     }
@@ -346,25 +367,34 @@ mod tests {
     }
 
     #[test]
-    fn a_correct_answer_far_longer_than_the_others_is_refused() {
+    fn a_correct_answer_far_longer_than_the_others_comes_last() {
         let mut quiz = Quiz {
             questions: vec![question("one"), question("two"), question("three")],
         };
         let answer = quiz.questions[1].answer;
         quiz.questions[1].options[answer] =
             "It keeps the dough moist and lets the wild yeast grow slowly overnight".into();
-        let text = quiz.clone().validate().unwrap_err().to_string();
+        quiz.clone().validate().unwrap();
+        let told = quiz.giveaways().join("; ");
         assert!(
-            text.contains("questions[1]: the correct answer is far longer than the wrong ones"),
-            "{text}"
+            told.contains("questions[1]: the correct answer is far longer than the wrong ones"),
+            "{told}"
         );
-        let prompts: Vec<String> = quiz
-            .without_bad_questions()
-            .questions
-            .into_iter()
-            .map(|q| q.prompt)
-            .collect();
-        assert_eq!(prompts, ["one?", "three?"]);
+        let prompts = |quiz: &Quiz| -> Vec<String> {
+            quiz.questions.iter().map(|q| q.prompt.clone()).collect()
+        };
+        assert_eq!(
+            prompts(&quiz.clone().without_giveaways()),
+            ["one?", "three?"]
+        );
+        let joined = quiz.joined(Quiz {
+            questions: vec![question("four"), question("five"), question("six")],
+        });
+        assert_eq!(
+            prompts(&joined),
+            ["one?", "three?", "four?", "five?", "six?"],
+            "the give-away is the one left out"
+        );
     }
 
     #[test]

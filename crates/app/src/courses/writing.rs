@@ -281,8 +281,10 @@ impl Lyceum {
                 .with_priority(priority);
                 let started = Instant::now();
                 let mut tokens = Tokens::default();
-                // The good questions of each answer are kept; an answer with too few is followed by
-                // a request for only the questions missing, and one with none is written again.
+                // The good questions of each answer are kept; an answer with too few fair ones (not
+                // giving their answer away) is followed by a request for only the questions missing,
+                // and one with none usable is written again. Give-aways fill a quiz only when the
+                // model wrote nothing better.
                 let mut usable = Quiz::default();
                 self.structured(
                     prompt.clone(),
@@ -299,32 +301,50 @@ impl Lyceum {
                     },
                 )
                 .await?;
-                if let Err(error) = usable.validate() {
-                    let missing = Quiz::MIN_QUESTIONS.saturating_sub(usable.questions.len());
+                let fair = usable.clone().without_giveaways();
+                if fair.validate().is_err() {
+                    let missing = Quiz::MIN_QUESTIONS.saturating_sub(fair.questions.len());
                     // One more than missing, as a question may be dropped again.
-                    let count = (missing + 1).min(Quiz::MAX_QUESTIONS - usable.questions.len());
-                    tracing::info!(kept = usable.questions.len(), count, problems = %error, "asking for more quiz questions");
-                    let more = prompts::more_questions(&prompt, &unit.title, &usable, count)?;
-                    self.structured(
-                        more,
-                        "quiz",
-                        &mut tokens,
-                        &mut |_| {},
-                        |answer: QuizAnswer| {
-                            let quiz = answer.into_quiz();
-                            usable = std::mem::take(&mut usable).joined(quiz.clone());
-                            // Show the model every problem of what it wrote, not only of what was kept.
-                            usable.validate().map_err(|_| {
-                                let problems = quiz.question_problems();
-                                if problems.is_empty() {
-                                    "the questions repeat those asked already".to_owned()
-                                } else {
-                                    problems.join("; ")
-                                }
-                            })
-                        },
-                    )
-                    .await?;
+                    let count = (missing + 1).min(Quiz::MAX_QUESTIONS - fair.questions.len());
+                    tracing::info!(
+                        fair = fair.questions.len(),
+                        usable = usable.questions.len(),
+                        count,
+                        "asking for more quiz questions"
+                    );
+                    let more = prompts::more_questions(&prompt, &unit.title, &fair, count)?;
+                    let asked = self
+                        .structured(
+                            more,
+                            "quiz",
+                            &mut tokens,
+                            &mut |_| {},
+                            |answer: QuizAnswer| {
+                                let quiz = answer.into_quiz();
+                                usable = std::mem::take(&mut usable).joined(quiz.clone());
+                                // Every problem of what it wrote, not only of what was kept.
+                                usable.clone().without_giveaways().validate().map_err(|_| {
+                                    let mut problems = quiz.question_problems();
+                                    problems.extend(quiz.giveaways());
+                                    if problems.is_empty() {
+                                        "the questions repeat those asked already".to_owned()
+                                    } else {
+                                        problems.join("; ")
+                                    }
+                                })
+                            },
+                        )
+                        .await;
+                    match asked {
+                        Ok(()) => {}
+                        Err(GenerateError::Invalid { .. }) if usable.validate().is_ok() => {
+                            tracing::info!(
+                                giveaways = usable.giveaways().len(),
+                                "the quiz keeps questions whose answer stands out"
+                            )
+                        }
+                        Err(error) => return Err(error),
+                    }
                 }
                 let quiz = usable;
                 let stats = tokens.stats(self, started);

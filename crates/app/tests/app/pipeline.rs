@@ -811,6 +811,56 @@ async fn a_quiz_with_too_few_good_questions_asks_only_for_the_missing_ones() {
 }
 
 #[tokio::test]
+async fn a_quiz_whose_answers_stand_out_asks_for_fair_ones_and_keeps_its_own_if_none_come() {
+    let test = spawn_app(0).await;
+    let (_, course) = test.confirmed_course(1, 1).await;
+    // Each correct answer is a long sentence beside one-word wrong ones.
+    let giveaways = |first: usize, count: usize| {
+        let questions: Vec<_> = (first..first + count)
+            .map(|n| {
+                serde_json::json!({
+                    "prompt": format!("What do bees do in season {n}?"),
+                    "correct": format!("They gather nectar from many flowers and turn it into honey, season {n}"),
+                    "wrong": [format!("Sleep {n}"), format!("Swim {n}"), format!("Dig {n}")],
+                    "explanation": format!("The unit says bees make honey in season {n}.")
+                })
+            })
+            .collect();
+        serde_json::json!({ "questions": questions }).to_string()
+    };
+    test.model.script("quiz", Action::Answer(giveaways(1, 5)));
+    test.model.script("quiz", Action::Answer(giveaways(6, 4)));
+    test.model.script("quiz", Action::Answer(giveaways(10, 4)));
+    test.drain_jobs().await;
+    let quizzes: Vec<Call> = test
+        .model
+        .calls()
+        .into_iter()
+        .filter(|call| call.key.starts_with("quiz"))
+        .collect();
+    assert_eq!(quizzes.len(), 3, "{quizzes:#?}");
+    assert!(
+        quizzes[1]
+            .last_user
+            .starts_with("Write 4 multiple-choice questions on the unit"),
+        "{}",
+        quizzes[1].last_user
+    );
+    assert!(
+        quizzes[2]
+            .last_user
+            .contains("the correct answer is far longer than the wrong ones"),
+        "the retry says why: {}",
+        quizzes[2].last_user
+    );
+    // Nothing fairer came, so the quiz keeps what the model wrote rather than failing.
+    let exported = export::load(&test.app.store, &course).await.unwrap();
+    let quiz = exported.weeks[0].units[0].quiz.as_ref().unwrap();
+    quiz.validate().unwrap();
+    assert_eq!(quiz.questions.len(), 5);
+}
+
+#[tokio::test]
 async fn an_article_that_loops_is_written_again_with_a_new_seed() {
     let test = spawn_app(0).await;
     let (_, course) = test.confirmed_course(1, 1).await;
