@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::prompts::is_takeaways_heading;
 use crate::quality::{
-    carries_syntax, echoes_question, gives_answer_away, is_numbered, option_key, question_texts,
-    recycled_from, refers_to_position, stuttered_option, template_slot,
+    carries_syntax, echoes_question, gives_answer_away, instruction_marker, is_numbered,
+    option_key, question_texts, recycled_from, refers_to_position, stuttered_option, template_slot,
 };
 
 /// The questions of one unit.
@@ -127,6 +127,19 @@ impl Quiz {
                 problems.push(format!(
                     "{path}.explanation names the answer's position; options are shuffled, so say \
                      why the answer is right in its own words"
+                ));
+            }
+            if std::iter::once(&question.prompt)
+                .chain(&question.options)
+                .any(|text| text.trim().contains('\n'))
+            {
+                problems.push(format!(
+                    "{path} spans several lines; write the question and each answer as one line"
+                ));
+            }
+            if let Some(marker) = question_texts(question).find_map(instruction_marker) {
+                problems.push(format!(
+                    "{path} repeats the instructions (\"{marker}\"); ask about what the unit teaches"
                 ));
             }
             if let Some(slot) = question_texts(question).find_map(template_slot) {
@@ -395,6 +408,26 @@ mod tests {
             ["one?", "three?", "four?", "five?", "six?"],
             "the give-away is the one left out"
         );
+    }
+
+    #[test]
+    fn a_question_that_spans_lines_or_copies_the_instructions_is_refused() {
+        // What the 0.5B model wrote once for a unit on tides.
+        let mut quiz = Quiz {
+            questions: vec![question("one"), question("two"), question("three")],
+        };
+        quiz.questions[1].prompt =
+            "'Key takeaways' of 3 to 5 bullet points on understanding tides".into();
+        quiz.questions[2].options[1] =
+            "#Understand the causes of tides\n- The Moon\n- The Sun".into();
+        let text = quiz.clone().validate().unwrap_err().to_string();
+        assert!(
+            text.contains("questions[1] repeats the instructions (\"3 to 5 bullet points\")"),
+            "{text}"
+        );
+        assert!(text.contains("questions[2] spans several lines"), "{text}");
+        let kept = quiz.without_bad_questions();
+        assert_eq!(kept.questions.len(), 1);
     }
 
     #[test]
