@@ -502,6 +502,16 @@ pub trait Planned {
     fn set_title(&mut self, title: String);
     /// What it covers, in a sentence or two.
     fn covers(&self) -> String;
+    /// The title it takes when no title the model wrote can stay: its own with the stutter
+    /// removed ("Cold Cold War" → "Cold War"), if that changes it.
+    fn last_resort_title(&self) -> Option<String> {
+        undoubled(self.title())
+    }
+}
+
+fn undoubled(title: &str) -> Option<String> {
+    let said_once = quality::without_doubled_words(title);
+    (said_once != title.trim()).then_some(said_once)
 }
 
 /// The course's title while drafting asks for it again: what it covers is what the learner asked for,
@@ -525,6 +535,11 @@ impl Planned for CourseTitle<'_> {
 
     fn covers(&self) -> String {
         prompts::cut(self.request.description.as_str(), 300)
+    }
+
+    /// The learner's own words first ([`title_from_request`]), then the model's title said once.
+    fn last_resort_title(&self) -> Option<String> {
+        title_from_request(self.request).or_else(|| undoubled(&self.title))
     }
 }
 
@@ -970,6 +985,32 @@ mod tests {
             request: &request,
         };
         assert_eq!(titles_to_replace(std::slice::from_ref(&course), &[]), [0]);
+        // When nothing the model writes can stay: the learner's words when they make a title,
+        // otherwise the model's title said once.
+        assert_eq!(
+            course.last_resort_title().as_deref(),
+            Some("The immune system")
+        );
+        let long = CourseRequest::new(
+            crate::Description::parse(
+                "I would like to learn how the immune system fights a cold, and why some colds \
+                 last longer than others",
+            )
+            .unwrap(),
+        );
+        let course = CourseTitle {
+            request: &long,
+            ..course
+        };
+        assert_eq!(
+            course.last_resort_title().as_deref(),
+            Some("Introduction to Cold War Immunology")
+        );
+        let unit = OutlineUnit {
+            title: "Lava".into(),
+            objectives: vec!["Explain it".into()],
+        };
+        assert_eq!(unit.last_resort_title(), None, "nothing to say once");
         let text = stuttered.validate(2).unwrap_err().to_string();
         assert!(
             text.contains(

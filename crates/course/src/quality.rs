@@ -1433,6 +1433,30 @@ pub fn doubled_word(title: &str) -> Option<String> {
         .map(|pair| pair[0].clone())
 }
 
+/// The text with each word said twice in a row said once ("Cold Cold War" → "Cold War",
+/// "Formation, Formation" → "Formation"): the first keeps its place, the second its closing marks.
+pub fn without_doubled_words(text: &str) -> String {
+    let opening = |word: &str| word.trim_end_matches(|c: char| !c.is_alphanumeric()).len();
+    let core = |word: &str| {
+        word.trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase()
+    };
+    let mut said: Vec<String> = Vec::new();
+    let mut last = String::new();
+    for word in text.split_whitespace() {
+        let key = core(word);
+        match said.last_mut() {
+            Some(kept) if key == last && key.chars().any(char::is_alphabetic) => {
+                let stem = &kept[..opening(kept)];
+                *kept = format!("{stem}{}", &word[opening(word)..]);
+            }
+            _ => said.push(word.to_owned()),
+        }
+        last = key;
+    }
+    said.join(" ")
+}
+
 /// "Types and Types", "Day 2: Day 2", "Cold Cold War": a word of four letters or more, a pair of
 /// words, or any word twice in a row.
 fn repeats_a_word(title: &str) -> bool {
@@ -2253,6 +2277,18 @@ mod tests {
         assert_eq!(doubled_word("Cold cold War").as_deref(), Some("cold"));
         assert_eq!(doubled_word("Step 1 1"), None);
         assert_eq!(doubled_word("How a cold spreads"), None);
+        assert_eq!(
+            without_doubled_words("Cold Cold War Immunology: Understanding Cold cold War"),
+            "Cold War Immunology: Understanding Cold War"
+        );
+        assert_eq!(
+            without_doubled_words("Formation, Formation and growth Growth Growth:"),
+            "Formation and growth:"
+        );
+        assert_eq!(
+            without_doubled_words("Step 1 1 of a cold"),
+            "Step 1 1 of a cold"
+        );
         assert!(repeats_a_word("Day 2: Day 2: Basics"));
         assert!(!repeats_a_word("Supply and the demand curve"));
         assert!(!repeats_a_word("Cells and cell division"));

@@ -6,8 +6,7 @@ use std::time::Instant;
 use lyceum_course::prompts::{self};
 use lyceum_course::{
     Category, CourseRequest, CourseTitle, Outline, OutlinePiece, OutlinePlan, OutlineWatcher,
-    PartsPlan, Planned, PlannedWeeks, WeekUnits, WithoutInstructions, title_from_request,
-    titles_to_replace,
+    PartsPlan, Planned, PlannedWeeks, WeekUnits, WithoutInstructions, quality, titles_to_replace,
 };
 use lyceum_store::{Course, GenerationStats};
 
@@ -39,6 +38,29 @@ struct Retitle<'a, P> {
     taken: &'a [String],
     /// The piece to report for the item at an index with its new title; `None` for items not shown.
     piece: P,
+}
+
+impl<P: Fn(usize, String) -> Option<OutlinePiece>> Retitle<'_, P> {
+    /// Gives the item at `index` the title if it can stay there, reporting it; otherwise leaves the
+    /// old one.
+    fn keep<T: Planned>(
+        &self,
+        items: &mut [T],
+        index: usize,
+        title: String,
+        on_event: &mut (impl FnMut(DraftEvent<'_>) + Send),
+    ) -> bool {
+        let old = items[index].title().to_owned();
+        items[index].set_title(title.clone());
+        if titles_to_replace(items, self.taken).first() == Some(&index) {
+            items[index].set_title(old);
+            return false;
+        }
+        if let Some(piece) = (self.piece)(index, title) {
+            on_event(DraftEvent::Replaced(piece));
+        }
+        true
+    }
 }
 
 /// A title asked for on its own.
@@ -309,7 +331,7 @@ impl Lyceum {
     /// Asks for the course's title again, on its own and from what the learner asked for, when it
     /// cannot stay ("Cold Cold War Immunology"): the rest of the plan is kept. When every answer is
     /// still one that cannot stay, the learner's own words become the title if they are short enough
-    /// to be one; only a long request with no usable title fails the plan.
+    /// to be one ([`CourseTitle`]'s last resort).
     async fn course_title(
         &self,
         request: &CourseRequest,
@@ -335,20 +357,14 @@ impl Lyceum {
             )
             .await;
         plan.title = course.title;
-        match (outcome, title_from_request(request)) {
-            (Err(GenerateError::Invalid { .. }), Some(title)) => {
-                tracing::debug!(old = %plan.title, "the course is titled with the learner's request");
-                plan.title = title.clone();
-                on_event(DraftEvent::Replaced(OutlinePiece::Title(title)));
-                Ok(())
-            }
-            (outcome, _) => outcome,
-        }
+        outcome
     }
 
     /// Replaces the titles [`titles_to_replace`] finds (repeats of `retitle.taken` or of each other,
-    /// placeholders, numbered or stuttered titles) one at a time, asking for each from what it covers. A title shown before is
-    /// reported again as it changes.
+    /// placeholders, numbered or stuttered titles) one at a time, asking for each from what it covers
+    /// (said without a stutter, which the small model would copy back). When no answer can stay, the
+    /// item's [`Planned::last_resort_title`] is tried before the draft fails. A title shown before
+    /// is reported again as it changes.
     async fn distinct_titles<T: Planned>(
         &self,
         request: &CourseRequest,
@@ -363,28 +379,27 @@ impl Lyceum {
             let Some(&index) = titles_to_replace(items, retitle.taken).first() else {
                 return Ok(());
             };
+            let covers = quality::without_doubled_words(&items[index].covers());
             let mut fixed = false;
             for attempt in 0..RETITLE_ATTEMPTS {
                 let title = self
                     .structured(
-                        prompts::retitle(request, retitle.noun, &items[index].covers(), attempt)?,
+                        prompts::retitle(request, retitle.noun, &covers, attempt)?,
                         "outline",
                         tokens,
                         &mut |_| {},
                         |answer: Titled| Ok(answer.title.trim().to_owned()),
                     )
                     .await?;
-                let old = items[index].title().to_owned();
-                tracing::debug!(noun = retitle.noun, %old, new = %title, attempt, "retitling");
-                items[index].set_title(title.clone());
-                if titles_to_replace(items, retitle.taken).first() != Some(&index) {
-                    if let Some(piece) = (retitle.piece)(index, title) {
-                        on_event(DraftEvent::Replaced(piece));
-                    }
+                tracing::debug!(noun = retitle.noun, old = %items[index].title(), new = %title, attempt, "retitling");
+                if retitle.keep(items, index, title, on_event) {
                     fixed = true;
                     break;
                 }
-                items[index].set_title(old);
+            }
+            if !fixed && let Some(title) = items[index].last_resort_title() {
+                tracing::debug!(noun = retitle.noun, old = %items[index].title(), new = %title, "titled as a last resort");
+                fixed = retitle.keep(items, index, title, on_event);
             }
             if !fixed {
                 break;

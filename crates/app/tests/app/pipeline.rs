@@ -296,6 +296,52 @@ async fn a_unit_titled_like_a_week_is_asked_for_again() {
 }
 
 #[tokio::test]
+async fn a_unit_whose_title_keeps_stuttering_is_titled_with_the_stutter_said_once() {
+    let test = spawn_app(0).await;
+    let units = serde_json::json!({"units": [
+        {"title": "Cold Cold War Immunology", "objectives": ["Explain how Cold Cold War immunity works", "Name the cells"]},
+        {"title": "Fever and rest", "objectives": ["Describe why a fever helps", "Plan a sick day"]}
+    ]});
+    test.model
+        .script("outline week 1", Action::Answer(units.to_string()));
+    for _ in 0..3 {
+        test.model.script(
+            "retitle unit",
+            Action::Answer(r#"{"title": "Cold Cold Immunity"}"#.into()),
+        );
+    }
+    let mut replaced = Vec::new();
+    let draft = test
+        .app
+        .draft_outline(&request(1, 2), |event| {
+            if let DraftEvent::Replaced(OutlinePiece::Unit(week, unit, title)) = event {
+                replaced.push((week, unit, title));
+            }
+        })
+        .await
+        .unwrap();
+    let retitles: Vec<Call> = test
+        .model
+        .calls()
+        .into_iter()
+        .filter(|call| call.key == "retitle unit")
+        .collect();
+    assert_eq!(retitles.len(), 3, "{retitles:#?}");
+    assert!(
+        retitles
+            .iter()
+            .all(|call| !call.last_user.contains("Cold Cold")
+                && call.last_user.contains("how Cold War immunity works")),
+        "the prompt does not show the stutter it would copy: {}",
+        retitles[0].last_user
+    );
+    let units = &draft.outline.modules[0].units;
+    assert_eq!(units[0].title, "Cold War Immunology");
+    assert_eq!(units[1].title, "Fever and rest");
+    assert_eq!(replaced, [(1, 1, "Cold War Immunology".to_owned())]);
+}
+
+#[tokio::test]
 async fn a_repeated_title_is_asked_for_again_from_what_it_covers_and_replaced_where_shown() {
     let test = spawn_app(0).await;
     test.model.script("outline week 2", Action::RepeatedTitles);
