@@ -126,11 +126,11 @@ impl Lyceum {
             self.plan_in_parts(request, &mut tokens, &mut on_event)
                 .await?
         };
-        // A unit titled like a week ("Week 1: Budgets" over "1.1 Budgets") is asked for again too.
-        let mut titles: Vec<String> = plan
-            .weeks
-            .iter()
-            .map(|week| week.title.trim().to_owned())
+        // A unit titled like a week ("Week 1: Budgets" over "1.1 Budgets") or like the course is
+        // asked for again too.
+        let mut titles: Vec<String> = std::iter::once(&plan.title)
+            .chain(plan.weeks.iter().map(|week| &week.title))
+            .map(|title| title.trim().to_owned())
             .collect();
         // Each week's units are planned at once: the steps are independent of each other, and an
         // engine answers them together in one batch. Their titles are made distinct afterwards.

@@ -270,26 +270,32 @@ async fn a_long_course_is_planned_in_six_parts_then_each_part_s_weeks() {
 }
 
 #[tokio::test]
-async fn a_unit_titled_like_a_week_is_asked_for_again() {
+async fn a_unit_titled_like_a_week_or_the_course_is_asked_for_again() {
     let test = spawn_app(0).await;
     let units = serde_json::json!({"units": [
         {"title": "Stage 1 foundations", "objectives": ["Explain the basics", "Apply them"]},
-        {"title": "Bees at work", "objectives": ["Describe a hive", "Name the castes"]}
+        {"title": "Bees at work", "objectives": ["Describe a hive", "Name the castes"]},
+        {"title": "A course on How bridges carry their loads", "objectives": ["Explain a load", "Apply it"]}
     ]});
     test.model
         .script("outline week 1", Action::Answer(units.to_string()));
     let draft = test
         .app
-        .draft_outline(&request(1, 2), |_| {})
+        .draft_outline(&request(1, 3), |_| {})
         .await
         .unwrap();
     let week = &draft.outline.modules[0];
     assert_eq!(week.title, "Stage 1 foundations");
+    assert_eq!(
+        draft.outline.title,
+        "A course on How bridges carry their loads"
+    );
     assert_ne!(week.units[0].title, week.title, "{week:?}");
     assert_eq!(week.units[1].title, "Bees at work");
+    assert_ne!(week.units[2].title, draft.outline.title, "{week:?}");
     assert_eq!(
         test.model.count("retitle unit"),
-        (1, 1),
+        (2, 2),
         "{:#?}",
         test.model.calls()
     );
