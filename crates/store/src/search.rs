@@ -281,16 +281,25 @@ const FINDABLE: &str = "c.hidden_at IS NULL AND (c.visibility = 'public' OR c.ow
 type CourseRow = (i64, String, String, String);
 
 /// The rows a search statement `sql` finds (a future): the query text `matching` as $1, then the
-/// viewer, limit and subject of `query`.
+/// viewer, limit and subject of `query`, then each of PostgreSQL's `languages` and its
+/// configuration. A statement with languages is planned each time (see [`postgres_search`]).
 macro_rules! matches {
     ($pool:expr, $sql:expr, $matching:expr, $query:expr) => {
-        sqlx::query_as($sql)
+        matches!($pool, $sql, $matching, $query, &[])
+    };
+    ($pool:expr, $sql:expr, $matching:expr, $query:expr, $languages:expr) => {{
+        let languages: &[(String, String)] = $languages;
+        let mut statement = sqlx::query_as($sql)
+            .persistent(languages.is_empty())
             .bind($matching)
             .bind($query.viewer)
             .bind($query.limit)
-            .bind($query.category.map(|category| category.code))
-            .fetch_all($pool)
-    };
+            .bind($query.category.map(|category| category.code));
+        for (language, config) in languages {
+            statement = statement.bind(language).bind(config);
+        }
+        statement.fetch_all($pool)
+    }};
 }
 type UnitRow = (i64, String, String, i64, i64, String, String);
 
@@ -372,44 +381,10 @@ impl Store {
                      JOIN modules w ON w.id = u.module_id JOIN q ON q.language = m.language",
                     "id, slug, course_title, week, number, title",
                 );
-                let statement = |sql| {
-                    let mut statement = sqlx::query(sql)
-                        .persistent(false)
-                        .bind(&matching)
-                        .bind(query.viewer)
-                        .bind(query.limit)
-                        .bind(query.category.map(|category| category.code));
-                    for (language, config) in &languages {
-                        statement = statement.bind(language).bind(config);
-                    }
-                    statement.fetch_all(pool)
-                };
-                let (courses, units) =
-                    tokio::try_join!(statement(&courses_sql), statement(&units_sql))?;
-                use sqlx::Row;
-                let course = |row: sqlx::postgres::PgRow| -> Result<CourseRow, sqlx::Error> {
-                    Ok((
-                        row.try_get(0)?,
-                        row.try_get(1)?,
-                        row.try_get(2)?,
-                        row.try_get(3)?,
-                    ))
-                };
-                let unit = |row: sqlx::postgres::PgRow| -> Result<UnitRow, sqlx::Error> {
-                    Ok((
-                        row.try_get(0)?,
-                        row.try_get(1)?,
-                        row.try_get(2)?,
-                        row.try_get(3)?,
-                        row.try_get(4)?,
-                        row.try_get(5)?,
-                        row.try_get(6)?,
-                    ))
-                };
-                (
-                    courses.into_iter().map(course).collect::<Result<_, _>>()?,
-                    units.into_iter().map(unit).collect::<Result<_, _>>()?,
-                )
+                tokio::try_join!(
+                    matches!(pool, &courses_sql, &matching, query, &languages),
+                    matches!(pool, &units_sql, &matching, query, &languages)
+                )?
             }
         };
         Ok(found(courses, units, Snippet::parse))
