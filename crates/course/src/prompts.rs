@@ -32,7 +32,7 @@ pub const UNIT_MAX_TOKENS: u32 = 1200;
 /// Token budget of one week's overview.
 pub const OVERVIEW_MAX_TOKENS: u32 = 320;
 /// Token budget of one quiz.
-pub const QUIZ_MAX_TOKENS: u32 = 900;
+pub const QUIZ_MAX_TOKENS: u32 = 1000;
 
 /// What the prompts need to know about an existing course.
 #[derive(Debug, Clone, Copy)]
@@ -553,9 +553,9 @@ pub fn quiz(
 }
 
 /// How each question of a quiz is written, in every request for questions.
-const QUIZ_RULES: &str = "For each question give the correct answer in `correct` and three plausible \
+const QUIZ_RULES: &str = "For each question give the correct answer in `correct` and four plausible \
      but wrong answers in `wrong`: short plain answers of a few words each, the correct one no longer \
-     than the wrong ones, all four different from one another, and each question with answers of its \
+     than the wrong ones, all five different from one another, and each question with answers of its \
      own. `explanation` says in one or two sentences why the correct answer is right. Answer with JSON \
      only.";
 
@@ -608,7 +608,12 @@ pub fn more_questions(
 }
 
 /// Tokens a question of a quiz may take, its options and explanation with it.
-const QUIZ_TOKENS_PER_QUESTION: u32 = 160;
+const QUIZ_TOKENS_PER_QUESTION: u32 = 175;
+
+/// Wrong answers asked for per question: one more than a question shows, so that one that repeats
+/// another, is a placeholder or makes the correct answer stand out can be left out
+/// ([`Question::with_fairest_options`]).
+const WRONG_ANSWERS: usize = Quiz::OPTIONS;
 
 /// The schema of a quiz answer of exactly `count` questions.
 fn quiz_schema(count: usize) -> Result<JsonSchema, LlmError> {
@@ -623,7 +628,12 @@ fn quiz_schema(count: usize) -> Result<JsonSchema, LlmError> {
                     "properties": {
                         "prompt": text(300),
                         "correct": text(160),
-                        "wrong": {"type": "array", "minItems": 3, "maxItems": 3, "items": text(160)},
+                        "wrong": {
+                            "type": "array",
+                            "minItems": WRONG_ANSWERS,
+                            "maxItems": WRONG_ANSWERS,
+                            "items": text(160)
+                        },
                         "explanation": text(400),
                     },
                     "required": ["prompt", "correct", "wrong", "explanation"],
@@ -681,7 +691,8 @@ struct QuestionAnswer {
 }
 
 impl QuizAnswer {
-    /// The quiz, with the correct option first; [`Quiz::with_answers_spread`] then moves it. Labels a
+    /// The quiz, with the correct option first and the fairest four options of the five asked for
+    /// ([`Question::with_fairest_options`]); [`Quiz::with_answers_spread`] then moves it. Labels a
     /// model put before the options ("1.", "B)") are cut when two or more of a question's options
     /// have one: a lone "A. Lincoln" keeps its initial. Brackets around a whole option go
     /// ([`quality::without_brackets`]).
@@ -716,6 +727,7 @@ impl QuizAnswer {
                         answer: 0,
                         explanation: question.explanation,
                     }
+                    .with_fairest_options()
                 })
                 .collect(),
         }

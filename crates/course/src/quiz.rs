@@ -248,6 +248,65 @@ impl Quiz {
     }
 }
 
+impl Question {
+    /// The question with [`Quiz::OPTIONS`] options chosen from the ones a model wrote, the correct one
+    /// first: the request asks for one wrong answer more than a question shows, because a small model
+    /// often repeats an answer, writes a placeholder or makes the correct one stand out. Options that
+    /// repeat an earlier one are dropped; of the wrong answers left, each is tried as the one left out,
+    /// the last first, and the first set with no problem ([`Quiz::question_problems`]) that does not
+    /// give the answer away ([`gives_answer_away`]) is kept, else the last is left out. With fewer
+    /// distinct options than a question needs, the options stay as written, so that what is wrong
+    /// with them can be told.
+    pub fn with_fairest_options(mut self) -> Self {
+        let Some(correct) = self.options.get(self.answer).cloned() else {
+            self.options.truncate(Quiz::OPTIONS);
+            return self;
+        };
+        let mut seen = HashSet::from([option_key(&correct)]);
+        let mut wrong: Vec<String> = self
+            .options
+            .iter()
+            .enumerate()
+            .filter(|&(o, option)| o != self.answer && seen.insert(option_key(option)))
+            .map(|(_, option)| option.clone())
+            .collect();
+        if wrong.len() < Quiz::OPTIONS - 1 {
+            self.options.truncate(Quiz::OPTIONS);
+            return self;
+        }
+        wrong.truncate(Quiz::OPTIONS);
+        let leaving_out = |spare: Option<usize>| Question {
+            options: std::iter::once(&correct)
+                .chain(
+                    wrong
+                        .iter()
+                        .enumerate()
+                        .filter(|&(w, _)| Some(w) != spare)
+                        .map(|(_, option)| option),
+                )
+                .cloned()
+                .collect(),
+            answer: 0,
+            ..self.clone()
+        };
+        if wrong.len() < Quiz::OPTIONS {
+            return leaving_out(None);
+        }
+        (0..wrong.len())
+            .rev()
+            .map(|spare| leaving_out(Some(spare)))
+            .find(|question| {
+                !gives_answer_away(question)
+                    && Quiz {
+                        questions: vec![question.clone()],
+                    }
+                    .question_problems()
+                    .is_empty()
+            })
+            .unwrap_or_else(|| leaving_out(Some(wrong.len() - 1)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,6 +467,70 @@ mod tests {
             ["one?", "three?", "four?", "five?", "six?"],
             "the give-away is the one left out"
         );
+    }
+
+    #[test]
+    fn a_spare_wrong_answer_stands_in_for_a_repeat_a_placeholder_or_a_giveaway() {
+        let written = |options: &[&str]| Question {
+            prompt: "What does a budget track?".into(),
+            options: options.iter().map(|option| option.to_string()).collect(),
+            answer: 0,
+            explanation: "A budget compares money in with money out.".into(),
+        };
+        let options = |options: &[&str]| written(options).with_fairest_options().options;
+        assert_eq!(
+            options(&["Income and spending", "Rent", "The rent", "Taxes", "Loans"]),
+            ["Income and spending", "Rent", "Taxes", "Loans"],
+            "an option repeating another is dropped"
+        );
+        assert_eq!(
+            options(&["Income and spending", "Rent", "[answer3]", "Taxes", "Loans"]),
+            ["Income and spending", "Rent", "Taxes", "Loans"],
+            "a placeholder is the one left out"
+        );
+        assert_eq!(
+            options(&["Income and spending", "Rent", "Taxes", "Loans", "Gifts"]),
+            ["Income and spending", "Rent", "Taxes", "Loans"],
+            "with nothing wrong, the last is left out"
+        );
+        let long = "How much money comes in each month and where all of it goes";
+        assert_eq!(
+            options(&[
+                long,
+                "Rent",
+                "Taxes",
+                "Loans",
+                "Every bill that is paid by card or cash"
+            ]),
+            [
+                long,
+                "Rent",
+                "Taxes",
+                "Every bill that is paid by card or cash"
+            ],
+            "a long wrong answer stays so that the correct one does not stand out"
+        );
+        assert!(!gives_answer_away(&written(&[
+            long,
+            "Rent",
+            "Taxes",
+            "Every bill that is paid by card or cash"
+        ])));
+        assert_eq!(
+            options(&["Income and spending", "Rent", "Rent", "Income and spending"]),
+            ["Income and spending", "Rent", "Rent", "Income and spending"],
+            "too few distinct options stay as written, so the repeat can be told"
+        );
+        assert_eq!(
+            options(&["Income and spending", "Rent", "Taxes", "Loans"]),
+            ["Income and spending", "Rent", "Taxes", "Loans"],
+            "four good options are kept as they are"
+        );
+        let mut later = written(&["Rent", "Income and spending", "Taxes", "Loans", "Gifts"]);
+        later.answer = 1;
+        let fair = later.with_fairest_options();
+        assert_eq!(fair.options[fair.answer], "Income and spending");
+        assert_eq!(fair.options.len(), Quiz::OPTIONS);
     }
 
     #[test]

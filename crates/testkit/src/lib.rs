@@ -721,7 +721,7 @@ fn questions(title: &str, numbers: std::ops::Range<usize>) -> Value {
         "questions": numbers.map(|n| json!({
             "prompt": format!("Question {n} about {title}?"),
             "correct": format!("Right answer {n}"),
-            "wrong": [format!("Wrong answer {n}a"), format!("Wrong answer {n}b"), format!("Wrong answer {n}c")],
+            "wrong": (["a", "b", "c", "d"].map(|letter| format!("Wrong answer {n}{letter}"))),
             "explanation": format!("The unit on {title} says so in its example {n}.")
         })).collect::<Vec<_>>()
     })

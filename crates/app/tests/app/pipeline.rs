@@ -765,7 +765,7 @@ async fn a_quiz_whose_explanations_name_positions_is_asked_for_again() {
         "questions": (1..=5).map(|n| serde_json::json!({
             "prompt": format!("Question {n} about bees?"),
             "correct": format!("Worker bee duty {n}"),
-            "wrong": [format!("Drone duty {n}"), format!("Queen duty {n}"), format!("Wasp duty {n}")],
+            "wrong": [format!("Drone duty {n}"), format!("Queen duty {n}"), format!("Wasp duty {n}"), format!("Moth duty {n}")],
             "explanation": "The correct answer is 1."
         })).collect::<Vec<_>>()
     });
@@ -810,7 +810,8 @@ async fn a_quiz_with_too_few_good_questions_asks_only_for_the_missing_ones() {
                 "wrong": [
                     format!("{topic} myth {options}"),
                     format!("{topic} guess {options}"),
-                    format!("{topic} rumour {options}")
+                    format!("{topic} rumour {options}"),
+                    format!("{topic} legend {options}")
                 ],
                 "explanation": format!("The unit shows {topic} fact {options}.")
             })
@@ -873,7 +874,7 @@ async fn a_quiz_whose_answers_stand_out_asks_for_fair_ones_and_keeps_its_own_if_
                 serde_json::json!({
                     "prompt": format!("What do bees do in season {n}?"),
                     "correct": format!("They gather nectar from many flowers and turn it into honey, season {n}"),
-                    "wrong": [format!("Sleep {n}"), format!("Swim {n}"), format!("Dig {n}")],
+                    "wrong": [format!("Sleep {n}"), format!("Swim {n}"), format!("Dig {n}"), format!("Hide {n}")],
                     "explanation": format!("The unit says bees make honey in season {n}.")
                 })
             })

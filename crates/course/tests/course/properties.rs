@@ -3,7 +3,7 @@
 use lyceum_course::prompts::{self, QuizAnswer};
 use lyceum_course::{
     Audience, CourseRequest, Description, Language, Level, Outline, OutlineModule, OutlinePiece,
-    OutlineUnit, OutlineWatcher, UnitsPerWeek, Weeks, slugify,
+    OutlineUnit, OutlineWatcher, Quiz, UnitsPerWeek, Weeks, slugify,
 };
 use proptest::prelude::*;
 
@@ -99,6 +99,7 @@ proptest! {
             })).collect::<Vec<_>>()
         })).unwrap();
         let quiz = answer.into_quiz();
+        prop_assert!(quiz.questions.iter().all(|question| question.options.len() <= Quiz::OPTIONS));
         let _ = quiz.validate();
         let kept = quiz.without_bad_questions();
         if kept.validate().is_ok() {
