@@ -502,15 +502,17 @@ pub trait Planned {
     fn set_title(&mut self, title: String);
     /// What it covers, in a sentence or two.
     fn covers(&self) -> String;
-    /// The title it takes when no title the model wrote can stay: its own with the stutter
-    /// removed ("Cold Cold War" → "Cold War"), if that changes it.
+    /// The title it takes when no title the model wrote can stay: its own without numbering
+    /// ("Week 1: Fundamentals" → "Fundamentals") and with the stutter removed ("Cold Cold War" →
+    /// "Cold War"), if that changes it.
     fn last_resort_title(&self) -> Option<String> {
-        undoubled(self.title())
+        repaired(self.title())
     }
 }
 
-fn undoubled(title: &str) -> Option<String> {
-    let said_once = quality::without_doubled_words(title);
+fn repaired(title: &str) -> Option<String> {
+    let unnumbered = quality::without_title_numbering(title);
+    let said_once = quality::without_doubled_words(unnumbered.as_deref().unwrap_or(title));
     (said_once != title.trim()).then_some(said_once)
 }
 
@@ -537,9 +539,9 @@ impl Planned for CourseTitle<'_> {
         prompts::cut(self.request.description.as_str(), 300)
     }
 
-    /// The learner's own words first ([`title_from_request`]), then the model's title said once.
+    /// The learner's own words first ([`title_from_request`]), then the model's title repaired.
     fn last_resort_title(&self) -> Option<String> {
-        title_from_request(self.request).or_else(|| undoubled(&self.title))
+        title_from_request(self.request).or_else(|| repaired(&self.title))
     }
 }
 

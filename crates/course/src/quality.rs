@@ -515,6 +515,18 @@ impl Report {
             .fold(0.0, f64::max)
     }
 
+    /// The mean share of repeated 4-word sequences over the articles (0 with none): how much the
+    /// writing loops as a whole, where [`Report::worst_repetition`] shows its worst article.
+    pub fn mean_repetition(&self) -> f64 {
+        // Folded from 0.0: an empty `sum` of floats is -0.0, which prints as "-0%".
+        let total = self
+            .articles
+            .iter()
+            .map(|article| article.repeated_4grams)
+            .fold(0.0, |total, share| total + share);
+        total / self.articles.len().max(1) as f64
+    }
+
     /// The highest share of foreign-script letters of any article.
     pub fn worst_foreign_script(&self) -> f64 {
         self.articles
@@ -1091,6 +1103,39 @@ pub fn is_numbered_title(title: &str) -> bool {
             && (is_number(&number) || is_roman(&number))
             && marked
     })
+}
+
+/// A numbered title ([`is_numbered_title`]) without its numbering: the text after the label's
+/// colon or dash ("Week 1: Fundamentals" → "Fundamentals", "Foundation Week 1 – Yeast" → "Yeast"),
+/// else after the leading numbers and structure words ("1. Cells", "Week 3 Cells" → "Cells"). `None`
+/// for a title without numbering, or when nothing else is left.
+pub fn without_title_numbering(title: &str) -> Option<String> {
+    if !is_numbered_title(title) {
+        return None;
+    }
+    let after_label = [": ", " - ", " – ", " — "]
+        .iter()
+        .filter_map(|mark| title.split_once(mark))
+        .filter(|(label, _)| is_numbered_title(&format!("{label}:")))
+        .map(|(_, rest)| rest)
+        .max_by_key(|rest| rest.len());
+    let rest = match after_label {
+        Some(rest) => rest.trim().to_owned(),
+        None => {
+            let label = |token: &&str| {
+                let word = token
+                    .trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase();
+                word.is_empty()
+                    || is_number(&word)
+                    || is_roman(&word)
+                    || STRUCTURE_WORDS.contains(&word.as_str())
+            };
+            let tokens: Vec<&str> = title.split_whitespace().skip_while(label).collect();
+            tokens.join(" ")
+        }
+    };
+    (!rest.is_empty() && !is_numbered_title(&rest)).then_some(rest)
 }
 
 /// An explanation that names the correct option's position instead of its text: "The correct answer
@@ -2052,6 +2097,30 @@ mod tests {
             "Day trading",
         ] {
             assert!(!is_placeholder_title(title), "{title}");
+        }
+    }
+
+    #[test]
+    fn a_numbered_title_is_said_without_its_numbering() {
+        for (title, unnumbered) in [
+            ("Week 1: Fundamentals", "Fundamentals"),
+            ("Foundation Week 1 – Yeast and salt", "Yeast and salt"),
+            ("1. Cells", "Cells"),
+            ("Week 3 Cells", "Cells"),
+        ] {
+            assert_eq!(
+                without_title_numbering(title).as_deref(),
+                Some(unnumbered),
+                "{title}"
+            );
+        }
+        for kept in [
+            "World War 2: the home front",
+            "Apollo 11",
+            "Week 2:",
+            "Cells",
+        ] {
+            assert_eq!(without_title_numbering(kept), None, "{kept}");
         }
     }
 

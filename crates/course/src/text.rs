@@ -7,8 +7,9 @@ const MAX_TAKEAWAY_CHARS: usize = 700;
 
 /// A generated article or overview titled `title` as it is stored: trimmed, without a fence wrapped
 /// around the whole text, and without a leading `#` heading or a leading heading of any rank that
-/// repeats the title ("## Unit 1.2: Cells" over "Cells"): pages show the title themselves; and
-/// without stray headings ([`quality::without_stray_headings`]).
+/// repeats the title ("## Unit 1.2: Cells" over "Cells"): pages show the title themselves;
+/// without stray headings ([`quality::without_stray_headings`]); and without section numbers on its
+/// headings ([`without_section_numbers`]).
 pub fn clean_article(raw: &str, title: &str) -> String {
     let mut text = raw.trim();
     if let Some(inner) = text.strip_prefix("```") {
@@ -34,7 +35,51 @@ pub fn clean_article(raw: &str, title: &str) -> String {
             .map_or("", |(_, rest)| rest)
             .trim_start();
     }
-    quality::without_stray_headings(text)
+    without_section_numbers(&quality::without_stray_headings(text))
+}
+
+/// `text` with the section numbers cut from its headings ("## 1.2 Key ideas" becomes "## Key
+/// ideas") when two or more headings carry one: in unit 2.1 a heading "1.2" reads as another unit of
+/// the course. A number with one part ("## 1. Setup") and headings in code stay.
+fn without_section_numbers(text: &str) -> String {
+    /// The heading line `line` without its section number, if it has one.
+    fn unnumbered(line: &str) -> Option<String> {
+        let rest = line.trim_start_matches('#');
+        let hashes = &line[..line.len() - rest.len()];
+        let title = rest
+            .strip_prefix(' ')
+            .filter(|_| !hashes.is_empty())?
+            .trim_start();
+        let (number, after) = title.split_once(' ')?;
+        let number = number.trim_end_matches([':', '.']);
+        let parts: Vec<&str> = number.split('.').collect();
+        let numbered = parts.len() >= 2
+            && parts
+                .iter()
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+        let after = after.trim_start();
+        (numbered && !after.is_empty()).then(|| format!("{hashes} {after}"))
+    }
+    let mut in_code = false;
+    let lines: Vec<(&str, Option<String>)> = text
+        .lines()
+        .map(|line| {
+            let start = line.trim_start();
+            if start.starts_with("```") || start.starts_with("~~~") {
+                in_code = !in_code;
+                return (line, None);
+            }
+            (line, (!in_code).then(|| unnumbered(line)).flatten())
+        })
+        .collect();
+    if lines.iter().filter(|(_, cut)| cut.is_some()).count() < 2 {
+        return text.to_owned();
+    }
+    lines
+        .into_iter()
+        .map(|(line, cut)| cut.unwrap_or_else(|| line.to_owned()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A week overview as it is stored: [`clean_article`], then without headings ("## Topics Covered"),
@@ -123,6 +168,24 @@ mod tests {
             clean_article("## Why cells divide\n\nText.", "Cells and tissues"),
             "## Why cells divide\n\nText."
         );
+    }
+
+    #[test]
+    fn section_numbers_that_read_as_other_units_are_cut_from_headings() {
+        let raw = "Intro.\n\n## 1.1 Opening principles\nText.\n\n### 1.1.2. The centre\nMore.\n\n\
+                   ```\n## 2.1 in code\n```\n\n## Key takeaways\n- One";
+        assert_eq!(
+            clean_article(raw, "Chess openings"),
+            "Intro.\n\n## Opening principles\nText.\n\n### The centre\nMore.\n\n\
+             ```\n## 2.1 in code\n```\n\n## Key takeaways\n- One"
+        );
+        for kept in [
+            "## 1.1 Only one\nText.\n\n## Key takeaways\n- One",
+            "## 1. Setup\nText.\n\n## 2. Play\nMore.",
+            "## 3.14 is pi\nText.\n\n## Version 1.2 notes\nMore.",
+        ] {
+            assert_eq!(clean_article(kept, "Chess openings"), kept);
+        }
     }
 
     #[test]
