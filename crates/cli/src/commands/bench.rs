@@ -136,6 +136,10 @@ pub enum Command {
         /// Batch sizes to compare: generations decoded together (and jobs run at once).
         #[arg(long, value_delimiter = ',', default_values_t = [4, 16])]
         sequences: Vec<usize>,
+        /// Stop each batch size's course after this many minutes and report what was written by
+        /// then (the whole course when not given).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        minutes: Option<u64>,
     },
 }
 
@@ -346,12 +350,14 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             weeks,
             units_per_week,
             sequences,
+            minutes,
         } => {
             let mut request = CourseRequest::new(Description::parse(&topic)?);
             request.weeks = Weeks::new(weeks)?;
             request.units_per_week = UnitsPerWeek::new(units_per_week)?;
+            let limit = minutes.map(|minutes| Duration::from_secs(minutes * 60));
             for n in sequences {
-                course(settings, &request, n.max(1)).await?;
+                course(settings, &request, n.max(1), limit).await?;
             }
             outln!(
                 "peak RSS               {:8.1} MiB",
@@ -362,11 +368,16 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// Writes one whole course into a fresh database with `sequences` generations at once.
+/// How often `lyceum bench course` says how far the course has come.
+const COURSE_PROGRESS_EVERY: Duration = Duration::from_secs(60);
+
+/// Writes one whole course into a fresh database with `sequences` generations at once, stopping the
+/// worker after `limit` from the start when one is given.
 async fn course(
     settings: &Settings,
     request: &CourseRequest,
     sequences: usize,
+    limit: Option<Duration>,
 ) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mut settings = settings.clone();
@@ -414,9 +425,42 @@ async fn course(
         },
         None => None,
     };
-    Worker::new(Arc::clone(&app))
-        .run(Until::Idle, std::future::pending())
-        .await?;
+    let progress = tokio::spawn({
+        let app = Arc::clone(&app);
+        let course_id = course.id;
+        async move {
+            let mut ticks = tokio::time::interval_at(
+                tokio::time::Instant::now() + COURSE_PROGRESS_EVERY,
+                COURSE_PROGRESS_EVERY,
+            );
+            loop {
+                ticks.tick().await;
+                let Ok(records) = app.store.generations(course_id).await else {
+                    continue;
+                };
+                let ready = records.iter().filter(|g| g.status == Status::Ready).count();
+                let generated = app.engine.profile().map_or(0, |profile| profile.generated);
+                let said = crate::commands::write_stdout(format_args!(
+                    "  {:.0} s: {ready} of {} items ready, {generated} tokens generated\n",
+                    started.elapsed().as_secs_f64(),
+                    records.len(),
+                ));
+                if said.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let deadline = limit.map(|limit| tokio::time::Instant::from_std(started + limit));
+    let stop = async move {
+        match deadline {
+            Some(deadline) => tokio::time::sleep_until(deadline).await,
+            None => std::future::pending().await,
+        }
+    };
+    let worked = Worker::new(Arc::clone(&app)).run(Until::Idle, stop).await;
+    progress.abort();
+    worked?;
     let total = started.elapsed();
     let first_text = match first_text {
         Some(task) => task.await.ok().flatten(),
@@ -426,6 +470,13 @@ async fn course(
     let ready = records.iter().filter(|g| g.status == Status::Ready).count();
     let tokens_out: i64 = records.iter().filter_map(|g| g.tokens_out).sum();
     let tokens_in: i64 = records.iter().filter_map(|g| g.tokens_in).sum();
+    if ready < records.len() && limit.is_some_and(|limit| total >= limit) {
+        outln!(
+            "stopped at the time limit with {} items not written; the figures below are for what \
+             was written by then",
+            records.len() - ready
+        );
+    }
     outln!(
         "{sequences} at once: {} items ({ready} ready) in {:.0} s (outline {:.0} s, then {:.0} s); \
          {tokens_in} prompt + {tokens_out} generated tokens, {:.1} generated tokens/s; \

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use lyceum_app::export::{self, CourseExport};
+use lyceum_app::metrics::Discarded;
 use lyceum_app::worker::{Until, Worker};
 use lyceum_app::{Lyceum, Settings};
 use lyceum_course::quality::{Check, Report};
@@ -57,10 +58,12 @@ struct Measured {
 
 pub async fn run(settings: &Settings, plan: Plan) -> anyhow::Result<()> {
     let started = Instant::now();
-    let (engine, measured) = if plan.courses.is_empty() {
-        write(settings, &plan).await?
+    let (engine, measured, discarded) = if plan.courses.is_empty() {
+        let (engine, measured, discarded) = write(settings, &plan).await?;
+        (engine, measured, Some(discarded))
     } else {
-        ("stored".to_owned(), stored(settings, &plan.courses).await?)
+        let measured = stored(settings, &plan.courses).await?;
+        ("stored".to_owned(), measured, None)
     };
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     let mut total = Report::default();
@@ -95,6 +98,13 @@ pub async fn run(settings: &Settings, plan: Plan) -> anyhow::Result<()> {
     }
     print(&format!("total over {} courses", courses.len()), &total)?;
     outln!("{engine}; {minutes:.1} minutes");
+    if let Some(discarded) = &discarded {
+        outln!(
+            "thrown away: {} answers ({} generated tokens) rejected or written again",
+            discarded.answers,
+            discarded.tokens
+        );
+    }
     if let Some(path) = &plan.json {
         let document = json!({
             "engine": engine,
@@ -103,6 +113,10 @@ pub async fn run(settings: &Settings, plan: Plan) -> anyhow::Result<()> {
             "minutes": minutes,
             "courses": courses,
             "total": figures(&total),
+            "thrown_away": discarded.map(|discarded| json!({
+                "answers": discarded.answers,
+                "tokens": discarded.tokens,
+            })),
         });
         let text = serde_json::to_string_pretty(&document)?;
         std::fs::write(path, text)
@@ -112,7 +126,11 @@ pub async fn run(settings: &Settings, plan: Plan) -> anyhow::Result<()> {
 }
 
 /// Writes one course per chosen topic into a throwaway database on the configured engine.
-async fn write(settings: &Settings, plan: &Plan) -> anyhow::Result<(String, Vec<Measured>)> {
+/// Also says what the engine's answers thrown away (rejected, or written again) cost.
+async fn write(
+    settings: &Settings,
+    plan: &Plan,
+) -> anyhow::Result<(String, Vec<Measured>, Discarded)> {
     let mut topics = Vec::new();
     for (tag, topic) in TOPICS {
         let language = Language::parse(tag)?;
@@ -190,7 +208,7 @@ async fn write(settings: &Settings, plan: &Plan) -> anyhow::Result<(String, Vec<
             course,
         });
     }
-    Ok((engine, measured))
+    Ok((engine, measured, app.metrics.discarded_so_far()))
 }
 
 /// Reads stored courses by slug.
@@ -217,6 +235,7 @@ fn figures(report: &Report) -> Value {
         "questions": report.questions,
         "quizzes": report.quizzes,
         "worst_repeated_4grams": report.worst_repetition(),
+        "mean_repeated_4grams": report.mean_repetition(),
         "worst_foreign_script": report.worst_foreign_script(),
         "article_words": {"min": fewest, "mean": mean, "max": most},
     });
@@ -240,14 +259,15 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
         count(Check::FragmentTitle),
     );
     outln!(
-        "  articles {:3} of {} units: off-scope headings {}, repetitive {} (worst {:.0}% repeated \
-         4-grams), mixed script {} (worst {:.1}%), wrong language {}, prompt text {}, short {}, broken \
+        "  articles {:3} of {} units: off-scope headings {}, repetitive {} (mean {:.0}%, worst {:.0}% \
+         repeated 4-grams), mixed script {} (worst {:.1}%), wrong language {}, prompt text {}, short {}, broken \
          headings {}, empty sections {}, repeated headings {}, about itself {}, copied summary {}; \
          words {fewest}/{mean}/{most}",
         report.articles.len(),
         report.units,
         count(Check::OffScopeHeading),
         count(Check::RepetitiveArticle),
+        report.mean_repetition() * 100.0,
         report.worst_repetition() * 100.0,
         count(Check::MixedScript),
         report.worst_foreign_script() * 100.0,
