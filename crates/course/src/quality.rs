@@ -122,11 +122,14 @@ pub enum Check {
     CopiedSummary,
     /// A quiz option that is the article's closing heading ("Key takeaways"), not an answer.
     HeadingOption,
+    /// A quiz option that is no answer: a question ([`is_question`]), no words ([`lacks_words`]) or
+    /// words in a loop ([`loops`]).
+    NoAnswerOption,
 }
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 27] = [
+    pub const ALL: [Check; 28] = [
         Check::PlaceholderTitle,
         Check::NumberedTitle,
         Check::DuplicateTitle,
@@ -154,6 +157,7 @@ impl Check {
         Check::EchoedAnswer,
         Check::CopiedSummary,
         Check::HeadingOption,
+        Check::NoAnswerOption,
     ];
 
     /// Its name in reports and JSON.
@@ -186,6 +190,7 @@ impl Check {
             Check::EchoedAnswer => "echoed_answer",
             Check::CopiedSummary => "copied_summary",
             Check::HeadingOption => "heading_option",
+            Check::NoAnswerOption => "no_answer_option",
         }
     }
 }
@@ -329,28 +334,37 @@ pub fn without_stray_headings(article: &str) -> String {
     text
 }
 
+/// Each line with whether it is outside code: a fence (```` ``` ```` or `~~~`) and the lines between
+/// two fences are code.
+pub(crate) fn outside_code<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+) -> impl Iterator<Item = (&'a str, bool)> {
+    let mut in_code = false;
+    lines.into_iter().map(move |line| {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_code = !in_code;
+            return (line, false);
+        }
+        (line, !in_code)
+    })
+}
+
 /// The indices of the heading lines with nothing under them, in order, and of those `absent` picks
 /// (by the heading's text), which are passed over as if they were not there.
 fn empty_heading_lines(lines: &[&str], absent: impl Fn(&str) -> bool) -> Vec<usize> {
     let mut empty = Vec::new();
     // The open heading's rank and line, until a line of content closes it.
     let mut open: Option<(usize, usize)> = None;
-    let mut in_code = false;
-    for (at, line) in lines.iter().enumerate() {
+    for (at, (line, prose)) in outside_code(lines.iter().copied()).enumerate() {
         let trimmed = line.trim_start();
         if trimmed.is_empty() {
             continue;
         }
-        let fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
-        if fence {
-            in_code = !in_code;
-        }
         let rank = trimmed.len() - trimmed.trim_start_matches('#').len();
         let rest = &trimmed[rank..];
-        let is_heading = !in_code
-            && !fence
-            && (1..=6).contains(&rank)
-            && (rest.is_empty() || rest.starts_with(' '));
+        let is_heading =
+            prose && (1..=6).contains(&rank) && (rest.is_empty() || rest.starts_with(' '));
         if !is_heading {
             open = None;
             continue;
@@ -683,6 +697,9 @@ impl Report {
                 }
                 if crate::prompts::is_takeaways_heading(option) {
                     self.find(Check::HeadingOption, &place, option);
+                }
+                if is_question(option) || lacks_words(option) || loops(option) {
+                    self.find(Check::NoAnswerOption, &place, option);
                 }
             }
             if let Some(option) = stuttered_option(&question.options) {
@@ -1262,6 +1279,32 @@ pub fn carries_syntax(option: &str) -> bool {
         || count(['(', '[']) != count([')', ']'])
 }
 
+/// An option a learner cannot read as an answer: no letter or digit at all ("—", "###") or a run
+/// of twelve digits or more ("#147246125023837098"), which no answer in words carries; years,
+/// prices and "1,000,000" stay.
+pub fn lacks_words(option: &str) -> bool {
+    let longest_digits = option
+        .split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    !option.chars().any(char::is_alphanumeric) || longest_digits >= 12
+}
+
+/// An option that is itself a question ("How does it form?"): a heading of the article or a
+/// question to the learner copied where an answer belongs.
+pub fn is_question(option: &str) -> bool {
+    option.trim_end().ends_with(['?', '？', '؟'])
+}
+
+/// An option that says the same three words again and again ("set a budget, set a budget, set a
+/// budget"): a model caught in a loop. Short options never count: "step by step" is one phrase.
+pub fn loops(option: &str) -> bool {
+    let words = words(option);
+    let mut seen = HashSet::new();
+    words.len() >= 9 && words.windows(3).any(|three| !seen.insert(three.to_vec()))
+}
+
 /// A quiz question that asks nothing: no question mark and no instruction ("Choose…", "Nenne…",
 /// "Complete: …"), such as "Budgeting is a plan for your money." A learner cannot tell what to answer.
 pub fn asks_nothing(prompt: &str) -> bool {
@@ -1674,16 +1717,11 @@ fn headings(text: &str) -> Vec<&str> {
 
 /// The `#` headings of a Markdown text, outside code blocks, with their rank (the number of `#`s).
 fn ranked_headings(text: &str) -> Vec<(usize, &str)> {
-    let mut in_code = false;
-    text.lines()
-        .filter_map(|line| {
+    outside_code(text.lines())
+        .filter_map(|(line, prose)| {
             let line = line.trim_start();
-            if line.starts_with("```") || line.starts_with("~~~") {
-                in_code = !in_code;
-                return None;
-            }
             let heading = line.trim_start_matches('#');
-            (!in_code && line.starts_with('#') && heading.starts_with(' ')).then(|| {
+            (prose && line.starts_with('#') && heading.starts_with(' ')).then(|| {
                 let rank = line.len() - heading.len();
                 (rank, heading.trim().trim_end_matches('#').trim())
             })
@@ -1718,14 +1756,8 @@ fn repeated_headings(text: &str) -> Vec<&str> {
 /// A Markdown text without its code blocks, inline code and formulas: the prose a learner reads.
 fn prose(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut in_code = false;
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            in_code = !in_code;
-            continue;
-        }
-        if in_code {
+    for (line, prose) in outside_code(text.lines()) {
+        if !prose {
             continue;
         }
         let mut rest = line;
@@ -1758,16 +1790,10 @@ fn prose(text: &str) -> String {
 /// nothing otherwise.
 fn closing_summary(article: &str) -> (&str, &str) {
     let mut last_heading = None;
-    let mut in_code = false;
     let mut at = 0;
-    for line in article.split_inclusive('\n') {
+    for (line, prose) in outside_code(article.split_inclusive('\n')) {
         let trimmed = line.trim_start();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            in_code = !in_code;
-        } else if !in_code
-            && trimmed.starts_with('#')
-            && trimmed.trim_start_matches('#').starts_with(' ')
-        {
+        if prose && trimmed.starts_with('#') && trimmed.trim_start_matches('#').starts_with(' ') {
             last_heading = Some(at);
         }
         at += line.len();
@@ -2582,8 +2608,19 @@ mod tests {
             answer: 0,
             explanation: "Antibodies bind antigens.".into(),
         };
+        let no_answer = Question {
+            prompt: "What do antibodies mark?".into(),
+            options: options(&[
+                "Antigens",
+                "How do they bind?",
+                "#147246125023837098",
+                "Neurons",
+            ]),
+            answer: 0,
+            explanation: "Antibodies mark antigens.".into(),
+        };
         quiz.questions
-            .extend([broken, recycled, template, echo, heading]);
+            .extend([broken, recycled, template, echo, heading, no_answer]);
         let looping = (1..=15)
             .map(|n| format!("Übung {n}: Schreiben Sie die Grundlagen des Themas auf. "))
             .collect::<String>();
@@ -2639,6 +2676,7 @@ mod tests {
             (Check::PlaceholderText, "unit 1.1 question 4"),
             (Check::EchoedAnswer, "unit 1.1 question 5"),
             (Check::HeadingOption, "unit 1.1 question 6"),
+            (Check::NoAnswerOption, "unit 1.1 question 7"),
             (Check::CopiedSummary, "week 1"),
         ] {
             assert!(
@@ -2653,6 +2691,7 @@ mod tests {
         assert_eq!(report.count(Check::PlaceholderText), 1, "{found:?}");
         assert_eq!(report.count(Check::EchoedAnswer), 1, "{found:?}");
         assert_eq!(report.count(Check::HeadingOption), 2, "{found:?}");
+        assert_eq!(report.count(Check::NoAnswerOption), 2, "{found:?}");
         assert_eq!(report.count(Check::CopiedSummary), 1, "{found:?}");
     }
 

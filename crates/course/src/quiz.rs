@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::prompts::is_takeaways_heading;
 use crate::quality::{
     carries_syntax, echoes_question, gives_answer_away, instruction_marker, is_numbered,
-    option_key, question_texts, recycled_from, refers_to_position, stuttered_option, template_slot,
+    is_question, lacks_words, loops, option_key, question_texts, recycled_from, refers_to_position,
+    stuttered_option, template_slot,
 };
 
 /// The questions of one unit.
@@ -100,6 +101,20 @@ impl Quiz {
                 } else if carries_syntax(option) {
                     problems.push(format!(
                         "{path}.options[{o}] carries JSON syntax; write the answer's text alone"
+                    ));
+                } else if lacks_words(option) {
+                    problems.push(format!(
+                        "{path}.options[{o}] \"{}\" is not an answer in words; write an answer from \
+                         the unit's text",
+                        shortened(option)
+                    ));
+                } else if is_question(option) {
+                    problems.push(format!(
+                        "{path}.options[{o}] is a question; write an answer to the question instead"
+                    ));
+                } else if loops(option) {
+                    problems.push(format!(
+                        "{path}.options[{o}] says the same words over and over; write a short answer"
                     ));
                 } else if is_takeaways_heading(option) {
                     problems.push(format!(
@@ -245,6 +260,16 @@ impl Quiz {
             question.answer = target;
         }
         self
+    }
+}
+
+/// An option as a problem quotes it: at most 24 characters, so a run of digits does not fill the
+/// retry's prompt.
+fn shortened(option: &str) -> String {
+    let option = option.trim();
+    match option.char_indices().nth(24) {
+        Some((cut, _)) => format!("{}…", &option[..cut]),
+        None => option.to_owned(),
     }
 }
 
@@ -435,6 +460,50 @@ mod tests {
             questions: vec![question("one"), question("two"), question("three")],
         };
         fine.questions[0].options[1] = "Key takeaways of a budget review".into();
+        fine.validate().unwrap();
+    }
+
+    #[test]
+    fn options_that_are_no_answers_in_words_are_refused() {
+        // What the quality bench found: a run of digits as the correct answer, the article's own
+        // headings as options, and an answer caught in a loop.
+        let mut quiz = Quiz {
+            questions: vec![question("one"), question("two"), question("three")],
+        };
+        quiz.questions[0].options[0] = "#1472461250238370984135977".into();
+        quiz.questions[1].options[1] = "How does it form? How does it erupt?".into();
+        quiz.questions[1].options[3] = "— —".into();
+        quiz.questions[2].options[2] = "set a budget, set a budget, set a budget and save".into();
+        let text = quiz.clone().validate().unwrap_err().to_string();
+        assert!(
+            text.contains(
+                "questions[0].options[0] \"#14724612502383709841359…\" is not an answer in words"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("questions[1].options[1] is a question"),
+            "{text}"
+        );
+        assert!(
+            text.contains("questions[1].options[3] \"— —\" is not an answer in words"),
+            "{text}"
+        );
+        assert!(
+            text.contains("questions[2].options[2] says the same words over and over"),
+            "{text}"
+        );
+        assert_eq!(quiz.without_bad_questions().questions, vec![]);
+
+        // Numbers, short set phrases and a question mark inside an answer are answers.
+        let mut fine = Quiz {
+            questions: vec![question("one"), question("two"), question("three")],
+        };
+        fine.questions[0].options = ["1945", "$500", "1,000,000 people", "3.14"]
+            .map(Into::into)
+            .into();
+        fine.questions[1].options[2] = "Step by step, day by day".into();
+        fine.questions[2].options[1] = "The \"why?\" of a budget, asked first".into();
         fine.validate().unwrap();
     }
 

@@ -6,8 +6,8 @@ use crate::quality;
 const MAX_TAKEAWAY_CHARS: usize = 700;
 
 /// A generated article or overview titled `title` as it is stored: trimmed, without a fence wrapped
-/// around the whole text, and without a leading `#` heading or a leading heading of any rank that
-/// repeats the title ("## Unit 1.2: Cells" over "Cells"): pages show the title themselves;
+/// around the whole text, and without the leading `#` heading and heading of any rank that repeats
+/// the title ("## Unit 1.2: Cells" over "Cells"): pages show the title themselves;
 /// without stray headings ([`quality::without_stray_headings`]); and without section numbers on its
 /// headings ([`without_section_numbers`]).
 pub fn clean_article(raw: &str, title: &str) -> String {
@@ -24,12 +24,17 @@ pub fn clean_article(raw: &str, title: &str) -> String {
             }
         }
     }
-    let first_line = text.lines().next().unwrap_or_default();
-    let first_heading = first_line.trim_start_matches('#');
-    let repeats_title = first_heading.len() < first_line.len()
-        && first_heading.starts_with(' ')
-        && quality::is_title_heading(first_heading, title);
-    if text.starts_with("# ") || repeats_title {
+    // A `#` heading (the course's title, say), then a heading that repeats the unit's title: the
+    // two lines at most that a model writes before its text.
+    for pass in 0..2 {
+        let first_line = text.lines().next().unwrap_or_default();
+        let first_heading = first_line.trim_start_matches('#');
+        let repeats_title = first_heading.len() < first_line.len()
+            && first_heading.starts_with(' ')
+            && quality::is_title_heading(first_heading, title);
+        if !((pass == 0 && text.starts_with("# ")) || repeats_title) {
+            break;
+        }
         text = text
             .split_once('\n')
             .map_or("", |(_, rest)| rest)
@@ -60,17 +65,8 @@ fn without_section_numbers(text: &str) -> String {
         let after = after.trim_start();
         (numbered && !after.is_empty()).then(|| format!("{hashes} {after}"))
     }
-    let mut in_code = false;
-    let lines: Vec<(&str, Option<String>)> = text
-        .lines()
-        .map(|line| {
-            let start = line.trim_start();
-            if start.starts_with("```") || start.starts_with("~~~") {
-                in_code = !in_code;
-                return (line, None);
-            }
-            (line, (!in_code).then(|| unnumbered(line)).flatten())
-        })
+    let lines: Vec<(&str, Option<String>)> = quality::outside_code(text.lines())
+        .map(|(line, prose)| (line, prose.then(|| unnumbered(line)).flatten()))
         .collect();
     if lines.iter().filter(|(_, cut)| cut.is_some()).count() < 2 {
         return text.to_owned();
@@ -88,14 +84,10 @@ fn without_section_numbers(text: &str) -> String {
 pub fn clean_overview(raw: &str, title: &str) -> String {
     let article = clean_article(raw, title);
     let mut text = String::with_capacity(article.len());
-    let mut in_code = false;
-    for line in article.lines() {
+    for (line, prose) in quality::outside_code(article.lines()) {
         let start = line.trim_start();
-        if start.starts_with("```") || start.starts_with("~~~") {
-            in_code = !in_code;
-        }
         let rest = start.trim_start_matches('#');
-        if !in_code && rest.len() < start.len() && (rest.starts_with(' ') || rest.is_empty()) {
+        if prose && rest.len() < start.len() && (rest.starts_with(' ') || rest.is_empty()) {
             continue;
         }
         if line.trim().is_empty() && (text.is_empty() || text.ends_with("\n\n")) {
@@ -163,6 +155,16 @@ mod tests {
                 "### Introduction\n\nCells make tissues.",
                 "{heading}"
             );
+        }
+        // A chapter label before the title, and the course's title above the unit's.
+        let title = "Understanding Volcanoes: Forming and Evolving";
+        for opening in [
+            "## Chapter 1.1 Understanding Volcanoes: Forming and Evolving",
+            "# Understanding Volcanoes and Their Formation\n\n## Chapter 1.1: Understanding \
+             Volcanoes – Forming and Evolving",
+        ] {
+            let text = format!("{opening}\n\nMagma rises.");
+            assert_eq!(clean_article(&text, title), "Magma rises.", "{opening}");
         }
         assert_eq!(
             clean_article("## Why cells divide\n\nText.", "Cells and tissues"),

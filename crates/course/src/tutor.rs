@@ -528,14 +528,9 @@ pub fn supporting_sentence(unit_text: &str, quote: &str, about: &str) -> Option<
 /// The unit's sentences: prose lines split at sentence ends, without headings, code or list marks.
 fn sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
-    let mut in_code = false;
-    for line in text.lines() {
+    for (line, prose) in crate::quality::outside_code(text.lines()) {
         let line = line.trim();
-        if line.starts_with("```") {
-            in_code = !in_code;
-            continue;
-        }
-        if in_code || line.is_empty() || line.starts_with('#') || line.starts_with('|') {
+        if !prose || line.is_empty() || line.starts_with('#') || line.starts_with('|') {
             continue;
         }
         let line = line.trim_start_matches(['-', '*', '>', ' ']);

@@ -284,7 +284,7 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
         "  questions {:3} in {} quizzes of {} units: duplicate options {}, numbered options {}, \
          positional explanations {}, syntax in options {}, stuttered options {}, recycled options {}, \
          give-away answers {}, statements {}, placeholders {}, answers echoing the question {}, \
-         headings as options {}",
+         headings as options {}, options that are no answer {}",
         report.questions,
         report.quizzes,
         report.units,
@@ -299,6 +299,7 @@ fn print(heading: &str, report: &Report) -> anyhow::Result<()> {
         count(Check::PlaceholderText),
         count(Check::EchoedAnswer),
         count(Check::HeadingOption),
+        count(Check::NoAnswerOption),
     );
     for finding in report.findings.iter().take(12) {
         outln!(
