@@ -18,7 +18,7 @@
 //! syllabus (all units, then weeks alone, with the unit's own week in its prompt), objectives, the
 //! previous unit's takeaways and the unit text of a quiz to smaller byte budgets.
 
-use lyceum_llm::{JsonSchema, LlmError, Message, Priority, Request};
+use lyceum_llm::{JsonSchema, LlmError, Message, Priority, Request, Role};
 use serde_json::json;
 
 use crate::quality;
@@ -567,7 +567,9 @@ const ASKED_QUESTIONS: usize = 5;
 /// `count` more questions besides the usable ones `kept` of an earlier answer: what a quiz with too
 /// few good questions asks next, so that the good ones are not written again. The unit's
 /// conversation before the instruction is the same, so an engine that holds its cache computes only
-/// the new instruction.
+/// the new instruction. When the unit's text has sections, the new questions are asked about those
+/// the kept questions touch least ([`unasked_sections`]), and the kept questions are not listed: a
+/// small model shown them copies them.
 pub fn more_questions(
     quiz: &Request,
     unit_title: &str,
@@ -576,6 +578,11 @@ pub fn more_questions(
 ) -> Result<Request, LlmError> {
     let mut messages = quiz.messages().to_vec();
     messages.pop();
+    let unit_text = messages
+        .last()
+        .filter(|message| message.role == Role::Assistant)
+        .map_or("", |message| message.content.as_str());
+    let sections = unasked_sections(unit_text, kept, count);
     let asked: Vec<String> = kept
         .questions
         .iter()
@@ -583,7 +590,18 @@ pub fn more_questions(
         .collect();
     let questions = if count == 1 { "question" } else { "questions" };
     let title = cut(&quoted(unit_title), 200);
-    messages.push(Message::user(if asked.is_empty() {
+    messages.push(Message::user(if !sections.is_empty() && !asked.is_empty() {
+        let parts: Vec<String> = sections
+            .iter()
+            .map(|section| format!("\"{}\"", cut(&quoted(section), 120)))
+            .collect();
+        format!(
+            "Write {count} more multiple-choice {questions} on the unit \"{title}\", whose text you \
+             wrote above, on what it teaches under {}: new questions, each about something \
+             different. {QUIZ_RULES}",
+            parts.join(" and ")
+        )
+    } else if asked.is_empty() {
         format!(
             "Write {count} multiple-choice {questions} on the unit \"{title}\", whose text you wrote \
              above, each about something different that text teaches. {QUIZ_RULES}"
@@ -605,6 +623,41 @@ pub fn more_questions(
         request = request.with_seed(seed.wrapping_add(7));
     }
     Ok(request)
+}
+
+/// The headings of `unit_text`, the closing takeaways aside, that the questions of `kept` share
+/// fewest words with (in the text's order among equals), at most `count` and at least two when
+/// there are: the parts of the unit a new question should be about.
+pub fn unasked_sections<'a>(unit_text: &'a str, kept: &Quiz, count: usize) -> Vec<&'a str> {
+    let asked: std::collections::HashSet<String> = kept
+        .questions
+        .iter()
+        .flat_map(|question| {
+            std::iter::once(&question.prompt).chain(question.options.get(question.answer))
+        })
+        .flat_map(|text| {
+            quality::option_key(text)
+                .split(' ')
+                .filter(|word| word.chars().count() >= 4)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut sections: Vec<(usize, &str)> = quality::headings(unit_text)
+        .into_iter()
+        .filter(|heading| !heading.is_empty() && !is_takeaways_heading(heading))
+        .map(|heading| {
+            let key = quality::option_key(heading);
+            let shared = key.split(' ').filter(|word| asked.contains(*word)).count();
+            (shared, heading)
+        })
+        .collect();
+    sections.sort_by_key(|&(shared, _)| shared);
+    sections
+        .into_iter()
+        .take(count.max(2))
+        .map(|(_, heading)| heading)
+        .collect()
 }
 
 /// Tokens a question of a quiz may take, its options and explanation with it.
@@ -1453,6 +1506,58 @@ mod tests {
         );
         assert!(unit(&brief, 2, 1, None).is_err());
         assert!(overview(&brief, 0).is_err());
+    }
+
+    #[test]
+    fn more_questions_are_asked_about_the_sections_the_kept_ones_leave_out() {
+        let outline = rome_outline();
+        let brief = english_brief("Roman history", &outline);
+        let text = "Rome began small.\n\n## The founding myth\n\nRomulus and Remus.\n\n\
+                    ## The seven kings\n\nTarquin was the last.\n\n```\n## not a section\n```\n\n\
+                    ## Roads and aqueducts\n\nWater came from hills.\n\n## Key takeaways\n\n- Rome grew.\n";
+        let asked = quiz(&brief, 1, 1, None, text).unwrap();
+        let kept = Quiz {
+            questions: vec![Question {
+                prompt: "Who were the twins of the founding myth?".into(),
+                options: [
+                    "Romulus and Remus",
+                    "Castor and Pollux",
+                    "Cain and Abel",
+                    "Jacob and Esau",
+                ]
+                .map(Into::into)
+                .into(),
+                answer: 0,
+                explanation: "The myth names Romulus and Remus.".into(),
+            }],
+        };
+        assert_eq!(
+            unasked_sections(text, &kept, 2),
+            ["The seven kings", "Roads and aqueducts"]
+        );
+        let more = more_questions(&asked, "Kings", &kept, 2).unwrap();
+        let instruction = &more.messages().last().unwrap().content;
+        assert!(
+            instruction.starts_with(
+                "Write 2 more multiple-choice questions on the unit \"Kings\", whose text you wrote \
+                 above, on what it teaches under \"The seven kings\" and \"Roads and aqueducts\""
+            ),
+            "{instruction}"
+        );
+        // The kept question is not shown to be copied; the unit's conversation is unchanged.
+        assert!(!instruction.contains("twins"), "{instruction}");
+        assert_eq!(
+            more.messages()[..more.messages().len() - 1],
+            asked.messages()[..asked.messages().len() - 1]
+        );
+        // A text without sections lists what is asked already instead.
+        let plain = quiz(&brief, 1, 1, None, "Rome began small.").unwrap();
+        let more = more_questions(&plain, "Kings", &kept, 1).unwrap();
+        let instruction = &more.messages().last().unwrap().content;
+        assert!(
+            instruction.contains("already asks:\n- Who were the twins of the founding myth?\n"),
+            "{instruction}"
+        );
     }
 
     #[test]

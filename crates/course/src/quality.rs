@@ -1708,7 +1708,7 @@ fn self_references(article: &str) -> Vec<String> {
 }
 
 /// The `#` headings of a Markdown text, outside code blocks.
-fn headings(text: &str) -> Vec<&str> {
+pub(crate) fn headings(text: &str) -> Vec<&str> {
     ranked_headings(text)
         .into_iter()
         .map(|(_, heading)| heading)

@@ -527,7 +527,10 @@ fn answer(system: &str, users: &[&str], schema: &Value) -> (String, String) {
             .unwrap_or_default();
         let count = properties["questions"]["minItems"].as_u64().unwrap_or(5) as usize;
         // Asked for more besides some kept, it numbers the new ones after those.
-        let first = if users.iter().any(|user| user.contains("already asks:")) {
+        let first = if users
+            .iter()
+            .any(|user| user.contains(" more multiple-choice "))
+        {
             6
         } else {
             1
