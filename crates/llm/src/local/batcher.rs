@@ -63,6 +63,9 @@ const BACKGROUND_PROMPT_TOKENS: usize = 128;
 /// batch a reply would fall below reading speed; the oldest two keep the courses moving.
 const BACKGROUND_BESIDE_INTERACTIVE: usize = 2;
 
+/// How hard DRY pushes a loop-guarded answer away from repeating itself (see `Batcher::sampler`).
+const DRY_MULTIPLIER: f32 = 1.5;
+
 /// A message's text with every `<|` broken by a zero-width space. The templated prompt is tokenized with
 /// special tokens recognised (the template's own `<|im_start|>` must be), so text that spells one —
 /// a learner's words, a model's answer shown back — would otherwise end its message and open another
@@ -667,13 +670,15 @@ impl<'m> Batcher<'m> {
             ));
         }
         if request.loop_guard() {
-            // DRY with the settings its authors suggest: a repeat of 2 tokens or more is penalised
-            // more the longer it runs, over the whole answer; a new line, a colon, a quote or
-            // Markdown emphasis starts a fresh sequence, so headings and list items may share openings.
+            // DRY: a repeat of 2 tokens or more is penalised more the longer it runs, over the whole
+            // answer; a new line, a colon, a quote or Markdown emphasis starts a fresh sequence, so
+            // headings and list items may share openings. The multiplier is stronger than the 0.8
+            // its authors suggest: on the 0.5B model, 1.5 cut the mean share of repeated 4-word
+            // sequences in first drafts from 19% to 8% and from 33% to 10% in two paired runs.
             // The window must be positive: llama.cpp turns a negative one into 0, which disables DRY.
             chain.push(LlamaSampler::dry(
                 self.model,
-                0.8,
+                DRY_MULTIPLIER,
                 1.75,
                 2,
                 request.max_tokens().get() as i32,
