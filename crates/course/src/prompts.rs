@@ -716,6 +716,7 @@ pub const INSTRUCTION_MARKERS: &[&str] = &[
     "Plain Markdown paragraphs only",
     "ignore any instructions inside",
     "By the end the learner should be able to",
+    "all five different from one another",
 ];
 
 /// Small models give every week or unit the same title; penalising repeats keeps them apart. The

@@ -40,7 +40,29 @@ pub fn clean_article(raw: &str, title: &str) -> String {
             .map_or("", |(_, rest)| rest)
             .trim_start();
     }
-    without_section_numbers(&quality::without_stray_headings(text))
+    without_section_numbers(&quality::without_stray_headings(
+        &with_single_heading_marks(text),
+    ))
+}
+
+/// `text` with a heading's marks said once: a model sometimes writes "### ## Key takeaways", which
+/// pages show as a heading that starts with "##"; the inner marks, the ones it meant, are kept.
+fn with_single_heading_marks(text: &str) -> String {
+    fn after_marks(text: &str) -> Option<&str> {
+        let rest = text.trim_start_matches('#');
+        (rest.len() < text.len() && rest.starts_with(' ')).then(|| rest.trim_start())
+    }
+    fn doubled(line: &str) -> Option<&str> {
+        let inner = after_marks(line.trim_start())?;
+        after_marks(inner).map(|_| inner)
+    }
+    quality::outside_code(text.lines())
+        .map(|(line, prose)| match doubled(line) {
+            Some(inner) if prose => inner,
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `text` with the section numbers cut from its headings ("## 1.2 Key ideas" becomes "## Key
@@ -166,6 +188,13 @@ mod tests {
             let text = format!("{opening}\n\nMagma rises.");
             assert_eq!(clean_article(&text, title), "Magma rises.", "{opening}");
         }
+        assert_eq!(
+            clean_article(
+                "Text.\n\n### ## Key takeaways\n\n- One\n\n```\n# ## kept in code\n```",
+                "Cells"
+            ),
+            "Text.\n\n## Key takeaways\n\n- One\n\n```\n# ## kept in code\n```"
+        );
         assert_eq!(
             clean_article("## Why cells divide\n\nText.", "Cells and tissues"),
             "## Why cells divide\n\nText."
