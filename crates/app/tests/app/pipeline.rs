@@ -969,10 +969,23 @@ async fn unit_first_answered_with(answer: String) -> (usize, u64, String) {
 
 #[tokio::test]
 async fn an_article_with_broken_sections_is_written_again() {
-    // Long and varied enough to keep, but its form is broken: a heading still marked "##".
-    let broken = lyceum_testkit::article("Budgets").replace("## The idea", "## ## The idea");
+    // Long and varied enough to keep, but its form is broken: a heading that starts with "#".
+    let broken = lyceum_testkit::article("Budgets").replace("## The idea", "## #The idea");
     let (asked, _, body) = unit_first_answered_with(broken).await;
     assert_eq!(asked, 2, "the broken article was kept");
+    assert!(!body.contains("## #"), "{body}");
+}
+
+#[tokio::test]
+async fn a_heading_marked_twice_is_mended_and_the_article_kept() {
+    let doubled = lyceum_testkit::article("Budgets").replace("## The idea", "### ## The idea");
+    let (asked, discarded, body) = unit_first_answered_with(doubled).await;
+    assert_eq!(
+        asked, 1,
+        "a good text was written again for one heading's marks"
+    );
+    assert_eq!(discarded, 0);
+    assert!(body.contains("\n## The idea\n"), "{body}");
     assert!(!body.contains("## ##"), "{body}");
 }
 
