@@ -746,7 +746,8 @@ struct QuestionAnswer {
 
 impl QuizAnswer {
     /// The quiz, with the correct option first and the fairest four options of the five asked for
-    /// ([`Question::with_fairest_options`]); [`Quiz::with_answers_spread`] then moves it. Labels a
+    /// ([`Question::with_fairest_options`]); [`Quiz::with_answers_spread`] then moves it. Of an
+    /// explanation, its first paragraph is kept, on one line. Labels a
     /// model put before the options ("1.", "B)") are cut when two or more of a question's options
     /// have one: a lone "A. Lincoln" keeps its initial. Brackets around a whole option go
     /// ([`quality::without_brackets`]).
@@ -775,11 +776,22 @@ impl QuizAnswer {
                             *option = text.to_owned();
                         }
                     }
+                    // A small model sometimes goes on after the explanation with a list or the
+                    // unit's takeaways, cut off by the length limit: its first paragraph is kept.
+                    let explanation = question
+                        .explanation
+                        .trim()
+                        .split("\n\n")
+                        .next()
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     Question {
                         prompt: question.prompt,
                         options,
                         answer: 0,
-                        explanation: question.explanation,
+                        explanation,
                     }
                     .with_fairest_options()
                 })
@@ -1347,12 +1359,12 @@ mod tests {
     }
 
     #[test]
-    fn labels_and_brackets_around_options_are_cut() {
+    fn labels_and_brackets_around_options_and_run_on_explanations_are_cut() {
         let answer: QuizAnswer = serde_json::from_value(json!({"questions": [
             {"prompt": "Who?", "correct": "1. Caesar", "wrong": ["2. Brutus", "3) Cato", "Cicero"],
              "explanation": "Caesar crossed the Rubicon."},
             {"prompt": "Who freed them?", "correct": "A. Lincoln", "wrong": ["Grant", "Lee", "Davis"],
-             "explanation": "Lincoln signed it."},
+             "explanation": "Lincoln signed\nit.\n\nKey takeaways:\n1. **Understanding"},
             {"prompt": "Which tool?", "correct": "[a spreadsheet]", "wrong": ["[answer2]", "Pen", "Ink"],
              "explanation": "It adds up."}
         ]}))
@@ -1368,6 +1380,10 @@ mod tests {
             ["Caesar", "Brutus", "Cato", "Cicero"]
         );
         assert_eq!(quiz.questions[1].options[0], "A. Lincoln");
+        assert_eq!(
+            quiz.questions[1].explanation, "Lincoln signed it.",
+            "an explanation that runs on keeps its first paragraph"
+        );
     }
 
     #[test]

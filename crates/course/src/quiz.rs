@@ -77,7 +77,7 @@ impl Quiz {
             let path = format!("questions[{q}]");
             if question.prompt.trim().is_empty() {
                 problems.push(format!("{path}.prompt is empty"));
-            } else if !prompts.insert(question.prompt.trim().to_lowercase()) {
+            } else if !prompts.insert(option_key(&question.prompt)) {
                 problems.push(format!("{path}.prompt repeats an earlier question"));
             }
             if question.explanation.trim().is_empty() {
@@ -144,12 +144,10 @@ impl Quiz {
                      why the answer is right in its own words"
                 ));
             }
-            if std::iter::once(&question.prompt)
-                .chain(&question.options)
-                .any(|text| text.trim().contains('\n'))
-            {
+            if question_texts(question).any(|text| text.trim().contains('\n')) {
                 problems.push(format!(
-                    "{path} spans several lines; write the question and each answer as one line"
+                    "{path} spans several lines; write the question, each answer and the \
+                     explanation as one line each"
                 ));
             }
             if let Some(marker) = question_texts(question).find_map(instruction_marker) {
@@ -195,7 +193,7 @@ impl Quiz {
             };
             let problems = single.validate().err().map_or(0, |error| error.0.len());
             // Alone, a question only breaks the count rule; anything more is a problem of its own.
-            if problems > 1 || !prompts.insert(question.prompt.trim().to_lowercase()) {
+            if problems > 1 || !prompts.insert(option_key(&question.prompt)) {
                 continue;
             }
             kept.questions.push(question);
@@ -618,6 +616,18 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("questions[2] spans several lines"), "{text}");
+        // An explanation that goes on into a list, and a question asked again with other punctuation.
+        let mut quiz = Quiz {
+            questions: vec![question("one"), question("two"), question("three")],
+        };
+        quiz.questions[1].explanation = "Because.\n\nKey takeaways:\n1. **Understanding".into();
+        quiz.questions[2].prompt = "One".into();
+        let text = quiz.clone().validate().unwrap_err().to_string();
+        assert!(text.contains("questions[1] spans several lines"), "{text}");
+        assert!(
+            text.contains("questions[2].prompt repeats an earlier question"),
+            "{text}"
+        );
         let kept = quiz.without_bad_questions();
         assert_eq!(kept.questions.len(), 1);
     }
