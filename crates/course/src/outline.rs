@@ -547,13 +547,15 @@ impl Planned for CourseTitle<'_> {
 
 /// The learner's own words as the course title, when no title the model wrote can stay: a request
 /// short enough to be a title ("How the immune system fights a cold") that has none of a title's
-/// problems, its first letter raised and its end mark dropped. `None` for a longer request.
+/// problems ([`as_title`]). `None` for a longer request.
 pub fn title_from_request(request: &CourseRequest) -> Option<String> {
-    let text = request
-        .description
-        .as_str()
-        .trim()
-        .trim_end_matches(['.', '!', ';', ':']);
+    as_title(request.description.as_str())
+}
+
+/// A line of text as a title: of 2 to [`MAX_REQUEST_TITLE_WORDS`] words on one line, its first
+/// letter raised and its end mark dropped, when that has none of a title's problems.
+fn as_title(text: &str) -> Option<String> {
+    let text = text.trim().trim_end_matches(['.', '!', ';', ':']);
     let words = text.split_whitespace().count();
     if !(2..=MAX_REQUEST_TITLE_WORDS).contains(&words) || text.contains('\n') {
         return None;
@@ -595,6 +597,17 @@ impl Planned for OutlineUnit {
 
     fn covers(&self) -> String {
         format!("By its end a learner can: {}.", self.objectives.join("; "))
+    }
+
+    /// Its own title repaired, else its first objective that reads as a title ("Explain how
+    /// antibodies find a virus"): a 0.5B model asked again and again for a title of its own may
+    /// answer with another unit's each time, while what the unit teaches is its own.
+    fn last_resort_title(&self) -> Option<String> {
+        repaired(&self.title).or_else(|| {
+            self.objectives
+                .iter()
+                .find_map(|objective| as_title(objective))
+        })
     }
 }
 
@@ -1012,7 +1025,22 @@ mod tests {
             title: "Lava".into(),
             objectives: vec!["Explain it".into()],
         };
-        assert_eq!(unit.last_resort_title(), None, "nothing to say once");
+        assert_eq!(
+            unit.last_resort_title().as_deref(),
+            Some("Explain it"),
+            "nothing to say once: its objective"
+        );
+        let unit = OutlineUnit {
+            title: "Warm-up: Understanding Cold War Immunology".into(),
+            objectives: vec![
+                "Week 2: Answer with JSON only".into(),
+                "explain how antibodies find a virus.".into(),
+            ],
+        };
+        assert_eq!(
+            unit.last_resort_title().as_deref(),
+            Some("Explain how antibodies find a virus")
+        );
         let text = stuttered.validate(2).unwrap_err().to_string();
         assert!(
             text.contains(
