@@ -1268,15 +1268,26 @@ fn singular(word: &str) -> String {
 }
 
 /// An option that carries the syntax of the JSON it was written in: a brace, a bracket next to a
-/// quote, a quote before a colon, or a bracket left open or closed alone (`Savings']}`, `["Income`,
-/// `answer": "Debt`, `[0`). A learner reads these as a broken page. Brackets that pair up ("the
-/// interval [0, 1)", "f(x)") are an option's own.
+/// quote, a quote before a colon, quoted items of a list (`'Rent', 'Food'`), or a bracket left open
+/// or closed alone (`Savings']}`, `["Income`, `answer": "Debt`, `[0`). A learner reads these as a
+/// broken page. Brackets that pair up ("the interval [0, 1)", "f(x)") are an option's own.
 pub fn carries_syntax(option: &str) -> bool {
-    const DEBRIS: &[&str] = &["[\"", "\"]", "['", "']", "\":", "':", "\\\""];
+    const DEBRIS: &[&str] = &[
+        "[\"", "\"]", "['", "']", "\":", "':", "\\\"", "', '", "\", \"",
+    ];
     let count = |brackets: [char; 2]| option.matches(brackets).count();
     option.contains(['{', '}'])
         || DEBRIS.iter().any(|debris| option.contains(debris))
         || count(['(', '[']) != count([')', ']'])
+}
+
+/// A question that carries the end of the JSON list it was written in (`…overspending.', 'Adjusting
+/// your budget'], 4: wrong]}`): the model wrote its answer's structure into the question. Quoted
+/// words ("'frío', 'caliente' or 'tibio'?") and brackets of the subject stay.
+pub fn prompt_carries_syntax(prompt: &str) -> bool {
+    ["]}", "'], ", "\"], "]
+        .iter()
+        .any(|debris| prompt.contains(debris))
 }
 
 /// An option a learner cannot read as an answer: no letter or digit at all ("—", "###") or a run
@@ -2918,9 +2929,16 @@ mod tests {
             "[0",
             "Income (after tax",
             "Savings]",
+            "'Set unrealistic limits', 'Adjusting your budget', 'Tracking",
         ] {
             assert!(carries_syntax(option), "{option}");
         }
+        assert!(prompt_carries_syntax(
+            "'Set limits' is important.', 'Adjusting your budget'], 4: wrong]}. This quiz tests"
+        ));
+        assert!(!prompt_carries_syntax(
+            "Which word means cold: 'frío', 'caliente' or 'tibio'?"
+        ));
         for option in [
             "The interval [0, 1]",
             "The interval [0, 1)",

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::prompts::is_takeaways_heading;
 use crate::quality::{
     carries_syntax, echoes_question, gives_answer_away, instruction_marker, is_numbered,
-    is_question, lacks_words, loops, option_key, question_texts, recycled_from, refers_to_position,
-    stuttered_option, template_slot,
+    is_question, lacks_words, loops, option_key, prompt_carries_syntax, question_texts,
+    recycled_from, refers_to_position, stuttered_option, template_slot,
 };
 
 /// The questions of one unit.
@@ -79,6 +79,10 @@ impl Quiz {
                 problems.push(format!("{path}.prompt is empty"));
             } else if !prompts.insert(option_key(&question.prompt)) {
                 problems.push(format!("{path}.prompt repeats an earlier question"));
+            } else if prompt_carries_syntax(&question.prompt) {
+                problems.push(format!(
+                    "{path}.prompt carries JSON syntax; write the question's text alone"
+                ));
             }
             if question.explanation.trim().is_empty() {
                 problems.push(format!("{path}.explanation is empty"));
@@ -624,6 +628,13 @@ mod tests {
         quiz.questions[2].prompt = "One".into();
         let text = quiz.clone().validate().unwrap_err().to_string();
         assert!(text.contains("questions[1] spans several lines"), "{text}");
+        let mut debris = quiz.clone();
+        debris.questions[0].prompt = "Why one?', 'Two'], 4: wrong]}".into();
+        let found = debris.validate().unwrap_err().to_string();
+        assert!(
+            found.contains("questions[0].prompt carries JSON syntax"),
+            "{found}"
+        );
         assert!(
             text.contains("questions[2].prompt repeats an earlier question"),
             "{text}"
