@@ -628,7 +628,7 @@ pub fn more_questions(
 /// The headings of `unit_text`, the closing takeaways aside, that the questions of `kept` share
 /// fewest words with (in the text's order among equals), at most `count` and at least two when
 /// there are: the parts of the unit a new question should be about.
-pub fn unasked_sections<'a>(unit_text: &'a str, kept: &Quiz, count: usize) -> Vec<&'a str> {
+fn unasked_sections<'a>(unit_text: &'a str, kept: &Quiz, count: usize) -> Vec<&'a str> {
     let asked: std::collections::HashSet<String> = kept
         .questions
         .iter()

@@ -619,7 +619,7 @@ impl Report {
         self.findings.push(Finding {
             check,
             place: place.to_owned(),
-            text: excerpt(text),
+            text: excerpt(text, FINDING_CHARS),
         });
     }
 
@@ -1714,7 +1714,7 @@ fn self_references(article: &str) -> Vec<String> {
             let lower = sentence.to_lowercase();
             SELF_REFERENCES.iter().any(|phrase| lower.contains(phrase))
         })
-        .map(excerpt)
+        .map(|sentence| excerpt(sentence, FINDING_CHARS))
         .collect()
 }
 
@@ -2074,9 +2074,13 @@ fn same_language(found: &str, expected: &str) -> bool {
             .any(|group| group.contains(&found) && group.contains(&expected))
 }
 
-fn excerpt(text: &str) -> String {
+/// The most characters of a text a finding quotes.
+const FINDING_CHARS: usize = 120;
+
+/// `text` on one line, cut after `chars` characters with "…": how a finding or a problem quotes it.
+pub(crate) fn excerpt(text: &str, chars: usize) -> String {
     let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match line.char_indices().nth(120) {
+    match line.char_indices().nth(chars) {
         Some((cut, _)) => format!("{}…", &line[..cut]),
         None => line,
     }

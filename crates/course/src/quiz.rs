@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::prompts::is_takeaways_heading;
 use crate::quality::{
-    carries_syntax, echoes_question, gives_answer_away, instruction_marker, is_numbered,
+    carries_syntax, echoes_question, excerpt, gives_answer_away, instruction_marker, is_numbered,
     is_question, lacks_words, loops, option_key, prompt_carries_syntax, question_texts,
     recycled_from, refers_to_position, stuttered_option, template_slot,
 };
@@ -110,7 +110,7 @@ impl Quiz {
                     problems.push(format!(
                         "{path}.options[{o}] \"{}\" is not an answer in words; write an answer from \
                          the unit's text",
-                        shortened(option)
+                        excerpt(option, 24)
                     ));
                 } else if is_question(option) {
                     problems.push(format!(
@@ -262,16 +262,6 @@ impl Quiz {
             question.answer = target;
         }
         self
-    }
-}
-
-/// An option as a problem quotes it: at most 24 characters, so a run of digits does not fill the
-/// retry's prompt.
-fn shortened(option: &str) -> String {
-    let option = option.trim();
-    match option.char_indices().nth(24) {
-        Some((cut, _)) => format!("{}…", &option[..cut]),
-        None => option.to_owned(),
     }
 }
 
