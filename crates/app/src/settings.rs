@@ -713,7 +713,7 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "engine.local.cache_tokens",
-        "Tokens of cache (keys and values) all generations share; this, not max_sequences, sets the engine's memory (f16: about 28 KiB a token on the default model). A generation starts when its prompt and longest answer fit.",
+        "Tokens of cache (keys and values) all generations share; this, not max_sequences, sets the engine's memory (f16: about 28 KiB a token on the default model). A generation starts when its prompt and reserved answer fit (a person's longest, half a background one's); background work that outgrows it pauses and resumes.",
     ),
     (
         "engine.local.kv_cache",

@@ -113,6 +113,12 @@ pub struct Profile {
     /// keeps the later one), and how many there are; 0 where the engine does not say.
     pub cache_peak: u64,
     pub cache_cells: u64,
+    /// Decode calls made while a request waited for room in the cache beside a free slot: what a
+    /// larger cache, or shorter reservations, would have put to work.
+    pub short_of_room: u64,
+    /// Background sequences paused to make room (for a person's request, or when answers outgrew
+    /// the cache); each decodes its text so far again when it resumes.
+    pub paused: u64,
 }
 
 impl Profile {
@@ -129,6 +135,8 @@ impl Profile {
             sampling_secs: self.sampling_secs - earlier.sampling_secs,
             cache_peak: self.cache_peak,
             cache_cells: self.cache_cells,
+            short_of_room: self.short_of_room - earlier.short_of_room,
+            paused: self.paused - earlier.paused,
         }
     }
 }

@@ -97,13 +97,17 @@ struct Counters {
     sampling_nanos: AtomicU64,
     cache_peak: AtomicU64,
     cache_cells: AtomicU64,
+    short_of_room: AtomicU64,
+    paused: AtomicU64,
 }
 
 impl Counters {
-    /// Counts one decode call of `busy` sequences that carried `prompt` prompt tokens and took `took`.
-    fn step(&self, busy: usize, prompt: usize, took: Duration) {
+    /// Counts one decode call of `busy` sequences that carried `prompt` prompt tokens and took `took`,
+    /// made while a request waited for cache room beside a free slot or not.
+    fn step(&self, busy: usize, prompt: usize, took: Duration, short_of_room: bool) {
         let add = |counter: &AtomicU64, n: u64| counter.fetch_add(n, Ordering::Relaxed);
         add(&self.steps, 1);
+        add(&self.short_of_room, u64::from(short_of_room));
         add(&self.busy, busy as u64);
         add(&self.prompt_decoded, prompt as u64);
         let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
@@ -133,6 +137,8 @@ impl Counters {
             sampling_secs: read(&self.sampling_nanos) as f64 / 1e9,
             cache_peak: read(&self.cache_peak),
             cache_cells: read(&self.cache_cells),
+            short_of_room: read(&self.short_of_room),
+            paused: read(&self.paused),
         }
     }
 }

@@ -11,9 +11,11 @@
 //!
 //! Every sequence's keys and values live in one cache of `cache_tokens` cells (llama.cpp's unified
 //! cache), so memory is set by that number, not by how many sequences run: a request is admitted when
-//! its whole prompt and longest answer fit beside what the running ones may still need (background
-//! requests leave room for `interactive_sequences` requests of `context_per_sequence` tokens), and
-//! otherwise waits. A prompt that starts like tokens some other sequence has decoded (the course's
+//! its prompt and reserved answer (a person's longest, half a background one's) fit beside what the
+//! running ones are admitted for (background requests leave room for `interactive_sequences` requests
+//! of `context_per_sequence` tokens), and otherwise waits. When background answers outgrow the cache,
+//! or a person's request finds no room, the background sequence admitted last pauses: it gives up its
+//! cells and, once there is room, decodes its text so far again and goes on. A prompt that starts like tokens some other sequence has decoded (the course's
 //! system message, the syllabus; a unit before its quiz) shares that sequence's cells instead of being
 //! decoded again, and one whose start an earlier sequence is still decoding waits for it to finish
 //! that part. A slot keeps the cache of its last prompt and answer when its request ends, until the
@@ -152,9 +154,16 @@ struct Sequence {
     /// When it was admitted, counted in admissions: prompts are decoded oldest first.
     admitted: u64,
     sampler: LlamaSampler,
+    /// The tokens to decode before the next answer token: the request's prompt, and after a pause
+    /// the answer so far as well.
     prompt: Vec<LlamaToken>,
+    /// The request's own prompt tokens, for its usage.
+    prompt_tokens: usize,
     /// Prompt tokens already decoded.
     fed: usize,
+    /// Prompt tokens in place when it took its slot: more may be found in another slot's cache
+    /// until it decodes one itself.
+    start: usize,
     /// Sampled tokens decoded into the KV cache after the prompt, in order.
     answer: Vec<LlamaToken>,
     /// Position of the next token in this sequence's KV cache.
@@ -165,7 +174,7 @@ struct Sequence {
     logits_at: Option<i32>,
     /// Prompt tokens found in the cache instead of being decoded.
     reused: usize,
-    /// Cells it may hold at most: its prompt and its longest answer.
+    /// Cells it was admitted for: its prompt and the share of its answer [`reserved_answer`] says.
     reserve: usize,
     generated: u32,
     max_tokens: u32,
@@ -208,10 +217,14 @@ struct Batcher<'m> {
     interactive_room: usize,
     /// Interactive requests first, then background ones, each in arrival order.
     waiting: VecDeque<Job>,
+    /// Background sequences paused to make room, with their answers so far.
+    paused: Vec<Sequence>,
     /// How many slots background requests may hold at once; the rest are for interactive ones.
     background_slots: usize,
     /// Admissions so far.
     admissions: u64,
+    /// Whether the last admission round left a request waiting for cache room beside a free slot.
+    short_of_room: bool,
     batch: LlamaBatch<'static>,
     context_per_sequence: u32,
     counters: &'m Counters,
@@ -281,8 +294,10 @@ impl<'m> Batcher<'m> {
             cells: Cells::new(cells, sequences),
             interactive_room,
             waiting: VecDeque::new(),
+            paused: Vec::new(),
             background_slots,
             admissions: 0,
+            short_of_room: false,
             batch: LlamaBatch::new(BATCH_TOKENS as usize, 1),
             context_per_sequence: config.context_per_sequence,
             counters,
@@ -291,7 +306,9 @@ impl<'m> Batcher<'m> {
 
     fn run(&mut self, jobs: &mpsc::Receiver<Message>) {
         loop {
-            let idle = self.waiting.is_empty() && self.slots.iter().all(Option::is_none);
+            let idle = self.waiting.is_empty()
+                && self.paused.is_empty()
+                && self.slots.iter().all(Option::is_none);
             if idle {
                 match jobs.recv() {
                     Ok(message) => self.take(message),
@@ -335,6 +352,7 @@ impl<'m> Batcher<'m> {
     /// Frees the slots of generations whose streams were dropped, and forgets waiting ones.
     fn drop_cancelled(&mut self) {
         self.waiting.retain(|job| !job.events.is_closed());
+        self.paused.retain(|seq| !seq.events.is_closed());
         for id in 0..self.slots.len() {
             if self.slots[id]
                 .as_ref()
@@ -413,25 +431,36 @@ impl<'m> Batcher<'m> {
         }
     }
 
-    /// Moves waiting requests into free slots while their prompt and longest answer fit in the cache;
-    /// background requests only while they hold fewer than their share of the slots.
+    /// Moves requests into free slots while their prompt and reserved answer fit in the cache: waiting
+    /// interactive ones first (pausing background sequences when nothing else makes room), then
+    /// paused sequences, oldest first, then waiting background ones while they hold fewer than
+    /// their share of the slots.
     fn admit(&mut self) {
+        self.short_of_room = false;
         while self.slots.iter().any(Option::is_none) {
-            let Some(job) = self.waiting.pop_front() else {
-                return;
-            };
+            let interactive_waits = self
+                .waiting
+                .front()
+                .is_some_and(|job| job.request.priority() == Priority::Interactive);
             let background = self
                 .slots
                 .iter()
                 .flatten()
                 .filter(|seq| seq.priority == Priority::Background)
                 .count();
-            if job.request.priority() == Priority::Background && background >= self.background_slots
-            {
-                // Everything behind it is background too.
-                self.waiting.push_front(job);
+            if !interactive_waits && background >= self.background_slots {
                 return;
             }
+            if !interactive_waits && !self.paused.is_empty() {
+                if !self.resume() {
+                    self.short_of_room = true;
+                    return;
+                }
+                continue;
+            }
+            let Some(job) = self.waiting.pop_front() else {
+                return;
+            };
             let (prompt, sampler) = match self.start(&job.request) {
                 Ok(started) => started,
                 Err(error) => {
@@ -439,11 +468,21 @@ impl<'m> Batcher<'m> {
                     continue;
                 }
             };
+            let priority = job.request.priority();
             let max_tokens = job.request.max_tokens().get();
-            let reserve = prompt.len() + max_tokens as usize;
-            let Some((id, reused)) = self.place(&prompt, reserve, job.request.priority()) else {
+            let reserve = prompt.len() + reserved_answer(priority, max_tokens);
+            let placed = loop {
+                match self.place(&prompt, reserve, priority) {
+                    Some(placed) => break Some(placed),
+                    // A person does not wait for background work: it pauses to make room.
+                    None if priority == Priority::Interactive && self.pause_youngest() => {}
+                    None => break None,
+                }
+            };
+            let Some((id, reused)) = placed else {
                 // It waits for room, and everything behind it with it: first come, first served.
                 self.waiting.push_front(job);
+                self.short_of_room = true;
                 return;
             };
             self.admissions += 1;
@@ -452,11 +491,13 @@ impl<'m> Batcher<'m> {
                 .fetch_add(reused as u64, Ordering::Relaxed);
             self.slots[id] = Some(Sequence {
                 events: job.events,
-                priority: job.request.priority(),
+                priority,
                 admitted: self.admissions,
                 sampler,
+                prompt_tokens: prompt.len(),
                 prompt,
                 fed: reused,
+                start: reused,
                 answer: Vec::new(),
                 n_past: i32::try_from(reused).unwrap_or(0),
                 next: None,
@@ -469,6 +510,70 @@ impl<'m> Batcher<'m> {
                 stops: StopMatcher::new(job.request.stop()),
             });
         }
+    }
+
+    /// Puts the oldest paused sequence back in a free slot if its text so far and the rest of its
+    /// reserved answer fit; it decodes that text again (or finds it cached) and goes on where it
+    /// stopped. Returns whether it did.
+    fn resume(&mut self) -> bool {
+        let Some(at) = (0..self.paused.len()).min_by_key(|&at| self.paused[at].admitted) else {
+            return false;
+        };
+        let (prompt, priority) = (self.paused[at].prompt.clone(), self.paused[at].priority);
+        let remaining = self.paused[at].max_tokens - self.paused[at].generated;
+        let reserve = prompt.len() + reserved_answer(priority, remaining);
+        let Some((id, reused)) = self.place(&prompt, reserve, priority) else {
+            return false;
+        };
+        let mut seq = self.paused.swap_remove(at);
+        seq.fed = reused;
+        seq.start = reused;
+        seq.n_past = i32::try_from(reused).unwrap_or(0);
+        seq.reserve = reserve;
+        self.slots[id] = Some(seq);
+        true
+    }
+
+    /// Pauses the background sequence admitted last, giving up the cells only it holds: what it has
+    /// decoded and sampled becomes prompt to decode again when it resumes, and its sampler, which has
+    /// seen every token, goes on from there. Returns whether there was one to pause.
+    fn pause_youngest(&mut self) -> bool {
+        let Some(id) = (0..self.slots.len())
+            .filter(|&id| {
+                self.slots[id]
+                    .as_ref()
+                    .is_some_and(|seq| seq.priority == Priority::Background)
+            })
+            .max_by_key(|&id| self.slots[id].as_ref().map(|seq| seq.admitted))
+        else {
+            return false;
+        };
+        let Some(mut seq) = self.slots[id].take() else {
+            return false;
+        };
+        if seq.fed == seq.prompt.len() {
+            seq.prompt.append(&mut seq.answer);
+            seq.prompt.extend(seq.next.take());
+        }
+        seq.fed = 0;
+        seq.n_past = 0;
+        seq.logits_at = None;
+        self.forget(id, 0);
+        self.counters.paused.fetch_add(1, Ordering::Relaxed);
+        self.paused.push(seq);
+        true
+    }
+
+    /// Gives up the oldest cache of a free slot (a person's last). Returns whether there was one.
+    fn forget_oldest_cache(&mut self) -> bool {
+        let Some(id) = (0..self.slots.len())
+            .filter(|&id| self.slots[id].is_none() && self.cells.len(id) > 0)
+            .min_by_key(|&id| (self.cached_interactive[id], self.released[id]))
+        else {
+            return false;
+        };
+        self.forget(id, 0);
+        true
     }
 
     /// Finds a free slot for `prompt` and the cells it starts with: the free slot whose own cache
@@ -572,7 +677,7 @@ impl<'m> Batcher<'m> {
             return CatchUp::Go;
         };
         // Only a sequence that has decoded none of its prompt itself: otherwise that work is lost.
-        if seq.fed == seq.prompt.len() || seq.fed != seq.reused {
+        if seq.fed == seq.prompt.len() || seq.fed != seq.start {
             return CatchUp::Go;
         }
         let fed = seq.fed;
@@ -600,8 +705,9 @@ impl<'m> Batcher<'m> {
             .prompt_reused
             .fetch_add(got.saturating_sub(fed) as u64, Ordering::Relaxed);
         if let Some(seq) = self.slots[id].as_mut() {
+            seq.reused += got.saturating_sub(seq.fed);
             seq.fed = got;
-            seq.reused = got;
+            seq.start = got;
             seq.n_past = i32::try_from(got).unwrap_or(0);
         }
         CatchUp::Go
@@ -700,11 +806,28 @@ impl<'m> Batcher<'m> {
 
     /// One decode over all active sequences: a token each for those generating, prompt chunks for the rest.
     fn step(&mut self) {
+        // Each generating sequence takes a cell this step. Background answers are admitted for part
+        // of their longest answer, so a full cache pauses the youngest until there is room again.
+        while self.cells.used()
+            + self
+                .slots
+                .iter()
+                .flatten()
+                .filter(|seq| seq.next.is_some())
+                .count()
+            > self.cells.capacity()
+        {
+            if !self.forget_oldest_cache() && !self.pause_youngest() {
+                break;
+            }
+        }
         self.batch.clear();
         let mut budget = BATCH_TOKENS as usize;
         let mut background_budget = BACKGROUND_PROMPT_TOKENS;
         // Generated tokens in this batch, and sequences with any token in it.
         let (mut generating, mut busy) = (0, 0);
+        // Whether a prompt got no cells this step.
+        let mut out_of_cells = false;
         let someone_waits = self
             .slots
             .iter()
@@ -787,7 +910,19 @@ impl<'m> Batcher<'m> {
             if remaining == 0 || room == 0 || (someone_waits && background) {
                 continue;
             }
-            let take = remaining.min(room);
+            while self.cells.used() + remaining.min(room) > self.cells.capacity()
+                && self.forget_oldest_cache()
+            {}
+            let Some(seq) = self.slots[id].as_mut() else {
+                continue;
+            };
+            let take = remaining
+                .min(room)
+                .min(self.cells.capacity() - self.cells.used());
+            if take == 0 {
+                out_of_cells = true;
+                continue;
+            }
             let mut added = 0;
             for (offset, &token) in seq.prompt[seq.fed..seq.fed + take].iter().enumerate() {
                 let last = seq.fed + offset + 1 == seq.prompt.len();
@@ -813,12 +948,17 @@ impl<'m> Batcher<'m> {
             busy += 1;
         }
         if self.batch.n_tokens() == 0 {
+            // Nothing could go on: a prompt needs cells that running answers hold.
+            if out_of_cells {
+                self.pause_youngest();
+            }
             return;
         }
         let prompt = self.batch.n_tokens() as usize - generating;
         let started = Instant::now();
         let decoded = self.ctx.decode(&mut self.batch);
-        self.counters.step(busy, prompt, started.elapsed());
+        self.counters
+            .step(busy, prompt, started.elapsed(), self.short_of_room);
         self.counters
             .cache_peak
             .store(self.cells.peak() as u64, Ordering::Relaxed);
@@ -876,15 +1016,27 @@ impl<'m> Batcher<'m> {
         }
         if finished {
             let usage = Usage {
-                prompt_tokens: u32::try_from(seq.prompt.len()).ok(),
+                prompt_tokens: u32::try_from(seq.prompt_tokens).ok(),
                 completion_tokens: Some(seq.generated),
-                cached_tokens: u32::try_from(seq.reused).ok(),
+                cached_tokens: u32::try_from(seq.reused.min(seq.prompt_tokens)).ok(),
             };
             let _ = seq.events.send(Ok(Event::Done(usage)));
             return Outcome::Finished;
         }
         seq.next = Some(token);
         Outcome::Continue
+    }
+}
+
+/// Cells a request is admitted for beyond its prompt. A person's reply gets room for its longest
+/// answer. Background answers get half of theirs: a course's answers end well short of their caps
+/// (an article of 400 to 700 words under 1,200 tokens, a quiz under 1,000), and reserving every cap
+/// left half the slots empty with the cache half used (stop 46: 8.6 of 16 sequences busy, 9,881 of
+/// 20,480 cells at the peak). One that outgrows the room pauses the youngest instead.
+fn reserved_answer(priority: Priority, max_tokens: u32) -> usize {
+    match priority {
+        Priority::Interactive => max_tokens as usize,
+        Priority::Background => max_tokens.div_ceil(2) as usize,
     }
 }
 

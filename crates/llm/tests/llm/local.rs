@@ -23,6 +23,43 @@ fn config(max_sequences: usize, cache_tokens: u32) -> LocalConfig {
     }
 }
 
+/// An engine of `max_sequences` background slots, 256 tokens a sequence and 1,024 cells: 768 for
+/// background answers to be admitted into, 256 left for a person's.
+fn cramped(max_sequences: usize) -> LocalEngine {
+    LocalEngine::load(LocalConfig {
+        context_per_sequence: 256,
+        ..config(max_sequences, 1024)
+    })
+    .unwrap()
+}
+
+/// The numbers an answer to [`count`] wrote from its first number on, one a line or a space apart,
+/// its last (maybe cut) one left out; panics unless each is a little more than the one before. (The
+/// 0.5B counts from 300 in threes, and now and then skips one; a token lost or doubled, "414 41 417"
+/// or "4144", is not a little.)
+fn counted(text: &str) -> Vec<u32> {
+    let words: Vec<&str> = text
+        .split_whitespace()
+        .skip_while(|word| word.parse::<u32>().is_err())
+        .collect();
+    let numbers: Vec<u32> = words[..words.len().saturating_sub(1)]
+        .iter()
+        .map(|word| {
+            word.parse()
+                .unwrap_or_else(|_| panic!("{word:?} is not a number in {text:?}"))
+        })
+        .collect();
+    for pair in numbers.windows(2) {
+        assert!(
+            pair[0] < pair[1] && pair[1] <= pair[0] + 10,
+            "the count went from {} to {}: {text:?}",
+            pair[0],
+            pair[1]
+        );
+    }
+    numbers
+}
+
 /// A greedy request for a long answer: it keeps its sequence busy for as long as a test needs.
 fn count(from: u32, max_tokens: u32) -> Request {
     Request::new(
@@ -422,12 +459,13 @@ async fn requests_sent_together_with_one_system_message_hold_its_cache_once() {
 }
 
 #[tokio::test]
-async fn a_request_waits_until_its_prompt_and_answer_fit_in_the_cache() {
-    // 2,048 cells are the interactive slot's; two background answers of up to 900 tokens fill
-    // most of the other 2,048, so a third must wait though a slot is free.
+async fn a_request_waits_until_its_prompt_and_half_its_answer_fit_in_the_cache() {
+    // 2,048 cells are the interactive slot's; two background answers of up to 1,900 tokens, each
+    // admitted for its prompt and half that, fill most of the other 2,048, so a third must wait
+    // though a slot is free.
     let engine = LocalEngine::load(config(4, 4096)).unwrap();
-    let mut busy = two_started(&engine, 900).await;
-    let mut waiting = engine.generate(count(200, 900));
+    let mut busy = two_started(&engine, 1900).await;
+    let mut waiting = engine.generate(count(200, 1900));
     for _ in 0..4 {
         for stream in &mut busy {
             assert!(matches!(stream.next().await, Some(Ok(Event::Delta(_)))));
@@ -435,7 +473,7 @@ async fn a_request_waits_until_its_prompt_and_answer_fit_in_the_cache() {
     }
     assert!(
         waiting.next().now_or_never().is_none(),
-        "a third answer of 900 tokens started in a cache that cannot hold it"
+        "a third answer of 1,900 tokens started in a cache that cannot hold half of it"
     );
     // A person's request still starts at once: background work leaves it room.
     a_person_is_answered(&engine).await;
@@ -444,6 +482,74 @@ async fn a_request_waits_until_its_prompt_and_answer_fit_in_the_cache() {
     assert!(matches!(waiting.next().await, Some(Ok(Event::Delta(_)))));
     let profile = engine.profile().unwrap();
     assert!(profile.cache_peak <= 4096, "{profile:?}");
+}
+
+#[tokio::test]
+async fn answers_that_outgrow_the_cache_pause_the_youngest_which_goes_on_where_it_stopped() {
+    // Five answers of 200 tokens, each admitted for its prompt and 100 of them, all start; written
+    // out they need more than the 1,024 cells, so one pauses and finishes after others end.
+    let engine = cramped(5);
+    let answers = futures::future::join_all(
+        [1, 300, 600, 900, 1200].map(|from| complete(&engine, count(from, 200))),
+    )
+    .await;
+    for (from, answer) in [1, 300, 600, 900, 1200].into_iter().zip(answers) {
+        let answer = answer.unwrap();
+        assert_eq!(answer.usage.completion_tokens, Some(200), "{answer:?}");
+        let numbers = counted(&answer.text);
+        assert!(
+            numbers.len() >= 30 && numbers[0] == from,
+            "counting from {from}: {:?}",
+            answer.text
+        );
+    }
+    let profile = engine.profile().unwrap();
+    assert!(profile.paused >= 1, "nothing was paused: {profile:?}");
+    assert!(profile.cache_peak <= 1024, "{profile:?}");
+}
+
+#[tokio::test]
+async fn a_person_s_request_pauses_background_answers_grown_into_its_room() {
+    // Four background answers of 200 tokens are admitted into the 768 cells, then grow into the
+    // 256 left for a person's: a reply of up to 220 tokens pauses the youngest rather than wait.
+    let engine = cramped(4);
+    let mut busy: Vec<TokenStream> = [1, 300, 600, 900]
+        .map(|from| engine.generate(count(from, 200)))
+        .into();
+    let mut texts = vec![String::new(); busy.len()];
+    // Until they hold 820 cells (about 205 each, prompts of some 40 tokens included): too many to
+    // leave a reply of 220 tokens its room, with some 35 tokens still to write each.
+    while engine.profile().unwrap().cache_peak < 820 {
+        for (stream, text) in busy.iter_mut().zip(&mut texts) {
+            match stream.next().await {
+                Some(Ok(Event::Delta(delta))) => text.push_str(&delta),
+                other => panic!("a background answer ended early: {other:?}"),
+            }
+        }
+    }
+    let before = engine.profile().unwrap();
+    let asked = Request::new(vec![Message::user("Say hello.")], 220)
+        .unwrap()
+        .with_priority(Priority::Interactive);
+    let reply = complete(&engine, asked).await.unwrap();
+    assert!(!reply.text.trim().is_empty());
+    let during = engine.profile().unwrap().since(&before);
+    assert!(
+        during.paused >= 1,
+        "no background answer paused: {during:?}"
+    );
+    // Paused, not dropped: each answer is written to its end, counting on where it stopped.
+    for (mut stream, mut text) in busy.into_iter().zip(texts) {
+        let mut done = None;
+        while let Some(event) = stream.next().await {
+            match event.unwrap() {
+                Event::Delta(delta) => text.push_str(&delta),
+                Event::Done(usage) => done = Some(usage),
+            }
+        }
+        assert_eq!(done.and_then(|usage| usage.completion_tokens), Some(200));
+        assert!(counted(&text).len() >= 30, "{text:?}");
+    }
 }
 
 #[test]
