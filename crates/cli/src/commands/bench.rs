@@ -110,6 +110,10 @@ pub enum Command {
         /// Sequences generated at once, each width measured on its own engine (comma-separated).
         #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8, 16, 32])]
         widths: Vec<u32>,
+        /// Tokens of notes, about, each sequence of the widths reads before its question, as a unit
+        /// reads its course's syllabus and instructions: what attention over long contexts costs.
+        #[arg(long, default_value_t = 0)]
+        context: u32,
     },
     /// How soon the tutor's reply starts and how fast it comes, idle and while the worker writes a
     /// course with every slot busy, on a unit met for the first time and on one prepared ahead.
@@ -208,17 +212,27 @@ async fn measure(engine: &dyn Engine, request: Request) -> anyhow::Result<Run> {
     anyhow::bail!("the generation ended without finishing")
 }
 
-fn essay(tokens: u32, seed: u32) -> anyhow::Result<Request> {
-    let messages = vec![Message::user(essay_text(seed))];
+fn essay(tokens: u32, seed: u32, context: u32) -> anyhow::Result<Request> {
+    let messages = vec![Message::user(essay_text(seed, context))];
     Ok(Request::new(messages, tokens)?
         .with_temperature(0.7)?
         .with_seed(seed))
 }
 
-fn essay_text(seed: u32) -> String {
-    format!(
+/// The request for part `seed` of an essay, after about `context` tokens of notes of its own (no two
+/// parts share more than their first words, so nothing is reused from another sequence's cache).
+fn essay_text(seed: u32, context: u32) -> String {
+    let mut text = format!("Part {seed}. ");
+    // A note is about 24 tokens of English on the Qwen2.5 vocabulary.
+    for n in 1..=context.div_ceil(24) {
+        text.push_str(&format!(
+            "Note {n} of part {seed}: algebra grew from rules for sharing land and goods. "
+        ));
+    }
+    text.push_str(&format!(
         "Write a long, detailed essay (at least 2000 words) on the history of algebra, part {seed}."
-    )
+    ));
+    text
 }
 
 /// A prompt of about 500 tokens.
@@ -244,10 +258,16 @@ fn outline_schema() -> anyhow::Result<JsonSchema> {
     )?)
 }
 
-async fn concurrent(engine: &dyn Engine, sequences: u32, tokens: u32) -> anyhow::Result<f64> {
+async fn concurrent(
+    engine: &dyn Engine,
+    sequences: u32,
+    tokens: u32,
+    context: u32,
+) -> anyhow::Result<f64> {
     let started = Instant::now();
     let runs = futures::future::try_join_all(
-        (0..sequences).map(|seed| async move { measure(engine, essay(tokens, seed)?).await }),
+        (0..sequences)
+            .map(|seed| async move { measure(engine, essay(tokens, seed, context)?).await }),
     )
     .await?;
     let total: u32 = runs.iter().map(|run| run.completion_tokens).sum();
@@ -256,7 +276,11 @@ async fn concurrent(engine: &dyn Engine, sequences: u32, tokens: u32) -> anyhow:
 
 pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Llm { tokens, widths } => llm(settings, tokens, &widths).await,
+        Command::Llm {
+            tokens,
+            widths,
+            context,
+        } => llm(settings, tokens, &widths, context).await,
         Command::Tutor {
             weeks,
             units_per_week,
@@ -512,7 +536,8 @@ async fn course(
                 "  engine, {phase}: {} decode steps, {:.1} sequences busy on average; prompts {} \
                  tokens, {} decoded and {} ({:.0}%) reused from the cache; steps with prompt \
                  tokens {:.0} s, steps generating only {:.0} s; {} tokens sampled in {:.0} s; cache \
-                 peak {} of {} tokens",
+                 peak {} of {} tokens; {} steps ({:.0}%) with a request waiting for cache room \
+                 beside a free slot; {} sequences paused for room",
                 profile.steps,
                 profile.busy as f64 / profile.steps.max(1) as f64,
                 prompt,
@@ -525,13 +550,16 @@ async fn course(
                 profile.sampling_secs,
                 profile.cache_peak,
                 profile.cache_cells,
+                profile.short_of_room,
+                100.0 * profile.short_of_room as f64 / profile.steps.max(1) as f64,
+                profile.paused,
             );
         }
     }
     Ok(())
 }
 
-async fn llm(settings: &Settings, tokens: u32, widths: &[u32]) -> anyhow::Result<()> {
+async fn llm(settings: &Settings, tokens: u32, widths: &[u32], context: u32) -> anyhow::Result<()> {
     let engine = load_engine(settings).await?;
     let info = engine.info().clone();
     outln!(
@@ -542,7 +570,7 @@ async fn llm(settings: &Settings, tokens: u32, widths: &[u32]) -> anyhow::Result
     );
 
     // Warm up once so the first figures do not include one-time costs.
-    measure(&engine, essay(8, 0)?).await?;
+    measure(&engine, essay(8, 0, 0)?).await?;
 
     let prompt = Request::new(vec![Message::user(long_prompt())], 1)?.with_temperature(0.0)?;
     let prefill = measure(&engine, prompt).await?;
@@ -552,7 +580,7 @@ async fn llm(settings: &Settings, tokens: u32, widths: &[u32]) -> anyhow::Result
         prefill.prompt_tokens
     );
 
-    let single = measure(&engine, essay(tokens, 1)?).await?;
+    let single = measure(&engine, essay(tokens, 1, 0)?).await?;
     outln!(
         "generation, 1 seq      {:8.1} tokens/s  ({} tokens; first token after {:.0} ms)",
         single.generation_rate(),
@@ -560,10 +588,10 @@ async fn llm(settings: &Settings, tokens: u32, widths: &[u32]) -> anyhow::Result
         single.first_token.as_secs_f64() * 1e3
     );
     if settings.engine.kind == EngineKind::Local {
-        widths_against_raw(settings, tokens, widths).await?;
+        widths_against_raw(settings, tokens, widths, context).await?;
     } else {
         for sequences in widths {
-            let rate = concurrent(&engine, *sequences, tokens).await?;
+            let rate = concurrent(&engine, *sequences, tokens, context).await?;
             outln!(
                 "aggregate, {sequences:2} seqs     {rate:8.1} tokens/s  ({:.2}x one sequence)",
                 rate / single.generation_rate()
@@ -614,7 +642,11 @@ async fn widths_against_raw(
     settings: &Settings,
     tokens: u32,
     widths: &[u32],
+    context: u32,
 ) -> anyhow::Result<()> {
+    if context > 0 {
+        outln!("each sequence reads about {context} tokens of notes before its question");
+    }
     outln!(
         "width   engine tokens/s   raw llama.cpp tokens/s   engine / raw   raw, one shared cache   \
          engine / that   engine time sampling"
@@ -630,13 +662,15 @@ async fn widths_against_raw(
         );
         let engine = tokio::task::spawn_blocking(move || LocalEngine::load(config)).await??;
         let started = Instant::now();
-        let rate = concurrent(&engine, width.max(1), tokens).await?;
+        let rate = concurrent(&engine, width.max(1), tokens, context).await?;
         let sampling = engine
             .profile()
             .map_or(0.0, |profile| profile.sampling_secs)
             / started.elapsed().as_secs_f64();
         drop(engine);
-        let prompts: Vec<String> = (0..width.max(1)).map(essay_text).collect();
+        let prompts: Vec<String> = (0..width.max(1))
+            .map(|seed| essay_text(seed, context))
+            .collect();
         let mut raw = Vec::new();
         for cache in [
             raw::Cache::Split {
