@@ -519,13 +519,13 @@ impl<'m> Batcher<'m> {
         let Some(at) = (0..self.paused.len()).min_by_key(|&at| self.paused[at].admitted) else {
             return false;
         };
-        let (prompt, priority) = (self.paused[at].prompt.clone(), self.paused[at].priority);
-        let remaining = self.paused[at].max_tokens - self.paused[at].generated;
-        let reserve = prompt.len() + reserved_answer(priority, remaining);
-        let Some((id, reused)) = self.place(&prompt, reserve, priority) else {
+        let mut seq = self.paused.swap_remove(at);
+        let remaining = seq.max_tokens - seq.generated;
+        let reserve = seq.prompt.len() + reserved_answer(seq.priority, remaining);
+        let Some((id, reused)) = self.place(&seq.prompt, reserve, seq.priority) else {
+            self.paused.push(seq);
             return false;
         };
-        let mut seq = self.paused.swap_remove(at);
         seq.fed = reused;
         seq.start = reused;
         seq.n_past = i32::try_from(reused).unwrap_or(0);
