@@ -560,6 +560,18 @@ async fn course(
 }
 
 async fn llm(settings: &Settings, tokens: u32, widths: &[u32], context: u32) -> anyhow::Result<()> {
+    if settings.engine.kind == EngineKind::Local {
+        let room = lyceum_app::engine::local_config(settings).context_per_sequence;
+        // The notes, the question and the chat template's wrapping (under 100 tokens), then the
+        // answer.
+        if u64::from(context) + u64::from(tokens) + 100 > u64::from(room) {
+            anyhow::bail!(
+                "--context {context} and --tokens {tokens} do not fit in a sequence's {room} \
+                 tokens (engine.local.context_per_sequence): lower one of them, or raise that \
+                 setting"
+            );
+        }
+    }
     let engine = load_engine(settings).await?;
     let info = engine.info().clone();
     outln!(
@@ -637,7 +649,8 @@ async fn llm(settings: &Settings, tokens: u32, widths: &[u32], context: u32) -> 
 /// model, threads, prompts and sampling, one after the other in this run, and the engine's share. The
 /// raw loop runs twice: with llama.cpp's default cache, a stream per sequence (the baseline), and with
 /// one cache shared by all sequences as the engine has, which tells the cost of sharing the cache
-/// from that of the engine's own work.
+/// from that of the engine's own work; a third run, a stream per sequence without flash attention,
+/// shows what attention over long contexts costs in llama.cpp's two CPU kernels.
 async fn widths_against_raw(
     settings: &Settings,
     tokens: u32,
@@ -655,7 +668,7 @@ async fn widths_against_raw(
         let mut config = lyceum_app::engine::local_config(settings);
         config.max_sequences = width.max(1) as usize;
         let (model_path, threads) = (config.model_path.clone(), config.threads);
-        let (context, cells, kv_cache) = (
+        let (per_sequence, cells, kv_cache) = (
             config.context_per_sequence,
             config.cache_tokens,
             config.kv_cache,
@@ -674,9 +687,12 @@ async fn widths_against_raw(
         let mut raw = Vec::new();
         for cache in [
             raw::Cache::Split {
-                context_per_sequence: context,
+                context_per_sequence: per_sequence,
             },
             raw::Cache::Unified { cells },
+            raw::Cache::SplitPlainAttention {
+                context_per_sequence: per_sequence,
+            },
         ] {
             let (model_path, prompts) = (model_path.clone(), prompts.clone());
             raw.push(
@@ -686,12 +702,26 @@ async fn widths_against_raw(
                 .await??,
             );
         }
-        let (split, unified) = (raw[0], raw[1]);
+        let (split, unified, plain) = (raw[0], raw[1], raw[2]);
         outln!(
-            "{width:5}   {rate:15.1}   {split:22.1}   {:12.2}   {unified:21.1}   {:13.2}   {:19.0}%",
-            rate / split,
-            rate / unified,
+            "{width:5}   {rate:15.1}   {:22.1}   {:12.2}   {:21.1}   {:13.2}   {:19.0}%",
+            split.aggregate,
+            rate / split.aggregate,
+            unified.aggregate,
+            rate / unified.aggregate,
             100.0 * sampling
+        );
+        outln!(
+            "        raw once the prompts are in (tokens/s, and seconds the prompts took): a stream \
+             each {:.1} ({:.1} s), one shared cache {:.1} ({:.1} s), a stream each without flash \
+             attention {:.1} ({:.1} s; {:.1} tokens/s with its prompts)",
+            split.generating,
+            split.prompt_secs,
+            unified.generating,
+            unified.prompt_secs,
+            plain.generating,
+            plain.prompt_secs,
+            plain.aggregate
         );
     }
     Ok(())

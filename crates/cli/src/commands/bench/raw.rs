@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
+use llama_cpp_2::context::params::KvCacheType;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
@@ -23,10 +24,25 @@ pub enum Cache {
     /// One cache of this many cells for all sequences, as the engine runs: every token's attention
     /// walks the cells all sequences hold and skips those of the others.
     Unified { cells: u32 },
+    /// A stream per sequence as in `Split`, with llama.cpp's flash attention off: attention is then
+    /// matrix products over each stream, which on this CPU costs far less per cell of context than
+    /// the flash-attention kernel does for a few rows at a time.
+    SplitPlainAttention { context_per_sequence: u32 },
 }
 
-/// Generated tokens per second, prompt decoding included, when every user message of `prompts` is
-/// answered at once with `tokens` tokens each (end-of-text is not a stop: each writes all of them).
+/// What one run of the raw loop measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Rates {
+    /// Generated tokens per second, prompt decoding included.
+    pub aggregate: f64,
+    /// Seconds spent decoding the prompts.
+    pub prompt_secs: f64,
+    /// Generated tokens per second once every prompt is decoded.
+    pub generating: f64,
+}
+
+/// What the loop measures when every user message of `prompts` is answered at once with `tokens`
+/// tokens each (end-of-text is not a stop: each writes all of them).
 pub fn aggregate(
     model_path: &Path,
     threads: usize,
@@ -34,20 +50,31 @@ pub fn aggregate(
     tokens: u32,
     cache: Cache,
     kv_cache: lyceum_llm::local::KvCache,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<Rates> {
     let backend = lyceum_llm::local::backend()?;
     let model = LlamaModel::load_from_file(backend, model_path, &lyceum_llm::local::model_params())
         .with_context(|| format!("llama.cpp could not load {}", model_path.display()))?;
     let template = model.chat_template(None)?;
     let width = u32::try_from(prompts.len())?;
     let threads = i32::try_from(threads.max(1))?;
-    let (unified, cells) = match cache {
+    let (unified, cells, flash_attention) = match cache {
         Cache::Split {
             context_per_sequence,
-        } => (false, width * context_per_sequence),
-        Cache::Unified { cells } => (true, cells),
+        } => (false, width * context_per_sequence, true),
+        Cache::Unified { cells } => (true, cells, true),
+        Cache::SplitPlainAttention {
+            context_per_sequence,
+        } => (false, width * context_per_sequence, false),
     };
-    let params = lyceum_llm::local::context_params(kv_cache)
+    let mut params = lyceum_llm::local::context_params(kv_cache);
+    if !flash_attention {
+        // Quantized values need flash attention; f16 is the one type both kernels take.
+        params = params
+            .with_flash_attention_policy(llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED)
+            .with_type_k(KvCacheType::F16)
+            .with_type_v(KvCacheType::F16);
+    }
+    let params = params
         .with_kv_unified(unified)
         .with_n_ctx(NonZeroU32::new(cells))
         .with_n_batch(BATCH_TOKENS as u32)
@@ -105,6 +132,7 @@ pub fn aggregate(
         }
     }
 
+    let prompted = started.elapsed();
     // One token per sequence per decode until each has written `tokens`.
     let mut positions: Vec<i32> = prompt_tokens.iter().map(|p| p.len() as i32).collect();
     for _ in 1..tokens {
@@ -119,5 +147,10 @@ pub fn aggregate(
             next[seq] = Some(sampler.sample(&ctx, seq as i32));
         }
     }
-    Ok(f64::from(width * tokens) / started.elapsed().as_secs_f64())
+    let total = started.elapsed();
+    Ok(Rates {
+        aggregate: f64::from(width * tokens) / total.as_secs_f64(),
+        prompt_secs: prompted.as_secs_f64(),
+        generating: f64::from(width * (tokens - 1)) / (total - prompted).as_secs_f64(),
+    })
 }
