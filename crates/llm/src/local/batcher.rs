@@ -15,13 +15,15 @@
 //! running ones are admitted for (background requests leave room for `interactive_sequences` requests
 //! of `context_per_sequence` tokens), and otherwise waits. When background answers outgrow the cache,
 //! or a person's request finds no room, the background sequence admitted last pauses: it gives up its
-//! cells and, once there is room, decodes its text so far again and goes on. A prompt that starts like tokens some other sequence has decoded (the course's
-//! system message, the syllabus; a unit before its quiz) shares that sequence's cells instead of being
-//! decoded again, and one whose start an earlier sequence is still decoding waits for it to finish
-//! that part. A slot keeps the cache of its last prompt and answer when its request ends, until the
+//! cells and, once there is room, decodes its text so far again and goes on. A prompt that starts
+//! like tokens some other sequence has decoded (the course's system message, the syllabus; a unit
+//! before its quiz) shares that sequence's cells instead of being decoded again, and one whose start
+//! an earlier sequence is still decoding waits for it to finish that part. A slot keeps the cache of its last prompt and answer when its request ends, until the
 //! room is needed (oldest first), so a request that continues a conversation (a unit's quiz after the
-//! unit) finds the earlier answer there. Attention runs over the whole cache, but llama.cpp's CPU
-//! flash attention skips the cells another sequence holds, so a wide batch costs little more.
+//! unit) finds the earlier answer there. Attention runs over the whole cache; llama.cpp's CPU flash
+//! attention skips the cells another sequence holds, but walks a sequence's own cells one at a time,
+//! which at a course's prompt lengths costs more than the weights do (`lyceum bench llm --context`:
+//! its plain attention over a stream per sequence generated 2.4× faster at ~1,600 tokens).
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;

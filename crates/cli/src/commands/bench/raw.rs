@@ -151,6 +151,8 @@ pub fn aggregate(
     Ok(Rates {
         aggregate: f64::from(width * tokens) / total.as_secs_f64(),
         prompt_secs: prompted.as_secs_f64(),
-        generating: f64::from(width * (tokens - 1)) / (total - prompted).as_secs_f64(),
+        // The first token of each came with its prompt.
+        generating: f64::from(width * tokens.saturating_sub(1))
+            / (total - prompted).as_secs_f64().max(f64::EPSILON),
     })
 }
