@@ -51,6 +51,7 @@ pub fn local_config(settings: &Settings) -> LocalConfig {
         context_per_sequence: local.context_per_sequence,
         cache_tokens: local.cache_tokens,
         kv_cache: local.kv_cache,
+        layout: local.layout,
     }
 }
 

@@ -94,6 +94,7 @@ fn engine() -> LocalEngine {
         context_per_sequence: Settings::default().engine.local.context_per_sequence,
         cache_tokens: Settings::default().engine.local.cache_tokens,
         kv_cache: Default::default(),
+        layout: Default::default(),
     })
     .unwrap()
 }

@@ -20,7 +20,7 @@ use lyceum_app::settings::EngineKind;
 use lyceum_app::worker::{Until, Worker};
 use lyceum_app::{Lyceum, Settings, UnitText};
 use lyceum_course::{CourseRequest, Description, UnitsPerWeek, Weeks};
-use lyceum_llm::local::LocalEngine;
+use lyceum_llm::local::{CacheLayout, LocalEngine};
 use lyceum_llm::{Engine, Event, JsonSchema, Message, Request};
 use lyceum_store::Status;
 use serde_json::json;
@@ -647,10 +647,11 @@ async fn llm(settings: &Settings, tokens: u32, widths: &[u32], context: u32) -> 
 
 /// For each width, the local engine with that many sequences and a raw llama.cpp loop over the same
 /// model, threads, prompts and sampling, one after the other in this run, and the engine's share. The
-/// raw loop runs twice: with llama.cpp's default cache, a stream per sequence (the baseline), and with
-/// one cache shared by all sequences as the engine has, which tells the cost of sharing the cache
-/// from that of the engine's own work; a third run, a stream per sequence without flash attention,
-/// shows what attention over long contexts costs in llama.cpp's two CPU kernels.
+/// raw loop runs three times: with llama.cpp's default cache, a stream per sequence (the baseline);
+/// with one cache shared by all sequences; and with a stream per sequence without flash attention.
+/// The last two are the engine's two layouts, so the one the settings choose tells the cost of the
+/// engine's own work apart from that of its layout, and the three together what attention over long
+/// contexts costs in llama.cpp's two CPU kernels.
 async fn widths_against_raw(
     settings: &Settings,
     tokens: u32,
@@ -661,17 +662,18 @@ async fn widths_against_raw(
         outln!("each sequence reads about {context} tokens of notes before its question");
     }
     outln!(
-        "width   engine tokens/s   raw llama.cpp tokens/s   engine / raw   raw, one shared cache   \
+        "width   engine tokens/s   raw llama.cpp tokens/s   engine / raw   raw, engine's layout   \
          engine / that   engine time sampling"
     );
     for &width in widths {
         let mut config = lyceum_app::engine::local_config(settings);
         config.max_sequences = width.max(1) as usize;
         let (model_path, threads) = (config.model_path.clone(), config.threads);
-        let (per_sequence, cells, kv_cache) = (
+        let (per_sequence, cells, kv_cache, layout) = (
             config.context_per_sequence,
             config.cache_tokens,
             config.kv_cache,
+            config.layout,
         );
         let engine = tokio::task::spawn_blocking(move || LocalEngine::load(config)).await??;
         let started = Instant::now();
@@ -703,12 +705,16 @@ async fn widths_against_raw(
             );
         }
         let (split, unified, plain) = (raw[0], raw[1], raw[2]);
+        let same = match layout {
+            CacheLayout::Shared => unified,
+            CacheLayout::Streams => plain,
+        };
         outln!(
-            "{width:5}   {rate:15.1}   {:22.1}   {:12.2}   {:21.1}   {:13.2}   {:19.0}%",
+            "{width:5}   {rate:15.1}   {:22.1}   {:12.2}   {:20.1}   {:13.2}   {:19.0}%",
             split.aggregate,
             rate / split.aggregate,
-            unified.aggregate,
-            rate / unified.aggregate,
+            same.aggregate,
+            rate / same.aggregate,
             100.0 * sampling
         );
         outln!(

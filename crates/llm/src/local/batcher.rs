@@ -9,10 +9,10 @@
 //! in the batch, all but the oldest two background sequences also pause their answers, so each step,
 //! and each token of the reply, stays short.
 //!
-//! Every sequence's keys and values live in one cache of `cache_tokens` cells (llama.cpp's unified
-//! cache), so memory is set by that number, not by how many sequences run: a request is admitted when
-//! its prompt and reserved answer (a person's longest, half a background one's) fit beside what the
-//! running ones are admitted for (background requests leave room for `interactive_sequences` requests
+//! With the shared layout, every sequence's keys and values live in one cache of `cache_tokens`
+//! cells (llama.cpp's unified cache), so memory is set by that number, not by how many sequences
+//! run: a request is admitted when its prompt and reserved answer (a person's longest, half a
+//! background one's) fit beside what the running ones are admitted for (background requests leave room for `interactive_sequences` requests
 //! of `context_per_sequence` tokens), and otherwise waits. When background answers outgrow the cache,
 //! or a person's request finds no room, the background sequence admitted last pauses: it gives up its
 //! cells and, once there is room, decodes its text so far again and goes on. A prompt that starts
@@ -24,6 +24,12 @@
 //! attention skips the cells another sequence holds, but walks a sequence's own cells one at a time,
 //! which at a course's prompt lengths costs more than the weights do (`lyceum bench llm --context`:
 //! its plain attention over a stream per sequence generated 2.4× faster at ~1,600 tokens).
+//!
+//! With the streams layout, each slot has a stream of `context_per_sequence` cells of its own, read
+//! with plain attention: a request that fits a sequence fits its slot, so nothing waits for room or
+//! pauses for it, and a prefix found in another slot is copied (the whole stream, then cut) rather
+//! than shared. llama.cpp computes a batch over several streams in micro-batches of sequences whose
+//! ids follow one another, each reading the weights once, so the batch is built in slot order.
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
@@ -34,7 +40,7 @@ use std::time::Instant;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::{KvCacheType, LlamaContextParams};
 use llama_cpp_2::llama_backend::LlamaBackend;
-use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::llama_batch::{BatchAddError, LlamaBatch};
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
@@ -43,7 +49,7 @@ use llguidance::api::TopLevelGrammar;
 use llguidance::{Matcher, ParserFactory};
 
 use super::cells::Cells;
-use super::{Counters, Job, KvCache, LocalConfig, Message};
+use super::{CacheLayout, Counters, Job, KvCache, LocalConfig, Message};
 use crate::stop::StopMatcher;
 use crate::utf8::Utf8Decoder;
 use crate::{Event, LlmError, Priority, Request, Usage};
@@ -192,6 +198,16 @@ enum CatchUp {
     Wait,
 }
 
+/// What a slot adds to the batch in one step.
+#[derive(Clone, Copy)]
+enum Feed {
+    Nothing,
+    /// The token it sampled last step.
+    Token(LlamaToken),
+    /// This many more tokens of its prompt.
+    Prompt(usize),
+}
+
 /// How a sequence's step ended.
 enum Outcome {
     Continue,
@@ -215,6 +231,9 @@ struct Batcher<'m> {
     releases: u64,
     /// Which cells of the cache each slot holds.
     cells: Cells,
+    /// Whether each slot has a stream of its own (the streams layout): then a request fits wherever
+    /// a slot is free, and a prefix is copied between slots rather than shared.
+    streams: bool,
     /// Cells background requests leave free for interactive ones.
     interactive_room: usize,
     /// Interactive requests first, then background ones, each in arrival order.
@@ -251,21 +270,43 @@ impl<'m> Batcher<'m> {
         let threads = i32::try_from(config.threads.max(1)).unwrap_or(i32::MAX);
         let interactive_room =
             config.interactive_sequences.max(1) * config.context_per_sequence as usize;
-        let cells = config.cache_tokens as usize;
-        if cells < interactive_room + config.context_per_sequence as usize {
-            return Err(LlmError::InvalidRequest(format!(
-                "engine.local.cache_tokens is {cells}, but it must hold context_per_sequence ({}) \
-                 tokens for each interactive sequence ({}) and one background one: raise it to at \
-                 least {}, or lower context_per_sequence",
-                config.context_per_sequence,
-                config.interactive_sequences.max(1),
-                interactive_room + config.context_per_sequence as usize
-            )));
-        }
-        let n_ctx = NonZeroU32::new(config.cache_tokens)
-            .ok_or_else(|| LlmError::InvalidRequest("cache_tokens must be positive".into()))?;
-        let params = context_params(config.kv_cache)
-            .with_kv_unified(true)
+        let streams = config.layout == CacheLayout::Streams;
+        let (cells, params) = if streams {
+            if config.kv_cache != KvCache::F16 {
+                return Err(LlmError::InvalidRequest(
+                    "engine.local.kv_cache q8_0 needs flash attention, which the streams layout \
+                     does without: set kv_cache to f16, or layout to shared"
+                        .into(),
+                ));
+            }
+            let params = context_params(KvCache::F16)
+                .with_kv_unified(false)
+                .with_flash_attention_policy(llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED);
+            (sequences * config.context_per_sequence as usize, params)
+        } else {
+            let cells = config.cache_tokens as usize;
+            if cells < interactive_room + config.context_per_sequence as usize {
+                return Err(LlmError::InvalidRequest(format!(
+                    "engine.local.cache_tokens is {cells}, but it must hold context_per_sequence \
+                     ({}) tokens for each interactive sequence ({}) and one background one: raise \
+                     it to at least {}, or lower context_per_sequence",
+                    config.context_per_sequence,
+                    config.interactive_sequences.max(1),
+                    interactive_room + config.context_per_sequence as usize
+                )));
+            }
+            (cells, context_params(config.kv_cache).with_kv_unified(true))
+        };
+        let n_ctx = u32::try_from(cells)
+            .ok()
+            .and_then(NonZeroU32::new)
+            .ok_or_else(|| {
+                LlmError::InvalidRequest(format!(
+                    "a cache of {cells} tokens cannot be made: lower cache_tokens, or \
+                     context_per_sequence and the number of sequences"
+                ))
+            })?;
+        let params = params
             .with_n_ctx(Some(n_ctx))
             .with_n_batch(BATCH_TOKENS)
             .with_n_ubatch(MICRO_BATCH_TOKENS)
@@ -280,9 +321,7 @@ impl<'m> Batcher<'m> {
                 LlmError::Engine(format!("could not prepare JSON schema support: {error}"))
             })?;
         grammars.quiet();
-        counters
-            .cache_cells
-            .store(u64::from(config.cache_tokens), Ordering::Relaxed);
+        counters.cache_cells.store(cells as u64, Ordering::Relaxed);
         Ok(Self {
             model,
             ctx,
@@ -294,6 +333,7 @@ impl<'m> Batcher<'m> {
             released: vec![0; sequences],
             releases: 0,
             cells: Cells::new(cells, sequences),
+            streams,
             interactive_room,
             waiting: VecDeque::new(),
             paused: Vec::new(),
@@ -622,6 +662,15 @@ impl<'m> Batcher<'m> {
             }
             None => (own_id, None, own),
         };
+        let keeps = if from.is_some() { 0 } else { reused };
+        if self.streams {
+            // The slot's stream holds the whole request: `start` checked that it fits a sequence.
+            self.forget(id, keeps);
+            if let Some(from) = from {
+                self.share(from, id, reused);
+            }
+            return Some((id, self.cells.len(id)));
+        }
         // Would it fit with every other free slot's cache given up? Cells only a free slot holds are
         // what giving them up frees.
         let evictable: usize = free
@@ -629,7 +678,6 @@ impl<'m> Batcher<'m> {
             .filter(|&&other| other != id && Some(other) != from)
             .map(|&other| self.cells.own(other))
             .sum();
-        let keeps = if from.is_some() { 0 } else { reused };
         let dropped = self.cells.len(id).saturating_sub(keeps);
         let needed = self.committed().saturating_sub(evictable + dropped) + reserve - reused;
         if needed > self.limit(priority) {
@@ -654,22 +702,40 @@ impl<'m> Batcher<'m> {
         Some((id, self.cells.len(id)))
     }
 
-    /// Slot `to`, empty, takes the cells of the first `len` positions of slot `from`.
+    /// Slot `to`, empty, takes the keys and values of the first `len` positions of slot `from`: their
+    /// cells in the shared cache, a copy in its own stream.
     fn share(&mut self, from: usize, to: usize, len: usize) {
         let (Ok(source), Ok(target), Ok(end)) =
             (i32::try_from(from), i32::try_from(to), u32::try_from(len))
         else {
             return;
         };
-        if self
-            .ctx
-            .copy_kv_cache_seq(source, target, None, Some(end))
-            .is_ok()
-        {
-            self.cells.share(from, to, len);
-            let tokens = self.decoded(from)[..len].to_vec();
-            self.cached[to] = tokens;
+        let taken = if self.streams {
+            // Between streams llama.cpp copies all of one into the other (when the next batch is
+            // decoded, before anything of it is written); the target then lets go of the rest.
+            self.ctx
+                .copy_kv_cache_seq(source, target, None, None)
+                .is_ok()
+                && self
+                    .ctx
+                    .clear_kv_cache_seq(u32::try_from(to).ok(), Some(end), None)
+                    .unwrap_or(false)
+        } else {
+            self.ctx
+                .copy_kv_cache_seq(source, target, None, Some(end))
+                .is_ok()
+        };
+        if !taken {
+            self.forget(to, 0);
+            return;
         }
+        if self.streams {
+            self.cells.push(to, len);
+        } else {
+            self.cells.share(from, to, len);
+        }
+        let tokens = self.decoded(from)[..len].to_vec();
+        self.cached[to] = tokens;
     }
 
     /// Before slot `id` decodes its prompt: takes the cells of a longer start of it that another slot
@@ -823,7 +889,6 @@ impl<'m> Batcher<'m> {
                 break;
             }
         }
-        self.batch.clear();
         let mut budget = BATCH_TOKENS as usize;
         let mut background_budget = BACKGROUND_PROMPT_TOKENS;
         // Generated tokens in this batch, and sequences with any token in it.
@@ -855,6 +920,8 @@ impl<'m> Batcher<'m> {
         } else {
             Vec::new()
         };
+        // What each slot adds to the batch this step, decided first and added in slot order.
+        let mut feeds = vec![Feed::Nothing; self.slots.len()];
         for (id, seq) in self.slots.iter_mut().enumerate() {
             let Some(seq) = seq else { continue };
             seq.logits_at = None;
@@ -862,16 +929,7 @@ impl<'m> Batcher<'m> {
                 continue;
             }
             if let Some(token) = seq.next.take() {
-                if self
-                    .batch
-                    .add(token, seq.n_past, &[id as i32], true)
-                    .is_err()
-                {
-                    continue;
-                }
-                seq.logits_at = Some(self.batch.n_tokens() - 1);
-                seq.n_past += 1;
-                seq.answer.push(token);
+                feeds[id] = Feed::Token(token);
                 self.cells.push(id, 1);
                 budget -= 1;
                 generating += 1;
@@ -899,7 +957,7 @@ impl<'m> Batcher<'m> {
             if waits {
                 continue;
             }
-            let Some(seq) = self.slots[id].as_mut() else {
+            let Some(seq) = self.slots[id].as_ref() else {
                 continue;
             };
             let background = seq.priority == Priority::Background;
@@ -915,9 +973,6 @@ impl<'m> Batcher<'m> {
             while self.cells.used() + remaining.min(room) > self.cells.capacity()
                 && self.forget_oldest_cache()
             {}
-            let Some(seq) = self.slots[id].as_mut() else {
-                continue;
-            };
             let take = remaining
                 .min(room)
                 .min(self.cells.capacity() - self.cells.used());
@@ -925,40 +980,30 @@ impl<'m> Batcher<'m> {
                 out_of_cells = true;
                 continue;
             }
-            let mut added = 0;
-            for (offset, &token) in seq.prompt[seq.fed..seq.fed + take].iter().enumerate() {
-                let last = seq.fed + offset + 1 == seq.prompt.len();
-                if self
-                    .batch
-                    .add(token, seq.n_past, &[id as i32], last)
-                    .is_err()
-                {
-                    break;
-                }
-                seq.n_past += 1;
-                added += 1;
-                if last {
-                    seq.logits_at = Some(self.batch.n_tokens() - 1);
-                }
-            }
-            seq.fed += added;
-            self.cells.push(id, added);
+            feeds[id] = Feed::Prompt(take);
+            self.cells.push(id, take);
             budget -= take;
             if background {
                 background_budget -= take;
             }
             busy += 1;
         }
-        if self.batch.n_tokens() == 0 {
+        if busy == 0 {
             // Nothing could go on: a prompt needs cells that running answers hold.
             if out_of_cells {
                 self.pause_youngest();
             }
             return;
         }
-        let prompt = self.batch.n_tokens() as usize - generating;
         let started = Instant::now();
-        let decoded = self.ctx.decode(&mut self.batch);
+        let decoded = match self.fill(&feeds) {
+            Ok(()) => self
+                .ctx
+                .decode(&mut self.batch)
+                .map_err(|error| error.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        let prompt = self.batch.n_tokens() as usize - generating;
         self.counters
             .step(busy, prompt, started.elapsed(), self.short_of_room);
         self.counters
@@ -984,6 +1029,41 @@ impl<'m> Batcher<'m> {
             }
         }
         self.counters.sampled(started.elapsed());
+    }
+
+    /// Adds what `feeds` says to the batch, slot by slot in id order (so llama.cpp computes streams
+    /// whose ids follow one another together), and notes where each sequence's logits will be.
+    /// The step's budget keeps it within the batch's `BATCH_TOKENS`, so it does not fail.
+    fn fill(&mut self, feeds: &[Feed]) -> Result<(), BatchAddError> {
+        self.batch.clear();
+        for (id, feed) in feeds.iter().enumerate() {
+            let Some(seq) = self.slots[id].as_mut() else {
+                continue;
+            };
+            let seq_ids = [id as i32];
+            match *feed {
+                Feed::Nothing => {}
+                Feed::Token(token) => {
+                    self.batch.add(token, seq.n_past, &seq_ids, true)?;
+                    seq.logits_at = Some(self.batch.n_tokens() - 1);
+                    seq.n_past += 1;
+                    seq.answer.push(token);
+                }
+                Feed::Prompt(take) => {
+                    for at in seq.fed..seq.fed + take {
+                        let token = seq.prompt[at];
+                        seq.fed += 1;
+                        let last = seq.fed == seq.prompt.len();
+                        self.batch.add(token, seq.n_past, &seq_ids, last)?;
+                        seq.n_past += 1;
+                        if last {
+                            seq.logits_at = Some(self.batch.n_tokens() - 1);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Samples the next token of sequence `id` if it has logits this step, and sends its text.

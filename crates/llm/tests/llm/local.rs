@@ -1,7 +1,7 @@
 //! The local engine with the real fast model (0.5B).
 
 use futures::{FutureExt, StreamExt};
-use lyceum_llm::local::{LocalConfig, LocalEngine};
+use lyceum_llm::local::{CacheLayout, KvCache, LocalConfig, LocalEngine};
 use lyceum_llm::{Engine, Event, JsonSchema, Message, Priority, Request, TokenStream, complete};
 use serde_json::json;
 
@@ -20,7 +20,18 @@ fn config(max_sequences: usize, cache_tokens: u32) -> LocalConfig {
         context_per_sequence: 2048,
         cache_tokens,
         kv_cache: Default::default(),
+        layout: Default::default(),
     }
+}
+
+/// An engine of `max_sequences` background slots and one interactive one, each with a stream of
+/// 2,048 cells of its own read with plain attention.
+fn streams(max_sequences: usize) -> LocalEngine {
+    LocalEngine::load(LocalConfig {
+        layout: CacheLayout::Streams,
+        ..config(max_sequences, 0)
+    })
+    .unwrap()
 }
 
 /// An engine of `max_sequences` background slots, 256 tokens a sequence and 1,024 cells: 768 for
@@ -204,7 +215,27 @@ async fn a_plain_request_streams_text_and_reports_usage() {
 
 #[tokio::test]
 async fn sixteen_concurrent_requests_in_one_batch_each_get_their_own_answer() {
-    let engine = engine(16);
+    sixteen_words_each_repeated(&engine(16)).await;
+}
+
+#[tokio::test]
+async fn in_streams_sixteen_concurrent_requests_each_get_their_own_answer() {
+    let engine = streams(16);
+    sixteen_words_each_repeated(&engine).await;
+    let profile = engine.profile().unwrap();
+    assert_eq!(
+        profile.cache_cells,
+        17 * 2048,
+        "a stream for each of 17 slots"
+    );
+    assert!(
+        profile.busy as f64 / profile.steps as f64 > 8.0,
+        "sixteen requests sent together ran together: {profile:?}"
+    );
+}
+
+/// Sixteen requests at once, each to repeat its own word: each answer has its word and no other's.
+async fn sixteen_words_each_repeated(engine: &LocalEngine) {
     let words = [
         "banana",
         "volcano",
@@ -226,7 +257,7 @@ async fn sixteen_concurrent_requests_in_one_batch_each_get_their_own_answer() {
     let answers = futures::future::join_all(
         words
             .iter()
-            .map(|word| complete(&engine, repeat(None, word))),
+            .map(|word| complete(engine, repeat(None, word))),
     )
     .await;
     for (word, answer) in words.iter().zip(answers) {
@@ -377,11 +408,16 @@ async fn a_person_is_answered(engine: &LocalEngine) {
 
 #[tokio::test]
 async fn an_interactive_request_starts_at_once_ahead_of_waiting_background_work() {
-    // Both background slots busy with long answers, and a third background request waiting.
-    let engine = engine(2);
-    let mut busy = two_started(&engine, 1500).await;
+    a_person_goes_ahead_of_waiting_background_work(&engine(2)).await;
+}
+
+/// With both of `engine`'s two background slots busy with long answers and a third background
+/// request waiting, a person's request is answered at once, and the waiting one starts when a slot
+/// is freed.
+async fn a_person_goes_ahead_of_waiting_background_work(engine: &LocalEngine) {
+    let mut busy = two_started(engine, 1500).await;
     let mut waiting = engine.generate(count(200, 1500));
-    a_person_is_answered(&engine).await;
+    a_person_is_answered(engine).await;
     // It was answered while the background slots stayed busy: the waiting request has not started,
     // and both long answers go on.
     assert!(
@@ -456,6 +492,70 @@ async fn requests_sent_together_with_one_system_message_hold_its_cache_once() {
         peak < 2 * u64::from(prompt),
         "four prompts of {prompt} tokens, the museum held once, peaked at {peak} cells"
     );
+}
+
+/// Four requests sent together with one long system message that ends with a password, each asking
+/// for it: the answers are right, and all but the first found the system message decoded.
+async fn four_ask_the_password(engine: &LocalEngine) {
+    let system = format!("{} The password is marmalade.", museum());
+    let ask = Request::new(
+        vec![
+            Message::system(system),
+            Message::user("What is the password? Answer with the password only."),
+        ],
+        12,
+    )
+    .unwrap()
+    .with_temperature(0.0)
+    .unwrap();
+    let answers = futures::future::join_all((0..4).map(|_| complete(engine, ask.clone()))).await;
+    let mut found = 0;
+    for answer in answers {
+        let answer = answer.unwrap();
+        assert!(
+            answer.text.to_lowercase().contains("marmalade"),
+            "the password is in the system message, the answer says {:?}",
+            answer.text
+        );
+        let prompt = answer.usage.prompt_tokens.unwrap();
+        if answer.usage.cached_tokens.unwrap() + 1 == prompt {
+            found += 1;
+        }
+    }
+    assert_eq!(found, 3, "requests that found the prompt decoded");
+}
+
+#[tokio::test]
+async fn requests_that_find_a_prompt_decoded_answer_from_its_shared_cells() {
+    four_ask_the_password(&engine(4)).await;
+}
+
+#[tokio::test]
+async fn in_streams_a_prompt_decoded_in_one_stream_is_copied_into_the_others() {
+    // The copied keys and values are all the answer has of the password: a copy that went wrong
+    // (nothing copied, or the wrong stream) gives a wrong answer.
+    four_ask_the_password(&streams(4)).await;
+}
+
+#[test]
+fn the_streams_layout_refuses_an_8_bit_cache_with_what_to_change() {
+    let error = LocalEngine::load(LocalConfig {
+        layout: CacheLayout::Streams,
+        kv_cache: KvCache::Q8,
+        ..config(2, 0)
+    })
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        error.contains("kv_cache to f16") && error.contains("layout to shared"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn in_streams_an_interactive_request_starts_at_once_ahead_of_waiting_background_work() {
+    a_person_goes_ahead_of_waiting_background_work(&streams(2)).await;
 }
 
 #[tokio::test]
