@@ -502,10 +502,11 @@ async fn course(
         );
     }
     outln!(
-        "{sequences} at once: {} items ({ready} ready) in {:.0} s (outline {:.0} s, then {:.0} s); \
+        "{sequences} at once{}: {} items ({ready} ready) in {:.0} s (outline {:.0} s, then {:.0} s); \
          {tokens_in} prompt + {tokens_out} generated tokens, {:.1} generated tokens/s; \
          unit 1.1 text {} after confirming (its prompt decoded ahead in {:.1} s, while the \
          outline is read)",
+        cache_layout(&app.settings),
         records.len(),
         total.as_secs_f64(),
         outline_time.as_secs_f64(),
@@ -575,10 +576,11 @@ async fn llm(settings: &Settings, tokens: u32, widths: &[u32], context: u32) -> 
     let engine = load_engine(settings).await?;
     let info = engine.info().clone();
     outln!(
-        "engine {} · model {} · {} threads",
+        "engine {} · model {} · {} threads{}",
         info.kind,
         info.model,
-        settings.local_threads()
+        settings.local_threads(),
+        cache_layout(settings)
     );
 
     // Warm up once so the first figures do not include one-time costs.
@@ -731,6 +733,15 @@ async fn widths_against_raw(
         );
     }
     Ok(())
+}
+
+/// How the local engine lays out its cache, for a benchmark's heading; nothing for a server.
+fn cache_layout(settings: &Settings) -> &'static str {
+    match (settings.engine.kind, settings.engine.local.layout) {
+        (EngineKind::Openai, _) => "",
+        (EngineKind::Local, CacheLayout::Shared) => " · one shared cache, flash attention",
+        (EngineKind::Local, CacheLayout::Streams) => " · a cache stream per slot, plain attention",
+    }
 }
 
 /// The process's peak resident set (VmHWM), where the platform reports it.
