@@ -122,8 +122,8 @@ pub enum Check {
     CopiedSummary,
     /// A quiz option that is the article's closing heading ("Key takeaways"), not an answer.
     HeadingOption,
-    /// A quiz option that is no answer: a question ([`is_question`]), no words ([`lacks_words`]) or
-    /// words in a loop ([`loops`]).
+    /// A quiz option that is no answer: a question ([`is_question`]), no words ([`lacks_words`]),
+    /// words in a loop ([`loops`]) or its own question again ([`repeats_question`]).
     NoAnswerOption,
 }
 
@@ -698,7 +698,11 @@ impl Report {
                 if crate::prompts::is_takeaways_heading(option) {
                     self.find(Check::HeadingOption, &place, option);
                 }
-                if is_question(option) || lacks_words(option) || loops(option) {
+                if is_question(option)
+                    || lacks_words(option)
+                    || loops(option)
+                    || repeats_question(option, &question.prompt)
+                {
                     self.find(Check::NoAnswerOption, &place, option);
                 }
             }
@@ -1306,6 +1310,17 @@ pub fn lacks_words(option: &str) -> bool {
 /// question to the learner copied where an answer belongs.
 pub fn is_question(option: &str) -> bool {
     option.trim_end().ends_with(['?', '？', '؟'])
+}
+
+/// An option that holds its whole question ("'Why do bees swarm?', please explain"): the question
+/// copied where an answer belongs, whatever else it adds. Questions of fewer than three words are
+/// left alone: an answer may well say them.
+pub fn repeats_question(option: &str, question: &str) -> bool {
+    let asked = words(question);
+    asked.len() >= 3
+        && words(option)
+            .windows(asked.len())
+            .any(|run| run == asked.as_slice())
 }
 
 /// An option that says the same three words again and again ("set a budget, set a budget, set a
@@ -2629,7 +2644,7 @@ mod tests {
                 "Antigens",
                 "How do they bind?",
                 "#147246125023837098",
-                "Neurons",
+                "'What do antibodies mark?', please provide a detailed explanation:'",
             ]),
             answer: 0,
             explanation: "Antibodies mark antigens.".into(),
@@ -2706,7 +2721,7 @@ mod tests {
         assert_eq!(report.count(Check::PlaceholderText), 1, "{found:?}");
         assert_eq!(report.count(Check::EchoedAnswer), 1, "{found:?}");
         assert_eq!(report.count(Check::HeadingOption), 2, "{found:?}");
-        assert_eq!(report.count(Check::NoAnswerOption), 2, "{found:?}");
+        assert_eq!(report.count(Check::NoAnswerOption), 3, "{found:?}");
         assert_eq!(report.count(Check::CopiedSummary), 1, "{found:?}");
     }
 

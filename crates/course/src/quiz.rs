@@ -8,7 +8,7 @@ use crate::prompts::is_takeaways_heading;
 use crate::quality::{
     carries_syntax, echoes_question, excerpt, gives_answer_away, instruction_marker, is_numbered,
     is_question, lacks_words, loops, option_key, prompt_carries_syntax, question_texts,
-    recycled_from, refers_to_position, stuttered_option, template_slot,
+    recycled_from, refers_to_position, repeats_question, stuttered_option, template_slot,
 };
 
 /// The questions of one unit.
@@ -115,6 +115,10 @@ impl Quiz {
                 } else if is_question(option) {
                     problems.push(format!(
                         "{path}.options[{o}] is a question; write an answer to the question instead"
+                    ));
+                } else if repeats_question(option, &question.prompt) {
+                    problems.push(format!(
+                        "{path}.options[{o}] repeats the question; write an answer to it instead"
                     ));
                 } else if loops(option) {
                     problems.push(format!(
@@ -466,6 +470,11 @@ mod tests {
         quiz.questions[1].options[1] = "How does it form? How does it erupt?".into();
         quiz.questions[1].options[3] = "— —".into();
         quiz.questions[2].options[2] = "set a budget, set a budget, set a budget and save".into();
+        // The 0.5B's quiz on bees: the question copied as an option, with an instruction after it.
+        quiz.questions[2].prompt = "Why do worker bees have different roles?".into();
+        quiz.questions[2].options[3] =
+            "'Why do worker bees have different roles?', please provide a detailed explanation:'"
+                .into();
         let text = quiz.clone().validate().unwrap_err().to_string();
         assert!(
             text.contains(
@@ -485,6 +494,10 @@ mod tests {
             text.contains("questions[2].options[2] says the same words over and over"),
             "{text}"
         );
+        assert!(
+            text.contains("questions[2].options[3] repeats the question"),
+            "{text}"
+        );
         assert_eq!(quiz.without_bad_questions().questions, vec![]);
 
         // Numbers, short set phrases and a question mark inside an answer are answers.
@@ -496,6 +509,11 @@ mod tests {
             .into();
         fine.questions[1].options[2] = "Step by step, day by day".into();
         fine.questions[2].options[1] = "The \"why?\" of a budget, asked first".into();
+        // An answer may name what a short question names, or part of a longer one.
+        fine.questions[0].prompt = "Why budget?".into();
+        fine.questions[0].options[1] = "Why budget: to plan".into();
+        fine.questions[1].prompt = "Which gas do plants take in?".into();
+        fine.questions[1].options[0] = "Plants take in carbon dioxide".into();
         fine.validate().unwrap();
     }
 
