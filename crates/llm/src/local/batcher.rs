@@ -1,29 +1,31 @@
-//! The engine thread: admits waiting requests into free sequence slots, decodes every active sequence
-//! in one batch per step, samples each, and streams the text back.
+//! The engine thread: admits waiting requests into free sequence slots, decodes every active
+//! sequence in one batch per step, samples each, and streams the text back.
 //!
-//! Interactive requests (a person waits for the text) wait ahead of background ones, may take any free
-//! slot while background ones hold at most `max_sequences`, so `interactive_sequences` slots are
-//! always theirs, and have their prompts decoded first; other prompts are decoded oldest first, not
-//! at all while an interactive request is in the batch, and otherwise in chunks small enough that one
-//! arriving meanwhile waits well under a second for the step to end. While an interactive request is
-//! in the batch, all but the oldest two background sequences also pause their answers, so each step,
-//! and each token of the reply, stays short.
+//! Interactive requests (a person waits for the text) wait ahead of background ones, may take any
+//! free slot while background ones hold at most `max_sequences`, so `interactive_sequences` slots
+//! are always theirs, and have their prompts decoded first; other prompts are decoded oldest first,
+//! not at all while an interactive request is in the batch, and otherwise in chunks small enough
+//! that one arriving meanwhile waits well under a second for the step to end. While an interactive
+//! request is in the batch, all but the oldest two background sequences also pause their answers,
+//! so each step, and each token of the reply, stays short.
 //!
 //! With the shared layout, every sequence's keys and values live in one cache of `cache_tokens`
 //! cells (llama.cpp's unified cache), so memory is set by that number, not by how many sequences
 //! run: a request is admitted when its prompt and reserved answer (a person's longest, half a
-//! background one's) fit beside what the running ones are admitted for (background requests leave room for `interactive_sequences` requests
-//! of `context_per_sequence` tokens), and otherwise waits. When background answers outgrow the cache,
-//! or a person's request finds no room, the background sequence admitted last pauses: it gives up its
-//! cells and, once there is room, decodes its text so far again and goes on. A prompt that starts
-//! like tokens some other sequence has decoded (the course's system message, the syllabus; a unit
-//! before its quiz) shares that sequence's cells instead of being decoded again, and one whose start
-//! an earlier sequence is still decoding waits for it to finish that part. A slot keeps the cache of its last prompt and answer when its request ends, until the
-//! room is needed (oldest first), so a request that continues a conversation (a unit's quiz after the
-//! unit) finds the earlier answer there. Attention runs over the whole cache; llama.cpp's CPU flash
-//! attention skips the cells another sequence holds, but walks a sequence's own cells one at a time,
-//! which at a course's prompt lengths costs more than the weights do (`lyceum bench llm --context`:
-//! its plain attention over a stream per sequence generated 2.4× faster at ~1,600 tokens).
+//! background one's) fit beside what the running ones are admitted for (background requests leave
+//! room for `interactive_sequences` requests of `context_per_sequence` tokens), and otherwise
+//! waits. When background answers outgrow the cache, or a person's request finds no room, the
+//! background sequence admitted last pauses: it gives up its cells and, once there is room, decodes
+//! its text so far again and goes on. A prompt that starts like tokens some other sequence has
+//! decoded (the course's system message, the syllabus; a unit before its quiz) shares that
+//! sequence's cells instead of being decoded again, and one whose start an earlier sequence is
+//! still decoding waits for it to finish that part. A slot keeps the cache of its last prompt and
+//! answer when its request ends, until the room is needed (oldest first), so a request that
+//! continues a conversation (a unit's quiz after the unit) finds the earlier answer there.
+//! Attention runs over the whole cache; llama.cpp's CPU flash attention skips the cells another
+//! sequence holds, but walks a sequence's own cells one at a time, which at a course's prompt
+//! lengths costs more than the weights do (`lyceum bench llm --context`: its plain attention over a
+//! stream per sequence generated 2.4× faster at ~1,600 tokens).
 //!
 //! With the streams layout, each slot has a stream of `context_per_sequence` cells of its own, read
 //! with plain attention: a request that fits a sequence fits its slot, so nothing waits for room or
@@ -117,16 +119,23 @@ pub fn model_params() -> LlamaModelParams {
     LlamaModelParams::default().with_use_mmap(false)
 }
 
-/// The context settings every engine context starts from, with its keys and values stored as
-/// `kv_cache` says.
-pub fn context_params(kv_cache: KvCache) -> LlamaContextParams {
-    let stored = match kv_cache {
-        KvCache::Q8 => KvCacheType::Q8_0,
-        KvCache::F16 => KvCacheType::F16,
+/// The context settings every engine context starts from: keys and values laid out as `layout`
+/// says and stored as `kv_cache` says, except that streams store f16, the one type plain
+/// attention takes (quantized values need flash attention).
+pub fn context_params(kv_cache: KvCache, layout: CacheLayout) -> LlamaContextParams {
+    let stored = match (kv_cache, layout) {
+        (KvCache::Q8, CacheLayout::Shared) => KvCacheType::Q8_0,
+        (KvCache::F16, _) | (_, CacheLayout::Streams) => KvCacheType::F16,
     };
-    LlamaContextParams::default()
+    let params = LlamaContextParams::default()
         .with_type_k(stored)
-        .with_type_v(stored)
+        .with_type_v(stored);
+    match layout {
+        CacheLayout::Shared => params.with_kv_unified(true),
+        CacheLayout::Streams => params
+            .with_kv_unified(false)
+            .with_flash_attention_policy(llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED),
+    }
 }
 
 /// Runs the engine thread until its `LocalEngine` is dropped; streams still open then end with an
@@ -279,10 +288,10 @@ impl<'m> Batcher<'m> {
                         .into(),
                 ));
             }
-            let params = context_params(KvCache::F16)
-                .with_kv_unified(false)
-                .with_flash_attention_policy(llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED);
-            (sequences * config.context_per_sequence as usize, params)
+            (
+                sequences * config.context_per_sequence as usize,
+                context_params(KvCache::F16, CacheLayout::Streams),
+            )
         } else {
             let cells = config.cache_tokens as usize;
             if cells < interactive_room + config.context_per_sequence as usize {
@@ -295,7 +304,7 @@ impl<'m> Batcher<'m> {
                     interactive_room + config.context_per_sequence as usize
                 )));
             }
-            (cells, context_params(config.kv_cache).with_kv_unified(true))
+            (cells, context_params(config.kv_cache, CacheLayout::Shared))
         };
         let n_ctx = u32::try_from(cells)
             .ok()

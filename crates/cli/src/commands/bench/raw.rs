@@ -7,10 +7,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
-use llama_cpp_2::context::params::KvCacheType;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
+use lyceum_llm::local::{CacheLayout, context_params};
 
 /// Tokens per `llama_decode` call, as the engine feeds them.
 const BATCH_TOKENS: usize = 1024;
@@ -57,25 +57,24 @@ pub fn aggregate(
     let template = model.chat_template(None)?;
     let width = u32::try_from(prompts.len())?;
     let threads = i32::try_from(threads.max(1))?;
-    let (unified, cells, flash_attention) = match cache {
+    // The engine's two layouts as it sets them up, and llama.cpp's default: streams read with
+    // flash attention.
+    let (params, cells) = match cache {
         Cache::Split {
             context_per_sequence,
-        } => (false, width * context_per_sequence, true),
-        Cache::Unified { cells } => (true, cells, true),
+        } => (
+            context_params(kv_cache, CacheLayout::Shared).with_kv_unified(false),
+            width * context_per_sequence,
+        ),
+        Cache::Unified { cells } => (context_params(kv_cache, CacheLayout::Shared), cells),
         Cache::SplitPlainAttention {
             context_per_sequence,
-        } => (false, width * context_per_sequence, false),
+        } => (
+            context_params(kv_cache, CacheLayout::Streams),
+            width * context_per_sequence,
+        ),
     };
-    let mut params = lyceum_llm::local::context_params(kv_cache);
-    if !flash_attention {
-        // Quantized values need flash attention; f16 is the one type both kernels take.
-        params = params
-            .with_flash_attention_policy(llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED)
-            .with_type_k(KvCacheType::F16)
-            .with_type_v(KvCacheType::F16);
-    }
     let params = params
-        .with_kv_unified(unified)
         .with_n_ctx(NonZeroU32::new(cells))
         .with_n_batch(BATCH_TOKENS as u32)
         .with_n_ubatch(512)
