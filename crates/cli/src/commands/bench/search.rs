@@ -170,7 +170,7 @@ async fn measure(
         units as f64 / filled.as_secs_f64()
     );
     // Queries of one to three words, the last one typed half way in a third of them.
-    let mut latencies = Vec::with_capacity(plan.queries);
+    let mut timed = Vec::with_capacity(plan.queries);
     let mut hits = 0;
     for _ in 0..plan.queries {
         let count = 1 + dice.below(3);
@@ -180,10 +180,11 @@ async fn measure(
         }
         let started = Instant::now();
         let found = store.search(&SearchQuery::new(&query, None, 10)).await?;
-        latencies.push(started.elapsed());
+        timed.push((started.elapsed(), query));
         hits += found.courses.len() + found.units.len();
     }
-    latencies.sort_unstable();
+    timed.sort_unstable();
+    let latencies: Vec<_> = timed.iter().map(|(latency, _)| *latency).collect();
     let at = |share: f64| percentile(&latencies, share);
     outln!(
         "{backend}: {} searches (1-3 words, courses and units, 10 of each): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {:.1} results a search",
@@ -194,6 +195,10 @@ async fn measure(
         at(1.0),
         hits as f64 / latencies.len().max(1) as f64
     );
+    let slowest: Vec<String> = (timed.iter().rev().take(3))
+        .map(|(latency, query)| format!("\"{query}\" {:.1} ms", latency.as_secs_f64() * 1000.0))
+        .collect();
+    outln!("{backend}: slowest: {}", slowest.join(", "));
     if let Some(encoder) = &plan.encoder {
         hybrid(backend, store, plan, encoder, &words, &mut dice, stored).await?;
     }
