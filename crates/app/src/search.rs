@@ -198,17 +198,31 @@ impl Lyceum {
         let Some(meaning) = meaning else {
             return self.store.search(query).await;
         };
-        // The words are looked up while the encoder reads the query: each has a core of its own.
-        let (words, encoded) = tokio::join!(
+        // The words are looked up while the encoder reads the query and the vectors are scanned:
+        // the database and the encoder each have a core of their own.
+        let (words, close) = tokio::join!(
             self.store.search(query),
-            meaning.encoder().embed(vec![text.to_owned()])
+            self.close_in_meaning(meaning, query)
         );
         let words = words?;
-        let vector = match encoded {
+        Ok(match close? {
+            Some(close) => fused(words, close, usize::try_from(limit).unwrap_or(0)),
+            None => words,
+        })
+    }
+
+    /// The items closest in meaning to `query` that its viewer may find, closest first; `None` when
+    /// the encoder failed (said in the log: the full-text results then stand alone).
+    async fn close_in_meaning(
+        &self,
+        meaning: &Meaning,
+        query: &SearchQuery<'_>,
+    ) -> Result<Option<Found>, StoreError> {
+        let vector = match meaning.encoder().embed(vec![query.text.to_owned()]).await {
             Ok(mut vectors) => vectors.pop().unwrap_or_default(),
             Err(error) => {
                 tracing::warn!(%error, "search by meaning failed; answering with full-text results");
-                return Ok(words);
+                return Ok(None);
             }
         };
         let model = meaning.encoder().model();
@@ -222,11 +236,10 @@ impl Lyceum {
                 courses.nearest(&vector, NEAREST),
             )
         };
-        let close = self
-            .store
+        self.store
             .search_hits(&units, &courses, query.viewer, query.category)
-            .await?;
-        Ok(fused(words, close, usize::try_from(limit).unwrap_or(0)))
+            .await
+            .map(Some)
     }
 
     /// Up to `n` public courses like `course`: the closest by meaning (with the encoder installed and

@@ -447,32 +447,36 @@ impl Store {
         let category = category.map(|category| category.code);
         // The ids are numbers from the store itself, written into the statement as such.
         let list = |ids: &[i64]| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let mut courses: Vec<CourseRow> = Vec::new();
-        let mut units: Vec<UnitRow> = Vec::new();
-        if !course_ids.is_empty() {
-            let sql = format!(
-                "SELECT c.id, c.slug, c.title, substr(c.summary, 1, 600) FROM courses c \
-                 WHERE c.id IN ({}) AND {}",
-                list(course_ids),
-                findable
-            );
-            courses = with_pool!(self, pool => {
-                sqlx::query_as(&sql).bind(viewer).bind(category).fetch_all(pool).await?
-            });
+        let courses_sql = format!(
+            "SELECT c.id, c.slug, c.title, substr(c.summary, 1, 600) FROM courses c \
+             WHERE c.id IN ({}) AND {findable}",
+            list(course_ids)
+        );
+        let units_sql = format!(
+            "SELECT u.id, c.slug, c.title, m.number, u.number, u.title, \
+                    substr(COALESCE(u.body, ''), 1, 1200) \
+             FROM units u JOIN modules m ON m.id = u.module_id JOIN courses c ON c.id = u.course_id \
+             WHERE u.id IN ({}) AND {findable}",
+            list(unit_ids)
+        );
+        // Courses and units at once, each on a connection of its own; none asked, none read.
+        macro_rules! listed {
+            ($pool:expr, $ids:expr, $sql:expr) => {
+                async {
+                    if $ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let statement = sqlx::query_as($sql).bind(viewer).bind(category);
+                    statement.fetch_all($pool).await
+                }
+            };
         }
-        if !unit_ids.is_empty() {
-            let sql = format!(
-                "SELECT u.id, c.slug, c.title, m.number, u.number, u.title, \
-                        substr(COALESCE(u.body, ''), 1, 1200) \
-                 FROM units u JOIN modules m ON m.id = u.module_id JOIN courses c ON c.id = u.course_id \
-                 WHERE u.id IN ({}) AND {}",
-                list(unit_ids),
-                findable
-            );
-            units = with_pool!(self, pool => {
-                sqlx::query_as(&sql).bind(viewer).bind(category).fetch_all(pool).await?
-            });
-        }
+        let (mut courses, mut units): (Vec<CourseRow>, Vec<UnitRow>) = with_pool!(self, pool => {
+            tokio::try_join!(
+                listed!(pool, course_ids, &courses_sql),
+                listed!(pool, unit_ids, &units_sql)
+            )?
+        });
         let order = |ids: &[i64], id: i64| ids.iter().position(|wanted| *wanted == id);
         courses.sort_by_key(|row| order(course_ids, row.0));
         units.sort_by_key(|row| order(unit_ids, row.0));
